@@ -1,0 +1,69 @@
+# ftp-tunnel — build, test, install.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifdef SANITIZE
+SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+endif
+SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh2)
+SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
+BASE_CFLAGS = $(WARN) -O2 -g -D_GNU_SOURCE -Iinclude -Icommon -Idaemon $(SANFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+BUILD = build
+COMMON_SRC = $(wildcard common/*.c)
+# Everything in daemon/ except the programs' main files is the engine.
+ENGINE_SRC = $(filter-out daemon/main_%.c,$(wildcard daemon/*.c))
+ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
+
+PROGS = $(BUILD)/ftp-tunnel
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/ftp-tunnel: $(BUILD)/daemon/main_cli.o $(ENGINE_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
+
+# --- tests -------------------------------------------------------------
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+check: all $(UNIT_BIN)
+	@sh tests/run.sh
+
+deps:
+	sh scripts/deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/ftp-tunnel $(DESTDIR)$(BINDIR)/ftp-tunnel
+	install -m 644 man/ftp-tunnel.1 $(DESTDIR)$(MANDIR)/man1/ftp-tunnel.1
+
+format:
+	clang-format -i $(wildcard daemon/*.[ch] common/*.[ch] include/*.h shim/*.[ch] tests/unit/*.c tests/fuzz/*.c)
+
+.PHONY: all unit check deps clean install format
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,370 @@
+/* fwd.c — local and remote forwards. A local tunnel listens here and opens
+ * a direct-tcpip channel per connection; a remote tunnel asks the server
+ * for a tcpip-forward and connects each forwarded-tcpip channel to its
+ * destination from here. */
+#include "fwd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "ftpfwd.h"
+#include "log.h"
+#include "pump.h"
+
+#define MAX_LISTENERS 4
+
+struct tunnel {
+	struct loop *loop;
+	struct ssh_sess *s;
+	struct fwd_spec spec;
+	struct tunnel_opts topts;
+	tunnel_ready_cb cb;
+	void *arg;
+	char name[600];
+	int lfds[MAX_LISTENERS];
+	int nlfds;
+	LIBSSH2_LISTENER *rlistener;
+	int bound_port;
+	long listen_req;
+	unsigned long nconn;
+};
+
+/* A connection waiting for its other half: a local client waiting for its
+ * channel to open, or a forwarded channel waiting for its local connect. */
+struct pending {
+	struct tunnel *t;
+	int fd;
+	LIBSSH2_CHANNEL *ch;
+	char name[96];
+};
+
+const char *tunnel_name(const struct tunnel *t)
+{
+	return t->name;
+}
+
+int tunnel_bound_port(const struct tunnel *t)
+{
+	return t->bound_port;
+}
+
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Both halves are there: pump plain bytes, or run the FTP glue. For a
+ * remote tunnel the FTP client is on the channel side. */
+static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
+			   const char *name)
+{
+	if (t->spec.ftp) {
+		if (!ftpfwd_control_new(t->s, ch, fd, &t->spec,
+					t->topts.ftp_active_mode, name))
+			log_warn("%s: cannot start FTP session", name);
+		return;
+	}
+	if (!pump_new(t->s, ch, fd, name, NULL, NULL))
+		log_warn("%s: out of memory", name);
+}
+
+/* --- local tunnels ---------------------------------------------------- */
+
+static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+			 const char *err, void *arg)
+{
+	struct pending *pd = arg;
+
+	(void)s;
+	if (!ch) {
+		log_warn("%s: %s", pd->name, err);
+		/* Reset, as OpenSSH does when the far end can't be reached. */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(pd->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(pd->fd);
+	} else {
+		connect_halves(pd->t, pd->fd, ch, pd->name);
+	}
+	free(pd);
+}
+
+static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
+			    void *arg)
+{
+	struct tunnel *t = arg;
+
+	(void)loop;
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		char peername[64], host[INET6_ADDRSTRLEN];
+		struct pending *pd;
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				log_warn("%s: out of file descriptors",
+					 t->name);
+			return;
+		}
+		set_nodelay(fd);
+		pd = calloc(1, sizeof(*pd));
+		if (!pd) {
+			close(fd);
+			continue;
+		}
+		pd->t = t;
+		pd->fd = fd;
+		snprintf(pd->name, sizeof(pd->name), "%s #%lu",
+			 t->spec.ftp ? "ftp" : "fwd", ++t->nconn);
+		log_debug("%s: connection from %s on %s", pd->name,
+			  addr_format((struct sockaddr *)&peer, peername,
+				      sizeof(peername)),
+			  t->name);
+		addr_host((struct sockaddr *)&peer, host, sizeof(host));
+		if (ssh_open_direct(t->s, t->spec.host, t->spec.hostport, host,
+				    addr_port((struct sockaddr *)&peer),
+				    local_opened, pd) < 0) {
+			close(fd);
+			free(pd);
+		}
+	}
+}
+
+static int bind_one(struct tunnel *t, const struct sockaddr *sa,
+		    socklen_t salen, char *err, size_t errlen)
+{
+	char where[80];
+	int one = 1;
+	int fd = socket(sa->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, sa, salen) < 0 || listen(fd, 128) < 0)
+		goto fail;
+	t->lfds[t->nlfds++] = fd;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot listen on %s: %s",
+		 addr_format(sa, where, sizeof(where)), strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int bind_local(struct tunnel *t, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL, *ai;
+	const char *node = t->spec.bind;
+	char port[8];
+	int rc;
+
+	snprintf(port, sizeof(port), "%u", t->spec.port);
+	if (!node[0] || !strcmp(node, "localhost")) {
+		/* Loopback by default, both families where available. */
+		struct sockaddr_storage a;
+
+		addr_parse("127.0.0.1", t->spec.port, &a);
+		if (bind_one(t, (struct sockaddr *)&a,
+			     addr_len((struct sockaddr *)&a), err, errlen) < 0)
+			return -1;
+		addr_parse("::1", t->spec.port, &a);
+		if (bind_one(t, (struct sockaddr *)&a,
+			     addr_len((struct sockaddr *)&a), err,
+			     errlen) < 0 &&
+		    errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT)
+			return -1;
+		return 0;
+	}
+	if (!strcmp(node, "*"))
+		node = NULL;
+	rc = getaddrinfo(node, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "cannot resolve bind address %s: %s",
+			 t->spec.bind, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && t->nlfds < MAX_LISTENERS; ai = ai->ai_next)
+		if (bind_one(t, ai->ai_addr, ai->ai_addrlen, err, errlen) <
+		    0) {
+			freeaddrinfo(res);
+			return -1;
+		}
+	freeaddrinfo(res);
+	return t->nlfds ? 0 : -1;
+}
+
+/* --- remote tunnels --------------------------------------------------- */
+
+static void remote_connected(struct loop *loop, int fd, uint32_t events,
+			     void *arg)
+{
+	struct pending *pd = arg;
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	(void)events;
+	loop_unwatch(loop, fd);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (soerr) {
+		log_warn("%s: cannot connect to %s port %u: %s", pd->name,
+			 pd->t->spec.host, pd->t->spec.hostport,
+			 strerror(soerr));
+		close(fd);
+		ssh_chan_discard(pd->t->s, pd->ch);
+	} else {
+		connect_halves(pd->t, fd, pd->ch, pd->name);
+	}
+	free(pd);
+}
+
+static void remote_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
+{
+	struct tunnel *t = arg;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	struct pending *pd = calloc(1, sizeof(*pd));
+	char port[8];
+	int fd = -1, rc;
+
+	if (!pd)
+		goto fail;
+	pd->t = t;
+	pd->ch = ch;
+	snprintf(pd->name, sizeof(pd->name), "%s #%lu",
+		 t->spec.ftp ? "rftp" : "rfwd", ++t->nconn);
+	snprintf(port, sizeof(port), "%u", t->spec.hostport);
+	rc = getaddrinfo(t->spec.host, port, &hints, &res);
+	if (rc) {
+		log_warn("%s: cannot resolve %s: %s", pd->name, t->spec.host,
+			 gai_strerror(rc));
+		goto fail;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		goto fail;
+	set_nodelay(fd);
+	if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 &&
+	    errno != EINPROGRESS) {
+		log_warn("%s: cannot connect to %s port %u: %s", pd->name,
+			 t->spec.host, t->spec.hostport, strerror(errno));
+		goto fail;
+	}
+	freeaddrinfo(res);
+	res = NULL;
+	pd->fd = fd;
+	if (loop_watch(t->loop, fd, EPOLLOUT, remote_connected, pd) < 0)
+		goto fail;
+	return;
+fail:
+	if (res)
+		freeaddrinfo(res);
+	if (fd >= 0)
+		close(fd);
+	free(pd);
+	ssh_chan_discard(s, ch);
+}
+
+static void remote_listening(struct ssh_sess *s, LIBSSH2_LISTENER *l,
+			     int bound_port, const char *err, void *arg)
+{
+	struct tunnel *t = arg;
+
+	(void)s;
+	t->listen_req = 0;
+	if (!l) {
+		t->cb(t, err, t->arg);
+		return;
+	}
+	t->rlistener = l;
+	t->bound_port = bound_port;
+	if (t->spec.port == 0)
+		log_warn("Allocated port %d for remote forward to %s:%u",
+			 bound_port, t->spec.host, t->spec.hostport);
+	t->cb(t, NULL, t->arg);
+}
+
+/* --- tunnels ---------------------------------------------------------- */
+
+struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
+			  const struct fwd_spec *spec,
+			  const struct tunnel_opts *topts, tunnel_ready_cb cb,
+			  void *arg, char *err, size_t errlen)
+{
+	struct tunnel *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->loop = loop;
+	t->s = s;
+	t->spec = *spec;
+	t->topts = *topts;
+	t->cb = cb;
+	t->arg = arg;
+	snprintf(t->name, sizeof(t->name), "%s %s%s%s%u -> %s:%u",
+		 spec->remote ? "-R" : "-L", spec->ftp ? "ftp/" : "",
+		 spec->bind[0] ? spec->bind : "",
+		 spec->bind[0] ? ":" : "", spec->port, spec->host,
+		 spec->hostport);
+	if (!spec->remote && bind_local(t, err, errlen) < 0) {
+		tunnel_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void tunnel_start(struct tunnel *t)
+{
+	int i;
+
+	if (!t->spec.remote) {
+		for (i = 0; i < t->nlfds; i++)
+			loop_watch(t->loop, t->lfds[i], EPOLLIN,
+				   local_accept_cb, t);
+		t->cb(t, NULL, t->arg);
+		return;
+	}
+	t->listen_req = ssh_listen(
+	    t->s, t->spec.bind[0] ? t->spec.bind : "localhost", t->spec.port,
+	    remote_listening, remote_accept, t);
+	if (t->listen_req < 0)
+		t->cb(t, "the SSH session is not connected", t->arg);
+}
+
+void tunnel_free(struct tunnel *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nlfds; i++) {
+		loop_unwatch(t->loop, t->lfds[i]);
+		close(t->lfds[i]);
+	}
+	if (t->listen_req > 0)
+		ssh_open_cancel(t->s, t->listen_req);
+	if (t->rlistener)
+		ssh_unlisten(t->s, t->rlistener);
+	free(t);
+}

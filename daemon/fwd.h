@@ -1,0 +1,39 @@
+/* fwd.h — tunnels: a local (-L) or remote (-R) forward on one SSH
+ * session. Plain ones pump bytes; FTP ones hand each connection to the
+ * FTP control-channel glue (ftpfwd.h). */
+#ifndef FWD_H
+#define FWD_H
+
+#include <netinet/in.h>
+
+#include "spec.h"
+#include "ssh.h"
+
+struct tunnel;
+
+/* Called once per tunnel when it is up (err NULL) or has failed. */
+typedef void (*tunnel_ready_cb)(struct tunnel *t, const char *err,
+				void *arg);
+
+struct tunnel_opts {
+	int ftp_active_mode; /* enum ftp_active_mode or FWD_ACTIVE_AUTO */
+};
+#define FWD_ACTIVE_AUTO (-1)
+
+/* Binds a local tunnel's listeners now (so a port in use is an error at
+ * once) or, for a remote tunnel, only records it. NULL with a message in
+ * err. The session is borrowed. */
+struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
+			  const struct fwd_spec *spec,
+			  const struct tunnel_opts *topts, tunnel_ready_cb cb,
+			  void *arg, char *err, size_t errlen);
+/* Starts accepting (local) or asks the server to listen (remote); call
+ * once the session is ready. The callback reports the outcome. */
+void tunnel_start(struct tunnel *t);
+void tunnel_free(struct tunnel *t);
+/* "L 127.0.0.1:2121 -> host:21" etc. Borrowed. */
+const char *tunnel_name(const struct tunnel *t);
+/* The port the server bound for a remote tunnel (0 before it is up). */
+int tunnel_bound_port(const struct tunnel *t);
+
+#endif

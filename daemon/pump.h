@@ -1,0 +1,31 @@
+/* pump.h — moves bytes between a TCP socket and an SSH channel, both
+ * ways, with bounded buffers, back-pressure and half-close. */
+#ifndef PUMP_H
+#define PUMP_H
+
+#include <libssh2.h>
+
+#include "ssh.h"
+
+struct pump;
+
+/* Called once when the pump has finished: why is NULL after an orderly
+ * close of both directions, else the reason it was cut. The pump has
+ * closed its socket and channel and is freed after the callback. */
+typedef void (*pump_done_cb)(struct pump *p, const char *why, void *arg);
+
+/* Takes ownership of fd (non-blocking, connected) and ch. NULL on ENOMEM
+ * (then fd and ch are closed). name is copied, for log lines. */
+struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
+		      const char *name, pump_done_cb cb, void *arg);
+/* Cuts the pump short without calling its callback: closes the socket and
+ * the channel. */
+void pump_abort(struct pump *p);
+/* Bytes moved so far: up = socket to channel, down = channel to socket. */
+void pump_counts(const struct pump *p, unsigned long long *up,
+		 unsigned long long *down);
+
+/* Buffer size per direction. */
+#define PUMP_BUF (256 * 1024)
+
+#endif

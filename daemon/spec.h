@@ -1,0 +1,27 @@
+/* spec.h — parsing of forward specifications and SSH destinations. */
+#ifndef SPEC_H
+#define SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fwd_spec {
+	int remote;      /* -R: listener on the SSH server */
+	int ftp;         /* ftp/ prefix: an FTP-aware tunnel */
+	char bind[256];  /* empty: loopback; "*": every address */
+	uint16_t port;   /* listening port (0: let the system pick, -R) */
+	char host[256];  /* destination, as the far side resolves it */
+	uint16_t hostport;
+};
+
+/* Parses "[ftp/|tcp/][bind:]port:host:hostport" (IPv6 addresses in
+ * brackets). 0, or -1 with a message in err. */
+int spec_parse_forward(const char *arg, int remote, struct fwd_spec *out,
+		       char *err, size_t errlen);
+
+/* Parses "[user@]host[:port]" ("[v6]:port" for IPv6). Fields not given
+ * are left as they were. 0 or -1. */
+int spec_parse_dest(const char *arg, char *user, size_t userlen, char *host,
+		    size_t hostlen, uint16_t *port);
+
+#endif

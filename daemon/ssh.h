@@ -1,0 +1,131 @@
+/* ssh.h — one non-blocking libssh2 session to one SSH server, driven by a
+ * loop: connect, host key check, authentication, then a queue of channel
+ * opens and remote-forward requests, and the servicing of every channel
+ * that rides on it.
+ *
+ * libssh2 keeps one partly sent packet per session: after a call returns
+ * EAGAIN with the socket blocked outbound, only that same call may run
+ * until it completes. Every libssh2 call on a session's channels therefore
+ * goes through ssh_gate()/ssh_ungate().
+ */
+#ifndef SSH_H
+#define SSH_H
+
+#include <libssh2.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
+		  SSH_STRICT_NO };
+
+#define SSH_MAX_IDENTITIES 16
+#define SSH_MAX_KNOWN_HOSTS 8
+
+struct ssh_opts {
+	char host[256]; /* as given by the user: name or address */
+	uint16_t port;
+	char user[128];
+	char *identities[SSH_MAX_IDENTITIES]; /* owned */
+	int nidentities;
+	int identities_only;
+	char *known_hosts[SSH_MAX_KNOWN_HOSTS]; /* owned; empty = default */
+	int nknown_hosts;
+	enum ssh_strict strict;
+	int strict_set; /* else: ASK on a terminal, YES otherwise */
+	int alive_interval;  /* seconds, 0 = off */
+	int alive_count_max; /* default 3 */
+	int connect_timeout; /* seconds, 0 = the system's */
+	int batch_mode;      /* never prompt */
+};
+
+void ssh_opts_init(struct ssh_opts *o);
+void ssh_opts_release(struct ssh_opts *o);
+/* Applies one "-o Key=Value" setting. 0, or -1 with a message in err. */
+int ssh_opts_set(struct ssh_opts *o, const char *keyval, char *err,
+		 size_t errlen);
+
+struct ssh_sess;
+struct ssh_chan;
+
+enum ssh_event {
+	SSH_EV_READY,  /* authenticated: channels may be opened */
+	SSH_EV_FAILED, /* could not connect/authenticate; message given */
+	SSH_EV_CLOSED, /* the connection dropped after READY */
+};
+typedef void (*ssh_event_cb)(struct ssh_sess *s, enum ssh_event ev,
+			     const char *msg, void *arg);
+
+/* A channel's owner: the session calls service() whenever the channel may
+ * have become readable or writable (data, window, EOF, close). It returns
+ * nonzero when it moved bytes, so the session services again. */
+struct ssh_chan_ops {
+	int (*service)(struct ssh_chan *c, void *arg);
+};
+
+/* Called once per open request: ch is the new channel (ownership passes to
+ * the callback's owner, who registers it with ssh_chan_attach) or NULL with
+ * a message. Not called after ssh_open_cancel(). */
+typedef void (*ssh_open_cb)(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+			    const char *err, void *arg);
+/* A remote forward was set up (bound_port) or refused (err set). */
+typedef void (*ssh_listen_cb)(struct ssh_sess *s, LIBSSH2_LISTENER *l,
+			      int bound_port, const char *err, void *arg);
+/* A connection arrived on a remote forward. */
+typedef void (*ssh_accept_cb)(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+			      void *arg);
+
+/* A session; connects at once. NULL with errno on allocation failure.
+ * opts is copied. */
+struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
+			      ssh_event_cb cb, void *arg);
+/* Disconnects and frees; channels must have been detached. */
+void ssh_sess_free(struct ssh_sess *s);
+int ssh_sess_ready(const struct ssh_sess *s);
+/* "user@host:port", for log lines. Borrowed. */
+const char *ssh_sess_name(const struct ssh_sess *s);
+LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s);
+struct loop *ssh_sess_loop(struct ssh_sess *s);
+
+/* Queues a direct-tcpip open to host:port. Returns an id for
+ * ssh_open_cancel (>0), or -errno. */
+long ssh_open_direct(struct ssh_sess *s, const char *host, int port,
+		     const char *orig_host, int orig_port, ssh_open_cb cb,
+		     void *arg);
+/* Queues a tcpip-forward request; accepted channels go to acb. */
+long ssh_listen(struct ssh_sess *s, const char *host, int port,
+		ssh_listen_cb lcb, ssh_accept_cb acb, void *arg);
+/* Stops accepting on l and cancels the forward (asynchronously). */
+void ssh_unlisten(struct ssh_sess *s, LIBSSH2_LISTENER *l);
+/* Forgets a queued request; a channel it still yields is closed. */
+void ssh_open_cancel(struct ssh_sess *s, long id);
+
+/* Closes, in the background, a channel nobody will attach. */
+void ssh_chan_discard(struct ssh_sess *s, LIBSSH2_CHANNEL *raw);
+
+/* Channels. */
+struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+				 const struct ssh_chan_ops *ops, void *arg,
+				 const char *name);
+/* Detaches and closes the channel in the background (EOF, close, free). */
+void ssh_chan_close(struct ssh_chan *c);
+/* Tells the session whether the owner would read or write the channel if
+ * serviced now (room for data, or data to send). The session watches its
+ * socket for input only while somebody will read it. */
+void ssh_chan_set_wants(struct ssh_chan *c, int wants_io);
+LIBSSH2_CHANNEL *ssh_chan_raw(struct ssh_chan *c);
+struct ssh_sess *ssh_chan_sess(struct ssh_chan *c);
+const char *ssh_chan_name(const struct ssh_chan *c);
+/* Asks the session to service its channels soon (after local I/O). */
+void ssh_sess_kick(struct ssh_sess *s);
+
+/* The gate: returns nonzero when `who` may make a libssh2 call now. */
+int ssh_gate(struct ssh_sess *s, const void *who);
+/* After the call: records whether `who` now holds a partly sent packet.
+ * Returns rc, with LIBSSH2_ERROR_BAD_USE turned into EAGAIN. */
+int ssh_ungate(struct ssh_sess *s, const void *who, int rc);
+
+/* Human text for the session's last libssh2 error. Borrowed. */
+const char *ssh_last_error(struct ssh_sess *s);
+
+#endif
