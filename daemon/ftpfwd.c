@@ -1,17 +1,554 @@
-/* ftpfwd.c — FTP glue (work in progress: replaced by the full version). */
+/* ftpfwd.c — one FTP control connection between a TCP socket and an SSH
+ * channel, run through the rewriter. The rewriter's requests become data
+ * connection setups (ftpdata.h); their answers go back into the rewriter.
+ *
+ * In a local tunnel (-L ftp/) the client is on the socket and the server
+ * behind the channel; in a remote tunnel (-R ftp/) the reverse. */
 #include "ftpfwd.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "buf.h"
+#include "ftp.h"
+#include "ftpdata.h"
+#include "fwd.h"
 #include "log.h"
+
+#define CTL_INBUF 8192
+#define CTL_MAX_DATA 8
+
+struct ftp_ctl {
+	struct ssh_sess *s;
+	struct loop *loop;
+	struct ssh_chan *c;
+	LIBSSH2_CHANNEL *raw;
+	int fd;
+	int remote;
+	struct fwd_spec spec;
+	enum ftp_active_mode active_mode;
+	struct ftp_rw *rw;
+	char name[96];
+	struct buf in[2]; /* bytes read from each side, not yet fed */
+	int eof[2];
+	int closing;
+	int busy; /* a request is being answered asynchronously */
+	struct sockaddr_storage fd_local, fd_peer;
+	struct ftp_data *data[CTL_MAX_DATA];
+	struct ftp_data *passive; /* the pending passive listener, if any */
+	unsigned long ndata;
+	uint32_t events;
+};
+
+static int ctl_service(struct ssh_chan *c, void *arg);
+static const struct ssh_chan_ops ctl_ops = {.service = ctl_service};
+static void ctl_run(struct ftp_ctl *k, int in_service);
+
+static int side_is_chan(const struct ftp_ctl *k, enum ftp_side side)
+{
+	return (side == FTP_SERVER) != k->remote;
+}
+
+/* --- the data connections --------------------------------------------- */
+
+static int track(struct ftp_ctl *k, struct ftp_data *d)
+{
+	int i;
+
+	for (i = 0; i < CTL_MAX_DATA; i++) {
+		if (!k->data[i]) {
+			k->data[i] = d;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void untrack(struct ftp_ctl *k, struct ftp_data *d)
+{
+	int i;
+
+	for (i = 0; i < CTL_MAX_DATA; i++)
+		if (k->data[i] == d)
+			k->data[i] = NULL;
+	if (k->passive == d)
+		k->passive = NULL;
+}
+
+static void data_done(struct ftp_data *d, const char *err, void *arg)
+{
+	struct ftp_ctl *k = arg;
+	const struct ftp_req *req = ftp_rw_request(k->rw);
+
+	untrack(k, d);
+	/* A converted active request waits for its pair to connect. */
+	if (k->busy && req && req->kind == FTP_REQ_CONVERTED) {
+		k->busy = 0;
+		if (err)
+			ftp_rw_request_failed(k->rw, err);
+		else
+			ftp_rw_active_ready(k->rw, NULL);
+		ssh_sess_kick(k->s);
+	} else if (k->busy && err) {
+		/* A remote listener failed before it was bound. */
+		k->busy = 0;
+		ftp_rw_request_failed(k->rw, err);
+		ssh_sess_kick(k->s);
+	}
+}
+
+/* A remote listener for the data connection is bound on the SSH server:
+ * its address is what the rewritten reply or command names. */
+static void data_bound(struct ftp_data *d, int port, void *arg)
+{
+	struct ftp_ctl *k = arg;
+	const struct ftp_req *req = ftp_rw_request(k->rw);
+	struct sockaddr_storage there;
+	const char *host =
+	    k->spec.host[0] && strchr(k->spec.host, ':') ? "::1" : "127.0.0.1";
+
+	(void)d;
+	if (!k->busy || !req)
+		return;
+	k->busy = 0;
+	if (k->remote) {
+		/* -R passive: the client sits on the SSH server's side. */
+		addr_parse("127.0.0.1", (uint16_t)port, &there);
+		ftp_rw_passive_ready(k->rw, (struct sockaddr *)&there);
+	} else {
+		/* -L active: the FTP server connects to the SSH server's
+		 * loopback, which it shares with the SSH server. */
+		addr_parse(host, (uint16_t)port, &there);
+		ftp_rw_active_ready(k->rw, (struct sockaddr *)&there);
+	}
+	ssh_sess_kick(k->s);
+}
+
+/* The server's data address from a 227/229 answer, as text: a 229 names
+ * only a port, and a 227 naming 0.0.0.0 means "my control address". */
+static void server_data_host(struct ftp_ctl *k, const struct ftp_req *req,
+			     char *host, size_t hostlen)
+{
+	const struct sockaddr *t = (const struct sockaddr *)&req->target;
+	struct sockaddr_in any = {.sin_family = AF_INET};
+
+	if (t->sa_family == AF_INET || t->sa_family == AF_INET6) {
+		if (!addr_same_host(t, (struct sockaddr *)&any)) {
+			addr_host(t, host, hostlen);
+			return;
+		}
+	}
+	if (k->remote)
+		addr_host((struct sockaddr *)&k->fd_peer, host, hostlen);
+	else
+		snprintf(host, hostlen, "%s", k->spec.host);
+}
+
+static uint16_t req_port(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		return addr_port(sa);
+	/* AF_UNSPEC: the rewriter keeps the port of a 229 in sin6_port. */
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* A numeric address to connect to from here. */
+static int local_addr_of(const char *host, uint16_t port,
+			 struct sockaddr_storage *out)
+{
+	return addr_parse(host, port, out);
+}
+
+static void handle_request(struct ftp_ctl *k)
+{
+	const struct ftp_req *req = ftp_rw_request(k->rw);
+	struct sockaddr_storage bound, listen_at, target;
+	struct ftp_data *d = NULL;
+	char host[256], name[120], err[300] = "";
+	uint16_t port;
+
+	if (!req || k->busy)
+		return;
+	snprintf(name, sizeof(name), "%s data %lu", k->name, ++k->ndata);
+	if (req->kind == FTP_REQ_PASSIVE) {
+		server_data_host(k, req, host, sizeof(host));
+		port = req_port(&req->target);
+		/* A new PASV replaces a listener nobody used. */
+		if (k->passive && !ftpdata_connecting(k->passive)) {
+			untrack(k, k->passive);
+			ftpdata_cancel(k->passive);
+		}
+		if (!k->remote) {
+			int loopback =
+			    addr_is_loopback((struct sockaddr *)&k->fd_local);
+
+			listen_at = k->fd_local;
+			addr_set_port((struct sockaddr *)&listen_at, 0);
+			d = ftpdata_listen_here(
+			    k->s, (struct sockaddr *)&listen_at,
+			    loopback ? FTPDATA_CHECK_UID : FTPDATA_CHECK_ADDR,
+			    (struct sockaddr *)&k->fd_peer, host, port, &bound,
+			    name, data_done, k, err, sizeof(err));
+			if (d && track(k, d) == 0) {
+				k->passive = d;
+				ftp_rw_passive_ready(k->rw,
+						     (struct sockaddr *)&bound);
+				return;
+			}
+		} else if (local_addr_of(host, port, &target) == 0) {
+			d = ftpdata_listen_there(k->s, "127.0.0.1",
+						 (struct sockaddr *)&target,
+						 name, data_bound, data_done,
+						 k);
+			if (d && track(k, d) == 0) {
+				k->passive = d;
+				k->busy = 1;
+				return;
+			}
+		} else {
+			snprintf(err, sizeof(err), "bad data address %s",
+				 host);
+		}
+	} else if (req->kind == FTP_REQ_ACTIVE) {
+		if (!k->remote) {
+			d = ftpdata_listen_there(
+			    k->s,
+			    strchr(k->spec.host, ':') ? "::1" : "127.0.0.1",
+			    (struct sockaddr *)&req->target, name, data_bound,
+			    data_done, k);
+			if (d && track(k, d) == 0) {
+				k->busy = 1;
+				return;
+			}
+		} else {
+			/* -R active: the FTP server connects here. */
+			listen_at = k->fd_local;
+			addr_set_port((struct sockaddr *)&listen_at, 0);
+			addr_host((struct sockaddr *)&req->target, host,
+				  sizeof(host));
+			d = ftpdata_listen_here(
+			    k->s, (struct sockaddr *)&listen_at,
+			    FTPDATA_CHECK_ADDR, (struct sockaddr *)&k->fd_peer,
+			    host, addr_port((struct sockaddr *)&req->target),
+			    &bound, name, data_done, k, err, sizeof(err));
+			if (d && track(k, d) == 0) {
+				ftp_rw_active_ready(k->rw,
+						    (struct sockaddr *)&bound);
+				return;
+			}
+		}
+	} else if (req->kind == FTP_REQ_CONVERTED) {
+		server_data_host(k, req, host, sizeof(host));
+		port = req_port(&req->target);
+		if (!k->remote) {
+			d = ftpdata_pair(k->s, host, port,
+					 (struct sockaddr *)&req->client_target,
+					 name, data_done, k);
+		} else if (local_addr_of(host, port, &target) == 0) {
+			char chost[64];
+
+			addr_host((struct sockaddr *)&req->client_target,
+				  chost, sizeof(chost));
+			d = ftpdata_pair(
+			    k->s, chost,
+			    addr_port((struct sockaddr *)&req->client_target),
+			    (struct sockaddr *)&target, name, data_done, k);
+		}
+		if (d && track(k, d) == 0) {
+			k->busy = 1;
+			return;
+		}
+	}
+	if (d) {
+		ftpdata_cancel(d);
+		snprintf(err, sizeof(err), "too many data connections at once");
+	}
+	ftp_rw_request_failed(k->rw, err[0] ? err : "cannot set up a tunnel");
+}
+
+/* --- the control connection ------------------------------------------- */
+
+static void destroy(struct ftp_ctl *k)
+{
+	int i;
+
+	log_debug("%s: control connection closed", k->name);
+	for (i = 0; i < CTL_MAX_DATA; i++)
+		ftpdata_detach(k->data[i]);
+	loop_unwatch(k->loop, k->fd);
+	close(k->fd);
+	ssh_chan_close(k->c);
+	ftp_rw_free(k->rw);
+	buf_release(&k->in[0]);
+	buf_release(&k->in[1]);
+	free(k);
+}
+
+/* Writes the rewriter's output for `to`. Returns 1 on progress, 0 when
+ * blocked or empty, -1 on error. */
+static int write_side(struct ftp_ctl *k, enum ftp_side to, int in_service)
+{
+	size_t len;
+	const uint8_t *d = ftp_rw_output(k->rw, to, &len);
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (!side_is_chan(k, to)) {
+		n = send(k->fd, d, len, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	} else {
+		if (!in_service || !ssh_gate(k->s, k))
+			return 0;
+		n = ssh_ungate(k->s, k,
+			       (int)libssh2_channel_write(k->raw,
+							  (const char *)d, len));
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return 0;
+		if (n < 0)
+			return -1;
+	}
+	ftp_rw_consume(k->rw, to, (size_t)n);
+	return 1;
+}
+
+/* Reads more from side `from` into its input buffer. 1 on progress. */
+static int read_side(struct ftp_ctl *k, enum ftp_side from, int in_service)
+{
+	size_t room;
+	uint8_t *dst;
+	ssize_t n;
+
+	if (k->eof[from])
+		return 0;
+	dst = buf_room(&k->in[from], &room);
+	if (!room)
+		return 0;
+	if (!side_is_chan(k, from)) {
+		n = recv(k->fd, dst, room, 0);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	} else {
+		if (!in_service || !ssh_gate(k->s, k))
+			return 0;
+		n = ssh_ungate(k->s, k,
+			       (int)libssh2_channel_read(k->raw, (char *)dst,
+							 room));
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+	}
+	if (n == 0) {
+		log_debug("%s: %s closed the control connection", k->name,
+			  from == FTP_CLIENT ? "client" : "server");
+		k->eof[from] = 1;
+		return 1;
+	}
+	buf_commit(&k->in[from], (size_t)n);
+	return 1;
+}
+
+static void update(struct ftp_ctl *k)
+{
+	enum ftp_side fdside = k->remote ? FTP_SERVER : FTP_CLIENT;
+	enum ftp_side chside = k->remote ? FTP_CLIENT : FTP_SERVER;
+	size_t out_fd, out_ch;
+	uint32_t ev = 0;
+
+	ftp_rw_output(k->rw, fdside, &out_fd);
+	ftp_rw_output(k->rw, chside, &out_ch);
+	if (!k->eof[fdside] && !buf_full(&k->in[fdside]) && !k->closing)
+		ev |= EPOLLIN;
+	if (out_fd)
+		ev |= EPOLLOUT;
+	if (ev != k->events) {
+		loop_set_events(k->loop, k->fd, ev);
+		k->events = ev;
+	}
+	ssh_chan_set_wants(k->c, out_ch || (!k->eof[chside] &&
+					    !buf_full(&k->in[chside]) &&
+					    !k->closing));
+}
+
+static void ctl_run(struct ftp_ctl *k, int in_service)
+{
+	int progress = 1, rounds = 0, side;
+
+	while (progress && rounds++ < 64) {
+		progress = 0;
+		for (side = 0; side < 2 && !k->closing; side++) {
+			size_t len;
+			const uint8_t *d = buf_peek(&k->in[side], &len);
+			ssize_t n;
+
+			if (!len)
+				continue;
+			n = ftp_rw_feed(k->rw, (enum ftp_side)side, d, len);
+			if (n == FTP_RW_FATAL) {
+				log_warn("%s: ending the FTP session (bad "
+					 "control data from the %s)",
+					 k->name,
+					 side == FTP_CLIENT ? "client"
+							    : "server");
+				k->closing = 1;
+				break;
+			}
+			if (n > 0) {
+				buf_consume(&k->in[side], (size_t)n);
+				progress = 1;
+			}
+		}
+		if (!k->closing)
+			handle_request(k);
+		for (side = 0; side < 2; side++) {
+			int rc = write_side(k, (enum ftp_side)side, in_service);
+
+			if (rc < 0)
+				goto gone;
+			progress |= rc;
+		}
+		if (k->closing)
+			continue;
+		for (side = 0; side < 2; side++) {
+			int rc = read_side(k, (enum ftp_side)side, in_service);
+
+			if (rc < 0)
+				goto gone;
+			progress |= rc;
+		}
+		/* A side that closed, once its last bytes are fed, ends the
+		 * session after the other side got what was for it. */
+		for (side = 0; side < 2; side++)
+			if (k->eof[side] && !buf_len(&k->in[side]) &&
+			    !ftp_rw_request(k->rw))
+				k->closing = 1;
+	}
+	if (k->closing) {
+		size_t a, b;
+
+		ftp_rw_output(k->rw, FTP_CLIENT, &a);
+		ftp_rw_output(k->rw, FTP_SERVER, &b);
+		if ((!a || k->eof[FTP_CLIENT]) && (!b || k->eof[FTP_SERVER]))
+			goto gone;
+		if (!in_service)
+			ssh_sess_kick(k->s);
+	}
+	update(k);
+	return;
+gone:
+	destroy(k);
+}
+
+static int ctl_service(struct ssh_chan *c, void *arg)
+{
+	(void)c;
+	ctl_run(arg, 1);
+	/* The control connection moves few bytes: one run is enough. */
+	return 0;
+}
+
+static void ctl_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ftp_ctl *k = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ctl_run(k, 0);
+	/* Whatever is for the channel side goes out from the session. */
+	ssh_sess_kick(k->s);
+}
+
+static int is_loopback_name(const char *host)
+{
+	struct sockaddr_storage a;
+
+	if (!strcasecmp(host, "localhost"))
+		return 1;
+	return addr_parse(host, 0, &a) == 0 &&
+	       addr_is_loopback((struct sockaddr *)&a);
+}
 
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
 				   int active_mode, const char *name)
 {
-	(void)spec;
-	(void)active_mode;
-	log_err("%s: FTP tunnels are not built yet", name);
+	struct ftp_ctl *k = calloc(1, sizeof(*k));
+	struct ftp_rw_config cfg;
+	socklen_t len;
+
+	if (!k)
+		goto fail;
+	k->s = s;
+	k->loop = ssh_sess_loop(s);
+	k->raw = ch;
+	k->fd = fd;
+	k->remote = spec->remote;
+	k->spec = *spec;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	len = sizeof(k->fd_local);
+	getsockname(fd, (struct sockaddr *)&k->fd_local, &len);
+	len = sizeof(k->fd_peer);
+	getpeername(fd, (struct sockaddr *)&k->fd_peer, &len);
+
+	if (active_mode == FWD_ACTIVE_AUTO)
+		/* Forwarding works only when the FTP server accepts a PORT
+		 * naming the SSH server's loopback: when it is there. In a
+		 * remote tunnel the PORT names us, the control peer. */
+		active_mode = k->remote || is_loopback_name(spec->host)
+				  ? FTP_ACTIVE_FORWARD
+				  : FTP_ACTIVE_CONVERT;
+	k->active_mode = (enum ftp_active_mode)active_mode;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (!k->remote) {
+		cfg.client_addr = k->fd_peer;
+		cfg.server_family = strchr(spec->host, ':') ? AF_INET6
+							     : AF_INET;
+	} else {
+		/* The client reached the SSH server's loopback listener. */
+		addr_parse("127.0.0.1", 0, &cfg.client_addr);
+		cfg.server_family = k->fd_peer.ss_family;
+	}
+	cfg.active_mode = k->active_mode;
+	k->rw = ftp_rw_new(&cfg);
+	if (!k->rw || buf_init(&k->in[0], CTL_INBUF) < 0 ||
+	    buf_init(&k->in[1], CTL_INBUF) < 0)
+		goto fail;
+	k->c = ssh_chan_attach(s, ch, &ctl_ops, k, name);
+	if (!k->c)
+		goto fail;
+	if (loop_watch(k->loop, fd, EPOLLIN, ctl_io_cb, k) < 0) {
+		k->fd = -1;
+		close(fd);
+		destroy(k);
+		return NULL;
+	}
+	k->events = EPOLLIN;
+	log_debug("%s: FTP control connection (%s tunnel, active mode %s)",
+		  name, k->remote ? "remote" : "local",
+		  k->active_mode == FTP_ACTIVE_FORWARD ? "forward" : "convert");
+	update(k);
+	return k;
+fail:
+	if (k) {
+		ftp_rw_free(k->rw);
+		buf_release(&k->in[0]);
+		buf_release(&k->in[1]);
+		free(k);
+	}
 	close(fd);
 	ssh_chan_discard(s, ch);
 	return NULL;

@@ -1,0 +1,421 @@
+/* ftpdata.c — one FTP data connection's setup: listener or remote forward
+ * or pair, the peer check, the timeout, then a pump. */
+#include "ftpdata.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "pump.h"
+#include "sockowner.h"
+
+enum ftpdata_kind { KIND_LISTEN_HERE, KIND_LISTEN_THERE, KIND_PAIR };
+
+struct ftp_data {
+	enum ftpdata_kind kind;
+	struct ssh_sess *s;
+	struct loop *loop;
+	char name[96];
+	ftpdata_done_cb done;
+	ftpdata_bound_cb bound;
+	void *arg;
+	struct loop_timer *timer;
+	/* listen here */
+	int lfd;
+	enum ftpdata_check check;
+	struct sockaddr_storage expected_peer;
+	struct sockaddr_storage listen_addr;
+	/* the channel side */
+	char chan_host[256];
+	int chan_port;
+	long req;            /* pending open or listen request */
+	LIBSSH2_CHANNEL *ch; /* opened or accepted channel */
+	LIBSSH2_LISTENER *rl;
+	/* the socket side */
+	struct sockaddr_storage local_target;
+	int fd;
+	int fd_connected;
+	int connecting; /* a connection was accepted */
+};
+
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Releases everything not yet handed to a pump. */
+static void release(struct ftp_data *d)
+{
+	loop_timer_free(d->timer);
+	if (d->lfd >= 0) {
+		loop_unwatch(d->loop, d->lfd);
+		close(d->lfd);
+	}
+	if (d->fd >= 0) {
+		loop_unwatch(d->loop, d->fd);
+		close(d->fd);
+	}
+	if (d->req > 0)
+		ssh_open_cancel(d->s, d->req);
+	if (d->ch)
+		ssh_chan_discard(d->s, d->ch);
+	if (d->rl)
+		ssh_unlisten(d->s, d->rl);
+	free(d);
+}
+
+static void finish(struct ftp_data *d, const char *err)
+{
+	if (err)
+		log_info("%s: data connection failed: %s", d->name, err);
+	if (d->done)
+		d->done(d, err, d->arg);
+	release(d);
+}
+
+void ftpdata_cancel(struct ftp_data *d)
+{
+	if (d)
+		release(d);
+}
+
+void ftpdata_detach(struct ftp_data *d)
+{
+	if (!d)
+		return;
+	if (!d->connecting) {
+		release(d);
+		return;
+	}
+	d->done = NULL;
+	d->bound = NULL;
+}
+
+int ftpdata_connecting(const struct ftp_data *d)
+{
+	return d->connecting;
+}
+
+/* Both halves are connected: hand them to a pump. */
+static void start_pump(struct ftp_data *d)
+{
+	int fd = d->fd;
+	LIBSSH2_CHANNEL *ch = d->ch;
+
+	d->fd = -1;
+	d->ch = NULL;
+	loop_unwatch(d->loop, fd);
+	if (!pump_new(d->s, ch, fd, d->name, NULL, NULL)) {
+		finish(d, "out of memory");
+		return;
+	}
+	finish(d, NULL);
+}
+
+static void timeout_cb(struct loop *loop, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)loop;
+	finish(d, "no data connection came within 60 s");
+}
+
+static struct ftp_data *data_new(struct ssh_sess *s, enum ftpdata_kind kind,
+				 const char *name, ftpdata_done_cb done,
+				 void *arg)
+{
+	struct ftp_data *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->kind = kind;
+	d->s = s;
+	d->loop = ssh_sess_loop(s);
+	d->lfd = d->fd = -1;
+	d->done = done;
+	d->arg = arg;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->timer = loop_timer_new(d->loop, timeout_cb, d);
+	if (!d->timer) {
+		free(d);
+		return NULL;
+	}
+	loop_timer_arm(d->timer, FTPDATA_TIMEOUT_MS);
+	return d;
+}
+
+/* --- channel opened / local connect finished -------------------------- */
+
+static void maybe_both(struct ftp_data *d)
+{
+	if (d->ch && d->fd >= 0 && d->fd_connected)
+		start_pump(d);
+}
+
+static void chan_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+			const char *err, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)s;
+	d->req = 0;
+	if (!ch) {
+		finish(d, err);
+		return;
+	}
+	d->ch = ch;
+	maybe_both(d);
+}
+
+static void local_connected(struct loop *loop, int fd, uint32_t events,
+			    void *arg)
+{
+	struct ftp_data *d = arg;
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	char msg[160], where[80];
+
+	(void)events;
+	loop_unwatch(loop, fd);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (soerr) {
+		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
+			 addr_format((struct sockaddr *)&d->local_target,
+				     where, sizeof(where)),
+			 strerror(soerr));
+		finish(d, msg);
+		return;
+	}
+	d->fd_connected = 1;
+	maybe_both(d);
+}
+
+static int connect_local(struct ftp_data *d)
+{
+	const struct sockaddr *sa = (struct sockaddr *)&d->local_target;
+	int fd = socket(sa->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	set_nodelay(fd);
+	if (connect(fd, sa, addr_len(sa)) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	d->fd = fd;
+	if (loop_watch(d->loop, fd, EPOLLOUT, local_connected, d) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* --- listen here ------------------------------------------------------ */
+
+static int peer_allowed(struct ftp_data *d, const struct sockaddr *peer,
+			const struct sockaddr *local)
+{
+	uid_t uid;
+
+	if (d->check == FTPDATA_CHECK_ADDR)
+		return addr_same_host(peer,
+				      (struct sockaddr *)&d->expected_peer);
+	/* Loopback: only a socket of our own user may take the data. */
+	return sockowner_uid(peer, local, &uid) == 0 && uid == getuid();
+}
+
+static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
+			   void *arg)
+{
+	struct ftp_data *d = arg;
+	char who[80];
+	long id;
+
+	(void)loop;
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage peer, local;
+		socklen_t plen = sizeof(peer), llen = sizeof(local);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		getsockname(fd, (struct sockaddr *)&local, &llen);
+		if (!peer_allowed(d, (struct sockaddr *)&peer,
+				  (struct sockaddr *)&local)) {
+			log_warn("%s: refused a data connection from %s "
+				 "(not the FTP client's)",
+				 d->name,
+				 addr_format((struct sockaddr *)&peer, who,
+					     sizeof(who)));
+			close(fd);
+			continue;
+		}
+		/* One connection per listener: stop listening now. */
+		loop_unwatch(d->loop, d->lfd);
+		close(d->lfd);
+		d->lfd = -1;
+		d->connecting = 1;
+		set_nodelay(fd);
+		d->fd = fd;
+		d->fd_connected = 1;
+		addr_host((struct sockaddr *)&peer, who, sizeof(who));
+		id = ssh_open_direct(d->s, d->chan_host, d->chan_port, who,
+				     addr_port((struct sockaddr *)&peer),
+				     chan_opened, d);
+		if (id < 0) {
+			finish(d, "the SSH session is down");
+			return;
+		}
+		d->req = id;
+		return;
+	}
+}
+
+struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
+				     const struct sockaddr *listen_at,
+				     enum ftpdata_check check,
+				     const struct sockaddr *expected_peer,
+				     const char *chan_host, int chan_port,
+				     struct sockaddr_storage *bound,
+				     const char *name, ftpdata_done_cb done,
+				     void *arg, char *err, size_t errlen)
+{
+	struct ftp_data *d = data_new(s, KIND_LISTEN_HERE, name, done, arg);
+	socklen_t blen = sizeof(*bound);
+	char where[80];
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->check = check;
+	memcpy(&d->expected_peer, expected_peer, addr_len(expected_peer));
+	snprintf(d->chan_host, sizeof(d->chan_host), "%s", chan_host);
+	d->chan_port = chan_port;
+	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
+	d->lfd = socket(listen_at->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->lfd < 0 ||
+	    bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
+	    listen(d->lfd, 4) < 0 ||
+	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
+	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s",
+			 addr_format(listen_at, where, sizeof(where)),
+			 strerror(errno));
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	log_debug("%s: data listener on %s -> %s:%d", name,
+		  addr_format((struct sockaddr *)bound, where, sizeof(where)),
+		  chan_host, chan_port);
+	return d;
+}
+
+/* --- listen there ----------------------------------------------------- */
+
+static void there_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
+{
+	struct ftp_data *d = arg;
+	int rc;
+
+	if (d->ch || d->connecting) {
+		ssh_chan_discard(s, ch); /* one connection only */
+		return;
+	}
+	d->connecting = 1;
+	d->ch = ch;
+	ssh_unlisten(s, d->rl);
+	d->rl = NULL;
+	rc = connect_local(d);
+	if (rc < 0) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "cannot connect locally: %s",
+			 strerror(-rc));
+		finish(d, msg);
+	}
+}
+
+static void there_listening(struct ssh_sess *s, LIBSSH2_LISTENER *l,
+			    int bound_port, const char *err, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)s;
+	d->req = 0;
+	if (!l) {
+		finish(d, err);
+		return;
+	}
+	d->rl = l;
+	log_debug("%s: data forward on the server's port %d", d->name,
+		  bound_port);
+	if (d->bound)
+		d->bound(d, bound_port, d->arg);
+}
+
+struct ftp_data *ftpdata_listen_there(struct ssh_sess *s,
+				      const char *listen_host,
+				      const struct sockaddr *local_target,
+				      const char *name, ftpdata_bound_cb bound,
+				      ftpdata_done_cb done, void *arg)
+{
+	struct ftp_data *d = data_new(s, KIND_LISTEN_THERE, name, done, arg);
+	long id;
+
+	if (!d)
+		return NULL;
+	d->bound = bound;
+	memcpy(&d->local_target, local_target, addr_len(local_target));
+	id = ssh_listen(s, listen_host, 0, there_listening, there_accept, d);
+	if (id < 0) {
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	d->req = id;
+	return d;
+}
+
+/* --- pair ------------------------------------------------------------- */
+
+struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
+			      int chan_port,
+			      const struct sockaddr *local_target,
+			      const char *name, ftpdata_done_cb done,
+			      void *arg)
+{
+	struct ftp_data *d = data_new(s, KIND_PAIR, name, done, arg);
+	long id;
+
+	if (!d)
+		return NULL;
+	d->connecting = 1;
+	memcpy(&d->local_target, local_target, addr_len(local_target));
+	if (connect_local(d) < 0) {
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	id = ssh_open_direct(s, chan_host, chan_port, "127.0.0.1", 0,
+			     chan_opened, d);
+	if (id < 0) {
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	d->req = id;
+	return d;
+}
