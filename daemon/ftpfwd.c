@@ -50,7 +50,7 @@ struct ftp_ctl {
 
 static int ctl_service(struct ssh_chan *c, void *arg);
 static const struct ssh_chan_ops ctl_ops = {.service = ctl_service};
-static void ctl_run(struct ftp_ctl *k, int in_service);
+static int ctl_run(struct ftp_ctl *k, int in_service);
 
 static int side_is_chan(const struct ftp_ctl *k, enum ftp_side side)
 {
@@ -309,11 +309,11 @@ static int write_side(struct ftp_ctl *k, enum ftp_side to, int in_service)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	} else {
-		if (!in_service || !ssh_gate(k->s, k))
+		if (!in_service || !ssh_chan_gate(k->c))
 			return 0;
-		n = ssh_ungate(k->s, k,
-			       (int)libssh2_channel_write(k->raw,
-							  (const char *)d, len));
+		n = ssh_chan_ungate(k->c, SSH_OP_WRITE,
+				    (int)libssh2_channel_write(
+					k->raw, (const char *)d, len));
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			return 0;
 		if (n < 0)
@@ -340,11 +340,11 @@ static int read_side(struct ftp_ctl *k, enum ftp_side from, int in_service)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	} else {
-		if (!in_service || !ssh_gate(k->s, k))
+		if (!in_service || !ssh_chan_gate(k->c))
 			return 0;
-		n = ssh_ungate(k->s, k,
-			       (int)libssh2_channel_read(k->raw, (char *)dst,
-							 room));
+		n = ssh_chan_ungate(k->c, SSH_OP_READ,
+				    (int)libssh2_channel_read(
+					k->raw, (char *)dst, room));
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			return 0;
 		if (n < 0)
@@ -382,7 +382,9 @@ static void update(struct ftp_ctl *k)
 					    !k->closing));
 }
 
-static void ctl_run(struct ftp_ctl *k, int in_service)
+/* Runs the control connection as far as it goes. Returns -1 when it
+ * ended and k was freed. */
+static int ctl_run(struct ftp_ctl *k, int in_service)
 {
 	int progress = 1, rounds = 0, side;
 
@@ -446,9 +448,10 @@ static void ctl_run(struct ftp_ctl *k, int in_service)
 			ssh_sess_kick(k->s);
 	}
 	update(k);
-	return;
+	return 0;
 gone:
 	destroy(k);
+	return -1;
 }
 
 static int ctl_service(struct ssh_chan *c, void *arg)
@@ -462,13 +465,14 @@ static int ctl_service(struct ssh_chan *c, void *arg)
 static void ctl_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ftp_ctl *k = arg;
+	struct ssh_sess *s = k->s;
 
 	(void)loop;
 	(void)fd;
 	(void)events;
 	ctl_run(k, 0);
 	/* Whatever is for the channel side goes out from the session. */
-	ssh_sess_kick(k->s);
+	ssh_sess_kick(s);
 }
 
 static int is_loopback_name(const char *host)

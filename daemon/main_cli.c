@@ -114,6 +114,10 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGUSR1) {
+		ssh_sess_dump(c->sess);
+		return;
+	}
 	log_info("signal %u: stopping", si.ssi_signo);
 	c->exit_code = 0;
 	loop_stop(loop);
@@ -249,6 +253,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0 || loop_watch(c.loop, sfd, EPOLLIN, signal_cb, &c) < 0) {

@@ -160,15 +160,15 @@ static int pump_service(struct ssh_chan *c, void *arg)
 
 	(void)c;
 	/* channel -> socket */
-	while (!p->chan_eof && ssh_gate(p->s, p)) {
+	while (!p->chan_eof && ssh_chan_gate(p->c)) {
 		size_t room;
 		uint8_t *dst = buf_room(&p->down, &room);
 
 		if (!room)
 			break;
-		n = ssh_ungate(p->s, p,
-			       (int)libssh2_channel_read(p->raw, (char *)dst,
-							 room));
+		n = ssh_chan_ungate(p->c, SSH_OP_READ,
+				    (int)libssh2_channel_read(
+					p->raw, (char *)dst, room));
 		if (n > 0) {
 			buf_commit(&p->down, (size_t)n);
 			progress = 1;
@@ -191,15 +191,15 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		return 1;
 	}
 	/* socket -> channel */
-	while (buf_len(&p->up) && ssh_gate(p->s, p)) {
+	while (buf_len(&p->up) && ssh_chan_gate(p->c)) {
 		size_t len;
 		const uint8_t *d = buf_peek(&p->up, &len);
 
 		if (len > CHAN_WRITE_MAX)
 			len = CHAN_WRITE_MAX;
-		n = ssh_ungate(p->s, p,
-			       (int)libssh2_channel_write(p->raw,
-							  (const char *)d, len));
+		n = ssh_chan_ungate(p->c, SSH_OP_WRITE,
+				    (int)libssh2_channel_write(
+					p->raw, (const char *)d, len));
 		if (n > 0) {
 			buf_consume(&p->up, (size_t)n);
 			p->nup += (unsigned long long)n;
@@ -217,8 +217,9 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		return 1;
 	}
 	if (p->sock_eof && !buf_len(&p->up) && !p->chan_eof_sent &&
-	    ssh_gate(p->s, p)) {
-		int rc = ssh_ungate(p->s, p, libssh2_channel_send_eof(p->raw));
+	    ssh_chan_gate(p->c)) {
+		int rc = ssh_chan_ungate(p->c, SSH_OP_EOF,
+					 libssh2_channel_send_eof(p->raw));
 
 		if (rc == 0) {
 			log_trace("chan %s: input eof -> closed (EOF sent)",

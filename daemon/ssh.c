@@ -63,6 +63,7 @@ struct ssh_chan {
 	char name[96];
 	int closing;
 	int wants_io; /* its owner will read or write it when serviced */
+	enum ssh_op pending_op; /* holds the session's partly sent packet */
 	struct ssh_chan *next;
 };
 
@@ -168,6 +169,43 @@ int ssh_ungate(struct ssh_sess *s, const void *who, int rc)
 	if (rc < 0 && is_socket_error(rc))
 		s->io_error = 1;
 	return rc;
+}
+
+int ssh_chan_gate(struct ssh_chan *c)
+{
+	return ssh_gate(c->s, c);
+}
+
+int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc)
+{
+	rc = ssh_ungate(c->s, c, rc);
+	c->pending_op = c->s->owner == c ? op : SSH_OP_NONE;
+	return rc;
+}
+
+/* Repeats the call a closed channel left half done (see ssh.h). The data
+ * is already encrypted in libssh2's buffer: only the call is needed. */
+static int resume_pending(struct ssh_chan *c)
+{
+	char scratch[1024] = {0};
+	int rc = 0;
+
+	switch (c->pending_op) {
+	case SSH_OP_READ:
+		rc = (int)libssh2_channel_read(c->raw, scratch,
+					       sizeof(scratch));
+		break;
+	case SSH_OP_WRITE:
+		rc = (int)libssh2_channel_write(c->raw, scratch, 1);
+		break;
+	case SSH_OP_EOF:
+		rc = libssh2_channel_send_eof(c->raw);
+		break;
+	case SSH_OP_NONE:
+		return 0;
+	}
+	rc = ssh_chan_ungate(c, c->pending_op, rc);
+	return rc == LIBSSH2_ERROR_EAGAIN ? rc : 0;
 }
 
 /* libssh2 reads through this, so every read of the SSH socket re-arms
@@ -715,7 +753,7 @@ static int service_closing(struct ssh_sess *s)
 		struct ssh_chan *c = *pp;
 		int rc;
 
-		if (!ssh_gate(s, c)) {
+		if (!ssh_gate(s, c) || resume_pending(c) < 0) {
 			pp = &c->next;
 			continue;
 		}
@@ -731,6 +769,30 @@ static int service_closing(struct ssh_sess *s)
 		progress = 1;
 	}
 	return progress;
+}
+
+void ssh_sess_dump(struct ssh_sess *s)
+{
+	struct ssh_chan *c;
+
+	log_warn("sess %s: state %s, owner %p, fd %d, block %d, rx %llu tx "
+		 "%llu",
+		 s->name, sess_state_names[s->state], s->owner, s->fd,
+		 s->raw ? libssh2_session_block_directions(s->raw) : -1,
+		 s->rx_bytes, s->tx_bytes);
+	for (c = s->chans; c; c = c->next) {
+		unsigned long avail = 0, initial = 0;
+		unsigned long win = libssh2_channel_window_read_ex(
+		    c->raw, &avail, &initial);
+
+		log_warn("  chan %s: wants %d pending %d window %lu avail %lu "
+			 "eof %d",
+			 c->name, c->wants_io, c->pending_op, win, avail,
+			 libssh2_channel_eof(c->raw));
+	}
+	for (c = s->closing; c; c = c->next)
+		log_warn("  closing chan %s: pending %d", c->name,
+			 c->pending_op);
 }
 
 /* --- the service loop ------------------------------------------------- */
@@ -756,8 +818,15 @@ static void service_ready(struct ssh_sess *s)
 	for (pass = 0; pass < SERVICE_PASSES && progress && !s->io_error;
 	     pass++) {
 		struct ssh_chan *c, *next;
+		unsigned long long rx_before = s->rx_bytes;
 
 		progress = 0;
+		if (s->owner == &s->alive_timer) {
+			int secs;
+
+			ssh_ungate(s, &s->alive_timer,
+				   libssh2_keepalive_send(s->raw, &secs));
+		}
 		progress |= service_requests(s);
 		progress |= service_listeners(s);
 		for (c = s->chans; c; c = next) {
@@ -769,6 +838,10 @@ static void service_ready(struct ssh_sess *s)
 				return;
 		}
 		progress |= service_closing(s);
+		/* Whoever read the socket may have queued data for channels
+		 * serviced earlier in this pass: they must look again. */
+		if (s->rx_bytes != rx_before)
+			progress = 1;
 	}
 	if (progress && !s->io_error)
 		ssh_sess_kick(s); /* more to do: let other fds run first */

@@ -125,6 +125,16 @@ int ssh_gate(struct ssh_sess *s, const void *who);
  * Returns rc, with LIBSSH2_ERROR_BAD_USE turned into EAGAIN. */
 int ssh_ungate(struct ssh_sess *s, const void *who, int rc);
 
+/* The gate for channel calls: the owner is the channel itself, and the
+ * call is remembered, so that a channel closed while libssh2 holds its
+ * partly sent packet gets that call repeated before it is freed. */
+enum ssh_op { SSH_OP_NONE, SSH_OP_READ, SSH_OP_WRITE, SSH_OP_EOF };
+int ssh_chan_gate(struct ssh_chan *c);
+int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc);
+
+/* Logs the session's state and channels (on SIGUSR1). */
+void ssh_sess_dump(struct ssh_sess *s);
+
 /* Human text for the session's last libssh2 error. Borrowed. */
 const char *ssh_last_error(struct ssh_sess *s);
 
