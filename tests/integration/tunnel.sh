@@ -1,0 +1,62 @@
+#!/bin/bash
+# tunnel.sh — starting ftp-tunnel itself in the integration tests (sourced
+# after lib.sh): ft_tunnel waits for the READY line on --ready-fd instead of
+# sleeping, and registers the process for cleanup.
+
+TT_FT_BIN=${TT_FT_BIN:-$TT_BUILD/ftp-tunnel}
+
+# ft_tunnel [-n NETNS] [-e] ARGS...: run ftp-tunnel with the test key and
+# known_hosts of the last tt_sshd, plus ARGS (ending with the destination),
+# and wait until every tunnel is up. Sets FT_PID, FT_LOG, FT_READY (the
+# ready file: "PORT n" lines for -R with port 0). With -e, ARGS are the
+# whole argument list (no key or known_hosts added).
+ft_tunnel() {
+	local ns="" bare=0 i
+	while :; do
+		case ${1:-} in
+		-n) ns=$2; shift 2 ;;
+		-e) bare=1; shift ;;
+		*) break ;;
+		esac
+	done
+	FT_READY=$(mktemp "$T/logs/ready.XXXX")
+	FT_LOG=$(mktemp "$T/logs/ftp-tunnel.XXXX.log")
+	local pre=()
+	[ "$bare" = 1 ] || pre=(-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+		-o StrictHostKeyChecking=yes -o BatchMode=yes)
+	exec 7>"$FT_READY"
+	tt_spawn -o "$FT_LOG" ${ns:+-n "$ns"} setsid "$TT_FT_BIN" --ready-fd 7 "${pre[@]}" "$@"
+	exec 7>&-
+	FT_PID=$TT_PID
+	for i in $(seq "$TT_READY_TENTHS"); do
+		grep -q '^READY' "$FT_READY" 2>/dev/null && return 0
+		_tt_alive "$FT_PID" || break
+		sleep 0.1
+	done
+	echo "ft_tunnel: ftp-tunnel did not come up:" >&2
+	cat "$FT_LOG" >&2
+	return 1
+}
+
+# ft_run_fail EXPECT_RC PATTERN ARGS...: run ftp-tunnel (no terminal) in the
+# foreground with ARGS; pass if it exits with EXPECT_RC within 20 s and
+# prints exactly one line on stderr matching PATTERN (grep -E).
+ft_run_fail() {
+	local want=$1 pat=$2 out rc
+	shift 2
+	out=$(mktemp "$T/logs/fail.XXXX")
+	timeout 20 setsid -w "$TT_FT_BIN" "$@" </dev/null >/dev/null 2>"$out"
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		tt_fail "exit $rc (want $want) for: $*: $(head -3 "$out")"
+		return 1
+	fi
+	if [ "$(wc -l <"$out")" -ne 1 ] || ! grep -Eq "$pat" "$out"; then
+		tt_fail "message for: $*: want one line like /$pat/, got: $(cat "$out")"
+		return 1
+	fi
+	tt_pass "exit $want, one line: $(cut -c1-110 "$out")"
+}
+
+# ft_rss_kb PID: resident memory of PID in KiB.
+ft_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
