@@ -99,8 +99,8 @@ static void known_name(const struct ssh_opts *o, char *out, size_t outlen)
 }
 
 static int append_key(LIBSSH2_KNOWNHOSTS *kh, const struct ssh_opts *o,
-		      const char *key, size_t keylen, int typemask, char *err,
-		      size_t errlen)
+		      const char *key, size_t keylen, int typemask,
+		      const char *keytype, char *err, size_t errlen)
 {
 	struct libssh2_knownhost *entry = NULL;
 	char name[300], path[4096], line[8192], dir[4096], *slash;
@@ -141,7 +141,7 @@ static int append_key(LIBSSH2_KNOWNHOSTS *kh, const struct ssh_opts *o,
 	if (rc == 0)
 		log_warn("Permanently added '%s' (%s) to the list of known "
 			 "hosts in %s.",
-			 name, "host key", path);
+			 name, keytype, path);
 	return rc;
 }
 
@@ -248,7 +248,8 @@ int hostkey_check(LIBSSH2_SESSION *raw, const struct ssh_opts *o, char *err,
 				 keytype, fp, name);
 			break;
 		}
-		rc = append_key(kh, o, key, keylen, typemask, err, errlen);
+		rc = append_key(kh, o, key, keylen, typemask, keytype, err,
+				errlen);
 		break;
 	default:
 		snprintf(err, errlen, "cannot check the host key of %s", name);
