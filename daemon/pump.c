@@ -211,10 +211,18 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		finish(p, "channel write failed", 1);
 		return 1;
 	}
-	/* Refill from the socket now that there is room: saves a wakeup. */
-	if (!p->sock_eof && !buf_full(&p->up) && fill_up(p) < 0) {
-		finish(p, strerror(errno), 0);
-		return 1;
+	/* Refill from the socket now that there is room: saves a wakeup.
+	 * What it reads is for the channel: progress, so we come back. */
+	if (!p->sock_eof && !buf_full(&p->up)) {
+		size_t before = buf_len(&p->up);
+		int was_eof = p->sock_eof;
+
+		if (fill_up(p) < 0) {
+			finish(p, strerror(errno), 0);
+			return 1;
+		}
+		if (buf_len(&p->up) != before || p->sock_eof != was_eof)
+			progress = 1;
 	}
 	if (p->sock_eof && !buf_len(&p->up) && !p->chan_eof_sent &&
 	    ssh_chan_gate(p->c)) {

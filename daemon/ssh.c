@@ -785,9 +785,10 @@ void ssh_sess_dump(struct ssh_sess *s)
 		unsigned long win = libssh2_channel_window_read_ex(
 		    c->raw, &avail, &initial);
 
-		log_warn("  chan %s: wants %d pending %d window %lu avail %lu "
-			 "eof %d",
+		log_warn("  chan %s: wants %d pending %d window in %lu (queued "
+			 "%lu) out %lu eof %d",
 			 c->name, c->wants_io, c->pending_op, win, avail,
+			 libssh2_channel_window_write(c->raw),
 			 libssh2_channel_eof(c->raw));
 	}
 	for (c = s->closing; c; c = c->next)
