@@ -296,7 +296,8 @@ _tt_ftp_curl() {
 		while IFS= read -r n; do
 			n=${n%$'\r'}
 			n=${n##*/}
-			[ -n "$n" ] || continue
+			# pure-ftpd lists . and .. in NLST.
+			case $n in "" | . | ..) continue ;; esac
 			urls+=(-o "$l/$n" "$(_tt_ftp_url "$h" "$p" "${r%/}/$n")")
 		done <"$l/.names"
 		rm -f "$l/.names"
