@@ -48,8 +48,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-check: all $(UNIT_BIN)
+# Every test: unit tests and integration tests (tests/run.sh runs both),
+# after the fuzz corpus went through the rewriter under ASan/UBSan.
+check: all $(UNIT_BIN) fuzz-replay
 	@sh tests/run.sh
+
+# The built-in demo: a private sshd and vsftpd, curl through -L ftp/.
+demo: all
+	@bash scripts/demo.sh
 
 deps:
 	sh scripts/deps.sh
@@ -65,5 +71,6 @@ install: all
 format:
 	clang-format -i $(wildcard daemon/*.[ch] common/*.[ch] include/*.h shim/*.[ch] tests/unit/*.c tests/fuzz/*.c)
 
-.PHONY: all unit check deps clean install format
+.PHONY: all unit check demo deps clean install format
+include mk/fuzz.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
