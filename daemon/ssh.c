@@ -382,10 +382,18 @@ static int start_handshake(struct ssh_sess *s)
 	if (!s->raw)
 		return -1;
 	libssh2_session_set_blocking(s->raw, 0);
+#if LIBSSH2_VERSION_NUM >= 0x010b01
+	/* 1.11.1 deprecates the void * form. */
+	libssh2_session_callback_set2(s->raw, LIBSSH2_CALLBACK_RECV,
+				      (libssh2_cb_generic *)sess_recv);
+	libssh2_session_callback_set2(s->raw, LIBSSH2_CALLBACK_SEND,
+				      (libssh2_cb_generic *)sess_send);
+#else
 	libssh2_session_callback_set(s->raw, LIBSSH2_CALLBACK_RECV,
 				     (void *)sess_recv);
 	libssh2_session_callback_set(s->raw, LIBSSH2_CALLBACK_SEND,
 				     (void *)sess_send);
+#endif
 	set_state(s, SESS_HANDSHAKE);
 	return 0;
 }
