@@ -541,6 +541,24 @@ static int sa_v4(const void *sa, uint8_t v4[4])
 	return 0;
 }
 
+static int is_unspecified(const struct sockaddr_storage *ss)
+{
+	struct in6_addr a;
+
+	return sa_host6(ss, &a) == 0 &&
+	       (IN6_IS_ADDR_UNSPECIFIED(&a) ||
+		(IN6_IS_ADDR_V4MAPPED(&a) && !a.s6_addr[12] && !a.s6_addr[13] &&
+		 !a.s6_addr[14] && !a.s6_addr[15]));
+}
+
+static void set_sa_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
 static int same_host(const void *x, const void *y)
 {
 	struct in6_addr a, b;
@@ -569,6 +587,15 @@ static int client_active(struct ftp_rw *rw, const uint8_t *arg, size_t alen,
 		local_reply(rw, "522 Network protocol not supported, use "
 				"(1,2).\r\n");
 		return 0;
+	}
+	/* An unspecified address means "my own": lftp 4.9 on an IPv6
+	 * control connection sends "EPRT |2|::|40123|". Read it as the
+	 * client's address, the only one it may name anyway. */
+	if (is_unspecified(&ep)) {
+		uint16_t port = sa_port(&ep);
+
+		ep = rw->cfg.client_addr;
+		set_sa_port(&ep, port);
 	}
 	/* Bounce protection as in nf_conntrack_ftp and vsftpd: the data
 	 * connection may only go back to the client itself, to an
@@ -655,10 +682,20 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	} else if (word_is(verb, vlen, "PASV")) {
 		kind = CMD_PASV;
 	} else if (word_is(verb, vlen, "EPSV")) {
-		if (word_is(t + ab, aend - ab, "ALL"))
+		if (word_is(t + ab, aend - ab, "ALL")) {
 			rw->epsv_all = 1;
-		else
+		} else if (aend > ab) {
+			/* "EPSV 2" names the client side's family (RFC 2428
+			 * §3); the server may be on the other one. A bare
+			 * EPSV lets it answer for its own control
+			 * connection, and the 229 carries no address. */
+			if (emit_str(rw, FTP_SERVER, "EPSV\r\n") < 0)
+				return -1;
+			fifo_push(rw, CMD_EPSV);
+			return 0;
+		} else {
 			kind = CMD_EPSV;
+		}
 	} else if (word_is(verb, vlen, "FEAT")) {
 		kind = CMD_FEAT;
 	}
