@@ -5,6 +5,7 @@
 # (ignored by git): minimise one and add it to tests/fuzz/corpus/ftp/.
 BUILD ?= build
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 20000
 FUZZ_CC ?= clang
 REPLAY_CC ?= $(CC)
 FUZZ_CORPUS = tests/fuzz/corpus/ftp
@@ -26,7 +27,7 @@ $(BUILD)/fuzz/replay_ftp: tests/fuzz/replay.c $(FUZZ_SRC) daemon/ftp.h
 
 fuzz: $(BUILD)/fuzz/fuzz_ftp
 	@mkdir -p $(BUILD)/fuzz/corpus-ftp
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=12000 \
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 		-artifact_prefix=tests/fuzz/ \
 		$(BUILD)/fuzz/corpus-ftp $(FUZZ_CORPUS)
 

@@ -6,8 +6,9 @@
  * server, bit 2 allow AUTH, bits 3-4 the client address). Then data bytes
  * for the current side; 0x01 switches to the client, 0x02 to the server
  * (each starts a new segment), 0x03 cuts a feed call, 0x04 toggles slow
- * draining of the output. Requests are answered from the input itself, by
- * request number, so both runs answer alike. */
+ * draining of the output. Bytes 0x01-0x04 are never fed; NUL is. Requests are
+ * answered from the input itself, by request number, so both runs answer alike.
+ */
 #include "ftp.h"
 
 #include <arpa/inet.h>
@@ -372,10 +373,19 @@ static void feed(struct sess *s, enum ftp_side side, const uint8_t *p, size_t n)
 			answer(s);
 		}
 		if (k == 0 && !ftp_rw_request(s->rw)) {
-			if (pending(s, FTP_CLIENT) == 0 &&
-			    pending(s, FTP_SERVER) == 0)
+			size_t c = pending(s, FTP_CLIENT);
+			size_t v = pending(s, FTP_SERVER);
+
+			if (c == 0 && v == 0)
 				s->stalled = 1;
-			drain_all(s);
+			/* Slow: free a third at a time, so the output
+			 * buffers wrap and compact while they stay full. */
+			if (s->slow) {
+				take(s, FTP_CLIENT, c / 3 + 1);
+				take(s, FTP_SERVER, v / 3 + 1);
+			} else {
+				drain_all(s);
+			}
 			continue;
 		}
 		drain(s);
@@ -536,7 +546,7 @@ static void run(const uint8_t *data, size_t size, int bytewise, struct sess *s)
 
 	for (i = 1; i <= size; i++) {
 		c = i < size ? data[i] : MARK_CLIENT;
-		if (c > MARK_SLOW) {
+		if (c == 0 || c > MARK_SLOW) {
 			if (bytewise)
 				feed(s, side, &c, 1);
 			else
