@@ -553,10 +553,14 @@ static int is_unspecified(const struct sockaddr_storage *ss)
 
 static void set_sa_port(struct sockaddr_storage *ss, uint16_t port)
 {
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	struct in6_addr a;
+	uint8_t v4[4];
+
+	/* Rebuilt rather than poked through a cast (see sa_family()). */
+	if (sa_family(ss) == AF_INET && sa_v4(ss, v4) == 0)
+		put_v4(ss, v4, port);
+	else if (sa_family(ss) == AF_INET6 && sa_host6(ss, &a) == 0)
+		put_v6(ss, AF_INET6, &a, port);
 }
 
 static int same_host(const void *x, const void *y)
