@@ -1,0 +1,46 @@
+/* ipc.h — the daemon's IPC messages (docs/IPC.txt): framing, key=value
+ * text, descriptor passing. Shared by the daemon, the shim and the CLI;
+ * no allocation, no globals. */
+#ifndef IPC_H
+#define IPC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IPC_MAX 4096
+#define IPC_MAGIC "FTPT1"
+
+/* A message being built or parsed: text lines in a fixed buffer. */
+struct ipc_msg {
+	char text[IPC_MAX + 1];
+	size_t len;
+};
+
+/* Starts a message "FTPT1 <word>". */
+void ipc_init(struct ipc_msg *m, const char *word);
+/* Appends "key=value\n". 0, or -1 if it doesn't fit or value has '\n'. */
+int ipc_add(struct ipc_msg *m, const char *key, const char *value);
+int ipc_addf(struct ipc_msg *m, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The message's word ("CONNECT", "OK", ...) into out. 0 or -1 (not a
+ * version 1 message). */
+int ipc_word(const struct ipc_msg *m, char *out, size_t outlen);
+/* The n-th (0-based) value of key into out. 0, or -1 when absent. */
+int ipc_get(const struct ipc_msg *m, const char *key, int n, char *out,
+	    size_t outlen);
+
+/* Sends m on a stream socket, with fd attached (-1: none). Blocks; 0 or
+ * -errno. */
+int ipc_send(int sock, const struct ipc_msg *m, int fd);
+/* Receives one message; *fd gets an attached descriptor or -1. Blocks
+ * (use a socket timeout). 0, or -errno (-EPROTO for a bad frame). */
+int ipc_recv(int sock, struct ipc_msg *m, int *fd);
+
+/* The socket path for uid (docs/IPC.txt). 0 or -1 (too long). */
+int ipc_socket_path(uid_t uid, char *out, size_t outlen);
+/* Makes (daemon) or checks (client) the socket's directory: owned by
+ * uid, mode 0700, not a symlink. 0 or -errno. */
+int ipc_check_dir(const char *sock_path, uid_t uid, int create);
+
+#endif
