@@ -26,7 +26,7 @@ COMMON_SRC = $(wildcard common/*.c)
 ENGINE_SRC = $(filter-out daemon/main_%.c,$(wildcard daemon/*.c))
 ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
 
-PROGS = $(BUILD)/ftp-tunnel
+PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 
 all: $(PROGS)
 
@@ -35,6 +35,9 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/ftp-tunnel: $(BUILD)/daemon/main_cli.o $(ENGINE_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
+
+$(BUILD)/ftp-tunneld: $(BUILD)/daemon/main_daemon.o $(ENGINE_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
 
 # --- tests -------------------------------------------------------------
@@ -66,6 +69,7 @@ clean:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BUILD)/ftp-tunnel $(DESTDIR)$(BINDIR)/ftp-tunnel
+	install -m 755 $(BUILD)/ftp-tunneld $(DESTDIR)$(BINDIR)/ftp-tunneld
 	install -m 644 man/ftp-tunnel.1 $(DESTDIR)$(MANDIR)/man1/ftp-tunnel.1
 
 format:

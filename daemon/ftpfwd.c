@@ -42,6 +42,7 @@ struct ftp_ctl {
 	int closing;
 	int busy; /* a request is being answered asynchronously */
 	struct sockaddr_storage fd_local, fd_peer;
+	struct sockaddr_storage advertise; /* ss_family 0: none */
 	struct ftp_data *data[CTL_MAX_DATA];
 	struct ftp_data *passive; /* the pending passive listener, if any */
 	unsigned long ndata;
@@ -49,7 +50,9 @@ struct ftp_ctl {
 };
 
 static int ctl_service(struct ssh_chan *c, void *arg);
-static const struct ssh_chan_ops ctl_ops = {.service = ctl_service};
+static void ctl_lost(struct ssh_chan *c, void *arg);
+static const struct ssh_chan_ops ctl_ops = {.service = ctl_service,
+					    .lost = ctl_lost};
 static int ctl_run(struct ftp_ctl *k, int in_service);
 
 static int side_is_chan(const struct ftp_ctl *k, enum ftp_side side)
@@ -201,6 +204,14 @@ static void handle_request(struct ftp_ctl *k)
 			    name, data_done, k, err, sizeof(err));
 			if (d && track(k, d) == 0) {
 				k->passive = d;
+				if (k->advertise.ss_family) {
+					uint16_t p = addr_port(
+					    (struct sockaddr *)&bound);
+
+					bound = k->advertise;
+					addr_set_port((struct sockaddr *)&bound,
+						      p);
+				}
 				ftp_rw_passive_ready(k->rw,
 						     (struct sockaddr *)&bound);
 				return;
@@ -462,6 +473,20 @@ static int ctl_service(struct ssh_chan *c, void *arg)
 	return 0;
 }
 
+static void ctl_lost(struct ssh_chan *c, void *arg)
+{
+	struct ftp_ctl *k = arg;
+	static const char msg[] = "421 ftp-tunnel: the SSH connection to the "
+				  "server was lost.\r\n";
+
+	(void)c;
+	/* Tell an FTP client on the socket side why it is cut off. */
+	if (!k->remote)
+		(void)!send(k->fd, msg, sizeof(msg) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+	destroy(k);
+}
+
 static void ctl_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ftp_ctl *k = arg;
@@ -487,7 +512,9 @@ static int is_loopback_name(const char *host)
 
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
-				   int active_mode, const char *name)
+				   int active_mode,
+				   const struct sockaddr *advertise,
+				   const char *name)
 {
 	struct ftp_ctl *k = calloc(1, sizeof(*k));
 	struct ftp_rw_config cfg;
@@ -506,6 +533,8 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	getsockname(fd, (struct sockaddr *)&k->fd_local, &len);
 	len = sizeof(k->fd_peer);
 	getpeername(fd, (struct sockaddr *)&k->fd_peer, &len);
+	if (advertise)
+		memcpy(&k->advertise, advertise, addr_len(advertise));
 
 	if (active_mode == FWD_ACTIVE_AUTO)
 		/* Forwarding works only when the FTP server accepts a PORT

@@ -70,7 +70,7 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 {
 	if (t->spec.ftp) {
 		if (!ftpfwd_control_new(t->s, ch, fd, &t->spec,
-					t->topts.ftp_active_mode, name))
+					t->topts.ftp_active_mode, NULL, name))
 			log_warn("%s: cannot start FTP session", name);
 		return;
 	}

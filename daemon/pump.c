@@ -37,7 +37,9 @@ struct pump {
 };
 
 static int pump_service(struct ssh_chan *c, void *arg);
-static const struct ssh_chan_ops pump_ops = {.service = pump_service};
+static void pump_lost(struct ssh_chan *c, void *arg);
+static const struct ssh_chan_ops pump_ops = {.service = pump_service,
+					     .lost = pump_lost};
 
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down)
@@ -245,6 +247,12 @@ static int pump_service(struct ssh_chan *c, void *arg)
 	}
 	update(p);
 	return progress;
+}
+
+static void pump_lost(struct ssh_chan *c, void *arg)
+{
+	(void)c;
+	finish(arg, "the SSH connection was lost", 1);
 }
 
 static void pump_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)

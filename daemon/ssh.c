@@ -317,8 +317,30 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	s->state = SESS_DEAD;
 	drop_connection(s);
 	fail_requests(s, copy);
+	/* Every channel's owner learns it, so no socket waits on a channel
+	 * that will never move again. */
+	while (s->chans) {
+		struct ssh_chan *c = s->chans;
+
+		if (c->ops && c->ops->lost) {
+			c->ops->lost(c, c->arg); /* calls ssh_chan_close(c) */
+		} else {
+			s->chans = c->next;
+			free(c);
+		}
+	}
 	s->cb(s, was == SESS_READY ? SSH_EV_CLOSED : SSH_EV_FAILED, copy,
 	      s->cb_arg);
+}
+
+int ssh_sess_dead(const struct ssh_sess *s)
+{
+	return s->state == SESS_DEAD;
+}
+
+int ssh_sess_busy(const struct ssh_sess *s)
+{
+	return s->chans || s->reqs || s->listeners;
 }
 
 static void set_state(struct ssh_sess *s, enum sess_state st)

@@ -61,6 +61,9 @@ typedef void (*ssh_event_cb)(struct ssh_sess *s, enum ssh_event ev,
  * nonzero when it moved bytes, so the session services again. */
 struct ssh_chan_ops {
 	int (*service)(struct ssh_chan *c, void *arg);
+	/* The connection is gone: the owner must drop the channel (it may
+	 * call ssh_chan_close, which then only frees). */
+	void (*lost)(struct ssh_chan *c, void *arg);
 };
 
 /* Called once per open request: ch is the new channel (ownership passes to
@@ -82,6 +85,10 @@ struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
 /* Disconnects and frees; channels must have been detached. */
 void ssh_sess_free(struct ssh_sess *s);
 int ssh_sess_ready(const struct ssh_sess *s);
+/* Nonzero once the session failed or was lost: make a new one. */
+int ssh_sess_dead(const struct ssh_sess *s);
+/* Channels attached or queued: 0 means the session is idle. */
+int ssh_sess_busy(const struct ssh_sess *s);
 /* "user@host:port", for log lines. Borrowed. */
 const char *ssh_sess_name(const struct ssh_sess *s);
 LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s);

@@ -1,0 +1,177 @@
+/* main_daemon.c — ftp-tunneld: the per-user daemon of the transparent
+ * mode. One instance per user (a lock next to its socket); readiness is a
+ * "READY" line on --ready-fd, written once the socket accepts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "loop.h"
+#include "tunneld.h"
+
+static void ready(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "READY\n", 6) < 0)
+		log_debug("ready fd: %s", strerror(errno));
+	close(fd);
+}
+
+/* Whether a daemon answers on path. */
+static int daemon_answers(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct ipc_msg m;
+	int s, fd, ok = 0;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		ipc_init(&m, "PING");
+		ok = ipc_send(s, &m, -1) == 0 && ipc_recv(s, &m, &fd) == 0;
+		if (ok && fd >= 0)
+			close(fd);
+	}
+	close(s);
+	return ok;
+}
+
+static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u: stopping", si.ssi_signo);
+		loop_stop(loop);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ftp-tunneld [-v] [--ready-fd N] [--idle-exit SECONDS]\n"
+		   "See ftp-tunneld(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"ready-fd", required_argument, NULL, 'r'},
+	    {"idle-exit", required_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	char path[108], lockpath[128];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct loop *loop;
+	struct tunneld *d;
+	sigset_t mask;
+	int opt, verbosity = LOG_LVL_WARN, ready_fd = -1, idle = 600;
+	int lock, lfd, sfd, rc, i;
+
+	log_set_prefix("ftp-tunneld");
+	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			verbosity++;
+			break;
+		case 'r':
+			ready_fd = atoi(optarg);
+			break;
+		case 'x':
+			idle = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_set_level(verbosity);
+	signal(SIGPIPE, SIG_IGN);
+	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0) {
+		log_err("socket path too long");
+		return 1;
+	}
+	rc = ipc_check_dir(path, getuid(), 1);
+	if (rc < 0) {
+		log_err("unsafe or unusable directory for %s: %s (it must be "
+			"yours and mode 0700)",
+			path, strerror(-rc));
+		return 1;
+	}
+	/* One daemon per user: the lock decides; a loser waits for the
+	 * winner to answer, then reports ready too. */
+	snprintf(lockpath, sizeof(lockpath), "%.100s.lock", path);
+	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0) {
+		log_err("cannot open %s: %s", lockpath, strerror(errno));
+		return 1;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		for (i = 0; i < 100; i++) {
+			if (daemon_answers(path)) {
+				log_info("another ftp-tunneld serves %s", path);
+				ready(ready_fd);
+				return 0;
+			}
+			usleep(100000);
+		}
+		log_err("another ftp-tunneld holds %s but does not answer",
+			lockpath);
+		return 1;
+	}
+	unlink(path); /* a stale socket of a daemon that died */
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(lfd, 64) < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		return 1;
+	}
+	loop = loop_new();
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (!loop || sfd < 0 ||
+	    loop_watch(loop, sfd, EPOLLIN, signal_cb, NULL) < 0) {
+		log_err("cannot start: %s", strerror(errno));
+		return 1;
+	}
+	d = tunneld_new(loop, lfd, idle);
+	if (!d) {
+		log_err("cannot start: %s", strerror(errno));
+		return 1;
+	}
+	log_info("listening on %s", path);
+	ready(ready_fd);
+	loop_run(loop);
+	/* Remove the socket while still holding the lock: a new daemon
+	 * can't have made its own yet. */
+	unlink(path);
+	tunneld_free(d);
+	loop_unwatch(loop, sfd);
+	close(sfd);
+	loop_free(loop);
+	close(lock);
+	return 0;
+}
