@@ -8,10 +8,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fwd.h"
 #include "ftp.h"
+#include "ipc.h"
 #include "log.h"
 #include "spec.h"
 #include "ssh.h"
@@ -134,6 +137,58 @@ static int parse_active_mode(const char *v)
 	return -2;
 }
 
+/* `ftp-tunnel status` and `ftp-tunnel stop`: one request to the user's
+ * daemon. Returns the exit status. */
+static int daemon_command(const char *word)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct ipc_msg m;
+	char path[108];
+	int s, fd, rc;
+	size_t i;
+
+	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0 ||
+	    ipc_check_dir(path, getuid(), 0) < 0) {
+		fprintf(stderr, "ftp-tunnel: no daemon is running (no private "
+				"socket directory)\n");
+		return 1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "ftp-tunnel: no daemon is running (%s: %s)\n",
+			path, strerror(errno));
+		return 1;
+	}
+	ipc_init(&m, word);
+	rc = ipc_send(s, &m, -1);
+	if (rc == 0)
+		rc = ipc_recv(s, &m, &fd);
+	close(s);
+	if (rc < 0) {
+		fprintf(stderr, "ftp-tunnel: the daemon did not answer: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!strcmp(word, "STOP")) {
+		printf("ftp-tunneld stopped\n");
+		return 0;
+	}
+	/* The key=value lines after the first, as "key: value". */
+	for (i = strcspn(m.text, "\n") + 1; i < m.len;) {
+		size_t len = strcspn(m.text + i, "\n");
+		size_t k = strcspn(m.text + i, "=");
+
+		if (k < len)
+			printf("%-12.*s %.*s\n", (int)k + 1, m.text + i,
+			       (int)(len - k - 1), m.text + i + k + 1);
+		i += len + 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -146,6 +201,10 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	struct passwd *pw;
 
+	if (argc == 2 && !strcmp(argv[1], "status"))
+		return daemon_command("STATUS");
+	if (argc == 2 && !strcmp(argv[1], "stop"))
+		return daemon_command("STOP");
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");
