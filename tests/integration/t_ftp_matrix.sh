@@ -41,6 +41,9 @@ for srv in VSFTPD PUREFTPD PROFTPD; do
 done
 ft_tunnel "${args[@]}" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel"
 
+# why: the end of the last client run's log, for a failure report.
+why() { tail -n 6 "$TT_FTP_LOG" | sed 's/^/      | /'; }
+
 # cell SRV CLIENT MODE HOST PORT: every operation of one matrix cell.
 cell() {
 	local srv=$1 c=$2 m=$3 host=$4 port=$5 name pub up tag f
@@ -63,15 +66,15 @@ cell() {
 			for f in f0 f1 fbig; do
 				rm -f "$T/got"
 				tt_ftp "$c" "$m" get "$host" "$port" "pub/$f" "$T/got" ||
-					{ tt_fail "$tag get $f: client exit $? ($TT_FTP_LOG)"; continue; }
+					{ tt_fail "$tag get $f: client exit $?"; why; continue; }
 				tt_same "${!pub}/$f" "$T/got" "$tag get $f" >/dev/null ||
-					tt_log "see $TT_FTP_LOG"
+					why
 			done ;;
 		put)
 			for f in u0 u1 ubig; do
 				local dst="$c-$m-$f-${port}"
 				tt_ftp "$c" "$m" put "$host" "$port" "upload/$dst" "$T/up/$f" ||
-					{ tt_fail "$tag put $f: client exit $? ($TT_FTP_LOG)"; continue; }
+					{ tt_fail "$tag put $f: client exit $?"; why; continue; }
 				tt_same "$T/up/$f" "${!up}/$dst" "$tag put $f" >/dev/null
 				rm -f "${!up}/$dst"
 			done ;;
@@ -81,7 +84,8 @@ cell() {
 				grep -q fbig "$T/list"; then
 				tt_pass "$tag ls"
 			else
-				tt_fail "$tag ls ($TT_FTP_LOG)"
+				tt_fail "$tag ls"
+				why
 			fi ;;
 		mget)
 			rm -rf "$T/mget"
@@ -91,7 +95,7 @@ cell() {
 				tt_cmp "${!pub}/many/m$i" "$T/mget/m$i" && ok=$((ok + 1))
 			done
 			tt_check "$tag mget: $ok/20 files in one session" [ "$ok" -eq 20 ] ||
-				tt_log "see $TT_FTP_LOG" ;;
+				why ;;
 		esac
 	done
 }
