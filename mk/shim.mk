@@ -1,0 +1,50 @@
+# mk/shim.mk — the transparent mode: the LD_PRELOAD shim libftptunnel.so,
+# ftp-tunnel-wrap, and the nbclient test helper; included from the Makefile
+# (which defines WARN, BUILD, BINDIR, LIBDIR).
+#   make shim      all three
+# The shim links only libc, libdl and libpthread (never libssh2 or
+# OpenSSL), exports only its hooks, and is built without SANITIZE: a
+# sanitizer runtime cannot be preloaded into programs built without it.
+BUILD ?= build
+BINDIR ?= /usr/local/bin
+LIBDIR ?= /usr/local/lib
+
+SHIM_LIB = $(BUILD)/libftptunnel.so
+WRAP_BIN = $(BUILD)/ftp-tunnel-wrap
+NBCLIENT_BIN = $(BUILD)/tests/nbclient
+
+# Each shim file picks its own feature macros (the hook files must not see
+# _GNU_SOURCE), so none is given here; common/ is built as in the Makefile.
+SHIM_CFLAGS = $(WARN) -O2 -g -fPIC -fvisibility=hidden -Iinclude -Icommon \
+	      -DFTP_TUNNELD_PATH='"$(BINDIR)/ftp-tunneld"' \
+	      -DFTP_TUNNEL_SHIM_PATH='"$(LIBDIR)/libftptunnel.so"' $(CFLAGS)
+SHIM_LIBS = -ldl -pthread
+
+# Shared by the shim and the wrapper (the daemon client and what it uses).
+SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg log reg route daemon) \
+		$(BUILD)/shim/common/ipc.o $(BUILD)/shim/common/addr.o
+SHIM_HOOK_OBJ = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(wildcard shim/hook_*.c))
+
+$(BUILD)/shim/%.o: shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/shim/common/%.o: common/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -D_GNU_SOURCE -MMD -MP -c -o $@ $<
+
+$(SHIM_LIB): $(SHIM_HOOK_OBJ) $(SHIM_CORE_OBJ)
+	$(CC) -shared -Wl,-soname,libftptunnel.so -Wl,--no-undefined \
+		$(LDFLAGS) -o $@ $^ $(SHIM_LIBS)
+
+$(WRAP_BIN): $(BUILD)/shim/wrap.o $(SHIM_CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SHIM_LIBS)
+
+$(NBCLIENT_BIN): tests/integration/helpers/nbclient.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -g -D_GNU_SOURCE $(CFLAGS) -MMD -MP $(LDFLAGS) \
+		-o $@ $< -pthread
+
+shim: $(SHIM_LIB) $(WRAP_BIN) $(NBCLIENT_BIN)
+
+.PHONY: shim

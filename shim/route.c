@@ -1,0 +1,494 @@
+/* route.c — what the hooks do with a connection: route an FTP control
+ * connect() through ftp-tunneld, send a data connect() to the daemon's
+ * loopback listener, and say which address getpeername()/accept() report. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "addr.h"
+
+/* The longest a routed connect() waits for the daemon: a little more than
+ * Linux takes to give up on a direct connect (tcp_syn_retries 6: 127 s),
+ * so the daemon's own ETIMEDOUT normally comes first. */
+#define CONNECT_TIMEOUT_S 135
+
+static int sockopt_is(int fd, int name, int want)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, name, &v, &l) == 0 && v == want;
+}
+
+/* Whether fd is a TCP socket of family: the only sockets the shim routes,
+ * and what the daemon must hand back. */
+static int is_stream(int fd, int family)
+{
+	return sockopt_is(fd, SO_TYPE, SOCK_STREAM) &&
+	       sockopt_is(fd, SO_PROTOCOL, IPPROTO_TCP) &&
+	       sockopt_is(fd, SO_DOMAIN, family);
+}
+
+/* Fails a routed connect() without any packet to dst: one line for the
+ * user, errno e. */
+static int refuse(const struct sockaddr_storage *dst, int e, const char *why)
+{
+	char where[INET6_ADDRSTRLEN + 16];
+
+	shim_say(
+	    "%s (connection to %s not made in clear text)", why,
+	    addr_format((const struct sockaddr *)dst, where, sizeof(where)));
+	errno = e;
+	return -1;
+}
+
+/* Socket options a program may set before connect(), copied to the socket
+ * that replaces its own. An option is copied only when the program's
+ * socket differs from a fresh one: the program set it. */
+static const struct {
+	int level, name;
+} int_opts[] = {
+    {SOL_SOCKET, SO_KEEPALIVE},	 {SOL_SOCKET, SO_OOBINLINE},
+    {SOL_SOCKET, SO_PRIORITY},	 {SOL_SOCKET, SO_RCVLOWAT},
+    {SOL_SOCKET, SO_MARK},	 {IPPROTO_TCP, TCP_NODELAY},
+    {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
+    {IPPROTO_TCP, TCP_KEEPCNT},	 {IPPROTO_TCP, TCP_USER_TIMEOUT},
+    {IPPROTO_TCP, TCP_CORK},	 {IPPROTO_IP, IP_TOS},
+    {IPPROTO_IPV6, IPV6_TCLASS},
+};
+
+static const struct {
+	int level, name;
+	socklen_t len;
+} blob_opts[] = {
+    {SOL_SOCKET, SO_LINGER, sizeof(struct linger)},
+    {SOL_SOCKET, SO_RCVTIMEO, sizeof(struct timeval)},
+    {SOL_SOCKET, SO_SNDTIMEO, sizeof(struct timeval)},
+};
+
+static void copy_options(int from, int to, int family)
+{
+	int fresh = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t i;
+
+	if (fresh < 0)
+		return;
+	for (i = 0; i < sizeof(int_opts) / sizeof(int_opts[0]); i++) {
+		int v = 0, d = 0;
+		socklen_t l = sizeof(v), m = sizeof(d);
+
+		if ((int_opts[i].level == IPPROTO_IP && family != AF_INET) ||
+		    (int_opts[i].level == IPPROTO_IPV6 && family != AF_INET6))
+			continue;
+		if (getsockopt(from, int_opts[i].level, int_opts[i].name, &v,
+			       &l) < 0 ||
+		    getsockopt(fresh, int_opts[i].level, int_opts[i].name, &d,
+			       &m) < 0 ||
+		    v == d)
+			continue;
+		setsockopt(to, int_opts[i].level, int_opts[i].name, &v,
+			   sizeof(v));
+	}
+	/* The kernel doubles what is set and reports the double: set half
+	 * of what the program's socket reports. An untouched size is not
+	 * copied, so the connected socket keeps autotuning. */
+	for (i = 0; i < 2; i++) {
+		int name = i ? SO_SNDBUF : SO_RCVBUF, v = 0, d = 0;
+		socklen_t l = sizeof(v), m = sizeof(d);
+
+		if (getsockopt(from, SOL_SOCKET, name, &v, &l) == 0 &&
+		    getsockopt(fresh, SOL_SOCKET, name, &d, &m) == 0 &&
+		    v != d) {
+			v /= 2;
+			setsockopt(to, SOL_SOCKET, name, &v, sizeof(v));
+		}
+	}
+	for (i = 0; i < sizeof(blob_opts) / sizeof(blob_opts[0]); i++) {
+		char v[32], d[32];
+		socklen_t l = blob_opts[i].len, m = blob_opts[i].len;
+
+		if (getsockopt(from, blob_opts[i].level, blob_opts[i].name, v,
+			       &l) == 0 &&
+		    getsockopt(fresh, blob_opts[i].level, blob_opts[i].name, d,
+			       &m) == 0 &&
+		    l == m && memcmp(v, d, l))
+			setsockopt(to, blob_opts[i].level, blob_opts[i].name, v,
+				   l);
+	}
+	shim_real.close(fresh);
+}
+
+/* Gives sock the program's file status flags (O_NONBLOCK, O_ASYNC and its
+ * owner and signal) before it replaces the program's descriptor. */
+static void copy_flags(int from, int to, int fl)
+{
+	int cur = fcntl(to, F_GETFL);
+	const int mask = O_NONBLOCK | O_ASYNC;
+
+	if (fl & O_ASYNC) {
+		struct f_owner_ex own;
+		int sig = fcntl(from, F_GETSIG);
+
+		if (fcntl(from, F_GETOWN_EX, &own) == 0)
+			fcntl(to, F_SETOWN_EX, &own);
+		if (sig > 0)
+			fcntl(to, F_SETSIG, sig);
+	}
+	if (cur >= 0)
+		fcntl(to, F_SETFL, (cur & ~mask) | (fl & mask));
+}
+
+/* The CONNECT request for dst (docs/IPC.txt). 0 or -1 (too long). */
+static int build_request(struct ipc_msg *req,
+			 const struct sockaddr_storage *dst)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)dst;
+	char host[INET6_ADDRSTRLEN];
+	const char *o = shim_cfg.options;
+	int rc = 0;
+
+	ipc_init(req, "CONNECT");
+	rc |=
+	    ipc_add(req, "family", sa->sa_family == AF_INET ? "inet" : "inet6");
+	rc |= ipc_add(req, "dst", addr_host(sa, host, sizeof(host)));
+	rc |= ipc_addf(req, "port", "%u", addr_port(sa));
+	rc |= ipc_add(req, "via", shim_cfg.via);
+	if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(
+		&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+		/* ::ffff:a.b.c.d from an IPv6 socket: the SSH server is asked
+		 * for a.b.c.d, the address it can surely reach. */
+		const unsigned char *a6 =
+		    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+
+		snprintf(host, sizeof(host), "%u.%u.%u.%u", a6[12], a6[13],
+			 a6[14], a6[15]);
+		rc |= ipc_add(req, "ftphost", host);
+	}
+	while (*o) {
+		char line[IPC_MAX];
+		size_t n = strcspn(o, "\n");
+
+		if (n && n < sizeof(line)) {
+			memcpy(line, o, n);
+			line[n] = '\0';
+			rc |= ipc_add(req, "option", line);
+		}
+		o += n;
+		if (*o)
+			o++;
+	}
+	return rc ? -1 : 0;
+}
+
+/* A routed control connection: the daemon's socket takes the place of the
+ * program's (dup3 keeps the number and FD_CLOEXEC). */
+static int route_control(int fd, const struct sockaddr_storage *dst)
+{
+	struct ipc_msg req, rep;
+	char why[768], word[16] = "", val[512];
+	int fl, fdfl, sock = -1, rc, e, timeout = CONNECT_TIMEOUT_S;
+	struct timeval tv;
+	socklen_t l;
+
+	if (!shim_cfg.via[0])
+		return refuse(dst, EINVAL,
+			      "FTP_TUNNEL_VIA is not [user@]host[:port]");
+	if (shim_cfg.options[0] == '\n' || build_request(&req, dst) < 0)
+		return refuse(dst, EINVAL,
+			      "FTP_TUNNEL_OPTIONS is too long for a request");
+	fl = fcntl(fd, F_GETFL);
+	fdfl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0)
+		return -1; /* EBADF, as connect() would say */
+	/* Linux bounds a blocking connect() by SO_SNDTIMEO; so do we. */
+	l = sizeof(tv);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	    (tv.tv_sec || tv.tv_usec) && tv.tv_sec < timeout)
+		timeout = (int)tv.tv_sec + (tv.tv_usec > 0);
+	rc = shim_daemon_request(&req, &rep, &sock, 1, timeout, why,
+				 sizeof(why));
+	if (rc < 0)
+		return refuse(dst, -rc, why);
+	if (ipc_word(&rep, word, sizeof(word)) == 0 && !strcmp(word, "ERR")) {
+		if (sock >= 0) {
+			shim_reg_del(sock);
+			shim_real.close(sock);
+		}
+		e = ipc_get(&rep, "errno", 0, val, sizeof(val)) == 0 ? atoi(val)
+								     : 0;
+		if (e <= 0 || e > 4095)
+			e = ECONNABORTED;
+		if (ipc_get(&rep, "message", 0, why, sizeof(why)) < 0)
+			snprintf(why, sizeof(why), "the tunnel failed: %s",
+				 strerror(e));
+		return refuse(dst, e, why);
+	}
+	if (strcmp(word, "OK") || sock < 0 ||
+	    !is_stream(sock, dst->ss_family)) {
+		if (sock >= 0) {
+			shim_reg_del(sock);
+			shim_real.close(sock);
+		}
+		return refuse(dst, ECONNABORTED,
+			      "ftp-tunneld answered without a TCP connection "
+			      "of the right family");
+	}
+	copy_options(fd, sock, dst->ss_family);
+	copy_flags(fd, sock, fl);
+	do
+		rc = dup3(sock, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	while (rc < 0 && (errno == EINTR || errno == EBUSY));
+	e = errno;
+	shim_reg_del(sock);
+	shim_real.close(sock);
+	if (rc < 0)
+		return refuse(dst, e, "cannot install the tunneled socket");
+	rc = shim_reg_add(fd, SHIM_REG_CONTROL, (const struct sockaddr *)dst,
+			  addr_len((const struct sockaddr *)dst));
+	if (rc < 0) {
+		/* Unregistered, its data connections would not be
+		 * redirected: better no connection at all. */
+		shutdown(fd, SHUT_RDWR);
+		return refuse(dst, -rc, "too many tunneled sockets");
+	}
+	if (shim_cfg.debug) {
+		char where[INET6_ADDRSTRLEN + 16];
+
+		shim_debug("fd %d: control connection to %s through %s%s", fd,
+			   addr_format((const struct sockaddr *)dst, where,
+				       sizeof(where)),
+			   shim_cfg.via,
+			   (fl & O_NONBLOCK) ? " (EINPROGRESS)" : "");
+	}
+	/* A non-blocking connect() to a remote host says EINPROGRESS, and
+	 * programs are written for that; the connection is complete, so the
+	 * next poll() reports it writable with SO_ERROR 0. */
+	if (fl & O_NONBLOCK) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	return 0;
+}
+
+/* A data connection to the server of a live control connection: to the
+ * daemon's listener on loopback, same port. */
+static int route_data(int fd, const struct sockaddr_storage *dst,
+		      int ctl_family)
+{
+	struct sockaddr_storage lo;
+	char where[INET6_ADDRSTRLEN + 16];
+	int rc, e;
+
+	memset(&lo, 0, sizeof(lo));
+	if (dst->ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&lo;
+
+		/* (A control connection made over IPv6 has its listener on
+		 * ::1, out of an IPv4 socket's reach; the connect fails.) */
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&lo;
+
+		s6->sin6_family = AF_INET6;
+		if (ctl_family == AF_INET) {
+			/* The listener is on 127.0.0.1: ::ffff:127.0.0.1. */
+			s6->sin6_addr.s6_addr[10] = 0xff;
+			s6->sin6_addr.s6_addr[11] = 0xff;
+			s6->sin6_addr.s6_addr[12] = 127;
+			s6->sin6_addr.s6_addr[15] = 1;
+		} else {
+			s6->sin6_addr = in6addr_loopback;
+		}
+	}
+	addr_set_port((struct sockaddr *)&lo,
+		      addr_port((const struct sockaddr *)dst));
+	rc = shim_real.connect(fd, (struct sockaddr *)&lo,
+			       addr_len((struct sockaddr *)&lo));
+	e = errno;
+	if (rc == 0 || e == EINPROGRESS || e == EINTR || e == EALREADY ||
+	    e == EISCONN)
+		shim_reg_add(fd, SHIM_REG_DATA, (const struct sockaddr *)dst,
+			     addr_len((const struct sockaddr *)dst));
+	if (shim_cfg.debug) {
+		char lw[INET6_ADDRSTRLEN + 16];
+
+		shim_debug("fd %d: data connection to %s sent to %s: %s", fd,
+			   addr_format((const struct sockaddr *)dst, where,
+				       sizeof(where)),
+			   addr_format((struct sockaddr *)&lo, lw, sizeof(lw)),
+			   rc == 0 ? "connected" : strerror(e));
+	}
+	errno = e;
+	return rc;
+}
+
+enum how { ROUTE_PASS, ROUTE_CONTROL, ROUTE_DATA, ROUTE_ISCONN };
+
+/* What a connect(fd, sa) is to the shim. For ROUTE_DATA, *family is the
+ * family of the control connection (where the daemon listens). */
+static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
+			 int *family)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int kind;
+
+	if (!shim_cfg.enabled || !sa || len < sizeof(sa_family_t) ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    len < addr_len(sa) || !is_stream(fd, sa->sa_family))
+		return ROUTE_PASS;
+	kind = shim_reg_get(fd, NULL, NULL);
+	if (kind == SHIM_REG_CONTROL) {
+		/* Connected already (by us): EISCONN, as for any connected
+		 * socket. If that connection is gone, route again rather
+		 * than let the kernel connect it in clear. */
+		if (shim_real.getpeername(fd, (struct sockaddr *)&peer,
+					  &plen) == 0)
+			return ROUTE_ISCONN;
+		shim_reg_del(fd);
+	}
+	if (shim_cfg_is_ssh_server(sa))
+		return ROUTE_PASS;
+	if (shim_cfg_routed_port(addr_port(sa)))
+		return ROUTE_CONTROL;
+	if (shim_reg_control_host(sa, family))
+		return ROUTE_DATA;
+	if (kind == SHIM_REG_DATA) {
+		/* Its control connection is gone: still never in clear. */
+		*family = sa->sa_family;
+		return ROUTE_DATA;
+	}
+	return ROUTE_PASS;
+}
+
+/* Connects fd the shim's way (how is not ROUTE_PASS). */
+static int route(int fd, const struct sockaddr *sa, enum how how, int family)
+{
+	struct sockaddr_storage dst;
+
+	memset(&dst, 0, sizeof(dst));
+	memcpy(&dst, sa, addr_len(sa));
+	switch (how) {
+	case ROUTE_CONTROL:
+		return route_control(fd, &dst);
+	case ROUTE_DATA:
+		return route_data(fd, &dst, family);
+	default:
+		errno = EISCONN;
+		return -1;
+	}
+}
+
+int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int saved = errno, family = 0;
+	enum how how = classify(fd, sa, len, &family);
+
+	if (how != ROUTE_PASS)
+		return route(fd, sa, how, family);
+	errno = saved;
+	return shim_real.connect(fd, sa, len);
+}
+
+int shim_route_fastopen(int fd, const struct sockaddr *sa, socklen_t len,
+			int *rc)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int saved = errno, family = 0;
+	enum how how = classify(fd, sa, len, &family);
+
+	errno = saved;
+	if (how == ROUTE_PASS)
+		return 0;
+	*rc = route(fd, sa, how, family);
+	/* A routed control connection is complete even when a non-blocking
+	 * connect() says EINPROGRESS: the data can go now. */
+	if (*rc < 0 && errno == EINPROGRESS && how == ROUTE_CONTROL &&
+	    shim_real.getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		*rc = 0;
+	return 1;
+}
+
+void shim_route_accepted(int newfd, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage peer, ctl, rep;
+	socklen_t plen = sizeof(peer), rlen;
+	int saved = errno;
+
+	if (!shim_cfg.enabled || newfd < 0 ||
+	    shim_real.getpeername(newfd, (struct sockaddr *)&peer, &plen) < 0 ||
+	    !addr_is_loopback((struct sockaddr *)&peer) ||
+	    !shim_reg_single_control(&ctl))
+		goto out;
+	memset(&rep, 0, sizeof(rep));
+	if (peer.ss_family == ctl.ss_family) {
+		rep = ctl;
+	} else if (peer.ss_family == AF_INET6) {
+		/* An IPv6 listener, an IPv4 server: ::ffff:a.b.c.d. */
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&rep;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(s6->sin6_addr.s6_addr + 12,
+		       &((struct sockaddr_in *)&ctl)->sin_addr, 4);
+	} else if (IN6_IS_ADDR_V4MAPPED(
+		       &((struct sockaddr_in6 *)&ctl)->sin6_addr)) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&rep;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr,
+		       ((struct sockaddr_in6 *)&ctl)->sin6_addr.s6_addr + 12,
+		       4);
+	} else {
+		goto out;
+	}
+	/* The server's address with the port the connection came from. */
+	addr_set_port((struct sockaddr *)&rep,
+		      addr_port((struct sockaddr *)&peer));
+	rlen = addr_len((struct sockaddr *)&rep);
+	if (shim_reg_add(newfd, SHIM_REG_DATA, (struct sockaddr *)&rep, rlen) <
+	    0)
+		goto out;
+	if (sa && len) {
+		memcpy(sa, &rep, *len < rlen ? *len : rlen);
+		*len = rlen;
+	}
+	if (shim_cfg.debug) {
+		char a[INET6_ADDRSTRLEN + 16];
+
+		shim_debug("fd %d: accepted data connection reported from %s",
+			   newfd,
+			   addr_format((struct sockaddr *)&rep, a, sizeof(a)));
+	}
+out:
+	errno = saved;
+}
+
+void shim_route_peer(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = 0;
+	int kind;
+
+	if (!shim_reg_maybe(fd))
+		return;
+	kind = shim_reg_get(fd, &peer, &plen);
+	if (kind != SHIM_REG_CONTROL && kind != SHIM_REG_DATA)
+		return;
+	memcpy(sa, &peer, *len < plen ? *len : plen);
+	*len = plen;
+}

@@ -1,0 +1,147 @@
+/* shim.h — internals of libftptunnel.so (the LD_PRELOAD shim) shared by its
+ * hook files and, for the daemon client, by ftp-tunnel-wrap. Everything
+ * here has hidden visibility (-fvisibility=hidden); only the hooks are
+ * exported, with SHIM_EXPORT. */
+#ifndef SHIM_H
+#define SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "ipc.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* ---- real.c: libc's functions behind the hooks */
+
+struct shim_real {
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*close)(int);
+	ssize_t (*sendto)(int, const void *, size_t, int,
+			  const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+};
+
+/* Filled by shim_init(); never NULL afterwards. */
+extern struct shim_real shim_real;
+
+/* Once per process (pthread_once): resolves shim_real, reads the
+ * configuration (shim_cfg) and, when routing is on, registers the fork
+ * handlers of the registry. Cheap after the first call; never blocks on
+ * the network, never prints (except FTP_TUNNEL_DEBUG). */
+void shim_init(void);
+
+/* ---- cfg.c: configuration from the environment */
+
+#define SHIM_CFG_MAX_PORTS 32
+
+struct shim_cfg {
+	int enabled;	    /* FTP_TUNNEL_VIA is set */
+	int debug;	    /* FTP_TUNNEL_DEBUG=1 */
+	char via[512];	    /* FTP_TUNNEL_VIA verbatim */
+	char via_host[256]; /* its host, without user@, [] or :port */
+	uint16_t via_port;  /* its port (22) */
+	uint16_t ports[SHIM_CFG_MAX_PORTS]; /* routed ports (21) */
+	int nports;
+	char options[IPC_MAX]; /* FTP_TUNNEL_OPTIONS, lines */
+};
+
+extern struct shim_cfg shim_cfg;
+
+/* Reads the environment into shim_cfg (called by shim_init). */
+void shim_cfg_load(void);
+/* Whether port is one of the routed ports. */
+int shim_cfg_routed_port(uint16_t port);
+/* Whether sa is the SSH server's own endpoint (host and port), which must
+ * never be routed (the tunnel would loop into itself). May resolve the
+ * host name (only when the port is the SSH port). */
+int shim_cfg_is_ssh_server(const struct sockaddr *sa);
+/* Splits "[user@]host[:port]" (host may be [v6] or a bare v6 literal).
+ * 0 or -EINVAL. */
+int shim_cfg_parse_via(const char *via, char *host, size_t hostlen,
+		       uint16_t *port);
+
+/* ---- log.c: the only output of the shim */
+
+/* One line "ftp-tunnel: ..." on stderr, always (errors the user must see). */
+void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line "ftp-tunnel[pid]: ..." on stderr when FTP_TUNNEL_DEBUG=1. */
+void shim_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- reg.c: the registry of intercepted descriptors */
+
+enum shim_reg_kind {
+	SHIM_REG_CONTROL = 1, /* a routed control connection */
+	SHIM_REG_DATA,	      /* a data connection (connected or accepted) */
+	SHIM_REG_OWN,	      /* the shim's own descriptor (daemon IPC) */
+};
+
+/* Records fd (its socket's identity is taken with fstat now) with the
+ * address getpeername() must report; replaces any entry of fd. peer is
+ * copied (NULL for SHIM_REG_OWN). 0 or -errno (-ENOBUFS when full). */
+int shim_reg_add(int fd, enum shim_reg_kind kind, const struct sockaddr *peer,
+		 socklen_t peerlen);
+/* The kind of fd's live entry and its recorded peer (out may be NULL), or
+ * 0 when fd has none. An entry whose descriptor now names another file
+ * (closed behind the shim's back, e.g. by fclose) is dropped. */
+int shim_reg_get(int fd, struct sockaddr_storage *out, socklen_t *outlen);
+/* Called by close(fd): forgets fd. -EBADF if fd is the shim's own (the
+ * program must not close it), else 0. */
+int shim_reg_close(int fd);
+/* Forgets fd whatever its kind (the shim closing its own descriptor). */
+void shim_reg_del(int fd);
+/* Lock-free: false when fd certainly has no entry (the close() fast path). */
+int shim_reg_maybe(int fd);
+/* Whether a live control connection goes to dst's host; *family gets that
+ * control socket's family. */
+int shim_reg_control_host(const struct sockaddr *dst, int *family);
+/* The server address of the live control connections when they all go to
+ * one host: 1 and *out, else 0 (none, or several hosts). */
+int shim_reg_single_control(struct sockaddr_storage *out);
+/* Installs the pthread_atfork handlers (once), the daemon client's too. */
+void shim_reg_atfork(void);
+
+/* ---- route.c: what the hooks do */
+
+/* connect() with routing: a control connection through the daemon, a data
+ * connection to the daemon's loopback listener, anything else straight to
+ * libc. Returns and sets errno as connect() does. May block on the daemon
+ * (a non-blocking socket included: see route_control). */
+int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len);
+/* For sendto()/sendmsg() with MSG_FASTOPEN and an address, a connect() in
+ * disguise: 0 when the shim has nothing to do with it (send as asked);
+ * else 1, after connecting fd the shim's way, with *rc and errno what that
+ * gave (0: send the data without the address). */
+int shim_route_fastopen(int fd, const struct sockaddr *sa, socklen_t len,
+			int *rc);
+/* After accept() returned newfd: when the peer is the daemon on loopback
+ * and the process's control connections all go to one host, records and
+ * reports (in sa/len, as accept() fills them) that host with the peer's
+ * port. */
+void shim_route_accepted(int newfd, struct sockaddr *sa, socklen_t *len);
+/* After a successful getpeername(fd): replaces the result with the
+ * recorded FTP server address when fd is registered. */
+void shim_route_peer(int fd, struct sockaddr *sa, socklen_t *len);
+
+/* ---- daemon.c: talking to ftp-tunneld (docs/IPC.txt) */
+
+/* Sends req to the daemon and reads its reply into rep (and *fd, an
+ * attached descriptor or -1; the caller owns it). When the daemon does not
+ * run and start is set, starts it (shim_daemon_start) and tries again.
+ * Blocks up to timeout_s for the reply. 0, or -errno with a one-line
+ * reason in why. */
+int shim_daemon_request(const struct ipc_msg *req, struct ipc_msg *rep, int *fd,
+			int start, int timeout_s, char *why, size_t whylen);
+/* The child's side of fork() for this module (registered by
+ * shim_reg_atfork). */
+void shim_daemon_forked(void);
+/* Starts $FTP_TUNNELD (or the compiled-in path) detached, with --ready-fd,
+ * and waits up to 10 s for its "READY" line. 0 or -errno and why. */
+int shim_daemon_start(char *why, size_t whylen);
+
+#endif

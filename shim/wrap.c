@@ -1,0 +1,290 @@
+/* wrap.c — ftp-tunnel-wrap: runs one command with libftptunnel.so
+ * preloaded and its FTP connections routed through an SSH server, after
+ * making sure the per-user daemon runs. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#ifndef FTP_TUNNEL_SHIM_PATH
+#define FTP_TUNNEL_SHIM_PATH "/usr/local/lib/libftptunnel.so"
+#endif
+
+/* Exit statuses, as env(1): its own failure, command not executable,
+ * command not found; and 2 for a usage error. */
+#define EXIT_FAIL 125
+#define EXIT_CANNOT 126
+#define EXIT_NOTFOUND 127
+#define EXIT_USAGE 2
+
+#define SHIM_NAME "libftptunnel.so"
+
+static const char usage_text[] =
+    "usage: ftp-tunnel-wrap [--via [user@]host[:port]] [--ports LIST]\n"
+    "                       [-i identity_file] [-o Key=Value]... [--]\n"
+    "                       COMMAND [ARGS...]\n"
+    "Runs COMMAND with libftptunnel.so preloaded: its connections to FTP\n"
+    "ports (21, or LIST such as 21,2121) go through the SSH server given\n"
+    "by --via (or FTP_TUNNEL_VIA), control and data channels alike.\n"
+    "  -i FILE     SSH identity (IdentityFile=FILE)\n"
+    "  -o OPTION   an SSH option Key=Value, as for ssh -o (repeatable)\n";
+
+static void die(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ftp-tunnel-wrap: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* Appends line to the newline-separated list in buf. */
+static void add_line(char *buf, size_t size, const char *line)
+{
+	size_t n = strlen(buf);
+
+	if (n + strlen(line) + 2 > size)
+		die(EXIT_USAGE, "too many SSH options");
+	snprintf(buf + n, size - n, "%s%s", n ? "\n" : "", line);
+}
+
+/* ssh options whose value is a file: relative ones are made absolute,
+ * since the daemon runs in "/". */
+static int is_path_key(const char *key, size_t len)
+{
+	static const char *const keys[] = {
+	    "IdentityFile",	    "CertificateFile", "UserKnownHostsFile",
+	    "GlobalKnownHostsFile", "IdentityAgent",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == len && !strncasecmp(key, keys[i], len))
+			return 1;
+	return 0;
+}
+
+/* "Key=Value" or "Key Value" (as ssh -o takes it) into out as Key=Value,
+ * with a relative file made absolute. */
+static void add_option(char *buf, size_t size, const char *opt)
+{
+	char line[PATH_MAX + 128], cwd[PATH_MAX];
+	size_t klen = strcspn(opt, "= \t");
+	const char *v = opt + klen;
+
+	if (strchr(opt, '\n') || klen == 0 || !*v)
+		die(EXIT_USAGE, "bad SSH option \"%s\" (want Key=Value)", opt);
+	v += strspn(v, "= \t");
+	if (!*v)
+		die(EXIT_USAGE, "bad SSH option \"%s\" (no value)", opt);
+	if (is_path_key(opt, klen) && *v != '/' && *v != '~' && *v != '%' &&
+	    strcasecmp(v, "none") && getcwd(cwd, sizeof(cwd)))
+		snprintf(line, sizeof(line), "%.*s=%s/%s", (int)klen, opt, cwd,
+			 v);
+	else
+		snprintf(line, sizeof(line), "%.*s=%s", (int)klen, opt, v);
+	add_line(buf, size, line);
+}
+
+static void check_ports(const char *s)
+{
+	const char *p = s;
+
+	if (!*s)
+		die(EXIT_USAGE, "empty --ports");
+	while (*p) {
+		char *end;
+		unsigned long n;
+
+		if (*p == ',' || *p == ' ') {
+			p++;
+			continue;
+		}
+		errno = 0;
+		n = strtoul(p, &end, 10);
+		if (errno || end == p || n == 0 || n > 65535 ||
+		    (*end && *end != ',' && *end != ' '))
+			die(EXIT_USAGE, "--ports %s: not a list of ports", s);
+		p = end;
+	}
+}
+
+static int readable(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* The shim to preload: $FTP_TUNNEL_SHIM, the installed one, or one next
+ * to this program (the build tree: build/) or in ../lib of it. */
+static void find_shim(char *out, size_t size)
+{
+	const char *env = getenv("FTP_TUNNEL_SHIM");
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env) {
+		/* ld.so resolves a relative LD_PRELOAD entry against the
+		 * library path, not the directory the command runs in. */
+		if (size >= PATH_MAX && realpath(env, out))
+			return;
+		die(EXIT_FAIL, "FTP_TUNNEL_SHIM=%s: %s", env, strerror(errno));
+	}
+	if (readable(FTP_TUNNEL_SHIM_PATH)) {
+		snprintf(out, size, "%s", FTP_TUNNEL_SHIM_PATH);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, size, "%s/%s", self, SHIM_NAME) <
+				(int)size &&
+			    readable(out))
+				return;
+			if (snprintf(out, size, "%s/../lib/%s", self,
+				     SHIM_NAME) < (int)size &&
+			    readable(out))
+				return;
+		}
+	}
+	die(EXIT_FAIL, "cannot find %s (set FTP_TUNNEL_SHIM)", SHIM_NAME);
+}
+
+/* shim first in LD_PRELOAD, keeping what was there. */
+static void preload(const char *shim)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *val;
+	size_t n = strlen(shim);
+	const char *t;
+
+	if (shim[0] != '/' || strpbrk(shim, ": "))
+		die(EXIT_FAIL,
+		    "%s: the shim's path must be absolute, without ':' or ' '",
+		    shim);
+	if (!old || !*old) {
+		setenv("LD_PRELOAD", shim, 1);
+		return;
+	}
+	for (t = old; *t;) {
+		size_t len = strcspn(t, ": ");
+
+		if (len == n && !memcmp(t, shim, n))
+			return;
+		t += len;
+		if (*t)
+			t++;
+	}
+	val = malloc(n + strlen(old) + 2);
+	if (!val)
+		die(EXIT_FAIL, "out of memory");
+	sprintf(val, "%s:%s", shim, old);
+	setenv("LD_PRELOAD", val, 1);
+	free(val);
+}
+
+/* PING the daemon, starting it if need be. */
+static void ensure_daemon(void)
+{
+	struct ipc_msg req, rep;
+	char why[768], word[16];
+	int fd, rc;
+
+	ipc_init(&req, "PING");
+	rc = shim_daemon_request(&req, &rep, &fd, 1, 10, why, sizeof(why));
+	if (rc < 0)
+		die(EXIT_FAIL, "%s", why);
+	if (fd >= 0) {
+		shim_reg_del(fd);
+		close(fd);
+	}
+	if (ipc_word(&rep, word, sizeof(word)) < 0 || strcmp(word, "OK"))
+		die(EXIT_FAIL, "ftp-tunneld did not answer PING with OK");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"via", required_argument, NULL, 'v'},
+	    {"ports", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char opts[IPC_MAX] = "", host[256], shim[PATH_MAX];
+	const char *via = getenv("FTP_TUNNEL_VIA"), *ports = NULL, *inherited;
+	uint16_t port;
+	int c;
+
+	shim_init();
+	/* '+': options end at COMMAND, whose own options are its own. */
+	while ((c = getopt_long(argc, argv, "+hi:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			via = optarg;
+			break;
+		case 'p':
+			check_ports(optarg);
+			ports = optarg;
+			break;
+		case 'i': {
+			char o[PATH_MAX + 16];
+
+			snprintf(o, sizeof(o), "IdentityFile=%s", optarg);
+			add_option(opts, sizeof(opts), o);
+			break;
+		}
+		case 'o':
+			add_option(opts, sizeof(opts), optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (!via || !*via)
+		die(EXIT_USAGE, "no SSH server: give --via [user@]host[:port] "
+				"(or set FTP_TUNNEL_VIA)");
+	if (strchr(via, '\n') ||
+	    shim_cfg_parse_via(via, host, sizeof(host), &port) < 0)
+		die(EXIT_USAGE, "--via %s: not [user@]host[:port]", via);
+	/* ssh takes the first value it gets for a key: the command line's
+	 * options before any inherited ones. */
+	inherited = getenv("FTP_TUNNEL_OPTIONS");
+	if (inherited && *inherited)
+		add_line(opts, sizeof(opts), inherited);
+
+	find_shim(shim, sizeof(shim));
+	ensure_daemon();
+	if (setenv("FTP_TUNNEL_VIA", via, 1) < 0 ||
+	    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||
+	    (ports && setenv("FTP_TUNNEL_PORTS", ports, 1) < 0))
+		die(EXIT_FAIL, "setenv: %s", strerror(errno));
+	preload(shim);
+	execvp(argv[optind], argv + optind);
+	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
+	    argv[optind], strerror(errno));
+}
