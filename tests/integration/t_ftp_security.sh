@@ -1,0 +1,423 @@
+#!/bin/bash
+# t_ftp_security.sh — the security properties of FTP tunnels (DESIGN.md,
+# "Security properties"), each against a real sshd and vsftpd:
+#
+# (a) FTP bounce: through -L ftp/ (and -R ftp/), a PORT or EPRT naming
+#     another address than the client's, or a port below 1024, gets a 500
+#     from the tunnel and never reaches the server (vsftpd's command log);
+#     the session goes on (NOOP gets 200, a good PORT still works).
+# (b) data listener theft: another local user connects first to the
+#     passive data listener the client was told about (PASV on 127.0.0.1,
+#     EPSV on ::1): it gets nothing and is closed at once, the tunnel logs
+#     "refused a data connection", and the real client then gets the file.
+#     One connection per listener: a second one, even by the same user, is
+#     refused.
+# (c) AUTH TLS / AUTH SSL get 534, and FEAT hides AUTH, PBSZ and PROT,
+#     from a vsftpd that offers TLS (checked directly: it does); the
+#     session goes on; curl --ssl falls back to clear text inside the
+#     tunnel, curl --ssl-reqd fails cleanly.
+# (d) malformed server replies (a scripted FTP server): a 227 with a
+#     number over 255, too few numbers, a 229 port over 65535, an
+#     unsolicited 227, an overlong line: the client gets a 4xx line and
+#     the session ends; the tunnel survives and the next good session
+#     (a real transfer from the scripted server, and one from vsftpd)
+#     works.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel.sh"
+tt_init ftp_security
+PY=$TT_PYTHON
+
+# ---- the other local user, removed at exit ---------------------------------
+
+THIEF="ftt-thief-$$"
+_sec_exit() {
+	local rc=$?
+	# The thief's processes are short (timeouts) and ours: kill by uid.
+	if id -u "$THIEF" >/dev/null 2>&1; then
+		pkill -KILL -U "$(id -u "$THIEF")" 2>/dev/null
+		userdel "$THIEF" >/dev/null 2>&1 || userdel -f "$THIEF" >/dev/null 2>&1
+	fi
+	(exit "$rc")
+	_tt_exit
+}
+trap '_sec_exit' EXIT
+useradd -M -U -d /nonexistent -s /usr/sbin/nologin "$THIEF" || tt_die "useradd $THIEF"
+THIEF_UID=$(id -u "$THIEF")
+THIEF_GID=$(id -g "$THIEF")
+as_thief() { setpriv --reuid="$THIEF_UID" --regid="$THIEF_GID" --clear-groups "$@"; }
+tt_check "second local user $THIEF (uid $THIEF_UID)" [ "$THIEF_UID" -ne 0 ]
+
+# ---- servers and tunnels ----------------------------------------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ftt-test \
+	-keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 || tt_die "openssl"
+tt_sshd || tt_die "sshd"
+TT_VSFTPD_EXTRA="ssl_enable=YES
+rsa_cert_file=$T/tls.crt
+rsa_private_key_file=$T/tls.key
+allow_anon_ssl=YES
+force_anon_logins_ssl=NO
+force_anon_data_ssl=NO
+require_ssl_reuse=NO" tt_vsftpd || tt_die "vsftpd"
+tt_mkfile "$VSFTPD_PUB/fbig" 3M
+chmod -R a+rX "$VSFTPD_PUB"
+
+# The scripted FTP server for (d): what it answers depends on the user
+# name the client logs in with (USER <variant>).
+cat >"$T/badsrv.py" <<'PY'
+import socket, sys, threading
+PAYLOAD = b"ftt scripted server payload\n" * 1000
+
+def serve(c):
+    f = c.makefile("rb")
+    def send(s):
+        c.sendall(s.encode() + b"\r\n")
+    send("220 ftt scripted FTP server")
+    variant = ""
+    data = None
+    try:
+        for raw in f:
+            line = raw.decode("latin-1").strip()
+            verb, _, arg = line.partition(" ")
+            verb = verb.upper()
+            if verb == "USER":
+                variant = arg
+                send("331 password please")
+            elif verb == "PASS":
+                send("230 logged in")
+            elif verb == "PASV":
+                if variant == "v300":
+                    send("227 Entering Passive Mode (300,1,1,1,1,1)")
+                elif variant == "vport300":
+                    send("227 Entering Passive Mode (127,0,0,1,300,1)")
+                elif variant == "vshort":
+                    send("227 Entering Passive Mode (1,2,3)")
+                else:
+                    data = socket.socket()
+                    data.bind(("127.0.0.1", 0))
+                    data.listen(1)
+                    p = data.getsockname()[1]
+                    send("227 Entering Passive Mode (127,0,0,1,%d,%d)" % (p >> 8, p & 255))
+            elif verb == "EPSV":
+                if variant == "vepsv":
+                    send("229 Entering Extended Passive Mode (|||99999|)")
+                else:
+                    send("500 no EPSV here")
+            elif verb == "NOOP":
+                if variant == "vunsol":
+                    send("227 Entering Passive Mode (10,1,2,3,4,5)")
+                elif variant == "vlong":
+                    send("200 " + "x" * 9000)
+                else:
+                    send("200 NOOP ok")
+            elif verb == "TYPE":
+                send("200 type set")
+            elif verb == "RETR" and data is not None:
+                send("150 here it comes")
+                d, _ = data.accept()
+                d.sendall(PAYLOAD)
+                d.close()
+                data.close()
+                data = None
+                send("226 done")
+            elif verb == "QUIT":
+                send("221 bye")
+                break
+            else:
+                send("502 not here")
+    except OSError:
+        pass
+    c.close()
+
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+open(sys.argv[2], "wb").write(PAYLOAD)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+BADPORT=$(tt_free_port)
+tt_spawn -o "$T/logs/badsrv.log" "$PY" "$T/badsrv.py" "$BADPORT" "$T/bad.payload"
+BADSRV_PID=$TT_PID
+tt_wait_until 100 _tt_greets "" 127.0.0.1 "$BADPORT" || tt_die "scripted FTP server"
+
+LP=$(tt_free_port)
+LP6=$(tt_free_port)
+LB=$(tt_free_port)
+RP=$(tt_free_port)
+ft_tunnel -vv -L "ftp/$LP:127.0.0.1:$VSFTPD_PORT" -L "ftp/[::1]:$LP6:127.0.0.1:$VSFTPD_PORT" \
+	-L "ftp/$LB:127.0.0.1:$BADPORT" -R "ftp/$RP:127.0.0.1:$VSFTPD_PORT" \
+	"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel"
+tt_pass "tunnel up: -L ftp/$LP, -L ftp/[::1]:$LP6 -> vsftpd; -L ftp/$LB -> scripted server; -R ftp/$RP -> vsftpd"
+
+# A scripted client: ftpc.py HOST PORT CMD...: one line per command,
+# "CMD<TAB>last line of its reply" (or "CMD<TAB>EOF"); "+" before a command
+# reads a whole multi-line reply into the output, one "  | line" each.
+cat >"$T/ftpc.py" <<'PY'
+import re, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection((host, port), timeout=10)
+f = s.makefile("rb")
+def reply(show=False):
+    first = None
+    while True:
+        l = f.readline()
+        if not l:
+            return "EOF"
+        l = l.decode("latin-1").rstrip("\r\n")
+        if show:
+            print("  | " + l)
+        if first is None:
+            if not re.match(r"^\d{3}", l):
+                continue
+            first = l[:3]
+            if l[3:4] != "-":
+                return l
+        elif l.startswith(first + " "):
+            return l
+print("greeting\t" + reply())
+for cmd in sys.argv[3:]:
+    show = cmd.startswith("+")
+    cmd = cmd.lstrip("+")
+    try:
+        s.sendall(cmd.encode() + b"\r\n")
+        r = reply(show)
+    except OSError as e:
+        r = "EOF (%s)" % e.strerror
+    print(cmd + "\t" + r, flush=True)
+    if r.startswith("EOF"):
+        break
+PY
+ftpc() { "$PY" "$T/ftpc.py" "$@"; }
+# reply_of OUT CMD: the reply line ftpc printed for CMD.
+reply_of() { awk -F'\t' -v c="$2" '$1 == c { print $2; exit }' "$1"; }
+
+# ---- (a) FTP bounce -----------------------------------------------------------
+
+BOUNCE=(
+	"PORT 127,0,0,2,15,160"    # another address on loopback
+	"PORT 10,1,2,3,15,160"     # another host
+	"EPRT |1|127.0.0.9|4000|"  # the same, in EPRT
+	"EPRT |1|10.1.2.3|4000|"
+	"PORT 127,0,0,1,0,21"      # the client itself, a privileged port
+	"PORT 127,0,0,1,3,255"     # port 1023
+	"EPRT |1|127.0.0.1|21|"
+	"port 127,0,0,2,15,160"    # commands are case-insensitive
+	"Port 127,0,0,2,15,160"
+)
+bounce_session() { # TAG PORT
+	local tag=$1 port=$2 out="$T/bounce-${1//[^a-zA-Z]/}.out" c r good
+	good="PORT 127,0,0,1,$((40000 / 256)),$((40000 % 256))"
+	tt_wire_mark VSFTPD
+	ftpc 127.0.0.1 "$port" "USER anonymous" "PASS x" "${BOUNCE[@]}" NOOP "$good" NOOP QUIT >"$out" 2>&1
+	for c in "${BOUNCE[@]}"; do
+		r=$(reply_of "$out" "$c")
+		tt_check "(a) $tag: '$c' -> '$r'" [ "${r:0:4}" = "500 " ]
+	done
+	r=$(reply_of "$out" NOOP)
+	tt_check "(a) $tag: the session goes on: NOOP -> '$r'" [ "${r:0:4}" = "200 " ]
+	r=$(reply_of "$out" "$good")
+	tt_check "(a) $tag: a PORT naming the client itself is accepted: '$r'" [ "${r:0:4}" = "200 " ]
+	# The server saw one PORT only: the good one (rewritten in forward
+	# mode to name the tunnel's forward).
+	local w n
+	w=$(tt_wire_raw VSFTPD)
+	n=$(printf '%s\n' "$w" | grep -c .)
+	if [ "$n" -eq 1 ] && ! grep -q -E '127,0,0,2|10,1,2,3|127\.0\.0\.9|10\.1\.2\.3|,0,21$|,3,255$|\|21\|' <<<"$w"; then
+		tt_pass "(a) $tag: vsftpd got no bounce PORT/EPRT, only the good one ($w)"
+	else
+		tt_fail "(a) $tag: vsftpd got these data commands: $(paste -sd';' <<<"$w")"
+	fi
+}
+bounce_session "-L ftp/" "$LP"
+bounce_session "-R ftp/" "$RP"
+tt_check "(a) vsftpd never said Illegal PORT/EPRT (the tunnel refused first)" \
+	tt_quiet bash -c "! grep -q 'Illegal' '$VSFTPD_LOG'"
+
+# ---- (b) data listener theft -------------------------------------------------
+
+# legit.py HOST PORT pasv|epsv DIR: logs in, asks for passive mode, writes
+# the data port to DIR/port, waits for DIR/go, tries a second connection
+# to the listener after its own was accepted, then RETRs pub/fbig into
+# DIR/file. Prints what happened.
+cat >"$T/legit.py" <<'PY'
+import os, re, socket, sys, time
+host, port, mode, d = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.create_connection((host, port), timeout=20)
+f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline().decode().rstrip("\r\n")
+        if re.match(r"^\d{3} ", l) or not l:
+            return l
+def cmd(c):
+    s.sendall(c.encode() + b"\r\n")
+    return reply()
+reply()
+cmd("USER anonymous")
+cmd("TYPE I")
+r = cmd("PASV" if mode == "pasv" else "EPSV")
+print("passive\t" + r, flush=True)
+if mode == "pasv":
+    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r)
+    dport = int(m.group(5)) * 256 + int(m.group(6))
+else:
+    dport = int(re.search(r"\(\|\|\|(\d+)\|\)", r).group(1))
+open(os.path.join(d, "port.tmp"), "w").write("%d\n" % dport)
+os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+for _ in range(300):
+    if os.path.exists(os.path.join(d, "go")):
+        break
+    time.sleep(0.1)
+ds = socket.create_connection((host, dport), timeout=20)
+print("connected\tyes", flush=True)
+time.sleep(0.5)  # the tunnel has accepted it by now
+try:
+    x = socket.create_connection((host, dport), timeout=5)
+    x.settimeout(3)
+    t = time.time()
+    try:
+        got = x.recv(1)
+        print("second\taccepted, then %s after %.2f s" % ("EOF" if not got else "DATA", time.time() - t))
+    except socket.timeout:
+        print("second\taccepted and held open")
+    except OSError as e:
+        print("second\taccepted, then %s" % e.strerror)
+except OSError as e:
+    print("second\trefused (%s)" % e.strerror, flush=True)
+s.sendall(b"RETR pub/fbig\r\n")
+print("retr\t" + reply(), flush=True)
+n = 0
+with open(os.path.join(d, "file"), "wb") as o:
+    while True:
+        b = ds.recv(65536)
+        if not b:
+            break
+        o.write(b)
+        n += len(b)
+ds.close()
+print("bytes\t%d" % n)
+print("end\t" + reply())
+cmd("QUIT")
+PY
+# thief.py HOST PORT: connect, then read for up to 5 s.
+THIEF_PY='
+import socket, sys, time
+t = time.time()
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+except OSError as e:
+    print("connect failed (%s)" % e.strerror, flush=True)
+    sys.exit(0)
+print("connected", flush=True)
+s.settimeout(5)
+n = 0
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            print("EOF after %d bytes, %.2f s" % (n, time.time() - t))
+            break
+        n += len(b)
+except socket.timeout:
+    print("timeout: still open after 5 s, %d bytes" % n)
+except OSError as e:
+    print("%s after %d bytes, %.2f s" % (e.strerror, n, time.time() - t))
+'
+
+theft() { # TAG HOST PORT MODE
+	local tag=$1 host=$2 port=$3 mode=$4 d="$T/theft-$4" lpid dport r
+	mkdir -p "$d"
+	chmod 755 "$d"
+	"$PY" "$T/legit.py" "$host" "$port" "$mode" "$d" >"$d/legit.out" 2>&1 &
+	lpid=$!
+	tt_wait_until 100 test -s "$d/port" || { tt_fail "(b) $tag: no passive reply ($(cat "$d/legit.out"))"; kill "$lpid"; return; }
+	dport=$(cat "$d/port")
+	local before
+	before=$(grep -c 'refused a data connection' "$FT_LOG")
+	# The other user connects first and reads while the client gets going.
+	: >"$d/thief.out"
+	as_thief "$PY" -c "$THIEF_PY" "$host" "$dport" >"$d/thief.out" 2>&1 &
+	local tpid=$!
+	tt_wait_until 50 grep -q . "$d/thief.out"
+	touch "$d/go"
+	wait "$tpid"
+	wait "$lpid"
+	r=$(tail -1 "$d/thief.out")
+	tt_check "(b) $tag: uid $THIEF_UID on the data port $dport: '$(paste -sd' ' "$d/thief.out")'" \
+		bash -c "grep -q '^connected' '$d/thief.out' && grep -q -E '^(EOF|Connection reset by peer) after 0 bytes, 0\.[0-4]' '$d/thief.out'"
+	tt_check "(b) $tag: the tunnel logged the refused connection" \
+		[ "$(grep -c 'refused a data connection' "$FT_LOG")" -gt "$before" ]
+	tt_check "(b) $tag: the client's own data connection was accepted after that" \
+		grep -q '^connected' "$d/legit.out"
+	tt_check "(b) $tag: 226 and the whole file for the client ($(reply_of "$d/legit.out" bytes) B)" \
+		bash -c "grep -q '^end	226' '$d/legit.out' && cmp -s '$VSFTPD_PUB/fbig' '$d/file'"
+	r=$(reply_of "$d/legit.out" second)
+	tt_check "(b) $tag: a second connection to the listener (same uid): $r" \
+		bash -c "case '$r' in refused*|'accepted, then EOF after 0.0'*|'accepted, then Connection reset'*) exit 0 ;; *) exit 1 ;; esac"
+}
+theft "PASV on 127.0.0.1" 127.0.0.1 "$LP" pasv
+theft "EPSV on ::1" ::1 "$LP6" epsv
+grep 'refused a data connection' "$FT_LOG" | sed 's/^/# tunnel: /' >&2
+
+# ---- (c) AUTH TLS -----------------------------------------------------------
+
+ftpc 127.0.0.1 "$VSFTPD_PORT" "+FEAT" QUIT >"$T/feat-direct.out" 2>&1
+tt_check "(c) control: vsftpd itself offers AUTH TLS, PBSZ, PROT in FEAT" \
+	bash -c "grep -q -E '^  \| +AUTH TLS' '$T/feat-direct.out' && grep -q -E '^  \| +PBSZ' '$T/feat-direct.out' && grep -q -E '^  \| +PROT' '$T/feat-direct.out'"
+tt_wire_mark VSFTPD
+ftpc 127.0.0.1 "$LP" "+FEAT" "AUTH TLS" "AUTH SSL" "auth tls" "USER anonymous" NOOP "TYPE I" "SIZE pub/fbig" QUIT \
+	>"$T/auth.out" 2>&1
+tt_check "(c) FEAT through the tunnel: $(reply_of "$T/auth.out" FEAT)" \
+	bash -c "grep -q '^FEAT	211 ' '$T/auth.out' && grep -q -E '^  \| +EPSV' '$T/auth.out'"
+tt_check "(c) FEAT through the tunnel lists no AUTH, PBSZ or PROT" \
+	tt_quiet bash -c "! grep -E '^  \\| +(AUTH|PBSZ|PROT)' '$T/auth.out'"
+for c in "AUTH TLS" "AUTH SSL" "auth tls"; do
+	r=$(reply_of "$T/auth.out" "$c")
+	tt_check "(c) '$c' -> '$r'" [ "${r:0:4}" = "534 " ]
+done
+r="$(reply_of "$T/auth.out" "USER anonymous") / $(reply_of "$T/auth.out" NOOP) / $(reply_of "$T/auth.out" "SIZE pub/fbig")"
+tt_check "(c) the session goes on in clear: login, NOOP, SIZE -> '$r'" \
+	grep -q -E '^230 .* / 200 .* / 213 ' <<<"$r"
+tt_check "(c) vsftpd never saw an AUTH command" \
+	tt_quiet bash -c "! grep -i 'FTP command: .*\"AUTH ' '$VSFTPD_LOG'"
+rm -f "$T/ssl.got"
+curl -sS -v --ssl -o "$T/ssl.got" "ftp://anonymous:x@127.0.0.1:$LP/pub/fbig" >"$T/curl-ssl.log" 2>&1
+rc=$?
+tt_check "(c) curl --ssl falls back to clear text inside the tunnel (exit $rc)" \
+	bash -c "[ $rc = 0 ] && cmp -s '$VSFTPD_PUB/fbig' '$T/ssl.got' && grep -q '< 534' '$T/curl-ssl.log'"
+timeout 20 curl -sS -v --ssl-reqd -o "$T/sslreqd.got" "ftp://anonymous:x@127.0.0.1:$LP/pub/fbig" >"$T/curl-sslreqd.log" 2>&1
+rc=$?
+tt_check "(c) curl --ssl-reqd fails cleanly (exit $rc, no file)" [ "$rc" -ne 0 -a "$rc" -ne 124 -a ! -s "$T/sslreqd.got" ]
+
+# ---- (d) malformed replies from the server ----------------------------------
+
+# bad VARIANT CMD DESCRIPTION: one session on the scripted server.
+bad() {
+	local v=$1 c=$2 what=$3 out="$T/bad-$1.out" r
+	ftpc 127.0.0.1 "$LB" "USER $v" "PASS x" "$c" "TYPE I" QUIT >"$out" 2>&1
+	r=$(reply_of "$out" "$c")
+	tt_check "(d) $what: the client gets '$r'" bash -c "[[ '$r' =~ ^[45][0-9][0-9]\  ]]"
+	r=$(reply_of "$out" "TYPE I")
+	tt_check "(d) $what: ... and the session ends (next command: '$r')" [ "${r:0:3}" = EOF ]
+	tt_check "(d) $what: nothing of the bad reply reached the client" \
+		tt_quiet bash -c "! grep -q -E '300,1|\\(1,2,3\\)|99999|10,1,2,3|xxxxxxxx' '$out'"
+	tt_check "(d) $what: the tunnel is still running" _tt_alive "$FT_PID"
+}
+bad v300 PASV "227 (300,1,1,1,1,1)"
+bad vport300 PASV "227 (127,0,0,1,300,1)"
+bad vshort PASV "227 (1,2,3)"
+bad vepsv EPSV "229 (|||99999|)"
+bad vunsol NOOP "a 227 answering NOOP"
+bad vlong NOOP "a 9000-byte reply line"
+grep 'ending the FTP session' "$FT_LOG" | sed 's/^/# tunnel: /' >&2
+rm -f "$T/good.got"
+TT_FTP_USER=good tt_ftp ftplib pasv get 127.0.0.1 "$LB" pub/x "$T/good.got"
+tt_same "$T/bad.payload" "$T/good.got" "(d) after them, a good session with the scripted server gets its file"
+tt_ftp curl epsv get 127.0.0.1 "$LP" pub/fbig "$T/good2.got" &&
+	tt_same "$VSFTPD_PUB/fbig" "$T/good2.got" "(d) ... and one with vsftpd through the same tunnel"
+tt_check "the scripted server is still running" _tt_alive "$BADSRV_PID"
+
+tt_done
