@@ -28,7 +28,10 @@ ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
 
 PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 
-all: $(PROGS)
+include mk/fuzz.mk
+include mk/shim.mk
+
+all: $(PROGS) $(SHIM_LIB) $(WRAP_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,7 +56,7 @@ unit: $(UNIT_BIN)
 
 # Every test: unit tests and integration tests (tests/run.sh runs both),
 # after the fuzz corpus went through the rewriter under ASan/UBSan.
-check: all $(UNIT_BIN) fuzz-replay
+check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 	@sh tests/run.sh
 
 # The built-in demo: a private sshd and vsftpd, curl through -L ftp/.
@@ -70,11 +73,13 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BUILD)/ftp-tunnel $(DESTDIR)$(BINDIR)/ftp-tunnel
 	install -m 755 $(BUILD)/ftp-tunneld $(DESTDIR)$(BINDIR)/ftp-tunneld
+	install -m 755 $(WRAP_BIN) $(DESTDIR)$(BINDIR)/ftp-tunnel-wrap
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 755 $(SHIM_LIB) $(DESTDIR)$(LIBDIR)/libftptunnel.so
 	install -m 644 man/ftp-tunnel.1 $(DESTDIR)$(MANDIR)/man1/ftp-tunnel.1
 
 format:
 	clang-format -i $(wildcard daemon/*.[ch] common/*.[ch] include/*.h shim/*.[ch] tests/unit/*.c tests/fuzz/*.c)
 
 .PHONY: all unit check demo deps clean install format
-include mk/fuzz.mk
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
