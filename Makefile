@@ -28,6 +28,7 @@ ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
 
 PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 
+.DEFAULT_GOAL := all
 include mk/fuzz.mk
 include mk/shim.mk
 
