@@ -181,9 +181,13 @@ static int daemon_command(const char *word)
 		size_t len = strcspn(m.text + i, "\n");
 		size_t k = strcspn(m.text + i, "=");
 
-		if (k < len)
-			printf("%-12.*s %.*s\n", (int)k + 1, m.text + i,
-			       (int)(len - k - 1), m.text + i + k + 1);
+		if (k < len) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "%.*s:", (int)k, m.text + i);
+			printf("%-12s %.*s\n", key, (int)(len - k - 1),
+			       m.text + i + k + 1);
+		}
 		i += len + 1;
 	}
 	return 0;
