@@ -50,6 +50,24 @@ static int daemon_answers(const char *path)
 	return ok;
 }
 
+/* The listening socket systemd passes (sd_listen_fds(3): LISTEN_PID is
+ * us, LISTEN_FDS=1, the socket is fd 3), or -1. */
+static int inherited_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	int fd = 3;
+
+	if (!pid || !n || atoi(pid) != (int)getpid() || atoi(n) != 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	log_info("using the socket systemd passed");
+	return fd;
+}
+
 static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo si;
@@ -81,7 +99,7 @@ int main(int argc, char **argv)
 	struct tunneld *d;
 	sigset_t mask;
 	int opt, verbosity = LOG_LVL_WARN, ready_fd = -1, idle = 600;
-	int lock, lfd, sfd, rc, i;
+	int lock, lfd, sfd, rc, i, owns_socket = 1;
 
 	log_set_prefix("ftp-tunneld");
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -137,13 +155,21 @@ int main(int argc, char **argv)
 			lockpath);
 		return 1;
 	}
-	unlink(path); /* a stale socket of a daemon that died */
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(lfd, 64) < 0) {
-		log_err("cannot listen on %s: %s", path, strerror(errno));
-		return 1;
+	lfd = inherited_socket();
+	if (lfd < 0) {
+		unlink(path); /* a stale socket of a daemon that died */
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		lfd = socket(AF_UNIX,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (lfd < 0 ||
+		    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+		    chmod(path, 0600) < 0 || listen(lfd, 64) < 0) {
+			log_err("cannot listen on %s: %s", path,
+				strerror(errno));
+			return 1;
+		}
+	} else {
+		owns_socket = 0;
 	}
 	loop = loop_new();
 	sigemptyset(&mask);
@@ -162,12 +188,13 @@ int main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(errno));
 		return 1;
 	}
-	log_info("listening on %s", path);
+	log_info("listening on %s", owns_socket ? path : "the inherited socket");
 	ready(ready_fd);
 	loop_run(loop);
 	/* Remove the socket while still holding the lock: a new daemon
 	 * can't have made its own yet. */
-	unlink(path);
+	if (owns_socket)
+		unlink(path);
 	tunneld_free(d);
 	loop_unwatch(loop, sfd);
 	close(sfd);

@@ -1,0 +1,87 @@
+#!/bin/bash
+# t_daemon.sh — ftp-tunneld itself: one daemon per user however many
+# start it at once, readiness, idle exit, a dropped SSH connection made
+# again on the next request, socket activation, refusal of an unsafe
+# socket directory.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel.sh"
+tt_init daemon
+tt_sshd || tt_die "sshd"
+tt_vsftpd || tt_die "vsftpd"
+tt_mkfile "$VSFTPD_PUB/f" 1M
+D="$TT_BUILD/ftp-tunneld"
+export FTP_TUNNEL_SOCKET="$T/run/daemon.sock"
+mkdir -p "$T/run" && chmod 700 "$T/run"
+
+status() { "$TT_BUILD/ftp-tunnel" status 2>/dev/null; }
+daemon_pid() { status | awk '/^pid:/ {print $2}'; }
+
+# Five daemons started at once: one serves, the others report ready and
+# leave.
+pids=()
+for i in 1 2 3 4 5; do
+	"$D" --ready-fd 3 3>"$T/ready.$i" >"$T/d.$i.log" 2>&1 &
+	pids+=($!)
+	tt_track "$!"
+done
+sleep 0.1
+for i in $(seq 50); do
+	n=0
+	for p in "${pids[@]}"; do _tt_alive "$p" && n=$((n + 1)); done
+	[ "$n" -le 1 ] && break
+	sleep 0.1
+done
+tt_check "five started at once: one stays ($n running)" [ "$n" -eq 1 ]
+ready=$(cat "$T"/ready.* | grep -c READY)
+tt_check "every one of them said READY ($ready)" [ "$ready" -eq 5 ]
+dp=$(daemon_pid)
+tt_check "the one left answers (pid $dp)" [ -n "$dp" ]
+
+# A CONNECT through the daemon, then the SSH connection drops: the next
+# CONNECT makes a new one.
+WRAP="$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@127.0.0.1:$SSHD_PORT --ports $VSFTPD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+export FTP_TUNNELD="$D" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
+$WRAP curl -sS --max-time 20 -o "$T/g1" "ftp://127.0.0.1:$VSFTPD_PORT/pub/f"
+tt_same "$VSFTPD_PUB/f" "$T/g1" "through the daemon"
+child=$(pgrep -P "$SSHD_PID" | head -1)
+kill -KILL "$child"
+for i in $(seq 50); do status | grep -q ' ready$' || break; sleep 0.1; done
+tt_check "the daemon noticed the lost SSH connection" eval '! status | grep -q " ready$"'
+$WRAP curl -sS --max-time 20 -o "$T/g2" "ftp://127.0.0.1:$VSFTPD_PORT/pub/f"
+tt_same "$VSFTPD_PUB/f" "$T/g2" "the next request made a new SSH connection"
+tt_check "the daemon survived (pid $(daemon_pid))" [ "$(daemon_pid)" = "$dp" ]
+
+"$TT_BUILD/ftp-tunnel" stop >/dev/null
+for i in $(seq 30); do _tt_alive "$dp" || break; sleep 0.1; done
+tt_check "ftp-tunnel stop: the daemon is gone" eval '! _tt_alive "$dp"'
+tt_check "and its socket too" [ ! -e "$FTP_TUNNEL_SOCKET" ]
+
+# Idle exit.
+"$D" --idle-exit 1 --ready-fd 3 3>"$T/ready.idle" &
+ip=$!
+tt_track "$ip"
+for i in $(seq 40); do _tt_alive "$ip" || break; sleep 0.1; done
+tt_check "--idle-exit 1: exited when idle" eval '! _tt_alive "$ip"'
+
+# An unsafe directory (open to others) is refused.
+chmod 755 "$T/run"
+"$D" --ready-fd 3 3>"$T/ready.unsafe" 2>"$T/unsafe.log"
+rc=$?
+chmod 700 "$T/run"
+tt_check "a directory open to others is refused (exit $rc): $(cat "$T/unsafe.log")" \
+	test "$rc" -ne 0 -a ! -s "$T/ready.unsafe"
+
+# Socket activation (systemd's protocol), where the tool is there.
+if command -v systemd-socket-activate >/dev/null; then
+	tt_spawn systemd-socket-activate -l "$FTP_TUNNEL_SOCKET" \
+		-E FTP_TUNNEL_SOCKET="$FTP_TUNNEL_SOCKET" "$D" -vv
+	tt_wait_until 50 test -S "$FTP_TUNNEL_SOCKET"
+	tt_check "socket activation: the first request starts it and is served" \
+		eval 'status | grep -q "^pid:"'
+	tt_check "socket activation: it used the passed socket" \
+		grep -q "inherited socket" "$TT_SPAWN_LOG"
+	"$TT_BUILD/ftp-tunnel" stop >/dev/null
+else
+	tt_skip "socket activation: no systemd-socket-activate here"
+fi
+tt_done
