@@ -130,7 +130,7 @@ const char *auth_error(const struct auth *a)
 
 static int can_prompt(const struct auth *a)
 {
-	return !a->o->batch_mode && tty_available();
+	return !a->o->batch_mode && !a->o->no_auth_prompt && tty_available();
 }
 
 static void kbdint_cb(const char *name, int name_len, const char *instruction,
@@ -168,9 +168,12 @@ static void fail(struct auth *a)
 		 a->label, a->tried[0] ? a->tried : "nothing",
 		 a->offered[0] ? a->offered : "(none)",
 		 can_prompt(a) ? ""
-			       : " Give a key with -i or load one into "
-				 "ssh-agent (no terminal to ask for a "
-				 "password).");
+		 : a->o->no_auth_prompt
+		     ? " The daemon cannot ask for a passphrase or a "
+		       "password: load the key into ssh-agent (ssh-add) or "
+		       "give an unencrypted key with -i."
+		     : " Give a key with -i or load one into ssh-agent (no "
+		       "terminal to ask for a password).");
 	a->phase = AUTH_FAILED;
 }
 

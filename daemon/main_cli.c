@@ -31,6 +31,7 @@ struct cli {
 	int pending; /* tunnels not yet up */
 	int ready_fd;
 	int exit_code;
+	int check; /* --check: connect, authenticate, exit */
 	struct tunnel_opts topts;
 };
 
@@ -96,6 +97,11 @@ static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
 	(void)s;
 	switch (ev) {
 	case SSH_EV_READY:
+		if (c->check) {
+			c->exit_code = 0;
+			loop_stop(c->loop);
+			break;
+		}
 		c->pending = c->ntunnels;
 		for (i = 0; i < c->ntunnels; i++)
 			tunnel_start(c->tunnels[i]);
@@ -197,6 +203,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"ready-fd", required_argument, NULL, 'r'},
+	    {"check", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	struct cli c = {.ready_fd = -1, .exit_code = 0};
@@ -274,6 +281,13 @@ int main(int argc, char **argv)
 		case 'r':
 			c.ready_fd = atoi(optarg);
 			break;
+		case 'c':
+			/* ftp-tunnel-wrap on a terminal: settle the host key
+			 * with the user now, and check that a daemon (which
+			 * has no terminal) will be able to log in. */
+			c.check = 1;
+			c.opts.no_auth_prompt = 1;
+			break;
 		case 'N':
 		case 'T':
 			break; /* ssh compatibility: we never run commands */
@@ -297,7 +311,7 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if (!c.ntunnels) {
+	if (!c.ntunnels && !c.check) {
 		log_err("no tunnel given: use -L or -R (see ftp-tunnel(1))");
 		return 2;
 	}

@@ -37,6 +37,7 @@ struct ssh_opts {
 	int alive_count_max; /* default 3 */
 	int connect_timeout; /* seconds, 0 = the system's */
 	int batch_mode;      /* never prompt */
+	int no_auth_prompt;  /* may ask about host keys, never for secrets */
 };
 
 void ssh_opts_init(struct ssh_opts *o);

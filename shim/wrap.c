@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef FTP_TUNNEL_SHIM_PATH
@@ -200,6 +201,62 @@ static void preload(const char *shim)
 	free(val);
 }
 
+/* On a terminal, settle what only the user can before the command
+ * starts: `ftp-tunnel --check` asks about an unknown host key (recording
+ * it) and proves that the daemon, which has no terminal, can log in. */
+static void check_on_terminal(const char *via, const char *opts)
+{
+	char cli[PATH_MAX + 16], self[PATH_MAX], *copy, *line, *save = NULL;
+	const char *argv[2 * 64 + 4];
+	const char *env = getenv("FTP_TUNNEL_CLI");
+	ssize_t n;
+	int argc = 0, status;
+	pid_t pid;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return;
+	/* The command line tool: $FTP_TUNNEL_CLI, next to us, or on PATH. */
+	if (env && *env) {
+		snprintf(cli, sizeof(cli), "%s", env);
+	} else if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) >
+		   0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(cli, sizeof(cli), "%s/ftp-tunnel", self);
+		if (!readable(cli))
+			snprintf(cli, sizeof(cli), "ftp-tunnel");
+	} else {
+		snprintf(cli, sizeof(cli), "ftp-tunnel");
+	}
+	argv[argc++] = cli;
+	argv[argc++] = "--check";
+	copy = strdup(opts);
+	if (!copy)
+		die(EXIT_FAIL, "out of memory");
+	for (line = strtok_r(copy, "\n", &save); line && argc < 2 * 64;
+	     line = strtok_r(NULL, "\n", &save)) {
+		argv[argc++] = "-o";
+		argv[argc++] = line;
+	}
+	argv[argc++] = via;
+	argv[argc] = NULL;
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_FAIL, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(cli, (char *const *)argv);
+		fprintf(stderr, "ftp-tunnel-wrap: %s: %s\n", cli,
+			strerror(errno));
+		_exit(EXIT_FAIL);
+	}
+	free(copy);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	/* ftp-tunnel said why on stderr. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		exit(EXIT_FAIL);
+}
+
 /* PING the daemon, starting it if need be. */
 static void ensure_daemon(void)
 {
@@ -278,6 +335,7 @@ int main(int argc, char **argv)
 		add_line(opts, sizeof(opts), inherited);
 
 	find_shim(shim, sizeof(shim));
+	check_on_terminal(via, opts);
 	ensure_daemon();
 	if (setenv("FTP_TUNNEL_VIA", via, 1) < 0 ||
 	    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||

@@ -56,6 +56,21 @@ for i in $(seq 30); do _tt_alive "$dp" || break; sleep 0.1; done
 tt_check "ftp-tunnel stop: the daemon is gone" eval '! _tt_alive "$dp"'
 tt_check "and its socket too" [ ! -e "$FTP_TUNNEL_SOCKET" ]
 
+# ftp-tunnel-wrap on a terminal asks about an unknown host key before
+# the command runs, records it, and the daemon then uses it. (script(1)
+# gives it a terminal; "yes" is the answer.)
+kh="$T/kh.tty"
+out=$(echo yes | script -qec "$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@127.0.0.1:$SSHD_PORT \
+	-i $SSH_KEY -o UserKnownHostsFile=$kh --ports $VSFTPD_PORT \
+	curl -sS -o $T/g3 ftp://127.0.0.1:$VSFTPD_PORT/pub/f" /dev/null 2>&1)
+tt_check "wrap on a terminal: asked about the host key" \
+	eval 'echo "$out" | grep -q "Are you sure you want to continue connecting"'
+tt_check "wrap on a terminal: key recorded" grep -q "^\[127.0.0.1\]:$SSHD_PORT ssh-ed25519" "$kh"
+tt_same "$VSFTPD_PUB/f" "$T/g3" "wrap on a terminal: then the command ran through the daemon"
+dp=$(daemon_pid)
+[ -n "$dp" ] && tt_track "$dp"
+"$TT_BUILD/ftp-tunnel" stop >/dev/null
+
 # Idle exit.
 "$D" --idle-exit 1 --ready-fd 3 3>"$T/ready.idle" &
 ip=$!
