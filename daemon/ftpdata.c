@@ -75,7 +75,7 @@ static void release(struct ftp_data *d)
 static void finish(struct ftp_data *d, const char *err)
 {
 	if (err)
-		log_info("%s: data connection failed: %s", d->name, err);
+		log_warn("%s: data connection failed: %s", d->name, err);
 	if (d->done)
 		d->done(d, err, d->arg);
 	release(d);

@@ -1,5 +1,6 @@
 /* main_cli.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -38,12 +39,15 @@ struct cli {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ftp-tunnel [-v] [-p port] [-l user] [-i identity_file] "
-		"[-o option=value]\n"
+		"usage: ftp-tunnel [-vqNT] [-p port] [-l user] [-i identity_file]"
+		"\n"
+		"                  [-o option=value] [--ready-fd N]\n"
 		"                  -L [ftp/][bind_address:]port:host:hostport "
 		"| -R [ftp/][bind_address:]port:host:hostport\n"
 		"                  [user@]host[:port]\n"
-		"See ftp-tunnel(1).\n");
+		"       ftp-tunnel --check [options] [user@]host[:port]\n"
+		"       ftp-tunnel status | stop\n"
+		"Options come before the destination. See ftp-tunnel(1).\n");
 }
 
 static void fatal(struct cli *c, int code, const char *msg)
@@ -239,14 +243,19 @@ int main(int argc, char **argv)
 			goto setopt;
 		case 'o':
 			if (!strncasecmp(optarg, "FtpActiveMode", 13) &&
-			    (optarg[13] == '=' || optarg[13] == ' ')) {
-				int m = parse_active_mode(optarg + 14);
+			    strchr("= \t", optarg[13]) && optarg[13]) {
+				const char *v = optarg + 13;
+				int m;
 
+				v += strspn(v, " \t");
+				v += *v == '=';
+				v += strspn(v, " \t");
+				m = parse_active_mode(v);
 				if (m == -2) {
 					log_err("bad value for FtpActiveMode "
-						"'%s' (forward, passive or "
-						"auto)",
-						optarg + 14);
+						"'%s' (forward, passive, "
+						"convert or auto)",
+						v);
 					return 2;
 				}
 				c.topts.ftp_active_mode = m;
@@ -278,9 +287,20 @@ int main(int argc, char **argv)
 			}
 			c.ntunnels++;
 			break;
-		case 'r':
-			c.ready_fd = atoi(optarg);
+		case 'r': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (*end || fd < 0 || fd > 1024 ||
+			    fcntl((int)fd, F_GETFD) < 0) {
+				log_err("--ready-fd %s: not an open file "
+					"descriptor",
+					optarg);
+				return 2;
+			}
+			c.ready_fd = (int)fd;
 			break;
+		}
 		case 'c':
 			/* ftp-tunnel-wrap on a terminal: settle the host key
 			 * with the user now, and check that a daemon (which

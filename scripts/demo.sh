@@ -37,7 +37,7 @@ fi
 step "4. The tunnel, on the client host:"
 lport=2121
 say "\$ ftp-tunnel -L ftp/$lport:127.0.0.1:$VSFTPD_PORT root@$SRV_IP"
-ft_tunnel -n "$NS_CLI" -v -L "ftp/$lport:127.0.0.1:$VSFTPD_PORT" "$SSH_USER@$SRV_IP" ||
+ft_tunnel -n "$NS_CLI" -vv -L "ftp/$lport:127.0.0.1:$VSFTPD_PORT" "$SSH_USER@$SRV_IP" ||
 	tt_die "tunnel"
 say "up: it listens on 127.0.0.1:$lport of the client host."
 
