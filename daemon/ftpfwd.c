@@ -358,6 +358,10 @@ static int read_side(struct ftp_ctl *k, enum ftp_side from, int in_service)
 					k->raw, (char *)dst, room));
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			return 0;
+		/* 0 without EOF: a transport read that ended on a key
+		 * re-exchange (libssh2 1.10), not the end. */
+		if (n == 0 && !libssh2_channel_eof(k->raw))
+			return 0;
 		if (n < 0)
 			return -1;
 	}

@@ -75,7 +75,7 @@ static void finish(struct pump *p, const char *why, int reset)
 		return;
 	p->finished = 1;
 	if (why)
-		log_debug("chan %s: cut: %s", p->name, why);
+		log_info("chan %s: cut: %s", p->name, why);
 	else
 		log_debug("chan %s: closed (%llu bytes up, %llu down)",
 			  p->name, p->nup, p->ndown);
@@ -178,6 +178,13 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
+		if (n == 0 && !libssh2_channel_eof(p->raw)) {
+			/* libssh2 1.10 can return 0 without EOF when its
+			 * transport read ends on a key re-exchange: not the
+			 * end of the data. Look again in the next pass. */
+			progress = 1;
+			break;
+		}
 		if (n == 0) {
 			log_trace("chan %s: output open -> eof (channel)",
 				  p->name);
@@ -208,8 +215,14 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			progress = 1;
 			continue;
 		}
-		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
+		if (n == 0) {
+			/* No window, or the transport read ended on a key
+			 * re-exchange: a window adjust may already be in. */
+			progress = libssh2_channel_window_write(p->raw) > 0;
+			break;
+		}
 		finish(p, "channel write failed", 1);
 		return 1;
 	}
