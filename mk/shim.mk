@@ -21,7 +21,7 @@ SHIM_CFLAGS = $(WARN) -O2 -g -fPIC -fvisibility=hidden -Iinclude -Icommon \
 SHIM_LIBS = -ldl -pthread
 
 # Shared by the shim and the wrapper (the daemon client and what it uses).
-SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg log reg route daemon) \
+SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg conf names log reg route daemon) \
 		$(BUILD)/shim/common/ipc.o $(BUILD)/shim/common/addr.o
 SHIM_HOOK_OBJ = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(wildcard shim/hook_*.c))
 

@@ -1,58 +1,33 @@
-/* cfg.c — the shim's routing configuration, read once from the environment
- * (FTP_TUNNEL_VIA, FTP_TUNNEL_PORTS, FTP_TUNNEL_OPTIONS, FTP_TUNNEL_DEBUG)
- * until configuration files exist. */
+/* cfg.c — the shim's routing configuration: the environment
+ * (FTP_TUNNEL_VIA, FTP_TUNNEL_PORTS, FTP_TUNNEL_OPTIONS, FTP_TUNNEL_DEBUG),
+ * read once by shim_init, and the routes of the configuration files, read
+ * on first use (the parser is conf.c), with the names the program
+ * resolved (names.c). */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 
+/* A configuration file larger than this is refused (malformed). */
+#define CONF_FILE_MAX (1 << 20)
+
 struct shim_cfg shim_cfg;
-
-int shim_cfg_parse_via(const char *via, char *host, size_t hostlen,
-		       uint16_t *port)
-{
-	const char *at = strrchr(via, '@');
-	const char *h = at ? at + 1 : via, *hend, *p = NULL;
-	char *end;
-	unsigned long n;
-
-	if (*h == '[') {
-		hend = strchr(++h, ']');
-		if (!hend || (hend[1] && hend[1] != ':'))
-			return -EINVAL;
-		if (hend[1] == ':')
-			p = hend + 2;
-	} else {
-		const char *c = strchr(h, ':');
-
-		/* One colon: host:port. More: a bare IPv6 literal, as ssh
-		 * takes it (no port). */
-		if (c && !strchr(c + 1, ':')) {
-			hend = c;
-			p = c + 1;
-		} else {
-			hend = h + strlen(h);
-		}
-	}
-	if (hend == h || (size_t)(hend - h) >= hostlen)
-		return -EINVAL;
-	memcpy(host, h, (size_t)(hend - h));
-	host[hend - h] = '\0';
-	*port = 22;
-	if (p) {
-		errno = 0;
-		n = strtoul(p, &end, 10);
-		if (errno || end == p || *end || n == 0 || n > 65535)
-			return -EINVAL;
-		*port = (uint16_t)n;
-	}
-	return 0;
-}
 
 /* "21,2121" (commas or spaces) into shim_cfg.ports; complains once about
  * entries that are not ports (they route nothing). */
@@ -124,26 +99,361 @@ int shim_cfg_routed_port(uint16_t port)
 	return 0;
 }
 
-int shim_cfg_is_ssh_server(const struct sockaddr *sa)
+/* Thread-local: inside the shim's own work (reading the files, resolving
+ * a route's name), where connect() and the lookups are the shim's. */
+static _Thread_local int busy;
+
+int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
+			 uint16_t port)
 {
 	struct sockaddr_storage ss;
 	struct addrinfo hints, *res, *ai;
-	int same = 0;
+	int same = 0, rc;
 
-	if (!shim_cfg.via[0] || addr_port(sa) != shim_cfg.via_port)
+	if (!host[0] || addr_port(sa) != port)
 		return 0;
-	if (addr_parse(shim_cfg.via_host, 0, &ss) == 0)
+	if (addr_parse(host, 0, &ss) == 0)
 		return addr_same_host(sa, (struct sockaddr *)&ss);
+	if (!shim_real.getaddrinfo)
+		return 0;
 	/* A name: resolved on each such connect (rare: only connections to
 	 * the SSH port get here), so nothing is cached across a change of
 	 * address. */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(shim_cfg.via_host, NULL, &hints, &res) != 0)
+	busy++;
+	rc = shim_real.getaddrinfo(host, NULL, &hints, &res);
+	busy--;
+	if (rc != 0)
 		return 0;
 	for (ai = res; ai && !same; ai = ai->ai_next)
 		same = addr_same_host(sa, ai->ai_addr);
 	freeaddrinfo(res);
 	return same;
+}
+
+int shim_cfg_is_ssh_server(const struct sockaddr *sa)
+{
+	if (!shim_cfg.via[0])
+		return 0;
+	return shim_cfg_is_endpoint(sa, shim_cfg.via_host, shim_cfg.via_port);
+}
+
+/* ---- the configuration files */
+
+static struct shim_conf conf;
+static struct shim_names names;
+static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
+/* 0: not read yet; 1: read, routes nothing; 2: routes (or is bad). */
+static atomic_int conf_state;
+
+/* The home directory of the real user, from the password database, as
+ * ssh takes it (batch jobs and services often run without HOME, or with
+ * another one); $HOME only if that fails, and not in a setuid program.
+ * (The lookup may go through NSS modules; one that connects over TCP
+ * from inside it finds busy set and is not routed.) */
+static const char *home_dir(void)
+{
+	static char home[PATH_MAX];
+	static int done;
+	struct passwd pw, *res = NULL;
+	size_t blen = 16384;
+	char *buf;
+	const char *h;
+
+	if (done)
+		return home[0] ? home : NULL;
+	done = 1;
+	buf = malloc(blen);
+	if (buf && getpwuid_r(getuid(), &pw, buf, blen, &res) == 0 && res &&
+	    res->pw_dir && res->pw_dir[0] == '/' &&
+	    strlen(res->pw_dir) < sizeof(home))
+		strcpy(home, res->pw_dir);
+	free(buf);
+	h = getauxval(AT_SECURE) ? NULL : getenv("HOME");
+	if (!home[0] && h && h[0] == '/' && strlen(h) < sizeof(home))
+		strcpy(home, h);
+	return home[0] ? home : NULL;
+}
+
+/* Reads one configuration file into conf; a missing one is fine. */
+static void load_file(const char *path)
+{
+	struct stat st;
+	char *text;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	/* The usual way to say "no configuration file", as with ssh -F. */
+	if (!strcmp(path, "/dev/null") || !strcasecmp(path, "none"))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			shim_conf_fail(&conf, path, 0, "cannot open: %s",
+				       strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) < 0) {
+		shim_conf_fail(&conf, path, 0, "cannot stat: %s",
+			       strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		shim_conf_fail(&conf, path, 0, "not a regular file");
+		goto out;
+	}
+	/* As ssh with its configuration: routes decide where passwords go,
+	 * so only the user or root may write them. */
+	if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022)) {
+		shim_conf_fail(&conf, path, 0,
+			       "bad owner or permissions (must be yours or "
+			       "root's, and not writable by group or others)");
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		shim_conf_fail(&conf, path, 0, "larger than %d bytes",
+			       CONF_FILE_MAX);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		shim_conf_fail(&conf, path, 0, "out of memory");
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, text + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			shim_conf_fail(&conf, path, 0, "cannot read: %s",
+				       strerror(errno));
+			free(text);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	/* The home directory only when the file has a ~ to expand. */
+	shim_conf_parse(&conf, path, text, len,
+			memchr(text, '~', len) ? home_dir() : NULL);
+	free(text);
+out:
+	close(fd);
+}
+
+static void names_prepare(void)
+{
+	pthread_mutex_lock(&names.lock);
+}
+
+static void names_resume(void)
+{
+	pthread_mutex_unlock(&names.lock);
+}
+
+/* ftp-tunnel's own programs make the tunnels: a shim preloaded into them
+ * (/etc/ld.so.preload) must not route their connections back into the
+ * daemon. */
+static int own_program(void)
+{
+	const char *n = program_invocation_short_name;
+
+	return n && (!strcmp(n, "ftp-tunneld") || !strcmp(n, "ftp-tunnel"));
+}
+
+static void conf_load(void)
+{
+	int secure = getauxval(AT_SECURE) != 0;
+	const char *env = secure ? NULL : getenv("FTP_TUNNEL_CONFIG");
+	const char *home;
+	char *user;
+	int i;
+
+	busy++;
+	shim_conf_init(&conf);
+	shim_names_init(&names);
+	if (own_program())
+		goto done;
+	if (env && *env) {
+		load_file(env);
+	} else {
+		/* A setuid program reads only the system's file. */
+		home = secure ? NULL : home_dir();
+		if (home &&
+		    asprintf(&user, "%s/.config/ftp-tunnel/config", home) > 0) {
+			load_file(user);
+			free(user);
+		}
+		load_file("/etc/ftp-tunnel/config");
+	}
+done:
+	if (conf.nroutes || conf.bad) {
+		shim_reg_atfork();
+		pthread_atfork(names_prepare, names_resume, names_resume);
+		atomic_store(&conf_state, 2);
+	} else {
+		atomic_store(&conf_state, 1);
+	}
+	if (shim_cfg.debug) {
+		if (conf.bad)
+			shim_debug("configuration: %s", conf.err);
+		for (i = 0; i < conf.nroutes; i++)
+			shim_debug("route %s:%d via %s",
+				   conf.files[conf.routes[i].file],
+				   conf.routes[i].line, conf.routes[i].via);
+		if (!conf.nroutes && !conf.bad)
+			shim_debug("configuration: no routes");
+	}
+	busy--;
+}
+
+const struct shim_conf *shim_conf_get(void)
+{
+	int saved = errno;
+
+	if (busy)
+		return NULL;
+	pthread_once(&conf_once, conf_load);
+	errno = saved;
+	return &conf;
+}
+
+int shim_conf_idle(void)
+{
+	return atomic_load(&conf_state) == 1;
+}
+
+int shim_routing_active(void)
+{
+	return shim_cfg.enabled || atomic_load(&conf_state) == 2;
+}
+
+/* A name route's fallback: the shim resolves the name itself and records
+ * what it got. Whether sa is among the addresses. */
+static int resolve_has(int name, const struct sockaddr *sa)
+{
+	struct addrinfo hints, *res, *ai;
+	int found = 0, rc, saved = errno;
+
+	if (!shim_real.getaddrinfo)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	busy++;
+	rc = shim_real.getaddrinfo(conf.names[name], NULL, &hints, &res);
+	busy--;
+	errno = saved;
+	if (rc != 0)
+		return 0;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		shim_names_record(&names, name, ai->ai_addr);
+		if (addr_same_host(sa, ai->ai_addr))
+			found = 1;
+	}
+	freeaddrinfo(res);
+	if (shim_cfg.debug) {
+		char a[INET6_ADDRSTRLEN];
+
+		shim_debug("resolved %s myself: %s %s", conf.names[name],
+			   addr_host(sa, a, sizeof(a)),
+			   found ? "is one of its addresses" : "is not");
+	}
+	return found;
+}
+
+static int has_name(void *arg, int name, const struct sockaddr *sa)
+{
+	(void)arg;
+	return shim_names_has(&names, name, sa) || resolve_has(name, sa);
+}
+
+int shim_conf_route(const struct sockaddr *sa, int *name)
+{
+	const struct shim_conf *c = shim_conf_get();
+
+	*name = -1;
+	if (!c || c->bad || !c->nroutes)
+		return -1;
+	return shim_conf_match(c, sa, has_name, NULL, name);
+}
+
+/* The name ids of name and of canon (-1 for either when no route names
+ * it); 0 when neither is. */
+static int ids_of(const char *name, const char *canon, int id[2])
+{
+	const struct shim_conf *c;
+
+	id[0] = id[1] = -1;
+	if (!name)
+		return 0;
+	c = shim_conf_get();
+	if (!c || c->bad || !c->nnames)
+		return 0;
+	id[0] = shim_conf_name_id(c, name);
+	if (canon)
+		id[1] = shim_conf_name_id(c, canon);
+	if (id[1] == id[0])
+		id[1] = -1;
+	return id[0] >= 0 || id[1] >= 0;
+}
+
+void shim_names_seen_ai(const char *name, const struct addrinfo *res)
+{
+	const struct addrinfo *ai;
+	int id[2], saved = errno;
+
+	if (!res || !ids_of(name, res->ai_canonname, id)) {
+		errno = saved;
+		return;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (!ai->ai_addr ||
+		    (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    ai->ai_addrlen < addr_len(ai->ai_addr))
+			continue;
+		shim_names_record(&names, id[0], ai->ai_addr);
+		shim_names_record(&names, id[1], ai->ai_addr);
+	}
+	if (shim_cfg.debug)
+		shim_debug("getaddrinfo(%s): recorded", name);
+	errno = saved;
+}
+
+void shim_names_seen_he(const char *name, const struct hostent *he)
+{
+	struct sockaddr_storage ss;
+	int id[2], i, saved = errno;
+
+	if (!he || !he->h_addr_list || !ids_of(name, he->h_name, id)) {
+		errno = saved;
+		return;
+	}
+	for (i = 0; he->h_addr_list[i]; i++) {
+		memset(&ss, 0, sizeof(ss));
+		if (he->h_addrtype == AF_INET && he->h_length == 4) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, he->h_addr_list[i], 4);
+		} else if (he->h_addrtype == AF_INET6 && he->h_length == 16) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, he->h_addr_list[i], 16);
+		} else {
+			continue;
+		}
+		shim_names_record(&names, id[0], (struct sockaddr *)&ss);
+		shim_names_record(&names, id[1], (struct sockaddr *)&ss);
+	}
+	if (shim_cfg.debug)
+		shim_debug("gethostbyname(%s): recorded", name);
+	errno = saved;
 }

@@ -117,12 +117,28 @@ static void init_once(void)
 	shim_real.sendmsg = sys_sendmsg;
 	if (p)
 		memcpy(&shim_real.sendmsg, &p, sizeof(p));
+	/* No system call behind these: NULL if libc lacks them. */
+	p = resolve("getaddrinfo");
+	if (p)
+		memcpy(&shim_real.getaddrinfo, &p, sizeof(p));
+	p = resolve("gethostbyname");
+	if (p)
+		memcpy(&shim_real.gethostbyname, &p, sizeof(p));
+	p = resolve("gethostbyname2");
+	if (p)
+		memcpy(&shim_real.gethostbyname2, &p, sizeof(p));
+	p = resolve("gethostbyname_r");
+	if (p)
+		memcpy(&shim_real.gethostbyname_r, &p, sizeof(p));
+	p = resolve("gethostbyname2_r");
+	if (p)
+		memcpy(&shim_real.gethostbyname2_r, &p, sizeof(p));
 
 	shim_cfg_load();
 	if (shim_cfg.enabled)
 		shim_reg_atfork();
 	shim_debug("loaded: %s (via %s)",
-		   shim_cfg.enabled ? "routing" : "inactive",
+		   shim_cfg.enabled ? "routing" : "no FTP_TUNNEL_VIA",
 		   shim_cfg.enabled ? shim_cfg.via : "-");
 }
 

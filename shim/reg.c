@@ -268,7 +268,14 @@ static void child(void)
 	shim_daemon_forked();
 }
 
-void shim_reg_atfork(void)
+static void atfork_once(void)
 {
 	pthread_atfork(prepare, resume, child);
+}
+
+void shim_reg_atfork(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, atfork_once);
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,13 +149,25 @@ static void copy_flags(int from, int to, int fl)
 		fcntl(to, F_SETFL, (cur & ~mask) | (fl & mask));
 }
 
+/* Where a routed control connection goes: FTP_TUNNEL_VIA's settings or a
+ * route's from the configuration file. */
+struct target {
+	const char *via;     /* [user@]host[:port] ("" for a bad
+				FTP_TUNNEL_VIA) */
+	const char *ftphost; /* the route's FtpHost, or NULL */
+	const char *name;    /* the host name matched, or NULL */
+	const char *options; /* "Key=Value" lines */
+	char origin[300];    /* "FTP_TUNNEL_VIA" or "file:line" */
+};
+
 /* The CONNECT request for dst (docs/IPC.txt). 0 or -1 (too long). */
 static int build_request(struct ipc_msg *req,
-			 const struct sockaddr_storage *dst)
+			 const struct sockaddr_storage *dst,
+			 const struct target *t)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)dst;
 	char host[INET6_ADDRSTRLEN];
-	const char *o = shim_cfg.options;
+	const char *o = t->options;
 	int rc = 0;
 
 	ipc_init(req, "CONNECT");
@@ -162,10 +175,14 @@ static int build_request(struct ipc_msg *req,
 	    ipc_add(req, "family", sa->sa_family == AF_INET ? "inet" : "inet6");
 	rc |= ipc_add(req, "dst", addr_host(sa, host, sizeof(host)));
 	rc |= ipc_addf(req, "port", "%u", addr_port(sa));
-	rc |= ipc_add(req, "via", shim_cfg.via);
-	if (sa->sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(
-		&((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+	rc |= ipc_add(req, "via", t->via);
+	if (t->name)
+		rc |= ipc_add(req, "name", t->name);
+	if (t->ftphost && t->ftphost[0]) {
+		rc |= ipc_add(req, "ftphost", t->ftphost);
+	} else if (sa->sa_family == AF_INET6 &&
+		   IN6_IS_ADDR_V4MAPPED(
+		       &((const struct sockaddr_in6 *)sa)->sin6_addr)) {
 		/* ::ffff:a.b.c.d from an IPv6 socket: the SSH server is asked
 		 * for a.b.c.d, the address it can surely reach. */
 		const unsigned char *a6 =
@@ -193,7 +210,8 @@ static int build_request(struct ipc_msg *req,
 
 /* A routed control connection: the daemon's socket takes the place of the
  * program's (dup3 keeps the number and FD_CLOEXEC). */
-static int route_control(int fd, const struct sockaddr_storage *dst)
+static int route_control(int fd, const struct sockaddr_storage *dst,
+			 const struct target *t)
 {
 	struct ipc_msg req, rep;
 	char why[768], word[16] = "", val[512];
@@ -201,12 +219,15 @@ static int route_control(int fd, const struct sockaddr_storage *dst)
 	struct timeval tv;
 	socklen_t l;
 
-	if (!shim_cfg.via[0])
+	if (!t->via[0])
 		return refuse(dst, EINVAL,
 			      "FTP_TUNNEL_VIA is not [user@]host[:port]");
-	if (shim_cfg.options[0] == '\n' || build_request(&req, dst) < 0)
-		return refuse(dst, EINVAL,
-			      "FTP_TUNNEL_OPTIONS is too long for a request");
+	if (t->options[0] == '\n' || build_request(&req, dst, t) < 0) {
+		snprintf(why, sizeof(why),
+			 "the SSH options of %s are too long for a request",
+			 t->origin);
+		return refuse(dst, EINVAL, why);
+	}
 	fl = fcntl(fd, F_GETFL);
 	fdfl = fcntl(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0)
@@ -265,10 +286,13 @@ static int route_control(int fd, const struct sockaddr_storage *dst)
 	if (shim_cfg.debug) {
 		char where[INET6_ADDRSTRLEN + 16];
 
-		shim_debug("fd %d: control connection to %s through %s%s", fd,
+		shim_debug("fd %d: control connection to %s%s%s through %s "
+			   "(%s)%s",
+			   fd,
 			   addr_format((const struct sockaddr *)dst, where,
 				       sizeof(where)),
-			   shim_cfg.via,
+			   t->name ? " = " : "", t->name ? t->name : "", t->via,
+			   t->origin,
 			   (fl & O_NONBLOCK) ? " (EINPROGRESS)" : "");
 	}
 	/* A non-blocking connect() to a remote host says EINPROGRESS, and
@@ -334,21 +358,63 @@ static int route_data(int fd, const struct sockaddr_storage *dst,
 	return rc;
 }
 
-enum how { ROUTE_PASS, ROUTE_CONTROL, ROUTE_DATA, ROUTE_ISCONN };
+enum how { ROUTE_PASS, ROUTE_CONTROL, ROUTE_DATA, ROUTE_ISCONN, ROUTE_BADCONF };
+
+/* The target of FTP_TUNNEL_VIA. */
+static void env_target(struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->via = shim_cfg.via;
+	t->options = shim_cfg.options;
+	snprintf(t->origin, sizeof(t->origin), "FTP_TUNNEL_VIA");
+}
+
+/* Whether a route of the configuration files takes a connection to sa:
+ * 1 and *t. Never the route's own SSH server. */
+static int conf_target(const struct sockaddr *sa, struct target *t)
+{
+	const struct shim_conf *c = shim_conf_get();
+	const struct shim_conf_route *r;
+	int i, name;
+
+	i = shim_conf_route(sa, &name);
+	if (i < 0 || !c)
+		return 0;
+	r = &c->routes[i];
+	if (shim_cfg_is_endpoint(sa, r->via_host, r->via_port))
+		return 0;
+	memset(t, 0, sizeof(*t));
+	t->via = r->via;
+	t->ftphost = r->ftphost;
+	t->name = name >= 0 ? c->names[name] : NULL;
+	t->options = r->options;
+	snprintf(t->origin, sizeof(t->origin), "%s:%d", c->files[r->file],
+		 r->line);
+	return 1;
+}
 
 /* What a connect(fd, sa) is to the shim. For ROUTE_DATA, *family is the
- * family of the control connection (where the daemon listens). */
+ * family of the control connection (where the daemon listens); for
+ * ROUTE_CONTROL, *t is where it goes. */
 static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
-			 int *family)
+			 int *family, struct target *t)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
+	const struct shim_conf *c;
+	uint16_t port;
 	int kind;
 
-	if (!shim_cfg.enabled || !sa || len < sizeof(sa_family_t) ||
+	if (!sa || len < sizeof(sa_family_t) ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    len < addr_len(sa) || !is_stream(fd, sa->sa_family))
+	    len < addr_len(sa))
 		return ROUTE_PASS;
+	/* Nothing to route (the files were read): not even a look at fd. */
+	if (!shim_cfg.enabled && shim_conf_idle())
+		return ROUTE_PASS;
+	if (!is_stream(fd, sa->sa_family))
+		return ROUTE_PASS;
+	port = addr_port(sa);
 	kind = shim_reg_get(fd, NULL, NULL);
 	if (kind == SHIM_REG_CONTROL) {
 		/* Connected already (by us): EISCONN, as for any connected
@@ -359,9 +425,21 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 			return ROUTE_ISCONN;
 		shim_reg_del(fd);
 	}
-	if (shim_cfg_is_ssh_server(sa))
-		return ROUTE_PASS;
-	if (shim_cfg_routed_port(addr_port(sa)))
+	if (shim_cfg.enabled) {
+		/* FTP_TUNNEL_VIA (the wrapper) comes first. */
+		if (shim_cfg_is_ssh_server(sa))
+			return ROUTE_PASS;
+		if (shim_cfg_routed_port(port)) {
+			env_target(t);
+			return ROUTE_CONTROL;
+		}
+	}
+	/* The first TCP connect() reads the files (NULL: the shim's own
+	 * connection). */
+	c = shim_conf_get();
+	if (c && c->bad && shim_conf_port_guarded(c, port))
+		return ROUTE_BADCONF;
+	if (c && conf_target(sa, t))
 		return ROUTE_CONTROL;
 	if (shim_reg_control_host(sa, family))
 		return ROUTE_DATA;
@@ -373,8 +451,31 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 	return ROUTE_PASS;
 }
 
+/* A bad configuration file: no route can be trusted, so a connection to
+ * an FTP port is refused rather than made in clear. Said once. */
+static int refuse_badconf(const struct sockaddr_storage *dst)
+{
+	static atomic_int said;
+	const struct shim_conf *c = shim_conf_get();
+	char where[INET6_ADDRSTRLEN + 16];
+
+	if (!atomic_exchange(&said, 1))
+		shim_say("%s; no route of the configuration can be trusted "
+			 "(connection to %s not made in clear text)",
+			 c ? c->err : "bad configuration",
+			 addr_format((const struct sockaddr *)dst, where,
+				     sizeof(where)));
+	else
+		shim_debug("bad configuration: connection to %s refused",
+			   addr_format((const struct sockaddr *)dst, where,
+				       sizeof(where)));
+	errno = EINVAL;
+	return -1;
+}
+
 /* Connects fd the shim's way (how is not ROUTE_PASS). */
-static int route(int fd, const struct sockaddr *sa, enum how how, int family)
+static int route(int fd, const struct sockaddr *sa, enum how how, int family,
+		 const struct target *t)
 {
 	struct sockaddr_storage dst;
 
@@ -382,9 +483,11 @@ static int route(int fd, const struct sockaddr *sa, enum how how, int family)
 	memcpy(&dst, sa, addr_len(sa));
 	switch (how) {
 	case ROUTE_CONTROL:
-		return route_control(fd, &dst);
+		return route_control(fd, &dst, t);
 	case ROUTE_DATA:
 		return route_data(fd, &dst, family);
+	case ROUTE_BADCONF:
+		return refuse_badconf(&dst);
 	default:
 		errno = EISCONN;
 		return -1;
@@ -393,11 +496,12 @@ static int route(int fd, const struct sockaddr *sa, enum how how, int family)
 
 int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
+	struct target t;
 	int saved = errno, family = 0;
-	enum how how = classify(fd, sa, len, &family);
+	enum how how = classify(fd, sa, len, &family, &t);
 
 	if (how != ROUTE_PASS)
-		return route(fd, sa, how, family);
+		return route(fd, sa, how, family, &t);
 	errno = saved;
 	return shim_real.connect(fd, sa, len);
 }
@@ -407,13 +511,14 @@ int shim_route_fastopen(int fd, const struct sockaddr *sa, socklen_t len,
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
+	struct target t;
 	int saved = errno, family = 0;
-	enum how how = classify(fd, sa, len, &family);
+	enum how how = classify(fd, sa, len, &family, &t);
 
 	errno = saved;
 	if (how == ROUTE_PASS)
 		return 0;
-	*rc = route(fd, sa, how, family);
+	*rc = route(fd, sa, how, family, &t);
 	/* A routed control connection is complete even when a non-blocking
 	 * connect() says EINPROGRESS: the data can go now. */
 	if (*rc < 0 && errno == EINPROGRESS && how == ROUTE_CONTROL &&
@@ -428,7 +533,7 @@ void shim_route_accepted(int newfd, struct sockaddr *sa, socklen_t *len)
 	socklen_t plen = sizeof(peer), rlen;
 	int saved = errno;
 
-	if (!shim_cfg.enabled || newfd < 0 ||
+	if (!shim_routing_active() || newfd < 0 ||
 	    shim_real.getpeername(newfd, (struct sockaddr *)&peer, &plen) < 0 ||
 	    !addr_is_loopback((struct sockaddr *)&peer) ||
 	    !shim_reg_single_control(&ctl))

@@ -5,11 +5,13 @@
 #ifndef SHIM_H
 #define SHIM_H
 
+#include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "conf.h"
 #include "ipc.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
@@ -25,18 +27,28 @@ struct shim_real {
 	ssize_t (*sendto)(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	/* The name lookups (NULL if libc has none: the hook fails). */
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+			   struct addrinfo **);
+	struct hostent *(*gethostbyname)(const char *);
+	struct hostent *(*gethostbyname2)(const char *, int);
+	int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
+			       struct hostent **, int *);
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *,
+				size_t, struct hostent **, int *);
 };
 
 /* Filled by shim_init(); never NULL afterwards. */
 extern struct shim_real shim_real;
 
 /* Once per process (pthread_once): resolves shim_real, reads the
- * configuration (shim_cfg) and, when routing is on, registers the fork
- * handlers of the registry. Cheap after the first call; never blocks on
+ * environment (shim_cfg) and, when it routes, registers the fork handlers
+ * of the registry. Reads no file (the configuration files are read on
+ * first use: shim_conf_get). Cheap after the first call; never blocks on
  * the network, never prints (except FTP_TUNNEL_DEBUG). */
 void shim_init(void);
 
-/* ---- cfg.c: configuration from the environment */
+/* ---- cfg.c: configuration from the environment and from the files */
 
 #define SHIM_CFG_MAX_PORTS 32
 
@@ -61,10 +73,32 @@ int shim_cfg_routed_port(uint16_t port);
  * never be routed (the tunnel would loop into itself). May resolve the
  * host name (only when the port is the SSH port). */
 int shim_cfg_is_ssh_server(const struct sockaddr *sa);
-/* Splits "[user@]host[:port]" (host may be [v6] or a bare v6 literal).
- * 0 or -EINVAL. */
-int shim_cfg_parse_via(const char *via, char *host, size_t hostlen,
-		       uint16_t *port);
+/* The same for the SSH server host:port (a route's Via). */
+int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
+			 uint16_t port);
+/* (shim_cfg_parse_via is in conf.h.) */
+
+/* The routes of the configuration files (conf.h), read on the first call
+ * ($FTP_TUNNEL_CONFIG, else ~/.config/ftp-tunnel/config then
+ * /etc/ftp-tunnel/config). NULL while this thread is inside the shim's own
+ * work (reading them, resolving a name): whatever it connects or resolves
+ * then is not the program's. Empty in ftp-tunnel's own programs. */
+const struct shim_conf *shim_conf_get(void);
+/* Whether the files were read and route nothing (then connect() has
+ * nothing to look at unless FTP_TUNNEL_VIA is set). */
+int shim_conf_idle(void);
+/* Whether anything may be routed: FTP_TUNNEL_VIA, or routes read. */
+int shim_routing_active(void);
+/* The first route (index in shim_conf_get()->routes) for a connection to
+ * sa, or -1; *name: the host name it matched by (index in names), or -1.
+ * A name matches the addresses the program's lookups returned for it
+ * (shim_names_seen_*); failing that, the shim resolves the name itself
+ * (a program may have resolved it elsewhere: lftp does in a child). */
+int shim_conf_route(const struct sockaddr *sa, int *name);
+/* The resolver hooks report what a lookup of name returned; recorded when
+ * a route names it. Keep errno. */
+void shim_names_seen_ai(const char *name, const struct addrinfo *res);
+void shim_names_seen_he(const char *name, const struct hostent *he);
 
 /* ---- log.c: the only output of the shim */
 

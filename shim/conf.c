@@ -1,0 +1,896 @@
+/* conf.c — the parser of the shim's routes (the syntax is in conf.h) and
+ * the matching of a destination against them. Pure: no I/O, no globals, no
+ * output. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int shim_cfg_parse_via(const char *via, char *host, size_t hostlen,
+		       uint16_t *port)
+{
+	const char *at = strrchr(via, '@');
+	const char *h = at ? at + 1 : via, *hend, *p = NULL;
+	char *end;
+	unsigned long n;
+
+	if (*h == '[') {
+		hend = strchr(++h, ']');
+		if (!hend || (hend[1] && hend[1] != ':'))
+			return -EINVAL;
+		if (hend[1] == ':')
+			p = hend + 2;
+	} else {
+		const char *c = strchr(h, ':');
+
+		/* One colon: host:port. More: a bare IPv6 literal, as ssh
+		 * takes it (no port). */
+		if (c && !strchr(c + 1, ':')) {
+			hend = c;
+			p = c + 1;
+		} else {
+			hend = h + strlen(h);
+		}
+	}
+	if (hend == h || (size_t)(hend - h) >= hostlen)
+		return -EINVAL;
+	memcpy(host, h, (size_t)(hend - h));
+	host[hend - h] = '\0';
+	*port = 22;
+	if (p) {
+		errno = 0;
+		n = strtoul(p, &end, 10);
+		if (errno || end == p || *end || n == 0 || n > 65535 ||
+		    !isdigit((unsigned char)*p))
+			return -EINVAL;
+		*port = (uint16_t)n;
+	}
+	return 0;
+}
+
+void shim_conf_init(struct shim_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ports[c->nports++] = 21;
+}
+
+void shim_conf_free(struct shim_conf *c)
+{
+	free(c->routes);
+	free(c->pats);
+	free(c->names);
+	shim_conf_init(c);
+}
+
+static void vfail(struct shim_conf *c, const char *file, int line,
+		  const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void vfail(struct shim_conf *c, const char *file, int line,
+		  const char *fmt, va_list ap)
+{
+	int n;
+
+	if (c->bad)
+		return;
+	c->bad = 1;
+	if (line > 0)
+		n = snprintf(c->err, sizeof(c->err), "%s:%d: ", file, line);
+	else
+		n = snprintf(c->err, sizeof(c->err), "%s: ", file);
+	if (n < 0 || (size_t)n >= sizeof(c->err))
+		n = 0;
+	vsnprintf(c->err + n, sizeof(c->err) - (size_t)n, fmt, ap);
+}
+
+void shim_conf_fail(struct shim_conf *c, const char *file, int line,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(c, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the parser's state for one file */
+
+struct parser {
+	struct shim_conf *c;
+	const char *file;
+	int fileno;
+	const char *home;
+	int line;
+	int failed;	    /* this file had an error */
+	int route;	    /* the open Route block's index, or -1 */
+	int ignoring;	    /* in a Profile/Host block */
+	unsigned long seen; /* keys given in the open Route block */
+	/* Scratch space, here rather than on the stack: the parser runs
+	 * inside the program's connect(), maybe on a small thread stack. */
+	char words_buf[SHIM_CONF_LINE_MAX + 1];
+	char value[SHIM_CONF_LINE_MAX];
+	char path[SHIM_CONF_LINE_MAX];
+};
+
+static void err(struct parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void err(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->failed = 1;
+	va_start(ap, fmt);
+	vfail(p->c, p->file, p->line, fmt, ap);
+	va_end(ap);
+}
+
+/* Splits a line into words: blanks separate them, "double quotes" keep
+ * blanks in one, an unquoted word starting with '#' ends the line. The
+ * first word may end at '=' too ("Key=value", "Key = value"). Words are
+ * written NUL-terminated into buf. Returns the number of words, or -1
+ * (error reported). */
+#define MAX_WORDS 128
+static int split(struct parser *p, const char *s, size_t len, char *buf,
+		 char **words)
+{
+	const char *e = s + len;
+	char *w = buf;
+	int n = 0;
+
+	for (;;) {
+		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
+			s++;
+		if (n == 1 && s < e && *s == '=') {
+			/* "Key = value": one '=' between key and value. */
+			s++;
+			while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
+				s++;
+		}
+		if (s == e || (*s == '#'))
+			return n;
+		if (n == MAX_WORDS) {
+			err(p, "too many words on one line");
+			return -1;
+		}
+		words[n++] = w;
+		if (*s == '"') {
+			const char *q = memchr(s + 1, '"', (size_t)(e - s - 1));
+
+			if (!q) {
+				err(p, "unterminated quote");
+				return -1;
+			}
+			memcpy(w, s + 1, (size_t)(q - s - 1));
+			w += q - s - 1;
+			s = q + 1;
+			if (s < e && *s != ' ' && *s != '\t' && *s != '\r') {
+				err(p, "text right after a closing quote");
+				return -1;
+			}
+		} else {
+			while (s < e && *s != ' ' && *s != '\t' && *s != '\r' &&
+			       !(n == 1 && *s == '=')) {
+				if (*s == '"') {
+					err(p, "a quote inside a word");
+					return -1;
+				}
+				*w++ = *s++;
+			}
+		}
+		*w++ = '\0';
+	}
+}
+
+static void add_port(struct shim_conf *c, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < c->nports; i++)
+		if (c->ports[i] == port)
+			return;
+	if (c->nports < (int)(sizeof(c->ports) / sizeof(c->ports[0])))
+		c->ports[c->nports++] = port;
+}
+
+/* Lower case, one trailing dot removed, into out (SHIM_CONF_NAME_MAX).
+ * 0, or -1 when it does not fit. */
+static int norm_name(const char *name, char *out)
+{
+	size_t n = strlen(name), i;
+
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= SHIM_CONF_NAME_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)name[i]);
+	out[n] = '\0';
+	return 0;
+}
+
+static int valid_name(const char *s)
+{
+	const char *q;
+	int alpha = 0;
+
+	if (!*s || strlen(s) > 253 || *s == '.' || *s == '-' || strstr(s, ".."))
+		return 0;
+	for (q = s; *q; q++) {
+		if (isalpha((unsigned char)*q) || *q == '-' || *q == '_')
+			alpha = 1;
+		else if (!isdigit((unsigned char)*q) && *q != '.')
+			return 0;
+	}
+	/* Only digits and dots: an address (10.1 is 10.0.0.1 to
+	 * getaddrinfo), and not one inet_pton takes. */
+	return alpha;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* base (an array of n elements of size sz) with room for one more: the
+ * same or a new base, or NULL at max elements or without memory. */
+static void *room(void *base, int n, int max, size_t sz)
+{
+	if (n >= max)
+		return NULL;
+	/* Sizes 8, 16, 32, ... */
+	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0))
+		return realloc(base, (size_t)(n ? 2 * n : 8) * sz);
+	return base;
+}
+
+static int name_index(struct parser *p, const char *name)
+{
+	struct shim_conf *c = p->c;
+	char(*m)[SHIM_CONF_NAME_MAX];
+	int i;
+
+	for (i = 0; i < c->nnames; i++)
+		if (!strcmp(c->names[i], name))
+			return i;
+	m = room(c->names, c->nnames, SHIM_CONF_MAX_NAMES, sizeof(*c->names));
+	if (!m) {
+		err(p, "too many host names in routes (at most %d)",
+		    SHIM_CONF_MAX_NAMES);
+		return -1;
+	}
+	c->names = m;
+	strcpy(c->names[c->nnames], name);
+	return c->nnames++;
+}
+
+/* One Route pattern into c->pats. */
+static void parse_pattern(struct parser *p, const char *tok)
+{
+	struct shim_conf *c = p->c;
+	struct shim_conf_pattern pat, *m;
+	char host[300], *slash;
+	const char *portstr = NULL;
+	unsigned long n;
+	int bracket = 0, maxlen;
+	struct in_addr a4;
+
+	memset(&pat, 0, sizeof(pat));
+	pat.route = p->route;
+	pat.port = 21;
+	pat.name = -1;
+	if (strlen(tok) >= sizeof(host)) {
+		err(p, "Route: \"%.40s...\" is too long", tok);
+		return;
+	}
+	if (*tok == '[') {
+		const char *close = strchr(tok, ']');
+
+		if (!close || (close[1] && close[1] != ':')) {
+			err(p,
+			    "Route: bad pattern \"%s\" (want [address]:port)",
+			    tok);
+			return;
+		}
+		memcpy(host, tok + 1, (size_t)(close - tok - 1));
+		host[close - tok - 1] = '\0';
+		if (close[1] == ':')
+			portstr = close + 2;
+		bracket = 1;
+	} else {
+		const char *colon = strchr(tok, ':');
+
+		strcpy(host, tok);
+		if (colon && !strchr(colon + 1, ':')) {
+			host[colon - tok] = '\0';
+			portstr = colon + 1;
+		}
+	}
+	if (portstr) {
+		if (parse_uint(portstr, 65535, &n) || n == 0) {
+			err(p, "Route: bad port in \"%s\"", tok);
+			return;
+		}
+		pat.port = (uint16_t)n;
+	}
+	add_port(c, pat.port);
+	slash = strchr(host, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		pat.net[10] = pat.net[11] = 0xff;
+		memcpy(pat.net + 12, &a4, 4);
+		maxlen = 32;
+	} else if (inet_pton(AF_INET6, host, pat.net) == 1) {
+		maxlen = 128;
+	} else if (!slash && !bracket && valid_name(host)) {
+		char name[SHIM_CONF_NAME_MAX];
+
+		if (norm_name(host, name) < 0) {
+			err(p, "Route: host name \"%s\" too long", host);
+			return;
+		}
+		pat.kind = SHIM_PAT_NAME;
+		pat.name = name_index(p, name);
+		if (pat.name < 0)
+			return;
+		goto add;
+	} else if (strchr(host, '*') || strchr(host, '?')) {
+		err(p,
+		    "Route: \"%s\": wildcards are not supported (name a "
+		    "host, an address or a network)",
+		    tok);
+		return;
+	} else {
+		err(p,
+		    "Route: \"%s\" is not a host name, an address or a "
+		    "network",
+		    tok);
+		return;
+	}
+	pat.kind = SHIM_PAT_NET;
+	pat.plen = maxlen;
+	if (slash) {
+		if (parse_uint(slash + 1, (unsigned long)maxlen, &n)) {
+			err(p, "Route: bad prefix length in \"%s\" (0 to %d)",
+			    tok, maxlen);
+			return;
+		}
+		pat.plen = (int)n;
+	}
+	if (maxlen == 32)
+		pat.plen += 96;
+	/* Host bits are ignored: 10.1.2.3/8 is 10.0.0.0/8. */
+	{
+		int i;
+
+		for (i = pat.plen; i < 128; i++)
+			pat.net[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
+	}
+add:
+	m = room(c->pats, c->npats, SHIM_CONF_MAX_PATTERNS, sizeof(*m));
+	if (!m) {
+		err(p, "too many Route patterns (at most %d)",
+		    SHIM_CONF_MAX_PATTERNS);
+		return;
+	}
+	c->pats = m;
+	c->pats[c->npats++] = pat;
+}
+
+/* The SSH options a Route may carry: what ftp-tunneld takes (ssh_opts_set,
+ * daemon/sshopts.c), with the check of their values. */
+enum vtype { V_PATHS, V_PATH, V_PORT, V_TEXT, V_BOOL, V_STRICT, V_UINT };
+static const struct {
+	const char *key;
+	enum vtype type;
+	unsigned long max;
+	int multi; /* may be given more than once */
+} ssh_keys[] = {
+    {"IdentityFile", V_PATH, 0, 1},
+    {"UserKnownHostsFile", V_PATHS, 0, 0},
+    {"StrictHostKeyChecking", V_STRICT, 0, 0},
+    {"Port", V_PORT, 65535, 0},
+    {"User", V_TEXT, 0, 0},
+    {"ServerAliveInterval", V_UINT, 86400, 0},
+    {"ServerAliveCountMax", V_UINT, 1000, 0},
+    {"ConnectTimeout", V_UINT, 86400, 0},
+    {"IdentitiesOnly", V_BOOL, 0, 0},
+    {"BatchMode", V_BOOL, 0, 0},
+    {"ExitOnForwardFailure", V_BOOL, 0, 0},
+};
+#define NKEYS (sizeof(ssh_keys) / sizeof(ssh_keys[0]))
+/* Bits of parser.seen past the SSH keys. */
+#define SEEN_VIA (1UL << NKEYS)
+#define SEEN_FTPHOST (1UL << (NKEYS + 1))
+
+static unsigned long port_bit(void)
+{
+	size_t k;
+
+	for (k = 0; k < NKEYS; k++)
+		if (!strcmp(ssh_keys[k].key, "Port"))
+			break;
+	return 1UL << k;
+}
+
+static int is_bool(const char *v)
+{
+	return !strcasecmp(v, "yes") || !strcasecmp(v, "no") ||
+	       !strcasecmp(v, "true") || !strcasecmp(v, "false");
+}
+
+/* A file name: absolute, or "~/..." made absolute with home. 0 or -1. */
+static int expand_path(struct parser *p, const char *key, const char *v,
+		       char *out, size_t outlen)
+{
+	int n;
+
+	if (v[0] == '~' && (v[1] == '/' || !v[1])) {
+		size_t h;
+
+		if (!p->home || p->home[0] != '/') {
+			err(p, "%s %s: no home directory to expand ~ with", key,
+			    v);
+			return -1;
+		}
+		/* Without the home's trailing slashes ("/" becomes ""). */
+		h = strlen(p->home);
+		while (h > 0 && p->home[h - 1] == '/')
+			h--;
+		n = snprintf(out, outlen, "%.*s%s", (int)h, p->home,
+			     v[1] ? v + 1 : (h ? "" : "/"));
+	} else if (v[0] == '/') {
+		n = snprintf(out, outlen, "%s", v);
+	} else {
+		err(p,
+		    "%s %s: a file must be an absolute path or start with "
+		    "~/ (ftp-tunneld runs in /)",
+		    key, v);
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= outlen) {
+		err(p, "%s: file name too long", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends "Key=value\n" to the route's options. */
+static void add_option(struct parser *p, const char *key, const char *value)
+{
+	struct shim_conf_route *r = &p->c->routes[p->route];
+	size_t have = strlen(r->options);
+	int n = snprintf(r->options + have, sizeof(r->options) - have,
+			 "%s=%s\n", key, value);
+
+	if (n < 0 || (size_t)n >= sizeof(r->options) - have) {
+		r->options[have] = '\0';
+		err(p, "too many SSH options in this Route");
+	}
+}
+
+/* An SSH option line in a Route block: words[0] is the key. */
+static void parse_option(struct parser *p, char **words, int n)
+{
+	char *value = p->value, *path = p->path;
+	size_t vsize = sizeof(p->value), psize = sizeof(p->path);
+	const char *key = words[0];
+	unsigned long u;
+	size_t k, used = 0;
+	int i;
+
+	for (k = 0; k < NKEYS; k++)
+		if (!strcasecmp(key, ssh_keys[k].key))
+			break;
+	if (k == NKEYS) {
+		err(p,
+		    "unknown keyword \"%s\" in a Route block (Via, FtpHost "
+		    "or an SSH option: IdentityFile, UserKnownHostsFile, "
+		    "StrictHostKeyChecking, Port, User, ...)",
+		    key);
+		return;
+	}
+	key = ssh_keys[k].key;
+	if (n < 2) {
+		err(p, "%s needs a value", key);
+		return;
+	}
+	if ((p->seen & (1UL << k)) && !ssh_keys[k].multi) {
+		err(p, "%s given twice in one Route", key);
+		return;
+	}
+	p->seen |= 1UL << k;
+	if (n > 2 && ssh_keys[k].type != V_PATHS) {
+		err(p, "%s takes one value (quote a value with spaces)", key);
+		return;
+	}
+	value[0] = '\0';
+	switch (ssh_keys[k].type) {
+	case V_PATHS: /* several files, space-separated */
+		for (i = 1; i < n; i++) {
+			int w;
+
+			if (expand_path(p, key, words[i], path, psize) < 0)
+				return;
+			if (strchr(path, ' ')) {
+				err(p,
+				    "%s: a file name with a space cannot be "
+				    "in a list",
+				    key);
+				return;
+			}
+			w = snprintf(value + used, vsize - used, "%s%s",
+				     i > 1 ? " " : "", path);
+			if (w < 0 || (size_t)w >= vsize - used) {
+				err(p, "%s: too long", key);
+				return;
+			}
+			used += (size_t)w;
+		}
+		break;
+	case V_PATH:
+		if (expand_path(p, key, words[1], value, vsize) < 0)
+			return;
+		break;
+	case V_PORT:
+		if (parse_uint(words[1], 65535, &u) || u == 0) {
+			err(p, "Port %s: not a port", words[1]);
+			return;
+		}
+		p->c->routes[p->route].via_port = (uint16_t)u;
+		snprintf(value, vsize, "%lu", u);
+		break;
+	case V_UINT:
+		if (parse_uint(words[1], ssh_keys[k].max, &u)) {
+			err(p, "%s %s: not a number from 0 to %lu", key,
+			    words[1], ssh_keys[k].max);
+			return;
+		}
+		snprintf(value, vsize, "%lu", u);
+		break;
+	case V_BOOL:
+		if (!is_bool(words[1])) {
+			err(p, "%s %s: want yes or no", key, words[1]);
+			return;
+		}
+		snprintf(value, vsize, "%s", words[1]);
+		break;
+	case V_STRICT:
+		if (!is_bool(words[1]) && strcasecmp(words[1], "accept-new") &&
+		    strcasecmp(words[1], "ask") &&
+		    strcasecmp(words[1], "off")) {
+			err(p,
+			    "StrictHostKeyChecking %s: want yes, no, ask or "
+			    "accept-new",
+			    words[1]);
+			return;
+		}
+		snprintf(value, vsize, "%s", words[1]);
+		break;
+	case V_TEXT:
+		if (!*words[1] || strpbrk(words[1], " \t@:")) {
+			err(p, "%s \"%s\": not a user name", key, words[1]);
+			return;
+		}
+		snprintf(value, vsize, "%s", words[1]);
+		break;
+	}
+	add_option(p, key, value);
+}
+
+/* Closes the open Route block: it needs a Via. */
+static void end_route(struct parser *p)
+{
+	struct shim_conf_route *r;
+	int line = p->line;
+
+	if (p->route < 0)
+		return;
+	r = &p->c->routes[p->route];
+	if (!r->via[0]) {
+		p->line = r->line;
+		err(p, "Route has no Via (the SSH server to go through)");
+		p->line = line;
+	}
+	p->route = -1;
+}
+
+static void start_route(struct parser *p, char **words, int n)
+{
+	struct shim_conf *c = p->c;
+	struct shim_conf_route *r;
+	int i;
+
+	p->ignoring = 0;
+	p->seen = 0;
+	r = room(c->routes, c->nroutes, SHIM_CONF_MAX_ROUTES, sizeof(*r));
+	if (!r) {
+		err(p, "too many Routes (at most %d)", SHIM_CONF_MAX_ROUTES);
+		/* The rest of the block is ignored. */
+		p->ignoring = 1;
+		return;
+	}
+	c->routes = r;
+	r = &c->routes[c->nroutes];
+	memset(r, 0, sizeof(*r));
+	r->file = p->fileno;
+	r->line = p->line;
+	p->route = c->nroutes++;
+	if (n < 2)
+		err(p, "Route needs a host name, an address or a network");
+	for (i = 1; i < n; i++)
+		parse_pattern(p, words[i]);
+}
+
+static void parse_via(struct parser *p, char **words, int n)
+{
+	struct shim_conf_route *r = &p->c->routes[p->route];
+	const char *v = n > 1 ? words[1] : "";
+	const char *at = strrchr(v, '@');
+	uint16_t port;
+	char host[256];
+
+	if (p->seen & SEEN_VIA) {
+		err(p, "Via given twice in one Route");
+		return;
+	}
+	p->seen |= SEEN_VIA;
+	if (n != 2) {
+		err(p, "Via takes one [user@]host[:port]");
+		return;
+	}
+	if (strlen(v) >= sizeof(r->via) || (at && at == v) ||
+	    strpbrk(v, " \t") ||
+	    shim_cfg_parse_via(v, host, sizeof(host), &port) < 0 ||
+	    (host[0] != '[' && strpbrk(host, "[]/"))) {
+		err(p, "Via %s: not [user@]host[:port]", v);
+		return;
+	}
+	strcpy(r->via, v);
+	strcpy(r->via_host, host);
+	/* An explicit Port option (before or after) wins, as in the
+	 * daemon. */
+	if (!(p->seen & port_bit()))
+		r->via_port = port;
+}
+
+static void parse_ftphost(struct parser *p, char **words, int n)
+{
+	struct shim_conf_route *r = &p->c->routes[p->route];
+	char host[256];
+	const char *v = n > 1 ? words[1] : "";
+	size_t len = strlen(v);
+	unsigned char a6[16];
+
+	if (p->seen & SEEN_FTPHOST) {
+		err(p, "FtpHost given twice in one Route");
+		return;
+	}
+	p->seen |= SEEN_FTPHOST;
+	if (n != 2) {
+		err(p, "FtpHost takes one host name or address");
+		return;
+	}
+	if (len >= sizeof(host)) {
+		err(p, "FtpHost: too long");
+		return;
+	}
+	if (v[0] == '[' && len > 2 && v[len - 1] == ']') {
+		memcpy(host, v + 1, len - 2);
+		host[len - 2] = '\0';
+	} else {
+		strcpy(host, v);
+	}
+	if (inet_pton(AF_INET6, host, a6) != 1 &&
+	    inet_pton(AF_INET, host, a6) != 1 && !valid_name(host)) {
+		err(p,
+		    "FtpHost %s: not a host name or an address (the port "
+		    "is the one the program connected to)",
+		    v);
+		return;
+	}
+	strcpy(r->ftphost, host);
+}
+
+/* One line (without its newline). */
+static void parse_line(struct parser *p, const char *s, size_t len)
+{
+	char *words[MAX_WORDS];
+	int n;
+
+	if (len > SHIM_CONF_LINE_MAX) {
+		err(p, "line too long (more than %d bytes)",
+		    SHIM_CONF_LINE_MAX);
+		return;
+	}
+	n = split(p, s, len, p->words_buf, words);
+	if (n <= 0)
+		return;
+	if (!*words[0]) {
+		err(p, "a line starting with '=' or an empty keyword");
+		return;
+	}
+	if (!strcasecmp(words[0], "Route")) {
+		end_route(p);
+		start_route(p, words, n);
+		return;
+	}
+	if (!strcasecmp(words[0], "Profile") || !strcasecmp(words[0], "Host")) {
+		/* Other parts of the configuration: not the shim's. */
+		end_route(p);
+		p->ignoring = 1;
+		return;
+	}
+	if (p->ignoring)
+		return;
+	if (p->route < 0) {
+		err(p,
+		    "unknown keyword \"%s\" (expected Route, Profile or "
+		    "Host)",
+		    words[0]);
+		return;
+	}
+	if (!strcasecmp(words[0], "Via"))
+		parse_via(p, words, n);
+	else if (!strcasecmp(words[0], "FtpHost"))
+		parse_ftphost(p, words, n);
+	else
+		parse_option(p, words, n);
+}
+
+int shim_conf_parse(struct shim_conf *c, const char *file, const char *text,
+		    size_t len, const char *home)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+	const char *s = text, *e = text + len;
+	int failed;
+
+	if (!p) {
+		shim_conf_fail(c, file, 0, "out of memory");
+		return -1;
+	}
+	p->c = c;
+	p->file = file;
+	p->home = home;
+	p->route = -1;
+	if (c->nfiles < SHIM_CONF_MAX_FILES) {
+		snprintf(c->files[c->nfiles], sizeof(c->files[0]), "%s", file);
+		p->fileno = c->nfiles++;
+	} else {
+		p->fileno = SHIM_CONF_MAX_FILES - 1;
+	}
+	if (memchr(text, '\0', len)) {
+		err(p, "a NUL byte: not a text file");
+		s = e;
+	}
+	while (s < e) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s);
+
+		p->line++;
+		parse_line(p, s, n);
+		s += n + (nl ? 1 : 0);
+	}
+	end_route(p);
+	failed = p->failed;
+	free(p);
+	return failed ? -1 : 0;
+}
+
+int shim_conf_port_guarded(const struct shim_conf *c, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < c->nports; i++)
+		if (c->ports[i] == port)
+			return 1;
+	return 0;
+}
+
+int shim_conf_name_id(const struct shim_conf *c, const char *name)
+{
+	char n[SHIM_CONF_NAME_MAX];
+	int i;
+
+	if (!name || norm_name(name, n) < 0)
+		return -1;
+	for (i = 0; i < c->nnames; i++)
+		if (!strcmp(c->names[i], n))
+			return i;
+	return -1;
+}
+
+int shim_conf_names_on_port(const struct shim_conf *c, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < c->npats; i++)
+		if (c->pats[i].kind == SHIM_PAT_NAME && c->pats[i].port == port)
+			return 1;
+	return 0;
+}
+
+/* sa's address as 16 bytes (IPv4 as ::ffff:a.b.c.d) and its port. */
+static int key_of(const struct sockaddr *sa, unsigned char out[16],
+		  uint16_t *port)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &s4->sin_addr, 4);
+		if (port)
+			*port = ntohs(s4->sin_port);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		memcpy(out, &s6->sin6_addr, 16);
+		if (port)
+			*port = ntohs(s6->sin6_port);
+		return 0;
+	}
+	return -1;
+}
+
+static int in_net(const unsigned char a[16], const struct shim_conf_pattern *p)
+{
+	int full = p->plen / 8, rest = p->plen % 8;
+
+	if (memcmp(a, p->net, (size_t)full))
+		return 0;
+	return rest == 0 || ((a[full] ^ p->net[full]) &
+			     (unsigned char)(0xff00u >> rest)) == 0;
+}
+
+int shim_conf_match(const struct shim_conf *c, const struct sockaddr *sa,
+		    int (*has_name)(void *arg, int name,
+				    const struct sockaddr *sa),
+		    void *arg, int *name)
+{
+	unsigned char a[16];
+	uint16_t port;
+	int i;
+
+	*name = -1;
+	if (c->bad || key_of(sa, a, &port) < 0)
+		return -1;
+	/* Patterns are in the order of their routes. */
+	for (i = 0; i < c->npats; i++) {
+		const struct shim_conf_pattern *p = &c->pats[i];
+
+		if (p->port != port)
+			continue;
+		if (p->kind == SHIM_PAT_NET && in_net(a, p))
+			return p->route;
+		if (p->kind == SHIM_PAT_NAME && has_name &&
+		    has_name(arg, p->name, sa)) {
+			*name = p->name;
+			return p->route;
+		}
+	}
+	return -1;
+}
