@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "log.h"
 #include "tty.h"
 
@@ -177,6 +179,47 @@ static void fail(struct auth *a)
 	a->phase = AUTH_FAILED;
 }
 
+/* Whether an agent key may be offered: always, unless IdentitiesOnly,
+ * which (as in OpenSSH) limits the agent to the keys of the identity
+ * files, matched by the public key in "<file>.pub". */
+static int agent_key_allowed(const struct auth *a,
+			     const struct libssh2_agent_publickey *id)
+{
+	char path[4200], line[8192], *b64, *end;
+	unsigned char blob[6144];
+	int i, n;
+
+	if (!a->o->identities_only)
+		return 1;
+	for (i = 0; i < a->nkeys; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s.pub", a->keys[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		n = fgets(line, sizeof(line), f) ? 1 : 0;
+		fclose(f);
+		if (!n || !(b64 = strchr(line, ' ')))
+			continue;
+		b64++;
+		end = b64 + strcspn(b64, " \n");
+		*end = '\0';
+		if ((size_t)(end - b64) / 4 * 3 > sizeof(blob))
+			continue;
+		n = EVP_DecodeBlock(blob, (unsigned char *)b64, (int)(end - b64));
+		/* EVP_DecodeBlock counts base64 padding as bytes. */
+		if (n > 0 && end > b64 && end[-1] == '=')
+			n--;
+		if (n > 0 && end - b64 > 1 && end[-2] == '=')
+			n--;
+		if (n > 0 && (size_t)n == id->blob_len &&
+		    !memcmp(blob, id->blob, id->blob_len))
+			return 1;
+	}
+	return 0;
+}
+
 /* One step of the agent phase. */
 static int agent_step(struct auth *a)
 {
@@ -185,8 +228,7 @@ static int agent_step(struct auth *a)
 
 	if (a->phase == AUTH_AGENT_START) {
 		a->phase = AUTH_KEY_START;
-		if (a->o->identities_only || !getenv("SSH_AUTH_SOCK") ||
-		    !offered(a, "publickey"))
+		if (!getenv("SSH_AUTH_SOCK") || !offered(a, "publickey"))
 			return 1;
 		a->agent = libssh2_agent_init(a->raw);
 		/* The agent is a local socket: these calls are quick. */
@@ -196,8 +238,11 @@ static int agent_step(struct auth *a)
 			return 1;
 		}
 		a->identity = NULL;
-		if (libssh2_agent_get_identity(a->agent, &a->identity, NULL))
-			return 1;
+		do {
+			if (libssh2_agent_get_identity(a->agent, &a->identity,
+						       a->identity))
+				return 1;
+		} while (!agent_key_allowed(a, a->identity));
 		note_tried(a, "ssh-agent");
 		a->phase = AUTH_AGENT_TRY;
 	}
@@ -210,8 +255,13 @@ static int agent_step(struct auth *a)
 		a->phase = AUTH_DONE;
 		return 0;
 	}
-	if (libssh2_agent_get_identity(a->agent, &a->identity, a->identity))
-		a->phase = AUTH_KEY_START;
+	do {
+		if (libssh2_agent_get_identity(a->agent, &a->identity,
+					       a->identity)) {
+			a->phase = AUTH_KEY_START;
+			break;
+		}
+	} while (!agent_key_allowed(a, a->identity));
 	return 1;
 }
 

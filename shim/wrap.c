@@ -204,7 +204,7 @@ static void preload(const char *shim)
 /* On a terminal, settle what only the user can before the command
  * starts: `ftp-tunnel --check` asks about an unknown host key (recording
  * it) and proves that the daemon, which has no terminal, can log in. */
-static void check_on_terminal(const char *via, const char *opts)
+static int run_check(const char *via, const char *opts)
 {
 	char cli[PATH_MAX + 16], self[PATH_MAX], *copy, *line, *save = NULL;
 	const char *argv[2 * 64 + 4];
@@ -213,8 +213,6 @@ static void check_on_terminal(const char *via, const char *opts)
 	int argc = 0, status;
 	pid_t pid;
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
-		return;
 	/* The command line tool: $FTP_TUNNEL_CLI, next to us, or on PATH. */
 	if (env && *env) {
 		snprintf(cli, sizeof(cli), "%s", env);
@@ -252,9 +250,56 @@ static void check_on_terminal(const char *via, const char *opts)
 	free(copy);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	/* ftp-tunnel said why on stderr. */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		exit(EXIT_FAIL);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return -1; /* ftp-tunnel said why on stderr */
+}
+
+/* The daemon can't ask for a passphrase: with an agent running, ssh-add
+ * asks now (for the -i keys, or ssh-add's defaults) and the daemon then
+ * signs through the agent. 0 if ssh-add succeeded. */
+static int add_keys_to_agent(const char *opts)
+{
+	const char *argv[64 + 3];
+	char *copy, *line, *save = NULL;
+	int argc = 0, status;
+	pid_t pid;
+
+	if (!getenv("SSH_AUTH_SOCK"))
+		return -1;
+	argv[argc++] = "ssh-add";
+	copy = strdup(opts);
+	if (!copy)
+		return -1;
+	for (line = strtok_r(copy, "\n", &save); line && argc < 64;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncasecmp(line, "IdentityFile=", 13))
+			argv[argc++] = line + 13;
+	argv[argc] = NULL;
+	fprintf(stderr, "ftp-tunnel-wrap: the daemon cannot ask for a "
+			"passphrase; adding the key to ssh-agent\n");
+	pid = fork();
+	if (pid == 0) {
+		execvp("ssh-add", (char *const *)argv);
+		_exit(127);
+	}
+	free(copy);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void check_on_terminal(const char *via, const char *opts)
+{
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return;
+	if (run_check(via, opts) == 0)
+		return;
+	if (add_keys_to_agent(opts) == 0 && run_check(via, opts) == 0)
+		return;
+	exit(EXIT_FAIL);
 }
 
 /* PING the daemon, starting it if need be. */

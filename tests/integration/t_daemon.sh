@@ -71,6 +71,26 @@ dp=$(daemon_pid)
 [ -n "$dp" ] && tt_track "$dp"
 "$TT_BUILD/ftp-tunnel" stop >/dev/null
 
+# A passphrase-protected key on a terminal with an agent running: the
+# wrapper has ssh-add ask for the passphrase (the daemon never could),
+# then the command runs with the agent's key.
+ssh-keygen -q -t ed25519 -N 'sekrit-phrase' -f "$T/enc_key"
+cat "$T/enc_key.pub" >>"$SSHD_DIR/authorized_keys"
+eval "$(ssh-agent -s)" >/dev/null
+tt_track "$SSH_AGENT_PID"
+out=$( (sleep 3; echo sekrit-phrase; sleep 8) | script -qec "$TT_BUILD/ftp-tunnel-wrap \
+	--via $SSH_USER@127.0.0.1:$SSHD_PORT -i $T/enc_key -o IdentitiesOnly=yes \
+	-o UserKnownHostsFile=$SSH_KNOWN_HOSTS --ports $VSFTPD_PORT \
+	curl -sS -o $T/g4 ftp://127.0.0.1:$VSFTPD_PORT/pub/f" /dev/null 2>&1)
+tt_check "encrypted key: ssh-add asked for the passphrase" \
+	eval 'echo "$out" | grep -q "Identity added"'
+tt_same "$VSFTPD_PUB/f" "$T/g4" "encrypted key: then the command ran through the daemon"
+dp=$(daemon_pid)
+[ -n "$dp" ] && tt_track "$dp"
+"$TT_BUILD/ftp-tunnel" stop >/dev/null
+kill "$SSH_AGENT_PID"
+unset SSH_AUTH_SOCK SSH_AGENT_PID
+
 # Idle exit.
 "$D" --idle-exit 1 --ready-fd 3 3>"$T/ready.idle" &
 ip=$!
