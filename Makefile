@@ -31,6 +31,7 @@ PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 .DEFAULT_GOAL := all
 include mk/fuzz.mk
 include mk/shim.mk
+include mk/install.mk
 
 all: $(PROGS) $(SHIM_LIB) $(WRAP_BIN)
 
@@ -70,7 +71,7 @@ deps:
 clean:
 	rm -rf $(BUILD)
 
-install: all
+install: all install-extra
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BUILD)/ftp-tunnel $(DESTDIR)$(BINDIR)/ftp-tunnel
 	install -m 755 $(BUILD)/ftp-tunneld $(DESTDIR)$(BINDIR)/ftp-tunneld
