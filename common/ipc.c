@@ -196,8 +196,8 @@ fail:
 
 int ipc_socket_path(uid_t uid, char *out, size_t outlen)
 {
-	const char *env = getenv("FTP_TUNNEL_SOCKET");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *env = secure_getenv("FTP_TUNNEL_SOCKET");
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
 	int n;
 
 	if (env && *env)

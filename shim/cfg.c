@@ -48,7 +48,7 @@ static void load_ports(const char *s)
 		    (*end && *end != ',' && *end != ' ')) {
 			shim_say("FTP_TUNNEL_PORTS: \"%s\" is not a list of "
 				 "ports; the bad entry routes nothing",
-				 getenv("FTP_TUNNEL_PORTS"));
+				 secure_getenv("FTP_TUNNEL_PORTS"));
 			end = strpbrk(s, ", ");
 			if (!end)
 				break;
@@ -63,9 +63,9 @@ static void load_ports(const char *s)
 
 void shim_cfg_load(void)
 {
-	const char *via = getenv("FTP_TUNNEL_VIA");
-	const char *dbg = getenv("FTP_TUNNEL_DEBUG");
-	const char *opts = getenv("FTP_TUNNEL_OPTIONS");
+	const char *via = secure_getenv("FTP_TUNNEL_VIA");
+	const char *dbg = secure_getenv("FTP_TUNNEL_DEBUG");
+	const char *opts = secure_getenv("FTP_TUNNEL_OPTIONS");
 
 	shim_cfg.debug = dbg && !strcmp(dbg, "1");
 	if (!via || !*via)
@@ -86,7 +86,7 @@ void shim_cfg_load(void)
 		strcpy(shim_cfg.options, opts);
 	else if (opts)
 		shim_cfg.options[0] = '\n'; /* too long: see connect */
-	load_ports(getenv("FTP_TUNNEL_PORTS"));
+	load_ports(secure_getenv("FTP_TUNNEL_PORTS"));
 }
 
 int shim_cfg_routed_port(uint16_t port)

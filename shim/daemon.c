@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #ifndef FTP_TUNNELD_PATH
@@ -413,11 +414,20 @@ static int wait_ready(int fd, const char *path, char *why, size_t whylen)
 
 int shim_daemon_start(char *why, size_t whylen)
 {
-	const char *env_path = getenv("FTP_TUNNELD");
+	/* secure_getenv: a set-user-ID program must never start a program
+	 * its caller names, nor a daemon with its privileges. */
+	const char *env_path = secure_getenv("FTP_TUNNELD");
 	const char *path = env_path && *env_path ? env_path : FTP_TUNNELD_PATH;
 	char **env;
 	int p[2], rc, st;
 	pid_t pid;
+
+	if (getauxval(AT_SECURE)) {
+		snprintf(why, whylen,
+			 "a set-user-ID or set-group-ID program does not start "
+			 "ftp-tunneld; start it first as yourself");
+		return -EACCES;
+	}
 
 	env = daemon_env();
 	if (!env) {
