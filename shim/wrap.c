@@ -30,11 +30,13 @@
 
 static const char usage_text[] =
     "usage: ftp-tunnel-wrap [--via [user@]host[:port]] [--ports LIST]\n"
-    "                       [-i identity_file] [-o Key=Value]... [--]\n"
-    "                       COMMAND [ARGS...]\n"
+    "                       [-F config] [-i identity_file] [-o Key=Value]...\n"
+    "                       [--] COMMAND [ARGS...]\n"
     "Runs COMMAND with libftptunnel.so preloaded: its connections to FTP\n"
     "ports (21, or LIST such as 21,2121) go through the SSH server given\n"
-    "by --via (or FTP_TUNNEL_VIA), control and data channels alike.\n"
+    "by --via (or FTP_TUNNEL_VIA), control and data channels alike;\n"
+    "without --via, the Route blocks of the configuration decide.\n"
+    "  -F FILE     the configuration file (FTP_TUNNEL_CONFIG=FILE)\n"
     "  -i FILE     SSH identity (IdentityFile=FILE)\n"
     "  -o OPTION   an SSH option Key=Value, as for ssh -o (repeatable)\n";
 
@@ -332,12 +334,25 @@ int main(int argc, char **argv)
 	char opts[IPC_MAX] = "", host[256], shim[PATH_MAX];
 	const char *via = getenv("FTP_TUNNEL_VIA"), *ports = NULL, *inherited;
 	uint16_t port;
-	int c;
+	int c, config = 0;
 
 	shim_init();
 	/* '+': options end at COMMAND, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+hi:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hF:i:o:", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
+		case 'F': {
+			char abs[PATH_MAX];
+
+			/* The command may change directory: keep it absolute. */
+			if (!realpath(optarg, abs))
+				die(EXIT_USAGE, "-F %s: %s", optarg,
+				    strerror(errno));
+			if (setenv("FTP_TUNNEL_CONFIG", abs, 1) < 0)
+				die(EXIT_FAIL, "setenv: %s", strerror(errno));
+			config = 1;
+			break;
+		}
 		case 'v':
 			via = optarg;
 			break;
@@ -367,9 +382,20 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
-	if (!via || !*via)
-		die(EXIT_USAGE, "no SSH server: give --via [user@]host[:port] "
-				"(or set FTP_TUNNEL_VIA)");
+	find_shim(shim, sizeof(shim));
+	if (!via || !*via) {
+		/* The configuration's routes decide, server by server. */
+		if (!config)
+			die(EXIT_USAGE, "no SSH server: give --via "
+					"[user@]host[:port] (or set "
+					"FTP_TUNNEL_VIA), or -F with Route "
+					"blocks");
+		ensure_daemon();
+		preload(shim);
+		execvp(argv[optind], argv + optind);
+		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
+		    argv[optind], strerror(errno));
+	}
 	if (strchr(via, '\n') ||
 	    shim_cfg_parse_via(via, host, sizeof(host), &port) < 0)
 		die(EXIT_USAGE, "--via %s: not [user@]host[:port]", via);
@@ -379,7 +405,6 @@ int main(int argc, char **argv)
 	if (inherited && *inherited)
 		add_line(opts, sizeof(opts), inherited);
 
-	find_shim(shim, sizeof(shim));
 	check_on_terminal(via, opts);
 	ensure_daemon();
 	if (setenv("FTP_TUNNEL_VIA", via, 1) < 0 ||

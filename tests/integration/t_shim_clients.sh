@@ -78,6 +78,21 @@ tt_check "nothing but SSH left the client host ($(tt_netns_drops) drops)" \
 tt_check "one SSH connection for all of them" \
 	[ "$(grep -c 'Accepted publickey' "$SSHD_LOG")" -le 2 ]
 
+# A port nothing listens on at the far end: the program gets the errno a
+# direct connect would have given, through the tunnel.
+closed=$(tt_free_port "$NS_SRV")
+out=$(ip netns exec "$NS_CLI" $TT_BUILD/ftp-tunnel-wrap --via "$SSH_USER@$SRV_IP" --ports "$closed" \
+	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" \
+	/usr/bin/python3 -c '
+import errno, socket, sys
+s = socket.socket()
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))' "$SRV_IP" "$closed" 2>/dev/null)
+tt_check "a closed far port: ECONNREFUSED, as a direct connect ($out)" [ "$out" = ECONNREFUSED ]
+
 # Event-driven, threaded and forking programs.
 NB="$TT_BUILD/tests/nbclient -u anonymous -p x"
 run_nb() { # label nbclient-args...

@@ -62,5 +62,13 @@ tt_check "python3 to an unrouted port: same ($a)" [ "$a" = hello ]
 a=$(sys sh -c 'echo $((6*7))')
 tt_check "a program with no socket at all: unchanged ($a)" [ "$a" = 42 ]
 
+# The same route for one command, without the system files: the
+# wrapper's -F.
+export FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
+rm -f "$T/got.F"
+ip netns exec "$NS_CLI" "$TT_BUILD/ftp-tunnel-wrap" -F "$T/etc/ftp-tunnel/config" \
+	curl -sS --max-time 30 -o "$T/got.F" "ftp://$SRV_IP:$VSFTPD_PORT/pub/f"
+tt_same "$VSFTPD_PUB/f" "$T/got.F" "ftp-tunnel-wrap -F CONFIG: routed by its Route"
+
 ip netns exec "$NS_CLI" "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 tt_done
