@@ -87,6 +87,23 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key"
 ft_run_fail 255 "Permission denied.*tried .*wrong_key.*server offers publickey" \
 	-i "$T/wrong_key" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest"
 
+# On a terminal: a passphrase-protected key is asked for, and so is a
+# password. script(1) gives ftp-tunnel a terminal; the answer comes late
+# on purpose, since a prompt flushes input typed ahead of it.
+on_tty() { # seconds-before-answer answer command...
+	local wait=$1 answer=$2
+	shift 2
+	( sleep "$wait"; echo "$answer"; sleep 6 ) | script -qec "$*" /dev/null 2>&1
+}
+ssh-keygen -q -t ed25519 -N 'a passphrase' -f "$T/enc_key"
+cat "$T/enc_key.pub" >>"$SSHD_DIR/authorized_keys"
+spec=$(fwd)
+out=$(on_tty 2 'a passphrase' timeout 6 "$TT_FT_BIN" --ready-fd 9 -i "$T/enc_key" \
+	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$spec" "$dest" 9>"$T/ready.enc")
+tt_check "encrypted key on a terminal: passphrase asked" \
+	eval 'echo "$out" | grep -q "Enter passphrase for key .*enc_key"'
+tt_check "encrypted key on a terminal: the tunnel came up" grep -q READY "$T/ready.enc"
+
 # --- bad input -----------------------------------------------------------
 ft_run_fail 2 "bad forward specification '80:host'" -L 80:host "$dest"
 ft_run_fail 2 "bad forward specification" -L "99999:127.0.0.1:21" "$dest"
@@ -106,5 +123,21 @@ ft_run_fail 255 "cannot resolve no-such-host.invalid" \
 ft_run_fail 1 "refused the remote forward of .* port $SSHD_PORT" \
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" \
 	-R "$SSHD_PORT:127.0.0.1:$echo_port" "$dest"
+
+# A password on a terminal (a second sshd that takes passwords for one
+# test user; it replaces the first sshd's variables, so this comes last).
+pwuser="ftt-pw$$"
+useradd -M -s /bin/sh "$pwuser" && echo "$pwuser:Pw-$$-secret" | chpasswd
+user_gone() { userdel "$pwuser" 2>/dev/null; }
+TT_SSHD_EXTRA="Match User $pwuser
+    PasswordAuthentication yes" tt_sshd || tt_die "password sshd"
+spec=$(fwd)
+out=$(on_tty 2 "Pw-$$-secret" timeout 6 "$TT_FT_BIN" --ready-fd 9 \
+	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$spec" \
+	"$pwuser@127.0.0.1:$SSHD_PORT" 9>"$T/ready.pw")
+user_gone
+tt_check "password on a terminal: asked" eval 'echo "$out" | grep -q "password:"'
+tt_check "password on a terminal: the tunnel came up" grep -q READY "$T/ready.pw"
+tt_check "the password was not echoed or logged" eval '! echo "$out" | grep -q "Pw-$$-secret"'
 
 tt_done
