@@ -34,6 +34,8 @@ else
 	say "curl ftp://$SRV_IP:$VSFTPD_PORT/ -> fails (port closed, firewall)"
 fi
 
+tt_netns_drops_reset
+
 step "4. The tunnel, on the client host:"
 lport=2121
 say "\$ ftp-tunnel -L ftp/$lport:127.0.0.1:$VSFTPD_PORT root@$SRV_IP"
@@ -73,7 +75,8 @@ check "uploaded, passive  " "$T/upload.bin" "$VSFTPD_UPLOAD_DIR/up.pasv"
 check "uploaded, active   " "$T/upload.bin" "$VSFTPD_UPLOAD_DIR/up.port"
 
 step "7. Proof that it all went through SSH:"
-say "packets the client host's firewall dropped (anything but SSH): $(tt_netns_drops)"
+say "packets the client host's firewall dropped since step 3 (anything"
+say "that tried to leave other than SSH): $(tt_netns_drops)"
 say "SSH channels the tunnel opened for data: $(grep -c 'chan .* data [0-9]*: closed' "$FT_LOG")"
 grep 'chan .* data [0-9]*: closed' "$FT_LOG" | sed 's/^ftp-tunnel: debug: /    /'
 if [ "$fail" = 0 ]; then
