@@ -192,7 +192,13 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			progress = 1;
 			break;
 		}
-		finish(p, "channel read failed", 1);
+		{
+			char why[300];
+
+			snprintf(why, sizeof(why), "channel read failed (%zd: %s)",
+				 n, ssh_last_error(p->s));
+			finish(p, why, 1);
+		}
 		return 1;
 	}
 	if (flush_down(p) < 0) {
@@ -223,7 +229,14 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			progress = libssh2_channel_window_write(p->raw) > 0;
 			break;
 		}
-		finish(p, "channel write failed", 1);
+		{
+			char why[300];
+
+			snprintf(why, sizeof(why),
+				 "channel write failed (%zd: %s)", n,
+				 ssh_last_error(p->s));
+			finish(p, why, 1);
+		}
 		return 1;
 	}
 	/* Refill from the socket now that there is room: saves a wakeup.

@@ -39,7 +39,7 @@ for srv in VSFTPD PUREFTPD PROFTPD; do
 	LPORT6[$srv]=$(tt_free_port)
 	args+=(-L "ftp/${LPORT[$srv]}:127.0.0.1:${!port}" -L "ftp/[::1]:${LPORT6[$srv]}:127.0.0.1:${!port}")
 done
-ft_tunnel "${args[@]}" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel"
+ft_tunnel -v "${args[@]}" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel"
 
 # why: the end of the last client run's log, for a failure report.
 why() { tail -n 6 "$TT_FTP_LOG" | sed 's/^/      | /'; }
@@ -68,7 +68,7 @@ cell() {
 			for f in f0 f1 fbig; do
 				rm -f "$w/got"
 				tt_ftp "$c" "$m" get "$host" "$port" "pub/$f" "$w/got" ||
-					{ tt_fail "$tag get $f: client exit $?"; why; continue; }
+					{ tt_fail "$tag get $f: client exit $?"; why; grep ": cut:" "$FT_LOG" | tail -3; continue; }
 				tt_same "${!pub}/$f" "$w/got" "$tag get $f" ||
 					why
 			done ;;
