@@ -1156,7 +1156,7 @@ static void test_out_compact(void)
 {
 	static char want[40 * 1002];
 	static uint8_t got[sizeof(want)];
-	char line[1003];
+	char line[1100];
 	struct ftp_rw *rw = new_rw(FTP_ACTIVE_FORWARD);
 	size_t glen = 0, n, wlen = 0, k;
 	const uint8_t *p;
