@@ -16,7 +16,7 @@ SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh2)
 SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
-BASE_CFLAGS = $(WARN) -O2 -g -D_GNU_SOURCE -Iinclude -Icommon -Idaemon $(SANFLAGS)
+BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon -Idaemon $(SANFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 

@@ -677,8 +677,12 @@ static int service_listeners(struct ssh_sess *s)
 		struct ssh_listener *l = *pp;
 		int rc;
 
-		if (!ssh_gate(s, l))
-			break;
+		/* Not break: the holder of the pending packet may be a
+		 * listener further down the list, and only it can go on. */
+		if (!ssh_gate(s, l)) {
+			pp = &l->next;
+			continue;
+		}
 		if (l->cancelling) {
 			rc = ssh_ungate(s, l,
 					libssh2_channel_forward_cancel(l->raw));

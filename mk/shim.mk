@@ -15,7 +15,7 @@ NBCLIENT_BIN = $(BUILD)/tests/nbclient
 
 # Each shim file picks its own feature macros (the hook files must not see
 # _GNU_SOURCE), so none is given here; common/ is built as in the Makefile.
-SHIM_CFLAGS = $(WARN) -O2 -g -fPIC -fvisibility=hidden -Iinclude -Icommon \
+SHIM_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -fPIC -fvisibility=hidden -Iinclude -Icommon \
 	      -DFTP_TUNNELD_PATH='"$(BINDIR)/ftp-tunneld"' \
 	      -DFTP_TUNNEL_SHIM_PATH='"$(LIBDIR)/libftptunnel.so"' $(CFLAGS)
 SHIM_LIBS = -ldl -pthread
