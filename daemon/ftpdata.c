@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "net.h"
 #include "pump.h"
 #include "sockowner.h"
 
@@ -43,13 +44,6 @@ struct ftp_data {
 	int fd_connected;
 	int connecting; /* a connection was accepted */
 };
-
-static void set_nodelay(int fd)
-{
-	int one = 1;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
 
 /* Releases everything not yet handed to a pump. */
 static void release(struct ftp_data *d)
@@ -201,17 +195,10 @@ static void local_connected(struct loop *loop, int fd, uint32_t events,
 static int connect_local(struct ftp_data *d)
 {
 	const struct sockaddr *sa = (struct sockaddr *)&d->local_target;
-	int fd = socket(sa->sa_family,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = net_connect_start(sa, addr_len(sa));
 
 	if (fd < 0)
-		return -errno;
-	set_nodelay(fd);
-	if (connect(fd, sa, addr_len(sa)) < 0 && errno != EINPROGRESS) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
+		return fd;
 	d->fd = fd;
 	if (loop_watch(d->loop, fd, EPOLLOUT, local_connected, d) < 0)
 		return -ENOMEM;
@@ -265,7 +252,7 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 		close(d->lfd);
 		d->lfd = -1;
 		d->connecting = 1;
-		set_nodelay(fd);
+		net_nodelay(fd);
 		d->fd = fd;
 		d->fd_connected = 1;
 		addr_host((struct sockaddr *)&peer, who, sizeof(who));

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "ftpfwd.h"
 #include "log.h"
+#include "net.h"
 #include "pump.h"
 
 #define MAX_LISTENERS 4
@@ -54,13 +55,6 @@ const char *tunnel_name(const struct tunnel *t)
 int tunnel_bound_port(const struct tunnel *t)
 {
 	return t->bound_port;
-}
-
-static void set_nodelay(int fd)
-{
-	int one = 1;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /* Both halves are there: pump plain bytes, or run the FTP glue. For a
@@ -119,7 +113,7 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 					 t->name);
 			return;
 		}
-		set_nodelay(fd);
+		net_nodelay(fd);
 		pd = calloc(1, sizeof(*pd));
 		if (!pd) {
 			close(fd);
@@ -258,15 +252,10 @@ static void remote_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
 			 gai_strerror(rc));
 		goto fail;
 	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
-		goto fail;
-	set_nodelay(fd);
-	if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 &&
-	    errno != EINPROGRESS) {
+	fd = net_connect_start(res->ai_addr, res->ai_addrlen);
+	if (fd < 0) {
 		log_warn("%s: cannot connect to %s port %u: %s", pd->name,
-			 t->spec.host, t->spec.hostport, strerror(errno));
+			 t->spec.host, t->spec.hostport, strerror(-fd));
 		goto fail;
 	}
 	freeaddrinfo(res);

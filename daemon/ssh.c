@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "hostkey.h"
 #include "log.h"
+#include "net.h"
 
 enum sess_state {
 	SESS_CONNECTING,
@@ -357,20 +358,12 @@ static void sess_io_cb(struct loop *loop, int fd, uint32_t events, void *arg);
 static void try_next_addr(struct ssh_sess *s, const char *last_err)
 {
 	char msg[1400];
-	int one = 1;
-
 	for (; s->addr_cur; s->addr_cur = s->addr_cur->ai_next) {
 		struct addrinfo *ai = s->addr_cur;
-		int fd = socket(ai->ai_family,
-				SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int fd = net_connect_start(ai->ai_addr, ai->ai_addrlen);
 
-		if (fd < 0)
-			continue;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
-		    errno != EINPROGRESS) {
-			last_err = strerror(errno);
-			close(fd);
+		if (fd < 0) {
+			last_err = strerror(-fd);
 			continue;
 		}
 		s->fd = fd;

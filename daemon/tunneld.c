@@ -21,6 +21,7 @@
 #include "fwd.h"
 #include "ipc.h"
 #include "log.h"
+#include "net.h"
 #include "spec.h"
 #include "ssh.h"
 
@@ -149,7 +150,7 @@ static int loopback_pair(int family, int *give, int *keep)
 {
 	struct sockaddr_storage a;
 	socklen_t alen = sizeof(a);
-	int l = -1, c = -1, s = -1, rc = 0, one = 1;
+	int l = -1, c = -1, s = -1, rc = 0;
 
 	addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &a);
 	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -163,8 +164,8 @@ static int loopback_pair(int family, int *give, int *keep)
 	s = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (s < 0)
 		goto fail;
-	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_nodelay(c);
+	net_nodelay(s);
 	close(l);
 	*give = c;
 	*keep = s;

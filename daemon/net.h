@@ -1,0 +1,16 @@
+/* net.h — the TCP socket set-up the daemon's modules share. */
+#ifndef NET_H
+#define NET_H
+
+#include <sys/socket.h>
+
+/* TCP_NODELAY: small FTP lines and channel opens must not wait for
+ * delayed ACKs (TESTBED.md). */
+void net_nodelay(int fd);
+/* A non-blocking, close-on-exec TCP socket with TCP_NODELAY whose connect
+ * to sa has started (or finished). Returns the fd, or -errno when the
+ * socket can't be made or connect fails at once. Wait for EPOLLOUT, then
+ * read SO_ERROR. */
+int net_connect_start(const struct sockaddr *sa, socklen_t salen);
+
+#endif
