@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 void ipc_init(struct ipc_msg *m, const char *word)
@@ -191,6 +193,36 @@ fail:
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+	return rc;
+}
+
+int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
+	     int *fd, int timeout_s)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = timeout_s};
+	int s, rc;
+
+	*fd = -1;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (timeout_s > 0) {
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		rc = -errno;
+		close(s);
+		return rc;
+	}
+	rc = ipc_send(s, req, -1);
+	if (rc == 0)
+		rc = ipc_recv(s, rep, fd);
+	close(s);
 	return rc;
 }
 

@@ -151,10 +151,9 @@ static int parse_active_mode(const char *v)
  * daemon. Returns the exit status. */
 static int daemon_command(const char *word)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct ipc_msg m;
+	struct ipc_msg req, m;
 	char path[108];
-	int s, fd, rc;
+	int fd, rc;
 	size_t i;
 
 	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0 ||
@@ -163,18 +162,13 @@ static int daemon_command(const char *word)
 				"socket directory)\n");
 		return 1;
 	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	ipc_init(&req, word);
+	rc = ipc_call(path, &req, &m, &fd, 0);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
 		fprintf(stderr, "ftp-tunnel: no daemon is running (%s: %s)\n",
-			path, strerror(errno));
+			path, strerror(-rc));
 		return 1;
 	}
-	ipc_init(&m, word);
-	rc = ipc_send(s, &m, -1);
-	if (rc == 0)
-		rc = ipc_recv(s, &m, &fd);
-	close(s);
 	if (rc < 0) {
 		fprintf(stderr, "ftp-tunnel: the daemon did not answer: %s\n",
 			strerror(-rc));

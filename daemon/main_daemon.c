@@ -32,22 +32,15 @@ static void ready(int fd)
 /* Whether a daemon answers on path. */
 static int daemon_answers(const char *path)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct ipc_msg m;
-	int s, fd, ok = 0;
+	struct ipc_msg req, rep;
+	int fd;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
+	ipc_init(&req, "PING");
+	if (ipc_call(path, &req, &rep, &fd, 0) < 0)
 		return 0;
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		ipc_init(&m, "PING");
-		ok = ipc_send(s, &m, -1) == 0 && ipc_recv(s, &m, &fd) == 0;
-		if (ok && fd >= 0)
-			close(fd);
-	}
-	close(s);
-	return ok;
+	if (fd >= 0)
+		close(fd);
+	return 1;
 }
 
 /* The listening socket systemd passes (sd_listen_fds(3): LISTEN_PID is

@@ -37,6 +37,13 @@ int ipc_send(int sock, const struct ipc_msg *m, int fd);
  * (use a socket timeout). 0, or -errno (-EPROTO for a bad frame). */
 int ipc_recv(int sock, struct ipc_msg *m, int *fd);
 
+/* One request to the daemon at path: connect, send req, receive *rep
+ * (and *fd, a passed descriptor or -1). timeout_s bounds each send and
+ * receive (0: none). Blocks. 0, or -errno (connect's errno when no
+ * daemon listens). */
+int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
+	     int *fd, int timeout_s);
+
 /* The socket path for uid (docs/IPC.txt). 0 or -1 (too long). */
 int ipc_socket_path(uid_t uid, char *out, size_t outlen);
 /* Makes (daemon) or checks (client) the socket's directory: owned by
