@@ -36,7 +36,8 @@ static int daemon_answers(const char *path)
 	int fd;
 
 	ipc_init(&req, "PING");
-	if (ipc_call(path, &req, &rep, &fd, 0) < 0)
+	/* A daemon that holds the lock but hangs must not hang us too. */
+	if (ipc_call(path, &req, &rep, &fd, 2) < 0)
 		return 0;
 	if (fd >= 0)
 		close(fd);
