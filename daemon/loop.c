@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,6 +198,24 @@ void loop_timer_free(struct loop_timer *t)
 		return;
 	loop_timer_disarm(t);
 	free(t);
+}
+
+int loop_watch_signals(struct loop *loop, const sigset_t *mask, loop_fd_cb cb,
+		       void *arg)
+{
+	int fd, rc;
+
+	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = loop_watch(loop, fd, EPOLLIN, cb, arg);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 uint64_t loop_now_ms(struct loop *loop)

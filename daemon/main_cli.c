@@ -345,10 +345,9 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0 || loop_watch(c.loop, sfd, EPOLLIN, signal_cb, &c) < 0) {
-		log_err("cannot watch signals: %s", strerror(errno));
+	sfd = loop_watch_signals(c.loop, &mask, signal_cb, &c);
+	if (sfd < 0) {
+		log_err("cannot watch signals: %s", strerror(-sfd));
 		return 1;
 	}
 	/* Local listeners first: a port in use is an error before we

@@ -166,15 +166,17 @@ int main(int argc, char **argv)
 		owns_socket = 0;
 	}
 	loop = loop_new();
+	if (!loop) {
+		log_err("cannot start: %s", strerror(errno));
+		return 1;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!loop || sfd < 0 ||
-	    loop_watch(loop, sfd, EPOLLIN, signal_cb, NULL) < 0) {
-		log_err("cannot start: %s", strerror(errno));
+	sfd = loop_watch_signals(loop, &mask, signal_cb, NULL);
+	if (sfd < 0) {
+		log_err("cannot start: %s", strerror(-sfd));
 		return 1;
 	}
 	d = tunneld_new(loop, lfd, idle);
