@@ -84,6 +84,16 @@ static void finish(struct pump *p, const char *why, int reset)
 	destroy(p, reset);
 }
 
+/* A libssh2 call on the channel failed: cut both sides, saying why. */
+static void finish_channel_error(struct pump *p, const char *call, ssize_t rc)
+{
+	char why[300];
+
+	snprintf(why, sizeof(why), "channel %s failed (%zd: %s)", call, rc,
+		 ssh_last_error(p->s));
+	finish(p, why, 1);
+}
+
 static void update(struct pump *p)
 {
 	uint32_t ev = 0;
@@ -192,13 +202,7 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			progress = 1;
 			break;
 		}
-		{
-			char why[300];
-
-			snprintf(why, sizeof(why), "channel read failed (%zd: %s)",
-				 n, ssh_last_error(p->s));
-			finish(p, why, 1);
-		}
+		finish_channel_error(p, "read", n);
 		return 1;
 	}
 	if (flush_down(p) < 0) {
@@ -229,14 +233,7 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			progress = libssh2_channel_window_write(p->raw) > 0;
 			break;
 		}
-		{
-			char why[300];
-
-			snprintf(why, sizeof(why),
-				 "channel write failed (%zd: %s)", n,
-				 ssh_last_error(p->s));
-			finish(p, why, 1);
-		}
+		finish_channel_error(p, "write", n);
 		return 1;
 	}
 	/* Refill from the socket now that there is room: saves a wakeup.
