@@ -39,7 +39,6 @@ struct session {
 struct pending {
 	struct tunneld *d;
 	int client; /* the IPC connection, answered when the channel opens */
-	struct session *sess;
 	struct sockaddr_storage dst; /* what the program asked for */
 	char ftphost[256];
 	uint16_t port;
@@ -236,12 +235,12 @@ static void handle_connect(struct tunneld *d, int client,
 			   const struct ipc_msg *req)
 {
 	char family[16], dst[80], port[8], via[512], opt[1024];
-	char key[2048], err[600];
+	char key[2048], optkey[1800] = "", err[600];
 	struct ssh_opts o;
 	struct pending *p;
 	struct session *se;
 	struct passwd *pw;
-	size_t klen;
+	size_t olen = 0;
 	int i;
 
 	ssh_opts_init(&o);
@@ -285,6 +284,8 @@ static void handle_connect(struct tunneld *d, int client,
 		free(p);
 		goto fail;
 	}
+	/* Requests with the same server and options share one session: the
+	 * options are part of the session's key. */
 	for (i = 0; i < MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
@@ -293,27 +294,23 @@ static void handle_connect(struct tunneld *d, int client,
 			free(p);
 			goto fail;
 		}
+		if (olen < sizeof(optkey))
+			olen += (size_t)snprintf(optkey + olen,
+						 sizeof(optkey) - olen, "|%s",
+						 opt);
 	}
 	if (!o.user[0]) {
 		pw = getpwuid(getuid());
 		snprintf(o.user, sizeof(o.user), "%s", pw ? pw->pw_name : "root");
 	}
-	/* Requests with the same server and options share one session. */
-	klen = (size_t)snprintf(key, sizeof(key), "%s@%s:%u", o.user, o.host,
-				o.port);
-	for (i = 0; i < MAX_OPTIONS &&
-		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0 &&
-		    klen < sizeof(key);
-	     i++)
-		klen += (size_t)snprintf(key + klen, sizeof(key) - klen, "|%s",
-					 opt);
+	snprintf(key, sizeof(key), "%s@%s:%u%s", o.user, o.host, o.port,
+		 optkey);
 	se = get_session(d, &o, key);
 	if (!se) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
 	}
-	p->sess = se;
 	log_debug("ctl %lu: CONNECT %s port %u via %s", p->id, dst, p->port,
 		  ssh_sess_name(se->s));
 	if (ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
