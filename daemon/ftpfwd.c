@@ -30,7 +30,6 @@ struct ftp_ctl {
 	struct ssh_sess *s;
 	struct loop *loop;
 	struct ssh_chan *c;
-	LIBSSH2_CHANNEL *raw;
 	int fd;
 	int remote;
 	struct fwd_spec spec;
@@ -320,12 +319,10 @@ static int write_side(struct ftp_ctl *k, enum ftp_side to, int in_service)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	} else {
-		if (!in_service || !ssh_chan_gate(k->c))
+		if (!in_service)
 			return 0;
-		n = ssh_chan_ungate(k->c, SSH_OP_WRITE,
-				    (int)libssh2_channel_write(
-					k->raw, (const char *)d, len));
-		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+		n = ssh_chan_write(k->c, (const char *)d, len);
+		if (n == LIBSSH2_ERROR_EAGAIN)
 			return 0;
 		if (n < 0)
 			return -1;
@@ -351,16 +348,10 @@ static int read_side(struct ftp_ctl *k, enum ftp_side from, int in_service)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	} else {
-		if (!in_service || !ssh_chan_gate(k->c))
+		if (!in_service)
 			return 0;
-		n = ssh_chan_ungate(k->c, SSH_OP_READ,
-				    (int)libssh2_channel_read(
-					k->raw, (char *)dst, room));
+		n = ssh_chan_read(k->c, (char *)dst, room);
 		if (n == LIBSSH2_ERROR_EAGAIN)
-			return 0;
-		/* 0 without EOF: a transport read that ended on a key
-		 * re-exchange (libssh2 1.10), not the end. */
-		if (n == 0 && !libssh2_channel_eof(k->raw))
 			return 0;
 		if (n < 0)
 			return -1;
@@ -528,7 +519,6 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		goto fail;
 	k->s = s;
 	k->loop = ssh_sess_loop(s);
-	k->raw = ch;
 	k->fd = fd;
 	k->remote = spec->remote;
 	k->spec = *spec;

@@ -20,7 +20,6 @@
 struct pump {
 	struct ssh_sess *s;
 	struct ssh_chan *c;
-	LIBSSH2_CHANNEL *raw;
 	int fd;
 	char name[96];
 	pump_done_cb cb;
@@ -172,15 +171,13 @@ static int pump_service(struct ssh_chan *c, void *arg)
 
 	(void)c;
 	/* channel -> socket */
-	while (!p->chan_eof && ssh_chan_gate(p->c)) {
+	while (!p->chan_eof) {
 		size_t room;
 		uint8_t *dst = buf_room(&p->down, &room);
 
 		if (!room)
 			break;
-		n = ssh_chan_ungate(p->c, SSH_OP_READ,
-				    (int)libssh2_channel_read(
-					p->raw, (char *)dst, room));
+		n = ssh_chan_read(p->c, (char *)dst, room);
 		if (n > 0) {
 			buf_commit(&p->down, (size_t)n);
 			progress = 1;
@@ -188,13 +185,6 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
-		if (n == 0 && !libssh2_channel_eof(p->raw)) {
-			/* libssh2 1.10 can return 0 without EOF when its
-			 * transport read ends on a key re-exchange: not the
-			 * end of the data. Look again in the next pass. */
-			progress = 1;
-			break;
-		}
 		if (n == 0) {
 			log_trace("chan %s: output open -> eof (channel)",
 				  p->name);
@@ -210,15 +200,13 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		return 1;
 	}
 	/* socket -> channel */
-	while (buf_len(&p->up) && ssh_chan_gate(p->c)) {
+	while (buf_len(&p->up)) {
 		size_t len;
 		const uint8_t *d = buf_peek(&p->up, &len);
 
 		if (len > CHAN_WRITE_MAX)
 			len = CHAN_WRITE_MAX;
-		n = ssh_chan_ungate(p->c, SSH_OP_WRITE,
-				    (int)libssh2_channel_write(
-					p->raw, (const char *)d, len));
+		n = ssh_chan_write(p->c, (const char *)d, len);
 		if (n > 0) {
 			buf_consume(&p->up, (size_t)n);
 			p->nup += (unsigned long long)n;
@@ -227,12 +215,6 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
-		if (n == 0) {
-			/* No window, or the transport read ended on a key
-			 * re-exchange: a window adjust may already be in. */
-			progress = libssh2_channel_window_write(p->raw) > 0;
-			break;
-		}
 		finish_channel_error(p, "write", n);
 		return 1;
 	}
@@ -249,10 +231,8 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		if (buf_len(&p->up) != before || p->sock_eof != was_eof)
 			progress = 1;
 	}
-	if (p->sock_eof && !buf_len(&p->up) && !p->chan_eof_sent &&
-	    ssh_chan_gate(p->c)) {
-		int rc = ssh_chan_ungate(p->c, SSH_OP_EOF,
-					 libssh2_channel_send_eof(p->raw));
+	if (p->sock_eof && !buf_len(&p->up) && !p->chan_eof_sent) {
+		int rc = ssh_chan_send_eof(p->c);
 
 		if (rc == 0) {
 			log_trace("chan %s: input eof -> closed (EOF sent)",
@@ -309,7 +289,6 @@ struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 	    buf_init(&p->down, PUMP_BUF) < 0)
 		goto fail;
 	p->s = s;
-	p->raw = ch;
 	p->fd = fd;
 	p->cb = cb;
 	p->arg = arg;

@@ -88,6 +88,7 @@ struct ssh_sess {
 	struct ssh_chan *closing; /* being closed in the background */
 	struct loop_timer *kick_timer, *alive_timer, *connect_timer;
 	int in_service;
+	int again; /* a channel call stopped short: service once more */
 	int io_error; /* a libssh2 call failed at the socket level */
 	/* Liveness (ServerAliveInterval): when bytes last came in. */
 	uint64_t last_rx_ms;
@@ -182,6 +183,48 @@ int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc)
 	rc = ssh_ungate(c->s, c, rc);
 	c->pending_op = c->s->owner == c ? op : SSH_OP_NONE;
 	return rc;
+}
+
+ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!ssh_chan_gate(c))
+		return LIBSSH2_ERROR_EAGAIN;
+	n = ssh_chan_ungate(c, SSH_OP_READ,
+			    (int)libssh2_channel_read(c->raw, buf, len));
+	if (n == 0 && !libssh2_channel_eof(c->raw)) {
+		/* The transport read ended on a key re-exchange: not the
+		 * end of the data. */
+		c->s->again = 1;
+		return LIBSSH2_ERROR_EAGAIN;
+	}
+	return n;
+}
+
+ssize_t ssh_chan_write(struct ssh_chan *c, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!ssh_chan_gate(c))
+		return LIBSSH2_ERROR_EAGAIN;
+	n = ssh_chan_ungate(c, SSH_OP_WRITE,
+			    (int)libssh2_channel_write(c->raw, buf, len));
+	if (n == 0) {
+		/* No window, or the transport read ended on a key
+		 * re-exchange: a window adjust may already be in. */
+		if (libssh2_channel_window_write(c->raw) > 0)
+			c->s->again = 1;
+		return LIBSSH2_ERROR_EAGAIN;
+	}
+	return n;
+}
+
+int ssh_chan_send_eof(struct ssh_chan *c)
+{
+	if (!ssh_chan_gate(c))
+		return LIBSSH2_ERROR_EAGAIN;
+	return ssh_chan_ungate(c, SSH_OP_EOF, libssh2_channel_send_eof(c->raw));
 }
 
 /* Repeats the call a closed channel left half done (see ssh.h). The data
@@ -866,6 +909,10 @@ static void service_ready(struct ssh_sess *s)
 				return;
 		}
 		progress |= service_closing(s);
+		if (s->again) {
+			s->again = 0;
+			progress = 1;
+		}
 		/* Whoever read the socket may have queued data for channels
 		 * serviced earlier in this pass: they must look again. */
 		if (s->rx_bytes != rx_before)

@@ -143,6 +143,17 @@ int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc);
 /* Logs the session's state and channels (on SIGUSR1). */
 void ssh_sess_dump(struct ssh_sess *s);
 
+/* Channel I/O through the gate, with libssh2 1.10's quirks handled once:
+ * read returns bytes (>0), 0 at the channel's EOF, or
+ * LIBSSH2_ERROR_EAGAIN when nothing can move now; write returns bytes or
+ * LIBSSH2_ERROR_EAGAIN; send_eof returns 0 or LIBSSH2_ERROR_EAGAIN. Any
+ * other value is a libssh2 error. When libssh2 stops short on a key
+ * re-exchange (0 bytes without EOF, or no write with window left) the
+ * answer is EAGAIN and the session services its channels again. */
+ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len);
+ssize_t ssh_chan_write(struct ssh_chan *c, const char *buf, size_t len);
+int ssh_chan_send_eof(struct ssh_chan *c);
+
 /* Human text for the session's last libssh2 error. Borrowed. */
 const char *ssh_last_error(struct ssh_sess *s);
 
