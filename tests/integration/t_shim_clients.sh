@@ -48,23 +48,8 @@ first=1
 for c in curl lftp tnftp inetutils wget ftplib; do
 	for m in pasv epsv port eprt; do
 		for op in get put; do
-			tt_ftp_supports "$c" "$m" "$op" "$SRV_IP" || continue
-			rm -f "$T/got" "$VSFTPD_UPLOAD_DIR/$c-$m"
-			case $op in
-			get) tt_ftp -n "$NS_CLI" "$c" "$m" get "$SRV_IP" "$VSFTPD_PORT" pub/f "$T/got"
-				rc=$?
-				tt_cmp "$VSFTPD_PUB/f" "$T/got" ;;
-			put) tt_ftp -n "$NS_CLI" "$c" "$m" put "$SRV_IP" "$VSFTPD_PORT" "upload/$c-$m" "$T/up"
-				rc=$?
-				tt_cmp "$T/up" "$VSFTPD_UPLOAD_DIR/$c-$m" ;;
-			esac
-			same=$?
-			if [ "$rc" = 0 ] && [ "$same" = 0 ]; then
-				tt_pass "shim: $c $m $op"
-			else
-				tt_fail "shim: $c $m $op (exit $rc)"
-				tail -n 6 "$TT_FTP_LOG" | sed 's/^/      | /'
-			fi
+			ft_transfer shim "$NS_CLI" "$c" "$m" "$op" "$SRV_IP" \
+				"$VSFTPD_PORT" "$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR" || continue
 			if [ "$first" = 1 ]; then
 				first=0
 				track_daemon

@@ -27,6 +27,7 @@
 #     FTP_TUNNEL_VIA taking precedence, a route's own SSH server never
 #     routed; the user's file found through getpwuid with HOME unset.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel.sh"
 tt_init shim_config
 
 SHIM=$TT_BUILD/libftptunnel.so
@@ -95,28 +96,13 @@ track_daemon() {
 # with each client in each mode it has, through the shim with CONF.
 transfers() {
 	local label=$1 cfg=$2 host=$3 port=$4 pub=$5 upload=$6 clients=$7
-	local wrap=${8:-} c m op rc same
+	local wrap=${8:-} c m op
 	TT_FTP_WRAP="$wrap env LD_PRELOAD=$SHIM FTP_TUNNEL_CONFIG=$cfg"
 	for c in $clients; do
 		for m in pasv epsv port eprt; do
 			for op in get put; do
-				tt_ftp_supports "$c" "$m" "$op" "$host" || continue
-				rm -f "$T/got" "$upload/$label-$c-$m"
-				case $op in
-				get) tt_ftp -n "$NS_CLI" "$c" "$m" get "$host" "$port" pub/f "$T/got"
-					rc=$?
-					tt_cmp "$pub/f" "$T/got" ;;
-				put) tt_ftp -n "$NS_CLI" "$c" "$m" put "$host" "$port" "upload/$label-$c-$m" "$T/up"
-					rc=$?
-					tt_cmp "$T/up" "$upload/$label-$c-$m" ;;
-				esac
-				same=$?
-				if [ "$rc" = 0 ] && [ "$same" = 0 ]; then
-					tt_pass "$label: $c $m $op (sha256 equal)"
-				else
-					tt_fail "$label: $c $m $op (exit $rc)"
-					tail -n 6 "$TT_FTP_LOG" | sed 's/^/      | /'
-				fi
+				ft_transfer "$label" "$NS_CLI" "$c" "$m" "$op" "$host" \
+					"$port" "$pub" "$upload"
 			done
 		done
 	done

@@ -60,3 +60,35 @@ ft_run_fail() {
 
 # ft_rss_kb PID: resident memory of PID in KiB.
 ft_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# ft_transfer LABEL NETNS CLIENT MODE OP HOST PORT PUB UPLOAD: one get of
+# PUB/f (into $T/got) or put of $T/up (as upload/LABEL-CLIENT-MODE) with
+# tt_ftp in NETNS, through whatever TT_FTP_WRAP sets up; passes when the
+# client succeeded and the file arrived sha256-equal, else fails with the
+# end of the client's log. Returns 1 when the client can't do OP in MODE.
+ft_transfer() {
+	local label=$1 ns=$2 c=$3 m=$4 op=$5 host=$6 port=$7 pub=$8 upload=$9
+	local rc same
+	tt_ftp_supports "$c" "$m" "$op" "$host" || return 1
+	rm -f "$T/got" "$upload/$label-$c-$m"
+	case $op in
+	get)
+		tt_ftp -n "$ns" "$c" "$m" get "$host" "$port" pub/f "$T/got"
+		rc=$?
+		tt_cmp "$pub/f" "$T/got"
+		;;
+	put)
+		tt_ftp -n "$ns" "$c" "$m" put "$host" "$port" "upload/$label-$c-$m" "$T/up"
+		rc=$?
+		tt_cmp "$T/up" "$upload/$label-$c-$m"
+		;;
+	esac
+	same=$?
+	if [ "$rc" = 0 ] && [ "$same" = 0 ]; then
+		tt_pass "$label: $c $m $op (sha256 equal)"
+	else
+		tt_fail "$label: $c $m $op (exit $rc)"
+		tail -n 6 "$TT_FTP_LOG" | sed 's/^/      | /'
+	fi
+	return 0
+}
