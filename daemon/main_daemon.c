@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
 	struct tunneld *d;
 	sigset_t mask;
 	int opt, verbosity = LOG_LVL_WARN, ready_fd = -1, idle = 600;
-	int lock, lfd, sfd, rc, i, owns_socket = 1;
+	int lock, lfd, sfd, rc, owns_socket = 1;
 
 	log_set_prefix("ftp-tunneld");
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -137,7 +138,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		for (i = 0; i < 100; i++) {
+		/* 10 s in all, however long each unanswered PING takes. */
+		time_t give_up = time(NULL) + 10;
+
+		while (time(NULL) < give_up) {
 			if (daemon_answers(path)) {
 				log_info("another ftp-tunneld serves %s", path);
 				ready(ready_fd);
