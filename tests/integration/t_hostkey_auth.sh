@@ -88,21 +88,30 @@ ft_run_fail 255 "Permission denied.*tried .*wrong_key.*server offers publickey" 
 	-i "$T/wrong_key" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest"
 
 # On a terminal: a passphrase-protected key is asked for, and so is a
-# password. script(1) gives ftp-tunnel a terminal; the answer comes late
-# on purpose, since a prompt flushes input typed ahead of it.
-on_tty() { # seconds-before-answer answer command...
-	local wait=$1 answer=$2
-	shift 2
-	( sleep "$wait"; echo "$answer"; sleep 6 ) | script -qec "$*" /dev/null 2>&1
+# password. helpers/on_tty.py gives ftp-tunnel a terminal, types the
+# answer when the prompt shows and ends the tunnel once it is ready.
+on_tty() { # prompt-regex answer ready-file command...
+	local prompt=$1 answer=$2 ready=$3
+	shift 3
+	python3 "$TT_LIB_DIR/helpers/on_tty.py" --done-file "$ready" 30 \
+		"$prompt" "$answer" -- "$@" 2>&1
 }
 ssh-keygen -q -t ed25519 -N 'a passphrase' -f "$T/enc_key"
 cat "$T/enc_key.pub" >>"$SSHD_DIR/authorized_keys"
 spec=$(fwd)
-out=$(on_tty 2 'a passphrase' timeout 6 "$TT_FT_BIN" --ready-fd 9 -i "$T/enc_key" \
-	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$spec" "$dest" 9>"$T/ready.enc")
+out=$(on_tty "passphrase for key" 'a passphrase' "$T/ready.enc" \
+	sh -c 'exec "$@" 9>"$0"' "$T/ready.enc" "$TT_FT_BIN" --ready-fd 9 -i "$T/enc_key" \
+	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$spec" "$dest")
 tt_check "encrypted key on a terminal: passphrase asked" \
 	eval 'echo "$out" | grep -q "Enter passphrase for key .*enc_key"'
 tt_check "encrypted key on a terminal: the tunnel came up" grep -q READY "$T/ready.enc"
+# SIGTERM while the prompt waits ends ftp-tunnel (the loop blocks SIGTERM
+# for its signalfd; the prompt must still hear it). No answer is typed.
+rc=0
+out=$(python3 "$TT_LIB_DIR/helpers/on_tty.py" 4 'x^' '' -- "$TT_FT_BIN" -i "$T/enc_key" \
+	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest" 2>&1) || rc=$?
+tt_check "SIGTERM at the passphrase prompt ends ftp-tunnel (rc $rc, 124 wanted)" \
+	eval '[ "$rc" = 124 ] && echo "$out" | grep -q "Enter passphrase"'
 
 # --- bad input -----------------------------------------------------------
 ft_run_fail 2 "bad forward specification '80:host'" -L 80:host "$dest"
@@ -132,9 +141,10 @@ user_gone() { userdel "$pwuser" 2>/dev/null; }
 TT_SSHD_EXTRA="Match User $pwuser
     PasswordAuthentication yes" tt_sshd || tt_die "password sshd"
 spec=$(fwd)
-out=$(on_tty 2 "Pw-$$-secret" timeout 6 "$TT_FT_BIN" --ready-fd 9 \
+out=$(on_tty "password:" "Pw-$$-secret" "$T/ready.pw" \
+	sh -c 'exec "$@" 9>"$0"' "$T/ready.pw" "$TT_FT_BIN" --ready-fd 9 \
 	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$spec" \
-	"$pwuser@127.0.0.1:$SSHD_PORT" 9>"$T/ready.pw")
+	"$pwuser@127.0.0.1:$SSHD_PORT")
 user_gone
 tt_check "password on a terminal: asked" eval 'echo "$out" | grep -q "password:"'
 tt_check "password on a terminal: the tunnel came up" grep -q READY "$T/ready.pw"
