@@ -57,12 +57,17 @@ tt_check "ftp-tunnel stop: the daemon is gone" eval '! _tt_alive "$dp"'
 tt_check "and its socket too" [ ! -e "$FTP_TUNNEL_SOCKET" ]
 
 # ftp-tunnel-wrap on a terminal asks about an unknown host key before
-# the command runs, records it, and the daemon then uses it. (script(1)
-# gives it a terminal; "yes" is the answer.)
+# the command runs, records it, and the daemon then uses it.
+# (helpers/on_tty.py gives it a terminal and answers "yes" at the prompt.)
+on_tty() { # prompt-regex answer command...
+	local prompt=$1 answer=$2
+	shift 2
+	python3 "$TT_LIB_DIR/helpers/on_tty.py" 60 "$prompt" "$answer" -- "$@" 2>&1
+}
 kh="$T/kh.tty"
-out=$(echo yes | script -qec "$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@127.0.0.1:$SSHD_PORT \
-	-i $SSH_KEY -o UserKnownHostsFile=$kh --ports $VSFTPD_PORT \
-	curl -sS -o $T/g3 ftp://127.0.0.1:$VSFTPD_PORT/pub/f" /dev/null 2>&1)
+out=$(on_tty "continue connecting" yes "$TT_BUILD/ftp-tunnel-wrap" \
+	--via "$SSH_USER@127.0.0.1:$SSHD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$kh" \
+	--ports "$VSFTPD_PORT" curl -sS -o "$T/g3" "ftp://127.0.0.1:$VSFTPD_PORT/pub/f")
 tt_check "wrap on a terminal: asked about the host key" \
 	eval 'echo "$out" | grep -q "Are you sure you want to continue connecting"'
 tt_check "wrap on a terminal: key recorded" grep -q "^\[127.0.0.1\]:$SSHD_PORT ssh-ed25519" "$kh"
@@ -78,10 +83,10 @@ ssh-keygen -q -t ed25519 -N 'sekrit-phrase' -f "$T/enc_key"
 cat "$T/enc_key.pub" >>"$SSHD_DIR/authorized_keys"
 eval "$(ssh-agent -s)" >/dev/null
 tt_track "$SSH_AGENT_PID"
-out=$( (sleep 3; echo sekrit-phrase; sleep 8) | script -qec "$TT_BUILD/ftp-tunnel-wrap \
-	--via $SSH_USER@127.0.0.1:$SSHD_PORT -i $T/enc_key -o IdentitiesOnly=yes \
-	-o UserKnownHostsFile=$SSH_KNOWN_HOSTS --ports $VSFTPD_PORT \
-	curl -sS -o $T/g4 ftp://127.0.0.1:$VSFTPD_PORT/pub/f" /dev/null 2>&1)
+out=$(on_tty "Enter passphrase" sekrit-phrase "$TT_BUILD/ftp-tunnel-wrap" \
+	--via "$SSH_USER@127.0.0.1:$SSHD_PORT" -i "$T/enc_key" -o IdentitiesOnly=yes \
+	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" --ports "$VSFTPD_PORT" \
+	curl -sS -o "$T/g4" "ftp://127.0.0.1:$VSFTPD_PORT/pub/f")
 tt_check "encrypted key: ssh-add asked for the passphrase" \
 	eval 'echo "$out" | grep -q "Identity added"'
 tt_same "$VSFTPD_PUB/f" "$T/g4" "encrypted key: then the command ran through the daemon"
