@@ -21,8 +21,8 @@ SHIM_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -fPIC -fvisibility=hidden -Iin
 SHIM_LIBS = -ldl -pthread
 
 # Shared by the shim and the wrapper (the daemon client and what it uses).
-SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg conf names log reg route daemon) \
-		$(BUILD)/shim/common/ipc.o $(BUILD)/shim/common/addr.o
+SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg names log reg route daemon) \
+		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf spec)
 SHIM_HOOK_OBJ = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(wildcard shim/hook_*.c))
 
 $(BUILD)/shim/%.o: shim/%.c

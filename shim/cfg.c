@@ -75,7 +75,7 @@ void shim_cfg_load(void)
 	 * message, hook_connect.c): falling back to a clear-text
 	 * connection because of a typo is what must never happen. */
 	if (strlen(via) >= sizeof(shim_cfg.via) || strchr(via, '\n') ||
-	    shim_cfg_parse_via(via, shim_cfg.via_host,
+	    conf_parse_via(via, shim_cfg.via_host,
 			       sizeof(shim_cfg.via_host),
 			       &shim_cfg.via_port) < 0) {
 		shim_cfg.via[0] = '\0';
@@ -142,7 +142,7 @@ int shim_cfg_is_ssh_server(const struct sockaddr *sa)
 
 /* ---- the configuration files */
 
-static struct shim_conf conf;
+static struct conf conf;
 static struct shim_names names;
 static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
 /* 0: not read yet; 1: read, routes nothing; 2: routes (or is bad). */
@@ -192,35 +192,35 @@ static void load_file(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
-			shim_conf_fail(&conf, path, 0, "cannot open: %s",
+			conf_fail(&conf, path, 0, "cannot open: %s",
 				       strerror(errno));
 		return;
 	}
 	if (fstat(fd, &st) < 0) {
-		shim_conf_fail(&conf, path, 0, "cannot stat: %s",
+		conf_fail(&conf, path, 0, "cannot stat: %s",
 			       strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		shim_conf_fail(&conf, path, 0, "not a regular file");
+		conf_fail(&conf, path, 0, "not a regular file");
 		goto out;
 	}
 	/* As ssh with its configuration: routes decide where passwords go,
 	 * so only the user or root may write them. */
 	if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022)) {
-		shim_conf_fail(&conf, path, 0,
+		conf_fail(&conf, path, 0,
 			       "bad owner or permissions (must be yours or "
 			       "root's, and not writable by group or others)");
 		goto out;
 	}
 	if (st.st_size > CONF_FILE_MAX) {
-		shim_conf_fail(&conf, path, 0, "larger than %d bytes",
+		conf_fail(&conf, path, 0, "larger than %d bytes",
 			       CONF_FILE_MAX);
 		goto out;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
-		shim_conf_fail(&conf, path, 0, "out of memory");
+		conf_fail(&conf, path, 0, "out of memory");
 		goto out;
 	}
 	while (len < (size_t)st.st_size) {
@@ -228,7 +228,7 @@ static void load_file(const char *path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			shim_conf_fail(&conf, path, 0, "cannot read: %s",
+			conf_fail(&conf, path, 0, "cannot read: %s",
 				       strerror(errno));
 			free(text);
 			goto out;
@@ -238,7 +238,7 @@ static void load_file(const char *path)
 		len += (size_t)n;
 	}
 	/* The home directory only when the file has a ~ to expand. */
-	shim_conf_parse(&conf, path, text, len,
+	conf_parse(&conf, path, text, len,
 			memchr(text, '~', len) ? home_dir() : NULL);
 	free(text);
 out:
@@ -274,7 +274,7 @@ static void conf_load(void)
 	int i;
 
 	busy++;
-	shim_conf_init(&conf);
+	conf_init(&conf);
 	shim_names_init(&names);
 	if (own_program())
 		goto done;
@@ -311,7 +311,7 @@ done:
 	busy--;
 }
 
-const struct shim_conf *shim_conf_get(void)
+const struct conf *shim_conf_get(void)
 {
 	int saved = errno;
 
@@ -376,19 +376,19 @@ static int has_name(void *arg, int name, const struct sockaddr *sa)
 
 int shim_conf_route(const struct sockaddr *sa, int *name)
 {
-	const struct shim_conf *c = shim_conf_get();
+	const struct conf *c = shim_conf_get();
 
 	*name = -1;
 	if (!c || c->bad || !c->nroutes)
 		return -1;
-	return shim_conf_match(c, sa, has_name, NULL, name);
+	return conf_match(c, sa, has_name, NULL, name);
 }
 
 /* The name ids of name and of canon (-1 for either when no route names
  * it); 0 when neither is. */
 static int ids_of(const char *name, const char *canon, int id[2])
 {
-	const struct shim_conf *c;
+	const struct conf *c;
 
 	id[0] = id[1] = -1;
 	if (!name)
@@ -396,9 +396,9 @@ static int ids_of(const char *name, const char *canon, int id[2])
 	c = shim_conf_get();
 	if (!c || c->bad || !c->nnames)
 		return 0;
-	id[0] = shim_conf_name_id(c, name);
+	id[0] = conf_name_id(c, name);
 	if (canon)
-		id[1] = shim_conf_name_id(c, canon);
+		id[1] = conf_name_id(c, canon);
 	if (id[1] == id[0])
 		id[1] = -1;
 	return id[0] >= 0 || id[1] >= 0;

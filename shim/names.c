@@ -4,7 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "conf.h"
+#include "names.h"
 
 #include <netinet/in.h>
 #include <string.h>

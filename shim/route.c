@@ -373,8 +373,8 @@ static void env_target(struct target *t)
  * 1 and *t. Never the route's own SSH server. */
 static int conf_target(const struct sockaddr *sa, struct target *t)
 {
-	const struct shim_conf *c = shim_conf_get();
-	const struct shim_conf_route *r;
+	const struct conf *c = shim_conf_get();
+	const struct conf_route *r;
 	int i, name;
 
 	i = shim_conf_route(sa, &name);
@@ -401,7 +401,7 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
-	const struct shim_conf *c;
+	const struct conf *c;
 	uint16_t port;
 	int kind;
 
@@ -437,7 +437,7 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 	/* The first TCP connect() reads the files (NULL: the shim's own
 	 * connection). */
 	c = shim_conf_get();
-	if (c && c->bad && shim_conf_port_guarded(c, port))
+	if (c && c->bad && conf_port_guarded(c, port))
 		return ROUTE_BADCONF;
 	if (c && conf_target(sa, t))
 		return ROUTE_CONTROL;
@@ -456,7 +456,7 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 static int refuse_badconf(const struct sockaddr_storage *dst)
 {
 	static atomic_int said;
-	const struct shim_conf *c = shim_conf_get();
+	const struct conf *c = shim_conf_get();
 	char where[INET6_ADDRSTRLEN + 16];
 
 	if (!atomic_exchange(&said, 1))

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "names.h"
 #include "ipc.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
@@ -76,14 +77,14 @@ int shim_cfg_is_ssh_server(const struct sockaddr *sa);
 /* The same for the SSH server host:port (a route's Via). */
 int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
 			 uint16_t port);
-/* (shim_cfg_parse_via is in conf.h.) */
+/* (conf_parse_via is in conf.h.) */
 
 /* The routes of the configuration files (conf.h), read on the first call
  * ($FTP_TUNNEL_CONFIG, else ~/.config/ftp-tunnel/config then
  * /etc/ftp-tunnel/config). NULL while this thread is inside the shim's own
  * work (reading them, resolving a name): whatever it connects or resolves
  * then is not the program's. Empty in ftp-tunnel's own programs. */
-const struct shim_conf *shim_conf_get(void);
+const struct conf *shim_conf_get(void);
 /* Whether the files were read and route nothing (then connect() has
  * nothing to look at unless FTP_TUNNEL_VIA is set). */
 int shim_conf_idle(void);

@@ -397,7 +397,7 @@ int main(int argc, char **argv)
 		    argv[optind], strerror(errno));
 	}
 	if (strchr(via, '\n') ||
-	    shim_cfg_parse_via(via, host, sizeof(host), &port) < 0)
+	    conf_parse_via(via, host, sizeof(host), &port) < 0)
 		die(EXIT_USAGE, "--via %s: not [user@]host[:port]", via);
 	/* ssh takes the first value it gets for a key: the command line's
 	 * options before any inherited ones. */

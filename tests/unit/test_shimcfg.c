@@ -1,7 +1,8 @@
-/* test_shimcfg.c — the shim's route parser and matcher (shim/conf.c) and
- * its table of resolved names (shim/names.c), which are included here
- * whole: they are pure and built with the shim's flags elsewhere. */
-#include "../../shim/conf.c"
+/* test_shimcfg.c — the configuration file's route parser and matcher
+ * (common/conf.c, linked with the engine) and the shim's table of
+ * resolved names (shim/names.c, included whole: it is pure and built
+ * with the shim's flags elsewhere). */
+#include "conf.h"
 #include "../../shim/names.c"
 
 #include <arpa/inet.h>
@@ -44,10 +45,10 @@ static struct sockaddr_storage sa(const char *host, unsigned port)
 }
 
 /* Parses text as file "f" with home "/home/u"; 0 or -1. */
-static int parse(struct shim_conf *c, const char *text)
+static int parse(struct conf *c, const char *text)
 {
-	shim_conf_init(c);
-	return shim_conf_parse(c, "f", text, strlen(text), "/home/u");
+	conf_init(c);
+	return conf_parse(c, "f", text, strlen(text), "/home/u");
 }
 
 /* has_name callback: the names table. */
@@ -56,20 +57,20 @@ static int in_table(void *arg, int name, const struct sockaddr *s)
 	return shim_names_has(arg, name, s);
 }
 
-static int match(const struct shim_conf *c, const char *host, unsigned port,
+static int match(const struct conf *c, const char *host, unsigned port,
 		 struct shim_names *t, int *name)
 {
 	struct sockaddr_storage ss = sa(host, port);
 	int dummy;
 
-	return shim_conf_match(c, (struct sockaddr *)&ss, t ? in_table : NULL,
+	return conf_match(c, (struct sockaddr *)&ss, t ? in_table : NULL,
 			       t, name ? name : &dummy);
 }
 
 /* Text that must fail with err (a substring of "f:LINE: ..."). */
 static void bad(const char *text, const char *want)
 {
-	struct shim_conf c;
+	struct conf c;
 	int rc = parse(&c, text);
 
 	CHECK(rc < 0 && c.bad && strstr(c.err, want),
@@ -77,12 +78,12 @@ static void bad(const char *text, const char *want)
 	      want, rc, c.err);
 	CHECK(match(&c, "10.1.2.3", 21, NULL, NULL) == -1,
 	      "a bad configuration matches nothing");
-	shim_conf_free(&c);
+	conf_free(&c);
 }
 
 static void test_syntax(void)
 {
-	struct shim_conf c;
+	struct conf c;
 	int rc;
 
 	rc = parse(&c, "# comment\n\n"
@@ -124,12 +125,12 @@ static void test_syntax(void)
 		      "Port=2022\nIdentityFile=/keys/with space\n"),
 	      "options 1: [%s]", c.routes[1].options);
 	CHECK(c.routes[1].ftphost[0] == '\0', "no ftphost");
-	CHECK(shim_conf_port_guarded(&c, 21) &&
-		  shim_conf_port_guarded(&c, 2121) &&
-		  shim_conf_port_guarded(&c, 990) &&
-		  !shim_conf_port_guarded(&c, 22),
+	CHECK(conf_port_guarded(&c, 21) &&
+		  conf_port_guarded(&c, 2121) &&
+		  conf_port_guarded(&c, 990) &&
+		  !conf_port_guarded(&c, 22),
 	      "guarded ports");
-	shim_conf_free(&c);
+	conf_free(&c);
 
 	/* Profile and Host blocks are someone else's. */
 	rc = parse(&c, "Host bastion\n  IdentityFile x\n  Whatever 1\n"
@@ -138,30 +139,30 @@ static void test_syntax(void)
 		       "Host *\n  Port 22\n");
 	CHECK(rc == 0 && c.nroutes == 1 && c.routes[0].options[0] == '\0',
 	      "Host/Profile ignored: rc %d %s", rc, c.err);
-	shim_conf_free(&c);
+	conf_free(&c);
 
 	/* CRLF, tabs, Key=Value with no blanks, a trailing dot. */
 	rc = parse(&c, "Route\tFTP.Example.COM.\r\n\tVia=h:22\r\n");
 	CHECK(rc == 0 && c.nnames == 1 &&
 		  !strcmp(c.names[0], "ftp.example.com"),
 	      "CRLF: rc %d %s", rc, c.err);
-	CHECK(shim_conf_name_id(&c, "Ftp.example.com.") == 0 &&
-		  shim_conf_name_id(&c, "ftp.example.co") == -1 &&
-		  shim_conf_name_id(&c, "") == -1,
+	CHECK(conf_name_id(&c, "Ftp.example.com.") == 0 &&
+		  conf_name_id(&c, "ftp.example.co") == -1 &&
+		  conf_name_id(&c, "") == -1,
 	      "name ids");
-	shim_conf_free(&c);
+	conf_free(&c);
 
 	/* An empty file, only comments: no routes, fine. */
 	rc = parse(&c, "");
 	CHECK(rc == 0 && c.nroutes == 0, "empty file");
-	shim_conf_free(&c);
+	conf_free(&c);
 	rc = parse(&c, "   # nothing\n#Route x\n");
 	CHECK(rc == 0 && c.nroutes == 0, "comments only");
-	shim_conf_free(&c);
+	conf_free(&c);
 
 	/* ~ alone, home with a trailing slash. */
-	shim_conf_init(&c);
-	rc = shim_conf_parse(&c, "g",
+	conf_init(&c);
+	rc = conf_parse(&c, "g",
 			     "Route h1\n Via v\n UserKnownHostsFile ~\n"
 			     "Route h2\n Via v\n IdentityFile ~/k\n",
 			     strlen("Route h1\n Via v\n UserKnownHostsFile ~\n"
@@ -172,7 +173,7 @@ static void test_syntax(void)
 		  !strcmp(c.routes[1].options, "IdentityFile=/k\n"),
 	      "home /: %s %s | %s", c.err, c.routes[0].options,
 	      c.routes[1].options);
-	shim_conf_free(&c);
+	conf_free(&c);
 }
 
 static void test_errors(void)
@@ -231,7 +232,7 @@ static void test_errors(void)
 	bad("Route 10.0.0.1\n Via h\"x\"\n", "a quote inside a word");
 	bad("= x\n", "f:1: a line starting with '='");
 	{
-		char big[SHIM_CONF_LINE_MAX + 64];
+		char big[CONF_LINE_MAX + 64];
 
 		memset(big, 'a', sizeof(big) - 2);
 		memcpy(big, "Route ", 6);
@@ -240,56 +241,56 @@ static void test_errors(void)
 		bad(big, "f:1: line too long");
 	}
 	{
-		struct shim_conf c;
+		struct conf c;
 		const char text[] = "Route 10.0.0.1\n Via h\0\n";
 		int rc;
 
-		shim_conf_init(&c);
-		rc = shim_conf_parse(&c, "f", text, sizeof(text) - 1, NULL);
+		conf_init(&c);
+		rc = conf_parse(&c, "f", text, sizeof(text) - 1, NULL);
 		CHECK(rc < 0 && strstr(c.err, "f: a NUL byte"), "NUL: %s",
 		      c.err);
-		shim_conf_free(&c);
+		conf_free(&c);
 	}
 	{
 		/* ~ without a home. */
-		struct shim_conf c;
+		struct conf c;
 		const char text[] =
 		    "Route 10.0.0.1\n Via h\n IdentityFile ~/k\n";
 		int rc;
 
-		shim_conf_init(&c);
-		rc = shim_conf_parse(&c, "f", text, sizeof(text) - 1, NULL);
+		conf_init(&c);
+		rc = conf_parse(&c, "f", text, sizeof(text) - 1, NULL);
 		CHECK(rc < 0 && strstr(c.err, "f:3: IdentityFile ~/k: no home"),
 		      "no home: %s", c.err);
-		shim_conf_free(&c);
+		conf_free(&c);
 	}
 	{
 		/* Only the first error is kept; later ports still count. */
-		struct shim_conf c;
+		struct conf c;
 		int rc = parse(&c, "Bogus\nRoute 10.0.0.1:2121\n Via h\n"
 				   "Route x.example:990\n");
 
 		CHECK(rc < 0 && strstr(c.err, "f:1: unknown keyword \"Bogus\""),
 		      "first error kept: %s", c.err);
-		CHECK(shim_conf_port_guarded(&c, 21) &&
-			  shim_conf_port_guarded(&c, 2121) &&
-			  shim_conf_port_guarded(&c, 990) &&
-			  !shim_conf_port_guarded(&c, 80),
+		CHECK(conf_port_guarded(&c, 21) &&
+			  conf_port_guarded(&c, 2121) &&
+			  conf_port_guarded(&c, 990) &&
+			  !conf_port_guarded(&c, 80),
 		      "a bad file guards the ports it names, and 21");
-		shim_conf_free(&c);
+		conf_free(&c);
 	}
 	{
 		/* Two files: the error names the second; routes of the first
 		 * stay parsed but none matches. */
-		struct shim_conf c;
+		struct conf c;
 		const char a[] = "Route 10.0.0.1\n Via h\n";
 		const char b[] = "# x\nRoute 10.0.0.2\n  Via h\n  Colour red\n";
 		int ra, rb;
 
-		shim_conf_init(&c);
-		ra = shim_conf_parse(&c, "/home/u/.config/ftp-tunnel/config", a,
+		conf_init(&c);
+		ra = conf_parse(&c, "/home/u/.config/ftp-tunnel/config", a,
 				     sizeof(a) - 1, "/home/u");
-		rb = shim_conf_parse(&c, "/etc/ftp-tunnel/config", b,
+		rb = conf_parse(&c, "/etc/ftp-tunnel/config", b,
 				     sizeof(b) - 1, "/home/u");
 		CHECK(ra == 0 && rb < 0 &&
 			  !strncmp(c.err,
@@ -299,24 +300,24 @@ static void test_errors(void)
 		      "two files: %s", c.err);
 		CHECK(match(&c, "10.0.0.1", 21, NULL, NULL) == -1,
 		      "two files, one bad: nothing matches");
-		shim_conf_free(&c);
+		conf_free(&c);
 	}
 	{
-		struct shim_conf c;
+		struct conf c;
 
-		shim_conf_init(&c);
-		shim_conf_fail(&c, "/x", 0, "cannot read: %s",
+		conf_init(&c);
+		conf_fail(&c, "/x", 0, "cannot read: %s",
 			       "Permission denied");
-		shim_conf_fail(&c, "/y", 3, "second");
+		conf_fail(&c, "/y", 3, "second");
 		CHECK(!strcmp(c.err, "/x: cannot read: Permission denied"),
 		      "fail: %s", c.err);
-		shim_conf_free(&c);
+		conf_free(&c);
 	}
 }
 
 static void test_match(void)
 {
-	struct shim_conf c;
+	struct conf c;
 	struct shim_names t;
 	struct sockaddr_storage ss;
 	int rc, name;
@@ -351,10 +352,10 @@ static void test_match(void)
 	CHECK(match(&c, "198.51.100.1", 21, &t, &name) == -1,
 	      "a name not resolved: no match");
 	ss = sa("198.51.100.1", 0);
-	shim_names_record(&t, shim_conf_name_id(&c, "FTP.example.com"),
+	shim_names_record(&t, conf_name_id(&c, "FTP.example.com"),
 			  (struct sockaddr *)&ss);
 	CHECK(match(&c, "198.51.100.1", 21, &t, &name) == 1 &&
-		  name == shim_conf_name_id(&c, "ftp.example.com"),
+		  name == conf_name_id(&c, "ftp.example.com"),
 	      "the resolved address of a name matches (name %d)", name);
 	CHECK(match(&c, "::ffff:198.51.100.1", 21, &t, &name) == 1,
 	      "... from an IPv6 socket too");
@@ -363,23 +364,23 @@ static void test_match(void)
 	CHECK(match(&c, "198.51.100.2", 21, &t, &name) == -1,
 	      "... not another address");
 	ss = sa("198.51.100.9", 0);
-	shim_names_record(&t, shim_conf_name_id(&c, "other.example.com"),
+	shim_names_record(&t, conf_name_id(&c, "other.example.com"),
 			  (struct sockaddr *)&ss);
 	CHECK(match(&c, "198.51.100.9", 2121, &t, &name) == 3 &&
 		  !strcmp(c.names[name], "other.example.com"),
 	      "a name with a port");
 	CHECK(match(&c, "198.51.100.9", 21, &t, &name) == -1,
 	      "a name with a port: not 21");
-	CHECK(shim_conf_names_on_port(&c, 2121) &&
-		  shim_conf_names_on_port(&c, 21) &&
-		  !shim_conf_names_on_port(&c, 990),
+	CHECK(conf_names_on_port(&c, 2121) &&
+		  conf_names_on_port(&c, 21) &&
+		  !conf_names_on_port(&c, 990),
 	      "names on port");
 	ss = sa("10.1.7.7", 0);
-	shim_names_record(&t, shim_conf_name_id(&c, "ftp.example.com"),
+	shim_names_record(&t, conf_name_id(&c, "ftp.example.com"),
 			  (struct sockaddr *)&ss);
 	CHECK(match(&c, "10.1.7.7", 21, &t, &name) == 0 && name == -1,
 	      "an earlier address route beats a later name route");
-	shim_conf_free(&c);
+	conf_free(&c);
 }
 
 static void test_names(void)
@@ -444,21 +445,21 @@ static void test_via(void)
 	char host[64];
 	uint16_t port;
 
-	CHECK(shim_cfg_parse_via("u@h", host, sizeof(host), &port) == 0 &&
+	CHECK(conf_parse_via("u@h", host, sizeof(host), &port) == 0 &&
 		  !strcmp(host, "h") && port == 22,
 	      "u@h");
-	CHECK(shim_cfg_parse_via("[::1]:2222", host, sizeof(host), &port) ==
+	CHECK(conf_parse_via("[::1]:2222", host, sizeof(host), &port) ==
 		      0 &&
 		  !strcmp(host, "::1") && port == 2222,
 	      "[::1]:2222");
-	CHECK(shim_cfg_parse_via("2001:db8::1", host, sizeof(host), &port) ==
+	CHECK(conf_parse_via("2001:db8::1", host, sizeof(host), &port) ==
 		      0 &&
 		  !strcmp(host, "2001:db8::1") && port == 22,
 	      "bare v6");
-	CHECK(shim_cfg_parse_via("h:+22", host, sizeof(host), &port) < 0,
+	CHECK(conf_parse_via("h:+22", host, sizeof(host), &port) < 0,
 	      "h:+22");
-	CHECK(shim_cfg_parse_via("h:", host, sizeof(host), &port) < 0, "h:");
-	CHECK(shim_cfg_parse_via("u@", host, sizeof(host), &port) < 0, "u@");
+	CHECK(conf_parse_via("h:", host, sizeof(host), &port) < 0, "h:");
+	CHECK(conf_parse_via("u@", host, sizeof(host), &port) < 0, "u@");
 }
 
 int main(void)

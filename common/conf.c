@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-int shim_cfg_parse_via(const char *via, char *host, size_t hostlen,
+int conf_parse_via(const char *via, char *host, size_t hostlen,
 		       uint16_t *port)
 {
 	const char *at = strrchr(via, '@');
@@ -58,25 +58,25 @@ int shim_cfg_parse_via(const char *via, char *host, size_t hostlen,
 	return 0;
 }
 
-void shim_conf_init(struct shim_conf *c)
+void conf_init(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->ports[c->nports++] = 21;
 }
 
-void shim_conf_free(struct shim_conf *c)
+void conf_free(struct conf *c)
 {
 	free(c->routes);
 	free(c->pats);
 	free(c->names);
-	shim_conf_init(c);
+	conf_init(c);
 }
 
-static void vfail(struct shim_conf *c, const char *file, int line,
+static void vfail(struct conf *c, const char *file, int line,
 		  const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
-static void vfail(struct shim_conf *c, const char *file, int line,
+static void vfail(struct conf *c, const char *file, int line,
 		  const char *fmt, va_list ap)
 {
 	int n;
@@ -93,7 +93,7 @@ static void vfail(struct shim_conf *c, const char *file, int line,
 	vsnprintf(c->err + n, sizeof(c->err) - (size_t)n, fmt, ap);
 }
 
-void shim_conf_fail(struct shim_conf *c, const char *file, int line,
+void conf_fail(struct conf *c, const char *file, int line,
 		    const char *fmt, ...)
 {
 	va_list ap;
@@ -106,7 +106,7 @@ void shim_conf_fail(struct shim_conf *c, const char *file, int line,
 /* ---- the parser's state for one file */
 
 struct parser {
-	struct shim_conf *c;
+	struct conf *c;
 	const char *file;
 	int fileno;
 	const char *home;
@@ -117,9 +117,9 @@ struct parser {
 	unsigned long seen; /* keys given in the open Route block */
 	/* Scratch space, here rather than on the stack: the parser runs
 	 * inside the program's connect(), maybe on a small thread stack. */
-	char words_buf[SHIM_CONF_LINE_MAX + 1];
-	char value[SHIM_CONF_LINE_MAX];
-	char path[SHIM_CONF_LINE_MAX];
+	char words_buf[CONF_LINE_MAX + 1];
+	char value[CONF_LINE_MAX];
+	char path[CONF_LINE_MAX];
 };
 
 static void err(struct parser *p, const char *fmt, ...)
@@ -192,7 +192,7 @@ static int split(struct parser *p, const char *s, size_t len, char *buf,
 	}
 }
 
-static void add_port(struct shim_conf *c, uint16_t port)
+static void add_port(struct conf *c, uint16_t port)
 {
 	int i;
 
@@ -203,7 +203,7 @@ static void add_port(struct shim_conf *c, uint16_t port)
 		c->ports[c->nports++] = port;
 }
 
-/* Lower case, one trailing dot removed, into out (SHIM_CONF_NAME_MAX).
+/* Lower case, one trailing dot removed, into out (CONF_NAME_MAX).
  * 0, or -1 when it does not fit. */
 static int norm_name(const char *name, char *out)
 {
@@ -211,7 +211,7 @@ static int norm_name(const char *name, char *out)
 
 	if (n && name[n - 1] == '.')
 		n--;
-	if (n == 0 || n >= SHIM_CONF_NAME_MAX)
+	if (n == 0 || n >= CONF_NAME_MAX)
 		return -1;
 	for (i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)name[i]);
@@ -266,17 +266,17 @@ static void *room(void *base, int n, int max, size_t sz)
 
 static int name_index(struct parser *p, const char *name)
 {
-	struct shim_conf *c = p->c;
-	char(*m)[SHIM_CONF_NAME_MAX];
+	struct conf *c = p->c;
+	char(*m)[CONF_NAME_MAX];
 	int i;
 
 	for (i = 0; i < c->nnames; i++)
 		if (!strcmp(c->names[i], name))
 			return i;
-	m = room(c->names, c->nnames, SHIM_CONF_MAX_NAMES, sizeof(*c->names));
+	m = room(c->names, c->nnames, CONF_MAX_NAMES, sizeof(*c->names));
 	if (!m) {
 		err(p, "too many host names in routes (at most %d)",
-		    SHIM_CONF_MAX_NAMES);
+		    CONF_MAX_NAMES);
 		return -1;
 	}
 	c->names = m;
@@ -287,8 +287,8 @@ static int name_index(struct parser *p, const char *name)
 /* One Route pattern into c->pats. */
 static void parse_pattern(struct parser *p, const char *tok)
 {
-	struct shim_conf *c = p->c;
-	struct shim_conf_pattern pat, *m;
+	struct conf *c = p->c;
+	struct conf_pattern pat, *m;
 	char host[300], *slash;
 	const char *portstr = NULL;
 	unsigned long n;
@@ -344,13 +344,13 @@ static void parse_pattern(struct parser *p, const char *tok)
 	} else if (inet_pton(AF_INET6, host, pat.net) == 1) {
 		maxlen = 128;
 	} else if (!slash && !bracket && valid_name(host)) {
-		char name[SHIM_CONF_NAME_MAX];
+		char name[CONF_NAME_MAX];
 
 		if (norm_name(host, name) < 0) {
 			err(p, "Route: host name \"%s\" too long", host);
 			return;
 		}
-		pat.kind = SHIM_PAT_NAME;
+		pat.kind = CONF_PAT_NAME;
 		pat.name = name_index(p, name);
 		if (pat.name < 0)
 			return;
@@ -368,7 +368,7 @@ static void parse_pattern(struct parser *p, const char *tok)
 		    tok);
 		return;
 	}
-	pat.kind = SHIM_PAT_NET;
+	pat.kind = CONF_PAT_NET;
 	pat.plen = maxlen;
 	if (slash) {
 		if (parse_uint(slash + 1, (unsigned long)maxlen, &n)) {
@@ -388,10 +388,10 @@ static void parse_pattern(struct parser *p, const char *tok)
 			pat.net[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
 	}
 add:
-	m = room(c->pats, c->npats, SHIM_CONF_MAX_PATTERNS, sizeof(*m));
+	m = room(c->pats, c->npats, CONF_MAX_PATTERNS, sizeof(*m));
 	if (!m) {
 		err(p, "too many Route patterns (at most %d)",
-		    SHIM_CONF_MAX_PATTERNS);
+		    CONF_MAX_PATTERNS);
 		return;
 	}
 	c->pats = m;
@@ -479,7 +479,7 @@ static int expand_path(struct parser *p, const char *key, const char *v,
 /* Appends "Key=value\n" to the route's options. */
 static void add_option(struct parser *p, const char *key, const char *value)
 {
-	struct shim_conf_route *r = &p->c->routes[p->route];
+	struct conf_route *r = &p->c->routes[p->route];
 	size_t have = strlen(r->options);
 	int n = snprintf(r->options + have, sizeof(r->options) - have,
 			 "%s=%s\n", key, value);
@@ -602,7 +602,7 @@ static void parse_option(struct parser *p, char **words, int n)
 /* Closes the open Route block: it needs a Via. */
 static void end_route(struct parser *p)
 {
-	struct shim_conf_route *r;
+	struct conf_route *r;
 	int line = p->line;
 
 	if (p->route < 0)
@@ -618,15 +618,15 @@ static void end_route(struct parser *p)
 
 static void start_route(struct parser *p, char **words, int n)
 {
-	struct shim_conf *c = p->c;
-	struct shim_conf_route *r;
+	struct conf *c = p->c;
+	struct conf_route *r;
 	int i;
 
 	p->ignoring = 0;
 	p->seen = 0;
-	r = room(c->routes, c->nroutes, SHIM_CONF_MAX_ROUTES, sizeof(*r));
+	r = room(c->routes, c->nroutes, CONF_MAX_ROUTES, sizeof(*r));
 	if (!r) {
-		err(p, "too many Routes (at most %d)", SHIM_CONF_MAX_ROUTES);
+		err(p, "too many Routes (at most %d)", CONF_MAX_ROUTES);
 		/* The rest of the block is ignored. */
 		p->ignoring = 1;
 		return;
@@ -645,7 +645,7 @@ static void start_route(struct parser *p, char **words, int n)
 
 static void parse_via(struct parser *p, char **words, int n)
 {
-	struct shim_conf_route *r = &p->c->routes[p->route];
+	struct conf_route *r = &p->c->routes[p->route];
 	const char *v = n > 1 ? words[1] : "";
 	const char *at = strrchr(v, '@');
 	uint16_t port;
@@ -662,7 +662,7 @@ static void parse_via(struct parser *p, char **words, int n)
 	}
 	if (strlen(v) >= sizeof(r->via) || (at && at == v) ||
 	    strpbrk(v, " \t") ||
-	    shim_cfg_parse_via(v, host, sizeof(host), &port) < 0 ||
+	    conf_parse_via(v, host, sizeof(host), &port) < 0 ||
 	    (host[0] != '[' && strpbrk(host, "[]/"))) {
 		err(p, "Via %s: not [user@]host[:port]", v);
 		return;
@@ -677,7 +677,7 @@ static void parse_via(struct parser *p, char **words, int n)
 
 static void parse_ftphost(struct parser *p, char **words, int n)
 {
-	struct shim_conf_route *r = &p->c->routes[p->route];
+	struct conf_route *r = &p->c->routes[p->route];
 	char host[256];
 	const char *v = n > 1 ? words[1] : "";
 	size_t len = strlen(v);
@@ -719,9 +719,9 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	char *words[MAX_WORDS];
 	int n;
 
-	if (len > SHIM_CONF_LINE_MAX) {
+	if (len > CONF_LINE_MAX) {
 		err(p, "line too long (more than %d bytes)",
-		    SHIM_CONF_LINE_MAX);
+		    CONF_LINE_MAX);
 		return;
 	}
 	n = split(p, s, len, p->words_buf, words);
@@ -759,7 +759,7 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_option(p, words, n);
 }
 
-int shim_conf_parse(struct shim_conf *c, const char *file, const char *text,
+int conf_parse(struct conf *c, const char *file, const char *text,
 		    size_t len, const char *home)
 {
 	struct parser *p = calloc(1, sizeof(*p));
@@ -767,18 +767,18 @@ int shim_conf_parse(struct shim_conf *c, const char *file, const char *text,
 	int failed;
 
 	if (!p) {
-		shim_conf_fail(c, file, 0, "out of memory");
+		conf_fail(c, file, 0, "out of memory");
 		return -1;
 	}
 	p->c = c;
 	p->file = file;
 	p->home = home;
 	p->route = -1;
-	if (c->nfiles < SHIM_CONF_MAX_FILES) {
+	if (c->nfiles < CONF_MAX_FILES) {
 		snprintf(c->files[c->nfiles], sizeof(c->files[0]), "%s", file);
 		p->fileno = c->nfiles++;
 	} else {
-		p->fileno = SHIM_CONF_MAX_FILES - 1;
+		p->fileno = CONF_MAX_FILES - 1;
 	}
 	if (memchr(text, '\0', len)) {
 		err(p, "a NUL byte: not a text file");
@@ -798,7 +798,7 @@ int shim_conf_parse(struct shim_conf *c, const char *file, const char *text,
 	return failed ? -1 : 0;
 }
 
-int shim_conf_port_guarded(const struct shim_conf *c, uint16_t port)
+int conf_port_guarded(const struct conf *c, uint16_t port)
 {
 	int i;
 
@@ -808,9 +808,9 @@ int shim_conf_port_guarded(const struct shim_conf *c, uint16_t port)
 	return 0;
 }
 
-int shim_conf_name_id(const struct shim_conf *c, const char *name)
+int conf_name_id(const struct conf *c, const char *name)
 {
-	char n[SHIM_CONF_NAME_MAX];
+	char n[CONF_NAME_MAX];
 	int i;
 
 	if (!name || norm_name(name, n) < 0)
@@ -821,12 +821,12 @@ int shim_conf_name_id(const struct shim_conf *c, const char *name)
 	return -1;
 }
 
-int shim_conf_names_on_port(const struct shim_conf *c, uint16_t port)
+int conf_names_on_port(const struct conf *c, uint16_t port)
 {
 	int i;
 
 	for (i = 0; i < c->npats; i++)
-		if (c->pats[i].kind == SHIM_PAT_NAME && c->pats[i].port == port)
+		if (c->pats[i].kind == CONF_PAT_NAME && c->pats[i].port == port)
 			return 1;
 	return 0;
 }
@@ -856,7 +856,7 @@ static int key_of(const struct sockaddr *sa, unsigned char out[16],
 	return -1;
 }
 
-static int in_net(const unsigned char a[16], const struct shim_conf_pattern *p)
+static int in_net(const unsigned char a[16], const struct conf_pattern *p)
 {
 	int full = p->plen / 8, rest = p->plen % 8;
 
@@ -866,7 +866,7 @@ static int in_net(const unsigned char a[16], const struct shim_conf_pattern *p)
 			     (unsigned char)(0xff00u >> rest)) == 0;
 }
 
-int shim_conf_match(const struct shim_conf *c, const struct sockaddr *sa,
+int conf_match(const struct conf *c, const struct sockaddr *sa,
 		    int (*has_name)(void *arg, int name,
 				    const struct sockaddr *sa),
 		    void *arg, int *name)
@@ -880,13 +880,13 @@ int shim_conf_match(const struct shim_conf *c, const struct sockaddr *sa,
 		return -1;
 	/* Patterns are in the order of their routes. */
 	for (i = 0; i < c->npats; i++) {
-		const struct shim_conf_pattern *p = &c->pats[i];
+		const struct conf_pattern *p = &c->pats[i];
 
 		if (p->port != port)
 			continue;
-		if (p->kind == SHIM_PAT_NET && in_net(a, p))
+		if (p->kind == CONF_PAT_NET && in_net(a, p))
 			return p->route;
-		if (p->kind == SHIM_PAT_NAME && has_name &&
+		if (p->kind == CONF_PAT_NAME && has_name &&
 		    has_name(arg, p->name, sa)) {
 			*name = p->name;
 			return p->route;
