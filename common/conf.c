@@ -1,10 +1,11 @@
-/* conf.c — the parser of the shim's routes (the syntax is in conf.h) and
- * the matching of a destination against them. Pure: no I/O, no globals, no
- * output. */
+/* conf.c — the parser of the configuration file (the syntax is in conf.h):
+ * profiles and routes, and the matching of a destination against the
+ * routes. Pure: no I/O, no globals, no output. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "conf.h"
+#include "spec.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -66,6 +67,7 @@ void conf_init(struct conf *c)
 
 void conf_free(struct conf *c)
 {
+	free(c->profiles);
 	free(c->routes);
 	free(c->pats);
 	free(c->names);
@@ -113,8 +115,14 @@ struct parser {
 	int line;
 	int failed;	    /* this file had an error */
 	int route;	    /* the open Route block's index, or -1 */
-	int ignoring;	    /* in a Profile/Host block */
-	unsigned long seen; /* keys given in the open Route block */
+	int profile;	    /* the open Profile block's index, or -1 */
+	int ignoring;	    /* in a block that failed to start */
+	unsigned long seen; /* keys given in the open block */
+	int allow_relay;    /* the open Profile's AllowRelay */
+	/* Where the open block's SSH options go ("Key=Value\n" lines). */
+	char *opts;
+	size_t opts_size;
+	uint16_t *port_out; /* and its Port */
 	/* Scratch space, here rather than on the stack: the parser runs
 	 * inside the program's connect(), maybe on a small thread stack. */
 	char words_buf[CONF_LINE_MAX + 1];
@@ -476,21 +484,20 @@ static int expand_path(struct parser *p, const char *key, const char *v,
 	return 0;
 }
 
-/* Appends "Key=value\n" to the route's options. */
+/* Appends "Key=value\n" to the open block's options. */
 static void add_option(struct parser *p, const char *key, const char *value)
 {
-	struct conf_route *r = &p->c->routes[p->route];
-	size_t have = strlen(r->options);
-	int n = snprintf(r->options + have, sizeof(r->options) - have,
-			 "%s=%s\n", key, value);
+	size_t have = strlen(p->opts);
+	int n = snprintf(p->opts + have, p->opts_size - have, "%s=%s\n", key,
+			 value);
 
-	if (n < 0 || (size_t)n >= sizeof(r->options) - have) {
-		r->options[have] = '\0';
-		err(p, "too many SSH options in this Route");
+	if (n < 0 || (size_t)n >= p->opts_size - have) {
+		p->opts[have] = '\0';
+		err(p, "too many SSH options in this block");
 	}
 }
 
-/* An SSH option line in a Route block: words[0] is the key. */
+/* An SSH option line in a Route or Profile block: words[0] is the key. */
 static void parse_option(struct parser *p, char **words, int n)
 {
 	char *value = p->value, *path = p->path;
@@ -504,11 +511,22 @@ static void parse_option(struct parser *p, char **words, int n)
 		if (!strcasecmp(key, ssh_keys[k].key))
 			break;
 	if (k == NKEYS) {
-		err(p,
-		    "unknown keyword \"%s\" in a Route block (Via, FtpHost "
-		    "or an SSH option: IdentityFile, UserKnownHostsFile, "
-		    "StrictHostKeyChecking, Port, User, ...)",
-		    key);
+		if (p->route >= 0)
+			err(p,
+			    "unknown keyword \"%s\" in a Route block (Via, "
+			    "FtpHost or an SSH option: IdentityFile, "
+			    "UserKnownHostsFile, StrictHostKeyChecking, Port, "
+			    "User, ...)",
+			    key);
+		else
+			err(p,
+			    "unknown keyword \"%s\" in a Profile block "
+			    "(HostName, User, Port, LocalForward, "
+			    "RemoteForward, AllowRelay, FtpActiveMode or an "
+			    "SSH option: IdentityFile, UserKnownHostsFile, "
+			    "StrictHostKeyChecking, ...; see "
+			    "ftp-tunnel.conf(5))",
+			    key);
 		return;
 	}
 	key = ssh_keys[k].key;
@@ -517,7 +535,8 @@ static void parse_option(struct parser *p, char **words, int n)
 		return;
 	}
 	if ((p->seen & (1UL << k)) && !ssh_keys[k].multi) {
-		err(p, "%s given twice in one Route", key);
+		err(p, "%s given twice in one %s", key,
+		    p->route >= 0 ? "Route" : "Profile");
 		return;
 	}
 	p->seen |= 1UL << k;
@@ -558,7 +577,7 @@ static void parse_option(struct parser *p, char **words, int n)
 			err(p, "Port %s: not a port", words[1]);
 			return;
 		}
-		p->c->routes[p->route].via_port = (uint16_t)u;
+		*p->port_out = (uint16_t)u;
 		snprintf(value, vsize, "%lu", u);
 		break;
 	case V_UINT:
@@ -624,6 +643,7 @@ static void start_route(struct parser *p, char **words, int n)
 
 	p->ignoring = 0;
 	p->seen = 0;
+	p->profile = -1;
 	r = room(c->routes, c->nroutes, CONF_MAX_ROUTES, sizeof(*r));
 	if (!r) {
 		err(p, "too many Routes (at most %d)", CONF_MAX_ROUTES);
@@ -637,6 +657,9 @@ static void start_route(struct parser *p, char **words, int n)
 	r->file = p->fileno;
 	r->line = p->line;
 	p->route = c->nroutes++;
+	p->opts = r->options;
+	p->opts_size = sizeof(r->options);
+	p->port_out = &r->via_port;
 	if (n < 2)
 		err(p, "Route needs a host name, an address or a network");
 	for (i = 1; i < n; i++)
@@ -713,6 +736,230 @@ static void parse_ftphost(struct parser *p, char **words, int n)
 	strcpy(r->ftphost, host);
 }
 
+
+/* ---- Profile blocks */
+
+static void end_profile(struct parser *p)
+{
+	struct profile *pr;
+	int i;
+
+	if (p->profile < 0)
+		return;
+	pr = &p->c->profiles[p->profile];
+	/* AllowRelay: a forward without a bind address listens on every
+	 * address, wherever AllowRelay stood in the block. */
+	for (i = 0; p->allow_relay && i < pr->ntunnels; i++) {
+		struct fwd_spec fs;
+		char e[256], *spec = pr->tunnels[i].spec;
+
+		if (spec_parse_forward(spec, pr->tunnels[i].remote, &fs, e,
+				       sizeof(e)) == 0 && !fs.bind[0]) {
+			char *rest = spec;
+			char out[PROFILE_SPEC_MAX];
+
+			if (!strncasecmp(rest, "ftp/", 4) ||
+			    !strncasecmp(rest, "tcp/", 4))
+				rest += 4;
+			snprintf(out, sizeof(out), "%.*s*:%s",
+				 (int)(rest - spec), spec, rest);
+			snprintf(spec, PROFILE_SPEC_MAX, "%s", out);
+		}
+	}
+	p->profile = -1;
+}
+
+static void start_profile(struct parser *p, char **words, int n)
+{
+	struct conf *c = p->c;
+	struct profile *pr;
+	int i;
+
+	p->ignoring = 1; /* until it is known to be good */
+	p->seen = 0;
+	p->allow_relay = 0;
+	if (n != 2 || !*words[1] || strlen(words[1]) >= PROFILE_NAME_MAX ||
+	    strpbrk(words[1], "@:/[] \t")) {
+		err(p, "Profile takes one name (no @, :, / or brackets)");
+		return;
+	}
+	for (i = 0; i < c->nprofiles; i++) {
+		if (strcmp(c->profiles[i].name, words[1]))
+			continue;
+		if (!strcmp(c->profiles[i].file, p->file)) {
+			err(p, "Profile %s defined twice (first at line %d)",
+			    words[1], c->profiles[i].line);
+			return;
+		}
+		/* A later file's profile of the same name: the first file
+		 * (the user's) wins; this block is read and dropped. */
+	}
+	pr = room(c->profiles, c->nprofiles, CONF_MAX_PROFILES, sizeof(*pr));
+	if (!pr) {
+		err(p, "too many Profiles (at most %d)", CONF_MAX_PROFILES);
+		return;
+	}
+	c->profiles = pr;
+	pr = &c->profiles[c->nprofiles];
+	memset(pr, 0, sizeof(*pr));
+	snprintf(pr->name, sizeof(pr->name), "%s", words[1]);
+	snprintf(pr->file, sizeof(pr->file), "%s", p->file);
+	pr->line = p->line;
+	p->profile = c->nprofiles++;
+	p->ignoring = 0;
+	p->opts = pr->options;
+	p->opts_size = sizeof(pr->options);
+	p->port_out = &pr->port;
+}
+
+/* LocalForward/RemoteForward: one argument in -L syntax, or two as in
+ * ssh_config ("[ftp/][bind:]port host:hostport"). */
+static void parse_forward(struct parser *p, char **words, int n, int remote)
+{
+	struct profile *pr = &p->c->profiles[p->profile];
+	struct profile_tunnel *t;
+	struct fwd_spec fs;
+	char spec[PROFILE_SPEC_MAX], e[300];
+	int len;
+
+	if (n != 2 && n != 3) {
+		err(p, "%s takes [ftp/][bind:]port:host:hostport", words[0]);
+		return;
+	}
+	if (n == 3)
+		len = snprintf(spec, sizeof(spec), "%s:%s", words[1], words[2]);
+	else
+		len = snprintf(spec, sizeof(spec), "%s", words[1]);
+	if (len < 0 || (size_t)len >= sizeof(spec)) {
+		err(p, "%s: too long", words[0]);
+		return;
+	}
+	if (spec_parse_forward(spec, remote, &fs, e, sizeof(e)) < 0) {
+		err(p, "%s: %s", words[0], e);
+		return;
+	}
+	if (pr->ntunnels == PROFILE_MAX_TUNNELS) {
+		err(p, "too many forwards in one Profile (at most %d)",
+		    PROFILE_MAX_TUNNELS);
+		return;
+	}
+	t = &pr->tunnels[pr->ntunnels++];
+	t->remote = remote;
+	t->line = p->line;
+	memcpy(t->spec, spec, (size_t)len + 1);
+}
+
+static int active_mode_ok(const char *v)
+{
+	return !strcasecmp(v, "forward") || !strcasecmp(v, "passive") ||
+	       !strcasecmp(v, "convert") || !strcasecmp(v, "auto");
+}
+
+/* Bits of parser.seen for a Profile's own keys (past the SSH keys). */
+#define SEEN_HOSTNAME (1UL << (NKEYS + 2))
+#define SEEN_RELAY (1UL << (NKEYS + 3))
+#define SEEN_ACTIVE (1UL << (NKEYS + 4))
+
+static int once(struct parser *p, unsigned long bit, const char *key, int n)
+{
+	if (p->seen & bit) {
+		err(p, "%s given twice in one Profile", key);
+		return -1;
+	}
+	p->seen |= bit;
+	if (n != 2) {
+		err(p, "%s takes one value", key);
+		return -1;
+	}
+	return 0;
+}
+
+static void parse_profile_line(struct parser *p, char **words, int n)
+{
+	struct profile *pr = &p->c->profiles[p->profile];
+	const char *key = words[0];
+
+	if (!strcasecmp(key, "LocalForward")) {
+		parse_forward(p, words, n, 0);
+	} else if (!strcasecmp(key, "RemoteForward")) {
+		parse_forward(p, words, n, 1);
+	} else if (!strcasecmp(key, "HostName")) {
+		if (once(p, SEEN_HOSTNAME, "HostName", n) < 0)
+			return;
+		if (strlen(words[1]) >= sizeof(pr->host) ||
+		    strpbrk(words[1], "@/ \t")) {
+			err(p, "HostName %s: not a host name or an address",
+			    words[1]);
+			return;
+		}
+		snprintf(pr->host, sizeof(pr->host), "%s", words[1]);
+	} else if (!strcasecmp(key, "AllowRelay") ||
+		   !strcasecmp(key, "GatewayPorts")) {
+		if (once(p, SEEN_RELAY, "AllowRelay", n) < 0)
+			return;
+		if (!is_bool(words[1])) {
+			err(p, "%s %s: want yes or no", key, words[1]);
+			return;
+		}
+		p->allow_relay = !strcasecmp(words[1], "yes") ||
+				 !strcasecmp(words[1], "true");
+	} else if (!strcasecmp(key, "FtpActiveMode")) {
+		if (once(p, SEEN_ACTIVE, "FtpActiveMode", n) < 0)
+			return;
+		if (!active_mode_ok(words[1])) {
+			err(p,
+			    "FtpActiveMode %s: want forward, passive or auto",
+			    words[1]);
+			return;
+		}
+		add_option(p, "FtpActiveMode", words[1]);
+	} else {
+		/* User and Port land in the fields, the rest in options. */
+		size_t before = strlen(pr->options);
+
+		parse_option(p, words, n);
+		if (!strcasecmp(key, "User") && strlen(pr->options) > before) {
+			snprintf(pr->user, sizeof(pr->user), "%s",
+				 pr->options + before + 5);
+			pr->user[strcspn(pr->user, "\n")] = '\0';
+			pr->options[before] = '\0';
+		} else if (!strcasecmp(key, "Port")) {
+			pr->options[before] = '\0';
+		}
+	}
+}
+
+static void end_block(struct parser *p)
+{
+	end_route(p);
+	end_profile(p);
+	p->ignoring = 0;
+}
+
+/* TectiaConfig FILE: recorded for ftp-tunnel, which reads XML. */
+static void parse_tectia(struct parser *p, char **words, int n)
+{
+	struct conf *c = p->c;
+
+	if (n != 2) {
+		err(p, "TectiaConfig takes one file name");
+		return;
+	}
+	if (expand_path(p, "TectiaConfig", words[1], p->path,
+			sizeof(p->path)) < 0)
+		return;
+	if (c->ntectia == CONF_MAX_FILES) {
+		err(p, "too many TectiaConfig files (at most %d)",
+		    CONF_MAX_FILES);
+		return;
+	}
+	if (strlen(p->path) >= sizeof(c->tectia[0])) {
+		err(p, "TectiaConfig: file name too long");
+		return;
+	}
+	memcpy(c->tectia[c->ntectia++], p->path, strlen(p->path) + 1);
+}
+
 /* One line (without its newline). */
 static void parse_line(struct parser *p, const char *s, size_t len)
 {
@@ -732,22 +979,39 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		return;
 	}
 	if (!strcasecmp(words[0], "Route")) {
-		end_route(p);
+		end_block(p);
 		start_route(p, words, n);
 		return;
 	}
-	if (!strcasecmp(words[0], "Profile") || !strcasecmp(words[0], "Host")) {
-		/* Other parts of the configuration: not the shim's. */
-		end_route(p);
+	if (!strcasecmp(words[0], "Profile")) {
+		end_block(p);
+		start_profile(p, words, n);
+		return;
+	}
+	if (!strcasecmp(words[0], "TectiaConfig")) {
+		end_block(p);
+		parse_tectia(p, words, n);
+		return;
+	}
+	if (!strcasecmp(words[0], "Host") || !strcasecmp(words[0], "Match")) {
+		end_block(p);
 		p->ignoring = 1;
+		err(p,
+		    "%s blocks belong in ~/.ssh/config, which ftp-tunnel "
+		    "reads; here, use Profile (see ftp-tunnel.conf(5))",
+		    words[0]);
 		return;
 	}
 	if (p->ignoring)
 		return;
+	if (p->profile >= 0) {
+		parse_profile_line(p, words, n);
+		return;
+	}
 	if (p->route < 0) {
 		err(p,
-		    "unknown keyword \"%s\" (expected Route, Profile or "
-		    "Host)",
+		    "unknown keyword \"%s\" (expected Profile, Route or "
+		    "TectiaConfig)",
 		    words[0]);
 		return;
 	}
@@ -774,6 +1038,7 @@ int conf_parse(struct conf *c, const char *file, const char *text,
 	p->file = file;
 	p->home = home;
 	p->route = -1;
+	p->profile = -1;
 	if (c->nfiles < CONF_MAX_FILES) {
 		snprintf(c->files[c->nfiles], sizeof(c->files[0]), "%s", file);
 		p->fileno = c->nfiles++;
@@ -792,10 +1057,60 @@ int conf_parse(struct conf *c, const char *file, const char *text,
 		parse_line(p, s, n);
 		s += n + (nl ? 1 : 0);
 	}
-	end_route(p);
+	end_block(p);
 	failed = p->failed;
 	free(p);
 	return failed ? -1 : 0;
+}
+
+const struct profile *conf_profile(const struct conf *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nprofiles; i++)
+		if (!strcmp(c->profiles[i].name, name))
+			return &c->profiles[i];
+	return NULL;
+}
+
+void conf_finish(struct conf *c)
+{
+	int i;
+
+	for (i = 0; i < c->nroutes; i++) {
+		struct conf_route *r = &c->routes[i];
+		const struct profile *pr = conf_profile(c, r->via);
+		const char *host;
+		char via[sizeof(r->via)], opts[sizeof(r->options)];
+		int n;
+
+		if (!pr)
+			continue;
+		host = pr->host[0] ? pr->host : pr->name;
+		n = snprintf(via, sizeof(via), "%s%s%s%s%s:%u", pr->user,
+			     pr->user[0] ? "@" : "", strchr(host, ':') ? "[" : "",
+			     host, strchr(host, ':') ? "]" : "",
+			     pr->port ? pr->port : 22);
+		if (n < 0 || (size_t)n >= sizeof(via))
+			continue;
+		/* A Route's Port option stays; the profile's options come
+		 * first, so the Route's own win. */
+		n = snprintf(opts, sizeof(opts), "%s%s", pr->options,
+			     r->options);
+		if (n < 0 || (size_t)n >= sizeof(opts)) {
+			conf_fail(c, c->files[r->file], r->line,
+				  "Via %s: the profile's and the Route's "
+				  "options are too long together",
+				  r->via);
+			continue;
+		}
+		if (strncmp(r->options, "Port=", 5) &&
+		    !strstr(r->options, "\nPort="))
+			r->via_port = pr->port ? pr->port : 22;
+		snprintf(r->via_host, sizeof(r->via_host), "%s", host);
+		memcpy(r->via, via, (size_t)strlen(via) + 1);
+		memcpy(r->options, opts, (size_t)n + 1);
+	}
 }
 
 int conf_port_guarded(const struct conf *c, uint16_t port)

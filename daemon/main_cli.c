@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "confload.h"
 #include "fwd.h"
 #include "ftp.h"
 #include "ipc.h"
@@ -21,6 +22,7 @@
 #include "ssh.h"
 
 #define MAX_TUNNELS 64
+#define MAX_CLI_OPTIONS 64
 
 struct cli {
 	struct loop *loop;
@@ -34,17 +36,22 @@ struct cli {
 	int exit_code;
 	int check; /* --check: connect, authenticate, exit */
 	struct tunnel_opts topts;
+	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
+	char *cli_options[MAX_CLI_OPTIONS];
+	int ncli_options;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ftp-tunnel [-vqNT] [-p port] [-l user] [-i identity_file]"
+		"usage: ftp-tunnel [-vqNT] [-F config] [-p port] [-l user]\n"
+		"                  [-i identity_file]"
 		"\n"
 		"                  [-o option=value] [--ready-fd N]\n"
 		"                  -L [ftp/][bind_address:]port:host:hostport "
 		"| -R [ftp/][bind_address:]port:host:hostport\n"
 		"                  [user@]host[:port]\n"
+		"       ftp-tunnel [options] [-L ...] [-R ...] PROFILE\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
 		"       ftp-tunnel status | stop\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
@@ -147,6 +154,125 @@ static int parse_active_mode(const char *v)
 	return -2;
 }
 
+/* One "Key=Value" setting: FtpActiveMode is the tunnels', the rest the
+ * session's. 0, or -1 with the message logged. */
+static int set_option(struct cli *c, const char *kv)
+{
+	char msg[512];
+
+	if (!strncasecmp(kv, "FtpActiveMode", 13) && kv[13] &&
+	    strchr("= \t", kv[13])) {
+		const char *v = kv + 13;
+		int m;
+
+		v += strspn(v, " \t");
+		v += *v == '=';
+		v += strspn(v, " \t");
+		m = parse_active_mode(v);
+		if (m == -2) {
+			log_err("bad value for FtpActiveMode '%s' (forward, "
+				"passive, convert or auto)",
+				v);
+			return -1;
+		}
+		c->topts.ftp_active_mode = m;
+		return 0;
+	}
+	if (ssh_opts_set(&c->opts, kv, msg, sizeof(msg)) < 0) {
+		log_err("%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_tunnel(struct cli *c, const char *spec, int remote)
+{
+	char err[1024];
+
+	if (c->ntunnels >= MAX_TUNNELS) {
+		log_err("too many forwards (at most %d)", MAX_TUNNELS);
+		return -1;
+	}
+	if (spec_parse_forward(spec, remote, &c->specs[c->ntunnels], err,
+			       sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	c->ntunnels++;
+	return 0;
+}
+
+/* A destination that names a profile: its server and settings first (the
+ * command line's options then override them), its tunnels before the
+ * command line's. 1 when dest is a profile, 0 when not, -1 on error. */
+static int use_profile(struct cli *c, const char *config, const char *dest)
+{
+	struct conf conf;
+	struct profile *p;
+	char err[700], line[700];
+	const char *o;
+	int found, i, rc = -1;
+	struct fwd_spec cli_specs[MAX_TUNNELS];
+	int ncli = c->ntunnels;
+
+	conf_init(&conf);
+	p = malloc(sizeof(*p));
+	if (!p) {
+		log_err("out of memory");
+		return -1;
+	}
+	if (confload_files(&conf, config, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	/* user@host, host:port and [v6] are never profile names. */
+	found = strpbrk(dest, "@:[") ? 0 :
+		confload_profile(&conf, dest, p, err, sizeof(err));
+	if (found <= 0) {
+		if (found < 0)
+			log_err("%s", err);
+		rc = found;
+		goto out;
+	}
+	log_info("profile %s (%s:%d)", p->name, p->file, p->line);
+	snprintf(c->opts.host, sizeof(c->opts.host), "%s",
+		 p->host[0] ? p->host : p->name);
+	if (p->user[0])
+		snprintf(c->opts.user, sizeof(c->opts.user), "%s", p->user);
+	if (p->port)
+		c->opts.port = p->port;
+	for (o = p->options; *o; o += strcspn(o, "\n") + 1) {
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(o, "\n"), o);
+		if (set_option(c, line) < 0) {
+			log_err("in profile %s (%s:%d)", p->name, p->file,
+				p->line);
+			goto out;
+		}
+	}
+	memcpy(cli_specs, c->specs, sizeof(c->specs[0]) * (size_t)ncli);
+	c->ntunnels = 0;
+	for (i = 0; i < p->ntunnels; i++) {
+		if (add_tunnel(c, p->tunnels[i].spec, p->tunnels[i].remote) <
+		    0) {
+			log_err("in profile %s (%s:%d)", p->name, p->file,
+				p->tunnels[i].line);
+			goto out;
+		}
+	}
+	for (i = 0; i < ncli; i++) {
+		if (c->ntunnels >= MAX_TUNNELS) {
+			log_err("too many forwards (at most %d)", MAX_TUNNELS);
+			goto out;
+		}
+		c->specs[c->ntunnels++] = cli_specs[i];
+	}
+	rc = 1;
+out:
+	free(p);
+	conf_free(&conf);
+	return rc;
+}
+
 /* `ftp-tunnel status` and `ftp-tunnel stop`: one request to the user's
  * daemon. Returns the exit status. */
 static int daemon_command(const char *word)
@@ -206,7 +332,8 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0}};
 	struct cli c = {.ready_fd = -1, .exit_code = 0};
 	char err[1024];
-	int verbosity = LOG_LVL_WARN, opt, i, sfd;
+	const char *config = NULL;
+	int verbosity = LOG_LVL_WARN, opt, i, sfd, profile;
 	sigset_t mask;
 	struct passwd *pw;
 
@@ -217,7 +344,7 @@ int main(int argc, char **argv)
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");
-	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:L:R:NqhT", longopts,
+	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:L:R:NqhT", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'v':
@@ -227,59 +354,31 @@ int main(int argc, char **argv)
 			verbosity = LOG_LVL_ERR;
 			break;
 		case 'p':
-			snprintf(err, sizeof(err), "Port=%s", optarg);
-			goto setopt;
 		case 'l':
-			snprintf(err, sizeof(err), "User=%s", optarg);
-			goto setopt;
 		case 'i':
-			snprintf(err, sizeof(err), "IdentityFile=%s", optarg);
-			goto setopt;
 		case 'o':
-			if (!strncasecmp(optarg, "FtpActiveMode", 13) &&
-			    strchr("= \t", optarg[13]) && optarg[13]) {
-				const char *v = optarg + 13;
-				int m;
-
-				v += strspn(v, " \t");
-				v += *v == '=';
-				v += strspn(v, " \t");
-				m = parse_active_mode(v);
-				if (m == -2) {
-					log_err("bad value for FtpActiveMode "
-						"'%s' (forward, passive, "
-						"convert or auto)",
-						v);
-					return 2;
-				}
-				c.topts.ftp_active_mode = m;
-				break;
-			}
-			snprintf(err, sizeof(err), "%s", optarg);
-		setopt: {
-			char msg[512], kv[1024];
-
-			snprintf(kv, sizeof(kv), "%s", err);
-			if (ssh_opts_set(&c.opts, kv, msg, sizeof(msg)) < 0) {
-				log_err("%s", msg);
+			if (c.ncli_options == MAX_CLI_OPTIONS) {
+				log_err("too many options (at most %d)",
+					MAX_CLI_OPTIONS);
 				return 2;
 			}
+			if (asprintf(&c.cli_options[c.ncli_options],
+				     "%s%s",
+				     opt == 'p'   ? "Port="
+				     : opt == 'l' ? "User="
+				     : opt == 'i' ? "IdentityFile="
+						  : "",
+				     optarg) < 0)
+				return 1;
+			c.ncli_options++;
 			break;
-		}
+		case 'F':
+			config = optarg;
+			break;
 		case 'L':
 		case 'R':
-			if (c.ntunnels >= MAX_TUNNELS) {
-				log_err("too many forwards (at most %d)",
-					MAX_TUNNELS);
+			if (add_tunnel(&c, optarg, opt == 'R') < 0)
 				return 2;
-			}
-			if (spec_parse_forward(optarg, opt == 'R',
-					       &c.specs[c.ntunnels], err,
-					       sizeof(err)) < 0) {
-				log_err("%s", err);
-				return 2;
-			}
-			c.ntunnels++;
 			break;
 		case 'r': {
 			char *end;
@@ -318,15 +417,32 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (spec_parse_dest(argv[optind], c.opts.user, sizeof(c.opts.user),
+	profile = use_profile(&c, config, argv[optind]);
+	if (profile < 0)
+		return 2;
+	if (!profile &&
+	    spec_parse_dest(argv[optind], c.opts.user, sizeof(c.opts.user),
 			    c.opts.host, sizeof(c.opts.host),
 			    &c.opts.port) < 0) {
-		log_err("bad destination '%s' (expected [user@]host[:port])",
+		log_err("bad destination '%s' (expected [user@]host[:port] "
+			"or a profile's name)",
 			argv[optind]);
 		return 2;
 	}
+	for (i = 0; i < c.ncli_options; i++) {
+		if (set_option(&c, c.cli_options[i]) < 0)
+			return 2;
+		free(c.cli_options[i]);
+	}
+	c.ncli_options = 0;
 	if (!c.ntunnels && !c.check) {
-		log_err("no tunnel given: use -L or -R (see ftp-tunnel(1))");
+		if (profile)
+			log_err("profile %s has no tunnels: add LocalForward "
+				"or RemoteForward to it, or give -L or -R",
+				argv[optind]);
+		else
+			log_err("no tunnel given: use -L or -R, or name a "
+				"profile (see ftp-tunnel(1))");
 		return 2;
 	}
 	if (!c.opts.user[0]) {

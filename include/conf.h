@@ -1,28 +1,41 @@
-/* conf.h — the shim's routes from the configuration file (pure: no I/O, no
- * globals; the loader in cfg.c reads the files) and the table of host names
- * the program resolved (names.c). Used by the shim and by
- * tests/unit/test_shimcfg.c, which includes conf.c and names.c.
+/* conf.h — the configuration file (~/.config/ftp-tunnel/config,
+ * /etc/ftp-tunnel/config): its profiles, for ftp-tunnel PROFILE and for
+ * routes, and the shim's routes. Pure: no I/O, no globals; the loaders
+ * (shim/cfg.c for the shim, daemon/confload.c for ftp-tunnel) read the
+ * files. Tested by tests/unit/test_shimcfg.c and test_conf.c.
  *
  * Syntax (keywords case-insensitive, "Key value" or "Key=value", '#' starts
  * a comment at the start of a word, "double quotes" around a value with
- * spaces):
+ * spaces); man/ftp-tunnel.conf.5 is the user's description:
  *
+ *   Profile NAME             a connection profile (struct profile)
+ *       HostName HOST            the SSH server (default: NAME)
+ *       User USER / Port PORT
+ *       LocalForward  [ftp/|tcp/][bind:]port:host:hostport
+ *       LocalForward  [ftp/|tcp/][bind:]port host:hostport   (ssh_config)
+ *       RemoteForward ... likewise
+ *       AllowRelay yes|no        forwards without a bind address listen
+ *                                on every address (Tectia's allow-relay)
+ *       FtpActiveMode forward|passive|auto
+ *       IdentityFile FILE ...    any SSH option the daemon knows
  *   Route PATTERN...         a host name, an address or a CIDR, each with
  *                            an optional :port ([v6]:port), default 21
- *       Via [user@]host[:port]   the SSH server (required)
+ *       Via [user@]host[:port]   the SSH server (required), or a Profile
  *       FtpHost HOST             the FTP server as the SSH server sees it
  *       IdentityFile FILE        any SSH option the daemon knows, passed on
  *       ...                      as option=Key=Value
- *   Profile ... / Host ...   accepted and ignored with their blocks (the
- *                            rest of the configuration format)
+ *   TectiaConfig FILE        read the profiles of a Tectia
+ *                            ssh-broker-config.xml too (ftp-tunnel only)
  *
- * A block runs to the next Route, Profile or Host line. */
+ * A block runs to the next Profile, Route or TectiaConfig line. */
 #ifndef CONF_H
 #define CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "profile.h"
 
 /* Bounds: a file beyond them is malformed. */
 #define CONF_MAX_ROUTES 1024
@@ -32,6 +45,7 @@
 #define CONF_LINE_MAX 4096
 #define CONF_OPTS_MAX 3072 /* a route's option lines */
 #define CONF_NAME_MAX 254	/* a host name (253) and its NUL */
+#define CONF_MAX_PROFILES 256
 
 enum conf_kind { CONF_PAT_NET = 1, CONF_PAT_NAME };
 
@@ -60,6 +74,10 @@ struct conf {
 	int npats;
 	char (*names)[CONF_NAME_MAX]; /* distinct host names, lower case */
 	int nnames;
+	struct profile *profiles;
+	int nprofiles;
+	char tectia[CONF_MAX_FILES][256]; /* TectiaConfig files, in order */
+	int ntectia;
 	char files[CONF_MAX_FILES][256]; /* file names, for messages */
 	int nfiles;
 	/* The first error: "file:line: what" (then no route can be
@@ -82,6 +100,15 @@ void conf_free(struct conf *c);
  * for its ports). */
 int conf_parse(struct conf *c, const char *file, const char *text,
 		    size_t len, const char *home);
+
+/* After the last file: a Route whose Via names a Profile takes the
+ * profile's server, user, port and options (the Route's own options
+ * after them, so they win). */
+void conf_finish(struct conf *c);
+
+/* The profile called name (the first file's, when two define it), or
+ * NULL. */
+const struct profile *conf_profile(const struct conf *c, const char *name);
 
 /* Records an error found outside the parser (a file that cannot be read),
  * unless there is one already. line 0: none. */

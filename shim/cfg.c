@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "conffile.h"
 
 /* A configuration file larger than this is refused (malformed). */
 #define CONF_FILE_MAX (1 << 20)
@@ -180,69 +181,19 @@ static const char *home_dir(void)
 /* Reads one configuration file into conf; a missing one is fine. */
 static void load_file(const char *path)
 {
-	struct stat st;
-	char *text;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
+	char *text, err[200];
+	size_t len;
+	int rc = conffile_read(path, CONF_FILE_MAX, &text, &len, err,
+			       sizeof(err));
 
-	/* The usual way to say "no configuration file", as with ssh -F. */
-	if (!strcmp(path, "/dev/null") || !strcasecmp(path, "none"))
+	if (rc < 0)
+		conf_fail(&conf, path, 0, "%s", err);
+	if (rc != 0)
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno != ENOENT && errno != ENOTDIR)
-			conf_fail(&conf, path, 0, "cannot open: %s",
-				       strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) < 0) {
-		conf_fail(&conf, path, 0, "cannot stat: %s",
-			       strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		conf_fail(&conf, path, 0, "not a regular file");
-		goto out;
-	}
-	/* As ssh with its configuration: routes decide where passwords go,
-	 * so only the user or root may write them. */
-	if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022)) {
-		conf_fail(&conf, path, 0,
-			       "bad owner or permissions (must be yours or "
-			       "root's, and not writable by group or others)");
-		goto out;
-	}
-	if (st.st_size > CONF_FILE_MAX) {
-		conf_fail(&conf, path, 0, "larger than %d bytes",
-			       CONF_FILE_MAX);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		conf_fail(&conf, path, 0, "out of memory");
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, text + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			conf_fail(&conf, path, 0, "cannot read: %s",
-				       strerror(errno));
-			free(text);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
 	/* The home directory only when the file has a ~ to expand. */
 	conf_parse(&conf, path, text, len,
-			memchr(text, '~', len) ? home_dir() : NULL);
+		   memchr(text, '~', len) ? home_dir() : NULL);
 	free(text);
-out:
-	close(fd);
 }
 
 static void names_prepare(void)
@@ -290,6 +241,12 @@ static void conf_load(void)
 		}
 		load_file("/etc/ftp-tunnel/config");
 	}
+	conf_finish(&conf);
+	/* Routes now carry what their profiles said; the profiles themselves
+	 * (tunnels, for ftp-tunnel) are not the shim's to keep. */
+	free(conf.profiles);
+	conf.profiles = NULL;
+	conf.nprofiles = 0;
 done:
 	if (conf.nroutes || conf.bad) {
 		shim_reg_atfork();

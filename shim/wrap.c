@@ -384,12 +384,21 @@ int main(int argc, char **argv)
 	}
 	find_shim(shim, sizeof(shim));
 	if (!via || !*via) {
-		/* The configuration's routes decide, server by server. */
-		if (!config)
-			die(EXIT_USAGE, "no SSH server: give --via "
-					"[user@]host[:port] (or set "
-					"FTP_TUNNEL_VIA), or -F with Route "
-					"blocks");
+		/* The configuration's routes decide, server by server:
+		 * -F's file, else FTP_TUNNEL_CONFIG's, else the user's and
+		 * the system's. */
+		const struct conf *cf = shim_conf_get();
+
+		if (cf && cf->bad)
+			die(EXIT_USAGE, "%s", cf->err);
+		if (!cf || !cf->nroutes)
+			die(EXIT_USAGE,
+			    "no SSH server: give --via [user@]host[:port] (or "
+			    "set FTP_TUNNEL_VIA), or Route blocks in %s",
+			    config ? "the -F file"
+				   : "~/.config/ftp-tunnel/config or "
+				     "/etc/ftp-tunnel/config (or "
+				     "FTP_TUNNEL_CONFIG's file)");
 		ensure_daemon();
 		preload(shim);
 		execvp(argv[optind], argv + optind);

@@ -139,8 +139,9 @@ tt_check "the name resolves in the private mount namespace only" \
 	bash -c "[ \"\$(ip netns exec $NS_CLI $T/withhosts getent hosts ftp.shimcfg.test | awk '{print \$1}')\" = $SRV_IP ] &&
 		! getent hosts ftp.shimcfg.test >/dev/null"
 conf "$T/by-name.conf" <<EOF
-Host somewhere            # another part of the configuration: skipped
+Profile somewhere         # another part of the configuration: not a route
     Port 2222
+    LocalForward ftp/2121 127.0.0.1:21
 Route FTP.shimcfg.test:$VSFTPD_PORT
     Via = $SSH_USER@$SRV_IP
 $SSHOPTS

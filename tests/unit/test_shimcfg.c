@@ -132,13 +132,13 @@ static void test_syntax(void)
 	      "guarded ports");
 	conf_free(&c);
 
-	/* Profile and Host blocks are someone else's. */
-	rc = parse(&c, "Host bastion\n  IdentityFile x\n  Whatever 1\n"
-		       "Profile p1\n  Tunnel foo\n"
-		       "Route 192.0.2.1\n  Via h\n"
-		       "Host *\n  Port 22\n");
+	/* A Profile block ends a Route's; its keys are not the Route's
+	 * (profiles have tests of their own in test_conf.c). */
+	rc = parse(&c, "Route 192.0.2.1\n  Via h\n"
+		       "Profile p1\n  LocalForward ftp/2121:f:21\n"
+		       "  IdentityFile /k\n");
 	CHECK(rc == 0 && c.nroutes == 1 && c.routes[0].options[0] == '\0',
-	      "Host/Profile ignored: rc %d %s", rc, c.err);
+	      "Profile after a Route: rc %d %s", rc, c.err);
 	conf_free(&c);
 
 	/* CRLF, tabs, Key=Value with no blanks, a trailing dot. */

@@ -1,0 +1,82 @@
+/* conffile.c — reading one configuration file whole, with the checks ssh
+ * makes of its own: a regular file, owned by the user or root, writable
+ * by nobody else (a configuration decides where passwords go). Shared by
+ * the shim (shim/cfg.c) and ftp-tunnel (daemon/confload.c). */
+#include "conffile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int conffile_read(const char *path, size_t max, char **text, size_t *len,
+		  char *err, size_t errlen)
+{
+	struct stat st;
+	size_t have = 0;
+	ssize_t n;
+	char *buf = NULL;
+	int fd, rc = -1;
+
+	*text = NULL;
+	*len = 0;
+	/* The usual way to say "no configuration file", as with ssh -F. */
+	if (!strcmp(path, "/dev/null") || !strcasecmp(path, "none"))
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 1;
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		goto out;
+	}
+	if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022)) {
+		snprintf(err, errlen,
+			 "bad owner or permissions (must be yours or root's, "
+			 "and not writable by group or others)");
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, errlen, "larger than %zu bytes", max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	while (have < (size_t)st.st_size) {
+		n = read(fd, buf + have, (size_t)st.st_size - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "cannot read: %s",
+				 strerror(errno));
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	*text = buf;
+	*len = have;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}

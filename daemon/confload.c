@@ -1,0 +1,101 @@
+/* confload.c — the configuration files ftp-tunnel reads (the parser is
+ * common/conf.c), and finding a profile in them. */
+#include "confload.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conffile.h"
+
+#define CONF_FILE_MAX (1 << 20)
+
+/* The user's home: the passwd entry's, as the shim takes it, else HOME. */
+static const char *home_dir(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *h = getenv("HOME");
+
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+		return pw->pw_dir;
+	return h && h[0] == '/' ? h : NULL;
+}
+
+/* Whether text looks like XML: its first non-blank character is '<'. */
+static int looks_like_xml(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		i = 3; /* a UTF-8 byte order mark */
+	while (i < len && isspace((unsigned char)text[i]))
+		i++;
+	return i < len && text[i] == '<';
+}
+
+static int load(struct conf *c, const char *path, int tectia_ok)
+{
+	char *text, err[200];
+	size_t len;
+	int rc = conffile_read(path, CONF_FILE_MAX, &text, &len, err,
+			       sizeof(err));
+
+	if (rc < 0)
+		conf_fail(c, path, 0, "%s", err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (tectia_ok && looks_like_xml(text, len)) {
+		if (c->ntectia < CONF_MAX_FILES)
+			snprintf(c->tectia[c->ntectia++], sizeof(c->tectia[0]),
+				 "%s", path);
+	} else {
+		conf_parse(c, path, text, len, home_dir());
+	}
+	free(text);
+	return c->bad ? -1 : 0;
+}
+
+int confload_files(struct conf *c, const char *file, char *err,
+		   size_t errlen)
+{
+	const char *env = getenv("FTP_TUNNEL_CONFIG");
+	const char *home;
+	char user[PATH_MAX];
+
+	if (file) {
+		load(c, file, 1);
+	} else if (env && *env) {
+		load(c, env, 1);
+	} else {
+		home = home_dir();
+		if (home && snprintf(user, sizeof(user),
+				     "%s/.config/ftp-tunnel/config",
+				     home) < (int)sizeof(user))
+			load(c, user, 0);
+		load(c, "/etc/ftp-tunnel/config", 0);
+	}
+	conf_finish(c);
+	if (c->bad) {
+		snprintf(err, errlen, "%s", c->err);
+		return -1;
+	}
+	return 0;
+}
+
+int confload_profile(const struct conf *c, const char *name,
+		     struct profile *out, char *err, size_t errlen)
+{
+	const struct profile *p = conf_profile(c, name);
+
+	(void)err;
+	(void)errlen;
+	if (p) {
+		*out = *p;
+		return 1;
+	}
+	return 0;
+}

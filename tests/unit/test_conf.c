@@ -1,0 +1,188 @@
+/* test_conf.c — the configuration file's Profile blocks (common/conf.c):
+ * what they hold, their errors with file:line, and a Route whose Via
+ * names a profile. */
+#include "conf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			passed++;                                              \
+		} else {                                                       \
+			failed++;                                              \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);            \
+			printf(__VA_ARGS__);                                   \
+			printf("\n");                                          \
+		}                                                              \
+	} while (0)
+
+static int parse_as(struct conf *c, const char *file, const char *text)
+{
+	return conf_parse(c, file, text, strlen(text), "/home/u");
+}
+
+static int parse(struct conf *c, const char *text)
+{
+	int rc;
+
+	conf_init(c);
+	rc = parse_as(c, "f", text);
+	conf_finish(c);
+	return rc;
+}
+
+static void bad(const char *text, const char *want)
+{
+	struct conf c;
+	int rc = parse(&c, text);
+
+	CHECK(rc < 0 && c.bad && strstr(c.err, want),
+	      "\"%s\": want error containing \"%s\", got rc %d \"%s\"", text,
+	      want, rc, c.err);
+	conf_free(&c);
+}
+
+static void test_profile(void)
+{
+	struct conf c;
+	const struct profile *p;
+	int rc;
+
+	rc = parse(&c, "# a site\n"
+		       "Profile work\n"
+		       "    HostName ssh.example.com\n"
+		       "    User alice\n"
+		       "    Port 2222\n"
+		       "    IdentityFile ~/.ssh/id_work\n"
+		       "    ServerAliveInterval 30\n"
+		       "    FtpActiveMode passive\n"
+		       "    LocalForward ftp/2121:ftp.internal:21\n"
+		       "    LocalForward tcp/8080 web:80\n"
+		       "    RemoteForward ftp/0 localhost:21\n"
+		       "Profile plain\n"
+		       "    LocalForward 127.0.0.2:2121:f:21\n");
+	CHECK(rc == 0, "rc %d %s", rc, c.err);
+	p = conf_profile(&c, "work");
+	CHECK(p && !strcmp(p->host, "ssh.example.com") &&
+		  !strcmp(p->user, "alice") && p->port == 2222 &&
+		  p->line == 2 && !strcmp(p->file, "f"),
+	      "work: host, user, port, line");
+	CHECK(p && !strcmp(p->options, "IdentityFile=/home/u/.ssh/id_work\n"
+					"ServerAliveInterval=30\n"
+					"FtpActiveMode=passive\n"),
+	      "work: options \"%s\"", p ? p->options : "");
+	CHECK(p && p->ntunnels == 3 && !p->tunnels[0].remote &&
+		  !strcmp(p->tunnels[0].spec, "ftp/2121:ftp.internal:21") &&
+		  !strcmp(p->tunnels[1].spec, "tcp/8080:web:80") &&
+		  p->tunnels[1].line == 10 && p->tunnels[2].remote &&
+		  !strcmp(p->tunnels[2].spec, "ftp/0:localhost:21"),
+	      "work: tunnels");
+	p = conf_profile(&c, "plain");
+	CHECK(p && !p->host[0] && !p->user[0] && p->port == 0 &&
+		  p->ntunnels == 1,
+	      "plain: nothing set but its tunnel");
+	CHECK(!conf_profile(&c, "Work") && !conf_profile(&c, "nope"),
+	      "names are exact");
+	conf_free(&c);
+
+	/* AllowRelay: forwards without a bind address listen everywhere;
+	 * one with a bind address keeps it. */
+	rc = parse(&c, "Profile r\n  LocalForward ftp/2121:f:21\n"
+		       "  LocalForward 127.0.0.3:2122:f:21\n"
+		       "  LocalForward [::1]:2123:f:21\n"
+		       "  AllowRelay yes\n");
+	p = conf_profile(&c, "r");
+	CHECK(rc == 0 && p && !strcmp(p->tunnels[0].spec, "ftp/*:2121:f:21") &&
+		  !strcmp(p->tunnels[1].spec, "127.0.0.3:2122:f:21") &&
+		  !strcmp(p->tunnels[2].spec, "[::1]:2123:f:21"),
+	      "AllowRelay: %s %s", p ? p->tunnels[0].spec : "",
+	      p ? p->tunnels[1].spec : "");
+	conf_free(&c);
+
+	/* The first file's profile wins over a later file's. */
+	conf_init(&c);
+	rc = parse_as(&c, "user", "Profile x\n HostName a\n");
+	rc |= parse_as(&c, "system", "Profile x\n HostName b\n");
+	CHECK(rc == 0 && conf_profile(&c, "x") &&
+		  !strcmp(conf_profile(&c, "x")->host, "a"),
+	      "first file wins");
+	conf_free(&c);
+
+	/* TectiaConfig is recorded for ftp-tunnel. */
+	rc = parse(&c, "TectiaConfig ~/.ssh2/ssh-broker-config.xml\n");
+	CHECK(rc == 0 && c.ntectia == 1 &&
+		  !strcmp(c.tectia[0], "/home/u/.ssh2/ssh-broker-config.xml"),
+	      "TectiaConfig");
+	conf_free(&c);
+}
+
+static void test_route_via_profile(void)
+{
+	struct conf c;
+	int rc;
+
+	rc = parse(&c, "Route ftp.example.com\n"
+		       "    Via work\n"
+		       "    FtpHost 10.0.0.5\n"
+		       "    StrictHostKeyChecking yes\n"
+		       "Profile work\n"
+		       "    HostName 192.0.2.7\n"
+		       "    User bob\n"
+		       "    Port 2200\n"
+		       "    IdentityFile /k\n");
+	CHECK(rc == 0 && c.nroutes == 1, "rc %d %s", rc, c.err);
+	CHECK(!strcmp(c.routes[0].via, "bob@192.0.2.7:2200") &&
+		  !strcmp(c.routes[0].via_host, "192.0.2.7") &&
+		  c.routes[0].via_port == 2200,
+	      "via %s host %s port %u", c.routes[0].via, c.routes[0].via_host,
+	      c.routes[0].via_port);
+	CHECK(!strcmp(c.routes[0].options,
+		      "IdentityFile=/k\nStrictHostKeyChecking=yes\n"),
+	      "options: profile's, then the route's: \"%s\"",
+	      c.routes[0].options);
+	conf_free(&c);
+
+	/* A Via that names no profile stays a host. */
+	rc = parse(&c, "Route 10.0.0.1\n Via other:2022\n");
+	CHECK(rc == 0 && !strcmp(c.routes[0].via, "other:2022") &&
+		  c.routes[0].via_port == 2022,
+	      "plain via");
+	conf_free(&c);
+	/* An IPv6 server. */
+	rc = parse(&c, "Route 10.0.0.1\n Via six\nProfile six\n HostName ::1\n");
+	CHECK(rc == 0 && !strcmp(c.routes[0].via, "[::1]:22"), "v6 via %s",
+	      c.routes[0].via);
+	conf_free(&c);
+}
+
+static void test_errors(void)
+{
+	bad("Profile a\n  Tunnel foo\n", "f:2: unknown keyword \"Tunnel\" in a Profile");
+	bad("Profile a\nProfile b\nProfile a\n", "f:3: Profile a defined twice (first at line 1)");
+	bad("Profile a\n  Port 70000\n", "f:2: Port 70000: not a port");
+	bad("Profile a\n  LocalForward ftp/99999:h:21\n", "f:2: LocalForward: bad forward");
+	bad("Profile a\n  LocalForward 2121\n", "f:2: LocalForward");
+	bad("Profile a\n  RemoteForward a b c\n", "f:2: RemoteForward takes");
+	bad("Profile\n", "f:1: Profile takes one name");
+	bad("Profile a@b\n", "f:1: Profile takes one name");
+	bad("Profile a\n  HostName x\n  HostName y\n", "f:3: HostName given twice");
+	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
+	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
+	bad("Profile a\n  User \"a b\"\n", "f:2: User \"a b\": not a user name");
+	bad("Host x\n  User a\n", "f:1: Host blocks belong in ~/.ssh/config");
+	bad("Frobnicate 1\n", "f:1: unknown keyword \"Frobnicate\"");
+	bad("TectiaConfig relative.xml\n", "f:1: TectiaConfig relative.xml: a file must be");
+}
+
+int main(void)
+{
+	test_profile();
+	test_route_via_profile();
+	test_errors();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
