@@ -10,10 +10,11 @@ MANDIR ?= $(PREFIX)/share/man
 SYSTEMD_USER_DIR ?= $(PREFIX)/lib/systemd/user
 
 install-extra:
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMD_USER_DIR)
 	install -m 644 man/ftp-tunnel-wrap.1 $(DESTDIR)$(MANDIR)/man1/ftp-tunnel-wrap.1
 	install -m 644 man/libftptunnel.7 $(DESTDIR)$(MANDIR)/man7/libftptunnel.7
+	install -m 644 man/ftp-tunnel.conf.5 $(DESTDIR)$(MANDIR)/man5/ftp-tunnel.conf.5
 	install -m 644 man/ftp-tunneld.8 $(DESTDIR)$(MANDIR)/man8/ftp-tunneld.8
 	install -m 644 systemd/ftp-tunneld.socket \
 		$(DESTDIR)$(SYSTEMD_USER_DIR)/ftp-tunneld.socket
