@@ -118,6 +118,11 @@ chmod 666 "$bad"
 ft_run_fail 2 "$bad: bad owner or permissions" -F "$bad" p
 chmod 600 "$bad"
 ft_run_fail 2 "no tunnel given: use -L or -R, or name a profile" -F "$bad" nosuchprofile
+# The example of ftp-tunnel.conf(5) is a good file (a bad one would be
+# refused with its line before the profile is looked up).
+sed -n '/^\.EX/,/^\.EE/p' "$TT_LIB_DIR/../../man/ftp-tunnel.conf.5" | sed '1d;$d' >"$bad"
+tt_check "ftp-tunnel.conf(5)'s example has profiles and routes" grep -q "^Route" "$bad"
+ft_run_fail 2 "no tunnel given" -F "$bad" nosuchprofile
 badconf "Profile empty" "    HostName 127.0.0.1"
 ft_run_fail 2 "profile empty has no tunnels" -F "$bad" empty
 
