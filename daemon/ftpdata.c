@@ -226,7 +226,6 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 	char who[80];
 	long id;
 
-	(void)loop;
 	(void)events;
 	for (;;) {
 		struct sockaddr_storage peer, local;
@@ -234,8 +233,10 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			net_accept_failed(loop, lfd, d->name);
 			return;
+		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
 		if (!peer_allowed(d, (struct sockaddr *)&peer,
 				  (struct sockaddr *)&local)) {

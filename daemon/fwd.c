@@ -97,7 +97,6 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 {
 	struct tunnel *t = arg;
 
-	(void)loop;
 	(void)events;
 	for (;;) {
 		struct sockaddr_storage peer;
@@ -108,9 +107,7 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_warn("%s: out of file descriptors",
-					 t->name);
+			net_accept_failed(loop, lfd, t->name);
 			return;
 		}
 		net_nodelay(fd);

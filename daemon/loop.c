@@ -14,6 +14,7 @@ struct watch {
 	void *arg;
 	uint32_t events;
 	int active;
+	int paused; /* loop_pause: watched with no events until resumed */
 };
 
 struct loop_timer {
@@ -35,6 +36,7 @@ struct loop {
 	/* The batch being dispatched, so loop_unwatch can drop its events. */
 	struct epoll_event *batch;
 	int batch_len;
+	struct loop_timer *resume; /* ends loop_pause's pauses */
 };
 
 #define LOOP_BATCH 64
@@ -66,6 +68,7 @@ void loop_free(struct loop *loop)
 {
 	if (!loop)
 		return;
+	loop_timer_free(loop->resume);
 	close(loop->epfd);
 	free(loop->watches);
 	free(loop);
@@ -126,6 +129,45 @@ int loop_set_events(struct loop *loop, int fd, uint32_t events)
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
 		return -errno;
 	w->events = events;
+	return 0;
+}
+
+static void resume_cb(struct loop *loop, void *arg)
+{
+	int fd;
+
+	(void)arg;
+	for (fd = 0; fd < loop->nwatches; fd++) {
+		struct watch *w = &loop->watches[fd];
+		struct epoll_event ev = {.events = w->events, .data.fd = fd};
+
+		if (!w->active || !w->paused)
+			continue;
+		w->paused = 0;
+		epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev);
+	}
+}
+
+int loop_pause(struct loop *loop, int fd, uint64_t ms)
+{
+	struct epoll_event ev = {.events = 0, .data.fd = fd};
+	struct watch *w;
+
+	if (fd < 0 || fd >= loop->nwatches || !loop->watches[fd].active)
+		return -EBADF;
+	w = &loop->watches[fd];
+	if (!loop->resume) {
+		loop->resume = loop_timer_new(loop, resume_cb, NULL);
+		if (!loop->resume)
+			return -ENOMEM;
+	}
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -errno;
+	w->paused = 1;
+	/* One timer for every pause (they are rare): the earliest wins, and
+	 * a pause may end a little early, which is harmless. */
+	if (!loop_timer_armed(loop->resume))
+		loop_timer_arm(loop->resume, ms);
 	return 0;
 }
 

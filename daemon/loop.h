@@ -28,6 +28,10 @@ int loop_watch(struct loop *loop, int fd, uint32_t events, loop_fd_cb cb,
 	       void *arg);
 /* Changes the events of a watched fd; cheap when unchanged. 0 or -errno. */
 int loop_set_events(struct loop *loop, int fd, uint32_t events);
+/* Stops reporting fd's events for about ms milliseconds, then resumes
+ * (the listener that hit EMFILE: its backlog waits instead of waking the
+ * loop again at once). 0 or -errno. */
+int loop_pause(struct loop *loop, int fd, uint64_t ms);
 /* Stops watching fd. Events of fd still pending in the current batch are
  * dropped. Call before close(fd). */
 void loop_unwatch(struct loop *loop, int fd);

@@ -7,6 +7,12 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "loop.h"
+
+/* How long a listener waits after running out of descriptors. */
+#define ACCEPT_PAUSE_MS 200
+
 void net_nodelay(int fd)
 {
 	int one = 1;
@@ -29,4 +35,13 @@ int net_connect_start(const struct sockaddr *sa, socklen_t salen)
 		return -e;
 	}
 	return fd;
+}
+
+void net_accept_failed(struct loop *loop, int lfd, const char *who)
+{
+	if (errno != EMFILE && errno != ENFILE)
+		return; /* EAGAIN, or a connection gone before accept */
+	log_warn("%s: out of file descriptors (%s); new connections wait",
+		 who, errno == EMFILE ? "the process's limit" : "the system's");
+	loop_pause(loop, lfd, ACCEPT_PAUSE_MS);
 }

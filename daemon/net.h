@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 
+struct loop;
+
 /* TCP_NODELAY: small FTP lines and channel opens must not wait for
  * delayed ACKs (TESTBED.md). */
 void net_nodelay(int fd);
@@ -12,5 +14,9 @@ void net_nodelay(int fd);
  * socket can't be made or connect fails at once. Wait for EPOLLOUT, then
  * read SO_ERROR. */
 int net_connect_start(const struct sockaddr *sa, socklen_t salen);
+/* After accept on lfd failed with errno: out of descriptors (EMFILE,
+ * ENFILE) pauses the listener for a while and says so, rather than
+ * spinning on a backlog it cannot take; the connections wait there. */
+void net_accept_failed(struct loop *loop, int lfd, const char *who);
 
 #endif

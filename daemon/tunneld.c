@@ -358,8 +358,10 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		char word[32];
 		int passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
-		if (client < 0)
+		if (client < 0) {
+			net_accept_failed(loop, lfd, "ipc");
 			return;
+		}
 		d->last_activity = loop_now_ms(loop);
 		/* Only our own user: another uid gets nothing, not even an
 		 * error message. */
