@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "log.h"
 #include "spec.h"
 #include "ssh.h"
+#include "sshconfig.h"
 
 #define MAX_TUNNELS 64
 
@@ -208,7 +208,6 @@ int main(int argc, char **argv)
 	char err[1024];
 	int verbosity = LOG_LVL_WARN, opt, i, sfd;
 	sigset_t mask;
-	struct passwd *pw;
 
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return daemon_command("STATUS");
@@ -318,9 +317,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (spec_parse_dest(argv[optind], c.opts.user, sizeof(c.opts.user),
-			    c.opts.host, sizeof(c.opts.host),
-			    &c.opts.port) < 0) {
+	if (ssh_opts_set_dest(&c.opts, argv[optind]) < 0) {
 		log_err("bad destination '%s' (expected [user@]host[:port])",
 			argv[optind]);
 		return 2;
@@ -329,10 +326,12 @@ int main(int argc, char **argv)
 		log_err("no tunnel given: use -L or -R (see ftp-tunnel(1))");
 		return 2;
 	}
-	if (!c.opts.user[0]) {
-		pw = getpwuid(getuid());
-		snprintf(c.opts.user, sizeof(c.opts.user), "%s",
-			 pw ? pw->pw_name : "root");
+	/* ~/.ssh/config and /etc/ssh/ssh_config fill in what the command
+	 * line left unset; the defaults come after them. */
+	if (sshconfig_load(&c.opts, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		ssh_opts_release(&c.opts);
+		return 255;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	c.loop = loop_new();
