@@ -163,8 +163,7 @@ struct tokens {
 /* Expands a leading "~" (when tilde) and the %-tokens in `allowed` into
  * out. 0, or -1 with err naming what could not be expanded. */
 static int expand(const char *in, const char *allowed, const struct tokens *t,
-		  int tilde, char *out, size_t outlen, char *err,
-		  size_t errlen)
+		  int tilde, char *out, size_t outlen, char *err, size_t errlen)
 {
 	size_t n = 0;
 	char num[24];
@@ -183,17 +182,32 @@ static int expand(const char *in, const char *allowed, const struct tokens *t,
 		}
 		in++;
 		if (!*in || !strchr(allowed, *in)) {
-			snprintf(err, errlen, "unknown token %%%c", *in ? *in : ' ');
+			snprintf(err, errlen, "unknown token %%%c",
+				 *in ? *in : ' ');
 			return -1;
 		}
 		switch (*in) {
-		case '%': v = "%"; break;
-		case 'd': v = t->env->home; break;
-		case 'u': v = t->env->local_user; break;
-		case 'l': v = t->env->local_host; break;
-		case 'h': v = t->o->host; break;
-		case 'n': v = t->given; break;
-		case 'r': v = t->o->user; break;
+		case '%':
+			v = "%";
+			break;
+		case 'd':
+			v = t->env->home;
+			break;
+		case 'u':
+			v = t->env->local_user;
+			break;
+		case 'l':
+			v = t->env->local_host;
+			break;
+		case 'h':
+			v = t->o->host;
+			break;
+		case 'n':
+			v = t->given;
+			break;
+		case 'r':
+			v = t->o->user;
+			break;
 		case 'p':
 			snprintf(num, sizeof(num), "%u", t->o->port);
 			v = num;
@@ -251,9 +265,9 @@ static void set_label(struct place *pl, char **w, int n)
 
 	pl->label[0] = '\0';
 	for (i = 0; i < n && len < sizeof(pl->label); i++)
-		len += (size_t)snprintf(pl->label + len,
-					sizeof(pl->label) - len, "%s%s",
-					i ? " " : "", w[i]);
+		len +=
+		    (size_t)snprintf(pl->label + len, sizeof(pl->label) - len,
+				     "%s%s", i ? " " : "", w[i]);
 }
 
 /* A Match line: 1 applies, 0 does not, 2 has a criterion we do not
@@ -279,8 +293,8 @@ static int match_line(struct sshconfig *c, const struct place *pl, char **w,
 		} else if (!strcasecmp(crit, "originalhost")) {
 			subject = c->given;
 		} else if (!strcasecmp(crit, "user")) {
-			subject = c->o->user[0] ? c->o->user
-						: c->env.local_user;
+			subject =
+			    c->o->user[0] ? c->o->user : c->env.local_user;
 		} else if (!strcasecmp(crit, "localuser")) {
 			subject = c->env.local_user;
 		} else {
@@ -302,8 +316,8 @@ static int match_line(struct sshconfig *c, const struct place *pl, char **w,
 }
 
 static int do_include(struct sshconfig *c, const struct place *pl,
-		      const char *incdir, int depth, char **w, int n,
-		      char *err, size_t errlen)
+		      const char *incdir, int depth, char **w, int n, char *err,
+		      size_t errlen)
 {
 	char path[4096];
 	int i;
@@ -395,8 +409,8 @@ static int do_setting(struct sshconfig *c, const struct place *pl, char **w,
 	if (rc < 0)
 		return fail(err, errlen, pl, "%s", msg);
 	if (rc == 1)
-		log_debug("%s line %d: %s: an earlier value is kept",
-			  pl->fname, pl->line, w[0]);
+		log_debug("%s line %d: %s: an earlier value is kept", pl->fname,
+			  pl->line, w[0]);
 	return 0;
 }
 
@@ -545,8 +559,7 @@ static int read_one(struct sshconfig *c, const char *path, const char *incdir,
 		goto out;
 	}
 	if (ld && ld->check_perms &&
-	    ((st.st_uid != 0 && st.st_uid != getuid()) ||
-	     (st.st_mode & 022))) {
+	    ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022))) {
 		snprintf(err, errlen,
 			 "%s: bad owner or permissions (others may write it)",
 			 name);

@@ -33,11 +33,11 @@ typedef int (*sshconfig_include_fn)(struct sshconfig *c, const char *path,
 
 /* One reading of the configuration for one destination. */
 struct sshconfig {
-	struct ssh_opts *o;	    /* borrowed: settings are applied here */
-	struct sshconfig_env env;   /* borrowed strings */
-	char given[256];	    /* the host as given: Host patterns */
+	struct ssh_opts *o;	      /* borrowed: settings are applied here */
+	struct sshconfig_env env;     /* borrowed strings */
+	char given[256];	      /* the host as given: Host patterns */
 	sshconfig_include_fn include; /* NULL: Include is an error */
-	void *arg;		    /* for include */
+	void *arg;		      /* for include */
 };
 
 /* Starts a reading for o's destination (o->host as given, or o->alias
