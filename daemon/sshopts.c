@@ -351,9 +351,14 @@ int ssh_opts_set_dest(struct ssh_opts *o, const char *dest)
 		o->port = port;
 		o->set |= SSH_SET_PORT;
 	}
-	snprintf(o->host, sizeof(o->host), "%s", host);
-	o->alias[0] = '\0';
-	o->set &= ~(unsigned)SSH_SET_HOSTNAME;
+	if (o->set & SSH_SET_HOSTNAME) {
+		/* -o HostName came first: the destination is its alias. */
+		snprintf(o->alias, sizeof(o->alias), "%s",
+			 strcasecmp(o->host, host) ? host : "");
+	} else {
+		snprintf(o->host, sizeof(o->host), "%s", host);
+		o->alias[0] = '\0';
+	}
 	return 0;
 }
 

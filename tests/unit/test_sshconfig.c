@@ -693,6 +693,12 @@ static void test_opts(void)
 		  !strcmp(o.host, "::1") && o.port == 2200,
 	      "IPv6 destination");
 	CHECK(ssh_opts_set_dest(&o, "@h") < 0, "bad destination");
+	CHECK(ssh_opts_set(&o, "HostName=real", err, sizeof(err)) == 0 &&
+		  ssh_opts_set_dest(&o, "nick") == 0 &&
+		  !strcmp(o.host, "real") && !strcmp(o.alias, "nick"),
+	      "-o HostName before the destination: the destination is the "
+	      "alias (%s, %s)",
+	      o.host, o.alias);
 	ssh_opts_release(&o);
 }
 
