@@ -178,7 +178,7 @@ int hostkey_check(LIBSSH2_SESSION *raw, const struct ssh_opts *o, char *err,
 	int type, typemask, check, i, rc = -1;
 	enum ssh_strict strict = o->strict;
 
-	if (!o->strict_set)
+	if (!(o->set & SSH_SET_STRICT))
 		strict = !o->batch_mode && tty_available() ? SSH_STRICT_ASK
 							   : SSH_STRICT_YES;
 	key = libssh2_session_hostkey(raw, &keylen, &type);

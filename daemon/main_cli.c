@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "log.h"
 #include "spec.h"
 #include "ssh.h"
+#include "sshconfig.h"
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
@@ -210,7 +210,7 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 	struct conf conf;
 	struct profile *p;
 	char err[700], line[700];
-	const char *o;
+	const char *o, *host;
 	int found, i, rc = -1;
 	struct fwd_spec cli_specs[MAX_TUNNELS];
 	int ncli = c->ntunnels;
@@ -235,12 +235,23 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 		goto out;
 	}
 	log_info("profile %s (%s:%d)", p->name, p->file, p->line);
-	snprintf(c->opts.host, sizeof(c->opts.host), "%s",
-		 p->host[0] ? p->host : p->name);
-	if (p->user[0])
-		snprintf(c->opts.user, sizeof(c->opts.user), "%s", p->user);
-	if (p->port)
-		c->opts.port = p->port;
+	host = p->host[0] ? p->host : p->name;
+	snprintf(line, sizeof(line), strchr(host, ':') ? "[%s]" : "%s", host);
+	if (ssh_opts_set_dest(&c->opts, line) < 0) {
+		log_err("profile %s (%s:%d): bad host '%s'", p->name, p->file,
+			p->line, host);
+		goto out;
+	}
+	if (p->user[0]) {
+		snprintf(line, sizeof(line), "User=%s", p->user);
+		if (set_option(c, line) < 0)
+			goto out;
+	}
+	if (p->port) {
+		snprintf(line, sizeof(line), "Port=%u", p->port);
+		if (set_option(c, line) < 0)
+			goto out;
+	}
 	for (o = p->options; *o; o += strcspn(o, "\n") + 1) {
 		snprintf(line, sizeof(line), "%.*s", (int)strcspn(o, "\n"), o);
 		if (set_option(c, line) < 0) {
@@ -335,7 +346,6 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	int verbosity = LOG_LVL_WARN, opt, i, sfd, profile;
 	sigset_t mask;
-	struct passwd *pw;
 
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return daemon_command("STATUS");
@@ -420,21 +430,20 @@ int main(int argc, char **argv)
 	profile = use_profile(&c, config, argv[optind]);
 	if (profile < 0)
 		return 2;
-	if (!profile &&
-	    spec_parse_dest(argv[optind], c.opts.user, sizeof(c.opts.user),
-			    c.opts.host, sizeof(c.opts.host),
-			    &c.opts.port) < 0) {
-		log_err("bad destination '%s' (expected [user@]host[:port] "
-			"or a profile's name)",
-			argv[optind]);
-		return 2;
-	}
+	/* The command line's options win over a profile's; a -o HostName
+	 * before the destination makes the destination its alias. */
 	for (i = 0; i < c.ncli_options; i++) {
 		if (set_option(&c, c.cli_options[i]) < 0)
 			return 2;
 		free(c.cli_options[i]);
 	}
 	c.ncli_options = 0;
+	if (!profile && ssh_opts_set_dest(&c.opts, argv[optind]) < 0) {
+		log_err("bad destination '%s' (expected [user@]host[:port] "
+			"or a profile's name)",
+			argv[optind]);
+		return 2;
+	}
 	if (!c.ntunnels && !c.check) {
 		if (profile)
 			log_err("profile %s has no tunnels: add LocalForward "
@@ -445,10 +454,12 @@ int main(int argc, char **argv)
 				"profile (see ftp-tunnel(1))");
 		return 2;
 	}
-	if (!c.opts.user[0]) {
-		pw = getpwuid(getuid());
-		snprintf(c.opts.user, sizeof(c.opts.user), "%s",
-			 pw ? pw->pw_name : "root");
+	/* ~/.ssh/config and /etc/ssh/ssh_config fill in what the command
+	 * line left unset; the defaults come after them. */
+	if (sshconfig_load(&c.opts, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		ssh_opts_release(&c.opts);
+		return 255;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	c.loop = loop_new();

@@ -417,8 +417,10 @@ static void try_next_addr(struct ssh_sess *s, const char *last_err)
 		}
 		return;
 	}
-	snprintf(msg, sizeof(msg), "cannot connect to %s port %u: %s",
-		 s->opts.host, s->opts.port, last_err ? last_err : "failed");
+	snprintf(msg, sizeof(msg), "cannot connect to %s port %u%s%s%s: %s",
+		 s->opts.host, s->opts.port, s->opts.alias[0] ? " (" : "",
+		 s->opts.alias, s->opts.alias[0] ? ")" : "",
+		 last_err ? last_err : "failed");
 	sess_die(s, msg);
 }
 
@@ -429,8 +431,10 @@ static void connect_timeout_cb(struct loop *loop, void *arg)
 
 	(void)loop;
 	snprintf(msg, sizeof(msg),
-		 "cannot connect to %s port %u: timed out after %d s",
-		 s->opts.host, s->opts.port, s->opts.connect_timeout);
+		 "cannot connect to %s port %u%s%s%s: timed out after %d s",
+		 s->opts.host, s->opts.port, s->opts.alias[0] ? " (" : "",
+		 s->opts.alias, s->opts.alias[0] ? ")" : "",
+		 s->opts.connect_timeout);
 	sess_die(s, msg);
 }
 
@@ -1078,6 +1082,14 @@ struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
 	snprintf(s->name, sizeof(s->name),
 		 strchr(opts->host, ':') ? "%s@[%s]:%u" : "%s@%s:%u",
 		 opts->user, opts->host, opts->port);
+	if (opts->alias[0]) {
+		/* The name the user knows it by, then what it is. */
+		char real[sizeof(s->name)];
+
+		snprintf(real, sizeof(real), "%s", s->name);
+		snprintf(s->name, sizeof(s->name), "%.250s (%.250s)",
+			 opts->alias, real);
+	}
 	s->kick_timer = loop_timer_new(loop, kick_cb, s);
 	s->alive_timer = loop_timer_new(loop, alive_cb, s);
 	s->connect_timer = loop_timer_new(loop, connect_timeout_cb, s);
@@ -1093,7 +1105,9 @@ struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
 	if (rc) {
 		char msg[1400];
 
-		snprintf(msg, sizeof(msg), "cannot resolve %s: %s", opts->host,
+		snprintf(msg, sizeof(msg), "cannot resolve %s%s%s%s: %s",
+			 opts->host, opts->alias[0] ? " (HostName of " : "",
+			 opts->alias, opts->alias[0] ? ")" : "",
 			 gai_strerror(rc));
 		s->addrs = NULL;
 		/* Report from the loop, so the caller sees a uniform path. */

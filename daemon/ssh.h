@@ -22,8 +22,26 @@ enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
 #define SSH_MAX_IDENTITIES 16
 #define SSH_MAX_KNOWN_HOSTS 8
 
+/* Which settings have a value already: ssh_config(5) keeps the first value
+ * it obtains for each (the command line, then the user's file, then the
+ * system's), so a file's value applies only where no bit is set. */
+enum ssh_set_bit {
+	SSH_SET_HOSTNAME = 1u << 0,
+	SSH_SET_PORT = 1u << 1,
+	SSH_SET_USER = 1u << 2,
+	SSH_SET_IDENTITIES_ONLY = 1u << 3,
+	SSH_SET_KNOWN_HOSTS = 1u << 4,
+	SSH_SET_STRICT = 1u << 5, /* else: ASK on a terminal, YES otherwise */
+	SSH_SET_ALIVE_INTERVAL = 1u << 6,
+	SSH_SET_ALIVE_COUNT = 1u << 7,
+	SSH_SET_CONNECT_TIMEOUT = 1u << 8,
+	SSH_SET_BATCH = 1u << 9,
+	SSH_SET_PROXY = 1u << 10, /* ProxyJump/ProxyCommand "none" */
+};
+
 struct ssh_opts {
-	char host[256]; /* as given by the user: name or address */
+	char host[256]; /* name or address connected to (HostName's value) */
+	char alias[256]; /* the name as given, when HostName replaced it */
 	uint16_t port;
 	char user[128];
 	char *identities[SSH_MAX_IDENTITIES]; /* owned */
@@ -32,19 +50,37 @@ struct ssh_opts {
 	char *known_hosts[SSH_MAX_KNOWN_HOSTS]; /* owned; empty = default */
 	int nknown_hosts;
 	enum ssh_strict strict;
-	int strict_set; /* else: ASK on a terminal, YES otherwise */
 	int alive_interval;  /* seconds, 0 = off */
 	int alive_count_max; /* default 3 */
 	int connect_timeout; /* seconds, 0 = the system's */
 	int batch_mode;      /* never prompt */
 	int no_auth_prompt;  /* may ask about host keys, never for secrets */
+	unsigned set;	     /* enum ssh_set_bit */
 };
 
 void ssh_opts_init(struct ssh_opts *o);
 void ssh_opts_release(struct ssh_opts *o);
-/* Applies one "-o Key=Value" setting. 0, or -1 with a message in err. */
+/* Applies one "-o Key=Value" setting, replacing an earlier value. 0, or -1
+ * with a message in err. */
 int ssh_opts_set(struct ssh_opts *o, const char *keyval, char *err,
 		 size_t errlen);
+
+/* How ssh_opts_apply treats a setting that has a value already. */
+enum ssh_apply { SSH_APPLY_REPLACE, SSH_APPLY_FIRST };
+#define SSH_OPTS_UNKNOWN (-2)
+/* Applies the setting `key` (an ssh_config name, any case) with its
+ * arguments (one, or a list for UserKnownHostsFile; copied). IdentityFile
+ * always accumulates. Returns 0 (applied), 1 (kept the earlier value:
+ * SSH_APPLY_FIRST), SSH_OPTS_UNKNOWN (a key it does not know; err not
+ * set) or -1 (a bad value; message in err). */
+int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
+		   int nargs, enum ssh_apply how, char *err, size_t errlen);
+/* Sets user, host and port from "[user@]host[:port]" (user and port only
+ * when given), marking them set. 0, or -1 when malformed. */
+int ssh_opts_set_dest(struct ssh_opts *o, const char *dest);
+/* Writes a text naming every setting of o into buf (truncated to len), so
+ * that equal texts mean interchangeable connections. */
+void ssh_opts_key(const struct ssh_opts *o, char *buf, size_t len);
 
 struct ssh_sess;
 struct ssh_chan;

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +23,14 @@
 #include "net.h"
 #include "spec.h"
 #include "ssh.h"
+#include "sshconfig.h"
 
 #define MAX_OPTIONS 32
 #define SESSION_IDLE_MS (5 * 60 * 1000)
+#define SESSION_KEY_MAX 8192
 
 struct session {
-	char key[2048]; /* user@host:port plus the options */
+	char key[SESSION_KEY_MAX]; /* ssh_opts_key of its settings */
 	struct ssh_sess *s;
 	uint64_t idle_since; /* 0 while busy */
 	struct session *next;
@@ -235,12 +236,10 @@ static void handle_connect(struct tunneld *d, int client,
 			   const struct ipc_msg *req)
 {
 	char family[16], dst[80], port[8], via[512], opt[1024];
-	char key[2048], optkey[1800] = "", err[600];
+	char key[SESSION_KEY_MAX], err[1200];
 	struct ssh_opts o;
 	struct pending *p;
 	struct session *se;
-	struct passwd *pw;
-	size_t olen = 0;
 	int i;
 
 	ssh_opts_init(&o);
@@ -278,14 +277,13 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	if (ipc_get(req, "ftphost", 0, p->ftphost, sizeof(p->ftphost)))
 		snprintf(p->ftphost, sizeof(p->ftphost), "%s", dst);
-	if (spec_parse_dest(via, o.user, sizeof(o.user), o.host,
-			    sizeof(o.host), &o.port) < 0) {
+	if (ssh_opts_set_dest(&o, via) < 0) {
 		reply_err(client, EINVAL, "bad via (expected [user@]host[:port])");
 		free(p);
 		goto fail;
 	}
-	/* Requests with the same server and options share one session: the
-	 * options are part of the session's key. */
+	/* The request's options win over via's user and port (as the
+	 * shim's Route blocks document), then ssh_config fills the rest. */
 	for (i = 0; i < MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
@@ -294,17 +292,15 @@ static void handle_connect(struct tunneld *d, int client,
 			free(p);
 			goto fail;
 		}
-		if (olen < sizeof(optkey))
-			olen += (size_t)snprintf(optkey + olen,
-						 sizeof(optkey) - olen, "|%s",
-						 opt);
 	}
-	if (!o.user[0]) {
-		pw = getpwuid(getuid());
-		snprintf(o.user, sizeof(o.user), "%s", pw ? pw->pw_name : "root");
+	if (sshconfig_load(&o, err, sizeof(err)) < 0) {
+		log_warn("ctl %lu: %s", p->id, err);
+		reply_err(client, EINVAL, err);
+		free(p);
+		goto fail;
 	}
-	snprintf(key, sizeof(key), "%s@%s:%u%s", o.user, o.host, o.port,
-		 optkey);
+	/* Requests whose settings come out the same share one session. */
+	ssh_opts_key(&o, key, sizeof(key));
 	se = get_session(d, &o, key);
 	if (!se) {
 		reply_err(client, ENOMEM, "out of memory");

@@ -103,6 +103,9 @@ tt_init() {
 	chmod 700 "$T/home"
 	: >"$T/.ports"
 	export T TT_NAME
+	# The machine's and the user's ssh_config are not the test's: ftp-tunnel
+	# and ftp-tunneld read none (t_ssh_config sets its own).
+	export FTP_TUNNEL_SSH_CONFIG=none FTP_TUNNEL_SSH_SYSTEM_CONFIG=none
 	[ -n "${TT_RUN_DIR:-}" ] && [ -d "${TT_RUN_DIR:-}" ] && echo "$T" >"$TT_RUN_DIR/$TT_NAME.tdir"
 	trap '_tt_exit' EXIT
 	trap '_tt_signal 130' INT
