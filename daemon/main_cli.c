@@ -14,6 +14,7 @@
 
 #include "confload.h"
 #include "fwd.h"
+#include "hold_cli.h"
 #include "ftp.h"
 #include "ipc.h"
 #include "log.h"
@@ -39,6 +40,10 @@ struct cli {
 	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
 	char *cli_options[MAX_CLI_OPTIONS];
 	int ncli_options;
+	/* -f: the settings and tunnels as given, for the daemon's HOLD. */
+	int hold;
+	struct ipc_msg *hold_req;
+	char spec_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
 };
 
 static void usage(FILE *f)
@@ -52,6 +57,9 @@ static void usage(FILE *f)
 		"| -R [ftp/][bind_address:]port:host:hostport\n"
 		"                  [user@]host[:port]\n"
 		"       ftp-tunnel [options] [-L ...] [-R ...] PROFILE\n"
+		"       ftp-tunnel -f [options] ... PROFILE|destination   "
+		"(the daemon holds the tunnels)\n"
+		"       ftp-tunnel release PROFILE|destination\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
 		"       ftp-tunnel status | stop\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
@@ -160,6 +168,10 @@ static int set_option(struct cli *c, const char *kv)
 {
 	char msg[512];
 
+	if (c->hold_req && ipc_add(c->hold_req, "option", kv) < 0) {
+		log_err("too many settings for the daemon");
+		return -1;
+	}
 	if (!strncasecmp(kv, "FtpActiveMode", 13) && kv[13] &&
 	    strchr("= \t", kv[13])) {
 		const char *v = kv + 13;
@@ -198,6 +210,8 @@ static int add_tunnel(struct cli *c, const char *spec, int remote)
 		log_err("%s", err);
 		return -1;
 	}
+	snprintf(c->spec_text[c->ntunnels], sizeof(c->spec_text[0]), "%s",
+		 spec);
 	c->ntunnels++;
 	return 0;
 }
@@ -212,7 +226,8 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 	char err[700], line[700];
 	const char *o, *host;
 	int found, i, rc = -1;
-	struct fwd_spec cli_specs[MAX_TUNNELS];
+	static struct fwd_spec cli_specs[MAX_TUNNELS];
+	static char cli_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
 	int ncli = c->ntunnels;
 
 	conf_init(&conf);
@@ -242,6 +257,8 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 			p->line, host);
 		goto out;
 	}
+	if (c->hold_req)
+		ipc_add(c->hold_req, "dest", line);
 	if (p->user[0]) {
 		snprintf(line, sizeof(line), "User=%s", p->user);
 		if (set_option(c, line) < 0)
@@ -261,6 +278,7 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 		}
 	}
 	memcpy(cli_specs, c->specs, sizeof(c->specs[0]) * (size_t)ncli);
+	memcpy(cli_text, c->spec_text, sizeof(c->spec_text[0]) * (size_t)ncli);
 	c->ntunnels = 0;
 	for (i = 0; i < p->ntunnels; i++) {
 		if (add_tunnel(c, p->tunnels[i].spec, p->tunnels[i].remote) <
@@ -275,6 +293,8 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 			log_err("too many forwards (at most %d)", MAX_TUNNELS);
 			goto out;
 		}
+		memcpy(c->spec_text[c->ntunnels], cli_text[i],
+		       sizeof(cli_text[i]));
 		c->specs[c->ntunnels++] = cli_specs[i];
 	}
 	rc = 1;
@@ -351,10 +371,12 @@ int main(int argc, char **argv)
 		return daemon_command("STATUS");
 	if (argc == 2 && !strcmp(argv[1], "stop"))
 		return daemon_command("STOP");
+	if (argc == 3 && !strcmp(argv[1], "release"))
+		return hold_release(argv[2]);
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");
-	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:L:R:NqhT", longopts,
+	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:L:R:NqhTf", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'v':
@@ -384,6 +406,9 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			config = optarg;
+			break;
+		case 'f':
+			c.hold = 1;
 			break;
 		case 'L':
 		case 'R':
@@ -427,6 +452,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (c.hold) {
+		static struct ipc_msg hold_req;
+
+		ipc_init(&hold_req, "HOLD");
+		c.hold_req = &hold_req;
+	}
 	profile = use_profile(&c, config, argv[optind]);
 	if (profile < 0)
 		return 2;
@@ -438,6 +469,8 @@ int main(int argc, char **argv)
 		free(c.cli_options[i]);
 	}
 	c.ncli_options = 0;
+	if (!profile && c.hold_req)
+		ipc_add(c.hold_req, "dest", argv[optind]);
 	if (!profile && ssh_opts_set_dest(&c.opts, argv[optind]) < 0) {
 		log_err("bad destination '%s' (expected [user@]host[:port] "
 			"or a profile's name)",
@@ -460,6 +493,16 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		ssh_opts_release(&c.opts);
 		return 255;
+	}
+	if (c.hold_req) {
+		/* The daemon reads the same settings again (and ssh_config
+		 * for itself); the checks above caught what is malformed. */
+		ipc_add(c.hold_req, "name", argv[optind]);
+		for (i = 0; i < c.ntunnels; i++)
+			ipc_add(c.hold_req, c.specs[i].remote ? "remote" : "local",
+				c.spec_text[i]);
+		ssh_opts_release(&c.opts);
+		return hold_send(c.hold_req, argv[optind]);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	c.loop = loop_new();

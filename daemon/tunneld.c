@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "ftpfwd.h"
 #include "fwd.h"
+#include "held.h"
 #include "ipc.h"
 #include "log.h"
 #include "net.h"
@@ -52,6 +53,7 @@ struct tunneld {
 	int idle_exit_s;
 	uint64_t last_activity;
 	struct session *sessions;
+	struct held_set *held; /* ftp-tunnel -f's tunnels */
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
@@ -337,6 +339,7 @@ static void handle_status(struct tunneld *d, int client)
 			 ssh_sess_dead(se->s)	 ? "dead"
 			 : ssh_sess_ready(se->s) ? "ready"
 						 : "connecting");
+	held_status(d->held, &m);
 	ipc_send(client, &m, -1);
 	close(client);
 }
@@ -391,6 +394,10 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 			close(client);
 		} else if (!strcmp(word, "CONNECT")) {
 			handle_connect(d, client, &req);
+		} else if (!strcmp(word, "HOLD")) {
+			held_hold(d->held, client, &req);
+		} else if (!strcmp(word, "RELEASE")) {
+			held_release(d->held, client, &req);
 		} else if (!strcmp(word, "STATUS")) {
 			handle_status(d, client);
 		} else if (!strcmp(word, "STOP")) {
@@ -412,7 +419,7 @@ static void tick_cb(struct loop *loop, void *arg)
 	struct tunneld *d = arg;
 
 	reap_sessions(d, 0);
-	if (d->idle_exit_s > 0 && !d->sessions &&
+	if (d->idle_exit_s > 0 && !d->sessions && !held_count(d->held) &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
 		log_info("idle for %d s: exiting", d->idle_exit_s);
@@ -433,8 +440,11 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->idle_exit_s = idle_exit_s;
 	d->last_activity = loop_now_ms(loop);
 	d->tick = loop_timer_new(loop, tick_cb, d);
-	if (!d->tick || loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
+	d->held = held_new(loop);
+	if (!d->tick || !d->held ||
+	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
 		loop_timer_free(d->tick);
+		held_free(d->held);
 		free(d);
 		return NULL;
 	}
@@ -448,6 +458,7 @@ void tunneld_free(struct tunneld *d)
 		return;
 	loop_unwatch(d->loop, d->lfd);
 	close(d->lfd);
+	held_free(d->held);
 	reap_sessions(d, 1);
 	loop_timer_free(d->tick);
 	free(d);

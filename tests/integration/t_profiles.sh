@@ -100,6 +100,36 @@ dp=$("$TT_BUILD/ftp-tunnel" status 2>/dev/null | awk '/^pid:/ {print $2}')
 [ -n "$dp" ] && tt_track "$dp"
 "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 
+# --- static tunnels held by the daemon (ftp-tunnel -f) -----------------
+# ftp-tunnel hands the profile's tunnels to ftp-tunneld (started on
+# demand) and exits once they are up; they carry transfers until
+# released.
+FT=$TT_BUILD/ftp-tunnel
+out=$("$FT" -f -F "$conf" local-ftp 2>&1)
+tt_check "-f local-ftp: exit 0, held ($out)" eval 'echo "$out" | grep -q "tunnels up, held by ftp-tunneld"'
+dp=$("$FT" status 2>/dev/null | awk '/^pid:/ {print $2}')
+[ -n "$dp" ] && tt_track "$dp"
+out=$("$FT" -f -F "$conf" remote-ftp 2>&1)
+tt_check "-f remote-ftp: exit 0, held" eval 'echo "$out" | grep -q "tunnels up"'
+ft_transfer held-local "" curl pasv get 127.0.0.1 "$LP" "$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR"
+ft_transfer held-local "" curl port put 127.0.0.1 "$LP" "$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR"
+ft_transfer held-remote "" curl pasv get 127.0.0.1 "$RP" "$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR"
+tt_check "status lists both held profiles" \
+	eval '"$FT" status | grep -q "local-ftp" && "$FT" status | grep -q "remote-ftp"'
+rc=0
+out=$("$FT" -f -F "$conf" local-ftp 2>&1) || rc=$?
+tt_check "-f local-ftp again: refused, held already (exit $rc)" \
+	eval '[ "$rc" = 1 ] && echo "$out" | grep -q "held already"'
+tt_check "release local-ftp" "$FT" release local-ftp
+for i in $(seq 30); do ss -Hltn "sport = :$LP" | grep -q . || break; sleep 0.1; done
+tt_check "released: nothing listens on $LP any more" eval '! ss -Hltn "sport = :$LP" | grep -q .'
+ft_transfer held-remote-after "" curl pasv get 127.0.0.1 "$RP" "$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR"
+rc=0
+"$FT" -f -F "$conf" -o "Port=$(tt_free_port)" local-ftp >/dev/null 2>"$T/logs/held-bad.err" || rc=$?
+tt_check "-f with an unreachable server: exit 1 and the reason ($(head -c 120 "$T/logs/held-bad.err"))" \
+	eval '[ "$rc" = 1 ] && grep -q "Connection refused\|cannot connect" "$T/logs/held-bad.err"'
+"$FT" stop >/dev/null 2>&1
+
 # --- bad configurations: file:line, exit 2, nothing started -------------
 bad="$T/bad.conf"
 badconf() { printf '%s\n' "$@" >"$bad"; chmod 600 "$bad"; }
