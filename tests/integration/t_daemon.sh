@@ -96,6 +96,38 @@ dp=$(daemon_pid)
 kill "$SSH_AGENT_PID"
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
+# Another uid cannot read the daemon's files: in its default place (a
+# world-readable XDG_RUNTIME_DIR here, so only the daemon's own modes
+# protect them) the directory it makes is 0700, and the other uid can
+# neither list it nor open the lock or connect to the socket.
+other="ftt-ot$$"
+useradd -M -s /usr/sbin/nologin "$other" 2>/dev/null
+chmod 755 "$T"
+mkdir -m 755 "$T/xdg"
+(
+	unset FTP_TUNNEL_SOCKET
+	XDG_RUNTIME_DIR="$T/xdg" exec "$D" --ready-fd 3 --idle-exit 30 3>"$T/ready.xdg"
+) &
+xp=$!
+tt_track "$xp"
+tt_wait_until 50 grep -q READY "$T/ready.xdg"
+xdir="$T/xdg/ftp-tunnel"
+tt_check "the daemon's directory is 0700 and ours ($(stat -c '%a %U' "$xdir" 2>&1))" \
+	[ "$(stat -c '%a %u' "$xdir")" = "700 $(id -u)" ]
+tt_check "the other uid can reach the parent directory (so the modes are what stops it)" \
+	setpriv --reuid="$other" --regid=nogroup --clear-groups ls "$T/xdg"
+for what in "ls $xdir" "cat $xdir/daemon.sock.lock" \
+	"python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' $xdir/daemon.sock"; do
+	tt_check "another uid: $what fails" \
+		eval '! setpriv --reuid="$other" --regid=nogroup --clear-groups sh -c "$what" 2>/dev/null'
+done
+(
+	unset FTP_TUNNEL_SOCKET
+	XDG_RUNTIME_DIR="$T/xdg" "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
+)
+chmod 700 "$T"
+userdel "$other" 2>/dev/null
+
 # Idle exit.
 "$D" --idle-exit 1 --ready-fd 3 3>"$T/ready.idle" &
 ip=$!
