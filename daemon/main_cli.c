@@ -15,6 +15,7 @@
 
 #include "fwd.h"
 #include "ftp.h"
+#include "import_tectia.h"
 #include "ipc.h"
 #include "log.h"
 #include "spec.h"
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 		"                  [user@]host[:port]\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
 		"       ftp-tunnel status | stop\n"
+		"       ftp-tunnel import-tectia FILE\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
 }
 
@@ -210,6 +212,8 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	struct passwd *pw;
 
+	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
+		return import_tectia_main(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return daemon_command("STATUS");
 	if (argc == 2 && !strcmp(argv[1], "stop"))
