@@ -306,7 +306,7 @@ static int require(struct tectia *st, int line, const char *elem,
 {
 	*v = attr(atts, name);
 	if (!*v) {
-		fail_at(st, line, "<%.40s> needs a %s attribute", elem, name);
+		fail_at(st, line, "<%.40s> has no %s attribute", elem, name);
 		return -1;
 	}
 	return 0;
