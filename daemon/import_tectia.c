@@ -115,7 +115,8 @@ int import_tectia_main(int argc, char **argv)
 		if (print_profile(&profiles[i]) < 0)
 			goto out;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "ftp-tunnel: error: writing the output failed\n");
+		fprintf(stderr,
+			"ftp-tunnel: error: writing the output failed\n");
 		ret = 1;
 		goto out;
 	}

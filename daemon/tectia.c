@@ -61,6 +61,7 @@ struct tectia {
 	char defaults[PROFILE_OPTS_MAX];
 	int strict_host_keys; /* <strict-host-key-checking>: -1 unset */
 	int accept_unknown;   /* <accept-unknown-host-keys>: -1 unset */
+	int host_keys_line;   /* the later of the two, for messages */
 	struct tectia_static *statics;
 	int nstatics;
 	int failed;
@@ -73,21 +74,40 @@ struct tectia {
 /* Tectia elements that ftp-tunnel has no use for, by where they sit.
  * Anything else is not Tectia's and an error. */
 static const char *const broker_ignored[] = {"filter-engine", "gui", NULL};
-static const char *const general_ignored[] = {
-    "crypto-lib",	   "cert-validation",  "file-access-control",
-    "host-key-always-ask", "logging",	       "protocol-parameters",
-    "user-config-directory", "fips-mode",      NULL};
+static const char *const general_ignored[] = {"crypto-lib",
+					      "cert-validation",
+					      "file-access-control",
+					      "host-key-always-ask",
+					      "logging",
+					      "protocol-parameters",
+					      "user-config-directory",
+					      "fips-mode",
+					      NULL};
 static const char *const keystores_ignored[] = {"user-keys", "identification",
 						NULL};
-static const char *const conn_ignored[] = {
-    "ciphers",	     "macs",	       "kexs",
-    "hostkey-algorithms", "rekey",     "hostbased-default-domain",
-    "compression",   "proxy",	       "idle-timeout",
-    "exclusive-connection", "server-banners", "forwards",
-    "remote-environment", "password",  "address-family",
-    "sftpg3-mode",   "quiet-mode",     "checksum",
-    "hostkey",	     "extended-logging", "server-authentication-methods",
-    "authentication-success-message", NULL};
+static const char *const conn_ignored[] = {"ciphers",
+					   "macs",
+					   "kexs",
+					   "hostkey-algorithms",
+					   "rekey",
+					   "hostbased-default-domain",
+					   "compression",
+					   "proxy",
+					   "idle-timeout",
+					   "exclusive-connection",
+					   "server-banners",
+					   "forwards",
+					   "remote-environment",
+					   "password",
+					   "address-family",
+					   "sftpg3-mode",
+					   "quiet-mode",
+					   "checksum",
+					   "hostkey",
+					   "extended-logging",
+					   "server-authentication-methods",
+					   "authentication-success-message",
+					   NULL};
 static const char *const auth_ignored[] = {
     "auth-password", "auth-keyboard-interactive", "auth-gssapi",
     "auth-hostbased", NULL};
@@ -169,8 +189,8 @@ static void warn_attrs(struct tectia *st, int line, const char *elem,
 /* A value without control characters, shorter than size; blanks only if
  * blanks_ok. Copies it to out. */
 static int take_value(struct tectia *st, int line, const char *elem,
-		      const char *what, const char *v, int blanks_ok,
-		      char *out, size_t size)
+		      const char *what, const char *v, int blanks_ok, char *out,
+		      size_t size)
 {
 	const unsigned char *p;
 
@@ -179,15 +199,17 @@ static int take_value(struct tectia *st, int line, const char *elem,
 		return -1;
 	}
 	if (strlen(v) >= size) {
-		fail_at(st, line, "%s in <%.40s> is too long (at most %zu "
-				  "bytes)",
+		fail_at(st, line,
+			"%s in <%.40s> is too long (at most %zu "
+			"bytes)",
 			what, elem, size - 1);
 		return -1;
 	}
 	for (p = (const unsigned char *)v; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f || (!blanks_ok && *p == ' ')) {
-			fail_at(st, line, "%s '%.60s' in <%.40s> has a %s", what,
-				v, elem, *p == ' ' ? "blank" : "control character");
+			fail_at(st, line, "%s '%.60s' in <%.40s> has a %s",
+				what, v, elem,
+				*p == ' ' ? "blank" : "control character");
 			return -1;
 		}
 	}
@@ -268,8 +290,9 @@ static int take_seconds(struct tectia *st, int line, const char *elem,
 		n = n * 10 + (unsigned long)(*p - '0');
 	p += strspn(p, " \t");
 	if (!digits || *p || n > 86400) {
-		fail_at(st, line, "bad time '%.20s' in <%.40s> (0 to 86400 "
-				  "seconds)",
+		fail_at(st, line,
+			"bad time '%.20s' in <%.40s> (0 to 86400 "
+			"seconds)",
 			v, elem);
 		return -1;
 	}
@@ -284,8 +307,8 @@ static char *options_of(struct tectia *st)
 }
 
 /* Appends "Key=Value\n"; value was checked for control characters. */
-static int add_option(struct tectia *st, int line, char *opts,
-		      const char *key, const char *value)
+static int add_option(struct tectia *st, int line, char *opts, const char *key,
+		      const char *value)
 {
 	size_t used = strlen(opts);
 	int k = snprintf(opts + used, PROFILE_OPTS_MAX - used, "%s=%s\n", key,
@@ -293,8 +316,9 @@ static int add_option(struct tectia *st, int line, char *opts,
 
 	if (k < 0 || (size_t)k >= PROFILE_OPTS_MAX - used) {
 		opts[used] = '\0';
-		fail_at(st, line, "too many settings (at most %d bytes of "
-				  "options a profile)",
+		fail_at(st, line,
+			"too many settings (at most %d bytes of "
+			"options a profile)",
 			PROFILE_OPTS_MAX - 1);
 		return -1;
 	}
@@ -370,6 +394,9 @@ static int read_key_store(struct tectia *st, int line, const char **atts)
 	for (tok = strtok_r(files, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		tok += strspn(tok, " ");
+		len = strlen(tok);
+		while (len > 0 && tok[len - 1] == ' ')
+			tok[--len] = '\0';
 		if (*tok && add_identity(st, line, "key-store", tok) < 0)
 			return -1;
 	}
@@ -474,8 +501,9 @@ static int read_tunnel(struct tectia *st, int line, const char *elem,
 		       const char **atts)
 {
 	static const char *const used[] = {
-	    "type",	"listen-port",	  "listen-address", "dst-host",
-	    "dst-port", "allow-relay", NULL};
+	    "type",	"listen-port", "listen-address",
+	    "dst-host", "dst-port",    "allow-relay",
+	    NULL};
 	char spec[PROFILE_SPEC_MAX];
 	int remote = !strcmp(elem, "remote-tunnel");
 
@@ -490,8 +518,8 @@ static int read_tunnel(struct tectia *st, int line, const char *elem,
 static int read_static(struct tectia *st, int line, const char **atts)
 {
 	static const char *const used[] = {
-	    "type",	"listen-port",	  "listen-address", "dst-host",
-	    "dst-port", "allow-relay", "profile",	    NULL};
+	    "type",	"listen-port", "listen-address", "dst-host",
+	    "dst-port", "allow-relay", "profile",	 NULL};
 	struct tectia_static *s;
 	const char *id;
 
@@ -508,8 +536,8 @@ static int read_static(struct tectia *st, int line, const char **atts)
 		}
 	}
 	s = &st->statics[st->nstatics];
-	if (tunnel_spec(st, line, "tunnel", atts, 0, s->spec,
-			sizeof(s->spec)) < 0 ||
+	if (tunnel_spec(st, line, "tunnel", atts, 0, s->spec, sizeof(s->spec)) <
+		0 ||
 	    require(st, line, "tunnel", atts, "profile", &id) < 0 ||
 	    take_value(st, line, "tunnel", "profile", id, 0, s->profile,
 		       sizeof(s->profile)) < 0)
@@ -548,8 +576,9 @@ static int read_profile(struct tectia *st, int line, const char **atts)
 	/* It becomes a word of the native configuration: no quotes or
 	 * comment signs in it. */
 	if (strpbrk(p->name, "#\"'\\")) {
-		fail_at(st, line, "profile name '%s' has a character (# \" ' "
-				  "\\) ftp-tunnel does not take in names",
+		fail_at(st, line,
+			"profile name '%s' has a character (# \" ' "
+			"\\) ftp-tunnel does not take in names",
 			p->name);
 		return -1;
 	}
@@ -659,12 +688,14 @@ static int dispatch(struct tectia *st, int line, enum tectia_ctx parent,
 			if (read_enable(st, line, name, atts, &b) < 0)
 				return -1;
 			st->strict_host_keys = b;
+			st->host_keys_line = line;
 			return CTX_LEAF;
 		}
 		if (!strcmp(name, "accept-unknown-host-keys")) {
 			if (read_enable(st, line, name, atts, &b) < 0)
 				return -1;
 			st->accept_unknown = b;
+			st->host_keys_line = line;
 			return CTX_LEAF;
 		}
 		if (!strcmp(name, "known-hosts")) {
@@ -687,7 +718,7 @@ static int dispatch(struct tectia *st, int line, enum tectia_ctx parent,
 	case CTX_KEYSTORES:
 		if (!strcmp(name, "key-store"))
 			return read_key_store(st, line, atts) < 0 ? -1
-								   : CTX_LEAF;
+								  : CTX_LEAF;
 		if (in_list(keystores_ignored, name))
 			return ignored(st, line, name);
 		return unknown(st, line, name, pname);
@@ -726,7 +757,8 @@ static int dispatch(struct tectia *st, int line, enum tectia_ctx parent,
 			return ignored(st, line, name);
 		return unknown(st, line, name, pname);
 	case CTX_TUNNELS:
-		if (strcmp(name, "local-tunnel") && strcmp(name, "remote-tunnel"))
+		if (strcmp(name, "local-tunnel") &&
+		    strcmp(name, "remote-tunnel"))
 			return unknown(st, line, name, pname);
 		return read_tunnel(st, line, name, atts) < 0 ? -1 : CTX_LEAF;
 	case CTX_STATIC:
@@ -790,8 +822,9 @@ static void XMLCALL on_entity(void *arg, const XML_Char *name, int is_param,
 
 	(void)is_param, (void)value, (void)value_len, (void)base;
 	(void)system_id, (void)public_id, (void)notation;
-	fail_at(st, cur_line(st), "entity declarations are not supported "
-				  "(<!ENTITY %.40s>)",
+	fail_at(st, cur_line(st),
+		"entity declarations are not supported "
+		"(<!ENTITY %.40s>)",
 		name);
 }
 
@@ -822,8 +855,8 @@ static int finish(struct tectia *st)
 		strict = "accept-new";
 	else if (st->strict_host_keys == 0)
 		strict = "ask"; /* Tectia's "no" asks the user */
-	if (strict && add_option(st, 0, st->defaults, "StrictHostKeyChecking",
-				 strict) < 0)
+	if (strict && add_option(st, st->host_keys_line, st->defaults,
+				 "StrictHostKeyChecking", strict) < 0)
 		return -1;
 	for (i = 0; i < st->nstatics; i++) {
 		struct tectia_static *s = &st->statics[i];
@@ -852,7 +885,8 @@ static int finish(struct tectia *st)
 				continue;
 			if (used + len >= sizeof(merged)) {
 				fail_at(st, p->line,
-					"profile %s: too many settings", p->name);
+					"profile %s: too many settings",
+					p->name);
 				return -1;
 			}
 			memcpy(merged + used, l, len);
@@ -871,8 +905,8 @@ static int finish(struct tectia *st)
 }
 
 int tectia_parse(const char *file_name, const char *text, size_t len,
-		 struct profile *out, int max, int *n, char *err,
-		 size_t errlen, tectia_warn_fn warn, void *warn_arg)
+		 struct profile *out, int max, int *n, char *err, size_t errlen,
+		 tectia_warn_fn warn, void *warn_arg)
 {
 	struct tectia st;
 	int ret = -1;

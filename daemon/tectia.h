@@ -34,8 +34,8 @@ typedef void (*tectia_warn_fn)(void *arg, const char *msg);
  * "FILE:LINE: message" in err (and *n = 0): the first error ends the
  * parse. warn may be NULL. Does not block. */
 int tectia_parse(const char *file_name, const char *text, size_t len,
-		 struct profile *out, int max, int *n, char *err,
-		 size_t errlen, tectia_warn_fn warn, void *warn_arg);
+		 struct profile *out, int max, int *n, char *err, size_t errlen,
+		 tectia_warn_fn warn, void *warn_arg);
 
 /* tectia_parse() on the contents of the file at path; a file that cannot
  * be read or is larger than TECTIA_FILE_MAX is an error ("PATH: ..."). */

@@ -49,8 +49,9 @@ static void check_terminated(const char *s, size_t size, const char *what)
 static void check_options(const char *opts)
 {
 	static const char *const keys[] = {
-	    "IdentityFile",	     "UserKnownHostsFile", "StrictHostKeyChecking",
-	    "ServerAliveInterval", "ConnectTimeout",	   NULL};
+	    "IdentityFile",	     "UserKnownHostsFile",
+	    "StrictHostKeyChecking", "ServerAliveInterval",
+	    "ConnectTimeout",	     NULL};
 	const char *l, *nl;
 	size_t klen;
 	int i;

@@ -102,8 +102,8 @@ static void bad(const char *text, int line, const char *want)
 	int rc = parse(text);
 
 	snprintf(prefix, sizeof(prefix), "f:%d: ", line);
-	CHECK(rc < 0 && nprof == 0 &&
-		  !strncmp(err, prefix, strlen(prefix)) && strstr(err, want),
+	CHECK(rc < 0 && nprof == 0 && !strncmp(err, prefix, strlen(prefix)) &&
+		  strstr(err, want),
 	      "want error '%s...%s', got rc %d '%s'", prefix, want, rc, err);
 }
 
@@ -122,7 +122,8 @@ static void test_manual_example(void)
 	    "ssh-broker-ng/ssh-broker-ng-config-1.dtd\">\n"
 	    "<secsh-broker version=\"6.4\">\n"
 	    "  <profiles>\n"
-	    "    <profile id=\"id1\" name=\"ftpserver\" host=\"ssh.example.com\"\n"
+	    "    <profile id=\"id1\" name=\"ftpserver\" "
+	    "host=\"ssh.example.com\"\n"
 	    "             port=\"2222\" user=\"alice\">\n"
 	    "      <tunnels>\n"
 	    "        <local-tunnel type=\"FTP\" listen-port=\"1234\"\n"
@@ -227,15 +228,16 @@ static void test_static_tunnels(void)
 	/* Tectia's static tunnel example, plus a profile defined after the
 	 * static tunnel that names it. */
 	static const char body[] =
-	    "<static-tunnels>\n"			      /* 2 */
-	    "  <tunnel type=\"tcp\" listen-port=\"143\"\n"   /* 3 */
+	    "<static-tunnels>\n"			   /* 2 */
+	    "  <tunnel type=\"tcp\" listen-port=\"143\"\n" /* 3 */
 	    "          dst-host=\"imap.example.com\" dst-port=\"143\"\n"
 	    "          allow-relay=\"no\" profile=\"id1\"/>\n"
 	    "  <tunnel type=\"FTP\" listen-port=\"2121\" dst-host=\"ftp\"\n"
 	    "          dst-port=\"21\" allow-relay=\"yes\" profile=\"id2\"/>\n"
 	    "</static-tunnels>\n"
 	    "<profiles>\n"
-	    "  <profile id=\"id1\" user=\"user7\" host=\"sshserver.example.com\">\n"
+	    "  <profile id=\"id1\" user=\"user7\" "
+	    "host=\"sshserver.example.com\">\n"
 	    "    <tunnels><local-tunnel type=\"FTP\" listen-port=\"1234\" "
 	    "dst-host=\"h\" dst-port=\"21\"/></tunnels>\n"
 	    "  </profile>\n"
@@ -248,12 +250,13 @@ static void test_static_tunnels(void)
 		return;
 	CHECK(!strcmp(prof[0].name, "id1") && !strcmp(prof[0].user, "user7"),
 	      "profile id as its name: '%s'", prof[0].name);
-	CHECK(prof[0].ntunnels == 2 &&
-		  !strcmp(prof[0].tunnels[0].spec, "ftp/1234:h:21") &&
-		  !strcmp(prof[0].tunnels[1].spec, "143:imap.example.com:143") &&
-		  !prof[0].tunnels[1].remote && prof[0].tunnels[1].line == 3,
-	      "static tunnel appended to id1: '%s' line %d",
-	      prof[0].tunnels[1].spec, prof[0].tunnels[1].line);
+	CHECK(
+	    prof[0].ntunnels == 2 &&
+		!strcmp(prof[0].tunnels[0].spec, "ftp/1234:h:21") &&
+		!strcmp(prof[0].tunnels[1].spec, "143:imap.example.com:143") &&
+		!prof[0].tunnels[1].remote && prof[0].tunnels[1].line == 3,
+	    "static tunnel appended to id1: '%s' line %d",
+	    prof[0].tunnels[1].spec, prof[0].tunnels[1].line);
 	CHECK(!strcmp(prof[1].name, "second") && prof[1].ntunnels == 1 &&
 		  !strcmp(prof[1].tunnels[0].spec, "ftp/*:2121:ftp:21") &&
 		  prof[1].tunnels[0].line == 6,
@@ -269,7 +272,7 @@ static void test_options(void)
 	    "  <known-hosts path=\"/home/u/.ssh/known_hosts\"/>\n" /* 5 */
 	    "  <key-stores>\n"
 	    "    <key-store type=\"software\" "
-	    "init=\"key_files(/k/a, /k/b)\"/>\n"
+	    "init=\"key_files( /k/a , /k/b )\"/>\n"
 	    "  </key-stores>\n"
 	    "</general>\n"
 	    "<default-settings>\n" /* 10 */
@@ -277,7 +280,8 @@ static void test_options(void)
 	    "  <keepalive-interval time=\"30\"/>\n"
 	    "</default-settings>\n"
 	    "<profiles>\n"
-	    "  <profile id=\"a\" host=\"h\" connect-on-startup=\"no\">\n" /* 15 */
+	    "  <profile id=\"a\" host=\"h\" connect-on-startup=\"no\">\n" /* 15
+									   */
 	    "    <keepalive-interval time=\"5\"/>\n"
 	    "    <tcp-connect-timeout time=\"10\"/>\n"
 	    "    <authentication-methods>\n"
@@ -320,18 +324,19 @@ static void test_options(void)
 		  !strstr(warnings, "<cipher>"),
 	      "warnings:\n%s", warnings);
 
-	CHECK(parse(doc("<general><strict-host-key-checking enable=\"yes\"/>"
-			"<accept-unknown-host-keys enable=\"yes\"/></general>"
-			"<profiles><profile id=\"a\" host=\"h\"/></profiles>")) ==
-		      0 &&
-		  !strcmp(prof[0].options, "StrictHostKeyChecking=yes\n"),
-	      "strict wins over accept-unknown: '%s'", prof[0].options);
-	CHECK(parse(doc("<general><accept-unknown-host-keys enable=\"yes\"/>"
-			"</general><profiles><profile id=\"a\" host=\"h\"/>"
-			"</profiles>")) == 0 &&
-		  !strcmp(prof[0].options,
-			  "StrictHostKeyChecking=accept-new\n"),
-	      "accept-unknown: '%s'", prof[0].options);
+	CHECK(
+	    parse(doc("<general><strict-host-key-checking enable=\"yes\"/>"
+		      "<accept-unknown-host-keys enable=\"yes\"/></general>"
+		      "<profiles><profile id=\"a\" host=\"h\"/></profiles>")) ==
+		    0 &&
+		!strcmp(prof[0].options, "StrictHostKeyChecking=yes\n"),
+	    "strict wins over accept-unknown: '%s'", prof[0].options);
+	CHECK(
+	    parse(doc("<general><accept-unknown-host-keys enable=\"yes\"/>"
+		      "</general><profiles><profile id=\"a\" host=\"h\"/>"
+		      "</profiles>")) == 0 &&
+		!strcmp(prof[0].options, "StrictHostKeyChecking=accept-new\n"),
+	    "accept-unknown: '%s'", prof[0].options);
 }
 
 static void test_empty_and_names(void)
@@ -361,8 +366,9 @@ static void test_errors(void)
 	bad("<profiles/>", 1, "root element is <profiles>, not <secsh-broker>");
 
 	/* Missing attributes. */
-	bad_tunnel("<local-tunnel type=\"FTP\" dst-host=\"h\" dst-port=\"21\"/>",
-		   "<local-tunnel> has no listen-port attribute");
+	bad_tunnel(
+	    "<local-tunnel type=\"FTP\" dst-host=\"h\" dst-port=\"21\"/>",
+	    "<local-tunnel> has no listen-port attribute");
 	bad_tunnel("<local-tunnel type=\"FTP\" listen-port=\"1\" "
 		   "dst-host=\"h\"/>",
 		   "<local-tunnel> has no dst-port attribute");
@@ -377,7 +383,8 @@ static void test_errors(void)
 	    3, "<tunnel> has no profile attribute");
 
 	/* Elements that are not Tectia's. */
-	bad_tunnel("<frobnicate/>", "unknown element <frobnicate> in <tunnels>");
+	bad_tunnel("<frobnicate/>",
+		   "unknown element <frobnicate> in <tunnels>");
 	bad(doc("<profiles>\n<profile id=\"a\" host=\"h\">\n<tunnel/>\n"
 		"</profile>\n</profiles>"),
 	    4, "unknown element <tunnel> in <profile>");
@@ -475,16 +482,17 @@ static void test_limits(void)
 	/* More profiles than the caller has room for. */
 	used = (size_t)snprintf(text, cap, "<secsh-broker><profiles>\n");
 	for (i = 0; i <= MAXP; i++)
-		used += (size_t)snprintf(text + used, cap - used,
-					 "<profile id=\"p%d\" host=\"h\"/>\n",
-					 i);
+		used +=
+		    (size_t)snprintf(text + used, cap - used,
+				     "<profile id=\"p%d\" host=\"h\"/>\n", i);
 	snprintf(text + used, cap - used, "</profiles></secsh-broker>");
 	bad(text, MAXP + 2, "more than 8 profiles");
 
 	/* More tunnels than a profile holds. */
-	used = (size_t)snprintf(text, cap, "<secsh-broker><profiles>"
-					   "<profile id=\"p\" host=\"h\">"
-					   "<tunnels>\n");
+	used = (size_t)snprintf(text, cap,
+				"<secsh-broker><profiles>"
+				"<profile id=\"p\" host=\"h\">"
+				"<tunnels>\n");
 	for (i = 0; i <= PROFILE_MAX_TUNNELS; i++)
 		used += (size_t)snprintf(
 		    text + used, cap - used,
@@ -493,8 +501,9 @@ static void test_limits(void)
 		    1000 + i);
 	snprintf(text + used, cap - used,
 		 "</tunnels></profile></profiles></secsh-broker>");
-	bad(text, PROFILE_MAX_TUNNELS + 2, "profile p has more than 32 "
-					   "tunnels");
+	bad(text, PROFILE_MAX_TUNNELS + 2,
+	    "profile p has more than 32 "
+	    "tunnels");
 
 	/* Nesting deeper than the reader follows (inside an ignored
 	 * element, where nothing else is checked). */
@@ -526,14 +535,14 @@ static void test_read_file(void)
 	      "temp file");
 	if (fd >= 0)
 		close(fd);
-	rc = tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL,
-			 NULL);
+	rc =
+	    tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL, NULL);
 	CHECK(rc == 0 && nprof == 1 && !strcmp(prof[0].file, path) &&
 		  !strcmp(prof[0].tunnels[0].spec, "ftp/1234:h:21"),
 	      "tectia_read: rc %d (%s)", rc, err);
 	unlink(path);
-	rc = tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL,
-			 NULL);
+	rc =
+	    tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL, NULL);
 	CHECK(rc < 0 && strstr(err, "No such file"), "missing file: %s", err);
 	rc = tectia_read("/tmp", prof, MAXP, &nprof, err, sizeof(err), NULL,
 			 NULL);
