@@ -16,6 +16,8 @@ SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh2)
 SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
+# expat reads Tectia's ssh-broker-config.xml (daemon/tectia.c).
+EXPAT_LIBS := $(shell $(PKG_CONFIG) --libs expat 2>/dev/null || echo -lexpat)
 BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon -Idaemon $(SANFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
@@ -40,10 +42,10 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/ftp-tunnel: $(BUILD)/daemon/main_cli.o $(ENGINE_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS)
 
 $(BUILD)/ftp-tunneld: $(BUILD)/daemon/main_daemon.o $(ENGINE_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS)
 
 # --- tests -------------------------------------------------------------
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -51,7 +53,7 @@ UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto
+	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

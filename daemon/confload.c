@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "conffile.h"
+#include "log.h"
+#include "tectia.h"
 
 #define CONF_FILE_MAX (1 << 20)
 
@@ -67,8 +69,10 @@ int confload_files(struct conf *c, const char *file, char *err,
 	char user[PATH_MAX];
 
 	if (file) {
+		c->named = 1;
 		load(c, file, 1);
 	} else if (env && *env) {
+		c->named = 1;
 		load(c, env, 1);
 	} else {
 		home = home_dir();
@@ -86,16 +90,78 @@ int confload_files(struct conf *c, const char *file, char *err,
 	return 0;
 }
 
+static void tectia_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("%s", msg);
+}
+
+/* Looks for name in one Tectia file. 1 found, 0 not (or no such file),
+ * -1 with err set. */
+static int from_tectia(const char *path, const char *name, struct profile *out,
+		       char *err, size_t errlen)
+{
+	enum { MAX_PROFILES = 256 };
+	struct profile *all;
+	int n = 0, i, found = 0;
+
+	if (access(path, F_OK) < 0)
+		return 0;
+	all = calloc(MAX_PROFILES, sizeof(*all));
+	if (!all) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (tectia_read(path, all, MAX_PROFILES, &n, err, errlen,
+			tectia_warning, NULL) < 0) {
+		free(all);
+		return -1;
+	}
+	for (i = 0; i < n && !found; i++) {
+		if (!strcmp(all[i].name, name)) {
+			*out = all[i];
+			found = 1;
+		}
+	}
+	free(all);
+	return found;
+}
+
 int confload_profile(const struct conf *c, const char *name,
 		     struct profile *out, char *err, size_t errlen)
 {
 	const struct profile *p = conf_profile(c, name);
+	const char *home;
+	char user[PATH_MAX];
+	int i, rc;
 
-	(void)err;
-	(void)errlen;
 	if (p) {
 		*out = *p;
 		return 1;
 	}
-	return 0;
+	for (i = 0; i < c->ntectia; i++) {
+		rc = from_tectia(c->tectia[i], name, out, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (c->named)
+		return 0;
+	/* Tectia's own files, the user's first. A malformed global file is
+	 * skipped, as Tectia's broker does; a malformed user file is an
+	 * error. */
+	home = home_dir();
+	if (home && snprintf(user, sizeof(user),
+			     "%s/.ssh2/ssh-broker-config.xml",
+			     home) < (int)sizeof(user)) {
+		rc = from_tectia(user, name, out, err, errlen);
+		if (rc)
+			return rc;
+	}
+	rc = from_tectia("/etc/ssh2/ssh-broker-config.xml", name, out, err,
+			 errlen);
+	if (rc < 0) {
+		log_warn("%s (the system's Tectia file is skipped)", err);
+		return 0;
+	}
+	return rc;
 }

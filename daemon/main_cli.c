@@ -16,6 +16,7 @@
 #include "fwd.h"
 #include "hold_cli.h"
 #include "ftp.h"
+#include "import_tectia.h"
 #include "ipc.h"
 #include "log.h"
 #include "spec.h"
@@ -62,6 +63,7 @@ static void usage(FILE *f)
 		"       ftp-tunnel release PROFILE|destination\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
 		"       ftp-tunnel status | stop\n"
+		"       ftp-tunnel import-tectia FILE\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
 }
 
@@ -367,6 +369,8 @@ int main(int argc, char **argv)
 	int verbosity = LOG_LVL_WARN, opt, i, sfd, profile;
 	sigset_t mask;
 
+	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
+		return import_tectia_main(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return daemon_command("STATUS");
 	if (argc == 2 && !strcmp(argv[1], "stop"))

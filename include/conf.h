@@ -78,6 +78,9 @@ struct conf {
 	int nprofiles;
 	char tectia[CONF_MAX_FILES][256]; /* TectiaConfig files, in order */
 	int ntectia;
+	/* Set by a loader when the user named the file (-F,
+	 * FTP_TUNNEL_CONFIG): Tectia's default files are then not read. */
+	int named;
 	char files[CONF_MAX_FILES][256]; /* file names, for messages */
 	int nfiles;
 	/* The first error: "file:line: what" (then no route can be

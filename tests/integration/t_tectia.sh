@@ -1,0 +1,188 @@
+#!/bin/bash
+# t_tectia.sh — `ftp-tunnel import-tectia FILE` on SSH Tectia
+# ssh-broker-config.xml files: a profile with local FTP and TCP tunnels, a
+# remote tunnel, allow-relay and a static tunnel prints the expected
+# Profile blocks, with warnings naming file:line on stderr; each kind of
+# bad file prints one "error: FILE:LINE:" line and exits 2. Then the
+# profile for the test's own sshd and vsftpd, started by name from the XML
+# itself, from its import and through a TectiaConfig line, carries real
+# FTP downloads, passive and active.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel.sh"
+tt_init tectia
+
+FT=$TT_FT_BIN
+[ -x "$FT" ] || tt_die "no $FT (run make first)"
+
+# ------------------------------------------------------------ the import
+x=$T/broker.xml
+cat >"$x" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE secsh-broker SYSTEM "/opt/tectia/share/auxdata/ssh-broker-ng/ssh-broker-ng-config-1.dtd">
+<secsh-broker>
+  <general>
+    <crypto-lib mode="standard" />
+    <strict-host-key-checking enable="yes" />
+  </general>
+  <default-settings>
+    <ciphers><cipher name="aes128-ctr" /></ciphers>
+    <keepalive-interval time="30" />
+  </default-settings>
+  <profiles>
+    <profile id="id1" name="ftpserver" host="sshserver.example.com" port="2222" user="alice">
+      <authentication-methods>
+        <auth-publickey><identity file="/home/alice/.ssh/id_ed25519" /></auth-publickey>
+      </authentication-methods>
+      <tunnels>
+        <local-tunnel type="FTP" listen-port="1234" dst-host="127.0.0.1" dst-port="21" allow-relay="NO" />
+        <local-tunnel type="TCP" listen-port="8080" dst-host="web.example.com" dst-port="80" allow-relay="yes" />
+        <local-tunnel type="ftp" listen-port="1235" listen-address="::1" dst-host="::1" dst-port="21" />
+        <remote-tunnel type="FTP" listen-port="2121" dst-host="localhost" dst-port="21" />
+      </tunnels>
+    </profile>
+    <profile id="id2" host="mail.example.com" />
+  </profiles>
+  <static-tunnels>
+    <tunnel type="TCP" listen-port="143" dst-host="imap.example.com" dst-port="143" allow-relay="no" profile="id2" />
+  </static-tunnels>
+</secsh-broker>
+EOF
+cat >"$T/want.out" <<EOF
+# Imported from $x (SSH Tectia ssh-broker-config.xml)
+# by ftp-tunnel import-tectia. A <static-tunnels> entry is a LocalForward
+# of the profile it names.
+
+Profile ftpserver
+    HostName sshserver.example.com
+    User alice
+    Port 2222
+    ServerAliveInterval 30
+    StrictHostKeyChecking yes
+    IdentityFile /home/alice/.ssh/id_ed25519
+    LocalForward ftp/1234 127.0.0.1:21
+    LocalForward *:8080 web.example.com:80
+    LocalForward ftp/[::1]:1235 [::1]:21
+    RemoteForward ftp/2121 localhost:21
+
+Profile id2
+    HostName mail.example.com
+    ServerAliveInterval 30
+    StrictHostKeyChecking yes
+    LocalForward 143 imap.example.com:143
+EOF
+cat >"$T/want.err" <<EOF
+ftp-tunnel: warning: $x:5: <crypto-lib> is not used by ftp-tunnel; ignored
+ftp-tunnel: warning: $x:9: <ciphers> is not used by ftp-tunnel; ignored
+EOF
+"$FT" import-tectia "$x" >"$T/got.out" 2>"$T/got.err"
+rc=$?
+tt_check "import: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+if diff -u "$T/want.out" "$T/got.out" >"$T/diff.out"; then
+	tt_pass "import: the expected Profile blocks"
+else
+	tt_fail "import: output differs: $(cat "$T/diff.out")"
+fi
+if diff -u "$T/want.err" "$T/got.err" >"$T/diff.err"; then
+	tt_pass "import: warnings name file:line and the element"
+else
+	tt_fail "import: warnings differ: $(cat "$T/diff.err")"
+fi
+
+# ------------------------------------------------------------ bad files
+# bad NAME LINE PATTERN BODY: BODY (inside <secsh-broker>, which is line 1)
+# must fail with exit 2 and one line "ftp-tunnel: error: FILE:LINE: ...".
+bad() {
+	local f=$T/$1.xml
+	printf '<secsh-broker>\n%s\n</secsh-broker>\n' "$4" >"$f"
+	ft_run_fail 2 "^ftp-tunnel: error: $f:$2: $3" import-tectia "$f"
+}
+bad malformed 4 "malformed XML: mismatched tag" \
+	'<profiles>
+<profile id="a" host="h">
+</profiles>'
+bad unknown 4 "unknown element <frobnicate> in <tunnels>" \
+	'<profiles><profile id="a" host="h">
+<tunnels>
+<frobnicate/>
+</tunnels></profile></profiles>'
+bad port 3 "bad listen-port '70000' in <local-tunnel>" \
+	'<profiles><profile id="a" host="h"><tunnels>
+<local-tunnel type="FTP" listen-port="70000" dst-host="h" dst-port="21"/>
+</tunnels></profile></profiles>'
+bad missing 3 "<local-tunnel> has no dst-port attribute" \
+	'<profiles><profile id="a" host="h"><tunnels>
+<local-tunnel type="FTP" listen-port="1234" dst-host="h"/>
+</tunnels></profile></profiles>'
+bad type 2 "bad type 'SOCKS' in <remote-tunnel>" \
+	'<profiles><profile id="a" host="h"><tunnels><remote-tunnel type="SOCKS" listen-port="1" dst-host="h" dst-port="2"/>
+</tunnels></profile></profiles>'
+bad duplicate 4 "duplicate profile id 'a' \(first at line 3\)" \
+	'<profiles>
+<profile id="a" host="h"/>
+<profile id="a" host="h2"/>
+</profiles>'
+bad static 3 "static tunnel names profile 'b', which is not defined" \
+	'<static-tunnels>
+<tunnel type="tcp" listen-port="143" dst-host="imap" dst-port="143" profile="b"/>
+</static-tunnels>'
+ft_run_fail 2 "^ftp-tunnel: error: $T/none.xml: No such file or directory" \
+	import-tectia "$T/none.xml"
+ft_run_fail 2 "^usage: ftp-tunnel import-tectia FILE" import-tectia
+
+# ------------------------------------------------------------ imported settings at work
+tt_sshd || tt_die "sshd"
+tt_vsftpd || tt_die "vsftpd"
+tt_mkfile "$VSFTPD_PUB/f" 1M
+chmod -R a+rX "$VSFTPD_PUB"
+lport=$(tt_free_port)
+y=$T/live.xml
+cat >"$y" <<EOF
+<secsh-broker>
+  <general>
+    <strict-host-key-checking enable="yes" />
+    <known-hosts path="$SSH_KNOWN_HOSTS" />
+    <key-stores><key-store type="software" init="key_files($SSH_KEY)" /></key-stores>
+  </general>
+  <profiles>
+    <profile id="live" host="127.0.0.1" port="$SSHD_PORT" user="$SSH_USER">
+      <keepalive-interval time="15" />
+      <tunnels>
+        <local-tunnel type="FTP" listen-port="$lport" dst-host="127.0.0.1" dst-port="$VSFTPD_PORT" allow-relay="no" />
+      </tunnels>
+    </profile>
+  </profiles>
+</secsh-broker>
+EOF
+"$FT" import-tectia "$y" >"$T/live.out" 2>"$T/live.err"
+rc=$?
+tt_check "live import: exit 0, no warnings" test "$rc" -eq 0 -a ! -s "$T/live.err"
+tt_check "live import: the forward is ftp/$lport 127.0.0.1:$VSFTPD_PORT" \
+	grep -qx "    LocalForward ftp/$lport 127.0.0.1:$VSFTPD_PORT" "$T/live.out"
+chmod 600 "$y" "$T/live.out"
+printf 'TectiaConfig %s\n' "$y" >"$T/include.conf"
+chmod 600 "$T/include.conf"
+
+# The profile started by name three ways: the XML read directly (-F), the
+# import used as the native configuration, and the XML through a
+# TectiaConfig line; each carries passive and active downloads.
+by_name() { # label ftp-tunnel-args...
+	local label=$1 mode
+	shift
+	if ft_tunnel -e -o BatchMode=yes "$@" live; then
+		for mode in pasv port; do
+			ft_transfer "$label" "" curl "$mode" get 127.0.0.1 "$lport" \
+				"$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR"
+		done
+		kill "$FT_PID"
+		for i in $(seq 30); do _tt_alive "$FT_PID" || break; sleep 0.1; done
+	else
+		tt_fail "$label: the profile live did not come up"
+	fi
+}
+by_name "ftp-tunnel -F broker.xml live" -F "$y"
+by_name "ftp-tunnel -F imported.conf live" -F "$T/live.out"
+by_name "TectiaConfig broker.xml, ftp-tunnel live" -F "$T/include.conf"
+# The first example's import is a good native file too.
+chmod 600 "$T/got.out"
+ft_run_fail 2 "no tunnel given" -F "$T/got.out" nosuchprofile
+tt_done
