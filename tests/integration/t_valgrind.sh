@@ -1,8 +1,8 @@
 #!/bin/bash
 # t_valgrind.sh — memcheck on the two programs that hold sessions: the
-# daemon (started by the shim through a wrapper script) carries one FTP
-# session of 100 transfers (curl, one control connection, PASV and PORT
-# halves), then stops; ftp-tunnel -L ftp/ carries 100 more. valgrind must
+# daemon (started by the shim through a wrapper script) carries 100
+# transfers (curl: one FTP session of 50 in PASV, one of 50 in PORT), then
+# stops; ftp-tunnel -L ftp/ carries 100 more the same way. valgrind must
 # report no error and no definitely or indirectly lost block (its exit
 # status says so: --error-exitcode with leaks counted as errors).
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +52,7 @@ vlog=$(ls "$T"/logs/vg-daemon.* 2>/dev/null | head -1)
 tt_check "the daemon ran under valgrind ($vlog)" [ -n "$vlog" ]
 tt_check "daemon: valgrind's summary: $(grep -h 'ERROR SUMMARY' $vlog | sed 's/^==[0-9]*== //')" \
 	grep -q "ERROR SUMMARY: 0 errors" $vlog
+tt_check "daemon: it exited and valgrind counted the heap" grep -q "HEAP SUMMARY" $vlog
 tt_check "daemon: no block definitely or indirectly lost" \
 	eval '! grep -E "(definitely|indirectly) lost: [1-9]" $vlog'
 
@@ -74,6 +75,7 @@ for i in $(seq 300); do _tt_alive "$FT_PID" || break; sleep 0.1; done
 vlog=$(ls "$T"/logs/vg-cli.* 2>/dev/null | head -1)
 tt_check "ftp-tunnel: valgrind's summary: $(grep -h 'ERROR SUMMARY' $vlog | sed 's/^==[0-9]*== //')" \
 	grep -q "ERROR SUMMARY: 0 errors" $vlog
+tt_check "ftp-tunnel: it exited and valgrind counted the heap" grep -q "HEAP SUMMARY" $vlog
 tt_check "ftp-tunnel: no block definitely or indirectly lost" \
 	eval '! grep -E "(definitely|indirectly) lost: [1-9]" $vlog'
 TT_FT_BIN=$TT_FT_BIN_SAVED
