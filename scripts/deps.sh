@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libssh2-1-dev libssl-dev uthash-dev libexpat1-d
 clang clang-format
 openssh-server openssh-client vsftpd curl lftp ftp inetutils-ftp wget ncftp
 python3 socat nftables iproute2 tshark proxychains4 hyperfine procps psmisc
-openssl util-linux passwd
+openssl util-linux passwd valgrind
 libsodium23 libpcre2-posix3 libhiredis0.14 libmemcached11 libmemcachedutil2"
 
 if [ "$(id -u)" -ne 0 ]; then
