@@ -63,6 +63,12 @@ unit: $(UNIT_BIN)
 check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 	@sh tests/run.sh
 
+# The long soak (make check runs 20 x 5 x 3): 100 concurrent FTP sessions
+# of 20 transfers each, three rounds, over one SSH connection.
+soak: all
+	@TESTS=t_soak TT_SOAK_SESSIONS=100 TT_SOAK_TRANSFERS=20 \
+		TT_SOAK_ROUNDS=3 sh tests/run.sh
+
 # The built-in demo: a private sshd and vsftpd, curl through -L ftp/.
 demo: all
 	@bash scripts/demo.sh
@@ -85,5 +91,5 @@ install: all install-extra
 format:
 	clang-format -i $(wildcard daemon/*.[ch] common/*.[ch] include/*.h shim/*.[ch] tests/unit/*.c tests/fuzz/*.c)
 
-.PHONY: all unit check demo deps clean install format
+.PHONY: all unit check soak demo deps clean install format
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
