@@ -6,7 +6,8 @@
 #     another address than the client's, or a port below 1024, gets a 500
 #     from the tunnel and never reaches the server (vsftpd's command log);
 #     the session goes on (NOOP gets 200, a good PORT still works).
-# (b) data listener theft: another local user connects first to the
+# (b) data listener theft (ftp-tunnel -L, and the daemon through the
+#     shim): another local user connects first to the
 #     passive data listener the client was told about (PASV on 127.0.0.1,
 #     EPSV on ::1): it gets nothing and is closed at once, the tunnel logs
 #     "refused a data connection", and the real client then gets the file.
@@ -328,15 +329,16 @@ except OSError as e:
 '
 
 theft() { # TAG HOST PORT MODE
-	local tag=$1 host=$2 port=$3 mode=$4 d="$T/theft-$4" lpid dport r
+	local tag=$1 host=$2 port=$3 mode=$4 d lpid dport r
+	d=$(mktemp -d "$T/theft-$4.XXXX")
 	mkdir -p "$d"
 	chmod 755 "$d"
-	"$PY" "$T/legit.py" "$host" "$port" "$mode" "$d" >"$d/legit.out" 2>&1 &
+	${THEFT_PRE:-} "$PY" "$T/legit.py" "$host" "$port" "$mode" "$d" >"$d/legit.out" 2>&1 &
 	lpid=$!
 	tt_wait_until 100 test -s "$d/port" || { tt_fail "(b) $tag: no passive reply ($(cat "$d/legit.out"))"; kill "$lpid"; return; }
 	dport=$(cat "$d/port")
 	local before
-	before=$(grep -c 'refused a data connection' "$FT_LOG")
+	before=$(grep -c 'refused a data connection' "${THEFT_LOG:-$FT_LOG}")
 	# The other user connects first and reads while the client gets going.
 	: >"$d/thief.out"
 	as_thief "$PY" -c "$THIEF_PY" "$host" "$dport" >"$d/thief.out" 2>&1 &
@@ -349,7 +351,7 @@ theft() { # TAG HOST PORT MODE
 	tt_check "(b) $tag: uid $THIEF_UID on the data port $dport: '$(paste -sd' ' "$d/thief.out")'" \
 		bash -c "grep -q '^connected' '$d/thief.out' && grep -q -E '^(EOF|Connection reset by peer) after 0 bytes, 0\.[0-4]' '$d/thief.out'"
 	tt_check "(b) $tag: the tunnel logged the refused connection" \
-		[ "$(grep -c 'refused a data connection' "$FT_LOG")" -gt "$before" ]
+		[ "$(grep -c 'refused a data connection' "${THEFT_LOG:-$FT_LOG}")" -gt "$before" ]
 	tt_check "(b) $tag: the client's own data connection was accepted after that" \
 		grep -q '^connected' "$d/legit.out"
 	tt_check "(b) $tag: 226 and the whole file for the client ($(reply_of "$d/legit.out" bytes) B)" \
@@ -361,6 +363,21 @@ theft() { # TAG HOST PORT MODE
 theft "PASV on 127.0.0.1" 127.0.0.1 "$LP" pasv
 theft "EPSV on ::1" ::1 "$LP6" epsv
 grep 'refused a data connection' "$FT_LOG" | sed 's/^/# tunnel: /' >&2
+
+# (b) in the transparent mode: the daemon's data listener, which the
+# program reaches through the shim, takes only the program's own
+# connection. The daemon is started by hand to keep its log.
+export FTP_TUNNEL_SOCKET="$T/run/daemon.sock" FTP_TUNNELD="$TT_BUILD/ftp-tunneld" \
+	FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
+mkdir -p "$T/run" && chmod 700 "$T/run"
+THEFT_LOG="$T/logs/daemon.log"
+"$TT_BUILD/ftp-tunneld" -vv --ready-fd 3 3>"$T/daemon.ready" >"$THEFT_LOG" 2>&1 &
+tt_track "$!"
+tt_wait_until 50 grep -q READY "$T/daemon.ready" || tt_fail "(b) the daemon did not start"
+THEFT_PRE="$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@127.0.0.1:$SSHD_PORT --ports $VSFTPD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+theft "PASV through the daemon (shim)" 127.0.0.1 "$VSFTPD_PORT" pasv
+"$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
+unset THEFT_PRE THEFT_LOG
 
 # ---- (c) AUTH TLS -----------------------------------------------------------
 
