@@ -7,6 +7,9 @@
 #
 #   TESTS=regex          run only the tests whose name matches (grep -E),
 #                        e.g. TESTS=fixtures or TESTS='test_ftp|t_shim'
+#   TESTS_EXCLUDE=regex  and skip those whose name matches this
+#   TT_BUILD=dir         the build the tests use (default build; its
+#                        tests/test_* are the unit tests run)
 #   TT_TEST_TIMEOUT=s    per integration test (default 600)
 #   TT_UNIT_TIMEOUT=s    per unit test binary (default 120)
 #   TT_LOGDIR=dir        where each test's output is kept (default
@@ -25,12 +28,14 @@ cd "$top" || exit 1
 logdir=${TT_LOGDIR:-$top/build/test-logs}
 mkdir -p "$logdir"
 pattern=${TESTS:-}
+exclude=${TESTS_EXCLUDE:-}
+build=${TT_BUILD:-$top/build}
 itimeout=${TT_TEST_TIMEOUT:-600}
 utimeout=${TT_UNIT_TIMEOUT:-120}
 export TT_RUN_DIR="$logdir"
 
 tests=()
-for t in build/tests/test_*; do
+for t in "$build"/tests/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] && tests+=("$t")
 done
 for t in tests/integration/t_*.sh; do
@@ -46,6 +51,9 @@ netns_snapshot() { ip netns list 2>/dev/null | awk '$1 ~ /^ftt-/ { print $1 }' |
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	if [ -n "$pattern" ] && ! printf '%s\n' "$name" | grep -q -E -- "$pattern"; then
+		continue
+	fi
+	if [ -n "$exclude" ] && printf '%s\n' "$name" | grep -q -E -- "$exclude"; then
 		continue
 	fi
 	log="$logdir/$name.log"
