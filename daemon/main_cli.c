@@ -271,8 +271,17 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 		if (set_option(c, line) < 0)
 			goto out;
 	}
-	for (o = p->options; *o; o += strcspn(o, "\n") + 1) {
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn(o, "\n"), o);
+	for (o = p->options; *o;) {
+		size_t len = strcspn(o, "\n");
+
+		if (len >= sizeof(line)) {
+			log_err("profile %s (%s:%d): a setting is too long",
+				p->name, p->file, p->line);
+			goto out;
+		}
+		memcpy(line, o, len);
+		line[len] = '\0';
+		o += len + (o[len] == '\n');
 		if (set_option(c, line) < 0) {
 			log_err("in profile %s (%s:%d)", p->name, p->file,
 				p->line);
