@@ -19,6 +19,7 @@
 #include "log.h"
 #include "spec.h"
 #include "ssh.h"
+#include "status_cli.h"
 
 #define MAX_TUNNELS 64
 
@@ -46,7 +47,7 @@ static void usage(FILE *f)
 		"| -R [ftp/][bind_address:]port:host:hostport\n"
 		"                  [user@]host[:port]\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
-		"       ftp-tunnel status | stop\n"
+		"       ftp-tunnel status [--json] | stop\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
 }
 
@@ -147,56 +148,6 @@ static int parse_active_mode(const char *v)
 	return -2;
 }
 
-/* `ftp-tunnel status` and `ftp-tunnel stop`: one request to the user's
- * daemon. Returns the exit status. */
-static int daemon_command(const char *word)
-{
-	struct ipc_msg req, m;
-	char path[108];
-	int fd, rc;
-	size_t i;
-
-	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0 ||
-	    ipc_check_dir(path, getuid(), 0) < 0) {
-		fprintf(stderr, "ftp-tunnel: no daemon is running (no private "
-				"socket directory)\n");
-		return 1;
-	}
-	ipc_init(&req, word);
-	rc = ipc_call(path, &req, &m, &fd, 0);
-	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, "ftp-tunnel: no daemon is running (%s: %s)\n",
-			path, strerror(-rc));
-		return 1;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "ftp-tunnel: the daemon did not answer: %s\n",
-			strerror(-rc));
-		return 1;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!strcmp(word, "STOP")) {
-		printf("ftp-tunneld stopped\n");
-		return 0;
-	}
-	/* The key=value lines after the first, as "key: value". */
-	for (i = strcspn(m.text, "\n") + 1; i < m.len;) {
-		size_t len = strcspn(m.text + i, "\n");
-		size_t k = strcspn(m.text + i, "=");
-
-		if (k < len) {
-			char key[64];
-
-			snprintf(key, sizeof(key), "%.*s:", (int)k, m.text + i);
-			printf("%-12s %.*s\n", key, (int)(len - k - 1),
-			       m.text + i + k + 1);
-		}
-		i += len + 1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -210,10 +161,8 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	struct passwd *pw;
 
-	if (argc == 2 && !strcmp(argv[1], "status"))
-		return daemon_command("STATUS");
-	if (argc == 2 && !strcmp(argv[1], "stop"))
-		return daemon_command("STOP");
+	if (status_cli_wanted(argc, argv))
+		return status_cli_main(argc, argv);
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");

@@ -436,7 +436,7 @@ static void status_control(struct tunneld *d, struct statusrep *r,
 	statusrep_add(r, "uptime", "%llu", age_s(d, ci.started_ms));
 	statusrep_add(r, "bytes_up", "%llu", ci.up);
 	statusrep_add(r, "bytes_down", "%llu", ci.down);
-	statusrep_add(r, "data", "%d", ci.ndata);
+	statusrep_add(r, "data_channels", "%d", ci.ndata);
 	*up += ci.up;
 	*down += ci.down;
 	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
@@ -477,7 +477,7 @@ static void status_records(struct tunneld *d, int client)
 	statusrep_record(&r, "totals");
 	statusrep_add(&r, "sessions", "%lu", nsess);
 	statusrep_add(&r, "controls", "%lu", nctl);
-	statusrep_add(&r, "data", "%lu", ndata);
+	statusrep_add(&r, "data_channels", "%lu", ndata);
 	statusrep_add(&r, "bytes_up", "%llu", up);
 	statusrep_add(&r, "bytes_down", "%llu", down);
 	if (statusrep_finish(&r) < 0)
