@@ -39,8 +39,8 @@ struct ftpfwd_info {
 };
 struct ftpfwd_data_info {
 	unsigned long n; /* its number within the control connection */
-	int active;      /* 0: passive (PASV/EPSV) */
-	int converted;   /* active for the client, passive to the server */
+	int active;	 /* 0: passive (PASV/EPSV) */
+	int converted;	 /* active for the client, passive to the server */
 	uint64_t started_ms;
 	unsigned long long up, down;
 };

@@ -44,12 +44,12 @@ int json_escape(const char *in, char *out, size_t outlen)
 	const unsigned char *s = (const unsigned char *)in;
 	size_t o = 0;
 
-#define PUT(str, len)                                                        \
-	do {                                                                 \
-		if (o + (len) + 1 > outlen)                                  \
-			return -1;                                           \
-		memcpy(out + o, (str), (len));                               \
-		o += (len);                                                  \
+#define PUT(str, len)                                                          \
+	do {                                                                   \
+		if (o + (len) + 1 > outlen)                                    \
+			return -1;                                             \
+		memcpy(out + o, (str), (len));                                 \
+		o += (len);                                                    \
 	} while (0)
 
 	PUT("\"", 1);

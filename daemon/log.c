@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const level_names[] = {"error", "warning", "info",
-					  "debug", "trace"};
+static const char *const level_names[] = {"error", "warning", "info", "debug",
+					  "trace"};
 
 /* Process-wide by nature: main sets them once from its options. */
 static int log_level = LOG_LVL_WARN;
@@ -109,9 +109,9 @@ void log_msg(int level, const char *fmt, ...)
 		gettimeofday(&tv, NULL);
 		localtime_r(&tv.tv_sec, &tm);
 		n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-		n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ld %s[%d]: ",
-			      (long)tv.tv_usec / 1000, log_prefix,
-			      (int)getpid());
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      ".%03ld %s[%d]: ", (long)tv.tv_usec / 1000,
+			      log_prefix, (int)getpid());
 	} else if (log_fd >= 0) {
 		n = snprintf(line, sizeof(line), "%s: ", log_prefix);
 	}
@@ -119,8 +119,8 @@ void log_msg(int level, const char *fmt, ...)
 		n = 0;
 	body = n;
 	if (level != LOG_LVL_INFO)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s: ",
-			      level_names[level]);
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      "%s: ", level_names[level]);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

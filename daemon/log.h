@@ -3,8 +3,13 @@
 #ifndef LOG_H
 #define LOG_H
 
-enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG,
-		 LOG_LVL_TRACE };
+enum log_level {
+	LOG_LVL_ERR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+	LOG_LVL_TRACE
+};
 
 /* Messages above `level` are dropped. Default LOG_LVL_WARN; values out
  * of range are clamped. */
@@ -27,7 +32,7 @@ int log_open(const char *where);
 int log_stderr_useful(void);
 
 void log_msg(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

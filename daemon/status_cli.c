@@ -151,9 +151,9 @@ static int fetch_report(int s, struct report *r)
 			return -EPROTO;
 		/* A daemon that predates format 2 ignores the key. */
 		if (n == 0)
-			r->format =
-			    ipc_get(&m, "format", 0, v, sizeof(v)) == 0 ? atoi(v)
-									: 1;
+			r->format = ipc_get(&m, "format", 0, v, sizeof(v)) == 0
+					? atoi(v)
+					: 1;
 		body = strcspn(m.text, "\n") + 1;
 		if (body < m.len && append(r, m.text + body, m.len - body) < 0)
 			return -ENOMEM;
@@ -263,11 +263,10 @@ static void json_str(const char *s)
 static int is_count(const char *key, const char *val)
 {
 	static const char *const counts[] = {
-	    "id",	     "pid",	   "uptime",	  "port",
-	    "channels",	     "session",	   "control",	  "n",
-	    "connections",   "requests",   "bytes_up",	  "bytes_down",
-	    "rx_bytes",	     "tx_bytes",   "sessions",	  "controls",
-	    "data_channels", NULL};
+	    "id",	"pid",		 "uptime",   "port",	    "channels",
+	    "session",	"control",	 "n",	     "connections", "requests",
+	    "bytes_up", "bytes_down",	 "rx_bytes", "tx_bytes",    "sessions",
+	    "controls", "data_channels", NULL};
 	size_t i;
 
 	if (!*val || strspn(val, "0123456789") != strlen(val) ||
@@ -411,11 +410,9 @@ static const char *fmt_age(const char *v, char *out, size_t len)
 	return out;
 }
 
-static void host_port(const char *host, const char *port, char *out,
-		      size_t len)
+static void host_port(const char *host, const char *port, char *out, size_t len)
 {
-	snprintf(out, len, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host,
-		 port);
+	snprintf(out, len, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
 }
 
 /* A table: each row's cells come from a function, called once to
@@ -465,9 +462,8 @@ static void print_table(const struct report *r, const char *title,
 	}
 }
 
-static const char *const session_head[] = {"ID",	  "SERVER", "USER",
-					   "UP",	  "CHANNELS",
-					   "STATE",	  NULL};
+static const char *const session_head[] = {"ID",       "SERVER", "USER", "UP",
+					   "CHANNELS", "STATE",	 NULL};
 
 /* State last: `ftp-tunnel status | grep ' ready$'` finds live ones. */
 static int session_row(const struct report *r, const struct rec *q,
@@ -493,9 +489,14 @@ static void session_details(const struct report *r, const struct rec *q)
 	       get(r, q, "cipher_sc"), get(r, q, "mac_sc"));
 }
 
-static const char *const control_head[] = {
-    "ID", "SESSION", "PROGRAM'S DESTINATION", "FTP SERVER (FROM SSH SERVER)",
-    "UP", "BYTES UP", "BYTES DOWN", NULL};
+static const char *const control_head[] = {"ID",
+					   "SESSION",
+					   "PROGRAM'S DESTINATION",
+					   "FTP SERVER (FROM SSH SERVER)",
+					   "UP",
+					   "BYTES UP",
+					   "BYTES DOWN",
+					   NULL};
 
 static int control_row(const struct report *r, const struct rec *q,
 		       char cells[COLS_MAX][CELL])
@@ -550,8 +551,7 @@ static void print_human(const struct report *r)
 	}
 	printf("pid:         %s\n", get(r, d, "pid"));
 	printf("version:     %s\n", get(r, d, "version"));
-	printf("uptime:      %s\n",
-	       fmt_age(get(r, d, "uptime"), a, sizeof(a)));
+	printf("uptime:      %s\n", fmt_age(get(r, d, "uptime"), a, sizeof(a)));
 	printf("served:      %s FTP control connection(s)\n",
 	       get(r, d, "connections"));
 	printf("now:         %s SSH session(s), %s FTP control connection(s), "
@@ -648,8 +648,9 @@ static int do_stop(void)
 		nanosleep(&pause, NULL);
 	}
 	if (i == DAEMON_TIMEOUT_S * 20) {
-		fprintf(stderr, "ftp-tunnel: ftp-tunneld (pid %d) was asked to "
-				"stop but is still running after %d s\n",
+		fprintf(stderr,
+			"ftp-tunnel: ftp-tunneld (pid %d) was asked to "
+			"stop but is still running after %d s\n",
 			pid, DAEMON_TIMEOUT_S);
 		return 1;
 	}

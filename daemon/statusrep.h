@@ -17,8 +17,8 @@ void statusrep_init(struct statusrep *r, int sock);
 void statusrep_record(struct statusrep *r, const char *type);
 /* Adds key=value to the current record; a value holding a newline is
  * cut there. */
-void statusrep_add(struct statusrep *r, const char *key, const char *fmt,
-		   ...) __attribute__((format(printf, 3, 4)));
+void statusrep_add(struct statusrep *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Ends the reply ("end=1") and sends what is left. 0 or -errno. */
 int statusrep_finish(struct statusrep *r);
 

@@ -12,7 +12,8 @@ static const struct {
     {"a\"b\\c", "\"a\\\"b\\\\c\""},
     {"tab\tnl\ncr\r", "\"tab\\tnl\\ncr\\r\""},
     {"\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\""},
-    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+     "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
     {"bad \xff end", "\"bad \\ufffd end\""},
     {"overlong \xc0\xaf", "\"overlong \\ufffd\\ufffd\""},
     {"surrogate \xed\xa0\x80", "\"surrogate \\ufffd\\ufffd\\ufffd\""},
@@ -28,7 +29,8 @@ int main(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		n = json_escape(cases[i].in, out, sizeof(out));
-		if (n < 0 || strcmp(out, cases[i].want) || (size_t)n != strlen(out)) {
+		if (n < 0 || strcmp(out, cases[i].want) ||
+		    (size_t)n != strlen(out)) {
 			printf("FAIL case %zu: got %s want %s\n", i,
 			       n < 0 ? "(overflow)" : out, cases[i].want);
 			fails++;
