@@ -43,6 +43,7 @@ struct ftp_data {
 	int fd;
 	int fd_connected;
 	int connecting; /* a connection was accepted */
+	struct pump *pump; /* once both halves are connected */
 };
 
 /* Releases everything not yet handed to a pump. */
@@ -98,6 +99,11 @@ int ftpdata_connecting(const struct ftp_data *d)
 	return d->connecting;
 }
 
+struct pump *ftpdata_pump(const struct ftp_data *d)
+{
+	return d->pump;
+}
+
 /* Both halves are connected: hand them to a pump. */
 static void start_pump(struct ftp_data *d)
 {
@@ -107,7 +113,8 @@ static void start_pump(struct ftp_data *d)
 	d->fd = -1;
 	d->ch = NULL;
 	loop_unwatch(d->loop, fd);
-	if (!pump_new(d->s, ch, fd, d->name, NULL, NULL)) {
+	d->pump = pump_new(d->s, ch, fd, d->name, NULL, NULL);
+	if (!d->pump) {
 		finish(d, "out of memory");
 		return;
 	}

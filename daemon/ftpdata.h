@@ -62,6 +62,12 @@ struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
 			      const char *name, ftpdata_done_cb done,
 			      void *arg);
 
+struct pump;
+/* In a done callback without error: the pump now carrying the data
+ * connection (borrowed; it ends on its own, see pump_set_done). Else
+ * NULL. */
+struct pump *ftpdata_pump(const struct ftp_data *d);
+
 /* Cancels a setup that has not finished; its callback is not called. */
 void ftpdata_cancel(struct ftp_data *d);
 /* The owner goes away: a setup still listening is cancelled, one already

@@ -22,9 +22,18 @@
 #include "ftpdata.h"
 #include "fwd.h"
 #include "log.h"
+#include "pump.h"
 
 #define CTL_INBUF 8192
 #define CTL_MAX_DATA 8
+
+/* A data connection whose pump runs, for the counters. */
+struct data_link {
+	struct ftp_ctl *k;
+	struct pump *p;
+	struct ftpfwd_data_info info; /* up/down filled in on demand */
+	struct data_link *next;
+};
 
 struct ftp_ctl {
 	struct ssh_sess *s;
@@ -43,9 +52,15 @@ struct ftp_ctl {
 	struct sockaddr_storage fd_local, fd_peer;
 	struct sockaddr_storage advertise; /* ss_family 0: none */
 	struct ftp_data *data[CTL_MAX_DATA];
+	struct ftpfwd_data_info data_kind[CTL_MAX_DATA]; /* per slot */
 	struct ftp_data *passive; /* the pending passive listener, if any */
 	unsigned long ndata;
 	uint32_t events;
+	struct data_link *links; /* running data connections */
+	uint64_t started_ms;
+	unsigned long long up, down;
+	ftpfwd_done_cb done;
+	void *done_arg;
 };
 
 static int ctl_service(struct ssh_chan *c, void *arg);
@@ -61,17 +76,53 @@ static int side_is_chan(const struct ftp_ctl *k, enum ftp_side side)
 
 /* --- the data connections --------------------------------------------- */
 
-static int track(struct ftp_ctl *k, struct ftp_data *d)
+static int track(struct ftp_ctl *k, struct ftp_data *d, int active,
+		 int converted)
 {
 	int i;
 
 	for (i = 0; i < CTL_MAX_DATA; i++) {
 		if (!k->data[i]) {
 			k->data[i] = d;
+			memset(&k->data_kind[i], 0, sizeof(k->data_kind[i]));
+			k->data_kind[i].n = k->ndata;
+			k->data_kind[i].active = active;
+			k->data_kind[i].converted = converted;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+static void link_done(struct pump *p, const char *why, void *arg)
+{
+	struct data_link *l = arg, **pp;
+
+	(void)p;
+	(void)why;
+	for (pp = &l->k->links; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	free(l);
+}
+
+/* The data connection of slot i now runs on pump p: keep it in view. */
+static void link_pump(struct ftp_ctl *k, int i, struct pump *p)
+{
+	struct data_link *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return; /* only the counters miss it */
+	l->k = k;
+	l->p = p;
+	l->info = k->data_kind[i];
+	l->info.started_ms = loop_now_ms(k->loop);
+	l->next = k->links;
+	k->links = l;
+	pump_set_done(p, link_done, l);
 }
 
 static void untrack(struct ftp_ctl *k, struct ftp_data *d)
@@ -89,7 +140,11 @@ static void data_done(struct ftp_data *d, const char *err, void *arg)
 {
 	struct ftp_ctl *k = arg;
 	const struct ftp_req *req = ftp_rw_request(k->rw);
+	int i;
 
+	for (i = 0; i < CTL_MAX_DATA; i++)
+		if (k->data[i] == d && !err && ftpdata_pump(d))
+			link_pump(k, i, ftpdata_pump(d));
 	untrack(k, d);
 	/* A converted active request waits for its pair to connect. */
 	if (k->busy && req && req->kind == FTP_REQ_CONVERTED) {
@@ -201,7 +256,7 @@ static void handle_request(struct ftp_ctl *k)
 			    loopback ? FTPDATA_CHECK_UID : FTPDATA_CHECK_ADDR,
 			    (struct sockaddr *)&k->fd_peer, host, port, &bound,
 			    name, data_done, k, err, sizeof(err));
-			if (d && track(k, d) == 0) {
+			if (d && track(k, d, 0, 0) == 0) {
 				k->passive = d;
 				if (k->advertise.ss_family) {
 					uint16_t p = addr_port(
@@ -220,7 +275,7 @@ static void handle_request(struct ftp_ctl *k)
 						 (struct sockaddr *)&target,
 						 name, data_bound, data_done,
 						 k);
-			if (d && track(k, d) == 0) {
+			if (d && track(k, d, 0, 0) == 0) {
 				k->passive = d;
 				k->busy = 1;
 				return;
@@ -236,7 +291,7 @@ static void handle_request(struct ftp_ctl *k)
 			    strchr(k->spec.host, ':') ? "::1" : "127.0.0.1",
 			    (struct sockaddr *)&req->target, name, data_bound,
 			    data_done, k);
-			if (d && track(k, d) == 0) {
+			if (d && track(k, d, 1, 0) == 0) {
 				k->busy = 1;
 				return;
 			}
@@ -251,7 +306,7 @@ static void handle_request(struct ftp_ctl *k)
 			    FTPDATA_CHECK_ADDR, (struct sockaddr *)&k->fd_peer,
 			    host, addr_port((struct sockaddr *)&req->target),
 			    &bound, name, data_done, k, err, sizeof(err));
-			if (d && track(k, d) == 0) {
+			if (d && track(k, d, 1, 0) == 0) {
 				ftp_rw_active_ready(k->rw,
 						    (struct sockaddr *)&bound);
 				return;
@@ -274,7 +329,7 @@ static void handle_request(struct ftp_ctl *k)
 			    addr_port((struct sockaddr *)&req->client_target),
 			    (struct sockaddr *)&target, name, data_done, k);
 		}
-		if (d && track(k, d) == 0) {
+		if (d && track(k, d, 1, 1) == 0) {
 			k->busy = 1;
 			return;
 		}
@@ -292,9 +347,20 @@ static void destroy(struct ftp_ctl *k)
 {
 	int i;
 
-	log_debug("%s: control connection closed", k->name);
+	log_debug("%s: control connection closed (%llu bytes up, %llu down)",
+		  k->name, k->up, k->down);
+	if (k->done)
+		k->done(k, k->done_arg);
 	for (i = 0; i < CTL_MAX_DATA; i++)
 		ftpdata_detach(k->data[i]);
+	/* Running data connections may finish the transfer on their own. */
+	while (k->links) {
+		struct data_link *l = k->links;
+
+		k->links = l->next;
+		pump_set_done(l->p, NULL, NULL);
+		free(l);
+	}
 	loop_unwatch(k->loop, k->fd);
 	close(k->fd);
 	ssh_chan_close(k->c);
@@ -328,6 +394,10 @@ static int write_side(struct ftp_ctl *k, enum ftp_side to, int in_service)
 			return -1;
 	}
 	ftp_rw_consume(k->rw, to, (size_t)n);
+	if (to == FTP_SERVER)
+		k->up += (unsigned long long)n;
+	else
+		k->down += (unsigned long long)n;
 	return 1;
 }
 
@@ -519,6 +589,7 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		goto fail;
 	k->s = s;
 	k->loop = ssh_sess_loop(s);
+	k->started_ms = loop_now_ms(k->loop);
 	k->fd = fd;
 	k->remote = spec->remote;
 	k->spec = *spec;
@@ -579,4 +650,60 @@ fail:
 	close(fd);
 	ssh_chan_discard(s, ch);
 	return NULL;
+}
+
+void ftpfwd_control_set_done(struct ftp_ctl *k, ftpfwd_done_cb cb, void *arg)
+{
+	k->done = cb;
+	k->done_arg = arg;
+}
+
+void ftpfwd_control_info(const struct ftp_ctl *k, struct ftpfwd_info *out)
+{
+	const struct data_link *l;
+
+	out->started_ms = k->started_ms;
+	out->up = k->up;
+	out->down = k->down;
+	out->ndata = 0;
+	for (l = k->links; l; l = l->next)
+		out->ndata++;
+}
+
+int ftpfwd_data_info(const struct ftp_ctl *k, int i,
+		     struct ftpfwd_data_info *out)
+{
+	const struct data_link *l = k->links;
+
+	while (l && i-- > 0)
+		l = l->next;
+	if (!l)
+		return -1;
+	*out = l->info;
+	pump_counts(l->p, &out->up, &out->down);
+	if (k->remote) {
+		/* The pump's "up" is socket to channel: here the server. */
+		unsigned long long t = out->up;
+
+		out->up = out->down;
+		out->down = t;
+	}
+	return 0;
+}
+
+void ftpfwd_control_close(struct ftp_ctl *k, const char *reply_421)
+{
+	struct data_link *l;
+
+	if (!k->remote && reply_421)
+		(void)!send(k->fd, reply_421, strlen(reply_421),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Cut the transfers too: the tunnel is going away. */
+	while ((l = k->links)) {
+		k->links = l->next;
+		pump_set_done(l->p, NULL, NULL);
+		pump_abort(l->p);
+		free(l);
+	}
+	destroy(k);
 }

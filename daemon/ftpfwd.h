@@ -5,6 +5,7 @@
 #define FTPFWD_H
 
 #include <libssh2.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "spec.h"
@@ -23,5 +24,35 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int active_mode,
 				   const struct sockaddr *advertise,
 				   const char *name);
+
+/* The control connection ended and k is about to be freed. */
+typedef void (*ftpfwd_done_cb)(struct ftp_ctl *k, void *arg);
+/* Sets the owner's done callback (NULL: none). */
+void ftpfwd_control_set_done(struct ftp_ctl *k, ftpfwd_done_cb cb, void *arg);
+
+/* Counters for `ftp-tunnel status`. up = client to server, down = server
+ * to client, as bytes written to the far side (after rewriting). */
+struct ftpfwd_info {
+	uint64_t started_ms; /* loop_now_ms() at the start */
+	unsigned long long up, down;
+	int ndata; /* data connections carrying bytes now */
+};
+struct ftpfwd_data_info {
+	unsigned long n; /* its number within the control connection */
+	int active;	 /* 0: passive (PASV/EPSV) */
+	int converted;	 /* active for the client, passive to the server */
+	uint64_t started_ms;
+	unsigned long long up, down;
+};
+void ftpfwd_control_info(const struct ftp_ctl *k, struct ftpfwd_info *out);
+/* The i-th (0-based) data connection carrying bytes now: 0, or -1 when
+ * there are fewer. */
+int ftpfwd_data_info(const struct ftp_ctl *k, int i,
+		     struct ftpfwd_data_info *out);
+
+/* Ends the connection now: the client (on the socket side of a local
+ * tunnel) gets reply_421 (a full "421 ...\r\n" line) first; its data
+ * connections are cut. The done callback runs. */
+void ftpfwd_control_close(struct ftp_ctl *k, const char *reply_421);
 
 #endif

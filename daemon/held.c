@@ -322,7 +322,7 @@ int held_count(const struct held_set *h)
 	return n;
 }
 
-void held_status(const struct held_set *h, struct ipc_msg *m)
+void held_status(const struct held_set *h, struct statusrep *r)
 {
 	const struct held *e;
 	int i;
@@ -330,10 +330,15 @@ void held_status(const struct held_set *h, struct ipc_msg *m)
 	for (e = h->list; e; e = e->next) {
 		if (e->up < 0)
 			continue;
-		for (i = 0; i < e->ntunnels; i++)
-			ipc_addf(m, "held", "%s %s %s %s", e->name,
-				 ssh_sess_name(e->s), e->up ? "up" : "starting",
-				 tunnel_name(e->tunnels[i]));
+		for (i = 0; i < e->ntunnels; i++) {
+			statusrep_record(r, "held");
+			statusrep_add(r, "name", "%s", e->name);
+			statusrep_add(r, "session", "%s", ssh_sess_name(e->s));
+			statusrep_add(r, "state", "%s",
+				      e->up ? "up" : "starting");
+			statusrep_add(r, "tunnel", "%s",
+				      tunnel_name(e->tunnels[i]));
+		}
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include "ipc.h"
 #include "loop.h"
+#include "statusrep.h"
 
 struct held_set;
 
@@ -21,7 +22,8 @@ void held_hold(struct held_set *h, int client, const struct ipc_msg *req);
 void held_release(struct held_set *h, int client, const struct ipc_msg *req);
 /* How many names are held (the daemon does not exit idle while any is). */
 int held_count(const struct held_set *h);
-/* Adds one "held" line per name to a STATUS reply. */
-void held_status(const struct held_set *h, struct ipc_msg *m);
+/* Adds one "held" record per held tunnel to a STATUS reply (name,
+ * session, state, tunnel). */
+void held_status(const struct held_set *h, struct statusrep *r);
 
 #endif

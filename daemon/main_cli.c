@@ -22,6 +22,7 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
+#include "status_cli.h"
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
@@ -62,7 +63,7 @@ static void usage(FILE *f)
 		"(the daemon holds the tunnels)\n"
 		"       ftp-tunnel release PROFILE|destination\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
-		"       ftp-tunnel status | stop\n"
+		"       ftp-tunnel status [--json] | stop\n"
 		"       ftp-tunnel import-tectia FILE\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
 }
@@ -315,56 +316,6 @@ out:
 	return rc;
 }
 
-/* `ftp-tunnel status` and `ftp-tunnel stop`: one request to the user's
- * daemon. Returns the exit status. */
-static int daemon_command(const char *word)
-{
-	struct ipc_msg req, m;
-	char path[108];
-	int fd, rc;
-	size_t i;
-
-	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0 ||
-	    ipc_check_dir(path, getuid(), 0) < 0) {
-		fprintf(stderr, "ftp-tunnel: no daemon is running (no private "
-				"socket directory)\n");
-		return 1;
-	}
-	ipc_init(&req, word);
-	rc = ipc_call(path, &req, &m, &fd, 0);
-	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, "ftp-tunnel: no daemon is running (%s: %s)\n",
-			path, strerror(-rc));
-		return 1;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "ftp-tunnel: the daemon did not answer: %s\n",
-			strerror(-rc));
-		return 1;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!strcmp(word, "STOP")) {
-		printf("ftp-tunneld stopped\n");
-		return 0;
-	}
-	/* The key=value lines after the first, as "key: value". */
-	for (i = strcspn(m.text, "\n") + 1; i < m.len;) {
-		size_t len = strcspn(m.text + i, "\n");
-		size_t k = strcspn(m.text + i, "=");
-
-		if (k < len) {
-			char key[64];
-
-			snprintf(key, sizeof(key), "%.*s:", (int)k, m.text + i);
-			printf("%-12s %.*s\n", key, (int)(len - k - 1),
-			       m.text + i + k + 1);
-		}
-		i += len + 1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -380,10 +331,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
 		return import_tectia_main(argc - 1, argv + 1);
-	if (argc == 2 && !strcmp(argv[1], "status"))
-		return daemon_command("STATUS");
-	if (argc == 2 && !strcmp(argv[1], "stop"))
-		return daemon_command("STOP");
+	if (status_cli_wanted(argc, argv))
+		return status_cli_main(argc, argv);
 	if (argc == 3 && !strcmp(argv[1], "release"))
 		return hold_release(argv[2]);
 	ssh_opts_init(&c.opts);

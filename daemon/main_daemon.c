@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "tunneld.h"
+#include "version.h"
 
 static void ready(int fd)
 {
@@ -77,8 +78,54 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ftp-tunneld [-v] [--ready-fd N] [--idle-exit SECONDS]\n"
+	fprintf(f, "usage: ftp-tunneld [-v...] [--log-file FILE] [--ready-fd N] "
+		   "[--idle-exit SECONDS]\n"
 		   "See ftp-tunneld(8).\n");
+}
+
+/* Where the log goes: --log-file, else FTP_TUNNEL_LOG (FILE, syslog or
+ * stderr), else stderr when somebody reads it and syslog when it is
+ * /dev/null or closed (as when the shim starts us). The level: -v
+ * counts, else FTP_TUNNEL_LOG_LEVEL, else info for syslog and files (as
+ * sshd) and warnings only on stderr. 0, or -1 after saying why. */
+static int setup_log(const char *log_file, int nverbose)
+{
+	const char *env = getenv("FTP_TUNNEL_LOG");
+	const char *lvl = getenv("FTP_TUNNEL_LOG_LEVEL");
+	const char *where = log_file;
+	int rc, level = -1, to_stderr;
+
+	if (!where)
+		where = env && *env ? env
+		      : log_stderr_useful() ? "stderr"
+					    : "syslog";
+	rc = log_open(where);
+	if (rc < 0 && log_file) {
+		log_err("cannot open the log file %s: %s", log_file,
+			strerror(-rc));
+		return -1;
+	}
+	if (rc < 0) {
+		/* A bad variable must not keep the daemon from starting. */
+		log_open("syslog");
+		log_warn("FTP_TUNNEL_LOG=%s: %s; logging to syslog", where,
+			 strerror(-rc));
+		where = "syslog";
+	}
+	to_stderr = !strcmp(where, "stderr");
+	if (lvl && *lvl) {
+		level = log_parse_level(lvl);
+		if (level < 0)
+			log_warn("FTP_TUNNEL_LOG_LEVEL=%s: not error, warning, "
+				 "info, debug or trace",
+				 lvl);
+	}
+	if (nverbose)
+		level = LOG_LVL_WARN + nverbose;
+	else if (level < 0)
+		level = to_stderr ? LOG_LVL_WARN : LOG_LVL_INFO;
+	log_set_level(level);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -86,6 +133,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"idle-exit", required_argument, NULL, 'x'},
+	    {"log-file", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	char path[108], lockpath[128];
@@ -93,14 +141,18 @@ int main(int argc, char **argv)
 	struct loop *loop;
 	struct tunneld *d;
 	sigset_t mask;
-	int opt, verbosity = LOG_LVL_WARN, ready_fd = -1, idle = 600;
+	int opt, nverbose = 0, ready_fd = -1, idle = 600;
+	const char *log_file = NULL;
 	int lock, lfd, sfd, rc, owns_socket = 1;
 
 	log_set_prefix("ftp-tunneld");
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
-			verbosity++;
+			nverbose++;
+			break;
+		case 'l':
+			log_file = optarg;
 			break;
 		case 'r':
 			ready_fd = atoi(optarg);
@@ -116,7 +168,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	log_set_level(verbosity);
+	if (setup_log(log_file, nverbose) < 0)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0) {
 		log_err("socket path too long");
@@ -188,7 +241,8 @@ int main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(errno));
 		return 1;
 	}
-	log_info("listening on %s", owns_socket ? path : "the inherited socket");
+	log_info("ftp-tunneld %s (pid %d) listening on %s", FTP_TUNNEL_VERSION,
+		 (int)getpid(), owns_socket ? path : "the inherited socket");
 	ready(ready_fd);
 	loop_run(loop);
 	/* Remove the socket while still holding the lock: a new daemon

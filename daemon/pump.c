@@ -47,6 +47,12 @@ void pump_counts(const struct pump *p, unsigned long long *up,
 	*down = p->ndown;
 }
 
+void pump_set_done(struct pump *p, pump_done_cb cb, void *arg)
+{
+	p->cb = cb;
+	p->arg = arg;
+}
+
 static void destroy(struct pump *p, int reset)
 {
 	loop_unwatch(ssh_sess_loop(p->s), p->fd);

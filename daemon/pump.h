@@ -21,6 +21,9 @@ struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 /* Cuts the pump short without calling its callback: closes the socket and
  * the channel. */
 void pump_abort(struct pump *p);
+/* Replaces the done callback (NULL: none), for an owner that starts
+ * watching a running pump or stops before the pump ends. */
+void pump_set_done(struct pump *p, pump_done_cb cb, void *arg);
 /* Bytes moved so far: up = socket to channel, down = channel to socket. */
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down);

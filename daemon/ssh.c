@@ -94,6 +94,7 @@ struct ssh_sess {
 	uint64_t last_rx_ms;
 	int rx_pending_seen;
 	unsigned long long rx_bytes, tx_bytes;
+	uint64_t started_ms;
 };
 
 static void sess_service(struct ssh_sess *s);
@@ -117,6 +118,41 @@ struct loop *ssh_sess_loop(struct ssh_sess *s)
 int ssh_sess_ready(const struct ssh_sess *s)
 {
 	return s->state == SESS_READY;
+}
+
+static const char *method(const struct ssh_sess *s, int which)
+{
+	const char *m = NULL;
+
+	/* Before the handshake libssh2 has nothing to say. */
+	if (s->raw && s->state >= SESS_AUTH && s->state != SESS_DEAD)
+		m = libssh2_session_methods(s->raw, which);
+	return m ? m : "";
+}
+
+void ssh_sess_info(const struct ssh_sess *s, struct ssh_sess_info *out)
+{
+	/* Users think of the SSH handshake as part of connecting. */
+	static const char *const shown[] = {"connecting", "connecting",
+					    "authenticating", "ready", "dead"};
+	const struct ssh_chan *c;
+
+	memset(out, 0, sizeof(*out));
+	out->host = s->opts.host;
+	out->port = s->opts.port;
+	out->user = s->opts.user;
+	out->state = shown[s->state];
+	out->started_ms = s->started_ms;
+	out->kex = method(s, LIBSSH2_METHOD_KEX);
+	out->hostkey = method(s, LIBSSH2_METHOD_HOSTKEY);
+	out->cipher_cs = method(s, LIBSSH2_METHOD_CRYPT_CS);
+	out->cipher_sc = method(s, LIBSSH2_METHOD_CRYPT_SC);
+	out->mac_cs = method(s, LIBSSH2_METHOD_MAC_CS);
+	out->mac_sc = method(s, LIBSSH2_METHOD_MAC_SC);
+	for (c = s->chans; c; c = c->next)
+		out->nchannels++;
+	out->rx_bytes = s->rx_bytes;
+	out->tx_bytes = s->tx_bytes;
 }
 
 const char *ssh_last_error(struct ssh_sess *s)
@@ -438,12 +474,34 @@ static void connect_timeout_cb(struct loop *loop, void *arg)
 	sess_die(s, msg);
 }
 
+/* libssh2's own trace lines (-vvv), each naming the session. */
+static void libssh2_trace_cb(LIBSSH2_SESSION *raw, void *context,
+			     const char *data, size_t length)
+{
+	struct ssh_sess *s = context;
+
+	(void)raw;
+	while (length && (data[length - 1] == '\n' || data[length - 1] == '\r'))
+		length--;
+	log_trace("sess %s: libssh2: %.*s", s->name, (int)length, data);
+}
+
 static int start_handshake(struct ssh_sess *s)
 {
 	s->raw = libssh2_session_init_ex(NULL, NULL, NULL, s);
 	if (!s->raw)
 		return -1;
 	libssh2_session_set_blocking(s->raw, 0);
+	if (log_get_level() >= LOG_LVL_TRACE) {
+		/* Only a libssh2 built with debugging traces anything; the
+		 * socket-level trace (every packet) is left out. */
+		libssh2_trace_sethandler(s->raw, s, libssh2_trace_cb);
+		libssh2_trace(s->raw, LIBSSH2_TRACE_TRANS | LIBSSH2_TRACE_KEX |
+					  LIBSSH2_TRACE_AUTH |
+					  LIBSSH2_TRACE_CONN |
+					  LIBSSH2_TRACE_PUBLICKEY |
+					  LIBSSH2_TRACE_ERROR);
+	}
 #if LIBSSH2_VERSION_NUM >= 0x010b01
 	/* 1.11.1 deprecates the void * form. */
 	libssh2_session_callback_set2(s->raw, LIBSSH2_CALLBACK_RECV,
@@ -1099,6 +1157,7 @@ struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
 		return NULL;
 	}
 	s->state = SESS_CONNECTING;
+	s->started_ms = loop_now_ms(loop);
 	snprintf(port, sizeof(port), "%u", opts->port);
 	/* Name resolution blocks; it happens once per connection. */
 	rc = getaddrinfo(opts->host, port, &hints, &s->addrs);

@@ -176,6 +176,22 @@ enum ssh_op { SSH_OP_NONE, SSH_OP_READ, SSH_OP_WRITE, SSH_OP_EOF };
 int ssh_chan_gate(struct ssh_chan *c);
 int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc);
 
+/* What `ftp-tunnel status` shows of a session. The strings are borrowed
+ * from the session (or libssh2) and valid until its next service. */
+struct ssh_sess_info {
+	const char *host; /* as given by the user */
+	uint16_t port;
+	const char *user;
+	const char *state; /* connecting, authenticating, ready or dead */
+	uint64_t started_ms; /* loop_now_ms() when it was made */
+	/* Negotiated methods (libssh2_session_methods), "" before the
+	 * handshake: cs = client to server, sc = server to client. */
+	const char *kex, *hostkey, *cipher_cs, *cipher_sc, *mac_cs, *mac_sc;
+	int nchannels; /* attached channels */
+	unsigned long long rx_bytes, tx_bytes; /* on the SSH socket */
+};
+void ssh_sess_info(const struct ssh_sess *s, struct ssh_sess_info *out);
+
 /* Logs the session's state and channels (on SIGUSR1). */
 void ssh_sess_dump(struct ssh_sess *s);
 

@@ -25,6 +25,8 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
+#include "statusrep.h"
+#include "version.h"
 
 #define MAX_OPTIONS 32
 #define SESSION_IDLE_MS (5 * 60 * 1000)
@@ -32,6 +34,7 @@
 
 struct session {
 	char key[SESSION_KEY_MAX]; /* ssh_opts_key of its settings */
+	unsigned long id; /* for `ftp-tunnel status` */
 	struct ssh_sess *s;
 	uint64_t idle_since; /* 0 while busy */
 	struct session *next;
@@ -45,6 +48,17 @@ struct pending {
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
+	unsigned long sess_id;
+};
+
+/* A live FTP control connection, as `ftp-tunnel status` lists it. */
+struct control {
+	struct tunneld *d;
+	struct ftp_ctl *k;
+	unsigned long id, sess_id;
+	char dst[80];     /* what the program connect()ed to */
+	char ftp[300];    /* the FTP server as the SSH server sees it */
+	struct control *next;
 };
 
 struct tunneld {
@@ -54,9 +68,12 @@ struct tunneld {
 	uint64_t last_activity;
 	struct session *sessions;
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
+	struct control *controls;
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
+	unsigned long nsessions;
+	uint64_t started_ms;
 };
 
 static void reply_err(int client, int err, const char *msg)
@@ -105,6 +122,7 @@ static struct session *get_session(struct tunneld *d, struct ssh_opts *o,
 	if (!se)
 		return NULL;
 	snprintf(se->key, sizeof(se->key), "%s", key);
+	se->id = ++d->nsessions;
 	/* The daemon has no terminal: it never asks. */
 	o->batch_mode = 1;
 	se->s = ssh_sess_new(d->loop, o, sess_event, se);
@@ -133,8 +151,9 @@ static void reap_sessions(struct tunneld *d, int all)
 		if (all || ssh_sess_dead(se->s) ||
 		    (idle && now - se->idle_since >= SESSION_IDLE_MS)) {
 			if (!ssh_sess_dead(se->s))
-				log_info("sess %s: closing (idle)",
-					 ssh_sess_name(se->s));
+				log_info("sess %s: closing (%s)",
+					 ssh_sess_name(se->s),
+					 all ? "the daemon stops" : "idle");
 			*pp = se->next;
 			ssh_sess_free(se->s);
 			free(se);
@@ -142,6 +161,43 @@ static void reap_sessions(struct tunneld *d, int all)
 		}
 		pp = &se->next;
 	}
+}
+
+/* --- control connections ---------------------------------------------- */
+
+static void control_done(struct ftp_ctl *k, void *arg)
+{
+	struct control *c = arg, **pp;
+
+	(void)k;
+	for (pp = &c->d->controls; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	free(c);
+}
+
+/* Keeps k in the list STATUS reports; without memory it just isn't. */
+static void control_add(struct tunneld *d, struct ftp_ctl *k,
+			const struct pending *p, const char *dst)
+{
+	struct control *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return;
+	c->d = d;
+	c->k = k;
+	c->id = p->id;
+	c->sess_id = p->sess_id;
+	snprintf(c->dst, sizeof(c->dst), "%s", dst);
+	snprintf(c->ftp, sizeof(c->ftp),
+		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
+		 p->port);
+	c->next = d->controls;
+	d->controls = c;
+	ftpfwd_control_set_done(k, control_done, c);
 }
 
 /* --- CONNECT ---------------------------------------------------------- */
@@ -188,6 +244,7 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	struct tunneld *d = p->d;
 	struct fwd_spec spec;
 	struct ipc_msg m;
+	struct ftp_ctl *k;
 	char name[64], dst[80];
 	int give = -1, keep = -1, rc;
 
@@ -226,8 +283,10 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	snprintf(name, sizeof(name), "ctl %lu", p->id);
 	log_info("%s: FTP control connection to %s through %s", name, dst,
 		 ssh_sess_name(s));
-	ftpfwd_control_new(s, ch, keep, &spec, FWD_ACTIVE_AUTO,
-			   (struct sockaddr *)&p->dst, name);
+	k = ftpfwd_control_new(s, ch, keep, &spec, FWD_ACTIVE_AUTO,
+			       (struct sockaddr *)&p->dst, name);
+	if (k)
+		control_add(d, k, p, dst);
 out:
 	close(p->client);
 	free(p);
@@ -309,6 +368,7 @@ static void handle_connect(struct tunneld *d, int client,
 		free(p);
 		goto fail;
 	}
+	p->sess_id = se->id;
 	log_debug("ctl %lu: CONNECT %s port %u via %s", p->id, dst, p->port,
 		  ssh_sess_name(se->s));
 	if (ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
@@ -326,11 +386,118 @@ fail:
 
 /* --- the IPC socket --------------------------------------------------- */
 
-static void handle_status(struct tunneld *d, int client)
+static unsigned long long age_s(struct tunneld *d, uint64_t since_ms)
+{
+	return (loop_now_ms(d->loop) - since_ms) / 1000;
+}
+
+static void status_session(struct tunneld *d, struct statusrep *r,
+			   const struct session *se)
+{
+	struct ssh_sess_info i;
+
+	ssh_sess_info(se->s, &i);
+	statusrep_record(r, "session");
+	statusrep_add(r, "id", "%lu", se->id);
+	statusrep_add(r, "name", "%s", ssh_sess_name(se->s));
+	statusrep_add(r, "user", "%s", i.user);
+	statusrep_add(r, "host", "%s", i.host);
+	statusrep_add(r, "port", "%u", i.port);
+	statusrep_add(r, "state", "%s", i.state);
+	statusrep_add(r, "uptime", "%llu", age_s(d, i.started_ms));
+	statusrep_add(r, "kex", "%s", i.kex);
+	statusrep_add(r, "hostkey", "%s", i.hostkey);
+	statusrep_add(r, "cipher_cs", "%s", i.cipher_cs);
+	statusrep_add(r, "cipher_sc", "%s", i.cipher_sc);
+	statusrep_add(r, "mac_cs", "%s", i.mac_cs);
+	statusrep_add(r, "mac_sc", "%s", i.mac_sc);
+	statusrep_add(r, "channels", "%d", i.nchannels);
+	statusrep_add(r, "rx_bytes", "%llu", i.rx_bytes);
+	statusrep_add(r, "tx_bytes", "%llu", i.tx_bytes);
+}
+
+/* A control record, then one record per running data connection. Adds
+ * its bytes to *up and *down and its data connections to *ndata. */
+static void status_control(struct tunneld *d, struct statusrep *r,
+			   const struct control *c, unsigned long long *up,
+			   unsigned long long *down, unsigned long *ndata)
+{
+	struct ftpfwd_info ci;
+	struct ftpfwd_data_info di;
+	int i;
+
+	ftpfwd_control_info(c->k, &ci);
+	statusrep_record(r, "control");
+	statusrep_add(r, "id", "%lu", c->id);
+	statusrep_add(r, "session", "%lu", c->sess_id);
+	statusrep_add(r, "dst", "%s", c->dst);
+	statusrep_add(r, "ftp_server", "%s", c->ftp);
+	statusrep_add(r, "uptime", "%llu", age_s(d, ci.started_ms));
+	statusrep_add(r, "bytes_up", "%llu", ci.up);
+	statusrep_add(r, "bytes_down", "%llu", ci.down);
+	statusrep_add(r, "data_channels", "%d", ci.ndata);
+	*up += ci.up;
+	*down += ci.down;
+	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
+		statusrep_record(r, "data");
+		statusrep_add(r, "control", "%lu", c->id);
+		statusrep_add(r, "n", "%lu", di.n);
+		statusrep_add(r, "mode", "%s", di.active ? "active" : "passive");
+		statusrep_add(r, "converted", "%d", di.converted);
+		statusrep_add(r, "uptime", "%llu", age_s(d, di.started_ms));
+		statusrep_add(r, "bytes_up", "%llu", di.up);
+		statusrep_add(r, "bytes_down", "%llu", di.down);
+		*up += di.up;
+		*down += di.down;
+		(*ndata)++;
+	}
+}
+
+/* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
+static void status_records(struct tunneld *d, int client)
+{
+	struct statusrep r;
+	struct session *se;
+	struct control *c;
+	unsigned long long up = 0, down = 0;
+	unsigned long nsess = 0, nctl = 0, ndata = 0;
+
+	statusrep_init(&r, client);
+	statusrep_record(&r, "daemon");
+	statusrep_add(&r, "pid", "%d", (int)getpid());
+	statusrep_add(&r, "version", "%s", FTP_TUNNEL_VERSION);
+	statusrep_add(&r, "uptime", "%llu", age_s(d, d->started_ms));
+	statusrep_add(&r, "connections", "%lu", d->nconn);
+	statusrep_add(&r, "requests", "%lu", d->nrequests);
+	for (se = d->sessions; se; se = se->next, nsess++)
+		status_session(d, &r, se);
+	for (c = d->controls; c; c = c->next, nctl++)
+		status_control(d, &r, c, &up, &down, &ndata);
+	held_status(d->held, &r);
+	statusrep_record(&r, "totals");
+	statusrep_add(&r, "sessions", "%lu", nsess);
+	statusrep_add(&r, "controls", "%lu", nctl);
+	statusrep_add(&r, "data_channels", "%lu", ndata);
+	statusrep_add(&r, "bytes_up", "%llu", up);
+	statusrep_add(&r, "bytes_down", "%llu", down);
+	if (statusrep_finish(&r) < 0)
+		log_debug("ipc: the STATUS reply was not read");
+	close(client);
+}
+
+static void handle_status(struct tunneld *d, int client,
+			  const struct ipc_msg *req)
 {
 	struct ipc_msg m;
 	struct session *se;
+	char format[8];
 
+	if (ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
+	    atoi(format) >= 2) {
+		status_records(d, client);
+		return;
+	}
+	/* Format 1, for clients that ask for nothing else. */
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "pid", "%d", (int)getpid());
 	ipc_addf(&m, "connections", "%lu", d->nconn);
@@ -339,7 +506,6 @@ static void handle_status(struct tunneld *d, int client)
 			 ssh_sess_dead(se->s)	 ? "dead"
 			 : ssh_sess_ready(se->s) ? "ready"
 						 : "connecting");
-	held_status(d->held, &m);
 	ipc_send(client, &m, -1);
 	close(client);
 }
@@ -399,9 +565,11 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		} else if (!strcmp(word, "RELEASE")) {
 			held_release(d->held, client, &req);
 		} else if (!strcmp(word, "STATUS")) {
-			handle_status(d, client);
+			handle_status(d, client, &req);
 		} else if (!strcmp(word, "STOP")) {
+			/* The pid lets the client wait until we are gone. */
 			ipc_init(&m, "OK");
+			ipc_addf(&m, "pid", "%d", (int)getpid());
 			ipc_send(client, &m, -1);
 			close(client);
 			log_info("stopping on request");
@@ -439,6 +607,7 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->lfd = listen_fd;
 	d->idle_exit_s = idle_exit_s;
 	d->last_activity = loop_now_ms(loop);
+	d->started_ms = d->last_activity;
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
 	if (!d->tick || !d->held ||
@@ -452,12 +621,31 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	return d;
 }
 
+static unsigned long count_controls(const struct tunneld *d)
+{
+	const struct control *c;
+	unsigned long n = 0;
+
+	for (c = d->controls; c; c = c->next)
+		n++;
+	return n;
+}
+
 void tunneld_free(struct tunneld *d)
 {
 	if (!d)
 		return;
 	loop_unwatch(d->loop, d->lfd);
 	close(d->lfd);
+	/* FTP clients learn why their connection ends, as from a server
+	 * shutting down (RFC 959: 421 closes the control connection). */
+	if (d->controls)
+		log_info("closing %lu FTP control connection(s)",
+			 count_controls(d));
+	while (d->controls)
+		ftpfwd_control_close(d->controls->k,
+				     "421 ftp-tunnel: the tunnel daemon is "
+				     "stopping.\r\n");
 	held_free(d->held);
 	reap_sessions(d, 1);
 	loop_timer_free(d->tick);
