@@ -185,10 +185,13 @@ static void handle_request(struct ftp_ctl *k)
 	if (req->kind == FTP_REQ_PASSIVE) {
 		server_data_host(k, req, host, sizeof(host));
 		port = req_port(&req->target);
-		/* A new PASV replaces a listener nobody used. */
+		/* A new PASV replaces a listener nobody used. untrack()
+		 * clears k->passive, so hold on to it to release it. */
 		if (k->passive && !ftpdata_connecting(k->passive)) {
-			untrack(k, k->passive);
-			ftpdata_cancel(k->passive);
+			struct ftp_data *unused = k->passive;
+
+			untrack(k, unused);
+			ftpdata_cancel(unused);
 		}
 		if (!k->remote) {
 			int loopback =
