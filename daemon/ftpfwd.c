@@ -526,6 +526,11 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	k->remote = spec->remote;
 	k->spec = *spec;
 	snprintf(k->name, sizeof(k->name), "%s", name);
+	/* RFC 959 §4.1.3: before ABOR a client sends IAC IP, then IAC DM as
+	 * TCP urgent data. An SSH channel cannot carry urgency, but without
+	 * SO_OOBINLINE the urgent byte would not be read at all and the peer
+	 * would get "IAC IP IAC ABOR": keep it in the stream. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
 	len = sizeof(k->fd_local);
 	getsockname(fd, (struct sockaddr *)&k->fd_local, &len);
 	len = sizeof(k->fd_peer);
