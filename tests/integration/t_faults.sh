@@ -131,6 +131,8 @@ tt_netns_drops_reset
 LP=$(tt_free_port "$NS_CLI")
 LURL="ftp://127.0.0.1:$LP/pub/big"
 lstart() {
+	# One that failed to end is stopped first (its port is wanted).
+	[ -n "${FT_PID:-}" ] && _tt_alive "$FT_PID" && tt_kill "$FT_PID"
 	ft_tunnel -n "$NS_CLI" "${KEEPALIVE[@]}" -L "ftp/$LP:$SRV_IP:$VSFTPD_PORT" \
 		"$SSH_USER@$SRV_IP" || tt_die "ftp-tunnel"
 }
