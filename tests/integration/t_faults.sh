@@ -249,6 +249,7 @@ get_start "$DURL" "${WRAP[@]}" && {
 }
 
 CASE="daemon: sshd unreachable (link down)"
+rss0=$(ft_rss_kb "$DPID")
 get_start "$DURL" "${WRAP[@]}" && {
 	FAULT_T0=$(now)
 	ip -n "$NS_CLI" link set v-cli down
@@ -263,6 +264,12 @@ get_start "$DURL" "${WRAP[@]}" && {
 	tt_wait_until 50 ip netns exec "$NS_CLI" bash -c "exec 3<>/dev/tcp/$SRV_IP/22" 2>/dev/null
 	next_get "$CASE: link up, the next transfer" "$DURL" "${WRAP[@]}"
 	d_same
+	# A lost session costs no memory: VmRSS is back near where it was
+	# with one session before (slack: 1 MiB). (The libssh2 leak fixed
+	# in ssh.c showed in ftp-tunnel under LeakSanitizer; this daemon
+	# run did not hit it, so this check alone would not catch it.)
+	rss1=$(ft_rss_kb "$DPID")
+	tt_check "$CASE: the daemon's VmRSS $rss1 KiB (before: $rss0 KiB)" [ "$rss1" -le $((rss0 + 1024)) ]
 }
 
 CASE="daemon: ftp-tunnel stop while a client runs"
