@@ -240,10 +240,13 @@ static void handle_request(struct ftp_ctl *k)
 	if (req->kind == FTP_REQ_PASSIVE) {
 		server_data_host(k, req, host, sizeof(host));
 		port = req_port(&req->target);
-		/* A new PASV replaces a listener nobody used. */
+		/* A new PASV replaces a listener nobody used. untrack()
+		 * clears k->passive, so hold on to it to release it. */
 		if (k->passive && !ftpdata_connecting(k->passive)) {
-			untrack(k, k->passive);
-			ftpdata_cancel(k->passive);
+			struct ftp_data *unused = k->passive;
+
+			untrack(k, unused);
+			ftpdata_cancel(unused);
 		}
 		if (!k->remote) {
 			int loopback =
@@ -594,6 +597,11 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	k->remote = spec->remote;
 	k->spec = *spec;
 	snprintf(k->name, sizeof(k->name), "%s", name);
+	/* RFC 959 §4.1.3: before ABOR a client sends IAC IP, then IAC DM as
+	 * TCP urgent data. An SSH channel cannot carry urgency, but without
+	 * SO_OOBINLINE the urgent byte would not be read at all and the peer
+	 * would get "IAC IP IAC ABOR": keep it in the stream. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
 	len = sizeof(k->fd_local);
 	getsockname(fd, (struct sockaddr *)&k->fd_local, &len);
 	len = sizeof(k->fd_peer);

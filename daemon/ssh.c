@@ -352,7 +352,21 @@ static void drop_connection(struct ssh_sess *s)
 			libssh2_session_set_blocking(s->raw, 0);
 			libssh2_session_disconnect(s->raw, "ftp-tunnel exit");
 		}
-		libssh2_session_free(s->raw);
+		/* Non-blocking, libssh2_session_free() sends a close for
+		 * each channel still open and returns EAGAIN, having freed
+		 * nothing, when the socket cannot take it: a server that
+		 * stopped reading (link down) leaked the whole session,
+		 * buffers and all. Nothing more will be read or sent on
+		 * this connection, so make its sends fail at once and
+		 * free again: libssh2 then closes its channels anyway. */
+		if (libssh2_session_free(s->raw) == LIBSSH2_ERROR_EAGAIN) {
+			if (s->fd >= 0)
+				shutdown(s->fd, SHUT_RDWR);
+			if (libssh2_session_free(s->raw) != 0)
+				log_warn("sess %s: libssh2 could not free the "
+					 "session",
+					 s->name);
+		}
 		s->raw = NULL;
 	}
 	if (s->fd >= 0)
