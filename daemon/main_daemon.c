@@ -66,14 +66,19 @@ static int inherited_socket(void)
 
 static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
+	struct tunneld **d = arg;
 	struct signalfd_siginfo si;
 
 	(void)events;
-	(void)arg;
-	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
-		log_info("signal %u: stopping", si.ssi_signo);
-		loop_stop(loop);
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGUSR1) {
+		if (*d)
+			tunneld_dump(*d); /* its state, into the log */
+		return;
 	}
+	log_info("signal %u: stopping", si.ssi_signo);
+	loop_stop(loop);
 }
 
 static void usage(FILE *f)
@@ -139,7 +144,7 @@ int main(int argc, char **argv)
 	char path[108], lockpath[128];
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct loop *loop;
-	struct tunneld *d;
+	struct tunneld *d = NULL;
 	sigset_t mask;
 	int opt, nverbose = 0, ready_fd = -1, idle = 600;
 	const char *log_file = NULL;
@@ -231,7 +236,8 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	sfd = loop_watch_signals(loop, &mask, signal_cb, NULL);
+	sigaddset(&mask, SIGUSR1);
+	sfd = loop_watch_signals(loop, &mask, signal_cb, &d);
 	if (sfd < 0) {
 		log_err("cannot start: %s", strerror(-sfd));
 		return 1;

@@ -631,6 +631,14 @@ static unsigned long count_controls(const struct tunneld *d)
 	return n;
 }
 
+void tunneld_dump(struct tunneld *d)
+{
+	struct session *se;
+
+	for (se = d->sessions; se; se = se->next)
+		ssh_sess_dump(se->s);
+}
+
 void tunneld_free(struct tunneld *d)
 {
 	if (!d)

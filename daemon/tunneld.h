@@ -13,5 +13,7 @@ struct tunneld;
  * NULL with errno set. */
 struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s);
 void tunneld_free(struct tunneld *d);
+/* Logs the state of every session and channel (SIGUSR1). */
+void tunneld_dump(struct tunneld *d);
 
 #endif
