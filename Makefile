@@ -74,7 +74,7 @@ check-asan:
 	@rm -rf $(SAN_BUILD)/san-logs && mkdir -p $(SAN_BUILD)/san-logs
 	@ASAN_OPTIONS=log_path=$(CURDIR)/$(SAN_BUILD)/san-logs/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(CURDIR)/$(SAN_BUILD)/san-logs/ubsan:print_stacktrace=1:halt_on_error=1 \
-	TT_BUILD=$(CURDIR)/$(SAN_BUILD) TT_LOGDIR=$(CURDIR)/$(SAN_BUILD)/test-logs \
+	TT_SANITIZED=1 TT_BUILD=$(CURDIR)/$(SAN_BUILD) TT_LOGDIR=$(CURDIR)/$(SAN_BUILD)/test-logs \
 	TESTS_EXCLUDE='t_valgrind' sh tests/run.sh; rc=$$?; \
 	if ls $(SAN_BUILD)/san-logs | grep -q .; then \
 		echo "sanitizer reports:"; head -50 $(SAN_BUILD)/san-logs/*; exit 1; fi; \
