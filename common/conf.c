@@ -423,6 +423,7 @@ static const struct {
     {"ServerAliveInterval", V_UINT, 86400, 0},
     {"ServerAliveCountMax", V_UINT, 1000, 0},
     {"ConnectTimeout", V_UINT, 86400, 0},
+    {"MaxChannels", V_UINT, 100000, 0},
     {"IdentitiesOnly", V_BOOL, 0, 0},
     {"BatchMode", V_BOOL, 0, 0},
     {"ExitOnForwardFailure", V_BOOL, 0, 0},

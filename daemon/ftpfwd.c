@@ -236,6 +236,15 @@ static void handle_request(struct ftp_ctl *k)
 
 	if (!req || k->busy)
 		return;
+	if (ssh_sess_room(k->s) == 0) {
+		/* Refused before anything is set up: the client gets a 425
+		 * it can act on, and the server's side is never used. */
+		ftp_rw_request_failed(k->rw,
+				      "ftp-tunnel: the SSH connection carries "
+				      "as many channels as MaxChannels allows; "
+				      "try again later");
+		return;
+	}
 	snprintf(name, sizeof(name), "%s data %lu", k->name, ++k->ndata);
 	if (req->kind == FTP_REQ_PASSIVE) {
 		server_data_host(k, req, host, sizeof(host));

@@ -128,6 +128,16 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 		if (ssh_open_direct(t->s, t->spec.host, t->spec.hostport, host,
 				    addr_port((struct sockaddr *)&peer),
 				    local_opened, pd) < 0) {
+			/* An FTP client is told why, in its own terms
+			 * (RFC 959: 421 closes the control connection). */
+			static const char full[] =
+			    "421 ftp-tunnel: the SSH connection carries as "
+			    "many channels as MaxChannels allows; try again "
+			    "later.\r\n";
+
+			if (t->spec.ftp && send(fd, full, sizeof(full) - 1,
+						MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				log_debug("%s: %s", pd->name, strerror(errno));
 			close(fd);
 			free(pd);
 		}

@@ -4,6 +4,7 @@
 #include "ssh.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -634,6 +635,23 @@ static struct ssh_req *new_req(struct ssh_sess *s, enum req_kind kind,
 	return r;
 }
 
+int ssh_sess_room(const struct ssh_sess *s)
+{
+	const struct ssh_chan *c;
+	const struct ssh_req *r;
+	int n = 0;
+
+	if (s->opts.max_channels <= 0)
+		return INT_MAX;
+	for (c = s->chans; c; c = c->next)
+		n++;
+	for (c = s->closing; c; c = c->next)
+		n++;
+	for (r = s->reqs; r; r = r->next)
+		n += r->kind == REQ_DIRECT;
+	return n < s->opts.max_channels ? s->opts.max_channels - n : 0;
+}
+
 long ssh_open_direct(struct ssh_sess *s, const char *host, int port,
 		     const char *orig_host, int orig_port, ssh_open_cb cb,
 		     void *arg)
@@ -642,6 +660,12 @@ long ssh_open_direct(struct ssh_sess *s, const char *host, int port,
 
 	if (s->state == SESS_DEAD)
 		return -ENOTCONN;
+	if (ssh_sess_room(s) == 0) {
+		log_warn("sess %s: %d channels open, the most MaxChannels "
+			 "allows: a new one is refused",
+			 s->name, s->opts.max_channels);
+		return -EMFILE;
+	}
 	r = new_req(s, REQ_DIRECT, host, port, arg);
 	if (!r)
 		return -ENOMEM;

@@ -21,6 +21,9 @@ enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
 
 #define SSH_MAX_IDENTITIES 16
 #define SSH_MAX_KNOWN_HOSTS 8
+/* Channels open or opening on one SSH connection at most, unless
+ * MaxChannels says otherwise: each costs two 256 KiB pump buffers at most. */
+#define SSH_DEFAULT_MAX_CHANNELS 1024
 
 /* Which settings have a value already: ssh_config(5) keeps the first value
  * it obtains for each (the command line, then the user's file, then the
@@ -37,6 +40,7 @@ enum ssh_set_bit {
 	SSH_SET_CONNECT_TIMEOUT = 1u << 8,
 	SSH_SET_BATCH = 1u << 9,
 	SSH_SET_PROXY = 1u << 10, /* ProxyJump/ProxyCommand "none" */
+	SSH_SET_MAX_CHANNELS = 1u << 11,
 };
 
 struct ssh_opts {
@@ -55,6 +59,7 @@ struct ssh_opts {
 	int connect_timeout; /* seconds, 0 = the system's */
 	int batch_mode;      /* never prompt */
 	int no_auth_prompt;  /* may ask about host keys, never for secrets */
+	int max_channels;    /* MaxChannels: open or opening at once */
 	unsigned set;	     /* enum ssh_set_bit */
 };
 
@@ -131,8 +136,11 @@ const char *ssh_sess_name(const struct ssh_sess *s);
 LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s);
 struct loop *ssh_sess_loop(struct ssh_sess *s);
 
+/* How many more channels the session may open (MaxChannels less those
+ * open, closing or being opened); INT_MAX without a limit. */
+int ssh_sess_room(const struct ssh_sess *s);
 /* Queues a direct-tcpip open to host:port. Returns an id for
- * ssh_open_cancel (>0), or -errno. */
+ * ssh_open_cancel (>0), or -errno (-EMFILE: MaxChannels reached). */
 long ssh_open_direct(struct ssh_sess *s, const char *host, int port,
 		     const char *orig_host, int orig_port, ssh_open_cb cb,
 		     void *arg);

@@ -15,6 +15,7 @@ void ssh_opts_init(struct ssh_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->port = 22;
 	o->alive_count_max = 3;
+	o->max_channels = SSH_DEFAULT_MAX_CHANNELS;
 }
 
 void ssh_opts_release(struct ssh_opts *o)
@@ -118,6 +119,8 @@ static const struct {
     {"ServerAliveCountMax", K_UINT, SSH_SET_ALIVE_COUNT, 1000},
     {"ConnectTimeout", K_TIME, SSH_SET_CONNECT_TIMEOUT, 86400},
     {"BatchMode", K_BOOL, SSH_SET_BATCH, 0},
+    /* Ours, not OpenSSH's: channels one SSH connection may carry. */
+    {"MaxChannels", K_UINT, SSH_SET_MAX_CHANNELS, 100000},
     /* Always on: a tunnel that is not there is an error. */
     {"ExitOnForwardFailure", K_IGNORED, 0, 0},
 };
@@ -135,6 +138,7 @@ static void store_simple(struct ssh_opts *o, unsigned bit, const char *v,
 	case SSH_SET_ALIVE_COUNT: o->alive_count_max = (int)n; break;
 	case SSH_SET_CONNECT_TIMEOUT: o->connect_timeout = (int)n; break;
 	case SSH_SET_BATCH: o->batch_mode = b; break;
+	case SSH_SET_MAX_CHANNELS: o->max_channels = (int)n; break;
 	}
 }
 
@@ -375,10 +379,12 @@ void ssh_opts_key(const struct ssh_opts *o, char *buf, size_t len)
 	if (!len)
 		return;
 	buf[0] = '\0';
-	ADD("%s@%s:%u as %s|io=%d|strict=%d/%d|alive=%d/%d|ct=%d|batch=%d/%d",
+	ADD("%s@%s:%u as %s|io=%d|strict=%d/%d|alive=%d/%d|ct=%d|batch=%d/%d"
+	    "|maxch=%d",
 	    o->user, o->host, o->port, o->alias, o->identities_only, o->strict,
 	    !!(o->set & SSH_SET_STRICT), o->alive_interval, o->alive_count_max,
-	    o->connect_timeout, o->batch_mode, o->no_auth_prompt);
+	    o->connect_timeout, o->batch_mode, o->no_auth_prompt,
+	    o->max_channels);
 	for (i = 0; i < o->nidentities; i++)
 		ADD("|id=%s", o->identities[i]);
 	for (i = 0; i < o->nknown_hosts; i++)

@@ -301,6 +301,7 @@ static void handle_connect(struct tunneld *d, int client,
 	struct ssh_opts o;
 	struct pending *p;
 	struct session *se;
+	long rc;
 	int i;
 
 	ssh_opts_init(&o);
@@ -371,9 +372,14 @@ static void handle_connect(struct tunneld *d, int client,
 	p->sess_id = se->id;
 	log_debug("ctl %lu: CONNECT %s port %u via %s", p->id, dst, p->port,
 		  ssh_sess_name(se->s));
-	if (ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
-			    connect_opened, p) < 0) {
-		reply_err(client, ECONNABORTED, "the SSH session is down");
+	rc = ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
+			     connect_opened, p);
+	if (rc < 0) {
+		reply_err(client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
+			  rc == -EMFILE ? "the SSH connection carries as many "
+					  "channels as MaxChannels allows; try "
+					  "again later"
+					: "the SSH session is down");
 		free(p);
 		goto fail;
 	}

@@ -3,7 +3,9 @@
 # pauses instead of spinning on a backlog it cannot accept (its CPU time
 # stays near zero while clients wait), says so once in a while, and
 # takes the waiting connections once descriptors are free again; an FTP
-# transfer then works (sha256).
+# transfer then works (sha256). And the most channels one SSH connection
+# carries (-o MaxChannels): past it, a PASV gets a 425 and a new control
+# connection a 421 that say why, and both work again once there is room.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init limits
@@ -69,5 +71,43 @@ touch "$HOLD_DONE"
 for i in $(seq 50); do _tt_alive "$HOLD_PID" || break; sleep 0.1; done
 prlimit --pid "$FT_PID" --nofile="1024:$hard"
 ft_transfer after-emfile "" curl pasv get 127.0.0.1 "$FP" "$VSFTPD_PUB" "$VSFTPD_UPLOAD_DIR"
+
+# --- MaxChannels ------------------------------------------------------
+kill "$FT_PID"
+MP=$(tt_free_port)
+ft_tunnel -o MaxChannels=2 -L "ftp/$MP:127.0.0.1:$VSFTPD_PORT" \
+	"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel with MaxChannels=2"
+python3 - "$MP" "$VSFTPD_PUB/f" >"$T/maxch.out" 2>&1 <<'PY'
+import ftplib, hashlib, sys
+port, path = int(sys.argv[1]), sys.argv[2]
+def ftp():
+    f = ftplib.FTP()
+    f.connect("127.0.0.1", port, timeout=20)
+    f.login()
+    return f
+a, b = ftp(), ftp()                      # two control channels: full
+try:
+    a.sendcmd("PASV")
+    print("pasv-full: accepted")
+except ftplib.error_temp as e:
+    print("pasv-full: " + str(e))
+try:
+    ftp()
+    print("third: accepted")
+except (ftplib.error_temp, EOFError, OSError) as e:
+    print("third: " + str(e))
+b.quit()                                 # room for a data channel again
+got = []
+a.retrbinary("RETR pub/f", got.append)
+ok = hashlib.sha256(b"".join(got)).hexdigest() == hashlib.sha256(open(path, "rb").read()).hexdigest()
+print("retr-after: " + ("equal" if ok else "differs"))
+a.quit()
+PY
+tt_check "MaxChannels=2, both taken: PASV gets a 425 naming MaxChannels ($(grep pasv-full "$T/maxch.out"))" \
+	grep -q "^pasv-full: 425 .*MaxChannels" "$T/maxch.out"
+tt_check "MaxChannels=2, both taken: a third control connection gets a 421 ($(grep third "$T/maxch.out"))" \
+	grep -q "^third: 421 .*MaxChannels" "$T/maxch.out"
+tt_check "once there is room, RETR works and the file is equal" grep -q "^retr-after: equal" "$T/maxch.out"
+tt_check "ftp-tunnel logged the refusals" grep -q "MaxChannels allows" "$FT_LOG"
 
 tt_done
