@@ -117,9 +117,10 @@ tt_check "the daemon's directory is 0700 and ours ($(stat -c '%a %U' "$xdir" 2>&
 tt_check "the other uid can reach the parent directory (so the modes are what stops it)" \
 	setpriv --reuid="$other" --regid=nogroup --clear-groups ls "$T/xdg"
 for what in "ls $xdir" "cat $xdir/daemon.sock.lock" \
-	"python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' $xdir/daemon.sock"; do
-	tt_check "another uid: $what fails" \
-		eval '! setpriv --reuid="$other" --regid=nogroup --clear-groups sh -c "$what" 2>/dev/null'
+	"/usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' $xdir/daemon.sock"; do
+	out=$(setpriv --reuid="$other" --regid=nogroup --clear-groups sh -c "$what" 2>&1)
+	tt_check "another uid: $what: permission denied ($(echo "$out" | tail -1))" \
+		eval 'echo "$out" | grep -q "Permission denied"'
 done
 (
 	unset FTP_TUNNEL_SOCKET
@@ -153,6 +154,42 @@ if command -v systemd-socket-activate >/dev/null; then
 	tt_check "socket activation: it used the passed socket" \
 		grep -q "inherited socket" "$TT_SPAWN_LOG"
 	"$TT_BUILD/ftp-tunnel" stop >/dev/null
+
+	# The daemon itself refuses another uid (SO_PEERCRED), even on a
+	# socket anyone may connect to: one passed by a socket activator,
+	# given mode 0777 here, in a directory open to all.
+	other="ftt-pc$$"
+	useradd -M -s /usr/sbin/nologin "$other" 2>/dev/null
+	chmod 755 "$T"
+	mkdir -m 755 "$T/open"
+	osock="$T/open/daemon.sock"
+	# (Its own lock stays in a private directory, as the daemon wants.)
+	mkdir -m 700 "$T/run2"
+	( exec systemd-socket-activate -l "$osock" \
+		-E FTP_TUNNEL_SOCKET="$T/run2/daemon.sock" "$D" -vv ) >"$T/logs/open-activate.log" 2>&1 &
+	apid=$! # systemd-socket-activate execs the daemon: the same process
+	tt_track "$apid"
+	tt_wait_until 50 test -S "$osock"
+	chmod 777 "$osock"
+	out=$(setpriv --reuid="$other" --regid=nogroup --clear-groups /usr/bin/python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(struct.pack("!I", 11) + b"FTPT1 PING\n")
+try:
+    got = s.recv(100)
+except OSError as e:
+    got = e.strerror.encode()
+print("connected; the answer:", repr(got))' "$osock" 2>&1)
+	tt_check "another uid reaches an open socket but gets no answer ($out)" \
+		eval 'echo "$out" | grep -q "^connected; the answer: " && ! echo "$out" | grep -q FTPT1'
+	tt_check "and the daemon logged the refusal" \
+		tt_wait_until 30 grep -q "refused a connection from uid $(id -u "$other")" "$T/logs/open-activate.log"
+	tt_check "and went on running" _tt_alive "$apid"
+	kill "$apid"
+	chmod 700 "$T"
+	userdel "$other" 2>/dev/null
 else
 	tt_skip "socket activation: no systemd-socket-activate here"
 fi
