@@ -138,9 +138,13 @@ int main(int argc, char **argv)
 	printf("READY %s %s\n", libssh2_session_methods(s, LIBSSH2_METHOD_CRYPT_SC),
 	       libssh2_session_methods(s, LIBSSH2_METHOD_MAC_SC));
 	fflush(stdout);
+	/* A client that never comes (its control connection failed) must not
+	 * leave us waiting: SIGALRM's default action ends the process. */
+	alarm(120);
 	int cfd = accept(lfd, NULL, NULL);
 	if (cfd < 0)
 		die("accept", NULL);
+	alarm(0);
 	close(lfd);
 	LIBSSH2_CHANNEL *ch = libssh2_channel_direct_tcpip_ex(s, host, port, "127.0.0.1", lport);
 	if (!ch)

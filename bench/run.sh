@@ -264,6 +264,8 @@ xfer() {
 	rc=$?
 	[ -n "$pid" ] && t1=$(cpu_ticks "$pid")
 	if [ "$p" = raw ]; then
+		# curl failed before its data connection: raw_libssh2 still waits.
+		[ "$rc" != 0 ] && kill "$rpid" 2>/dev/null
 		wait "$rpid"
 		cpu=$(awk '/^bytes/ { print $4 }' "$rawout")
 		RAW_METHODS=$(awk '/^READY/ { print $2 " + " $3 }' "$rawout")
