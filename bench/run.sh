@@ -547,7 +547,7 @@ section_memory() {
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status")
 	# Each transfer holds two channels (control and data) at its peak.
 	per=$(calc "($hwm - $idle) / 128")
-	row "ftp-tunneld RSS idle, KiB (fresh / SSH connection up)" "$DAEMON_RSS_FRESH / $idle" "" "" "" \
+	row "ftp-tunneld RSS idle, KiB (fresh / SSH connection up, after the sections before)" "$DAEMON_RSS_FRESH / $idle" "" "" "" \
 		"≤ 8192" "$(verdict "$idle" '<=' 8192)"
 	row "ftp-tunneld peak RSS, 64 transfers, KiB" "$hwm" "idle" "$idle" \
 		"$(fmt "$per" 0) KiB/channel (128 channels)" "≤ 256 KiB/channel" "$(verdict "$per" '<=' 256)"
