@@ -34,6 +34,7 @@ PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 include mk/fuzz.mk
 include mk/shim.mk
 include mk/install.mk
+include mk/bench.mk
 
 all: $(PROGS) $(SHIM_LIB) $(WRAP_BIN)
 
