@@ -348,6 +348,10 @@ static void drop_connection(struct ssh_sess *s)
 	s->listeners = NULL;
 	free_chan_list(s->closing);
 	s->closing = NULL;
+	/* Before the session: libssh2's agent frees its identities with the
+	 * session's allocator. */
+	auth_free(s->auth);
+	s->auth = NULL;
 	if (s->raw) {
 		if (s->state == SESS_READY) {
 			libssh2_session_set_blocking(s->raw, 0);
@@ -373,8 +377,6 @@ static void drop_connection(struct ssh_sess *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	auth_free(s->auth);
-	s->auth = NULL;
 	s->owner = NULL;
 	loop_timer_disarm(s->alive_timer);
 	loop_timer_disarm(s->connect_timer);

@@ -86,6 +86,15 @@ rm -rf "$HOME/.ssh"
 ssh-keygen -q -t ed25519 -N '' -f "$T/wrong_key"
 ft_run_fail 255 "Permission denied.*tried .*wrong_key.*server offers publickey" \
 	-i "$T/wrong_key" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest"
+# The same with an (empty) agent running: the agent is tried first, and
+# freeing it after the refusal must not crash (it once ran after the
+# session it belongs to was freed: SIGSEGV, exit 139).
+eval "$(ssh-agent -s)" >/dev/null
+tt_track "$SSH_AGENT_PID"
+ft_run_fail 255 "Permission denied.*tried .*wrong_key" \
+	-i "$T/wrong_key" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest"
+kill "$SSH_AGENT_PID"
+unset SSH_AUTH_SOCK SSH_AGENT_PID
 
 # On a terminal: a passphrase-protected key is asked for, and so is a
 # password. helpers/on_tty.py gives ftp-tunnel a terminal, types the
