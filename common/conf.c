@@ -753,17 +753,20 @@ static void end_profile(struct parser *p)
 		struct fwd_spec fs;
 		char e[256], *spec = pr->tunnels[i].spec;
 
+		/* Written from the parsed fields, not by inserting "*:"
+		 * into the text: an empty bind (":2121:h:21") is one field
+		 * already, and a spec near PROFILE_SPEC_MAX would be cut. */
 		if (spec_parse_forward(spec, pr->tunnels[i].remote, &fs, e,
-				       sizeof(e)) == 0 && !fs.bind[0]) {
-			char *rest = spec;
-			char out[PROFILE_SPEC_MAX];
+				       sizeof(e)) == 0 &&
+		    !fs.bind[0]) {
+			strcpy(fs.bind, "*");
+			if (spec_format(&fs, spec, PROFILE_SPEC_MAX) < 0) {
+				int line = p->line;
 
-			if (!strncasecmp(rest, "ftp/", 4) ||
-			    !strncasecmp(rest, "tcp/", 4))
-				rest += 4;
-			snprintf(out, sizeof(out), "%.*s*:%s",
-				 (int)(rest - spec), spec, rest);
-			snprintf(spec, PROFILE_SPEC_MAX, "%s", out);
+				p->line = pr->tunnels[i].line;
+				err(p, "AllowRelay: forward too long");
+				p->line = line;
+			}
 		}
 	}
 	p->profile = -1;

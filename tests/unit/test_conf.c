@@ -103,6 +103,30 @@ static void test_profile(void)
 	      p ? p->tunnels[1].spec : "");
 	conf_free(&c);
 
+	/* An empty bind address is one field already; a long spec keeps its
+	 * last bytes (fuzz_conf found both). */
+	{
+		char text[900], host[201], want[300];
+
+		memset(host, 'f', 200);
+		host[200] = '\0';
+		/* 599 bytes: ftp/, 2122 in 138 digits, host, 21 in 255. */
+		snprintf(text, sizeof(text),
+			 "Profile r\n  LocalForward :2121:f:21\n"
+			 "  RemoteForward ftp/%0138d:%s:%0255d\n"
+			 "  AllowRelay yes\n",
+			 2122, host, 21);
+		snprintf(want, sizeof(want), "ftp/*:2122:%s:21", host);
+		rc = parse(&c, text);
+		p = conf_profile(&c, "r");
+		CHECK(rc == 0 && p &&
+			  !strcmp(p->tunnels[0].spec, "*:2121:f:21") &&
+			  !strcmp(p->tunnels[1].spec, want),
+		      "AllowRelay, empty bind and long spec: %s | %.40s", c.err,
+		      p ? p->tunnels[1].spec : "");
+		conf_free(&c);
+	}
+
 	/* The first file's profile wins over a later file's. */
 	conf_init(&c);
 	rc = parse_as(&c, "user", "Profile x\n HostName a\n");
