@@ -34,22 +34,12 @@ static int terminated(const char *buf, size_t len)
 	return memchr(buf, '\0', len) != NULL;
 }
 
-/* A field as split_fields reads it back: brackets when it holds a ':'
- * or starts with '['. */
-static int put_field(char *out, size_t len, const char *f, const char *sep)
-{
-	int br = strchr(f, ':') || f[0] == '[';
-
-	return snprintf(out, len, "%s%s%s%s", br ? "[" : "", f, br ? "]" : "",
-			sep);
-}
-
 static void check_forward(const char *s, uint8_t flags)
 {
 	struct fwd_spec fs, again;
 	size_t elen = sizes[(flags >> 1) & 7];
-	char *err = malloc(elen), back[1200], e2[400];
-	int remote = flags & 1, n;
+	char *err = malloc(elen), back[600], e2[400];
+	int remote = flags & 1;
 
 	if (!err)
 		die("out of memory", s);
@@ -68,14 +58,9 @@ static void check_forward(const char *s, uint8_t flags)
 		die("forward: fields out of range", s);
 	if (fs.ftp != !strncasecmp(s, "ftp/", 4))
 		die("forward: ftp/ prefix misread", s);
-	/* Printed in -L syntax (tcp/ keeps a bind "ftp/..." a bind). */
-	n = snprintf(back, sizeof(back), "%s", fs.ftp ? "ftp/" : "tcp/");
-	if (fs.bind[0])
-		n +=
-		    put_field(back + n, sizeof(back) - (size_t)n, fs.bind, ":");
-	n += snprintf(back + n, sizeof(back) - (size_t)n, "%u:", fs.port);
-	n += put_field(back + n, sizeof(back) - (size_t)n, fs.host, ":");
-	snprintf(back + n, sizeof(back) - (size_t)n, "%u", fs.hostport);
+	/* Printed in -L syntax by spec_format, it reads the same. */
+	if (spec_format(&fs, back, sizeof(back)) < 0)
+		die("forward: does not print", s);
 	if (spec_parse_forward(back, remote, &again, e2, sizeof(e2)) < 0)
 		die("forward: printed back, does not parse", back);
 	if (again.ftp != fs.ftp || again.port != fs.port ||
