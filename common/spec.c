@@ -112,7 +112,9 @@ int spec_format(const struct fwd_spec *fs, char *out, size_t outlen)
 
 	/* tcp/ keeps a bind address "ftp/x" from reading as a prefix. */
 	n = snprintf(out, outlen, "%s%s%s%s%s%u:%s%s%s:%u",
-		     fs->ftp ? "ftp/" : has_prefix(fs->bind) ? "tcp/" : "",
+		     fs->ftp		    ? "ftp/"
+		     : has_prefix(fs->bind) ? "tcp/"
+					    : "",
 		     bb ? "[" : "", fs->bind, bb ? "]" : "",
 		     fs->bind[0] ? ":" : "", fs->port, hb ? "[" : "", fs->host,
 		     hb ? "]" : "", fs->hostport);
