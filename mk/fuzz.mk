@@ -21,8 +21,8 @@ FUZZ_SRC_conf = common/conf.c common/spec.c
 FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
 
 FUZZ_HDR = $(wildcard include/*.h daemon/*.h)
-FUZZ_WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	    -Wmissing-prototypes -Wformat=2 -Wvla
+# The Makefile's warnings (and -Werror with WERROR=1).
+FUZZ_WARN = $(WARN)
 FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -D_GNU_SOURCE -Idaemon -Iinclude -Icommon \
 	      -fno-omit-frame-pointer -fno-sanitize-recover=all
 
