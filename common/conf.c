@@ -889,8 +889,10 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 	} else if (!strcasecmp(key, "HostName")) {
 		if (once(p, SEEN_HOSTNAME, "HostName", n) < 0)
 			return;
+		/* No brackets: a Route's Via written from it ("[v6]:port")
+		 * must parse again. */
 		if (strlen(words[1]) >= sizeof(pr->host) ||
-		    strpbrk(words[1], "@/ \t")) {
+		    strpbrk(words[1], "@/ \t[]")) {
 			err(p, "HostName %s: not a host name or an address",
 			    words[1]);
 			return;

@@ -194,6 +194,7 @@ static void test_errors(void)
 	bad("Profile\n", "f:1: Profile takes one name");
 	bad("Profile a@b\n", "f:1: Profile takes one name");
 	bad("Profile a\n  HostName x\n  HostName y\n", "f:3: HostName given twice");
+	bad("Profile a\n  HostName a[b]:c\n", "f:2: HostName a[b]:c: not a host");
 	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
 	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
 	bad("Profile a\n  User \"a b\"\n", "f:2: User \"a b\": not a user name");
