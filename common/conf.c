@@ -1096,8 +1096,14 @@ void conf_finish(struct conf *c)
 			     pr->user[0] ? "@" : "", strchr(host, ':') ? "[" : "",
 			     host, strchr(host, ':') ? "]" : "",
 			     pr->port ? pr->port : 22);
-		if (n < 0 || (size_t)n >= sizeof(via))
+		if (n < 0 || (size_t)n >= sizeof(via)) {
+			/* Not silently the profile's name as the host. */
+			conf_fail(c, c->files[r->file], r->line,
+				  "Via %s: the profile's user@host:port is "
+				  "too long",
+				  r->via);
 			continue;
+		}
 		/* A Route's Port option stays; the profile's options come
 		 * first, so the Route's own win. */
 		n = snprintf(opts, sizeof(opts), "%s%s", pr->options,

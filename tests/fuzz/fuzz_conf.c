@@ -78,6 +78,9 @@ static void check_routes(const struct conf *c, int nlines)
 			die("a route without a via", c);
 		if (conf_parse_via(r->via, host, sizeof(host), &port) < 0)
 			die("a route's via does not parse", c);
+		/* conf_finish replaced every Via naming a profile. */
+		if (conf_profile(c, r->via))
+			die("a route's via still names a profile", c);
 		if (r->file < 0 || r->file >= c->nfiles || r->line < 1 ||
 		    r->line > nlines)
 			die("a route from nowhere", c);

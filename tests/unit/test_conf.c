@@ -195,6 +195,25 @@ static void test_errors(void)
 	bad("Profile a@b\n", "f:1: Profile takes one name");
 	bad("Profile a\n  HostName x\n  HostName y\n", "f:3: HostName given twice");
 	bad("Profile a\n  HostName a[b]:c\n", "f:2: HostName a[b]:c: not a host");
+	{
+		/* A via too long to write is an error, not the profile's
+		 * name taken for the host. */
+		struct conf c;
+		char text[600], host[251], user[101];
+
+		memset(host, 'h', 250);
+		host[250] = '\0';
+		memset(user, 'u', 100);
+		user[100] = '\0';
+		snprintf(text, sizeof(text),
+			 "Profile p\n HostName %s\n User %s\n"
+			 "Route 10.0.0.1\n Via p\n",
+			 host, user);
+		parse(&c, text);
+		CHECK(c.bad && strstr(c.err, "f:4: Via p: the profile's"),
+		      "via too long: %s", c.err);
+		conf_free(&c);
+	}
 	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
 	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
 	bad("Profile a\n  User \"a b\"\n", "f:2: User \"a b\": not a user name");
