@@ -5,7 +5,8 @@
 #   make fuzz-replay  every corpus through its target with any compiler
 #                     (ASan/UBSan), as `make check` does
 # A target is tests/fuzz/fuzz_<t>.c, its corpus tests/fuzz/corpus/<t>/ and
-# one FUZZ_SRC_<t> line below naming the sources it tests. New inputs go to
+# one FUZZ_SRC_<t> line below naming the sources it tests (and, if there
+# is one, a libFuzzer dictionary tests/fuzz/<t>.dict). New inputs go to
 # $(BUILD)/fuzz/corpus-<t>; crashes to tests/fuzz/crash-<t>-* (ignored by
 # git): minimise one and add it to tests/fuzz/corpus/<t>/.
 BUILD ?= build
@@ -47,6 +48,8 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 			-max_len=$(FUZZ_MAX_LEN) \
 			-artifact_prefix=tests/fuzz/crash-$$t- \
+			$$(test -f tests/fuzz/$$t.dict && \
+			   echo -dict=tests/fuzz/$$t.dict) \
 			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t; \
 	done
 
