@@ -754,17 +754,20 @@ static void end_profile(struct parser *p)
 		struct fwd_spec fs;
 		char e[256], *spec = pr->tunnels[i].spec;
 
+		/* Written from the parsed fields, not by inserting "*:"
+		 * into the text: an empty bind (":2121:h:21") is one field
+		 * already, and a spec near PROFILE_SPEC_MAX would be cut. */
 		if (spec_parse_forward(spec, pr->tunnels[i].remote, &fs, e,
-				       sizeof(e)) == 0 && !fs.bind[0]) {
-			char *rest = spec;
-			char out[PROFILE_SPEC_MAX];
+				       sizeof(e)) == 0 &&
+		    !fs.bind[0]) {
+			strcpy(fs.bind, "*");
+			if (spec_format(&fs, spec, PROFILE_SPEC_MAX) < 0) {
+				int line = p->line;
 
-			if (!strncasecmp(rest, "ftp/", 4) ||
-			    !strncasecmp(rest, "tcp/", 4))
-				rest += 4;
-			snprintf(out, sizeof(out), "%.*s*:%s",
-				 (int)(rest - spec), spec, rest);
-			snprintf(spec, PROFILE_SPEC_MAX, "%s", out);
+				p->line = pr->tunnels[i].line;
+				err(p, "AllowRelay: forward too long");
+				p->line = line;
+			}
 		}
 	}
 	p->profile = -1;
@@ -887,8 +890,10 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 	} else if (!strcasecmp(key, "HostName")) {
 		if (once(p, SEEN_HOSTNAME, "HostName", n) < 0)
 			return;
+		/* No brackets: a Route's Via written from it ("[v6]:port")
+		 * must parse again. */
 		if (strlen(words[1]) >= sizeof(pr->host) ||
-		    strpbrk(words[1], "@/ \t")) {
+		    strpbrk(words[1], "@/ \t[]")) {
 			err(p, "HostName %s: not a host name or an address",
 			    words[1]);
 			return;
@@ -1092,8 +1097,14 @@ void conf_finish(struct conf *c)
 			     pr->user[0] ? "@" : "", strchr(host, ':') ? "[" : "",
 			     host, strchr(host, ':') ? "]" : "",
 			     pr->port ? pr->port : 22);
-		if (n < 0 || (size_t)n >= sizeof(via))
+		if (n < 0 || (size_t)n >= sizeof(via)) {
+			/* Not silently the profile's name as the host. */
+			conf_fail(c, c->files[r->file], r->line,
+				  "Via %s: the profile's user@host:port is "
+				  "too long",
+				  r->via);
 			continue;
+		}
 		/* A Route's Port option stays; the profile's options come
 		 * first, so the Route's own win. */
 		n = snprintf(opts, sizeof(opts), "%s%s", pr->options,

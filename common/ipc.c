@@ -142,6 +142,18 @@ static int read_full(int sock, void *p, size_t len)
 	return 0;
 }
 
+int ipc_decode(const void *buf, size_t len, struct ipc_msg *m)
+{
+	if (len == 0 || len > IPC_MAX)
+		return -EPROTO;
+	memmove(m->text, buf, len);
+	m->len = len;
+	m->text[len] = '\0';
+	if (memchr(m->text, '\0', len))
+		return -EPROTO;
+	return 0;
+}
+
 int ipc_recv(int sock, struct ipc_msg *m, int *fd)
 {
 	uint32_t len;
@@ -175,19 +187,16 @@ int ipc_recv(int sock, struct ipc_msg *m, int *fd)
 			goto fail;
 	}
 	len = ntohl(len);
+	/* Checked before the read too: it bounds the read into m->text. */
 	if (len == 0 || len > IPC_MAX) {
 		rc = -EPROTO;
 		goto fail;
 	}
 	rc = read_full(sock, m->text, len);
+	if (rc == 0)
+		rc = ipc_decode(m->text, len, m);
 	if (rc < 0)
 		goto fail;
-	m->len = len;
-	m->text[len] = '\0';
-	if (memchr(m->text, '\0', len)) {
-		rc = -EPROTO;
-		goto fail;
-	}
 	return 0;
 fail:
 	if (*fd >= 0)

@@ -94,6 +94,33 @@ bad:
 	return -1;
 }
 
+/* split_fields reads a field in brackets when it starts with '[' too. */
+static int needs_brackets(const char *f)
+{
+	return strchr(f, ':') || f[0] == '[';
+}
+
+static int has_prefix(const char *f)
+{
+	return !strncasecmp(f, "ftp/", 4) || !strncasecmp(f, "tcp/", 4);
+}
+
+int spec_format(const struct fwd_spec *fs, char *out, size_t outlen)
+{
+	int bb = needs_brackets(fs->bind), hb = needs_brackets(fs->host);
+	int n;
+
+	/* tcp/ keeps a bind address "ftp/x" from reading as a prefix. */
+	n = snprintf(out, outlen, "%s%s%s%s%s%u:%s%s%s:%u",
+		     fs->ftp		    ? "ftp/"
+		     : has_prefix(fs->bind) ? "tcp/"
+					    : "",
+		     bb ? "[" : "", fs->bind, bb ? "]" : "",
+		     fs->bind[0] ? ":" : "", fs->port, hb ? "[" : "", fs->host,
+		     hb ? "]" : "", fs->hostport);
+	return n >= 0 && (size_t)n < outlen ? 0 : -1;
+}
+
 int spec_parse_dest(const char *arg, char *user, size_t userlen, char *host,
 		    size_t hostlen, uint16_t *port)
 {

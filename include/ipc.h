@@ -33,6 +33,10 @@ int ipc_get(const struct ipc_msg *m, const char *key, int n, char *out,
 /* Sends m on a stream socket, with fd attached (-1: none). Blocks; 0 or
  * -errno. */
 int ipc_send(int sock, const struct ipc_msg *m, int fd);
+/* Takes a frame's text (len bytes after the length prefix; buf may be
+ * m->text) into m, NUL-terminated. No I/O. 0, or -EPROTO (len not
+ * 1..IPC_MAX, or a NUL byte in the text). */
+int ipc_decode(const void *buf, size_t len, struct ipc_msg *m);
 /* Receives one message; *fd gets an attached descriptor or -1. Blocks
  * (use a socket timeout). 0, or -errno (-EPROTO for a bad frame). */
 int ipc_recv(int sock, struct ipc_msg *m, int *fd);

@@ -19,6 +19,11 @@ struct fwd_spec {
 int spec_parse_forward(const char *arg, int remote, struct fwd_spec *out,
 		       char *err, size_t errlen);
 
+/* Writes fs back in -L syntax, so spec_parse_forward reads the same
+ * fields again (brackets where a field holds a ':'). 0, or -1 when it does
+ * not fit in outlen. */
+int spec_format(const struct fwd_spec *fs, char *out, size_t outlen);
+
 /* Parses "[user@]host[:port]" ("[v6]:port" for IPv6). Fields not given
  * are left as they were. 0 or -1. */
 int spec_parse_dest(const char *arg, char *user, size_t userlen, char *host,

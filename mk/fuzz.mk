@@ -1,62 +1,66 @@
-# mk/fuzz.mk — fuzzing the FTP rewriter and the Tectia configuration
-# reader; included from the Makefile.
-#   make fuzz         libFuzzer (clang) for $(FUZZ_SECONDS) on the corpus
-#   make fuzz-tectia  the same for daemon/tectia.c (ssh-broker-config.xml)
-#   make fuzz-replay  both corpora through their targets with any compiler
-# New inputs go to $(BUILD)/fuzz/corpus-ftp (corpus-tectia); crashes to
-# tests/fuzz/crash-* (ignored by git): minimise one and add it to
-# tests/fuzz/corpus/ftp/ (tests/fuzz/corpus/tectia/).
+# mk/fuzz.mk — libFuzzer targets; included from the Makefile.
+#   make fuzz         each target (libFuzzer, clang) for $(FUZZ_SECONDS),
+#                     one after another, on its corpus
+#   make fuzz FUZZ_TARGETS="ipc conf" FUZZ_SECONDS=600
+#   make fuzz-replay  every corpus through its target with any compiler
+#                     (ASan/UBSan), as `make check` does
+# A target is tests/fuzz/fuzz_<t>.c, its corpus tests/fuzz/corpus/<t>/ and
+# one FUZZ_SRC_<t> line below naming the sources it tests (and, if there
+# is one, a libFuzzer dictionary tests/fuzz/<t>.dict). New inputs go to
+# $(BUILD)/fuzz/corpus-<t>; crashes to tests/fuzz/crash-<t>-* (ignored by
+# git): minimise one and add it to tests/fuzz/corpus/<t>/.
 BUILD ?= build
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 20000
 FUZZ_CC ?= clang
 REPLAY_CC ?= $(CC)
-FUZZ_CORPUS = tests/fuzz/corpus/ftp
-FUZZ_SRC = tests/fuzz/fuzz_ftp.c daemon/ftp.c
-FUZZ_TECTIA_CORPUS = tests/fuzz/corpus/tectia
-FUZZ_TECTIA_SRC = tests/fuzz/fuzz_tectia.c daemon/tectia.c daemon/spec.c
-FUZZ_TECTIA_HDR = daemon/tectia.h daemon/spec.h include/profile.h
-EXPAT_LIBS ?= -lexpat
-FUZZ_WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	    -Wmissing-prototypes -Wformat=2 -Wvla
-FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -D_GNU_SOURCE -Idaemon -Iinclude \
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+FUZZ_SRC_ftp = daemon/ftp.c
+FUZZ_SRC_ipc = common/ipc.c
+FUZZ_SRC_conf = common/conf.c common/spec.c
+FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
+FUZZ_SRC_tectia = daemon/tectia.c common/spec.c
+# Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
+FUZZ_LIBS_tectia = -lexpat
+
+FUZZ_HDR = $(wildcard include/*.h daemon/*.h)
+# The Makefile's warnings (and -Werror with WERROR=1).
+FUZZ_WARN = $(WARN)
+FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -D_GNU_SOURCE -Idaemon -Iinclude -Icommon \
 	      -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-$(BUILD)/fuzz/fuzz_ftp: $(FUZZ_SRC) daemon/ftp.h
+# Each target's sources are known only from its stem.
+.SECONDEXPANSION:
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $(FUZZ_SRC)
+		-o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*)
 
-$(BUILD)/fuzz/replay_ftp: tests/fuzz/replay.c $(FUZZ_SRC) daemon/ftp.h
+$(BUILD)/fuzz/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c \
+		$$(FUZZ_SRC_$$*) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(REPLAY_CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined \
-		-o $@ tests/fuzz/replay.c $(FUZZ_SRC)
+		-o $@ tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(FUZZ_SRC_$*) \
+		$(FUZZ_LIBS_$*)
 
-$(BUILD)/fuzz/fuzz_tectia: $(FUZZ_TECTIA_SRC) $(FUZZ_TECTIA_HDR)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $(FUZZ_TECTIA_SRC) $(EXPAT_LIBS)
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=$(FUZZ_MAX_LEN) \
+			-artifact_prefix=tests/fuzz/crash-$$t- \
+			$$(test -f tests/fuzz/$$t.dict && \
+			   echo -dict=tests/fuzz/$$t.dict) \
+			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t; \
+	done
 
-$(BUILD)/fuzz/replay_tectia: tests/fuzz/replay.c $(FUZZ_TECTIA_SRC) $(FUZZ_TECTIA_HDR)
-	@mkdir -p $(dir $@)
-	$(REPLAY_CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined \
-		-o $@ tests/fuzz/replay.c $(FUZZ_TECTIA_SRC) $(EXPAT_LIBS)
+fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== replay_$$t"; \
+		$(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t; \
+	done
 
-fuzz: $(BUILD)/fuzz/fuzz_ftp
-	@mkdir -p $(BUILD)/fuzz/corpus-ftp
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
-		-artifact_prefix=tests/fuzz/ \
-		$(BUILD)/fuzz/corpus-ftp $(FUZZ_CORPUS)
-
-# The dictionary gives the fuzzer Tectia's element and attribute names.
-fuzz-tectia: $(BUILD)/fuzz/fuzz_tectia
-	@mkdir -p $(BUILD)/fuzz/corpus-tectia
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
-		-dict=tests/fuzz/tectia.dict -artifact_prefix=tests/fuzz/ \
-		$(BUILD)/fuzz/corpus-tectia $(FUZZ_TECTIA_CORPUS)
-
-fuzz-replay: $(BUILD)/fuzz/replay_ftp $(BUILD)/fuzz/replay_tectia
-	$(BUILD)/fuzz/replay_ftp $(FUZZ_CORPUS)
-	$(BUILD)/fuzz/replay_tectia $(FUZZ_TECTIA_CORPUS)
-
-.PHONY: fuzz fuzz-tectia fuzz-replay
+.PHONY: fuzz fuzz-replay

@@ -103,6 +103,30 @@ static void test_profile(void)
 	      p ? p->tunnels[1].spec : "");
 	conf_free(&c);
 
+	/* An empty bind address is one field already; a long spec keeps its
+	 * last bytes (fuzz_conf found both). */
+	{
+		char text[900], host[201], want[300];
+
+		memset(host, 'f', 200);
+		host[200] = '\0';
+		/* 599 bytes: ftp/, 2122 in 138 digits, host, 21 in 255. */
+		snprintf(text, sizeof(text),
+			 "Profile r\n  LocalForward :2121:f:21\n"
+			 "  RemoteForward ftp/%0138d:%s:%0255d\n"
+			 "  AllowRelay yes\n",
+			 2122, host, 21);
+		snprintf(want, sizeof(want), "ftp/*:2122:%s:21", host);
+		rc = parse(&c, text);
+		p = conf_profile(&c, "r");
+		CHECK(rc == 0 && p &&
+			  !strcmp(p->tunnels[0].spec, "*:2121:f:21") &&
+			  !strcmp(p->tunnels[1].spec, want),
+		      "AllowRelay, empty bind and long spec: %s | %.40s", c.err,
+		      p ? p->tunnels[1].spec : "");
+		conf_free(&c);
+	}
+
 	/* The first file's profile wins over a later file's. */
 	conf_init(&c);
 	rc = parse_as(&c, "user", "Profile x\n HostName a\n");
@@ -170,6 +194,26 @@ static void test_errors(void)
 	bad("Profile\n", "f:1: Profile takes one name");
 	bad("Profile a@b\n", "f:1: Profile takes one name");
 	bad("Profile a\n  HostName x\n  HostName y\n", "f:3: HostName given twice");
+	bad("Profile a\n  HostName a[b]:c\n", "f:2: HostName a[b]:c: not a host");
+	{
+		/* A via too long to write is an error, not the profile's
+		 * name taken for the host. */
+		struct conf c;
+		char text[600], host[251], user[101];
+
+		memset(host, 'h', 250);
+		host[250] = '\0';
+		memset(user, 'u', 100);
+		user[100] = '\0';
+		snprintf(text, sizeof(text),
+			 "Profile p\n HostName %s\n User %s\n"
+			 "Route 10.0.0.1\n Via p\n",
+			 host, user);
+		parse(&c, text);
+		CHECK(c.bad && strstr(c.err, "f:4: Via p: the profile's"),
+		      "via too long: %s", c.err);
+		conf_free(&c);
+	}
 	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
 	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
 	bad("Profile a\n  User \"a b\"\n", "f:2: User \"a b\": not a user name");
