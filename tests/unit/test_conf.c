@@ -1,24 +1,11 @@
 /* test_conf.c — the configuration file's Profile blocks (common/conf.c):
  * what they hold, their errors with file:line, and a Route whose Via
  * names a profile. */
+#include "check.h"
 #include "conf.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);            \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
 
 static int parse_as(struct conf *c, const char *file, const char *text)
 {

@@ -2,6 +2,7 @@
  * (common/conf.c, linked with the engine) and the shim's table of
  * resolved names (shim/names.c, included whole: it is pure and built
  * with the shim's flags elsewhere). */
+#include "check.h"
 #include "conf.h"
 #include "../../shim/names.c"
 
@@ -9,20 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);            \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
 
 static struct sockaddr_storage sa(const char *host, unsigned port)
 {

@@ -3,6 +3,7 @@
  * destination, command-line options, user file, system file and the files
  * Include may read, against the resulting settings or the error; then the
  * loader on real files (HOME, the environment variables, permissions). */
+#include "check.h"
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +12,6 @@
 #include <unistd.h>
 
 #include "sshconfig.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);            \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
 
 struct file {
 	const char *path;

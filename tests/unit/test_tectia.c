@@ -1,6 +1,7 @@
 /* test_tectia.c — the reader of SSH Tectia's ssh-broker-config.xml
  * (daemon/tectia.c): profiles, tunnels, options, warnings, and every
  * error naming its file and line. */
+#include "check.h"
 #include "spec.h"
 #include "tectia.h"
 
@@ -8,20 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);            \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
 
 #define MAXP 8
 
