@@ -205,14 +205,12 @@ fail:
 	return rc;
 }
 
-int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
-	     int *fd, int timeout_s)
+int ipc_connect(const char *path, int timeout_s)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = timeout_s};
 	int s, rc;
 
-	*fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -228,6 +226,17 @@ int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
 		close(s);
 		return rc;
 	}
+	return s;
+}
+
+int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
+	     int *fd, int timeout_s)
+{
+	int s = ipc_connect(path, timeout_s), rc;
+
+	*fd = -1;
+	if (s < 0)
+		return s;
 	rc = ipc_send(s, req, -1);
 	if (rc == 0)
 		rc = ipc_recv(s, rep, fd);

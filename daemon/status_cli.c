@@ -65,27 +65,6 @@ static int daemon_path(char *path, size_t len)
 	return 0;
 }
 
-static int daemon_connect(const char *path)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = DAEMON_TIMEOUT_S};
-	int s, rc;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		rc = -errno;
-		close(s);
-		return rc;
-	}
-	return s;
-}
 
 /* Says why a request failed; returns the exit status. */
 static int request_failed(const char *path, int rc)
@@ -602,7 +581,7 @@ static int do_status(int json)
 
 	if (daemon_path(path, sizeof(path)) < 0)
 		return 1;
-	s = daemon_connect(path);
+	s = ipc_connect(path, DAEMON_TIMEOUT_S);
 	if (s < 0)
 		return request_failed(path, s);
 	rc = fetch_report(s, &r);
@@ -668,7 +647,7 @@ static int do_stop(void)
 	/* Gone means the process has ended; a daemon that does not say
 	 * its pid is gone when its socket no longer answers. */
 	for (i = 0; i < DAEMON_TIMEOUT_S * 20; i++) {
-		if (pid > 0 ? pid_gone(pid) : (fd = daemon_connect(path)) < 0)
+		if (pid > 0 ? pid_gone(pid) : (fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
 			break;
 		if (pid <= 0)
 			close(fd);

@@ -41,6 +41,10 @@ int ipc_decode(const void *buf, size_t len, struct ipc_msg *m);
  * (use a socket timeout). 0, or -errno (-EPROTO for a bad frame). */
 int ipc_recv(int sock, struct ipc_msg *m, int *fd);
 
+/* Connects to the daemon's socket at path; timeout_s bounds each later
+ * send and receive (0: none). The socket, or -errno (connect's errno when
+ * no daemon listens). */
+int ipc_connect(const char *path, int timeout_s);
 /* One request to the daemon at path: connect, send req, receive *rep
  * (and *fd, a passed descriptor or -1). timeout_s bounds each send and
  * receive (0: none). Blocks. 0, or -errno (connect's errno when no
