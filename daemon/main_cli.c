@@ -40,7 +40,10 @@ struct cli {
 	int check; /* --check: connect, authenticate, exit */
 	struct tunnel_opts topts;
 	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
-	char *cli_options[MAX_CLI_OPTIONS];
+	struct {
+		const char *key; /* "Port=" etc., or "" for -o */
+		const char *arg; /* argv's */
+	} cli_options[MAX_CLI_OPTIONS];
 	int ncli_options;
 	/* -f: the settings and tunnels as given, for the daemon's HOLD. */
 	int hold;
@@ -356,14 +359,12 @@ int main(int argc, char **argv)
 					MAX_CLI_OPTIONS);
 				return 2;
 			}
-			if (asprintf(&c.cli_options[c.ncli_options],
-				     "%s%s",
-				     opt == 'p'   ? "Port="
-				     : opt == 'l' ? "User="
-				     : opt == 'i' ? "IdentityFile="
-						  : "",
-				     optarg) < 0)
-				return 1;
+			c.cli_options[c.ncli_options].key =
+			    opt == 'p'	 ? "Port="
+			    : opt == 'l' ? "User="
+			    : opt == 'i' ? "IdentityFile="
+					 : "";
+			c.cli_options[c.ncli_options].arg = optarg;
 			c.ncli_options++;
 			break;
 		case 'F':
@@ -426,9 +427,14 @@ int main(int argc, char **argv)
 	/* The command line's options win over a profile's; a -o HostName
 	 * before the destination makes the destination its alias. */
 	for (i = 0; i < c.ncli_options; i++) {
-		if (set_option(&c, c.cli_options[i]) < 0)
+		char kv[1200];
+
+		snprintf(kv, sizeof(kv), "%s%s", c.cli_options[i].key,
+			 c.cli_options[i].arg);
+		if (set_option(&c, kv) < 0) {
+			ssh_opts_release(&c.opts);
 			return 2;
-		free(c.cli_options[i]);
+		}
 	}
 	c.ncli_options = 0;
 	if (!profile && c.hold_req)

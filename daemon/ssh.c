@@ -64,6 +64,8 @@ struct ssh_chan {
 	void *arg;
 	char name[96];
 	int closing;
+	int close_sent;	     /* our CLOSE is out: now draining */
+	uint64_t closing_ms; /* when it was sent */
 	int wants_io; /* its owner will read or write it when serviced */
 	enum ssh_op pending_op; /* holds the session's partly sent packet */
 	struct ssh_chan *next;
@@ -916,6 +918,40 @@ const char *ssh_chan_name(const struct ssh_chan *c)
 	return c->name;
 }
 
+/* How long a closed channel is drained at most, for a peer that never
+ * answers our CLOSE. */
+#define CLOSE_DRAIN_MS 10000
+
+/* After our CLOSE, reads and drops what the peer still sends on the
+ * channel until its EOF or CLOSE: libssh2 1.10's close returns after the
+ * first packet it reads, and data still in flight for a freed channel
+ * would sit in the socket with nothing left to read it (the last channel
+ * of a session, its client gone mid-transfer): the server then stalls on
+ * a full socket, keepalive replies stop behind the data, and a healthy
+ * session dies as "not responding". 0 when done, else EAGAIN. */
+static int drain_closed(struct ssh_sess *s, struct ssh_chan *c)
+{
+	char sink[16384];
+	ssize_t n;
+
+	while (libssh2_channel_eof(c->raw) != 1) {
+		if (loop_now_ms(s->loop) - c->closing_ms > CLOSE_DRAIN_MS ||
+		    !ssh_gate(s, c))
+			return loop_now_ms(s->loop) - c->closing_ms >
+				       CLOSE_DRAIN_MS
+				   ? 0
+				   : LIBSSH2_ERROR_EAGAIN;
+		n = ssh_ungate(s, c,
+			       (int)libssh2_channel_read(c->raw, sink,
+							 sizeof(sink)));
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return LIBSSH2_ERROR_EAGAIN; /* more when it comes */
+		if (n < 0)
+			return 0; /* broken: free it */
+	}
+	return 0;
+}
+
 static int service_closing(struct ssh_sess *s)
 {
 	struct ssh_chan **pp = &s->closing;
@@ -929,7 +965,21 @@ static int service_closing(struct ssh_sess *s)
 			pp = &c->next;
 			continue;
 		}
-		/* libssh2_channel_free sends CLOSE and waits for the peer's. */
+		if (!c->close_sent) {
+			rc = ssh_ungate(s, c, libssh2_channel_close(c->raw));
+			if (rc == LIBSSH2_ERROR_EAGAIN) {
+				pp = &c->next;
+				continue;
+			}
+			c->close_sent = 1; /* (or it failed: free it) */
+			c->closing_ms = loop_now_ms(s->loop);
+			progress = 1;
+		}
+		if (drain_closed(s, c) == LIBSSH2_ERROR_EAGAIN ||
+		    !ssh_gate(s, c)) {
+			pp = &c->next;
+			continue;
+		}
 		rc = ssh_ungate(s, c, libssh2_channel_free(c->raw));
 		if (rc == LIBSSH2_ERROR_EAGAIN) {
 			pp = &c->next;

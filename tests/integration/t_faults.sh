@@ -109,8 +109,9 @@ next_get() {
 	fi
 }
 # fds_back PID BASE: PID's descriptors return to BASE (+1) within 5 s.
+fds_at_most() { [ "$(nfds "$1")" -le "$2" ]; }
 fds_back() {
-	tt_wait_until 50 eval '[ "$(nfds "$1")" -le $(($2 + 1)) ]'
+	tt_wait_until 50 fds_at_most "$1" $(($2 + 1))
 	tt_check "$CASE: descriptors back to $(nfds "$1") (before: $2)" [ "$(nfds "$1")" -le $(($2 + 1)) ]
 }
 # sshd_sessions: the sshd processes serving connections (the listener's
@@ -147,6 +148,11 @@ get_start "$LURL" && {
 	wait "$CURL_PID" 2>/dev/null
 	tt_check "$CASE: ftp-tunnel still running" _tt_alive "$FT_PID"
 	fds_back "$FT_PID" "$FT_FDS"
+	# Idle past three keepalive intervals: what the server still sent
+	# for the dead transfer must not block the keepalive replies.
+	sleep 5
+	tt_check "$CASE: ftp-tunnel still running 5 s later (keepalives answered)" \
+		_tt_alive "$FT_PID"
 	clear_text_check
 	next_get "$CASE: the next transfer" "$LURL"
 }
