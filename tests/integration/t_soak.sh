@@ -39,7 +39,12 @@ round() { # n: every session at once; prints the number of bad files
 	for s in "${pids[@]}"; do wait "$s" || bad=$((bad + 1000)); done
 	for s in $(seq "$SESSIONS"); do
 		for i in $(seq "$TRANSFERS"); do
-			cmp -s "$VSFTPD_PUB/f$i" "$T/r$r/s$s/f$i" || bad=$((bad + 1))
+			cmp -s "$VSFTPD_PUB/f$i" "$T/r$r/s$s/f$i" || {
+				bad=$((bad + 1))
+				echo "round $r session $s: f$i differs ($(stat -c %s "$T/r$r/s$s/f$i" 2>&1))" >>"$T/logs/bad.txt"
+				cp "$s.log" "$T/logs/" 2>/dev/null
+				cp "$T/r$r/s$s.log" "$T/logs/r$r-s$s.log" 2>/dev/null
+			}
 		done
 	done
 	rm -rf "$T/r$r"
@@ -64,5 +69,6 @@ for r in $(seq 2 "$ROUNDS"); do
 		[ "${RSS[$r]}" -le $((RSS[1] + RSS[1] / 10 + 1024)) ]
 done
 tt_check "ftp-tunnel still running" _tt_alive "$FT_PID"
+[ -s "$T/logs/bad.txt" ] && sed 's/^/# /' "$T/logs/bad.txt" | head -20
 
 tt_done
