@@ -403,6 +403,23 @@ static void fail_requests(struct ssh_sess *s, const char *why)
 	s->reqs_tail = &s->reqs;
 }
 
+/* Every channel's owner learns that the connection is gone (and frees
+ * what it holds), so no socket waits on a channel that will never move
+ * again. Call once the session is dead. */
+static void lose_channels(struct ssh_sess *s)
+{
+	while (s->chans) {
+		struct ssh_chan *c = s->chans;
+
+		if (c->ops && c->ops->lost) {
+			c->ops->lost(c, c->arg); /* calls ssh_chan_close(c) */
+		} else {
+			s->chans = c->next;
+			free(c);
+		}
+	}
+}
+
 static void sess_die(struct ssh_sess *s, const char *msg)
 {
 	enum sess_state was = s->state;
@@ -416,18 +433,7 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	s->state = SESS_DEAD;
 	drop_connection(s);
 	fail_requests(s, copy);
-	/* Every channel's owner learns it, so no socket waits on a channel
-	 * that will never move again. */
-	while (s->chans) {
-		struct ssh_chan *c = s->chans;
-
-		if (c->ops && c->ops->lost) {
-			c->ops->lost(c, c->arg); /* calls ssh_chan_close(c) */
-		} else {
-			s->chans = c->next;
-			free(c);
-		}
-	}
+	lose_channels(s);
 	s->cb(s, was == SESS_READY ? SSH_EV_CLOSED : SSH_EV_FAILED, copy,
 	      s->cb_arg);
 }
@@ -1282,7 +1288,7 @@ void ssh_sess_free(struct ssh_sess *s)
 		while (s->reqs)
 			pop_req(s);
 	}
-	free_chan_list(s->chans);
+	lose_channels(s);
 	if (s->addrs)
 		freeaddrinfo(s->addrs);
 	loop_timer_free(s->kick_timer);

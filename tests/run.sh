@@ -91,6 +91,11 @@ for t in "${tests[@]}"; do
 			awk -F/ '{ printf "%s ", $3 }')
 		if [ -n "$procs" ]; then
 			echo "LEAK: processes still running from $d: $procs" >>"$log"
+			for p in $procs; do
+				printf '  %s (parent %s): %s\n' "$p" \
+					"$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" \
+					"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)" >>"$log"
+			done
 			[ "$rc" -eq 0 ] && rc=1
 		fi
 		if [ -e "$d" ] && [ "${TT_KEEP:-0}" != 1 ]; then

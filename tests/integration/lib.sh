@@ -218,6 +218,23 @@ tt_kill() {
 	return 0
 }
 
+# What our servers forked and left behind (vsftpd's session processes
+# outlive its listener until their connection is gone): found by the test
+# dir in their command line, and ended by PID.
+_tt_kill_strays() {
+	local p pids i
+	[ -n "$T" ] || return 0
+	for i in 1 2 3; do
+		pids=$(grep -l -a -F "$T/" /proc/[0-9]*/cmdline 2>/dev/null |
+			awk -F/ '{ print $3 }' | grep -v -x -e "$$" -e "$BASHPID")
+		[ -n "$pids" ] || return 0
+		for p in $pids; do
+			kill -"$([ "$i" = 3 ] && echo KILL || echo TERM)" "$p" 2>/dev/null
+		done
+		sleep 0.2
+	done
+}
+
 _tt_exit() {
 	local rc=$? i e leaked="" all
 	trap - EXIT INT TERM HUP
@@ -235,6 +252,7 @@ _tt_exit() {
 	for e in "${all[@]}"; do
 		_tt_entry_alive "$e" && leaked="$leaked $e"
 	done
+	_tt_kill_strays
 	for e in "${TT_NETNS[@]}"; do
 		ip netns del "$e" 2>/dev/null
 	done
