@@ -64,7 +64,10 @@ static int start_daemon(void)
 		dup2(nul, 0);
 		dup2(nul, 1);
 		dup2(nul, 2);
-		dup2(p[1], 3); /* dup2 clears close-on-exec */
+		if (p[1] == 3)
+			fcntl(3, F_SETFD, 0); /* keep it across exec */
+		else
+			dup2(p[1], 3); /* dup2 clears close-on-exec */
 		execl(path, path, "--ready-fd", "3", (char *)NULL);
 		_exit(127);
 	}
