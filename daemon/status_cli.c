@@ -289,6 +289,24 @@ static void json_object(const struct report *r, const char *name,
 	fputs("}", stdout);
 }
 
+/* Every record of the type as an array member named name. */
+static void json_array(const struct report *r, const char *name,
+		       const char *type)
+{
+	size_t i;
+	int n = 0;
+
+	printf(",\n  \"%s\": [", name);
+	for (i = 0; i < r->nrec; i++) {
+		if (strcmp(r->rec[i].type, type))
+			continue;
+		printf("%s\n    {", n++ ? "," : "");
+		json_members(r, &r->rec[i]);
+		fputs("}", stdout);
+	}
+	fputs(n ? "\n  ]" : "]", stdout);
+}
+
 /* Each control with its data connections nested as "data". */
 static void json_controls(const struct report *r)
 {
@@ -323,7 +341,6 @@ static void json_controls(const struct report *r)
 static void print_json(const struct report *r)
 {
 	size_t i;
-	int n = 0;
 
 	printf("{\n  \"format\": %d", r->format);
 	if (r->format < 2) {
@@ -340,25 +357,9 @@ static void print_json(const struct report *r)
 		return;
 	}
 	json_object(r, "daemon", "daemon");
-	fputs(",\n  \"sessions\": [", stdout);
-	for (i = 0; i < r->nrec; i++) {
-		if (strcmp(r->rec[i].type, "session"))
-			continue;
-		printf("%s\n    {", n++ ? "," : "");
-		json_members(r, &r->rec[i]);
-		fputs("}", stdout);
-	}
-	fputs(n ? "\n  ]" : "]", stdout);
+	json_array(r, "sessions", "session");
 	json_controls(r);
-	fputs(",\n  \"held\": [", stdout);
-	for (i = 0, n = 0; i < r->nrec; i++) {
-		if (strcmp(r->rec[i].type, "held"))
-			continue;
-		printf("%s\n    {", n++ ? "," : "");
-		json_members(r, &r->rec[i]);
-		fputs("}", stdout);
-	}
-	fputs(n ? "\n  ]" : "]", stdout);
+	json_array(r, "held", "held");
 	json_object(r, "totals", "totals");
 	fputs("\n}\n", stdout);
 }
