@@ -67,6 +67,24 @@ SHIM_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 	return he;
 }
 
+/* The _r twins: the answer when libc has no such function, and the
+ * recording of what a successful call returned. */
+static int no_resolver_r(struct hostent **result, int *h_errnop)
+{
+	if (result)
+		*result = NULL;
+	if (h_errnop)
+		*h_errnop = NO_RECOVERY;
+	return ENOSYS;
+}
+
+static int seen_r(int rc, const char *name, struct hostent **result)
+{
+	if (rc == 0 && result && *result && name)
+		seen(name, *result);
+	return rc;
+}
+
 SHIM_EXPORT int gethostbyname_r(const char *restrict name,
 				struct hostent *restrict ret,
 				char *restrict buf, size_t buflen,
@@ -76,18 +94,11 @@ SHIM_EXPORT int gethostbyname_r(const char *restrict name,
 	int rc;
 
 	shim_init();
-	if (!shim_real.gethostbyname_r) {
-		if (result)
-			*result = NULL;
-		if (h_errnop)
-			*h_errnop = NO_RECOVERY;
-		return ENOSYS;
-	}
+	if (!shim_real.gethostbyname_r)
+		return no_resolver_r(result, h_errnop);
 	rc =
 	    shim_real.gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
-	if (rc == 0 && result && *result && name)
-		seen(name, *result);
-	return rc;
+	return seen_r(rc, name, result);
 }
 
 SHIM_EXPORT int gethostbyname2_r(const char *restrict name, int af,
@@ -99,16 +110,9 @@ SHIM_EXPORT int gethostbyname2_r(const char *restrict name, int af,
 	int rc;
 
 	shim_init();
-	if (!shim_real.gethostbyname2_r) {
-		if (result)
-			*result = NULL;
-		if (h_errnop)
-			*h_errnop = NO_RECOVERY;
-		return ENOSYS;
-	}
+	if (!shim_real.gethostbyname2_r)
+		return no_resolver_r(result, h_errnop);
 	rc = shim_real.gethostbyname2_r(name, af, ret, buf, buflen, result,
 					h_errnop);
-	if (rc == 0 && result && *result && name)
-		seen(name, *result);
-	return rc;
+	return seen_r(rc, name, result);
 }
