@@ -104,29 +104,39 @@ int shim_cfg_routed_port(uint16_t port)
  * a route's name), where connect() and the lookups are the shim's. */
 static _Thread_local int busy;
 
+/* getaddrinfo for the shim's own look-ups (TCP, any family), with its
+ * hooks out of the way. 0 with *res to free, or getaddrinfo's error. */
+static int shim_resolve(const char *host, struct addrinfo **res)
+{
+	struct addrinfo hints;
+	int rc;
+
+	if (!shim_real.getaddrinfo)
+		return EAI_FAIL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	busy++;
+	rc = shim_real.getaddrinfo(host, NULL, &hints, res);
+	busy--;
+	return rc;
+}
+
 int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
 			 uint16_t port)
 {
 	struct sockaddr_storage ss;
-	struct addrinfo hints, *res, *ai;
-	int same = 0, rc;
+	struct addrinfo *res, *ai;
+	int same = 0;
 
 	if (!host[0] || addr_port(sa) != port)
 		return 0;
 	if (addr_parse(host, 0, &ss) == 0)
 		return addr_same_host(sa, (struct sockaddr *)&ss);
-	if (!shim_real.getaddrinfo)
-		return 0;
 	/* A name: resolved on each such connect (rare: only connections to
 	 * the SSH port get here), so nothing is cached across a change of
 	 * address. */
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	busy++;
-	rc = shim_real.getaddrinfo(host, NULL, &hints, &res);
-	busy--;
-	if (rc != 0)
+	if (shim_resolve(host, &res) != 0)
 		return 0;
 	for (ai = res; ai && !same; ai = ai->ai_next)
 		same = addr_same_host(sa, ai->ai_addr);
@@ -293,17 +303,10 @@ int shim_routing_active(void)
  * what it got. Whether sa is among the addresses. */
 static int resolve_has(int name, const struct sockaddr *sa)
 {
-	struct addrinfo hints, *res, *ai;
+	struct addrinfo *res, *ai;
 	int found = 0, rc, saved = errno;
 
-	if (!shim_real.getaddrinfo)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	busy++;
-	rc = shim_real.getaddrinfo(conf.names[name], NULL, &hints, &res);
-	busy--;
+	rc = shim_resolve(conf.names[name], &res);
 	errno = saved;
 	if (rc != 0)
 		return 0;
