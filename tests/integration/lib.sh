@@ -850,6 +850,27 @@ tt_capture_packets() {
 	tshark -r "$1" ${2:+-Y "$2"} 2>/dev/null | wc -l
 }
 
+# tt_hits_listener NETNS PORT: a listener on 127.0.0.1:PORT in NETNS
+# ("" = here) that logs one line per connection to $T/hits.PORT and closes
+# it; tt_hits PORT: how many connections it has seen.
+tt_hits_listener() {
+	: >"$T/hits.$2"
+	tt_spawn ${1:+-n "$1"} "$TT_PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, a = s.accept()
+    with open(sys.argv[2], "a") as f:
+        f.write("%s:%d\n" % a)
+    c.close()
+' "$2" "$T/hits.$2"
+	tt_wait_port "$2" "$1"
+}
+tt_hits() { wc -l <"$T/hits.$1"; }
+
 # The FTP client drivers (tt_ftp, tt_ftp_supports, ...).
 # shellcheck source=clients.sh
 . "$TT_LIB_DIR/clients.sh"

@@ -249,25 +249,6 @@ ip netns exec "$NS_CLI" "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 # ------------------------------------------------------------ 4. malformed
 echo "# 4. a malformed file"
 export FTP_TUNNEL_SOCKET=$T/run-bad/daemon.sock
-# hits_listener NETNS PORT: a listener on 127.0.0.1:PORT in NETNS that logs
-# one line per connection to $T/hits.PORT.
-hits_listener() {
-	: >"$T/hits.$2"
-	tt_spawn -n "$1" "$PY" -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, a = s.accept()
-    with open(sys.argv[2], "a") as f:
-        f.write("%s:%d\n" % a)
-    c.close()
-' "$2" "$T/hits.$2"
-	tt_wait_port "$2" "$1"
-}
-hits() { wc -l <"$T/hits.$1"; }
 cat >"$T/conn.py" <<'EOF'
 import socket, sys
 host, port = sys.argv[1], int(sys.argv[2])
@@ -282,9 +263,9 @@ for _ in range(times):
         print("err", e.errno)
     s.close()
 EOF
-hits_listener "$NS_CLI" 21
+tt_hits_listener "$NS_CLI" 21
 OTHER=$(tt_free_port "$NS_CLI")
-hits_listener "$NS_CLI" "$OTHER"
+tt_hits_listener "$NS_CLI" "$OTHER"
 conf "$T/bad.conf" <<EOF
 # a typo on line 4
 Route $SUBNET:$VSFTPD_PORT
@@ -297,7 +278,7 @@ tt_check "port 21: connect() fails with EINVAL, twice ($(echo $out))" [ "$out" =
 tt_check "... one line for the process: $(head -c 300 "$T/stderr")" [ "$(wc -l <"$T/stderr")" = 1 ]
 tt_check "... naming file:line and what is wrong" \
 	grep -q "^ftp-tunnel: $T/bad.conf:4: unknown keyword \"IdentityFle\" .*(connection to 127.0.0.1:21 not made in clear text)$" "$T/stderr"
-tt_check "... and the listener on port 21 saw nothing" [ "$(hits 21)" = 0 ]
+tt_check "... and the listener on port 21 saw nothing" [ "$(tt_hits 21)" = 0 ]
 tt_netns_drops_reset
 ip netns exec "$NS_CLI" env LD_PRELOAD="$SHIM" FTP_TUNNEL_CONFIG="$T/bad.conf" \
 	curl -sS --max-time 10 "ftp://$SRV_IP:$VSFTPD_PORT/pub/f" -o /dev/null 2>"$T/stderr"
@@ -313,7 +294,7 @@ ip netns exec "$NS_CLI" env LD_PRELOAD="$SHIM" FTP_TUNNEL_CONFIG="$T/bad.conf" \
 	bash -c "exec 3<>/dev/tcp/127.0.0.1/$OTHER && echo connected" >"$T/out" 2>"$T/stderr"
 tt_check "another port: bash /dev/tcp connects, silently" \
 	[ "$(cat "$T/out")" = connected -a ! -s "$T/stderr" ]
-tt_check "another port: the listener saw both" tt_wait_until 30 [ "$(hits "$OTHER")" -ge 2 ]
+tt_check "another port: the listener saw both" tt_wait_until 30 [ "$(tt_hits "$OTHER")" -ge 2 ]
 conf "$T/bad2.conf" <<EOF
 Route ftp.example.com
 EOF
@@ -327,7 +308,7 @@ out=$(ip netns exec "$NS_CLI" env LD_PRELOAD="$SHIM" FTP_TUNNEL_CONFIG="$T/bad2.
 	"$PY" "$T/conn.py" 127.0.0.1 21 2>"$T/stderr")
 tt_check "a file others may write: EINVAL ($(cat "$T/stderr"))" \
 	bash -c "[ '$out' = 'err 22' ] && grep -q '^ftp-tunnel: $T/bad2.conf: bad owner or permissions' '$T/stderr'"
-tt_check "the listener on port 21 still saw nothing" [ "$(hits 21)" = 0 ]
+tt_check "the listener on port 21 still saw nothing" [ "$(tt_hits 21)" = 0 ]
 tt_check "no daemon was started (no socket directory)" [ ! -e "$T/run-bad" ]
 
 # ------------------------------------------------------------ 5. nothing
@@ -361,13 +342,13 @@ for SHIM_ENV in "FTP_TUNNEL_CONFIG=$T/ftp-tunnel-missing.conf" ""; do
 		continue
 	fi
 	what=${SHIM_ENV:-no FTP_TUNNEL_CONFIG}
-	before=$(hits 21)
+	before=$(tt_hits 21)
 	same "$what: bash -c" "$NS_CLI" bash -c "$script"
 	same "$what: python3 to port 21" "$NS_CLI" "$PY" "$T/conn.py" 127.0.0.1 21
 	same "$what: python3 to a closed port" "$NS_CLI" "$PY" "$T/conn.py" 127.0.0.1 "$CLOSED"
 	same "$what: python3 to ::1" "$NS_CLI" "$PY" "$T/conn.py" ::1 "$CLOSED"
 	tt_check "$what: port 21 reached directly, 4 times" \
-		tt_wait_until 30 [ "$(hits 21)" -ge $((before + 4)) ]
+		tt_wait_until 30 [ "$(tt_hits 21)" -ge $((before + 4)) ]
 	rm -f "$T/c1" "$T/c2"
 	ip netns exec "$NS_SRV" curl -sS -o "$T/c1" "ftp://$SRV_IP:$VSFTPD_PORT/pub/f"
 	ra=$?
@@ -403,10 +384,10 @@ export FTP_TUNNELD=$FAKE FAKE_LOG=$T/fake.log FTP_TUNNEL_SOCKET=$T/run-fake/daem
 mkdir -m 700 "$T/run-fake"
 : >"$FAKE_LOG"
 P=$(tt_free_port)
-hits_listener "" "$P"
+tt_hits_listener "" "$P"
 export FAKE_FTP_SERVER=127.0.0.1:$P
 VIAPORT=$(tt_free_port)
-hits_listener "" "$VIAPORT"
+tt_hits_listener "" "$VIAPORT"
 conf "$T/fake.conf" <<EOF
 Route 192.0.2.0/28 fake.shimcfg.test:2121
     Via alice@sshhost.example:2222

@@ -34,26 +34,7 @@ unset FTP_TUNNEL_VIA FTP_TUNNEL_OPTIONS FTP_TUNNEL_PORTS FTP_TUNNEL_DEBUG \
 	FTP_TUNNEL_SHIM FTP_TUNNELD LD_PRELOAD
 export FTP_TUNNEL_SOCKET=$T/rt0/daemon.sock
 
-# hits_listener PORT: a listener on 127.0.0.1:PORT that logs one line per
-# connection to $T/hits.PORT.
-hits_listener() {
-	: >"$T/hits.$1"
-	tt_spawn "$PY" -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(16)
-while True:
-    c, a = s.accept()
-    with open(sys.argv[2], "a") as f:
-        f.write("%s:%d\n" % a)
-    c.close()
-' "$1" "$T/hits.$1"
-	tt_wait_port "$1"
-}
-hits() { wc -l <"$T/hits.$1"; }
-hits_above() { [ "$(hits "$1")" -gt "$2" ]; }
+hits_above() { [ "$(tt_hits "$1")" -gt "$2" ]; }
 
 # conn.py HOST PORT [udp|tfo]: connect (tfo: sendto with MSG_FASTOPEN, a
 # connect without connect()); print "ok PEER" or "err ERRNO".
@@ -88,7 +69,7 @@ tt_check "the shim has an soname" \
 	bash -c "readelf -d '$SHIM' | grep -q 'SONAME.*libftptunnel.so'"
 
 P=$(tt_free_port)
-hits_listener "$P"
+tt_hits_listener "" "$P"
 script='echo $((6 * 7)); exec 3<>/dev/tcp/127.0.0.1/'$P' && echo connected; exec 3>&-; ls -d / /nonexistent 2>&1; exit 3'
 plain=$(bash -c "$script")
 plain_rc=$?
@@ -107,7 +88,7 @@ for target in "127.0.0.1 $P" "127.0.0.1 $closed" "::1 $closed" "127.0.0.1 $P udp
 	tt_check "python3 socket to $target: \"$b\" as without the shim" [ "$a" = "$b" ]
 done
 
-before=$(hits "$P")
+before=$(tt_hits "$P")
 LD_PRELOAD=$SHIM "$PY" "$T/conn.py" 127.0.0.1 "$P" tfo >/dev/null 2>&1
 tt_check "TCP Fast Open (sendto MSG_FASTOPEN) under the shim reaches the listener" \
 	tt_wait_until 30 hits_above "$P" "$before"
@@ -173,7 +154,7 @@ echo "# 2. FTP_TUNNEL_VIA set, no daemon to be had"
 routed_fails() {
 	local name=$1 want=$2 msg=$3 before t0 t1 out
 	shift 3
-	before=$(hits "$P")
+	before=$(tt_hits "$P")
 	t0=$(ms)
 	out=$(env LD_PRELOAD="$SHIM" FTP_TUNNEL_VIA=alice@sshhost FTP_TUNNEL_PORTS="21,$P" \
 		"$@" "$PY" "$T/conn.py" 127.0.0.1 "$P" 2>"$T/stderr")
@@ -184,7 +165,7 @@ routed_fails() {
 	tt_check "$name: the line says why and that nothing went in clear" \
 		grep -Eq "^ftp-tunnel: $msg \(connection to 127\.0\.0\.1:$P not made in clear text\)$" "$T/stderr"
 	tt_check "$name: fast ($((t1 - t0)) ms)" [ $((t1 - t0)) -lt 3000 ]
-	tt_check "$name: the target saw no connection" [ "$(hits "$P")" = "$before" ]
+	tt_check "$name: the target saw no connection" [ "$(tt_hits "$P")" = "$before" ]
 }
 
 routed_fails "daemon not found" 111 \
@@ -204,7 +185,7 @@ routed_fails "bad FTP_TUNNEL_VIA" 22 "FTP_TUNNEL_VIA is not \[user@\]host\[:port
 tt_check "nothing was started in the open directory" [ ! -e "$T/rt3/daemon.sock" ]
 
 # The same through a non-blocking client, curl and bash.
-before=$(hits "$P")
+before=$(tt_hits "$P")
 out=$(env LD_PRELOAD="$SHIM" FTP_TUNNEL_VIA=alice@sshhost FTP_TUNNEL_PORTS="$P" \
 	FTP_TUNNELD=/nonexistent FTP_TUNNEL_SOCKET="$T/rt1/daemon.sock" \
 	"$NB" 127.0.0.1 "$P" x "$T/nx" 2>&1)
@@ -220,7 +201,7 @@ env LD_PRELOAD="$SHIM" FTP_TUNNEL_VIA=alice@sshhost FTP_TUNNEL_PORTS="$P" \
 	FTP_TUNNELD=/nonexistent FTP_TUNNEL_SOCKET="$T/rt1/daemon.sock" \
 	bash -c "exec 3<>/dev/tcp/127.0.0.1/$P" 2>/dev/null
 tt_check "bash /dev/tcp: fails" [ $? != 0 ]
-tt_check "none of them reached the target" [ "$(hits "$P")" = "$before" ]
+tt_check "none of them reached the target" [ "$(tt_hits "$P")" = "$before" ]
 
 # Not routed even with VIA: the SSH server's own endpoint, UDP.
 out=$(env LD_PRELOAD="$SHIM" FTP_TUNNEL_VIA="alice@127.0.0.1:$P" FTP_TUNNEL_PORTS="$P" \
@@ -232,12 +213,12 @@ tt_check "... but another address on that port is ($out)" [ "$out" = "err 111" ]
 out=$(env LD_PRELOAD="$SHIM" FTP_TUNNEL_VIA=alice@sshhost FTP_TUNNEL_PORTS="$P" \
 	FTP_TUNNELD=/nonexistent "$PY" "$T/conn.py" 127.0.0.1 "$P" udp 2>&1)
 tt_check "UDP to a routed port is not routed ($out)" [ "$out" = "ok 127.0.0.1 $P" ]
-before=$(hits "$P")
+before=$(tt_hits "$P")
 out=$(env LD_PRELOAD="$SHIM" FTP_TUNNEL_VIA=alice@sshhost FTP_TUNNEL_PORTS="$P" \
 	FTP_TUNNELD=/nonexistent "$PY" "$T/conn.py" 127.0.0.1 "$P" tfo 2>"$T/stderr")
 tt_check "TCP Fast Open (sendto MSG_FASTOPEN) is routed too: fails ($out)" \
 	bash -c "[ '$out' = 'err 111' ] && grep -q '^ftp-tunnel: cannot start the daemon' '$T/stderr'"
-tt_check "... and the target saw nothing" [ "$(hits "$P")" = "$before" ]
+tt_check "... and the target saw nothing" [ "$(tt_hits "$P")" = "$before" ]
 
 # ------------------------------------------------------------------ 3. stand-in daemon
 echo "# 3. through the stand-in daemon (helpers/fakedaemon.py)"
