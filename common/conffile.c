@@ -6,10 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,4 +82,28 @@ int conffile_read(const char *path, size_t max, char **text, size_t *len,
 out:
 	close(fd);
 	return rc;
+}
+
+const char *conffile_home(void)
+{
+	static char home[PATH_MAX];
+	static int done;
+	struct passwd pw, *res = NULL;
+	size_t blen = 16384;
+	char *buf;
+	const char *h;
+
+	if (done)
+		return home[0] ? home : NULL;
+	done = 1;
+	buf = malloc(blen);
+	if (buf && getpwuid_r(getuid(), &pw, buf, blen, &res) == 0 && res &&
+	    res->pw_dir && res->pw_dir[0] == '/' &&
+	    strlen(res->pw_dir) < sizeof(home))
+		strcpy(home, res->pw_dir);
+	free(buf);
+	h = getauxval(AT_SECURE) ? NULL : getenv("HOME");
+	if (!home[0] && h && h[0] == '/' && strlen(h) < sizeof(home))
+		strcpy(home, h);
+	return home[0] ? home : NULL;
 }

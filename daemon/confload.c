@@ -16,17 +16,6 @@
 
 #define CONF_FILE_MAX (1 << 20)
 
-/* The user's home: the passwd entry's, as the shim takes it, else HOME. */
-static const char *home_dir(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	const char *h = getenv("HOME");
-
-	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
-		return pw->pw_dir;
-	return h && h[0] == '/' ? h : NULL;
-}
-
 /* Whether text looks like XML: its first non-blank character is '<'. */
 static int looks_like_xml(const char *text, size_t len)
 {
@@ -55,7 +44,7 @@ static int load(struct conf *c, const char *path, int tectia_ok)
 			snprintf(c->tectia[c->ntectia++], sizeof(c->tectia[0]),
 				 "%s", path);
 	} else {
-		conf_parse(c, path, text, len, home_dir());
+		conf_parse(c, path, text, len, conffile_home());
 	}
 	free(text);
 	return c->bad ? -1 : 0;
@@ -75,7 +64,7 @@ int confload_files(struct conf *c, const char *file, char *err,
 		c->named = 1;
 		load(c, env, 1);
 	} else {
-		home = home_dir();
+		home = conffile_home();
 		if (home && snprintf(user, sizeof(user),
 				     "%s/.config/ftp-tunnel/config",
 				     home) < (int)sizeof(user))
@@ -149,7 +138,7 @@ int confload_profile(const struct conf *c, const char *name,
 	/* Tectia's own files, the user's first. A malformed global file is
 	 * skipped, as Tectia's broker does; a malformed user file is an
 	 * error. */
-	home = home_dir();
+	home = conffile_home();
 	if (home && snprintf(user, sizeof(user),
 			     "%s/.ssh2/ssh-broker-config.xml",
 			     home) < (int)sizeof(user)) {

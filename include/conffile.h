@@ -11,4 +11,13 @@
 int conffile_read(const char *path, size_t max, char **text, size_t *len,
 		  char *err, size_t errlen);
 
+/* The user's home directory for "~/" in configuration files: the real
+ * user's passwd entry, as ssh takes it (batch jobs and services often run
+ * without HOME, or with another one); $HOME only if that fails, and not
+ * in a set-user-ID program. Read once and kept; NULL when there is none.
+ * Not thread-safe the first time. (In the shim, the lookup may go through
+ * NSS modules: call it with the shim's busy flag set, so that their own
+ * connections are not routed.) */
+const char *conffile_home(void);
+
 #endif

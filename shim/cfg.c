@@ -159,35 +159,6 @@ static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
 /* 0: not read yet; 1: read, routes nothing; 2: routes (or is bad). */
 static atomic_int conf_state;
 
-/* The home directory of the real user, from the password database, as
- * ssh takes it (batch jobs and services often run without HOME, or with
- * another one); $HOME only if that fails, and not in a setuid program.
- * (The lookup may go through NSS modules; one that connects over TCP
- * from inside it finds busy set and is not routed.) */
-static const char *home_dir(void)
-{
-	static char home[PATH_MAX];
-	static int done;
-	struct passwd pw, *res = NULL;
-	size_t blen = 16384;
-	char *buf;
-	const char *h;
-
-	if (done)
-		return home[0] ? home : NULL;
-	done = 1;
-	buf = malloc(blen);
-	if (buf && getpwuid_r(getuid(), &pw, buf, blen, &res) == 0 && res &&
-	    res->pw_dir && res->pw_dir[0] == '/' &&
-	    strlen(res->pw_dir) < sizeof(home))
-		strcpy(home, res->pw_dir);
-	free(buf);
-	h = getauxval(AT_SECURE) ? NULL : getenv("HOME");
-	if (!home[0] && h && h[0] == '/' && strlen(h) < sizeof(home))
-		strcpy(home, h);
-	return home[0] ? home : NULL;
-}
-
 /* Reads one configuration file into conf; a missing one is fine. */
 static void load_file(const char *path)
 {
@@ -202,7 +173,7 @@ static void load_file(const char *path)
 		return;
 	/* The home directory only when the file has a ~ to expand. */
 	conf_parse(&conf, path, text, len,
-		   memchr(text, '~', len) ? home_dir() : NULL);
+		   memchr(text, '~', len) ? conffile_home() : NULL);
 	free(text);
 }
 
@@ -243,7 +214,7 @@ static void conf_load(void)
 		load_file(env);
 	} else {
 		/* A setuid program reads only the system's file. */
-		home = secure ? NULL : home_dir();
+		home = secure ? NULL : conffile_home();
 		if (home &&
 		    asprintf(&user, "%s/.config/ftp-tunnel/config", home) > 0) {
 			load_file(user);
