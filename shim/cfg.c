@@ -260,9 +260,22 @@ const struct conf *shim_conf_get(void)
 	return &conf;
 }
 
-int shim_conf_idle(void)
+int shim_may_route(uint16_t port)
 {
-	return atomic_load(&conf_state) == 1;
+	int state = atomic_load_explicit(&conf_state, memory_order_acquire);
+
+	if (shim_cfg.enabled && shim_cfg_routed_port(port))
+		return 1;
+	if (shim_reg_any() || state == 0)
+		return 1;
+	if (state == 1)
+		return 0;
+	/* Read, routes (or is bad): conf.ports holds every port a pattern
+	 * names (a bad file refuses exactly those), unless the table
+	 * overflowed. */
+	if (conf.nports >= (int)(sizeof(conf.ports) / sizeof(conf.ports[0])))
+		return 1;
+	return conf_port_guarded(&conf, port);
 }
 
 int shim_routing_active(void)

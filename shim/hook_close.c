@@ -11,7 +11,8 @@ SHIM_EXPORT int close(int fd)
 {
 	int rc;
 
-	shim_init();
+	/* Only libc's close(): the environment is for connections. */
+	shim_init_real();
 	/* The common case takes no lock: close() may be called from a
 	 * signal handler. */
 	if (shim_reg_maybe(fd)) {

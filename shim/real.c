@@ -5,6 +5,9 @@
 #include "shim.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -13,8 +16,12 @@
 
 struct shim_real shim_real;
 
-/* Any object of this file: dladdr() on it names the shim's own module. */
+/* Any object of this file: it lies in the shim's own module. */
 static const char self_marker;
+
+/* The address range of the module holding this file (the shim itself, or
+ * the wrapper), found once by the first hook. */
+static uintptr_t self_lo, self_hi;
 
 static int sys_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -52,16 +59,40 @@ static ssize_t sys_sendmsg(int fd, const struct msghdr *m, int flags)
 	return syscall(SYS_sendmsg, fd, m, flags);
 }
 
-/* Whether p lies in the module that holds this file (the shim itself, or
- * the wrapper): RTLD_NEXT can hand back our own hook when the shim was
- * loaded in an unusual order (dlopen'ed twice, or linked in). */
+/* dl_iterate_phdr callback: records the extent of the loaded segments of
+ * the module that holds self_marker. */
+static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)&self_marker, lo = UINTPTR_MAX, hi = 0;
+	int i;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (start < lo)
+			lo = start;
+		if (start + ph->p_memsz > hi)
+			hi = start + ph->p_memsz;
+	}
+	if (me < lo || me >= hi)
+		return 0;
+	self_lo = lo;
+	self_hi = hi;
+	return 1;
+}
+
+/* Whether p lies in the shim's own module: RTLD_NEXT can hand back our own
+ * hook when the shim was loaded in an unusual order (dlopen'ed twice, or
+ * linked in). An address range, not dladdr(): dladdr() searches the whole
+ * symbol table of libc for a name, ~50 000 instructions a call. */
 static int is_self(void *p)
 {
-	Dl_info a, b;
-
-	if (!dladdr(p, &a) || !dladdr(&self_marker, &b))
-		return 0;
-	return a.dli_fbase == b.dli_fbase;
+	return (uintptr_t)p >= self_lo && (uintptr_t)p < self_hi;
 }
 
 /* libc's name, or NULL: RTLD_NEXT first (what follows the shim in the
@@ -83,10 +114,11 @@ static void *resolve(const char *name)
 	return NULL;
 }
 
-static void init_once(void)
+static void resolve_all(void)
 {
 	void *p;
 
+	dl_iterate_phdr(find_self, NULL);
 	/* ISO C forbids converting void * to a function pointer, but POSIX
 	 * requires dlsym's result to be usable so; memcpy says exactly that. */
 	p = resolve("connect");
@@ -133,7 +165,11 @@ static void init_once(void)
 	p = resolve("gethostbyname2_r");
 	if (p)
 		memcpy(&shim_real.gethostbyname2_r, &p, sizeof(p));
+}
 
+static void load_env(void)
+{
+	shim_init_real();
 	shim_cfg_load();
 	if (shim_cfg.enabled)
 		shim_reg_atfork();
@@ -142,12 +178,33 @@ static void init_once(void)
 		   shim_cfg.enabled ? shim_cfg.via : "-");
 }
 
-void shim_init(void)
+/* Set (release) once the once-function finished: after that a hook's only
+ * cost is this load, not a call to pthread_once and errno kept around it. */
+static atomic_int real_ready, env_ready;
+
+/* Runs fn once (pthread_once) and marks *ready; errno as it was. */
+static void once(pthread_once_t *o, void (*fn)(void), atomic_int *ready)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int saved = errno;
 
-	pthread_once(&once, init_once);
+	pthread_once(o, fn);
+	atomic_store_explicit(ready, 1, memory_order_release);
 	/* A hook that falls straight through must leave errno as libc would. */
 	errno = saved;
+}
+
+void shim_init_real(void)
+{
+	static pthread_once_t o = PTHREAD_ONCE_INIT;
+
+	if (!atomic_load_explicit(&real_ready, memory_order_acquire))
+		once(&o, resolve_all, &real_ready);
+}
+
+void shim_init(void)
+{
+	static pthread_once_t o = PTHREAD_ONCE_INIT;
+
+	if (!atomic_load_explicit(&env_ready, memory_order_acquire))
+		once(&o, load_env, &env_ready);
 }

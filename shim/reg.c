@@ -195,6 +195,11 @@ void shim_reg_del(int fd)
 	pthread_mutex_unlock(&lock);
 }
 
+int shim_reg_any(void)
+{
+	return atomic_load(&count) != 0;
+}
+
 int shim_reg_maybe(int fd)
 {
 	if (atomic_load(&count) == 0)

@@ -333,7 +333,7 @@ static int route_data(int fd, const struct sockaddr_storage *dst,
 			s6->sin6_addr.s6_addr[12] = 127;
 			s6->sin6_addr.s6_addr[15] = 1;
 		} else {
-			s6->sin6_addr = in6addr_loopback;
+			s6->sin6_addr = (struct in6_addr)IN6ADDR_LOOPBACK_INIT;
 		}
 	}
 	addr_set_port((struct sockaddr *)&lo,
@@ -393,6 +393,26 @@ static int conf_target(const struct sockaddr *sa, struct target *t)
 	return 1;
 }
 
+/* Whether a connect() to sa is certainly none of the shim's business
+ * (classify would say ROUTE_PASS), told from memory alone: no lock, no
+ * system call on the descriptor, errno untouched. Not an inet address of
+ * the right length, or a port nothing may route (shim_may_route). */
+static int surely_pass(const struct sockaddr *sa, socklen_t len)
+{
+	uint16_t port;
+
+	if (!sa || len < sizeof(sa_family_t))
+		return 1;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		port = ((const struct sockaddr_in *)sa)->sin_port;
+	else if (sa->sa_family == AF_INET6 &&
+		 len >= sizeof(struct sockaddr_in6))
+		port = ((const struct sockaddr_in6 *)sa)->sin6_port;
+	else
+		return 1;
+	return !shim_may_route(ntohs(port));
+}
+
 /* What a connect(fd, sa) is to the shim. For ROUTE_DATA, *family is the
  * family of the control connection (where the daemon listens); for
  * ROUTE_CONTROL, *t is where it goes. */
@@ -405,16 +425,11 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 	uint16_t port;
 	int kind;
 
-	if (!sa || len < sizeof(sa_family_t) ||
-	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    len < addr_len(sa))
-		return ROUTE_PASS;
-	/* Nothing to route (the files were read): not even a look at fd. */
-	if (!shim_cfg.enabled && shim_conf_idle())
-		return ROUTE_PASS;
-	if (!is_stream(fd, sa->sa_family))
+	if (surely_pass(sa, len))
 		return ROUTE_PASS;
 	port = addr_port(sa);
+	if (!is_stream(fd, sa->sa_family))
+		return ROUTE_PASS;
 	kind = shim_reg_get(fd, NULL, NULL);
 	if (kind == SHIM_REG_CONTROL) {
 		/* Connected already (by us): EISCONN, as for any connected
@@ -497,9 +512,14 @@ static int route(int fd, const struct sockaddr *sa, enum how how, int family,
 int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct target t;
-	int saved = errno, family = 0;
-	enum how how = classify(fd, sa, len, &family, &t);
+	int saved, family = 0;
+	enum how how;
 
+	/* The common case first: an unrouted connect() costs a few loads. */
+	if (surely_pass(sa, len))
+		return shim_real.connect(fd, sa, len);
+	saved = errno;
+	how = classify(fd, sa, len, &family, &t);
 	if (how != ROUTE_PASS)
 		return route(fd, sa, how, family, &t);
 	errno = saved;

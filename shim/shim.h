@@ -39,14 +39,20 @@ struct shim_real {
 				size_t, struct hostent **, int *);
 };
 
-/* Filled by shim_init(); never NULL afterwards. */
+/* Filled by shim_init_real(); never NULL afterwards. */
 extern struct shim_real shim_real;
 
-/* Once per process (pthread_once): resolves shim_real, reads the
- * environment (shim_cfg) and, when it routes, registers the fork handlers
- * of the registry. Reads no file (the configuration files are read on
- * first use: shim_conf_get). Cheap after the first call; never blocks on
- * the network, never prints (except FTP_TUNNEL_DEBUG). */
+/* Once per process: resolves shim_real (dlsym). Enough for a hook that
+ * only falls through or looks at the registry (close). Cheap after the
+ * first call (one atomic load); keeps errno. */
+void shim_init_real(void);
+/* Once per process: shim_init_real(), then reads the environment
+ * (shim_cfg) and, when it routes, registers the fork handlers of the
+ * registry. Reads no file (the configuration files are read on first use:
+ * shim_conf_get). Nothing runs at load time: a program that never calls a
+ * hook pays only for the mapping of the library. Cheap after the first
+ * call (one atomic load); never blocks on the network, never prints
+ * (except FTP_TUNNEL_DEBUG); keeps errno. */
 void shim_init(void);
 
 /* ---- cfg.c: configuration from the environment and from the files */
@@ -85,9 +91,13 @@ int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
  * work (reading them, resolving a name): whatever it connects or resolves
  * then is not the program's. Empty in ftp-tunnel's own programs. */
 const struct conf *shim_conf_get(void);
-/* Whether the files were read and route nothing (then connect() has
- * nothing to look at unless FTP_TUNNEL_VIA is set). */
-int shim_conf_idle(void);
+/* Whether a connect() to port may be the shim's, from what is known
+ * without a lock or a system call: false when FTP_TUNNEL_VIA does not
+ * route port, no descriptor is registered (so no control connection can
+ * have a data connection to make) and the configuration files, once read,
+ * name no route to port. True before the files were read (the first TCP
+ * connect() reads them). */
+int shim_may_route(uint16_t port);
 /* Whether anything may be routed: FTP_TUNNEL_VIA, or routes read. */
 int shim_routing_active(void);
 /* The first route (index in shim_conf_get()->routes) for a connection to
@@ -130,6 +140,8 @@ int shim_reg_get(int fd, struct sockaddr_storage *out, socklen_t *outlen);
 int shim_reg_close(int fd);
 /* Forgets fd whatever its kind (the shim closing its own descriptor). */
 void shim_reg_del(int fd);
+/* Lock-free: whether any descriptor is registered. */
+int shim_reg_any(void);
 /* Lock-free: false when fd certainly has no entry (the close() fast path). */
 int shim_reg_maybe(int fd);
 /* Whether a live control connection goes to dst's host; *family gets that
