@@ -101,8 +101,12 @@ int shim_cfg_routed_port(uint16_t port)
 }
 
 /* Thread-local: inside the shim's own work (reading the files, resolving
- * a route's name), where connect() and the lookups are the shim's. */
-static _Thread_local int busy;
+ * a route's name), where connect() and the lookups are the shim's.
+ * initial-exec: an offset from the thread pointer, without
+ * __tls_get_addr and so without a dependency on ld.so itself to bind at
+ * load time; 4 bytes fit in the static TLS glibc keeps spare for a
+ * library loaded later (dlopen). */
+static _Thread_local int busy __attribute__((tls_model("initial-exec")));
 
 /* getaddrinfo for the shim's own look-ups (TCP, any family), with its
  * hooks out of the way. 0 with *res to free, or getaddrinfo's error. */
