@@ -6,6 +6,25 @@
 
 #include "log.h"
 
+/* Blocks this large (the pumps' buffers, the FTP rewriter's state) are
+ * mmapped: freed, they go straight back to the system instead of leaving
+ * holes in the heap, and pages a channel never touches are never
+ * resident. Setting it also stops glibc's sliding threshold, which after
+ * the first freed pump buffer would put all later ones on the heap. The
+ * heap keeps the small and churning allocations: libssh2's packets
+ * (32 KiB), channel and session structures. */
+#define MMAP_THRESHOLD (64 * 1024)
+
+void mem_setup(void)
+{
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+}
+
+void mem_trim(void)
+{
+	malloc_trim(0);
+}
+
 void mem_log_stats(void)
 {
 	struct mallinfo2 mi = mallinfo2();

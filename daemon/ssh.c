@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "hostkey.h"
 #include "log.h"
+#include "mem.h"
 #include "net.h"
 
 enum sess_state {
@@ -1106,6 +1107,11 @@ static int service_closing(struct ssh_sess *s)
 		free(c);
 		progress = 1;
 	}
+	/* The last channel is gone: what libssh2's packet queue and the
+	 * pumps took at the peak goes back to the system, not only the top
+	 * of the heap (idle RSS). */
+	if (progress && !s->chans && !s->closing)
+		mem_trim();
 	return progress;
 }
 
