@@ -13,6 +13,20 @@ int buf_init(struct buf *b, size_t cap)
 	return b->data ? 0 : -ENOMEM;
 }
 
+void buf_init_deferred(struct buf *b, size_t cap)
+{
+	b->data = NULL;
+	b->start = b->end = 0;
+	b->cap = cap;
+}
+
+int buf_alloc(struct buf *b)
+{
+	if (!b->data)
+		b->data = malloc(b->cap);
+	return b->data ? 0 : -ENOMEM;
+}
+
 void buf_release(struct buf *b)
 {
 	free(b->data);
@@ -36,6 +50,10 @@ uint8_t *buf_room(struct buf *b, size_t *room)
 		b->end -= b->start;
 		b->start = 0;
 	}
+	if (!b->data) {
+		*room = 0;
+		return NULL;
+	}
 	*room = b->cap - b->end;
 	return b->data + b->end;
 }
@@ -43,7 +61,11 @@ uint8_t *buf_room(struct buf *b, size_t *room)
 int buf_append(struct buf *b, const void *p, size_t n)
 {
 	size_t room;
-	uint8_t *dst = buf_room(b, &room);
+	uint8_t *dst;
+
+	if (buf_alloc(b) < 0)
+		return -ENOMEM;
+	dst = buf_room(b, &room);
 
 	if (n > room) {
 		memmove(b->data, b->data + b->start, b->end - b->start);

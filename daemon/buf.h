@@ -14,6 +14,13 @@ struct buf {
 
 /* Allocates cap bytes. 0 or -ENOMEM. */
 int buf_init(struct buf *b, size_t cap);
+/* Sets the capacity and allocates nothing yet: buf_alloc does, before the
+ * first write (a data channel moves bytes one way only, so the other
+ * direction's buffer is never needed). Reading an unallocated buffer
+ * finds it empty. */
+void buf_init_deferred(struct buf *b, size_t cap);
+/* Allocates a deferred buffer's bytes if not done yet. 0 or -ENOMEM. */
+int buf_alloc(struct buf *b);
 void buf_release(struct buf *b);
 
 static inline size_t buf_len(const struct buf *b)
@@ -30,12 +37,13 @@ static inline int buf_full(const struct buf *b)
 static inline const uint8_t *buf_peek(const struct buf *b, size_t *len)
 {
 	*len = b->end - b->start;
-	return b->data + b->start;
+	return b->data ? b->data + b->start : b->data;
 }
 
 void buf_consume(struct buf *b, size_t n);
 /* Room to append: moves data to the front when that makes more room.
- * Returns a pointer to *room writable bytes (0 when full). */
+ * Returns a pointer to *room writable bytes (0 when full, or not yet
+ * allocated). */
 uint8_t *buf_room(struct buf *b, size_t *room);
 static inline void buf_commit(struct buf *b, size_t n)
 {

@@ -19,6 +19,7 @@
 #include "import_tectia.h"
 #include "ipc.h"
 #include "log.h"
+#include "mem.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
@@ -338,6 +339,7 @@ int main(int argc, char **argv)
 		return status_cli_main(argc, argv);
 	if (argc == 3 && !strcmp(argv[1], "release"))
 		return hold_release(argv[2]);
+	mem_setup();
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");

@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "tunneld.h"
 #include "version.h"
 
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 	const char *log_file = NULL;
 	int lock, lfd, sfd, rc, owns_socket = 1;
 
+	mem_setup();
 	log_set_prefix("ftp-tunneld");
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {

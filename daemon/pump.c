@@ -15,7 +15,7 @@
 #include "log.h"
 
 /* libssh2 sends at most 32 700 bytes per packet: write in multiples. */
-#define CHAN_WRITE_MAX (8 * 32700)
+#define CHAN_WRITE_MAX (PUMP_BUF / 32700 * 32700)
 
 struct pump {
 	struct ssh_sess *s;
@@ -145,6 +145,8 @@ static int flush_down(struct pump *p)
 /* Reads the socket into the up buffer. 0, or -1 on error. */
 static int fill_up(struct pump *p)
 {
+	if (!p->sock_eof && buf_alloc(&p->up) < 0)
+		return -1;
 	while (!p->sock_eof) {
 		size_t room;
 		uint8_t *dst = buf_room(&p->up, &room);
@@ -176,6 +178,10 @@ static int pump_service(struct ssh_chan *c, void *arg)
 	ssize_t n;
 
 	(void)c;
+	if (!p->chan_eof && buf_alloc(&p->down) < 0) {
+		finish(p, strerror(ENOMEM), 1);
+		return 1;
+	}
 	/* channel -> socket */
 	while (!p->chan_eof) {
 		size_t room;
@@ -291,9 +297,11 @@ struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 {
 	struct pump *p = calloc(1, sizeof(*p));
 
-	if (!p || buf_init(&p->up, PUMP_BUF) < 0 ||
-	    buf_init(&p->down, PUMP_BUF) < 0)
+	if (!p)
 		goto fail;
+	/* Allocated when first needed: a data channel carries one way. */
+	buf_init_deferred(&p->up, PUMP_BUF);
+	buf_init_deferred(&p->down, PUMP_BUF);
 	p->s = s;
 	p->fd = fd;
 	p->cb = cb;

@@ -28,7 +28,9 @@ void pump_set_done(struct pump *p, pump_done_cb cb, void *arg);
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down);
 
-/* Buffer size per direction. */
-#define PUMP_BUF (256 * 1024)
+/* Buffer size per direction: the socket's own buffers and libssh2's
+ * receive window hold the rest; larger buffers cost memory per channel
+ * without speeding up a transfer. */
+#define PUMP_BUF (128 * 1024)
 
 #endif

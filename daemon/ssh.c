@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "hostkey.h"
 #include "log.h"
+#include "mem.h"
 #include "net.h"
 
 enum sess_state {
@@ -41,6 +42,10 @@ struct ssh_req {
 	int port;
 	char orig_host[64];
 	int orig_port;
+	/* The direct-tcpip open's payload (RFC 4254 §7.2): libssh2 sends it
+	 * from here, again after EAGAIN, so it lives as long as the request. */
+	unsigned char msg[4 + 255 + 4 + 4 + 63 + 4];
+	unsigned int msg_len;
 	ssh_open_cb open_cb;
 	ssh_listen_cb listen_cb;
 	ssh_accept_cb accept_cb;
@@ -88,6 +93,7 @@ struct ssh_sess {
 	long next_id;
 	struct ssh_listener *listeners;
 	struct ssh_chan *chans;   /* attached */
+	int nchans;               /* how many are attached */
 	struct ssh_chan *closing; /* being closed in the background */
 	struct loop_timer *kick_timer, *alive_timer, *connect_timer;
 	int in_service;
@@ -224,14 +230,79 @@ int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc)
 	return rc;
 }
 
+/* Receive windows. libssh2 1.10 opens direct-tcpip channels with a 2 MiB
+ * window and tops it up to that on every read: with the session socket
+ * drained into its packet queue on any channel's read, every busy channel
+ * then holds up to 2 MiB of decrypted packets, whatever its reader's pace
+ * (64 downloads: 150 MiB). Our channels open with a small window and the
+ * session shares a budget among its attached channels: one transfer still
+ * gets 2 MiB (the bandwidth-delay product of a WAN link), many get what
+ * the budget allows each. libssh2's own top-up keeps a window near the
+ * initial one plus the read length, so the small initial window also
+ * bounds what it grants. */
+#define WINDOW_OPEN (64 * 1024)
+#define WINDOW_MAX (2 * 1024 * 1024)
+#define WINDOW_MIN (128 * 1024)
+#define WINDOW_BUDGET (16 * 1024 * 1024)
+
+static unsigned long window_share(const struct ssh_sess *s)
+{
+	unsigned long share = WINDOW_BUDGET / (s->nchans ? s->nchans : 1);
+
+	if (share > WINDOW_MAX)
+		return WINDOW_MAX;
+	return share < WINDOW_MIN ? WINDOW_MIN : share;
+}
+
+/* Tops the channel's receive window up to its share once half of it is
+ * used, as OpenSSH does, or repeats an adjust libssh2 holds half sent. 0,
+ * EAGAIN, or a libssh2 error. Only when no other call holds a partly sent
+ * packet: libssh2 sends the adjust at once. */
+static int widen_window(struct ssh_chan *c)
+{
+	unsigned long win, share;
+
+	if (c->pending_op == SSH_OP_ADJUST)
+		return ssh_chan_ungate(
+		    c, SSH_OP_ADJUST,
+		    libssh2_channel_receive_window_adjust2(c->raw, 0, 1, NULL));
+	if (c->s->owner)
+		return 0;
+	win = libssh2_channel_window_read_ex(c->raw, NULL, NULL);
+	share = window_share(c->s);
+	if (win >= share / 2)
+		return 0;
+	return ssh_chan_ungate(c, SSH_OP_ADJUST,
+			       libssh2_channel_receive_window_adjust2(
+				   c->raw, share - win, 1, NULL));
+}
+
+/* Finishes an adjust libssh2 holds half sent before the channel's next
+ * call: EAGAIN while it is still pending. */
+static int finish_adjust(struct ssh_chan *c)
+{
+	int rc;
+
+	if (c->pending_op != SSH_OP_ADJUST)
+		return 0;
+	rc = widen_window(c);
+	return rc == LIBSSH2_ERROR_EAGAIN ? rc : 0;
+}
+
 ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
 {
 	ssize_t n;
 
-	if (!ssh_chan_gate(c))
+	if (!ssh_chan_gate(c) || finish_adjust(c) == LIBSSH2_ERROR_EAGAIN)
 		return LIBSSH2_ERROR_EAGAIN;
 	n = ssh_chan_ungate(c, SSH_OP_READ,
 			    (int)libssh2_channel_read(c->raw, buf, len));
+	if (n >= 0 || n == LIBSSH2_ERROR_EAGAIN) {
+		int rc = widen_window(c);
+
+		if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN && n <= 0)
+			n = rc;
+	}
 	if (n == 0 && !libssh2_channel_eof(c->raw)) {
 		/* The transport read ended on a key re-exchange: not the
 		 * end of the data. */
@@ -245,7 +316,7 @@ ssize_t ssh_chan_write(struct ssh_chan *c, const char *buf, size_t len)
 {
 	ssize_t n;
 
-	if (!ssh_chan_gate(c))
+	if (!ssh_chan_gate(c) || finish_adjust(c) == LIBSSH2_ERROR_EAGAIN)
 		return LIBSSH2_ERROR_EAGAIN;
 	n = ssh_chan_ungate(c, SSH_OP_WRITE,
 			    (int)libssh2_channel_write(c->raw, buf, len));
@@ -261,7 +332,7 @@ ssize_t ssh_chan_write(struct ssh_chan *c, const char *buf, size_t len)
 
 int ssh_chan_send_eof(struct ssh_chan *c)
 {
-	if (!ssh_chan_gate(c))
+	if (!ssh_chan_gate(c) || finish_adjust(c) == LIBSSH2_ERROR_EAGAIN)
 		return LIBSSH2_ERROR_EAGAIN;
 	return ssh_chan_ungate(c, SSH_OP_EOF, libssh2_channel_send_eof(c->raw));
 }
@@ -283,6 +354,9 @@ static int resume_pending(struct ssh_chan *c)
 		break;
 	case SSH_OP_EOF:
 		rc = libssh2_channel_send_eof(c->raw);
+		break;
+	case SSH_OP_ADJUST:
+		rc = libssh2_channel_receive_window_adjust2(c->raw, 0, 1, NULL);
 		break;
 	case SSH_OP_NONE:
 		return 0;
@@ -415,6 +489,7 @@ static void lose_channels(struct ssh_sess *s)
 			c->ops->lost(c, c->arg); /* calls ssh_chan_close(c) */
 		} else {
 			s->chans = c->next;
+			s->nchans--;
 			free(c);
 		}
 	}
@@ -662,6 +737,38 @@ int ssh_sess_room(const struct ssh_sess *s)
 	return n < s->opts.max_channels ? s->opts.max_channels - n : 0;
 }
 
+static unsigned char *put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+	return p + 4;
+}
+
+static unsigned char *put_str(unsigned char *p, const char *str)
+{
+	size_t n = strlen(str);
+
+	p = put_u32(p, (uint32_t)n);
+	memcpy(p, str, n);
+	return p + n;
+}
+
+/* Fills r->msg: host and port to connect to, originator address and port
+ * (RFC 4254 §7.2). Returns its length. host and orig_host are bounded by
+ * their arrays, so it fits. */
+static unsigned int direct_msg(struct ssh_req *r)
+{
+	unsigned char *p = r->msg;
+
+	p = put_str(p, r->host);
+	p = put_u32(p, (uint32_t)r->port);
+	p = put_str(p, r->orig_host);
+	p = put_u32(p, (uint32_t)r->orig_port);
+	return (unsigned int)(p - r->msg);
+}
+
 long ssh_open_direct(struct ssh_sess *s, const char *host, int port,
 		     const char *orig_host, int orig_port, ssh_open_cb cb,
 		     void *arg)
@@ -682,6 +789,7 @@ long ssh_open_direct(struct ssh_sess *s, const char *host, int port,
 	snprintf(r->orig_host, sizeof(r->orig_host), "%s",
 		 orig_host ? orig_host : "127.0.0.1");
 	r->orig_port = orig_port;
+	r->msg_len = direct_msg(r);
 	r->open_cb = cb;
 	ssh_sess_kick(s);
 	return r->id;
@@ -746,9 +854,10 @@ static int service_requests(struct ssh_sess *s)
 		char msg[1400];
 
 		if (r->kind == REQ_DIRECT) {
-			LIBSSH2_CHANNEL *ch = libssh2_channel_direct_tcpip_ex(
-			    s->raw, r->host, r->port, r->orig_host,
-			    r->orig_port);
+			LIBSSH2_CHANNEL *ch = libssh2_channel_open_ex(
+			    s->raw, "direct-tcpip", sizeof("direct-tcpip") - 1,
+			    WINDOW_OPEN, LIBSSH2_CHANNEL_PACKET_DEFAULT,
+			    (const char *)r->msg, r->msg_len);
 			int rc = ch ? 0 : libssh2_session_last_errno(s->raw);
 
 			if (ssh_ungate(s, r, rc) == LIBSSH2_ERROR_EAGAIN)
@@ -874,6 +983,7 @@ struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->next = s->chans;
 	s->chans = c;
+	s->nchans++;
 	ssh_sess_kick(s);
 	return c;
 }
@@ -886,6 +996,7 @@ void ssh_chan_close(struct ssh_chan *c)
 	for (pp = &s->chans; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
+			s->nchans--;
 			break;
 		}
 	}
@@ -996,6 +1107,11 @@ static int service_closing(struct ssh_sess *s)
 		free(c);
 		progress = 1;
 	}
+	/* The last channel is gone: what libssh2's packet queue and the
+	 * pumps took at the peak goes back to the system, not only the top
+	 * of the heap (idle RSS). */
+	if (progress && !s->chans && !s->closing)
+		mem_trim();
 	return progress;
 }
 

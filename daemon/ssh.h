@@ -180,7 +180,13 @@ int ssh_ungate(struct ssh_sess *s, const void *who, int rc);
 /* The gate for channel calls: the owner is the channel itself, and the
  * call is remembered, so that a channel closed while libssh2 holds its
  * partly sent packet gets that call repeated before it is freed. */
-enum ssh_op { SSH_OP_NONE, SSH_OP_READ, SSH_OP_WRITE, SSH_OP_EOF };
+enum ssh_op {
+	SSH_OP_NONE,
+	SSH_OP_READ,
+	SSH_OP_WRITE,
+	SSH_OP_EOF,
+	SSH_OP_ADJUST /* a receive window adjust */
+};
 int ssh_chan_gate(struct ssh_chan *c);
 int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc);
 

@@ -21,6 +21,7 @@
 #include "held.h"
 #include "ipc.h"
 #include "log.h"
+#include "mem.h"
 #include "net.h"
 #include "spec.h"
 #include "ssh.h"
@@ -643,6 +644,7 @@ void tunneld_dump(struct tunneld *d)
 
 	for (se = d->sessions; se; se = se->next)
 		ssh_sess_dump(se->s);
+	mem_log_stats();
 }
 
 void tunneld_free(struct tunneld *d)
