@@ -1,6 +1,6 @@
 /* sockowner.h — which local user owns the other end of a loopback TCP
- * connection (from /proc/net/tcp and tcp6), so a data listener can accept
- * only the tunnel user's own connection. */
+ * connection (from sock_diag netlink, else /proc/net/tcp and tcp6), so a
+ * data listener can accept only the tunnel user's own connection. */
 #ifndef SOCKOWNER_H
 #define SOCKOWNER_H
 
@@ -9,7 +9,8 @@
 
 /* For a connection accepted on `local` from `peer`, finds the socket
  * bound to `peer` and connected to `local` and stores its owner in *uid.
- * 0, or -1 when no such socket is listed (not a local peer). */
+ * 0, or -1 when no such socket is listed (not a local peer). Does not
+ * block; costs one netlink round trip into the kernel. */
 int sockowner_uid(const struct sockaddr *peer, const struct sockaddr *local,
 		  uid_t *uid);
 
