@@ -857,6 +857,13 @@ static int service_listeners(struct ssh_sess *s)
 	return progress;
 }
 
+int ssh_sess_accept_queued(struct ssh_sess *s)
+{
+	if (s->state != SESS_READY || !s->in_service)
+		return 0;
+	return service_listeners(s);
+}
+
 /* --- channels --------------------------------------------------------- */
 
 struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
