@@ -37,8 +37,9 @@ struct pump {
 
 static int pump_service(struct ssh_chan *c, void *arg);
 static void pump_lost(struct ssh_chan *c, void *arg);
-static const struct ssh_chan_ops pump_ops = {.service = pump_service,
-					     .lost = pump_lost};
+static void pump_dump(struct ssh_chan *c, void *arg);
+static const struct ssh_chan_ops pump_ops = {
+    .service = pump_service, .lost = pump_lost, .dump = pump_dump};
 
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down)
@@ -262,6 +263,18 @@ static void pump_lost(struct ssh_chan *c, void *arg)
 {
 	(void)c;
 	finish(arg, "the SSH connection was lost", 1);
+}
+
+static void pump_dump(struct ssh_chan *c, void *arg)
+{
+	struct pump *p = arg;
+
+	(void)c;
+	log_warn("    pump: up %zu down %zu, socket eof %d shut %d, channel "
+		 "eof %d eof sent %d, events 0x%x, %llu up %llu down",
+		 buf_len(&p->up), buf_len(&p->down), p->sock_eof, p->sock_shut,
+		 p->chan_eof, p->chan_eof_sent, (unsigned)p->events, p->nup,
+		 p->ndown);
 }
 
 static void pump_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)

@@ -102,6 +102,7 @@ struct ssh_sess {
 
 static void sess_service(struct ssh_sess *s);
 static void sess_update_events(struct ssh_sess *s);
+static int wants_input(struct ssh_sess *s);
 
 const char *ssh_sess_name(const struct ssh_sess *s)
 {
@@ -1011,10 +1012,11 @@ void ssh_sess_dump(struct ssh_sess *s)
 	struct ssh_chan *c;
 
 	log_warn("sess %s: state %s, owner %p, fd %d, block %d, rx %llu tx "
-		 "%llu",
+		 "%llu, kick %d, reader %d",
 		 s->name, sess_state_names[s->state], s->owner, s->fd,
 		 s->raw ? libssh2_session_block_directions(s->raw) : -1,
-		 s->rx_bytes, s->tx_bytes);
+		 s->rx_bytes, s->tx_bytes, loop_timer_armed(s->kick_timer),
+		 wants_input(s));
 	for (c = s->chans; c; c = c->next) {
 		unsigned long avail = 0, initial = 0;
 		unsigned long win = libssh2_channel_window_read_ex(
@@ -1025,6 +1027,8 @@ void ssh_sess_dump(struct ssh_sess *s)
 			 c->name, c->wants_io, c->pending_op, win, avail,
 			 libssh2_channel_window_write(c->raw),
 			 libssh2_channel_eof(c->raw));
+		if (c->ops && c->ops->dump)
+			c->ops->dump(c, c->arg);
 	}
 	for (c = s->closing; c; c = c->next)
 		log_warn("  closing chan %s: pending %d", c->name,

@@ -106,6 +106,8 @@ struct ssh_chan_ops {
 	/* The connection is gone: the owner must drop the channel (it may
 	 * call ssh_chan_close, which then only frees). */
 	void (*lost)(struct ssh_chan *c, void *arg);
+	/* Optional: logs the owner's own state (ssh_sess_dump). */
+	void (*dump)(struct ssh_chan *c, void *arg);
 };
 
 /* Called once per open request: ch is the new channel (ownership passes to
