@@ -68,6 +68,7 @@ struct ssh_chan {
 	uint64_t closing_ms; /* when it was sent */
 	int wants_io; /* its owner will read or write it when serviced */
 	enum ssh_op pending_op; /* holds the session's partly sent packet */
+	size_t read_retry_len;  /* length of a read that stopped short */
 	struct ssh_chan *next;
 };
 
@@ -231,8 +232,19 @@ ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
 
 	if (!ssh_chan_gate(c))
 		return LIBSSH2_ERROR_EAGAIN;
+	/* libssh2 1.10 sends the window adjust before reading, sized from
+	 * len; when that send stops short it resumes the same packet on the
+	 * next read but credits the window with the amount computed from
+	 * that read's len. A different len would leave libssh2's window
+	 * count apart from the server's: too low, and libssh2 drops data
+	 * ("window exceeded"); too high, and it never adjusts again (a
+	 * stall). So a read that stopped short is repeated with the same
+	 * len (the caller's room only grows meanwhile). */
+	if (c->read_retry_len && len > c->read_retry_len)
+		len = c->read_retry_len;
 	n = ssh_chan_ungate(c, SSH_OP_READ,
 			    (int)libssh2_channel_read(c->raw, buf, len));
+	c->read_retry_len = n == LIBSSH2_ERROR_EAGAIN ? len : 0;
 	if (n == 0 && !libssh2_channel_eof(c->raw)) {
 		/* The transport read ended on a key re-exchange: not the
 		 * end of the data. */
