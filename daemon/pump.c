@@ -174,6 +174,7 @@ static int pump_service(struct ssh_chan *c, void *arg)
 {
 	struct pump *p = arg;
 	int progress = 0;
+	size_t unsent;
 	ssize_t n;
 
 	(void)c;
@@ -202,10 +203,18 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		finish_channel_error(p, "read", n);
 		return 1;
 	}
+	unsent = buf_len(&p->down);
 	if (flush_down(p) < 0) {
 		finish(p, strerror(errno), 0);
 		return 1;
 	}
+	/* Room made by the socket is progress too: libssh2 may hold more for
+	 * this channel (it had filled our buffer), and once read from the
+	 * SSH socket nothing there will wake us for it. With the buffer now
+	 * empty, EPOLLOUT is off as well: without another pass the transfer
+	 * stalls with the whole window queued in libssh2. */
+	if (buf_len(&p->down) < unsent)
+		progress = 1;
 	/* socket -> channel */
 	while (buf_len(&p->up)) {
 		size_t len;
