@@ -136,6 +136,24 @@ static void untrack(struct ftp_ctl *k, struct ftp_data *d)
 		k->passive = NULL;
 }
 
+/* An FTP server makes its active-mode data connection before it answers
+ * 150 and 226 (vsftpd connects, then says 150). Through the tunnel that
+ * connection still has to be made to the client when the replies after it
+ * are here already: a client that sees 226 while its listener is empty
+ * gives up (curl: "weird server reply"). So the replies for the client wait
+ * while a data connection from the server's side has arrived and is being
+ * connected to the client. */
+static int replies_held(const struct ftp_ctl *k)
+{
+	int i;
+
+	for (i = 0; i < CTL_MAX_DATA; i++)
+		if (k->data[i] && k->data_kind[i].active &&
+		    !k->data_kind[i].converted && ftpdata_connecting(k->data[i]))
+			return 1;
+	return 0;
+}
+
 static void data_done(struct ftp_data *d, const char *err, void *arg)
 {
 	struct ftp_ctl *k = arg;
@@ -158,8 +176,9 @@ static void data_done(struct ftp_data *d, const char *err, void *arg)
 		/* A remote listener failed before it was bound. */
 		k->busy = 0;
 		ftp_rw_request_failed(k->rw, err);
-		ssh_sess_kick(k->s);
 	}
+	/* Replies held for this connection may go now. */
+	ssh_sess_kick(k->s);
 }
 
 /* A remote listener for the data connection is bound on the SSH server:
@@ -390,7 +409,7 @@ static int write_side(struct ftp_ctl *k, enum ftp_side to, int in_service)
 	const uint8_t *d = ftp_rw_output(k->rw, to, &len);
 	ssize_t n;
 
-	if (!len)
+	if (!len || (to == FTP_CLIENT && replies_held(k)))
 		return 0;
 	if (!side_is_chan(k, to)) {
 		n = send(k->fd, d, len, MSG_NOSIGNAL);
@@ -437,6 +456,10 @@ static int read_side(struct ftp_ctl *k, enum ftp_side from, int in_service)
 			return 0;
 		if (n < 0)
 			return -1;
+		/* The server's data connection may have come in just before
+		 * these bytes: see it first (replies_held). */
+		if (n > 0 && from == FTP_SERVER)
+			ssh_sess_accept_queued(k->s);
 	}
 	if (n == 0) {
 		log_debug("%s: %s closed the control connection", k->name,
@@ -457,6 +480,13 @@ static void update(struct ftp_ctl *k)
 
 	ftp_rw_output(k->rw, fdside, &out_fd);
 	ftp_rw_output(k->rw, chside, &out_ch);
+	if (replies_held(k)) {
+		/* Nothing for the client moves now: don't wait to write it. */
+		if (fdside == FTP_CLIENT)
+			out_fd = 0;
+		else
+			out_ch = 0;
+	}
 	if (!k->eof[fdside] && !buf_full(&k->in[fdside]) && !k->closing)
 		ev |= EPOLLIN;
 	if (out_fd)

@@ -37,8 +37,9 @@ struct pump {
 
 static int pump_service(struct ssh_chan *c, void *arg);
 static void pump_lost(struct ssh_chan *c, void *arg);
-static const struct ssh_chan_ops pump_ops = {.service = pump_service,
-					     .lost = pump_lost};
+static void pump_dump(struct ssh_chan *c, void *arg);
+static const struct ssh_chan_ops pump_ops = {
+    .service = pump_service, .lost = pump_lost, .dump = pump_dump};
 
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down)
@@ -175,6 +176,7 @@ static int pump_service(struct ssh_chan *c, void *arg)
 {
 	struct pump *p = arg;
 	int progress = 0;
+	size_t unsent;
 	ssize_t n;
 
 	(void)c;
@@ -207,10 +209,18 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		finish_channel_error(p, "read", n);
 		return 1;
 	}
+	unsent = buf_len(&p->down);
 	if (flush_down(p) < 0) {
 		finish(p, strerror(errno), 0);
 		return 1;
 	}
+	/* Room made by the socket is progress too: libssh2 may hold more for
+	 * this channel (it had filled our buffer), and once read from the
+	 * SSH socket nothing there will wake us for it. With the buffer now
+	 * empty, EPOLLOUT is off as well: without another pass the transfer
+	 * stalls with the whole window queued in libssh2. */
+	if (buf_len(&p->down) < unsent)
+		progress = 1;
 	/* socket -> channel */
 	while (buf_len(&p->up)) {
 		size_t len;
@@ -268,6 +278,18 @@ static void pump_lost(struct ssh_chan *c, void *arg)
 {
 	(void)c;
 	finish(arg, "the SSH connection was lost", 1);
+}
+
+static void pump_dump(struct ssh_chan *c, void *arg)
+{
+	struct pump *p = arg;
+
+	(void)c;
+	log_warn("    pump: up %zu down %zu, socket eof %d shut %d, channel "
+		 "eof %d eof sent %d, events 0x%x, %llu up %llu down",
+		 buf_len(&p->up), buf_len(&p->down), p->sock_eof, p->sock_shut,
+		 p->chan_eof, p->chan_eof_sent, (unsigned)p->events, p->nup,
+		 p->ndown);
 }
 
 static void pump_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)

@@ -73,6 +73,7 @@ struct ssh_chan {
 	uint64_t closing_ms; /* when it was sent */
 	int wants_io; /* its owner will read or write it when serviced */
 	enum ssh_op pending_op; /* holds the session's partly sent packet */
+	size_t read_retry_len;  /* length of a read that stopped short */
 	struct ssh_chan *next;
 };
 
@@ -108,6 +109,7 @@ struct ssh_sess {
 
 static void sess_service(struct ssh_sess *s);
 static void sess_update_events(struct ssh_sess *s);
+static int wants_input(struct ssh_sess *s);
 
 const char *ssh_sess_name(const struct ssh_sess *s)
 {
@@ -295,8 +297,19 @@ ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
 
 	if (!ssh_chan_gate(c) || finish_adjust(c) == LIBSSH2_ERROR_EAGAIN)
 		return LIBSSH2_ERROR_EAGAIN;
+	/* libssh2 1.10 sends the window adjust before reading, sized from
+	 * len; when that send stops short it resumes the same packet on the
+	 * next read but credits the window with the amount computed from
+	 * that read's len. A different len would leave libssh2's window
+	 * count apart from the server's: too low, and libssh2 drops data
+	 * ("window exceeded"); too high, and it never adjusts again (a
+	 * stall). So a read that stopped short is repeated with the same
+	 * len (the caller's room only grows meanwhile). */
+	if (c->read_retry_len && len > c->read_retry_len)
+		len = c->read_retry_len;
 	n = ssh_chan_ungate(c, SSH_OP_READ,
 			    (int)libssh2_channel_read(c->raw, buf, len));
+	c->read_retry_len = n == LIBSSH2_ERROR_EAGAIN ? len : 0;
 	if (n >= 0 || n == LIBSSH2_ERROR_EAGAIN) {
 		int rc = widen_window(c);
 
@@ -966,6 +979,13 @@ static int service_listeners(struct ssh_sess *s)
 	return progress;
 }
 
+int ssh_sess_accept_queued(struct ssh_sess *s)
+{
+	if (s->state != SESS_READY || !s->in_service)
+		return 0;
+	return service_listeners(s);
+}
+
 /* --- channels --------------------------------------------------------- */
 
 struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
@@ -1120,10 +1140,11 @@ void ssh_sess_dump(struct ssh_sess *s)
 	struct ssh_chan *c;
 
 	log_warn("sess %s: state %s, owner %p, fd %d, block %d, rx %llu tx "
-		 "%llu",
+		 "%llu, kick %d, reader %d",
 		 s->name, sess_state_names[s->state], s->owner, s->fd,
 		 s->raw ? libssh2_session_block_directions(s->raw) : -1,
-		 s->rx_bytes, s->tx_bytes);
+		 s->rx_bytes, s->tx_bytes, loop_timer_armed(s->kick_timer),
+		 wants_input(s));
 	for (c = s->chans; c; c = c->next) {
 		unsigned long avail = 0, initial = 0;
 		unsigned long win = libssh2_channel_window_read_ex(
@@ -1134,6 +1155,8 @@ void ssh_sess_dump(struct ssh_sess *s)
 			 c->name, c->wants_io, c->pending_op, win, avail,
 			 libssh2_channel_window_write(c->raw),
 			 libssh2_channel_eof(c->raw));
+		if (c->ops && c->ops->dump)
+			c->ops->dump(c, c->arg);
 	}
 	for (c = s->closing; c; c = c->next)
 		log_warn("  closing chan %s: pending %d", c->name,

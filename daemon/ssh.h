@@ -106,6 +106,8 @@ struct ssh_chan_ops {
 	/* The connection is gone: the owner must drop the channel (it may
 	 * call ssh_chan_close, which then only frees). */
 	void (*lost)(struct ssh_chan *c, void *arg);
+	/* Optional: logs the owner's own state (ssh_sess_dump). */
+	void (*dump)(struct ssh_chan *c, void *arg);
 };
 
 /* Called once per open request: ch is the new channel (ownership passes to
@@ -170,6 +172,12 @@ struct ssh_sess *ssh_chan_sess(struct ssh_chan *c);
 const char *ssh_chan_name(const struct ssh_chan *c);
 /* Asks the session to service its channels soon (after local I/O). */
 void ssh_sess_kick(struct ssh_sess *s);
+/* Takes now every channel that has arrived on a remote forward (their
+ * accept callbacks run before this returns): for a channel's owner that
+ * read bytes the server sent after such a connection and must not act on
+ * them before the connection is seen. Only from a service callback.
+ * Returns nonzero when it accepted or cancelled something. */
+int ssh_sess_accept_queued(struct ssh_sess *s);
 
 /* The gate: returns nonzero when `who` may make a libssh2 call now. */
 int ssh_gate(struct ssh_sess *s, const void *who);

@@ -239,101 +239,17 @@ tt_check "(a) vsftpd never said Illegal PORT/EPRT (the tunnel refused first)" \
 
 # ---- (b) data listener theft -------------------------------------------------
 
-# legit.py HOST PORT pasv|epsv DIR: logs in, asks for passive mode, writes
-# the data port to DIR/port, waits for DIR/go, tries a second connection
-# to the listener after its own was accepted, then RETRs pub/fbig into
-# DIR/file. Prints what happened.
-cat >"$T/legit.py" <<'PY'
-import os, re, socket, sys, time
-host, port, mode, d = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-s = socket.create_connection((host, port), timeout=20)
-f = s.makefile("rb")
-def reply():
-    while True:
-        l = f.readline().decode().rstrip("\r\n")
-        if re.match(r"^\d{3} ", l) or not l:
-            return l
-def cmd(c):
-    s.sendall(c.encode() + b"\r\n")
-    return reply()
-reply()
-cmd("USER anonymous")
-cmd("TYPE I")
-r = cmd("PASV" if mode == "pasv" else "EPSV")
-print("passive\t" + r, flush=True)
-if mode == "pasv":
-    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r)
-    dport = int(m.group(5)) * 256 + int(m.group(6))
-else:
-    dport = int(re.search(r"\(\|\|\|(\d+)\|\)", r).group(1))
-open(os.path.join(d, "port.tmp"), "w").write("%d\n" % dport)
-os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
-for _ in range(300):
-    if os.path.exists(os.path.join(d, "go")):
-        break
-    time.sleep(0.1)
-ds = socket.create_connection((host, dport), timeout=20)
-print("connected\tyes", flush=True)
-time.sleep(0.5)  # the tunnel has accepted it by now
-try:
-    x = socket.create_connection((host, dport), timeout=5)
-    x.settimeout(3)
-    t = time.time()
-    try:
-        got = x.recv(1)
-        print("second\taccepted, then %s after %.2f s" % ("EOF" if not got else "DATA", time.time() - t))
-    except socket.timeout:
-        print("second\taccepted and held open")
-    except OSError as e:
-        print("second\taccepted, then %s" % e.strerror)
-except OSError as e:
-    print("second\trefused (%s)" % e.strerror, flush=True)
-s.sendall(b"RETR pub/fbig\r\n")
-print("retr\t" + reply(), flush=True)
-n = 0
-with open(os.path.join(d, "file"), "wb") as o:
-    while True:
-        b = ds.recv(65536)
-        if not b:
-            break
-        o.write(b)
-        n += len(b)
-ds.close()
-print("bytes\t%d" % n)
-print("end\t" + reply())
-cmd("QUIT")
-PY
-# thief.py HOST PORT: connect, then read for up to 5 s.
-THIEF_PY='
-import socket, sys, time
-t = time.time()
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-except OSError as e:
-    print("connect failed (%s)" % e.strerror, flush=True)
-    sys.exit(0)
-print("connected", flush=True)
-s.settimeout(5)
-n = 0
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            print("EOF after %d bytes, %.2f s" % (n, time.time() - t))
-            break
-        n += len(b)
-except socket.timeout:
-    print("timeout: still open after 5 s, %d bytes" % n)
-except OSError as e:
-    print("%s after %d bytes, %.2f s" % (e.strerror, n, time.time() - t))
-'
+# The client (helpers/theft_client.py) and the one who tries to take its
+# data connection first (helpers/theft_thief.py, as the other user).
+LEGIT="$TT_LIB_DIR/helpers/theft_client.py"
+THIEF_PY="$TT_LIB_DIR/helpers/theft_thief.py"
 
 theft() { # TAG HOST PORT MODE
 	local tag=$1 host=$2 port=$3 mode=$4 d lpid dport r
 	d=$(mktemp -d "$T/theft-$4.XXXX")
 	mkdir -p "$d"
 	chmod 755 "$d"
-	${THEFT_PRE:-} "$PY" "$T/legit.py" "$host" "$port" "$mode" "$d" >"$d/legit.out" 2>&1 &
+	${THEFT_PRE:-} "$PY" "$LEGIT" "$host" "$port" "$mode" "$d" >"$d/legit.out" 2>&1 &
 	lpid=$!
 	tt_wait_until 100 test -s "$d/port" || { tt_fail "(b) $tag: no passive reply ($(cat "$d/legit.out"))"; kill "$lpid"; return; }
 	dport=$(cat "$d/port")
@@ -341,7 +257,7 @@ theft() { # TAG HOST PORT MODE
 	before=$(grep -c 'refused a data connection' "${THEFT_LOG:-$FT_LOG}")
 	# The other user connects first and reads while the client gets going.
 	: >"$d/thief.out"
-	as_thief "$PY" -c "$THIEF_PY" "$host" "$dport" >"$d/thief.out" 2>&1 &
+	as_thief "$PY" "$THIEF_PY" "$host" "$dport" >"$d/thief.out" 2>&1 &
 	local tpid=$!
 	tt_wait_until 50 grep -q . "$d/thief.out"
 	touch "$d/go"
@@ -353,7 +269,7 @@ theft() { # TAG HOST PORT MODE
 	tt_check "(b) $tag: the tunnel logged the refused connection" \
 		[ "$(grep -c 'refused a data connection' "${THEFT_LOG:-$FT_LOG}")" -gt "$before" ]
 	tt_check "(b) $tag: the client's own data connection was accepted after that" \
-		grep -q '^connected' "$d/legit.out"
+		grep -q '^connected.yes' "$d/legit.out"
 	tt_check "(b) $tag: 226 and the whole file for the client ($(reply_of "$d/legit.out" bytes) B)" \
 		bash -c "grep -q '^end	226' '$d/legit.out' && cmp -s '$VSFTPD_PUB/fbig' '$d/file'"
 	r=$(reply_of "$d/legit.out" second)
