@@ -70,7 +70,7 @@ unit: $(UNIT_BIN)
 PLAIN_TESTS = ^test_|t_valgrind|t_hostile|t_soak|t_forward|t_faults
 check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 	@echo "== plain build: unit tests, $(PLAIN_TESTS)"
-	@TESTS='$(PLAIN_TESTS)' sh tests/run.sh; rc=$$?; \
+	@TESTS_WITHIN='$(PLAIN_TESTS)' sh tests/run.sh; rc=$$?; \
 	echo "== ASan+UBSan build: every test"; \
 	$(MAKE) --no-print-directory check-asan || rc=1; \
 	exit $$rc

@@ -8,6 +8,9 @@
 #   TESTS=regex          run only the tests whose name matches (grep -E),
 #                        e.g. TESTS=fixtures or TESTS='test_ftp|t_shim'
 #   TESTS_EXCLUDE=regex  and skip those whose name matches this
+#   TESTS_WITHIN=regex   and only among those whose name matches this
+#                        (make check's plain pass: its own set, which
+#                        TESTS may narrow)
 #   TT_BUILD=dir         the build the tests use (default build; its
 #                        tests/test_* are the unit tests run)
 #   TT_TEST_TIMEOUT=s    per integration test (default 600)
@@ -29,6 +32,7 @@ logdir=${TT_LOGDIR:-$top/build/test-logs}
 mkdir -p "$logdir"
 pattern=${TESTS:-}
 exclude=${TESTS_EXCLUDE:-}
+within=${TESTS_WITHIN:-}
 build=${TT_BUILD:-$top/build}
 itimeout=${TT_TEST_TIMEOUT:-600}
 utimeout=${TT_UNIT_TIMEOUT:-120}
@@ -54,6 +58,9 @@ for t in "${tests[@]}"; do
 		continue
 	fi
 	if [ -n "$exclude" ] && printf '%s\n' "$name" | grep -q -E -- "$exclude"; then
+		continue
+	fi
+	if [ -n "$within" ] && ! printf '%s\n' "$name" | grep -q -E -- "$within"; then
 		continue
 	fi
 	log="$logdir/$name.log"
