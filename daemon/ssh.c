@@ -1080,6 +1080,31 @@ static void service_ready(struct ssh_sess *s)
 		ssh_sess_kick(s); /* more to do: let other fds run first */
 }
 
+/* Whether libssh2 holds data for a channel whose owner would read it.
+ * Such data came in with some other call's transport read; epoll cannot
+ * tell, and the server may have nothing more to send until it is read
+ * (its window is full of it). */
+static int data_waiting(struct ssh_sess *s)
+{
+	struct ssh_chan *c;
+
+	for (c = s->chans; c; c = c->next) {
+		unsigned long avail = 0;
+
+		if (!c->wants_io || c->closing)
+			continue;
+		libssh2_channel_window_read_ex(c->raw, &avail, NULL);
+		if (avail)
+			return 1;
+	}
+	return 0;
+}
+
+/* Milliseconds before a session with data waiting in libssh2 is serviced
+ * again (data_waiting): soon, but a channel whose owner wants to write
+ * and cannot read must not make the loop spin. */
+#define SERVICE_RECHECK_MS 5
+
 static void sess_service(struct ssh_sess *s)
 {
 	if (s->in_service) {
@@ -1114,6 +1139,9 @@ static void sess_service(struct ssh_sess *s)
 	}
 	s->in_service = 0;
 	sess_update_events(s);
+	if (s->state == SESS_READY && !loop_timer_armed(s->kick_timer) &&
+	    data_waiting(s))
+		loop_timer_arm(s->kick_timer, SERVICE_RECHECK_MS);
 }
 
 /* Somebody will read the socket on EPOLLIN: a channel with room for data
