@@ -228,8 +228,9 @@ fail:
 	return NULL;
 }
 
-/* How many connections one server gets at most when Connections= is not
- * set: one per core, at most 4 (more just share the cores). */
+/* How many connections one server gets at most with Connections=0: one
+ * per core, at most 4 (more just share the cores). Without the setting it
+ * is 1 until the gain is measured on a quiet machine. */
 static int default_connections(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -244,8 +245,9 @@ static struct session *pick_session(struct tunneld *d, struct ssh_opts *o,
 				    const char *key)
 {
 	struct session *se, *best = NULL;
-	int n = 0, max = o->connections > 0 ? o->connections
-					    : default_connections();
+	int n = 0, max = !(o->set & SSH_SET_CONNECTIONS) ? 1
+			 : o->connections > 0	       ? o->connections
+						       : default_connections();
 
 	for (se = d->sessions; se; se = se->next) {
 		if (strcmp(se->key, key) || atomic_load(&se->dead))
