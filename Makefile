@@ -43,10 +43,10 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/ftp-tunnel: $(BUILD)/daemon/main_cli.o $(ENGINE_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
 $(BUILD)/ftp-tunneld: $(BUILD)/daemon/main_daemon.o $(ENGINE_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
 # --- tests -------------------------------------------------------------
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -54,7 +54,7 @@ UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -424,6 +424,7 @@ static const struct {
     {"ServerAliveCountMax", V_UINT, 1000, 0},
     {"ConnectTimeout", V_UINT, 86400, 0},
     {"MaxChannels", V_UINT, 100000, 0},
+    {"Connections", V_UINT, 64, 0},
     {"IdentitiesOnly", V_BOOL, 0, 0},
     {"BatchMode", V_BOOL, 0, 0},
     {"ExitOnForwardFailure", V_BOOL, 0, 0},

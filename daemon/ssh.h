@@ -41,6 +41,7 @@ enum ssh_set_bit {
 	SSH_SET_BATCH = 1u << 9,
 	SSH_SET_PROXY = 1u << 10, /* ProxyJump/ProxyCommand "none" */
 	SSH_SET_MAX_CHANNELS = 1u << 11,
+	SSH_SET_CONNECTIONS = 1u << 12,
 };
 
 struct ssh_opts {
@@ -60,6 +61,8 @@ struct ssh_opts {
 	int batch_mode;      /* never prompt */
 	int no_auth_prompt;  /* may ask about host keys, never for secrets */
 	int max_channels;    /* MaxChannels: open or opening at once */
+	int connections;     /* Connections: SSH connections to one server
+			      * for concurrent FTP sessions, 0 = automatic */
 	unsigned set;	     /* enum ssh_set_bit */
 };
 

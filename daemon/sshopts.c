@@ -121,6 +121,8 @@ static const struct {
     {"BatchMode", K_BOOL, SSH_SET_BATCH, 0},
     /* Ours, not OpenSSH's: channels one SSH connection may carry. */
     {"MaxChannels", K_UINT, SSH_SET_MAX_CHANNELS, 100000},
+    /* Ours too: SSH connections for concurrent FTP sessions. */
+    {"Connections", K_UINT, SSH_SET_CONNECTIONS, 64},
     /* Always on: a tunnel that is not there is an error. */
     {"ExitOnForwardFailure", K_IGNORED, 0, 0},
 };
@@ -139,6 +141,7 @@ static void store_simple(struct ssh_opts *o, unsigned bit, const char *v,
 	case SSH_SET_CONNECT_TIMEOUT: o->connect_timeout = (int)n; break;
 	case SSH_SET_BATCH: o->batch_mode = b; break;
 	case SSH_SET_MAX_CHANNELS: o->max_channels = (int)n; break;
+	case SSH_SET_CONNECTIONS: o->connections = (int)n; break;
 	}
 }
 
@@ -380,11 +383,11 @@ void ssh_opts_key(const struct ssh_opts *o, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	ADD("%s@%s:%u as %s|io=%d|strict=%d/%d|alive=%d/%d|ct=%d|batch=%d/%d"
-	    "|maxch=%d",
+	    "|maxch=%d|conns=%d",
 	    o->user, o->host, o->port, o->alias, o->identities_only, o->strict,
 	    !!(o->set & SSH_SET_STRICT), o->alive_interval, o->alive_count_max,
 	    o->connect_timeout, o->batch_mode, o->no_auth_prompt,
-	    o->max_channels);
+	    o->max_channels, o->connections);
 	for (i = 0; i < o->nidentities; i++)
 		ADD("|id=%s", o->identities[i]);
 	for (i = 0; i < o->nknown_hosts; i++)

@@ -1,13 +1,24 @@
 /* tunneld.c — the daemon's requests: PING, CONNECT, STATUS, STOP. A
- * CONNECT finds (or makes) the SSH session for its server, opens a channel
- * to the FTP server, makes a loopback TCP connection of the program's
- * family, hands one end to the shim and runs the FTP glue on the other. */
+ * CONNECT finds (or makes) an SSH connection to its server, opens a
+ * channel to the FTP server, makes a loopback TCP connection of the
+ * program's family, hands one end to the shim and runs the FTP glue on
+ * the other.
+ *
+ * Threads: the main thread serves the IPC socket and keeps the table of
+ * SSH connections; each SSH connection lives on a worker thread of its
+ * own (worker.h) with everything that rides on it (channels, pumps, FTP
+ * controls, data listeners, timers), since libssh2 1.10 spends a core on
+ * one connection's cipher work. The main thread reaches a connection only
+ * by posting tasks to its worker; the few facts it needs back (load,
+ * dead, busy) are atomics. Concurrent FTP sessions to one server are
+ * spread over up to Connections= SSH connections with the same settings. */
 #include "tunneld.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,35 +39,53 @@
 #include "sshconfig.h"
 #include "statusrep.h"
 #include "version.h"
+#include "worker.h"
 
 #define MAX_OPTIONS 32
 #define SESSION_IDLE_MS (5 * 60 * 1000)
 #define SESSION_KEY_MAX 8192
+#define SESSION_TICK_MS 1000
 
+/* One SSH connection and its worker thread. */
 struct session {
+	/* Set before the worker starts, read-only after. */
 	char key[SESSION_KEY_MAX]; /* ssh_opts_key of its settings */
-	unsigned long id; /* for `ftp-tunnel status` */
-	struct ssh_sess *s;
+	unsigned long id;	   /* for `ftp-tunnel status` */
+	int max;		   /* connections with this key at most */
+	struct worker *w;
+	/* Shared between the threads. */
+	atomic_int load; /* FTP controls asked for or carried: the main
+			  * thread adds one per CONNECT, the worker takes it
+			  * away when that control fails or ends */
+	atomic_int dead; /* the connection failed or was lost */
+	atomic_int busy; /* channels attached, at the worker's last look */
+	/* The main thread's. */
 	uint64_t idle_since; /* 0 while busy */
 	struct session *next;
+	/* The worker's. */
+	struct ssh_sess *s;
+	struct control *controls;
+	struct loop_timer *tick;
+	const char *farewell; /* for the end task: a 421 line, or NULL */
 };
 
-/* A CONNECT waiting for its channel. */
+/* A CONNECT waiting for its channel (made by the main thread, then the
+ * worker's). */
 struct pending {
-	struct tunneld *d;
+	struct session *se;
 	int client; /* the IPC connection, answered when the channel opens */
 	struct sockaddr_storage dst; /* what the program asked for */
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
-	unsigned long sess_id;
 };
 
-/* A live FTP control connection, as `ftp-tunnel status` lists it. */
+/* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
+ * on its session's worker. */
 struct control {
-	struct tunneld *d;
+	struct session *se;
 	struct ftp_ctl *k;
-	unsigned long id, sess_id;
+	unsigned long id;
 	char dst[80];     /* what the program connect()ed to */
 	char ftp[300];    /* the FTP server as the SSH server sees it */
 	struct control *next;
@@ -68,8 +97,8 @@ struct tunneld {
 	int idle_exit_s;
 	uint64_t last_activity;
 	struct session *sessions;
+	struct session *ending; /* told to end, not yet joined */
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
-	struct control *controls;
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
@@ -87,55 +116,161 @@ static void reply_err(int client, int err, const char *msg)
 	ipc_send(client, &m, -1);
 }
 
-/* --- sessions --------------------------------------------------------- */
+/* --- sessions: the worker's side -------------------------------------- */
 
 static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
 		       void *arg)
 {
-	(void)s;
-	(void)arg;
-	if (ev == SSH_EV_READY)
+	struct session *se = arg;
+
+	if (ev == SSH_EV_READY) {
 		log_info("sess %s: ready", ssh_sess_name(s));
-	else
-		log_warn("%s", msg);
-	/* A dead session is dropped by the next tick or request; freeing it
-	 * here, inside its own callback, would pull the floor away. */
+		return;
+	}
+	log_warn("%s", msg);
+	/* The main thread stops sending CONNECTs here and ends the worker;
+	 * freeing the session here, inside its own callback, would pull the
+	 * floor away. */
+	atomic_store(&se->dead, 1);
 }
 
-static struct session *find_session(struct tunneld *d, const char *key)
+static void session_tick(struct loop *loop, void *arg)
 {
-	struct session *se;
+	struct session *se = arg;
 
-	for (se = d->sessions; se; se = se->next)
-		if (!strcmp(se->key, key) && !ssh_sess_dead(se->s))
-			return se;
-	return NULL;
+	(void)loop;
+	atomic_store(&se->busy, ssh_sess_busy(se->s) || se->controls);
+	atomic_store(&se->dead, ssh_sess_dead(se->s));
+	loop_timer_arm(se->tick, SESSION_TICK_MS);
 }
 
-static struct session *get_session(struct tunneld *d, struct ssh_opts *o,
-				   const char *key)
+/* The last task a worker runs: its FTP controls closed (with se->farewell
+ * when set), the SSH connection closed, the loop stopped. */
+static void session_end(struct loop *loop, void *arg)
 {
-	struct session *se = find_session(d, key);
+	struct session *se = arg;
+	unsigned long n = 0;
+	struct control *c;
 
-	if (se)
-		return se;
-	se = calloc(1, sizeof(*se));
+	for (c = se->controls; c; c = c->next)
+		n++;
+	if (n)
+		log_info("sess %s: closing %lu FTP control connection(s)",
+			 ssh_sess_name(se->s), n);
+	while (se->controls)
+		ftpfwd_control_close(se->controls->k,
+				     se->farewell ? se->farewell
+						  : "421 ftp-tunnel: the SSH "
+						    "connection is closing.\r\n");
+	if (!ssh_sess_dead(se->s))
+		log_info("sess %s: closing (%s)", ssh_sess_name(se->s),
+			 se->farewell ? "the daemon stops" : "idle");
+	ssh_sess_free(se->s);
+	se->s = NULL;
+	loop_timer_free(se->tick);
+	se->tick = NULL;
+	loop_stop(loop);
+}
+
+static void session_dump(struct loop *loop, void *arg)
+{
+	struct session *se = arg;
+
+	(void)loop;
+	ssh_sess_dump(se->s);
+}
+
+/* --- sessions: the main thread's side --------------------------------- */
+
+static void session_free(struct session *se)
+{
+	worker_free(se->w);
+	free(se);
+}
+
+/* A new SSH connection with settings o on a thread of its own, or NULL. */
+static struct session *session_new(struct tunneld *d, struct ssh_opts *o,
+				   const char *key, int max)
+{
+	struct session *se = calloc(1, sizeof(*se));
+	struct loop *loop;
+
 	if (!se)
 		return NULL;
 	snprintf(se->key, sizeof(se->key), "%s", key);
 	se->id = ++d->nsessions;
-	/* The daemon has no terminal: it never asks. */
+	se->max = max;
+	se->w = worker_new();
+	if (!se->w)
+		goto fail;
+	loop = worker_loop(se->w);
+	/* The daemon has no terminal: it never asks. So every further
+	 * connection logs in as the first did, without anybody typing. */
 	o->batch_mode = 1;
-	se->s = ssh_sess_new(d->loop, o, sess_event, se);
-	if (!se->s) {
-		free(se);
-		return NULL;
-	}
+	/* Made here, before the thread runs: the worker's loop is ours
+	 * until worker_start. Name resolution blocks, as it always did. */
+	se->tick = loop_timer_new(loop, session_tick, se);
+	if (!se->tick)
+		goto fail;
+	se->s = ssh_sess_new(loop, o, sess_event, se);
+	if (!se->s)
+		goto fail;
+	atomic_store(&se->dead, ssh_sess_dead(se->s));
+	loop_timer_arm(se->tick, SESSION_TICK_MS);
+	if (worker_start(se->w) < 0)
+		goto fail;
 	se->next = d->sessions;
 	d->sessions = se;
 	return se;
+fail:
+	ssh_sess_free(se->s);
+	loop_timer_free(se->tick);
+	session_free(se);
+	return NULL;
 }
 
+/* How many connections one server gets at most with Connections=0: one
+ * per core, at most 4 (more just share the cores). Without the setting it
+ * is 1 until the gain is measured on a quiet machine. */
+static int default_connections(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
+/* The connection a new FTP control connection with these settings goes
+ * to: an idle one if there is one, else a new one while fewer than the
+ * maximum exist, else the least loaded. NULL without memory. */
+static struct session *pick_session(struct tunneld *d, struct ssh_opts *o,
+				    const char *key)
+{
+	struct session *se, *best = NULL;
+	int n = 0, max = !(o->set & SSH_SET_CONNECTIONS) ? 1
+			 : o->connections > 0	       ? o->connections
+						       : default_connections();
+
+	for (se = d->sessions; se; se = se->next) {
+		if (strcmp(se->key, key) || atomic_load(&se->dead))
+			continue;
+		n++;
+		if (!best || atomic_load(&se->load) < atomic_load(&best->load))
+			best = se;
+	}
+	if (best && (atomic_load(&best->load) == 0 || n >= max))
+		return best;
+	se = session_new(d, o, key, max);
+	if (!se && best)
+		return best; /* better shared than refused */
+	if (se && n)
+		log_info("sess %lu: another SSH connection (%d of at most %d) "
+			 "for concurrent FTP sessions",
+			 se->id, n + 1, max);
+	return se;
+}
+
+/* Ends dead connections, and idle ones after SESSION_IDLE_MS; joins the
+ * workers that have finished. all: end every one now and wait. */
 static void reap_sessions(struct tunneld *d, int all)
 {
 	struct session **pp = &d->sessions;
@@ -143,61 +278,80 @@ static void reap_sessions(struct tunneld *d, int all)
 
 	while (*pp) {
 		struct session *se = *pp;
-		int idle = !ssh_sess_busy(se->s);
+		int idle = !atomic_load(&se->load) && !atomic_load(&se->busy);
 
 		if (!idle)
 			se->idle_since = 0;
 		else if (!se->idle_since)
 			se->idle_since = now;
-		if (all || ssh_sess_dead(se->s) ||
+		if (all || atomic_load(&se->dead) ||
 		    (idle && now - se->idle_since >= SESSION_IDLE_MS)) {
-			if (!ssh_sess_dead(se->s))
-				log_info("sess %s: closing (%s)",
-					 ssh_sess_name(se->s),
-					 all ? "the daemon stops" : "idle");
+			if (all) {
+				se->farewell = "421 ftp-tunnel: the tunnel "
+					       "daemon is stopping.\r\n";
+				worker_call(se->w, session_end, se);
+			} else if (worker_post(se->w, session_end, se) < 0) {
+				pp = &se->next; /* again on the next tick */
+				continue;
+			}
 			*pp = se->next;
-			ssh_sess_free(se->s);
-			free(se);
+			se->next = d->ending;
+			d->ending = se;
+			continue;
+		}
+		pp = &se->next;
+	}
+	for (pp = &d->ending; *pp;) {
+		struct session *se = *pp;
+
+		if (all || worker_exited(se->w)) {
+			*pp = se->next;
+			session_free(se);
 			continue;
 		}
 		pp = &se->next;
 	}
 }
 
-/* --- control connections ---------------------------------------------- */
+/* --- control connections (on the session's worker) -------------------- */
 
 static void control_done(struct ftp_ctl *k, void *arg)
 {
 	struct control *c = arg, **pp;
 
 	(void)k;
-	for (pp = &c->d->controls; *pp; pp = &(*pp)->next) {
+	for (pp = &c->se->controls; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
+	atomic_fetch_sub(&c->se->load, 1);
 	free(c);
 }
 
-/* Keeps k in the list STATUS reports; without memory it just isn't. */
-static void control_add(struct tunneld *d, struct ftp_ctl *k,
-			const struct pending *p, const char *dst)
+/* Keeps k in the list STATUS reports and counts it in the session's
+ * load; without memory it closes k. */
+static void control_add(struct ftp_ctl *k, const struct pending *p,
+			const char *dst)
 {
+	struct session *se = p->se;
 	struct control *c = calloc(1, sizeof(*c));
 
-	if (!c)
+	if (!c) {
+		ftpfwd_control_close(k, "421 ftp-tunnel: out of memory.\r\n");
+		atomic_fetch_sub(&se->load, 1);
 		return;
-	c->d = d;
+	}
+	c->se = se;
 	c->k = k;
 	c->id = p->id;
-	c->sess_id = p->sess_id;
 	snprintf(c->dst, sizeof(c->dst), "%s", dst);
 	snprintf(c->ftp, sizeof(c->ftp),
 		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
 		 p->port);
-	c->next = d->controls;
-	d->controls = c;
+	c->next = se->controls;
+	se->controls = c;
 	ftpfwd_control_set_done(k, control_done, c);
 }
 
@@ -238,11 +392,11 @@ fail:
 	return rc ? rc : -EIO;
 }
 
+/* On the worker: the channel for a CONNECT opened (ch) or failed. */
 static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			   const char *err, void *arg)
 {
 	struct pending *p = arg;
-	struct tunneld *d = p->d;
 	struct fwd_spec spec;
 	struct ipc_msg m;
 	struct ftp_ctl *k;
@@ -258,13 +412,13 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 
 		snprintf(msg, sizeof(msg), "%s", err ? err : "no channel");
 		reply_err(p->client, e, msg);
-		goto out;
+		goto fail;
 	}
 	rc = loopback_pair(p->dst.ss_family, &give, &keep);
 	if (rc < 0) {
 		reply_err(p->client, -rc, "cannot make a loopback connection");
 		ssh_chan_discard(s, ch);
-		goto out;
+		goto fail;
 	}
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "id", "%lu", p->id);
@@ -276,7 +430,7 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			 p->id);
 		close(keep);
 		ssh_chan_discard(s, ch);
-		goto out;
+		goto fail;
 	}
 	memset(&spec, 0, sizeof(spec));
 	snprintf(spec.host, sizeof(spec.host), "%s", p->ftphost);
@@ -286,12 +440,40 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		 ssh_sess_name(s));
 	k = ftpfwd_control_new(s, ch, keep, &spec, FWD_ACTIVE_AUTO,
 			       (struct sockaddr *)&p->dst, name);
-	if (k)
-		control_add(d, k, p, dst);
-out:
+	if (!k)
+		goto fail;
+	control_add(k, p, dst);
 	close(p->client);
 	free(p);
-	d->last_activity = loop_now_ms(d->loop);
+	return;
+fail:
+	atomic_fetch_sub(&p->se->load, 1);
+	close(p->client);
+	free(p);
+}
+
+/* On the worker: a CONNECT handed over by the main thread. */
+static void connect_task(struct loop *loop, void *arg)
+{
+	struct pending *p = arg;
+	struct session *se = p->se;
+	long rc;
+
+	(void)loop;
+	log_debug("ctl %lu: CONNECT port %u via %s (sess %lu)", p->id, p->port,
+		  ssh_sess_name(se->s), se->id);
+	rc = ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
+			     connect_opened, p);
+	if (rc >= 0)
+		return; /* answered when the channel opens */
+	reply_err(p->client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
+		  rc == -EMFILE ? "the SSH connection carries as many "
+				  "channels as MaxChannels allows; try "
+				  "again later"
+				: "the SSH session is down");
+	atomic_fetch_sub(&se->load, 1);
+	close(p->client);
+	free(p);
 }
 
 static void handle_connect(struct tunneld *d, int client,
@@ -302,7 +484,6 @@ static void handle_connect(struct tunneld *d, int client,
 	struct ssh_opts o;
 	struct pending *p;
 	struct session *se;
-	long rc;
 	int i;
 
 	ssh_opts_init(&o);
@@ -318,7 +499,6 @@ static void handle_connect(struct tunneld *d, int client,
 		reply_err(client, ENOMEM, "out of memory");
 		goto fail;
 	}
-	p->d = d;
 	p->client = client;
 	p->port = (uint16_t)atoi(port);
 	p->id = ++d->nconn;
@@ -362,30 +542,27 @@ static void handle_connect(struct tunneld *d, int client,
 		free(p);
 		goto fail;
 	}
-	/* Requests whose settings come out the same share one session. */
+	/* Requests whose settings come out the same share connections. */
 	ssh_opts_key(&o, key, sizeof(key));
-	se = get_session(d, &o, key);
+	se = pick_session(d, &o, key);
 	if (!se) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
 	}
-	p->sess_id = se->id;
-	log_debug("ctl %lu: CONNECT %s port %u via %s", p->id, dst, p->port,
-		  ssh_sess_name(se->s));
-	rc = ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
-			     connect_opened, p);
-	if (rc < 0) {
-		reply_err(client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
-			  rc == -EMFILE ? "the SSH connection carries as many "
-					  "channels as MaxChannels allows; try "
-					  "again later"
-					: "the SSH session is down");
+	p->se = se;
+	log_debug("ctl %lu: CONNECT %s port %u, sess %lu", p->id, dst, p->port,
+		  se->id);
+	/* Counted now, so the next CONNECT sees this one's load. */
+	atomic_fetch_add(&se->load, 1);
+	if (worker_post(se->w, connect_task, p) < 0) {
+		atomic_fetch_sub(&se->load, 1);
+		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
 	}
 	ssh_opts_release(&o);
-	return; /* answered when the channel opens */
+	return; /* the worker answers */
 fail:
 	ssh_opts_release(&o);
 	close(client);
@@ -393,13 +570,23 @@ fail:
 
 /* --- the IPC socket --------------------------------------------------- */
 
-static unsigned long long age_s(struct tunneld *d, uint64_t since_ms)
+static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
 {
-	return (loop_now_ms(d->loop) - since_ms) / 1000;
+	return (now_ms - since_ms) / 1000;
 }
 
-static void status_session(struct tunneld *d, struct statusrep *r,
-			   const struct session *se)
+/* One session's part of a STATUS reply, written by its worker while the
+ * main thread waits (so r and the totals have one user at a time). */
+struct status_job {
+	struct session *se;
+	struct statusrep *r;
+	unsigned long long up, down;
+	unsigned long nctl, ndata;
+	char line[600]; /* format 1: "name state" */
+};
+
+static void status_session(struct statusrep *r, const struct session *se,
+			   uint64_t now)
 {
 	struct ssh_sess_info i;
 
@@ -411,7 +598,7 @@ static void status_session(struct tunneld *d, struct statusrep *r,
 	statusrep_add(r, "host", "%s", i.host);
 	statusrep_add(r, "port", "%u", i.port);
 	statusrep_add(r, "state", "%s", i.state);
-	statusrep_add(r, "uptime", "%llu", age_s(d, i.started_ms));
+	statusrep_add(r, "uptime", "%llu", age_s(now, i.started_ms));
 	statusrep_add(r, "kex", "%s", i.kex);
 	statusrep_add(r, "hostkey", "%s", i.hostkey);
 	statusrep_add(r, "cipher_cs", "%s", i.cipher_cs);
@@ -423,12 +610,11 @@ static void status_session(struct tunneld *d, struct statusrep *r,
 	statusrep_add(r, "tx_bytes", "%llu", i.tx_bytes);
 }
 
-/* A control record, then one record per running data connection. Adds
- * its bytes to *up and *down and its data connections to *ndata. */
-static void status_control(struct tunneld *d, struct statusrep *r,
-			   const struct control *c, unsigned long long *up,
-			   unsigned long long *down, unsigned long *ndata)
+/* A control record, then one record per running data connection. */
+static void status_control(struct status_job *j, const struct control *c,
+			   uint64_t now)
 {
+	struct statusrep *r = j->r;
 	struct ftpfwd_info ci;
 	struct ftpfwd_data_info di;
 	int i;
@@ -436,28 +622,50 @@ static void status_control(struct tunneld *d, struct statusrep *r,
 	ftpfwd_control_info(c->k, &ci);
 	statusrep_record(r, "control");
 	statusrep_add(r, "id", "%lu", c->id);
-	statusrep_add(r, "session", "%lu", c->sess_id);
+	statusrep_add(r, "session", "%lu", j->se->id);
 	statusrep_add(r, "dst", "%s", c->dst);
 	statusrep_add(r, "ftp_server", "%s", c->ftp);
-	statusrep_add(r, "uptime", "%llu", age_s(d, ci.started_ms));
+	statusrep_add(r, "uptime", "%llu", age_s(now, ci.started_ms));
 	statusrep_add(r, "bytes_up", "%llu", ci.up);
 	statusrep_add(r, "bytes_down", "%llu", ci.down);
 	statusrep_add(r, "data_channels", "%d", ci.ndata);
-	*up += ci.up;
-	*down += ci.down;
+	j->up += ci.up;
+	j->down += ci.down;
+	j->nctl++;
 	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
 		statusrep_record(r, "data");
 		statusrep_add(r, "control", "%lu", c->id);
 		statusrep_add(r, "n", "%lu", di.n);
 		statusrep_add(r, "mode", "%s", di.active ? "active" : "passive");
 		statusrep_add(r, "converted", "%d", di.converted);
-		statusrep_add(r, "uptime", "%llu", age_s(d, di.started_ms));
+		statusrep_add(r, "uptime", "%llu", age_s(now, di.started_ms));
 		statusrep_add(r, "bytes_up", "%llu", di.up);
 		statusrep_add(r, "bytes_down", "%llu", di.down);
-		*up += di.up;
-		*down += di.down;
-		(*ndata)++;
+		j->up += di.up;
+		j->down += di.down;
+		j->ndata++;
 	}
+}
+
+/* On the worker: its session and controls into j->r (format 2), or its
+ * one line into j->line (format 1, j->r NULL). */
+static void status_task(struct loop *loop, void *arg)
+{
+	struct status_job *j = arg;
+	struct session *se = j->se;
+	const struct control *c;
+
+	if (!j->r) {
+		snprintf(j->line, sizeof(j->line), "%s %s",
+			 ssh_sess_name(se->s),
+			 ssh_sess_dead(se->s)	 ? "dead"
+			 : ssh_sess_ready(se->s) ? "ready"
+						 : "connecting");
+		return;
+	}
+	status_session(j->r, se, loop_now_ms(loop));
+	for (c = se->controls; c; c = c->next)
+		status_control(j, c, loop_now_ms(loop));
 }
 
 /* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
@@ -465,28 +673,30 @@ static void status_records(struct tunneld *d, int client)
 {
 	struct statusrep r;
 	struct session *se;
-	struct control *c;
-	unsigned long long up = 0, down = 0;
-	unsigned long nsess = 0, nctl = 0, ndata = 0;
+	struct status_job j;
+	unsigned long nsess = 0;
 
+	memset(&j, 0, sizeof(j));
+	j.r = &r;
 	statusrep_init(&r, client);
 	statusrep_record(&r, "daemon");
 	statusrep_add(&r, "pid", "%d", (int)getpid());
 	statusrep_add(&r, "version", "%s", FTP_TUNNEL_VERSION);
-	statusrep_add(&r, "uptime", "%llu", age_s(d, d->started_ms));
+	statusrep_add(&r, "uptime", "%llu",
+		      age_s(loop_now_ms(d->loop), d->started_ms));
 	statusrep_add(&r, "connections", "%lu", d->nconn);
 	statusrep_add(&r, "requests", "%lu", d->nrequests);
-	for (se = d->sessions; se; se = se->next, nsess++)
-		status_session(d, &r, se);
-	for (c = d->controls; c; c = c->next, nctl++)
-		status_control(d, &r, c, &up, &down, &ndata);
+	for (se = d->sessions; se; se = se->next, nsess++) {
+		j.se = se;
+		worker_call(se->w, status_task, &j);
+	}
 	held_status(d->held, &r);
 	statusrep_record(&r, "totals");
 	statusrep_add(&r, "sessions", "%lu", nsess);
-	statusrep_add(&r, "controls", "%lu", nctl);
-	statusrep_add(&r, "data_channels", "%lu", ndata);
-	statusrep_add(&r, "bytes_up", "%llu", up);
-	statusrep_add(&r, "bytes_down", "%llu", down);
+	statusrep_add(&r, "controls", "%lu", j.nctl);
+	statusrep_add(&r, "data_channels", "%lu", j.ndata);
+	statusrep_add(&r, "bytes_up", "%llu", j.up);
+	statusrep_add(&r, "bytes_down", "%llu", j.down);
 	if (statusrep_finish(&r) < 0)
 		log_debug("ipc: the STATUS reply was not read");
 	close(client);
@@ -497,6 +707,7 @@ static void handle_status(struct tunneld *d, int client,
 {
 	struct ipc_msg m;
 	struct session *se;
+	struct status_job j;
 	char format[8];
 
 	if (ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
@@ -508,11 +719,12 @@ static void handle_status(struct tunneld *d, int client,
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "pid", "%d", (int)getpid());
 	ipc_addf(&m, "connections", "%lu", d->nconn);
-	for (se = d->sessions; se; se = se->next)
-		ipc_addf(&m, "session", "%s %s", ssh_sess_name(se->s),
-			 ssh_sess_dead(se->s)	 ? "dead"
-			 : ssh_sess_ready(se->s) ? "ready"
-						 : "connecting");
+	for (se = d->sessions; se; se = se->next) {
+		memset(&j, 0, sizeof(j));
+		j.se = se;
+		worker_call(se->w, status_task, &j);
+		ipc_add(&m, "session", j.line);
+	}
 	ipc_send(client, &m, -1);
 	close(client);
 }
@@ -594,7 +806,8 @@ static void tick_cb(struct loop *loop, void *arg)
 	struct tunneld *d = arg;
 
 	reap_sessions(d, 0);
-	if (d->idle_exit_s > 0 && !d->sessions && !held_count(d->held) &&
+	if (d->idle_exit_s > 0 && !d->sessions && !d->ending &&
+	    !held_count(d->held) &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
 		log_info("idle for %d s: exiting", d->idle_exit_s);
@@ -628,22 +841,13 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	return d;
 }
 
-static unsigned long count_controls(const struct tunneld *d)
-{
-	const struct control *c;
-	unsigned long n = 0;
-
-	for (c = d->controls; c; c = c->next)
-		n++;
-	return n;
-}
-
+/* Each session's state goes into the log from its own thread. */
 void tunneld_dump(struct tunneld *d)
 {
 	struct session *se;
 
 	for (se = d->sessions; se; se = se->next)
-		ssh_sess_dump(se->s);
+		worker_post(se->w, session_dump, se);
 	mem_log_stats();
 }
 
@@ -655,15 +859,8 @@ void tunneld_free(struct tunneld *d)
 	close(d->lfd);
 	/* FTP clients learn why their connection ends, as from a server
 	 * shutting down (RFC 959: 421 closes the control connection). */
-	if (d->controls)
-		log_info("closing %lu FTP control connection(s)",
-			 count_controls(d));
-	while (d->controls)
-		ftpfwd_control_close(d->controls->k,
-				     "421 ftp-tunnel: the tunnel daemon is "
-				     "stopping.\r\n");
-	held_free(d->held);
 	reap_sessions(d, 1);
+	held_free(d->held);
 	loop_timer_free(d->tick);
 	free(d);
 }

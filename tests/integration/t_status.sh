@@ -17,7 +17,8 @@ export FTP_TUNNEL_LOG="$T/daemon.log"
 mkdir -p "$T/run" && chmod 700 "$T/run"
 tt_log_add daemon.log "$FTP_TUNNEL_LOG"
 WRAP=("$TT_BUILD/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$SSHD_PORT"
-	--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS")
+	--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+	-o Connections=1) # one SSH connection: the checks below expect one
 URL="ftp://127.0.0.1:$VSFTPD_PORT/pub/big"
 
 # No daemon: both commands say so and fail.
