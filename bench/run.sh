@@ -12,7 +12,8 @@
 # BENCH_PAR_SIZE (each parallel download, default BENCH_SIZE),
 # BENCH_MEM_SIZE / BENCH_SCALE_SIZE (per transfer in memory / scale, 32M /
 # 16M), BENCH_CONNECTS (100000), BENCH_SPAWNS (1000), BENCH_KEEP=1 keeps
-# the temp dir. Needs root (sshd, vsftpd), as the integration tests do.
+# the temp dir, BENCH_WRAP_ARGS more arguments for the shim path's
+# ftp-tunnel-wrap (e.g. "-o Connections=2"). Needs root (sshd, vsftpd), as the integration tests do.
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/integration/lib.sh
@@ -187,6 +188,9 @@ tt_wait_until "$TT_READY_TENTHS" grep -q READY "$T/run/ready" || tt_die "ftp-tun
 DAEMON_RSS_FRESH=$(ft_rss_kb "$DPID")
 WRAP=("$B/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$SSHD_PORT" --ports "$MAIN_PORT"
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -o StrictHostKeyChecking=yes)
+# BENCH_WRAP_ARGS: more wrapper arguments, e.g. "-o Connections=2".
+read -r -a more <<<"${BENCH_WRAP_ARGS:-}"
+WRAP+=("${more[@]}")
 
 # proxychains4 over ssh -N -D.
 SOCKS_PORT=$(tt_free_port) || tt_die "ports"
