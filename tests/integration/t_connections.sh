@@ -12,14 +12,7 @@ tt_vsftpd || tt_die "vsftpd"
 tt_mkfile "$VSFTPD_PUB/big" 32M
 tt_mkfile "$VSFTPD_PUB/small" 300K
 FT="$TT_BUILD/ftp-tunnel"
-export FTP_TUNNEL_SOCKET="$T/run/daemon.sock"
-export FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
-export FTP_TUNNEL_LOG="$T/daemon.log"
-mkdir -p "$T/run" && chmod 700 "$T/run"
-tt_log_add daemon.log "$FTP_TUNNEL_LOG"
-WRAP=("$TT_BUILD/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$SSHD_PORT"
-	--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
-	-o Connections=2)
+ft_daemon_env -o Connections=2
 URL="ftp://127.0.0.1:$VSFTPD_PORT/pub"
 
 status_json() {

@@ -11,14 +11,7 @@ tt_sshd || tt_die "sshd"
 tt_vsftpd || tt_die "vsftpd"
 tt_mkfile "$VSFTPD_PUB/big" 32M
 FT="$TT_BUILD/ftp-tunnel"
-export FTP_TUNNEL_SOCKET="$T/run/daemon.sock"
-export FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
-export FTP_TUNNEL_LOG="$T/daemon.log"
-mkdir -p "$T/run" && chmod 700 "$T/run"
-tt_log_add daemon.log "$FTP_TUNNEL_LOG"
-WRAP=("$TT_BUILD/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$SSHD_PORT"
-	--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS"
-	-o Connections=1) # one SSH connection: the checks below expect one
+ft_daemon_env -o Connections=1 # one SSH connection: the checks below expect one
 URL="ftp://127.0.0.1:$VSFTPD_PORT/pub/big"
 
 # No daemon: both commands say so and fail.

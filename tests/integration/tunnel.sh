@@ -58,6 +58,20 @@ ft_run_fail() {
 	tt_pass "exit $want, one line: $(cut -c1-110 "$out")"
 }
 
+# ft_daemon_env: a private ftp-tunneld for the shim, started on demand:
+# its socket in $T/run, the build's daemon and shim, its log in
+# $T/daemon.log (shown when the test fails); WRAP the wrapper routing
+# $VSFTPD_PORT through the test's sshd, with any extra arguments given.
+ft_daemon_env() {
+	export FTP_TUNNEL_SOCKET="$T/run/daemon.sock"
+	export FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
+	export FTP_TUNNEL_LOG="$T/daemon.log"
+	mkdir -p "$T/run" && chmod 700 "$T/run"
+	tt_log_add daemon.log "$FTP_TUNNEL_LOG"
+	WRAP=("$TT_BUILD/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$SSHD_PORT"
+		--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" "$@")
+}
+
 # ft_rss_kb PID: resident memory of PID in KiB. Under make check-asan
 # (TT_SANITIZED=1) it is 0: ASan's shadow memory and quarantine make the
 # figure meaningless there, so memory checks count in make check only.
