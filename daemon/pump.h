@@ -28,7 +28,8 @@ void pump_set_done(struct pump *p, pump_done_cb cb, void *arg);
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down);
 
-/* Buffer size per direction. */
-#define PUMP_BUF (256 * 1024)
+/* Buffer size per direction: 8 of libssh2 1.10's 32 700-byte packets (just
+ * under 256 KiB), so a full buffer goes out as whole packets. */
+#define PUMP_BUF (8 * 32700)
 
 #endif
