@@ -156,11 +156,19 @@ for d in "$FWD_PUB" "$RAW_PUB"; do
 done
 chmod -R a+rX "$MAIN_PUB" "$FWD_PUB" "$RAW_PUB"
 
+# Every process that carries the bytes (ssh -L, ftp-tunnel -L, ftp-tunneld,
+# raw_libssh2, ssh -D) runs in a session of its own, as ft_tunnel starts
+# ftp-tunnel: with autogroup scheduling (kernel.sched_autogroup_enabled)
+# the kernel shares the CPU between sessions first, and a carrier left in
+# this script's session shares one slice with curl. On a loaded machine
+# that cost raw_libssh2 a fifth of its upload rate against an ftp-tunnel
+# -L in its own session.
+
 # OpenSSH ssh -L: control and every passive port of the fwd server.
 FWD_CTL=$FWD_PORT
 fwd_args=(-L "127.0.0.1:$FWD_CTL:$FTP_ADDR:$FWD_PORT")
 for ((p = FWD_LO; p <= FWD_HI; p++)); do fwd_args+=(-L "127.0.0.1:$p:$FTP_ADDR:$p"); done
-tt_spawn -o "$T/logs/ssh-L.log" ssh -N -v "${SSHOPTS[@]}" "${fwd_args[@]}" "$SSH_USER@127.0.0.1"
+tt_spawn -g -o "$T/logs/ssh-L.log" ssh -N -v "${SSHOPTS[@]}" "${fwd_args[@]}" "$SSH_USER@127.0.0.1"
 SSHL_PID=$TT_PID
 tt_wait_port "$FWD_HI" || tt_die "ssh -L"
 kexline=$(grep -m1 'kex: server->client cipher' "$T/logs/ssh-L.log" | sed 's/^debug1: //')
@@ -181,7 +189,7 @@ mkdir -p "$T/run" && chmod 700 "$T/run"
 export FTP_TUNNEL_SOCKET="$T/run/daemon.sock"
 export FTP_TUNNELD="$B/ftp-tunneld" FTP_TUNNEL_SHIM="$SHIM" FTP_TUNNEL_CLI="$B/ftp-tunnel"
 exec 8>"$T/run/ready"
-tt_spawn -o "$T/logs/ftp-tunneld.log" "$B/ftp-tunneld" --ready-fd 8 --idle-exit 0
+tt_spawn -g -o "$T/logs/ftp-tunneld.log" "$B/ftp-tunneld" --ready-fd 8 --idle-exit 0
 exec 8>&-
 DPID=$TT_PID
 tt_wait_until "$TT_READY_TENTHS" grep -q READY "$T/run/ready" || tt_die "ftp-tunneld not ready"
@@ -194,7 +202,7 @@ WRAP+=("${more[@]}")
 
 # proxychains4 over ssh -N -D.
 SOCKS_PORT=$(tt_free_port) || tt_die "ports"
-tt_spawn -o "$T/logs/ssh-D.log" ssh -N "${SSHOPTS[@]}" -D "127.0.0.1:$SOCKS_PORT" "$SSH_USER@127.0.0.1"
+tt_spawn -g -o "$T/logs/ssh-D.log" ssh -N "${SSHOPTS[@]}" -D "127.0.0.1:$SOCKS_PORT" "$SSH_USER@127.0.0.1"
 tt_wait_port "$SOCKS_PORT" || tt_die "ssh -D"
 cat >"$T/proxychains.conf" <<EOF
 strict_chain
@@ -252,7 +260,8 @@ xfer() {
 	u=$(url "$p")
 	if [ "$p" = raw ]; then
 		rawout="$T/logs/raw.out"
-		"$RAW" "-${dir:0:1}" -i "$SSH_KEY" -l "$RAW_PASV" 127.0.0.1 "$SSHD_PORT" \
+		# setsid execs in place (not a group leader): $! is raw_libssh2.
+		setsid "$RAW" "-${dir:0:1}" -i "$SSH_KEY" -l "$RAW_PASV" 127.0.0.1 "$SSHD_PORT" \
 			"$SSH_USER" "$FTP_ADDR" "$RAW_PASV" >"$rawout" 2>"$T/logs/raw.err" &
 		local rpid=$!
 		tt_wait_until 100 grep -q READY "$rawout" ||

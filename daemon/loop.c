@@ -295,7 +295,15 @@ int loop_run(struct loop *loop)
 		if (loop->stop)
 			break;
 		if (loop->timers) {
+			/* Against the clock as it is now: a timer callback that
+			 * ran long and re-armed a 0 ms timer (the SSH session's
+			 * kick after a busy service pass) set its deadline from
+			 * the real clock, and the clock read before the
+			 * callbacks would make epoll_wait sleep for as long as
+			 * the callback ran, with work waiting. */
 			uint64_t d = loop->timers->deadline;
+
+			loop->now = monotonic_ms();
 			timeout = d <= loop->now ? 0 : (int)(d - loop->now);
 		}
 		n = epoll_wait(loop->epfd, events, LOOP_BATCH, timeout);

@@ -14,8 +14,9 @@
 #include "buf.h"
 #include "log.h"
 
-/* libssh2 sends at most 32 700 bytes per packet: write in multiples. */
-#define CHAN_WRITE_MAX (PUMP_BUF / 32700 * 32700)
+/* libssh2 1.10 sends at most 32 700 bytes of data per packet and one
+ * packet per channel write (PUMP_BUF is a multiple of it). */
+#define CHAN_PACKET 32700
 
 struct pump {
 	struct ssh_sess *s;
@@ -172,11 +173,30 @@ static int fill_up(struct pump *p)
 	return 0;
 }
 
+/* fill_up from the service pass: what it reads is for the channel, so it
+ * counts as progress (the pass comes back to send it). 0, or -1 when the
+ * pump has finished on a socket error. */
+static int top_up(struct pump *p, int *progress)
+{
+	size_t before = buf_len(&p->up);
+	int was_eof = p->sock_eof;
+
+	if (p->sock_eof || buf_full(&p->up))
+		return 0;
+	if (fill_up(p) < 0) {
+		finish(p, strerror(errno), 0);
+		return -1;
+	}
+	if (buf_len(&p->up) != before || p->sock_eof != was_eof)
+		*progress = 1;
+	return 0;
+}
+
 static int pump_service(struct ssh_chan *c, void *arg)
 {
 	struct pump *p = arg;
 	int progress = 0;
-	size_t unsent;
+	size_t unsent, budget;
 	ssize_t n;
 
 	(void)c;
@@ -221,17 +241,28 @@ static int pump_service(struct ssh_chan *c, void *arg)
 	 * stalls with the whole window queued in libssh2. */
 	if (buf_len(&p->down) < unsent)
 		progress = 1;
-	/* socket -> channel */
-	while (buf_len(&p->up)) {
+	/* socket -> channel, about one buffer per call so other channels get
+	 * their turn. Whole packets while the socket has more: a tail shorter
+	 * than a packet is topped up from the socket first, else a steady
+	 * upload sends a runt packet after every buffer (9 packets per 256 KiB
+	 * instead of 8, each with its own MAC, send and wakeup of the server).
+	 * A tail the socket cannot top up goes out at once. */
+	budget = PUMP_BUF;
+	while (budget) {
 		size_t len;
-		const uint8_t *d = buf_peek(&p->up, &len);
+		const uint8_t *d;
 
-		if (len > CHAN_WRITE_MAX)
-			len = CHAN_WRITE_MAX;
+		if (buf_len(&p->up) < CHAN_PACKET &&
+		    top_up(p, &progress) < 0)
+			return 1;
+		d = buf_peek(&p->up, &len);
+		if (!len)
+			break;
 		n = ssh_chan_write(p->c, (const char *)d, len);
 		if (n > 0) {
 			buf_consume(&p->up, (size_t)n);
 			p->nup += (unsigned long long)n;
+			budget -= (size_t)n < budget ? (size_t)n : budget;
 			progress = 1;
 			continue;
 		}
@@ -240,19 +271,9 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		finish_channel_error(p, "write", n);
 		return 1;
 	}
-	/* Refill from the socket now that there is room: saves a wakeup.
-	 * What it reads is for the channel: progress, so we come back. */
-	if (!p->sock_eof && !buf_full(&p->up)) {
-		size_t before = buf_len(&p->up);
-		int was_eof = p->sock_eof;
-
-		if (fill_up(p) < 0) {
-			finish(p, strerror(errno), 0);
-			return 1;
-		}
-		if (buf_len(&p->up) != before || p->sock_eof != was_eof)
-			progress = 1;
-	}
+	/* Refill from the socket now that there is room: saves a wakeup. */
+	if (top_up(p, &progress) < 0)
+		return 1;
 	if (p->sock_eof && !buf_len(&p->up) && !p->chan_eof_sent) {
 		int rc = ssh_chan_send_eof(p->c);
 

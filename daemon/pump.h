@@ -28,9 +28,10 @@ void pump_set_done(struct pump *p, pump_done_cb cb, void *arg);
 void pump_counts(const struct pump *p, unsigned long long *up,
 		 unsigned long long *down);
 
-/* Buffer size per direction: the socket's own buffers and libssh2's
- * receive window hold the rest; larger buffers cost memory per channel
- * without speeding up a transfer. */
-#define PUMP_BUF (128 * 1024)
+/* Buffer size per direction: 4 of libssh2 1.10's 32 700-byte packets
+ * (just under 128 KiB), so a full buffer goes out as whole packets. The
+ * socket's own buffers and libssh2's receive window hold the rest: larger
+ * buffers cost memory per channel without speeding up a transfer. */
+#define PUMP_BUF (4 * 32700)
 
 #endif
