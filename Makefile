@@ -62,12 +62,12 @@ unit: $(UNIT_BIN)
 # Every test, in two passes, after the fuzz corpus went through its
 # targets under ASan/UBSan:
 #  - the plain build: the unit tests and the tests that need it as shipped
-#    (valgrind's memcheck; memory back to baseline, which ASan's shadow
-#    memory hides);
+#    (valgrind's memcheck, which also slows ftp-tunnel for t_active_order;
+#    memory back to baseline, which ASan's shadow memory hides);
 #  - check-asan: the unit tests and the whole integration suite again, with
 #    ftp-tunnel and ftp-tunneld built with ASan+UBSan and the shim and the
 #    wrapper with UBSan (mk/shim.mk says why not ASan).
-PLAIN_TESTS = ^test_|t_valgrind|t_hostile|t_soak|t_forward|t_faults
+PLAIN_TESTS = ^test_|t_valgrind|t_active_order|t_hostile|t_soak|t_forward|t_faults
 check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 	@echo "== plain build: unit tests, $(PLAIN_TESTS)"
 	@TESTS_WITHIN='$(PLAIN_TESTS)' sh tests/run.sh; rc=$$?; \
