@@ -82,7 +82,7 @@ check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 # which verify_asan_link_order=0 allows.
 SAN_BUILD = build-asan
 check-asan:
-	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SANITIZE=address,undefined all \
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=$(SAN_BUILD) SANITIZE=address,undefined all \
 		$(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(UNIT_BIN) $(NBCLIENT_BIN))
 	@rm -rf $(SAN_BUILD)/san-logs && mkdir -p $(SAN_BUILD)/san-logs
 	@ASAN_OPTIONS=log_path=$(CURDIR)/$(SAN_BUILD)/san-logs/asan:detect_leaks=1:verify_asan_link_order=0 \
