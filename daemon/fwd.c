@@ -36,6 +36,7 @@ struct tunnel {
 	int bound_port;
 	long listen_req;
 	unsigned long nconn;
+	struct pending *pending; /* connections waiting for their other half */
 };
 
 /* A connection waiting for its other half: a local client waiting for its
@@ -44,8 +45,36 @@ struct pending {
 	struct tunnel *t;
 	int fd;
 	LIBSSH2_CHANNEL *ch;
+	long req; /* a local one's channel open */
 	char name[96];
+	struct pending *next, **prevp;
 };
+
+/* Pendings stay listed in their tunnel so that tunnel_free can end the
+ * ones whose other half never came. */
+static struct pending *pending_new(struct tunnel *t)
+{
+	struct pending *pd = calloc(1, sizeof(*pd));
+
+	if (!pd)
+		return NULL;
+	pd->t = t;
+	pd->fd = -1;
+	pd->next = t->pending;
+	if (pd->next)
+		pd->next->prevp = &pd->next;
+	pd->prevp = &t->pending;
+	t->pending = pd;
+	return pd;
+}
+
+static void pending_free(struct pending *pd)
+{
+	*pd->prevp = pd->next;
+	if (pd->next)
+		pd->next->prevp = pd->prevp;
+	free(pd);
+}
 
 const char *tunnel_name(const struct tunnel *t)
 {
@@ -89,7 +118,7 @@ static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	} else {
 		connect_halves(pd->t, pd->fd, ch, pd->name);
 	}
-	free(pd);
+	pending_free(pd);
 }
 
 static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
@@ -111,12 +140,11 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			return;
 		}
 		net_nodelay(fd);
-		pd = calloc(1, sizeof(*pd));
+		pd = pending_new(t);
 		if (!pd) {
 			close(fd);
 			continue;
 		}
-		pd->t = t;
 		pd->fd = fd;
 		snprintf(pd->name, sizeof(pd->name), "%s #%lu",
 			 t->spec.ftp ? "ftp" : "fwd", ++t->nconn);
@@ -125,9 +153,10 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				      sizeof(peername)),
 			  t->name);
 		addr_host((struct sockaddr *)&peer, host, sizeof(host));
-		if (ssh_open_direct(t->s, t->spec.host, t->spec.hostport, host,
-				    addr_port((struct sockaddr *)&peer),
-				    local_opened, pd) < 0) {
+		pd->req = ssh_open_direct(t->s, t->spec.host, t->spec.hostport,
+					  host, addr_port((struct sockaddr *)&peer),
+					  local_opened, pd);
+		if (pd->req < 0) {
 			/* An FTP client is told why, in its own terms
 			 * (RFC 959: 421 closes the control connection). */
 			static const char full[] =
@@ -139,7 +168,7 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 						MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				log_debug("%s: %s", pd->name, strerror(errno));
 			close(fd);
-			free(pd);
+			pending_free(pd);
 		}
 	}
 }
@@ -234,7 +263,7 @@ static void remote_connected(struct loop *loop, int fd, uint32_t events,
 	} else {
 		connect_halves(pd->t, fd, pd->ch, pd->name);
 	}
-	free(pd);
+	pending_free(pd);
 }
 
 static void remote_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
@@ -242,13 +271,12 @@ static void remote_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
 	struct tunnel *t = arg;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
-	struct pending *pd = calloc(1, sizeof(*pd));
+	struct pending *pd = pending_new(t);
 	char port[8];
 	int fd = -1, rc;
 
 	if (!pd)
 		goto fail;
-	pd->t = t;
 	pd->ch = ch;
 	snprintf(pd->name, sizeof(pd->name), "%s #%lu",
 		 t->spec.ftp ? "rftp" : "rfwd", ++t->nconn);
@@ -276,7 +304,8 @@ fail:
 		freeaddrinfo(res);
 	if (fd >= 0)
 		close(fd);
-	free(pd);
+	if (pd)
+		pending_free(pd);
 	ssh_chan_discard(s, ch);
 }
 
@@ -362,5 +391,19 @@ void tunnel_free(struct tunnel *t)
 		ssh_open_cancel(t->s, t->listen_req);
 	if (t->rlistener)
 		ssh_unlisten(t->s, t->rlistener);
+	/* Halves still waiting: a local client whose channel is being
+	 * opened, a forwarded channel whose local connect is under way. */
+	while (t->pending) {
+		struct pending *pd = t->pending;
+
+		if (pd->ch) {
+			loop_unwatch(t->loop, pd->fd);
+			ssh_chan_discard(t->s, pd->ch);
+		} else {
+			ssh_open_cancel(t->s, pd->req);
+		}
+		close(pd->fd);
+		pending_free(pd);
+	}
 	free(t);
 }
