@@ -72,6 +72,31 @@ ft_daemon_env() {
 		--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" "$@")
 }
 
+# ft_reply_of OUT KEY: the value a helper (theft_client.py) printed for
+# KEY, as "KEY<TAB>value" lines.
+ft_reply_of() { awk -F'\t' -v c="$2" '$1 == c { print $2; exit }' "$1"; }
+
+# ft_theft_verdict TAG DIR LOG REFUSED BEFORE FILE: the checks after one
+# attempt to take a data listener's connection (helpers/theft_client.py
+# and theft_thief.py, their output in DIR): the thief got no byte and was
+# cut at once, LOG has more lines matching REFUSED than BEFORE, the
+# client's own data connection came after with 226 and FILE's bytes, and a
+# second connection to the listener was refused.
+ft_theft_verdict() {
+	local tag=$1 d=$2 log=$3 refused=$4 before=$5 file=$6 r
+	tt_check "$tag: the thief on the data port: '$(paste -sd' ' "$d/thief.out")'" \
+		bash -c "grep -q '^connected' '$d/thief.out' && grep -q -E '^(EOF|Connection reset by peer) after 0 bytes, 0\.[0-4]' '$d/thief.out'"
+	tt_check "$tag: the tunnel logged the refused connection" \
+		[ "$(grep -c "$refused" "$log")" -gt "$before" ]
+	tt_check "$tag: the client's own data connection was accepted after that" \
+		grep -q '^connected.yes' "$d/legit.out"
+	tt_check "$tag: 226 and the whole file for the client ($(ft_reply_of "$d/legit.out" bytes) B)" \
+		bash -c "grep -q '^end	226' '$d/legit.out' && cmp -s '$file' '$d/file'"
+	r=$(ft_reply_of "$d/legit.out" second)
+	tt_check "$tag: a second connection to the listener: $r" \
+		bash -c "case '$r' in refused*|'accepted, then EOF after 0.0'*|'accepted, then Connection reset'*) exit 0 ;; *) exit 1 ;; esac"
+}
+
 # ft_rss_kb PID: resident memory of PID in KiB. Under make check-asan
 # (TT_SANITIZED=1) it is 0: ASan's shadow memory and quarantine make the
 # figure meaningless there, so memory checks count in make check only.
