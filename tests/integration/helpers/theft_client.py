@@ -8,10 +8,11 @@
 # every connection leaves from that address. Prints "key<TAB>value" lines:
 # passive, connected, second, retr, bytes, end.
 import os
-import re
 import socket
 import sys
 import time
+
+import ftpctl
 
 host, port, mode, d = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 src = (sys.argv[5], 0) if len(sys.argv) > 5 else None
@@ -22,32 +23,10 @@ def connect(p, timeout):
                                     source_address=src)
 
 
-s = connect(port, 20)
-f = s.makefile("rb")
-
-
-def reply():
-    while True:
-        line = f.readline().decode().rstrip("\r\n")
-        if re.match(r"^\d{3} ", line) or not line:
-            return line
-
-
-def cmd(c):
-    s.sendall(c.encode() + b"\r\n")
-    return reply()
-
-
-reply()
-cmd("USER anonymous")
-cmd("TYPE I")
-r = cmd("PASV" if mode == "pasv" else "EPSV")
+ctl = ftpctl.Control(host, port, 20, src)
+cmd, reply = ctl.cmd, ctl.reply
+r, dport = ctl.login_passive(mode)
 print("passive\t" + r, flush=True)
-if mode == "pasv":
-    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r)
-    dport = int(m.group(5)) * 256 + int(m.group(6))
-else:
-    dport = int(re.search(r"\(\|\|\|(\d+)\|\)", r).group(1))
 open(os.path.join(d, "port.tmp"), "w").write("%d\n" % dport)
 os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
 for _ in range(300):
@@ -77,8 +56,7 @@ try:
         print("second\taccepted, then %s" % e.strerror)
 except OSError as e:
     print("second\trefused (%s)" % e.strerror, flush=True)
-s.sendall(b"RETR pub/fbig\r\n")
-print("retr\t" + reply(), flush=True)
+print("retr\t" + cmd("RETR pub/fbig"), flush=True)
 n = 0
 with open(os.path.join(d, "file"), "wb") as o:
     while ds:
