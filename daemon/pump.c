@@ -342,7 +342,9 @@ struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 
 	if (!p)
 		goto fail;
-	/* Allocated when first needed: a data channel carries one way. */
+	/* Allocated at the first service pass or socket read. A data
+	 * channel carries one way: the other buffer is never written, and
+	 * being mmapped (mem.c) its pages never become resident. */
 	buf_init_deferred(&p->up, PUMP_BUF);
 	buf_init_deferred(&p->down, PUMP_BUF);
 	p->s = s;
