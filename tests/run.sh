@@ -138,6 +138,10 @@ for t in "${tests[@]}"; do
 		else
 			cat "$log"
 		fi
+		# The failed checks once more, last: a reader shown only the head
+		# and the tail of this output still sees which check failed.
+		echo "----- failed checks of $name:"
+		grep -E '^(FAIL|FATAL|LEAK|not ok|TIMEOUT)' "$log" | head -n 20
 		echo "----- end of $name"
 	elif [ "$status" = SKIP ]; then
 		grep -m1 -E '^SKIP' "$log" | sed 's/^/     /'
