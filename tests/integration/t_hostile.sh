@@ -72,7 +72,7 @@ tt_pass "baseline: $BASE_FD descriptors, VmRSS $BASE_RSS KiB (slack: +$FD_SLACK 
 
 # Peaks while a case runs, sampled every 50 ms.
 watch_start() {
-	: >"$T/peak"
+	echo "0 0" >"$T/peak"
 	(
 		mf=0 mr=0
 		while :; do
@@ -80,7 +80,8 @@ watch_start() {
 			[ -n "$r" ] || exit 0
 			[ "$f" -gt "$mf" ] && mf=$f
 			[ "$r" -gt "$mr" ] && mr=$r
-			echo "$mf $mr" >"$T/peak"
+			# Renamed into place: a reader never sees it empty.
+			echo "$mf $mr" >"$T/peak.new" && mv -f "$T/peak.new" "$T/peak"
 			sleep 0.05
 		done
 	) &
