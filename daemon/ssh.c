@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1318,6 +1319,19 @@ static void sess_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 /* ServerAliveInterval: probe when quiet, give up after CountMax probes.
  * An idle session has no reader, so the reply is noticed as bytes waiting
  * in the socket (FIONREAD) rather than as bytes libssh2 read. */
+/* libssh2_keepalive_send() swallows EAGAIN, yet leaves its packet
+ * pending in the session with a pointer into its own stack frame: every
+ * other send is then refused (BAD_USE) until a later keepalive happens to
+ * pass the same pointer. So a keepalive goes out only when the socket
+ * takes it whole (POLLOUT: at least a third of the send buffer free); a
+ * server that reads nothing is timed by last_rx_ms alone. */
+static int socket_has_room(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
 static void alive_cb(struct loop *loop, void *arg)
 {
 	struct ssh_sess *s = arg;
@@ -1344,7 +1358,8 @@ static void alive_cb(struct loop *loop, void *arg)
 		sess_die(s, msg);
 		return;
 	}
-	if (now - s->last_rx_ms >= interval - 500 && ssh_gate(s, &s->alive_timer))
+	if (now - s->last_rx_ms >= interval - 500 &&
+	    ssh_gate(s, &s->alive_timer) && socket_has_room(s->fd))
 		ssh_ungate(s, &s->alive_timer,
 			   libssh2_keepalive_send(s->raw, &next));
 	loop_timer_arm(s->alive_timer, interval);
