@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "home.h"
 #include "log.h"
 #include "tty.h"
 
@@ -67,18 +68,6 @@ static int offered(const struct auth *a, const char *method)
 	return 0;
 }
 
-static char *expand_home(const char *path)
-{
-	const char *home = getenv("HOME");
-	char *out;
-
-	if (path[0] != '~' || path[1] != '/' || !home)
-		return strdup(path);
-	if (asprintf(&out, "%s/%s", home, path + 2) < 0)
-		return NULL;
-	return out;
-}
-
 struct auth *auth_new(LIBSSH2_SESSION *raw, const struct ssh_opts *o,
 		      const char *label)
 {
@@ -94,11 +83,11 @@ struct auth *auth_new(LIBSSH2_SESSION *raw, const struct ssh_opts *o,
 	a->o = o;
 	snprintf(a->label, sizeof(a->label), "%s", label);
 	for (i = 0; i < o->nidentities; i++)
-		a->keys[a->nkeys++] = expand_home(o->identities[i]);
+		a->keys[a->nkeys++] = home_expand(o->identities[i]);
 	if (!o->nidentities)
 		for (i = 0; i < (int)(sizeof(defaults) / sizeof(*defaults));
 		     i++) {
-			char *p = expand_home(defaults[i]);
+			char *p = home_expand(defaults[i]);
 
 			if (p && access(p, R_OK) == 0)
 				a->keys[a->nkeys++] = p;

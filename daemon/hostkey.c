@@ -14,28 +14,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "home.h"
 #include "log.h"
 #include "tty.h"
 
 #define GLOBAL_KNOWN_HOSTS "/etc/ssh/ssh_known_hosts"
-
-static const char *home_dir(void)
-{
-	const char *h = getenv("HOME");
-
-	return h && *h ? h : "/";
-}
 
 void hostkey_user_file(const struct ssh_opts *o, char *out, size_t outlen)
 {
 	const char *p = o->nknown_hosts ? o->known_hosts[0] : NULL;
 
 	if (p && p[0] == '~' && p[1] == '/')
-		snprintf(out, outlen, "%s/%s", home_dir(), p + 2);
+		snprintf(out, outlen, "%s/%s", user_home(), p + 2);
 	else if (p)
 		snprintf(out, outlen, "%s", p);
 	else
-		snprintf(out, outlen, "%s/.ssh/known_hosts", home_dir());
+		snprintf(out, outlen, "%s/.ssh/known_hosts", user_home());
 }
 
 static int key_type_mask(int hostkey_type, const char **name)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "home.h"
 #include "log.h"
 
 #define WS " \t\r\n"
@@ -640,16 +641,14 @@ static int pick_file(const char *var, const char *def, const char **path,
 int sshconfig_load(struct ssh_opts *o, char *err, size_t errlen)
 {
 	struct passwd *pw = getpwuid(getuid());
-	const char *h = getenv("HOME"), *path;
+	const char *path;
 	struct sshconfig_env env;
 	struct sshconfig c;
 	struct loader ld;
 	char user_file[4300], user_dir[4200], host[256] = "";
 	int must;
 
-	/* $HOME as ssh takes it when it is a real path, else the password
-	 * database's entry. */
-	env.home = h && h[0] == '/' ? h : pw && pw->pw_dir ? pw->pw_dir : "/";
+	env.home = user_home();
 	env.local_user = pw ? pw->pw_name : "root";
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = '\0';
