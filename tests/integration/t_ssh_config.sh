@@ -4,7 +4,8 @@
 #  1. ftp-tunnel -L ftp/… myalias: HostName, User, Port, IdentityFile,
 #     UserKnownHostsFile from ~/.ssh/config (HOME=$T/home, the alias in a
 #     file it Includes); get and put sha256-equal; -v names the files and
-#     blocks; the first value wins over `Host *` below it;
+#     blocks; the first value wins over `Host *` below it; without any
+#     file, the default key and known_hosts under HOME/.ssh;
 #  2. ftp-tunnel-wrap --via myalias curl …: the daemon reads the same file;
 #     get and put; the session is named by the alias; another destination
 #     for the same server gets its own session, the alias again does not;
@@ -38,13 +39,16 @@ tt_mkfile "$T/up" 1M
 export HOME=$T/home
 unset FTP_TUNNEL_SSH_CONFIG
 mkdir -p -m 700 "$HOME/.ssh/config.d"
-cat >"$HOME/.ssh/config.d/tt.conf" <<EOF
+# The key and known_hosts named with ~/, as users write them.
+install -m 600 "$SSH_KEY" "$HOME/.ssh/tt_key"
+install -m 600 "$SSH_KNOWN_HOSTS" "$HOME/.ssh/tt_known_hosts"
+cat >"$HOME/.ssh/config.d/tt.conf" <<'EOF'
 Host myalias
     HostName 127.0.0.1
-    User $SSH_USER
-    Port $SSHD_PORT
-    IdentityFile $SSH_KEY
-    UserKnownHostsFile "$SSH_KNOWN_HOSTS"
+    User @USER@
+    Port @PORT@
+    IdentityFile ~/.ssh/tt_key
+    UserKnownHostsFile ~/.ssh/tt_known_hosts
     StrictHostKeyChecking yes
 EOF
 cat >"$HOME/.ssh/config" <<EOF
@@ -63,6 +67,7 @@ Host *
     GSSAPIAuthentication yes
     ControlMaster auto
 EOF
+sed -i -e "s/@USER@/$SSH_USER/" -e "s/@PORT@/$SSHD_PORT/" "$HOME/.ssh/config.d/tt.conf"
 chmod 600 "$HOME/.ssh/config" "$HOME/.ssh/config.d/tt.conf"
 proxy_line=$(grep -n ProxyJump "$HOME/.ssh/config" | cut -d: -f1)
 
@@ -87,6 +92,14 @@ else
 fi
 tt_check "ftp-tunnel --check myalias (what the wrapper runs on a terminal)" \
 	timeout 20 "$TT_FT_BIN" --check myalias </dev/null
+# Without -i or UserKnownHostsFile: the default key and known_hosts in
+# HOME's .ssh, as ssh would take them.
+mkdir -p -m 700 "$T/home2/.ssh"
+install -m 600 "$SSH_KEY" "$T/home2/.ssh/id_ed25519"
+install -m 600 "$SSH_KNOWN_HOSTS" "$T/home2/.ssh/known_hosts"
+tt_check "ftp-tunnel --check with HOME's default key and known_hosts" \
+	env HOME="$T/home2" FTP_TUNNEL_SSH_CONFIG=none timeout 20 "$TT_FT_BIN" \
+	--check -o StrictHostKeyChecking=yes -p "$SSHD_PORT" "$SSH_USER@127.0.0.1" </dev/null
 
 # ------------------------------------------------------------ 2. the wrapper
 echo "# 2. ftp-tunnel-wrap --via myalias"
