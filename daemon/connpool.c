@@ -65,6 +65,7 @@ struct connpool {
 struct handback {
 	struct pool_conn *pc;
 	void *job; /* NULL: the notice that pc failed to log in */
+	char name[300]; /* the connection's user@host:port */
 	char why[600];
 };
 
@@ -101,7 +102,7 @@ static int backed_off(struct connpool *p, const char *key)
  * the server accepts once, MaxStartups, MaxSessions, a per-user limit),
  * so stop trying for a while, and say so once. */
 static void note_failed_extra(struct connpool *p, const struct pool_conn *pc,
-			      const char *why)
+			      const char *name, const char *why)
 {
 	struct backoff *b = backoff_find(p, pc->key);
 	uint64_t now = loop_now_ms(p->loop);
@@ -121,11 +122,11 @@ static void note_failed_extra(struct connpool *p, const struct pool_conn *pc,
 		return; /* said already */
 	}
 	b->until = now + POOL_BACKOFF_MS;
-	log_warn("sess %lu: a further SSH connection to the same server "
+	log_warn("sess %s: a further SSH connection to the same server "
 		 "failed (%s); concurrent FTP sessions share the existing "
 		 "connection for %d minutes; set Connections=1 to stop these "
 		 "attempts",
-		 pc->id, why, POOL_BACKOFF_MS / 60000);
+		 name, why, POOL_BACKOFF_MS / 60000);
 }
 
 /* The least loaded live connection with key, other than not; NULL if
@@ -156,7 +157,7 @@ static void handback_task(struct loop *loop, void *arg)
 
 	(void)loop;
 	if (!h->job) {
-		note_failed_extra(p, h->pc, h->why);
+		note_failed_extra(p, h->pc, h->name, h->why);
 	} else {
 		to = least_loaded(p, h->pc->key, h->pc, &n);
 		log_info("sess %lu: not logged in; its FTP session goes to %s",
@@ -458,6 +459,7 @@ static void conn_event(struct ssh_sess *s, enum ssh_event ev,
 	if (!h)
 		return;
 	h->pc = pc;
+	snprintf(h->name, sizeof(h->name), "%s", ssh_sess_name(s));
 	snprintf(h->why, sizeof(h->why), "%s", msg);
 	if (taskq_post(pc->p->q, handback_task, h) < 0)
 		free(h);
