@@ -160,8 +160,9 @@ static void handback_task(struct loop *loop, void *arg)
 		note_failed_extra(p, h->pc, h->name, h->why);
 	} else {
 		to = least_loaded(p, h->pc->key, h->pc, &n);
-		log_info("sess %lu: not logged in; its FTP session goes to %s",
-			 h->pc->id, to ? "another connection" : "the first one");
+		log_info("sess %s: not logged in; an FTP session waiting for "
+			 "it is handed back",
+			 h->name);
 		p->ops->rehome(h->job, to, p->arg);
 	}
 	free(h);
@@ -436,11 +437,29 @@ unsigned long connpool_id(const struct pool_conn *pc)
 
 /* --- the worker's side ------------------------------------------------ */
 
+/* Sends a job (or, job NULL, the news of pc's failed login with why) to
+ * the main thread. 0, or -ENOMEM. */
+static int post_handback(struct pool_conn *pc, void *job, const char *why)
+{
+	struct handback *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->pc = pc;
+	h->job = job;
+	snprintf(h->name, sizeof(h->name), "%s", ssh_sess_name(pc->s));
+	snprintf(h->why, sizeof(h->why), "%s", why);
+	if (taskq_post(pc->p->q, handback_task, h) < 0) {
+		free(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static void conn_event(struct ssh_sess *s, enum ssh_event ev,
 		       const char *msg, void *arg)
 {
 	struct pool_conn *pc = arg;
-	struct handback *h;
 
 	if (ev == SSH_EV_READY) {
 		log_info("sess %s: ready", ssh_sess_name(s));
@@ -454,15 +473,8 @@ static void conn_event(struct ssh_sess *s, enum ssh_event ev,
 		log_warn("%s", msg);
 		return;
 	}
-	log_info("sess %lu: %s", pc->id, msg);
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return;
-	h->pc = pc;
-	snprintf(h->name, sizeof(h->name), "%s", ssh_sess_name(s));
-	snprintf(h->why, sizeof(h->why), "%s", msg);
-	if (taskq_post(pc->p->q, handback_task, h) < 0)
-		free(h);
+	log_info("sess %s: %s", ssh_sess_name(s), msg);
+	post_handback(pc, NULL, msg);
 }
 
 static void conn_tick(struct loop *loop, void *arg)
@@ -482,20 +494,10 @@ void connpool_job_done(struct pool_conn *pc)
 
 int connpool_handback(struct pool_conn *pc, void *job)
 {
-	struct handback *h;
-
-	if (!pc->extra || !ssh_sess_failed_early(pc->s))
+	if (!pc->extra || !ssh_sess_failed_early(pc->s) ||
+	    post_handback(pc, job, "") < 0)
 		return 0;
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return 0;
-	h->pc = pc;
-	h->job = job;
 	atomic_store(&pc->dead, 1);
-	if (taskq_post(pc->p->q, handback_task, h) < 0) {
-		free(h);
-		return 0;
-	}
 	atomic_fetch_sub(&pc->load, 1);
 	return 1;
 }
