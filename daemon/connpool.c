@@ -438,8 +438,10 @@ unsigned long connpool_id(const struct pool_conn *pc)
 /* --- the worker's side ------------------------------------------------ */
 
 /* Sends a job (or, job NULL, the news of pc's failed login with why) to
- * the main thread. 0, or -ENOMEM. */
-static int post_handback(struct pool_conn *pc, void *job, const char *why)
+ * the main thread. name: the session's (pc->s is not set yet when
+ * ssh_sess_new fails at once). 0, or -ENOMEM. */
+static int post_handback(struct pool_conn *pc, void *job, const char *name,
+			 const char *why)
 {
 	struct handback *h = calloc(1, sizeof(*h));
 
@@ -447,7 +449,7 @@ static int post_handback(struct pool_conn *pc, void *job, const char *why)
 		return -ENOMEM;
 	h->pc = pc;
 	h->job = job;
-	snprintf(h->name, sizeof(h->name), "%s", ssh_sess_name(pc->s));
+	snprintf(h->name, sizeof(h->name), "%s", name);
 	snprintf(h->why, sizeof(h->why), "%s", why);
 	if (taskq_post(pc->p->q, handback_task, h) < 0) {
 		free(h);
@@ -474,7 +476,7 @@ static void conn_event(struct ssh_sess *s, enum ssh_event ev,
 		return;
 	}
 	log_info("sess %s: %s", ssh_sess_name(s), msg);
-	post_handback(pc, NULL, msg);
+	post_handback(pc, NULL, ssh_sess_name(s), msg);
 }
 
 static void conn_tick(struct loop *loop, void *arg)
@@ -495,7 +497,7 @@ void connpool_job_done(struct pool_conn *pc)
 int connpool_handback(struct pool_conn *pc, void *job)
 {
 	if (!pc->extra || !ssh_sess_failed_early(pc->s) ||
-	    post_handback(pc, job, "") < 0)
+	    post_handback(pc, job, ssh_sess_name(pc->s), "") < 0)
 		return 0;
 	atomic_store(&pc->dead, 1);
 	atomic_fetch_sub(&pc->load, 1);

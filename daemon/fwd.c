@@ -94,12 +94,14 @@ static void ftp_session_begins(struct tunnel *t)
 		(*t->topts.ftp_sessions)++;
 }
 
+/* arg: the counter, or NULL when nobody counts. */
 static void ftp_session_ends(struct ftp_ctl *k, void *arg)
 {
 	int *n = arg;
 
 	(void)k;
-	(*n)--;
+	if (n)
+		(*n)--;
 }
 
 /* Both halves are there: pump plain bytes, or run the FTP glue. For a
@@ -161,7 +163,7 @@ static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	if (!ch) {
 		log_warn("%s: %s", pd->name, err);
 		reset_close(pd->fd);
-		if (pd->t->spec.ftp && pd->t->topts.ftp_sessions)
+		if (pd->t->spec.ftp)
 			ftp_session_ends(NULL, pd->t->topts.ftp_sessions);
 	} else {
 		connect_halves(pd->t, pd->fd, ch, pd->name);
@@ -186,7 +188,7 @@ static void open_local(struct tunnel *t, int fd, const char *peer_host,
 	pd->req = ssh_open_direct(t->s, t->spec.host, t->spec.hostport,
 				  peer_host, peer_port, local_opened, pd);
 	if (pd->req < 0) {
-		if (t->spec.ftp && t->topts.ftp_sessions)
+		if (t->spec.ftp)
 			ftp_session_ends(NULL, t->topts.ftp_sessions);
 		refuse_full(fd, t->spec.ftp, name);
 		pending_free(pd);
