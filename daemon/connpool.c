@@ -64,7 +64,7 @@ struct connpool {
 /* A job, or the news of a failed login, on its way to the main thread. */
 struct handback {
 	struct pool_conn *pc;
-	void *job; /* NULL: the notice that pc failed to log in */
+	void *job;	/* NULL: the notice that pc failed to log in */
 	char name[300]; /* the connection's user@host:port */
 	char why[600];
 };
@@ -129,16 +129,16 @@ static void note_failed_extra(struct connpool *p, const struct pool_conn *pc,
 		 name, why, POOL_BACKOFF_MS / 60000);
 }
 
-/* The least loaded live connection with key, other than not; NULL if
+/* The least loaded live connection with key, other than skip; NULL if
  * none. *n: how many live ones there are. */
 static struct pool_conn *least_loaded(struct connpool *p, const char *key,
-				      const struct pool_conn *not, int *n)
+				      const struct pool_conn *skip, int *n)
 {
 	struct pool_conn *pc, *best = NULL;
 
 	*n = 0;
 	for (pc = p->conns; pc; pc = pc->next) {
-		if (pc == not || strcmp(pc->key, key) ||
+		if (pc == skip || strcmp(pc->key, key) ||
 		    atomic_load(&pc->dead))
 			continue;
 		(*n)++;
@@ -169,8 +169,8 @@ static void handback_task(struct loop *loop, void *arg)
 }
 
 static void conn_tick(struct loop *loop, void *arg);
-static void conn_event(struct ssh_sess *s, enum ssh_event ev,
-		       const char *msg, void *arg);
+static void conn_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
+		       void *arg);
 
 static void conn_free(struct pool_conn *pc)
 {
@@ -361,9 +361,8 @@ static void pool_tick(struct loop *loop, void *arg)
 	loop_timer_arm(p->tick, POOL_TICK_MS);
 }
 
-struct connpool *connpool_new(struct loop *loop,
-			      const struct connpool_ops *ops, void *arg,
-			      uint64_t idle_ms)
+struct connpool *connpool_new(struct loop *loop, const struct connpool_ops *ops,
+			      void *arg, uint64_t idle_ms)
 {
 	struct connpool *p = calloc(1, sizeof(*p));
 
@@ -458,8 +457,8 @@ static int post_handback(struct pool_conn *pc, void *job, const char *name,
 	return 0;
 }
 
-static void conn_event(struct ssh_sess *s, enum ssh_event ev,
-		       const char *msg, void *arg)
+static void conn_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
+		       void *arg)
 {
 	struct pool_conn *pc = arg;
 

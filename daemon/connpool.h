@@ -35,9 +35,8 @@ struct connpool_ops {
 
 /* A pool on loop. idle_ms: close a connection idle that long. NULL with
  * errno set. ops is borrowed. */
-struct connpool *connpool_new(struct loop *loop,
-			      const struct connpool_ops *ops, void *arg,
-			      uint64_t idle_ms);
+struct connpool *connpool_new(struct loop *loop, const struct connpool_ops *ops,
+			      void *arg, uint64_t idle_ms);
 /* Closes every connection and waits for their threads. Accepts NULL. */
 void connpool_free(struct connpool *p);
 
