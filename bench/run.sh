@@ -13,7 +13,7 @@
 # BENCH_MEM_SIZE / BENCH_SCALE_SIZE (per transfer in memory / scale, 32M /
 # 16M), BENCH_CONNECTS (100000), BENCH_SPAWNS (1000), BENCH_KEEP=1 keeps
 # the temp dir, BENCH_WRAP_ARGS more arguments for the shim path's
-# ftp-tunnel-wrap (e.g. "-o Connections=2"). Needs root (sshd, vsftpd), as the integration tests do.
+# ftp-tunnel-wrap (e.g. "-o Connections=1"). Needs root (sshd, vsftpd), as the integration tests do.
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/integration/lib.sh
@@ -196,7 +196,7 @@ tt_wait_until "$TT_READY_TENTHS" grep -q READY "$T/run/ready" || tt_die "ftp-tun
 DAEMON_RSS_FRESH=$(ft_rss_kb "$DPID")
 WRAP=("$B/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$SSHD_PORT" --ports "$MAIN_PORT"
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -o StrictHostKeyChecking=yes)
-# BENCH_WRAP_ARGS: more wrapper arguments, e.g. "-o Connections=2".
+# BENCH_WRAP_ARGS: more wrapper arguments, e.g. "-o Connections=1".
 read -r -a more <<<"${BENCH_WRAP_ARGS:-}"
 WRAP+=("${more[@]}")
 
@@ -569,7 +569,7 @@ section_memory() {
 
 section_scale() {
 	local one agg ratio
-	say "scale: 100 concurrent downloads of $SCALE_SIZE B through the shim (one SSH connection)"
+	say "scale: 100 concurrent downloads of $SCALE_SIZE B through the shim (SSH connections: Connections, default one per core, at most 4)"
 	one=$(med bulk-shim-down)
 	if [ -z "$one" ]; then
 		xfer shim down

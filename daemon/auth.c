@@ -42,6 +42,7 @@ struct auth {
 	int nkeys;
 	char passphrase[256];
 	char password[256];
+	int typed; /* somebody was asked for a passphrase or a password */
 };
 
 static void note_tried(struct auth *a, const char *what)
@@ -95,6 +96,11 @@ struct auth *auth_new(LIBSSH2_SESSION *raw, const struct ssh_opts *o,
 				free(p);
 		}
 	return a;
+}
+
+int auth_typed(const struct auth *a)
+{
+	return a->typed;
 }
 
 void auth_free(struct auth *a)
@@ -295,8 +301,10 @@ static int key_step(struct auth *a)
 			 "Enter passphrase for key '%s': ", path);
 		if (tty_ask(prompt, 0, a->passphrase, sizeof(a->passphrase)) ==
 			0 &&
-		    a->passphrase[0])
+		    a->passphrase[0]) {
+			a->typed = 1;
 			return 1;
+		}
 	}
 	if (rc == LIBSSH2_ERROR_FILE)
 		log_warn("sess %s: cannot load identity file %s (wrong "
@@ -355,6 +363,7 @@ int auth_step(struct auth *a)
 				a->phase = AUTH_PASSWORD_START;
 				continue;
 			}
+			a->typed = 1; /* kbdint_cb asks on the terminal */
 			rc = libssh2_userauth_keyboard_interactive_ex(
 			    a->raw, user, (unsigned)strlen(user), kbdint_cb);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
@@ -380,6 +389,7 @@ int auth_step(struct auth *a)
 				fail(a);
 				continue;
 			}
+			a->typed = 1;
 			a->phase = AUTH_PASSWORD_TRY;
 			continue;
 		}

@@ -19,6 +19,10 @@ struct auth *auth_new(LIBSSH2_SESSION *raw, const struct ssh_opts *o,
  * on the terminal may block. */
 int auth_step(struct auth *a);
 const char *auth_error(const struct auth *a);
+/* Nonzero once somebody was asked for something (a passphrase, a password,
+ * a keyboard-interactive answer): a connection that logs in without a
+ * terminal would fail where this one asked. */
+int auth_typed(const struct auth *a);
 void auth_free(struct auth *a);
 
 #endif

@@ -86,15 +86,43 @@ int tunnel_bound_port(const struct tunnel *t)
 	return t->bound_port;
 }
 
+/* FTP sessions on the tunnel's own session, counted from the accept
+ * (a local one) or the connect (a remote one) to the end. */
+static void ftp_session_begins(struct tunnel *t)
+{
+	if (t->topts.ftp_sessions)
+		(*t->topts.ftp_sessions)++;
+}
+
+/* arg: the counter, or NULL when nobody counts. */
+static void ftp_session_ends(struct ftp_ctl *k, void *arg)
+{
+	int *n = arg;
+
+	(void)k;
+	if (n)
+		(*n)--;
+}
+
 /* Both halves are there: pump plain bytes, or run the FTP glue. For a
  * remote tunnel the FTP client is on the channel side. */
 static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 			   const char *name)
 {
 	if (t->spec.ftp) {
-		if (!ftpfwd_control_new(t->s, ch, fd, &t->spec,
-					t->topts.ftp_active_mode, NULL, name))
+		struct ftp_ctl *k = ftpfwd_control_new(
+		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode, NULL, name);
+
+		if (!k) {
 			log_warn("%s: cannot start FTP session", name);
+			if (!t->spec.remote)
+				ftp_session_ends(NULL, t->topts.ftp_sessions);
+		} else if (t->topts.ftp_sessions) {
+			if (t->spec.remote)
+				ftp_session_begins(t);
+			ftpfwd_control_set_done(k, ftp_session_ends,
+						t->topts.ftp_sessions);
+		}
 		return;
 	}
 	if (!pump_new(t->s, ch, fd, name, NULL, NULL))
@@ -102,6 +130,29 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 }
 
 /* --- local tunnels ---------------------------------------------------- */
+
+/* Reset, as OpenSSH does when the far end can't be reached. */
+static void reset_close(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* Tells an FTP client why, in its own terms (RFC 959: 421 closes the
+ * control connection), then closes fd. */
+static void refuse_full(int fd, int ftp, const char *name)
+{
+	static const char full[] =
+	    "421 ftp-tunnel: the SSH connection carries as many channels as "
+	    "MaxChannels allows; try again later.\r\n";
+
+	if (ftp && send(fd, full, sizeof(full) - 1,
+			MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("%s: %s", name, strerror(errno));
+	close(fd);
+}
 
 static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			 const char *err, void *arg)
@@ -111,14 +162,148 @@ static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	(void)s;
 	if (!ch) {
 		log_warn("%s: %s", pd->name, err);
-		/* Reset, as OpenSSH does when the far end can't be reached. */
-		struct linger lg = {.l_onoff = 1, .l_linger = 0};
-		setsockopt(pd->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(pd->fd);
+		reset_close(pd->fd);
+		if (pd->t->spec.ftp)
+			ftp_session_ends(NULL, pd->t->topts.ftp_sessions);
 	} else {
 		connect_halves(pd->t, pd->fd, ch, pd->name);
 	}
 	pending_free(pd);
+}
+
+/* Opens fd's channel on the tunnel's own session. */
+static void open_local(struct tunnel *t, int fd, const char *peer_host,
+		       int peer_port, const char *name)
+{
+	struct pending *pd = pending_new(t);
+
+	if (!pd) {
+		close(fd);
+		return;
+	}
+	pd->fd = fd;
+	snprintf(pd->name, sizeof(pd->name), "%s", name);
+	if (t->spec.ftp)
+		ftp_session_begins(t);
+	pd->req = ssh_open_direct(t->s, t->spec.host, t->spec.hostport,
+				  peer_host, peer_port, local_opened, pd);
+	if (pd->req < 0) {
+		if (t->spec.ftp)
+			ftp_session_ends(NULL, t->topts.ftp_sessions);
+		refuse_full(fd, t->spec.ftp, name);
+		pending_free(pd);
+	}
+}
+
+/* --- local FTP sessions on extra connections (connpool.h) ------------- */
+
+/* An FTP client's connection on its way to an extra connection. The
+ * tunnel is the main thread's: the worker reads only the copies. */
+struct spread_job {
+	struct tunnel *t;
+	struct pool_conn *pc;
+	int fd;
+	struct fwd_spec spec;
+	int active_mode;
+	char name[96];
+	char peer_host[INET6_ADDRSTRLEN];
+	int peer_port;
+};
+
+static void spread_done(struct ftp_ctl *k, void *arg)
+{
+	(void)k;
+	connpool_job_done(arg);
+}
+
+/* On the worker: the channel opened, or not. */
+static void spread_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+			  const char *err, void *arg)
+{
+	struct spread_job *j = arg;
+	struct ftp_ctl *k;
+
+	if (!ch) {
+		if (ssh_sess_dead(s) && connpool_handback(j->pc, j))
+			return; /* the main thread finds it another */
+		log_warn("%s: %s", j->name, err);
+		reset_close(j->fd);
+		connpool_job_done(j->pc);
+		free(j);
+		return;
+	}
+	log_debug("%s: through %s", j->name, ssh_sess_name(s));
+	k = ftpfwd_control_new(s, ch, j->fd, &j->spec, j->active_mode, NULL,
+			       j->name);
+	if (k) {
+		ftpfwd_control_set_done(k, spread_done, j->pc);
+	} else {
+		log_warn("%s: cannot start FTP session", j->name);
+		connpool_job_done(j->pc);
+	}
+	free(j);
+}
+
+static void spread_run(struct pool_conn *pc, void *job)
+{
+	struct spread_job *j = job;
+	long rc;
+
+	j->pc = pc;
+	rc = ssh_open_direct(connpool_sess(pc), j->spec.host, j->spec.hostport,
+			     j->peer_host, j->peer_port, spread_opened, j);
+	if (rc >= 0 || (rc == -ENOTCONN && connpool_handback(pc, j)))
+		return;
+	refuse_full(j->fd, 1, j->name);
+	connpool_job_done(pc);
+	free(j);
+}
+
+static void spread_rehome(void *job, struct pool_conn *to, void *arg)
+{
+	struct spread_job *j = job;
+
+	(void)arg;
+	if (!to || connpool_post(to, spread_run, j) < 0) {
+		open_local(j->t, j->fd, j->peer_host, j->peer_port, j->name);
+		free(j);
+	}
+}
+
+const struct connpool_ops fwd_pool_ops = {.rehome = spread_rehome};
+
+/* Gives an FTP client's connection to an extra connection when the pool
+ * picks one. 1 when it took fd, 0 when the tunnel's own session should
+ * carry it: no pool, a login somebody typed for, or the pick. */
+static int spread(struct tunnel *t, int fd, const char *peer_host,
+		  int peer_port, const char *name)
+{
+	struct spread_job *j;
+	struct pool_conn *pc;
+
+	if (!t->topts.pool || !t->topts.ftp_sessions ||
+	    ssh_sess_login_typed(t->s))
+		return 0;
+	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts,
+			   t->topts.pool_key, *t->topts.ftp_sessions);
+	if (!pc)
+		return 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return 0;
+	j->t = t;
+	j->fd = fd;
+	j->spec = t->spec;
+	j->active_mode = t->topts.ftp_active_mode;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	snprintf(j->peer_host, sizeof(j->peer_host), "%s", peer_host);
+	j->peer_port = peer_port;
+	if (connpool_post(pc, spread_run, j) < 0) {
+		free(j);
+		return 0;
+	}
+	log_debug("%s: to sess %lu", name, connpool_id(pc));
+	return 1;
 }
 
 static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
@@ -130,46 +315,26 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		char peername[64], host[INET6_ADDRSTRLEN];
-		struct pending *pd;
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		char peername[64], host[INET6_ADDRSTRLEN], name[96];
+		int port, fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+				       SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			net_accept_failed(loop, lfd, t->name);
 			return;
 		}
 		net_nodelay(fd);
-		pd = pending_new(t);
-		if (!pd) {
-			close(fd);
-			continue;
-		}
-		pd->fd = fd;
-		snprintf(pd->name, sizeof(pd->name), "%s #%lu",
+		snprintf(name, sizeof(name), "%s #%lu",
 			 t->spec.ftp ? "ftp" : "fwd", ++t->nconn);
-		log_debug("%s: connection from %s on %s", pd->name,
+		log_debug("%s: connection from %s on %s", name,
 			  addr_format((struct sockaddr *)&peer, peername,
 				      sizeof(peername)),
 			  t->name);
 		addr_host((struct sockaddr *)&peer, host, sizeof(host));
-		pd->req = ssh_open_direct(t->s, t->spec.host, t->spec.hostport,
-					  host, addr_port((struct sockaddr *)&peer),
-					  local_opened, pd);
-		if (pd->req < 0) {
-			/* An FTP client is told why, in its own terms
-			 * (RFC 959: 421 closes the control connection). */
-			static const char full[] =
-			    "421 ftp-tunnel: the SSH connection carries as "
-			    "many channels as MaxChannels allows; try again "
-			    "later.\r\n";
-
-			if (t->spec.ftp && send(fd, full, sizeof(full) - 1,
-						MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_debug("%s: %s", pd->name, strerror(errno));
-			close(fd);
-			pending_free(pd);
-		}
+		port = addr_port((struct sockaddr *)&peer);
+		if (t->spec.ftp && spread(t, fd, host, port, name))
+			continue;
+		open_local(t, fd, host, port, name);
 	}
 }
 

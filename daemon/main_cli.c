@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "confload.h"
+#include "connpool.h"
 #include "fwd.h"
 #include "hold_cli.h"
 #include "ftp.h"
@@ -27,6 +28,11 @@
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
+/* Extra connections for concurrent FTP sessions close this long after
+ * their last one ends: the next burst pays a login, an idle tunnel holds
+ * one connection. */
+#define EXTRA_IDLE_MS (30 * 1000)
+#define POOL_KEY_MAX 8192
 
 struct cli {
 	struct loop *loop;
@@ -40,6 +46,9 @@ struct cli {
 	int exit_code;
 	int check; /* --check: connect, authenticate, exit */
 	struct tunnel_opts topts;
+	int ftp_sessions; /* on sess */
+	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
+	char pool_key[POOL_KEY_MAX];
 	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
 	struct {
 		const char *key; /* "Port=" etc., or "" for -o */
@@ -156,6 +165,20 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	log_info("signal %u: stopping", si.ssi_signo);
 	c->exit_code = 0;
 	loop_stop(loop);
+}
+
+/* Extras only help a local FTP tunnel, and only when Connections allows
+ * more than one. */
+static int wants_pool(const struct cli *c)
+{
+	int i;
+
+	if (connpool_max(&c->opts) < 2)
+		return 0;
+	for (i = 0; i < c->ntunnels; i++)
+		if (c->specs[i].ftp && !c->specs[i].remote)
+			return 1;
+	return 0;
 }
 
 static int parse_active_mode(const char *v)
@@ -497,6 +520,17 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		return 1;
 	}
+	c.topts.ftp_sessions = &c.ftp_sessions;
+	if (!c.check && wants_pool(&c)) {
+		/* Concurrent FTP sessions spread over more connections, each
+		 * on a thread of its own (libssh2 1.10 is one core's worth
+		 * per connection). */
+		c.pool = connpool_new(c.loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
+		ssh_opts_key(&c.opts, c.pool_key, sizeof(c.pool_key));
+		c.topts.pool = c.pool;
+		c.topts.ssh_opts = &c.opts;
+		c.topts.pool_key = c.pool_key;
+	}
 	for (i = 0; i < c.ntunnels; i++) {
 		c.tunnels[i] = tunnel_new(c.loop, c.sess, &c.specs[i], &c.topts,
 					  tunnel_up, &c, err, sizeof(err));
@@ -509,6 +543,7 @@ int main(int argc, char **argv)
 	if (c.exit_code == 0)
 		loop_run(c.loop);
 out:
+	connpool_free(c.pool); /* its hand-backs name the tunnels */
 	for (i = 0; i < c.ntunnels; i++)
 		tunnel_free(c.tunnels[i]);
 	ssh_sess_free(c.sess);

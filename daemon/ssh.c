@@ -106,6 +106,8 @@ struct ssh_sess {
 	int rx_pending_seen;
 	unsigned long long rx_bytes, tx_bytes;
 	uint64_t started_ms;
+	int was_ready;	 /* reached READY once */
+	int login_typed; /* auth_typed() of the login */
 };
 
 static void sess_service(struct ssh_sess *s);
@@ -532,6 +534,16 @@ int ssh_sess_dead(const struct ssh_sess *s)
 	return s->state == SESS_DEAD;
 }
 
+int ssh_sess_failed_early(const struct ssh_sess *s)
+{
+	return s->state == SESS_DEAD && !s->was_ready;
+}
+
+int ssh_sess_login_typed(const struct ssh_sess *s)
+{
+	return s->login_typed;
+}
+
 int ssh_sess_busy(const struct ssh_sess *s)
 {
 	return s->chans || s->reqs || s->listeners;
@@ -701,8 +713,10 @@ static void step_auth(struct ssh_sess *s)
 		sess_die(s, msg);
 		return;
 	}
+	s->login_typed = auth_typed(s->auth);
 	auth_free(s->auth);
 	s->auth = NULL;
+	s->was_ready = 1;
 	set_state(s, SESS_READY);
 	s->last_rx_ms = loop_now_ms(s->loop);
 	if (s->opts.alive_interval > 0) {

@@ -134,6 +134,13 @@ void ssh_sess_free(struct ssh_sess *s);
 int ssh_sess_ready(const struct ssh_sess *s);
 /* Nonzero once the session failed or was lost: make a new one. */
 int ssh_sess_dead(const struct ssh_sess *s);
+/* Nonzero when the session died before it was ever READY (connect, host
+ * key or authentication failed). */
+int ssh_sess_failed_early(const struct ssh_sess *s);
+/* Nonzero when the login asked somebody for a passphrase or a password
+ * (auth_typed): a further connection in batch mode would fail to log in,
+ * and leave failed attempts in the server's log. Meaningful once READY. */
+int ssh_sess_login_typed(const struct ssh_sess *s);
 /* Channels attached or queued: 0 means the session is idle. */
 int ssh_sess_busy(const struct ssh_sess *s);
 /* "user@host:port", for log lines. Borrowed. */

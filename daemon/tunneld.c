@@ -4,14 +4,12 @@
  * program's family, hands one end to the shim and runs the FTP glue on
  * the other.
  *
- * Threads: the main thread serves the IPC socket and keeps the table of
- * SSH connections; each SSH connection lives on a worker thread of its
- * own (worker.h) with everything that rides on it (channels, pumps, FTP
- * controls, data listeners, timers), since libssh2 1.10 spends a core on
- * one connection's cipher work. The main thread reaches a connection only
- * by posting tasks to its worker; the few facts it needs back (load,
- * dead, busy) are atomics. Concurrent FTP sessions to one server are
- * spread over up to Connections= SSH connections with the same settings. */
+ * Threads: the main thread serves the IPC socket; the SSH connections are
+ * a connpool.h pool, each on a worker thread of its own with everything
+ * that rides on it (channels, pumps, FTP controls, data listeners,
+ * timers). The main thread reaches a connection only by posting jobs to
+ * its worker. Concurrent FTP sessions to one server are spread over up to
+ * Connections= SSH connections with the same settings. */
 #include "tunneld.h"
 
 #include <errno.h>
@@ -27,6 +25,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "connpool.h"
 #include "ftpfwd.h"
 #include "fwd.h"
 #include "held.h"
@@ -39,40 +38,15 @@
 #include "sshconfig.h"
 #include "statusrep.h"
 #include "version.h"
-#include "worker.h"
 
 #define MAX_OPTIONS 32
 #define SESSION_IDLE_MS (5 * 60 * 1000)
 #define SESSION_KEY_MAX 8192
-#define SESSION_TICK_MS 1000
-
-/* One SSH connection and its worker thread. */
-struct session {
-	/* Set before the worker starts, read-only after. */
-	char key[SESSION_KEY_MAX]; /* ssh_opts_key of its settings */
-	unsigned long id;	   /* for `ftp-tunnel status` */
-	int max;		   /* connections with this key at most */
-	struct worker *w;
-	/* Shared between the threads. */
-	atomic_int load; /* FTP controls asked for or carried: the main
-			  * thread adds one per CONNECT, the worker takes it
-			  * away when that control fails or ends */
-	atomic_int dead; /* the connection failed or was lost */
-	atomic_int busy; /* channels attached, at the worker's last look */
-	/* The main thread's. */
-	uint64_t idle_since; /* 0 while busy */
-	struct session *next;
-	/* The worker's. */
-	struct ssh_sess *s;
-	struct control *controls;
-	struct loop_timer *tick;
-	const char *farewell; /* for the end task: a 421 line, or NULL */
-};
 
 /* A CONNECT waiting for its channel (made by the main thread, then the
- * worker's). */
+ * worker's; back to the main thread if its connection cannot log in). */
 struct pending {
-	struct session *se;
+	struct pool_conn *pc;
 	int client; /* the IPC connection, answered when the channel opens */
 	struct sockaddr_storage dst; /* what the program asked for */
 	char ftphost[256];
@@ -81,9 +55,9 @@ struct pending {
 };
 
 /* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
- * on its session's worker. */
+ * on its connection's worker, listed from *connpool_data(). */
 struct control {
-	struct session *se;
+	struct pool_conn *pc;
 	struct ftp_ctl *k;
 	unsigned long id;
 	char dst[80];     /* what the program connect()ed to */
@@ -96,13 +70,11 @@ struct tunneld {
 	int lfd;
 	int idle_exit_s;
 	uint64_t last_activity;
-	struct session *sessions;
-	struct session *ending; /* told to end, not yet joined */
+	struct connpool *pool;
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
-	unsigned long nsessions;
 	uint64_t started_ms;
 };
 
@@ -116,217 +88,55 @@ static void reply_err(int client, int err, const char *msg)
 	ipc_send(client, &m, -1);
 }
 
-/* --- sessions: the worker's side -------------------------------------- */
+/* --- connections (on their workers) ---------------------------------- */
 
-static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
-		       void *arg)
+static struct control **controls_of(struct pool_conn *pc)
 {
-	struct session *se = arg;
-
-	if (ev == SSH_EV_READY) {
-		log_info("sess %s: ready", ssh_sess_name(s));
-		return;
-	}
-	log_warn("%s", msg);
-	/* The main thread stops sending CONNECTs here and ends the worker;
-	 * freeing the session here, inside its own callback, would pull the
-	 * floor away. */
-	atomic_store(&se->dead, 1);
+	return (struct control **)connpool_data(pc);
 }
 
-static void session_tick(struct loop *loop, void *arg)
+/* The connection closes: its FTP clients learn why, as from a server
+ * shutting down (RFC 959: 421 closes the control connection). */
+static void conn_closing(struct pool_conn *pc, int stopping, void *arg)
 {
-	struct session *se = arg;
-
-	(void)loop;
-	atomic_store(&se->busy, ssh_sess_busy(se->s) || se->controls);
-	atomic_store(&se->dead, ssh_sess_dead(se->s));
-	loop_timer_arm(se->tick, SESSION_TICK_MS);
-}
-
-/* The last task a worker runs: its FTP controls closed (with se->farewell
- * when set), the SSH connection closed, the loop stopped. */
-static void session_end(struct loop *loop, void *arg)
-{
-	struct session *se = arg;
+	struct control **controls = controls_of(pc);
 	unsigned long n = 0;
 	struct control *c;
 
-	for (c = se->controls; c; c = c->next)
+	(void)arg;
+	for (c = *controls; c; c = c->next)
 		n++;
 	if (n)
 		log_info("sess %s: closing %lu FTP control connection(s)",
-			 ssh_sess_name(se->s), n);
-	while (se->controls)
-		ftpfwd_control_close(se->controls->k,
-				     se->farewell ? se->farewell
-						  : "421 ftp-tunnel: the SSH "
-						    "connection is closing.\r\n");
-	if (!ssh_sess_dead(se->s))
-		log_info("sess %s: closing (%s)", ssh_sess_name(se->s),
-			 se->farewell ? "the daemon stops" : "idle");
-	ssh_sess_free(se->s);
-	se->s = NULL;
-	loop_timer_free(se->tick);
-	se->tick = NULL;
-	loop_stop(loop);
+			 ssh_sess_name(connpool_sess(pc)), n);
+	while (*controls)
+		ftpfwd_control_close((*controls)->k,
+				     stopping ? "421 ftp-tunnel: the tunnel "
+						"daemon is stopping.\r\n"
+					      : "421 ftp-tunnel: the SSH "
+						"connection is closing.\r\n");
 }
 
-static void session_dump(struct loop *loop, void *arg)
+static void conn_dump(struct loop *loop, void *arg)
 {
-	struct session *se = arg;
-
 	(void)loop;
-	ssh_sess_dump(se->s);
+	ssh_sess_dump(connpool_sess(arg));
 }
 
-/* --- sessions: the main thread's side --------------------------------- */
-
-static void session_free(struct session *se)
-{
-	worker_free(se->w);
-	free(se);
-}
-
-/* A new SSH connection with settings o on a thread of its own, or NULL. */
-static struct session *session_new(struct tunneld *d, struct ssh_opts *o,
-				   const char *key, int max)
-{
-	struct session *se = calloc(1, sizeof(*se));
-	struct loop *loop;
-
-	if (!se)
-		return NULL;
-	snprintf(se->key, sizeof(se->key), "%s", key);
-	se->id = ++d->nsessions;
-	se->max = max;
-	se->w = worker_new();
-	if (!se->w)
-		goto fail;
-	loop = worker_loop(se->w);
-	/* The daemon has no terminal: it never asks. So every further
-	 * connection logs in as the first did, without anybody typing. */
-	o->batch_mode = 1;
-	/* Made here, before the thread runs: the worker's loop is ours
-	 * until worker_start. Name resolution blocks, as it always did. */
-	se->tick = loop_timer_new(loop, session_tick, se);
-	if (!se->tick)
-		goto fail;
-	se->s = ssh_sess_new(loop, o, sess_event, se);
-	if (!se->s)
-		goto fail;
-	atomic_store(&se->dead, ssh_sess_dead(se->s));
-	loop_timer_arm(se->tick, SESSION_TICK_MS);
-	if (worker_start(se->w) < 0)
-		goto fail;
-	se->next = d->sessions;
-	d->sessions = se;
-	return se;
-fail:
-	ssh_sess_free(se->s);
-	loop_timer_free(se->tick);
-	session_free(se);
-	return NULL;
-}
-
-/* How many connections one server gets at most with Connections=0: one
- * per core, at most 4 (more just share the cores). Without the setting it
- * is 1 until the gain is measured on a quiet machine. */
-static int default_connections(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
-}
-
-/* The connection a new FTP control connection with these settings goes
- * to: an idle one if there is one, else a new one while fewer than the
- * maximum exist, else the least loaded. NULL without memory. */
-static struct session *pick_session(struct tunneld *d, struct ssh_opts *o,
-				    const char *key)
-{
-	struct session *se, *best = NULL;
-	int n = 0, max = !(o->set & SSH_SET_CONNECTIONS) ? 1
-			 : o->connections > 0	       ? o->connections
-						       : default_connections();
-
-	for (se = d->sessions; se; se = se->next) {
-		if (strcmp(se->key, key) || atomic_load(&se->dead))
-			continue;
-		n++;
-		if (!best || atomic_load(&se->load) < atomic_load(&best->load))
-			best = se;
-	}
-	if (best && (atomic_load(&best->load) == 0 || n >= max))
-		return best;
-	se = session_new(d, o, key, max);
-	if (!se && best)
-		return best; /* better shared than refused */
-	if (se && n)
-		log_info("sess %lu: another SSH connection (%d of at most %d) "
-			 "for concurrent FTP sessions",
-			 se->id, n + 1, max);
-	return se;
-}
-
-/* Ends dead connections, and idle ones after SESSION_IDLE_MS; joins the
- * workers that have finished. all: end every one now and wait. */
-static void reap_sessions(struct tunneld *d, int all)
-{
-	struct session **pp = &d->sessions;
-	uint64_t now = loop_now_ms(d->loop);
-
-	while (*pp) {
-		struct session *se = *pp;
-		int idle = !atomic_load(&se->load) && !atomic_load(&se->busy);
-
-		if (!idle)
-			se->idle_since = 0;
-		else if (!se->idle_since)
-			se->idle_since = now;
-		if (all || atomic_load(&se->dead) ||
-		    (idle && now - se->idle_since >= SESSION_IDLE_MS)) {
-			if (all) {
-				se->farewell = "421 ftp-tunnel: the tunnel "
-					       "daemon is stopping.\r\n";
-				worker_call(se->w, session_end, se);
-			} else if (worker_post(se->w, session_end, se) < 0) {
-				pp = &se->next; /* again on the next tick */
-				continue;
-			}
-			*pp = se->next;
-			se->next = d->ending;
-			d->ending = se;
-			continue;
-		}
-		pp = &se->next;
-	}
-	for (pp = &d->ending; *pp;) {
-		struct session *se = *pp;
-
-		if (all || worker_exited(se->w)) {
-			*pp = se->next;
-			session_free(se);
-			continue;
-		}
-		pp = &se->next;
-	}
-}
-
-/* --- control connections (on the session's worker) -------------------- */
+/* --- control connections (on the connection's worker) -------------------- */
 
 static void control_done(struct ftp_ctl *k, void *arg)
 {
 	struct control *c = arg, **pp;
 
 	(void)k;
-	for (pp = &c->se->controls; *pp; pp = &(*pp)->next) {
+	for (pp = controls_of(c->pc); *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
-	atomic_fetch_sub(&c->se->load, 1);
+	connpool_job_done(c->pc);
 	free(c);
 }
 
@@ -335,23 +145,22 @@ static void control_done(struct ftp_ctl *k, void *arg)
 static void control_add(struct ftp_ctl *k, const struct pending *p,
 			const char *dst)
 {
-	struct session *se = p->se;
 	struct control *c = calloc(1, sizeof(*c));
 
 	if (!c) {
 		ftpfwd_control_close(k, "421 ftp-tunnel: out of memory.\r\n");
-		atomic_fetch_sub(&se->load, 1);
+		connpool_job_done(p->pc);
 		return;
 	}
-	c->se = se;
+	c->pc = p->pc;
 	c->k = k;
 	c->id = p->id;
 	snprintf(c->dst, sizeof(c->dst), "%s", dst);
 	snprintf(c->ftp, sizeof(c->ftp),
 		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
 		 p->port);
-	c->next = se->controls;
-	se->controls = c;
+	c->next = *controls_of(p->pc);
+	*controls_of(p->pc) = c;
 	ftpfwd_control_set_done(k, control_done, c);
 }
 
@@ -410,6 +219,9 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		char msg[1600];
 		int e = ssh_sess_dead(s) ? ECONNABORTED : ECONNREFUSED;
 
+		if (ssh_sess_dead(s) && connpool_handback(p->pc, p))
+			return; /* another connection takes it */
+
 		snprintf(msg, sizeof(msg), "%s", err ? err : "no channel");
 		reply_err(p->client, e, msg);
 		goto fail;
@@ -447,34 +259,55 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	free(p);
 	return;
 fail:
-	atomic_fetch_sub(&p->se->load, 1);
+	connpool_job_done(p->pc);
 	close(p->client);
 	free(p);
 }
 
 /* On the worker: a CONNECT handed over by the main thread. */
-static void connect_task(struct loop *loop, void *arg)
+static void connect_task(struct pool_conn *pc, void *job)
 {
-	struct pending *p = arg;
-	struct session *se = p->se;
+	struct pending *p = job;
+	struct ssh_sess *s = connpool_sess(pc);
 	long rc;
 
-	(void)loop;
+	p->pc = pc;
 	log_debug("ctl %lu: CONNECT port %u via %s (sess %lu)", p->id, p->port,
-		  ssh_sess_name(se->s), se->id);
-	rc = ssh_open_direct(se->s, p->ftphost, p->port, "127.0.0.1", 0,
+		  ssh_sess_name(s), connpool_id(pc));
+	rc = ssh_open_direct(s, p->ftphost, p->port, "127.0.0.1", 0,
 			     connect_opened, p);
 	if (rc >= 0)
 		return; /* answered when the channel opens */
+	if (rc == -ENOTCONN && connpool_handback(pc, p))
+		return;
 	reply_err(p->client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
 		  rc == -EMFILE ? "the SSH connection carries as many "
 				  "channels as MaxChannels allows; try "
 				  "again later"
 				: "the SSH session is down");
-	atomic_fetch_sub(&se->load, 1);
+	connpool_job_done(pc);
 	close(p->client);
 	free(p);
 }
+
+/* On the main thread: a CONNECT whose extra connection could not log in
+ * goes to another connection to its server, or fails as it would have. */
+static void connect_rehome(void *job, struct pool_conn *to, void *arg)
+{
+	struct pending *p = job;
+
+	(void)arg;
+	if (to && connpool_post(to, connect_task, p) == 0)
+		return;
+	reply_err(p->client, ECONNABORTED, "the SSH session is down");
+	close(p->client);
+	free(p);
+}
+
+static const struct connpool_ops connect_pool_ops = {
+    .rehome = connect_rehome,
+    .closing = conn_closing,
+};
 
 static void handle_connect(struct tunneld *d, int client,
 			   const struct ipc_msg *req)
@@ -483,7 +316,7 @@ static void handle_connect(struct tunneld *d, int client,
 	char key[SESSION_KEY_MAX], err[1200];
 	struct ssh_opts o;
 	struct pending *p;
-	struct session *se;
+	struct pool_conn *pc;
 	int i;
 
 	ssh_opts_init(&o);
@@ -544,19 +377,15 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	/* Requests whose settings come out the same share connections. */
 	ssh_opts_key(&o, key, sizeof(key));
-	se = pick_session(d, &o, key);
-	if (!se) {
+	pc = connpool_pick(d->pool, &o, key, -1);
+	if (!pc) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
 	}
-	p->se = se;
 	log_debug("ctl %lu: CONNECT %s port %u, sess %lu", p->id, dst, p->port,
-		  se->id);
-	/* Counted now, so the next CONNECT sees this one's load. */
-	atomic_fetch_add(&se->load, 1);
-	if (worker_post(se->w, connect_task, p) < 0) {
-		atomic_fetch_sub(&se->load, 1);
+		  connpool_id(pc));
+	if (connpool_post(pc, connect_task, p) < 0) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
@@ -578,22 +407,23 @@ static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
 /* One session's part of a STATUS reply, written by its worker while the
  * main thread waits (so r and the totals have one user at a time). */
 struct status_job {
-	struct session *se;
+	struct pool_conn *pc;
 	struct statusrep *r;
 	unsigned long long up, down;
-	unsigned long nctl, ndata;
+	unsigned long nctl, ndata, nsess;
 	char line[600]; /* format 1: "name state" */
 };
 
-static void status_session(struct statusrep *r, const struct session *se,
+static void status_session(struct statusrep *r, struct pool_conn *pc,
 			   uint64_t now)
 {
+	struct ssh_sess *s = connpool_sess(pc);
 	struct ssh_sess_info i;
 
-	ssh_sess_info(se->s, &i);
+	ssh_sess_info(s, &i);
 	statusrep_record(r, "session");
-	statusrep_add(r, "id", "%lu", se->id);
-	statusrep_add(r, "name", "%s", ssh_sess_name(se->s));
+	statusrep_add(r, "id", "%lu", connpool_id(pc));
+	statusrep_add(r, "name", "%s", ssh_sess_name(s));
 	statusrep_add(r, "user", "%s", i.user);
 	statusrep_add(r, "host", "%s", i.host);
 	statusrep_add(r, "port", "%u", i.port);
@@ -622,7 +452,7 @@ static void status_control(struct status_job *j, const struct control *c,
 	ftpfwd_control_info(c->k, &ci);
 	statusrep_record(r, "control");
 	statusrep_add(r, "id", "%lu", c->id);
-	statusrep_add(r, "session", "%lu", j->se->id);
+	statusrep_add(r, "session", "%lu", connpool_id(j->pc));
 	statusrep_add(r, "dst", "%s", c->dst);
 	statusrep_add(r, "ftp_server", "%s", c->ftp);
 	statusrep_add(r, "uptime", "%llu", age_s(now, ci.started_ms));
@@ -652,29 +482,36 @@ static void status_control(struct status_job *j, const struct control *c,
 static void status_task(struct loop *loop, void *arg)
 {
 	struct status_job *j = arg;
-	struct session *se = j->se;
+	struct ssh_sess *s = connpool_sess(j->pc);
 	const struct control *c;
 
 	if (!j->r) {
-		snprintf(j->line, sizeof(j->line), "%s %s",
-			 ssh_sess_name(se->s),
-			 ssh_sess_dead(se->s)	 ? "dead"
-			 : ssh_sess_ready(se->s) ? "ready"
-						 : "connecting");
+		snprintf(j->line, sizeof(j->line), "%s %s", ssh_sess_name(s),
+			 ssh_sess_dead(s)    ? "dead"
+			 : ssh_sess_ready(s) ? "ready"
+					     : "connecting");
 		return;
 	}
-	status_session(j->r, se, loop_now_ms(loop));
-	for (c = se->controls; c; c = c->next)
+	status_session(j->r, j->pc, loop_now_ms(loop));
+	for (c = *controls_of(j->pc); c; c = c->next)
 		status_control(j, c, loop_now_ms(loop));
+}
+
+/* Adds one connection's records to j (format 2). */
+static void status_records_of(struct pool_conn *pc, void *arg)
+{
+	struct status_job *j = arg;
+
+	j->pc = pc;
+	j->nsess++;
+	connpool_call(pc, status_task, j);
 }
 
 /* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
 static void status_records(struct tunneld *d, int client)
 {
 	struct statusrep r;
-	struct session *se;
 	struct status_job j;
-	unsigned long nsess = 0;
 
 	memset(&j, 0, sizeof(j));
 	j.r = &r;
@@ -686,13 +523,10 @@ static void status_records(struct tunneld *d, int client)
 		      age_s(loop_now_ms(d->loop), d->started_ms));
 	statusrep_add(&r, "connections", "%lu", d->nconn);
 	statusrep_add(&r, "requests", "%lu", d->nrequests);
-	for (se = d->sessions; se; se = se->next, nsess++) {
-		j.se = se;
-		worker_call(se->w, status_task, &j);
-	}
+	connpool_each(d->pool, status_records_of, &j);
 	held_status(d->held, &r);
 	statusrep_record(&r, "totals");
-	statusrep_add(&r, "sessions", "%lu", nsess);
+	statusrep_add(&r, "sessions", "%lu", j.nsess);
 	statusrep_add(&r, "controls", "%lu", j.nctl);
 	statusrep_add(&r, "data_channels", "%lu", j.ndata);
 	statusrep_add(&r, "bytes_up", "%llu", j.up);
@@ -702,12 +536,21 @@ static void status_records(struct tunneld *d, int client)
 	close(client);
 }
 
+/* Adds one connection's line to a format 1 reply. */
+static void status_line_of(struct pool_conn *pc, void *arg)
+{
+	struct status_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.pc = pc;
+	connpool_call(pc, status_task, &j);
+	ipc_add(arg, "session", j.line);
+}
+
 static void handle_status(struct tunneld *d, int client,
 			  const struct ipc_msg *req)
 {
 	struct ipc_msg m;
-	struct session *se;
-	struct status_job j;
 	char format[8];
 
 	if (ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
@@ -719,12 +562,7 @@ static void handle_status(struct tunneld *d, int client,
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "pid", "%d", (int)getpid());
 	ipc_addf(&m, "connections", "%lu", d->nconn);
-	for (se = d->sessions; se; se = se->next) {
-		memset(&j, 0, sizeof(j));
-		j.se = se;
-		worker_call(se->w, status_task, &j);
-		ipc_add(&m, "session", j.line);
-	}
+	connpool_each(d->pool, status_line_of, &m);
 	ipc_send(client, &m, -1);
 	close(client);
 }
@@ -805,8 +643,7 @@ static void tick_cb(struct loop *loop, void *arg)
 {
 	struct tunneld *d = arg;
 
-	reap_sessions(d, 0);
-	if (d->idle_exit_s > 0 && !d->sessions && !d->ending &&
+	if (d->idle_exit_s > 0 && !connpool_count(d->pool) &&
 	    !held_count(d->held) &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
@@ -830,10 +667,12 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->started_ms = d->last_activity;
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
-	if (!d->tick || !d->held ||
+	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
+	if (!d->tick || !d->held || !d->pool ||
 	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
 		loop_timer_free(d->tick);
 		held_free(d->held);
+		connpool_free(d->pool);
 		free(d);
 		return NULL;
 	}
@@ -841,13 +680,16 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	return d;
 }
 
-/* Each session's state goes into the log from its own thread. */
+static void dump_one(struct pool_conn *pc, void *arg)
+{
+	(void)arg;
+	connpool_call(pc, conn_dump, pc);
+}
+
+/* Each connection's state goes into the log from its own thread. */
 void tunneld_dump(struct tunneld *d)
 {
-	struct session *se;
-
-	for (se = d->sessions; se; se = se->next)
-		worker_post(se->w, session_dump, se);
+	connpool_each(d->pool, dump_one, NULL);
 	mem_log_stats();
 }
 
@@ -857,9 +699,7 @@ void tunneld_free(struct tunneld *d)
 		return;
 	loop_unwatch(d->loop, d->lfd);
 	close(d->lfd);
-	/* FTP clients learn why their connection ends, as from a server
-	 * shutting down (RFC 959: 421 closes the control connection). */
-	reap_sessions(d, 1);
+	connpool_free(d->pool); /* conn_closing tells the FTP clients */
 	held_free(d->held);
 	loop_timer_free(d->tick);
 	free(d);

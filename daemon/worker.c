@@ -1,5 +1,6 @@
-/* worker.c — a thread with its own loop: tasks go into a locked queue and
- * an eventfd wakes the loop, which runs them in order. */
+/* worker.c — a thread with its own loop, and the task queue that feeds a
+ * loop from other threads: tasks go into a locked queue and an eventfd
+ * wakes the loop, which runs them in order. */
 #include "worker.h"
 
 #include <errno.h>
@@ -16,49 +17,133 @@
 struct task {
 	worker_fn fn;
 	void *arg;
-	int *done; /* worker_call's: set under the lock once fn returned */
+	int *done; /* taskq_call's: set under the lock once fn returned */
 	struct task *next;
+};
+
+struct taskq {
+	struct loop *loop;
+	int wake; /* eventfd: tasks are waiting */
+	pthread_mutex_t lock;
+	pthread_cond_t ran; /* a taskq_call's task returned */
+	struct task *head, **tail;
 };
 
 struct worker {
 	struct loop *loop;
-	int wake; /* eventfd: tasks are waiting */
+	struct taskq *q;
 	pthread_t thread;
 	int started;
 	atomic_int exited;
-	pthread_mutex_t lock;
-	pthread_cond_t ran; /* a worker_call's task returned */
-	struct task *head, **tail;
 };
 
 /* Runs everything queued now; tasks posted meanwhile wake us again. */
 static void wake_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct worker *w = arg;
+	struct taskq *q = arg;
 	struct task *t, *next;
 	uint64_t n;
 
 	(void)events;
 	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_debug("worker: eventfd: %s", strerror(errno));
-	pthread_mutex_lock(&w->lock);
-	t = w->head;
-	w->head = NULL;
-	w->tail = &w->head;
-	pthread_mutex_unlock(&w->lock);
+		log_debug("taskq: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&q->lock);
+	t = q->head;
+	q->head = NULL;
+	q->tail = &q->head;
+	pthread_mutex_unlock(&q->lock);
 	for (; t; t = next) {
 		next = t->next;
 		t->fn(loop, t->arg);
 		if (t->done) {
 			/* The caller frees its own task. */
-			pthread_mutex_lock(&w->lock);
+			pthread_mutex_lock(&q->lock);
 			*t->done = 1;
-			pthread_cond_broadcast(&w->ran);
-			pthread_mutex_unlock(&w->lock);
+			pthread_cond_broadcast(&q->ran);
+			pthread_mutex_unlock(&q->lock);
 		} else {
 			free(t);
 		}
 	}
+}
+
+struct taskq *taskq_new(struct loop *loop)
+{
+	struct taskq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->loop = loop;
+	q->tail = &q->head;
+	q->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->wake < 0 || loop_watch(loop, q->wake, EPOLLIN, wake_cb, q) < 0) {
+		if (q->wake >= 0)
+			close(q->wake);
+		free(q);
+		return NULL;
+	}
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->ran, NULL);
+	return q;
+}
+
+static void enqueue(struct taskq *q, struct task *t)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&q->lock);
+	*q->tail = t;
+	q->tail = &t->next;
+	pthread_mutex_unlock(&q->lock);
+	/* The counter cannot overflow in practice; a full one still wakes. */
+	if (write(q->wake, &one, sizeof(one)) < 0)
+		log_debug("taskq: eventfd: %s", strerror(errno));
+}
+
+int taskq_post(struct taskq *q, worker_fn fn, void *arg)
+{
+	struct task *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	enqueue(q, t);
+	return 0;
+}
+
+int taskq_call(struct taskq *q, worker_fn fn, void *arg)
+{
+	struct task t = {.fn = fn, .arg = arg};
+	int done = 0;
+
+	t.done = &done;
+	enqueue(q, &t);
+	pthread_mutex_lock(&q->lock);
+	while (!done)
+		pthread_cond_wait(&q->ran, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
+void taskq_free(struct taskq *q)
+{
+	struct task *t;
+
+	if (!q)
+		return;
+	/* Tasks posted after the loop stopped never ran: free them (their
+	 * args are their posters' to worry about; none should exist). */
+	while ((t = q->head)) {
+		q->head = t->next;
+		if (!t->done)
+			free(t);
+	}
+	loop_unwatch(q->loop, q->wake);
+	close(q->wake);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->ran);
+	free(q);
 }
 
 struct worker *worker_new(void)
@@ -67,20 +152,14 @@ struct worker *worker_new(void)
 
 	if (!w)
 		return NULL;
-	w->tail = &w->head;
-	w->wake = -1;
 	w->loop = loop_new();
 	if (!w->loop)
 		goto fail;
-	w->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->wake < 0 || loop_watch(w->loop, w->wake, EPOLLIN, wake_cb, w) < 0)
+	w->q = taskq_new(w->loop);
+	if (!w->q)
 		goto fail;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->ran, NULL);
 	return w;
 fail:
-	if (w->wake >= 0)
-		close(w->wake);
 	loop_free(w->loop);
 	free(w);
 	return NULL;
@@ -112,43 +191,14 @@ int worker_start(struct worker *w)
 	return 0;
 }
 
-static void enqueue(struct worker *w, struct task *t)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&w->lock);
-	*w->tail = t;
-	w->tail = &t->next;
-	pthread_mutex_unlock(&w->lock);
-	/* The counter cannot overflow in practice; a full one still wakes. */
-	if (write(w->wake, &one, sizeof(one)) < 0)
-		log_debug("worker: eventfd: %s", strerror(errno));
-}
-
 int worker_post(struct worker *w, worker_fn fn, void *arg)
 {
-	struct task *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	t->fn = fn;
-	t->arg = arg;
-	enqueue(w, t);
-	return 0;
+	return taskq_post(w->q, fn, arg);
 }
 
 int worker_call(struct worker *w, worker_fn fn, void *arg)
 {
-	struct task t = {.fn = fn, .arg = arg};
-	int done = 0;
-
-	t.done = &done;
-	enqueue(w, &t);
-	pthread_mutex_lock(&w->lock);
-	while (!done)
-		pthread_cond_wait(&w->ran, &w->lock);
-	pthread_mutex_unlock(&w->lock);
-	return 0;
+	return taskq_call(w->q, fn, arg);
 }
 
 int worker_exited(struct worker *w)
@@ -158,23 +208,11 @@ int worker_exited(struct worker *w)
 
 void worker_free(struct worker *w)
 {
-	struct task *t;
-
 	if (!w)
 		return;
 	if (w->started)
 		pthread_join(w->thread, NULL);
-	/* Tasks posted after the stop never ran: free them (their args are
-	 * their posters' to worry about; none should exist). */
-	while ((t = w->head)) {
-		w->head = t->next;
-		if (!t->done)
-			free(t);
-	}
-	loop_unwatch(w->loop, w->wake);
-	close(w->wake);
+	taskq_free(w->q);
 	loop_free(w->loop);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->ran);
 	free(w);
 }

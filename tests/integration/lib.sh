@@ -256,6 +256,9 @@ _tt_exit() {
 	for e in "${TT_NETNS[@]}"; do
 		ip netns del "$e" 2>/dev/null
 	done
+	for e in "${TT_RMDIRS[@]}"; do
+		rm -rf "$e"
+	done
 	if [ -n "$leaked" ]; then
 		echo "LEAK: still alive after KILL:$leaked" >&2
 		rc=1
@@ -420,6 +423,11 @@ _tt_newdir() {
 	done
 	mkdir -p "$d" && echo "$d"
 }
+
+# tt_rmdir_at_exit DIR: a directory outside $T the test made, removed
+# when it ends.
+TT_RMDIRS=()
+tt_rmdir_at_exit() { TT_RMDIRS+=("$1"); }
 
 # _tt_ns_addr NETNS: first global IPv4 address of NETNS.
 _tt_ns_addr() {

@@ -75,7 +75,9 @@ ft_transfer after-emfile "" curl pasv get 127.0.0.1 "$FP" "$VSFTPD_PUB" "$VSFTPD
 # --- MaxChannels ------------------------------------------------------
 kill "$FT_PID"
 MP=$(tt_free_port)
-ft_tunnel -o MaxChannels=2 -L "ftp/$MP:127.0.0.1:$VSFTPD_PORT" \
+# MaxChannels counts per SSH connection: Connections=1 keeps the third
+# control connection from going to a further one.
+ft_tunnel -o MaxChannels=2 -o Connections=1 -L "ftp/$MP:127.0.0.1:$VSFTPD_PORT" \
 	"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel with MaxChannels=2"
 python3 - "$MP" "$VSFTPD_PUB/f" >"$T/maxch.out" 2>&1 <<'PY'
 import ftplib, hashlib, sys

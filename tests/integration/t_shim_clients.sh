@@ -22,7 +22,8 @@ export FTP_TUNNEL_SOCKET="$T/run/daemon.sock"
 export FTP_TUNNELD="$TT_BUILD/ftp-tunneld"
 export FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so"
 mkdir -p "$T/run" && chmod 700 "$T/run"
-WRAP="$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@$SRV_IP --ports $VSFTPD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS -o StrictHostKeyChecking=yes"
+# Connections=1: the check below counts one login for every client.
+WRAP="$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@$SRV_IP --ports $VSFTPD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS -o StrictHostKeyChecking=yes -o Connections=1"
 
 # The daemon the shim starts is detached from us: find it by its socket
 # and register it for cleanup.
