@@ -31,6 +31,8 @@ struct pool_conn {
 	atomic_int load; /* jobs posted and not yet done */
 	atomic_int dead; /* the connection failed or was lost */
 	atomic_int busy; /* channels, at the worker's last look */
+	atomic_int handbacks; /* posted to the main thread, not yet run:
+			       * they read this record, so it stays */
 	/* The main thread's. */
 	uint64_t idle_since; /* 0 while busy */
 	struct pool_conn *next;
@@ -165,6 +167,7 @@ static void handback_task(struct loop *loop, void *arg)
 			 h->name);
 		p->ops->rehome(h->job, to, p->arg);
 	}
+	atomic_fetch_sub(&h->pc->handbacks, 1);
 	free(h);
 }
 
@@ -343,7 +346,8 @@ static void reap(struct connpool *p, int all)
 	for (pp = &p->ending; *pp;) {
 		struct pool_conn *pc = *pp;
 
-		if (all || worker_exited(pc->w)) {
+		if (all || (worker_exited(pc->w) &&
+			    !atomic_load(&pc->handbacks))) {
 			*pp = pc->next;
 			conn_free(pc);
 			continue;
@@ -450,7 +454,9 @@ static int post_handback(struct pool_conn *pc, void *job, const char *name,
 	h->job = job;
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	snprintf(h->why, sizeof(h->why), "%s", why);
+	atomic_fetch_add(&pc->handbacks, 1);
 	if (taskq_post(pc->p->q, handback_task, h) < 0) {
+		atomic_fetch_sub(&pc->handbacks, 1);
 		free(h);
 		return -ENOMEM;
 	}
