@@ -21,13 +21,9 @@ FT="$TT_BUILD/ftp-tunnel"
 ft_daemon_env -o Connections=2
 URL="ftp://127.0.0.1:$VSFTPD_PORT/pub"
 
-status_json() {
-	"$FT" status --json >"$1" 2>"$1.err" &&
-		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1"
-}
 # sessions_are "N M ...": the sorted counts of controls per live session.
 sessions_are() {
-	status_json "$T/s.json" && python3 - "$T/s.json" "$1" <<'EOF'
+	ft_status_json "$T/s.json" && python3 - "$T/s.json" "$1" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 per = {x["id"]: 0 for x in s["sessions"]}
@@ -67,7 +63,7 @@ done
 "${WRAP[@]}" curl -q -sS --max-time 30 -o "$T/g4" "$URL/small" 2>"$T/g4.err"
 tt_check "a later session: the file whole" tt_cmp "$VSFTPD_PUB/small" "$T/g4"
 count_sessions() {
-	status_json "$T/s2.json" &&
+	ft_status_json "$T/s2.json" &&
 		python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sessions"]))' "$T/s2.json"
 }
 n=$(count_sessions)
@@ -137,7 +133,7 @@ for n in d1 d2 d3; do
 	r=$?
 	tt_check "$n: exit $r, the file whole" tt_cmp "$VSFTPD_PUB/big" "$T/$n"
 done
-status_json "$T/s3.json"
+ft_status_json "$T/s3.json"
 stop_daemon "$T/s3.json"
 
 # --- ftp-tunnel -L ftp/ ---------------------------------------------------

@@ -36,15 +36,9 @@ tt_track "$c1"
 c2=$!
 tt_track "$c2"
 
-# status_json FILE: the JSON report into FILE; fails unless python3's
-# json module takes it.
-status_json() {
-	"$FT" status --json >"$1" 2>"$1.err" &&
-		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1"
-}
 # Two controls, each with a running data connection.
 both_running() {
-	status_json "$T/s0.json" && python3 - "$T/s0.json" <<'EOF'
+	ft_status_json "$T/s0.json" && python3 - "$T/s0.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 sys.exit(0 if len(s["controls"]) == 2 and
@@ -54,7 +48,7 @@ EOF
 # Both data connections moved more bytes (the pumps may pause while the
 # loopback buffers are full, so allow a few seconds).
 grown() {
-	status_json "$T/s2.json" && python3 - "$T/s1.json" "$T/s2.json" <<'EOF'
+	ft_status_json "$T/s2.json" && python3 - "$T/s1.json" "$T/s2.json" <<'EOF'
 import json, sys
 a, b = ({c["id"]: c for c in json.load(open(f))["controls"]} for f in sys.argv[1:])
 sys.exit(0 if a and all(i in b and b[i]["data"] and
@@ -63,10 +57,10 @@ sys.exit(0 if a and all(i in b and b[i]["data"] and
 EOF
 }
 tt_wait_until 100 both_running
-tt_check "status --json: valid JSON during the transfers" status_json "$T/s1.json"
+tt_check "status --json: valid JSON during the transfers" ft_status_json "$T/s1.json"
 sleep 0.5
 tt_wait_until 50 grown
-tt_check "status --json: valid JSON a moment later" status_json "$T/s2.json"
+tt_check "status --json: valid JSON a moment later" ft_status_json "$T/s2.json"
 "$FT" status >"$T/status.txt" 2>&1
 dp=$(awk '/^pid:/ {print $2}' "$T/status.txt")
 [ -n "$dp" ] && tt_track "$dp"
@@ -139,7 +133,7 @@ r2=$?
 tt_check "passive download through the daemon (exit $r1)" tt_cmp "$VSFTPD_PUB/big" "$T/g1"
 tt_check "active download through the daemon (exit $r2)" tt_cmp "$VSFTPD_PUB/big" "$T/g2"
 no_controls() {
-	status_json "$T/s3.json" &&
+	ft_status_json "$T/s3.json" &&
 		python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))["controls"]))' "$T/s3.json"
 }
 tt_wait_until 50 no_controls
@@ -182,7 +176,7 @@ c4=$!
 tt_track "$c4"
 tt_wait_until 100 test -e "$T/idle.ready"
 one_running() {
-	status_json "$T/s4.json" &&
+	ft_status_json "$T/s4.json" &&
 		python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["controls"]; sys.exit(not any(x["data"] for x in c))' "$T/s4.json"
 }
 tt_wait_until 100 one_running

@@ -72,6 +72,13 @@ ft_daemon_env() {
 		--ports "$VSFTPD_PORT" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" "$@")
 }
 
+# ft_status_json FILE: `ftp-tunnel status --json` into FILE; fails unless
+# python3's json module takes it.
+ft_status_json() {
+	"$TT_BUILD/ftp-tunnel" status --json >"$1" 2>"$1.err" &&
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1"
+}
+
 # ft_reply_of OUT KEY: the value a helper (theft_client.py) printed for
 # KEY, as "KEY<TAB>value" lines.
 ft_reply_of() { awk -F'\t' -v c="$2" '$1 == c { print $2; exit }' "$1"; }
