@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +241,9 @@ int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc)
  * drained into its packet queue on any channel's read, every busy channel
  * then holds up to 2 MiB of decrypted packets, whatever its reader's pace
  * (64 downloads: 150 MiB). Our channels open with a small window and the
- * session shares a budget among its attached channels: one transfer still
+ * process shares a budget among the channels attached to all its sessions
+ * (the daemon and ftp-tunnel -L spread FTP sessions over several SSH
+ * connections, on threads of their own): one transfer still
  * gets 2 MiB (the bandwidth-delay product of a WAN link), many get what
  * the budget allows each. libssh2's own top-up keeps a window near the
  * initial one plus the read length, so the small initial window also
@@ -250,9 +253,13 @@ int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc)
 #define WINDOW_MIN (128 * 1024)
 #define WINDOW_BUDGET (16 * 1024 * 1024)
 
-static unsigned long window_share(const struct ssh_sess *s)
+/* Channels attached to any session of the process. */
+static atomic_int process_chans;
+
+static unsigned long window_share(void)
 {
-	unsigned long share = WINDOW_BUDGET / (s->nchans ? s->nchans : 1);
+	int n = atomic_load(&process_chans);
+	unsigned long share = WINDOW_BUDGET / (unsigned long)(n > 0 ? n : 1);
 
 	if (share > WINDOW_MAX)
 		return WINDOW_MAX;
@@ -274,7 +281,7 @@ static int widen_window(struct ssh_chan *c)
 	if (c->s->owner)
 		return 0;
 	win = libssh2_channel_window_read_ex(c->raw, NULL, NULL);
-	share = window_share(c->s);
+	share = window_share();
 	if (win >= share / 2)
 		return 0;
 	return ssh_chan_ungate(c, SSH_OP_ADJUST,
@@ -506,6 +513,7 @@ static void lose_channels(struct ssh_sess *s)
 		} else {
 			s->chans = c->next;
 			s->nchans--;
+			atomic_fetch_sub(&process_chans, 1);
 			free(c);
 		}
 	}
@@ -1019,6 +1027,7 @@ struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
 	c->next = s->chans;
 	s->chans = c;
 	s->nchans++;
+	atomic_fetch_add(&process_chans, 1);
 	ssh_sess_kick(s);
 	return c;
 }
@@ -1032,6 +1041,7 @@ void ssh_chan_close(struct ssh_chan *c)
 		if (*pp == c) {
 			*pp = c->next;
 			s->nchans--;
+			atomic_fetch_sub(&process_chans, 1);
 			break;
 		}
 	}
