@@ -9,11 +9,11 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1340,9 +1340,6 @@ static void sess_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	sess_service(s);
 }
 
-/* ServerAliveInterval: probe when quiet, give up after CountMax probes.
- * An idle session has no reader, so the reply is noticed as bytes waiting
- * in the socket (FIONREAD) rather than as bytes libssh2 read. */
 /* libssh2_keepalive_send() swallows EAGAIN, yet leaves its packet
  * pending in the session with a pointer into its own stack frame: every
  * other send is then refused (BAD_USE) until a later keepalive happens to
@@ -1356,6 +1353,9 @@ static int socket_has_room(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
 }
 
+/* ServerAliveInterval: probe when quiet, give up after CountMax probes.
+ * An idle session has no reader, so the reply is noticed as bytes waiting
+ * in the socket (FIONREAD) rather than as bytes libssh2 read. */
 static void alive_cb(struct loop *loop, void *arg)
 {
 	struct ssh_sess *s = arg;
