@@ -96,7 +96,6 @@ struct ssh_sess {
 	long next_id;
 	struct ssh_listener *listeners;
 	struct ssh_chan *chans;   /* attached */
-	int nchans;               /* how many are attached */
 	struct ssh_chan *closing; /* being closed in the background */
 	struct loop_timer *kick_timer, *alive_timer, *connect_timer;
 	int in_service;
@@ -512,7 +511,6 @@ static void lose_channels(struct ssh_sess *s)
 			c->ops->lost(c, c->arg); /* calls ssh_chan_close(c) */
 		} else {
 			s->chans = c->next;
-			s->nchans--;
 			atomic_fetch_sub(&process_chans, 1);
 			free(c);
 		}
@@ -1026,7 +1024,6 @@ struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->next = s->chans;
 	s->chans = c;
-	s->nchans++;
 	atomic_fetch_add(&process_chans, 1);
 	ssh_sess_kick(s);
 	return c;
@@ -1040,7 +1037,6 @@ void ssh_chan_close(struct ssh_chan *c)
 	for (pp = &s->chans; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
-			s->nchans--;
 			atomic_fetch_sub(&process_chans, 1);
 			break;
 		}
