@@ -14,7 +14,6 @@
 
 #include "log.h"
 
-#define POOL_KEY_MAX 8192
 #define POOL_TICK_MS 1000
 /* After an extra connection failed to log in, concurrent FTP sessions
  * share the connections there are for this long. */
@@ -23,7 +22,7 @@
 struct pool_conn {
 	/* Set before the worker starts, read-only after. */
 	struct connpool *p;
-	char key[POOL_KEY_MAX]; /* ssh_opts_key of its settings */
+	char key[CONNPOOL_KEY_MAX]; /* ssh_opts_key of its settings */
 	unsigned long id;
 	int extra; /* made while another live connection had this key */
 	struct worker *w;

@@ -16,6 +16,9 @@
 #include "ssh.h"
 #include "worker.h"
 
+/* The longest ssh_opts_key a pool tells connections apart by. */
+#define CONNPOOL_KEY_MAX 8192
+
 struct connpool;
 struct pool_conn;
 

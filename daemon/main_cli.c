@@ -32,7 +32,6 @@
  * their last one ends: the next burst pays a login, an idle tunnel holds
  * one connection. */
 #define EXTRA_IDLE_MS (30 * 1000)
-#define POOL_KEY_MAX 8192
 
 struct cli {
 	struct loop *loop;
@@ -48,7 +47,7 @@ struct cli {
 	struct tunnel_opts topts;
 	int ftp_sessions; /* on sess */
 	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
-	char pool_key[POOL_KEY_MAX];
+	char pool_key[CONNPOOL_KEY_MAX];
 	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
 	struct {
 		const char *key; /* "Port=" etc., or "" for -o */

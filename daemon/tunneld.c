@@ -41,7 +41,6 @@
 
 #define MAX_OPTIONS 32
 #define SESSION_IDLE_MS (5 * 60 * 1000)
-#define SESSION_KEY_MAX 8192
 
 /* A CONNECT waiting for its channel (made by the main thread, then the
  * worker's; back to the main thread if its connection cannot log in). */
@@ -313,7 +312,7 @@ static void handle_connect(struct tunneld *d, int client,
 			   const struct ipc_msg *req)
 {
 	char family[16], dst[80], port[8], via[512], opt[1024];
-	char key[SESSION_KEY_MAX], err[1200];
+	char key[CONNPOOL_KEY_MAX], err[1200];
 	struct ssh_opts o;
 	struct pending *p;
 	struct pool_conn *pc;
