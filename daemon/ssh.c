@@ -76,6 +76,8 @@ struct ssh_chan {
 	int wants_io; /* its owner will read or write it when serviced */
 	enum ssh_op pending_op; /* holds the session's partly sent packet */
 	size_t read_retry_len;  /* length of a read that stopped short */
+	uint32_t adjust_len;    /* our last window adjust's amount */
+	int adjust_pending;     /* libssh2 holds it unsent (EAGAIN) */
 	struct ssh_chan *next;
 };
 
@@ -265,6 +267,25 @@ static unsigned long window_share(void)
 	return share < WINDOW_MIN ? WINDOW_MIN : share;
 }
 
+/* Sends the window adjust of c->adjust_len bytes, or resumes it when
+ * libssh2 holds it half sent. A resumed adjust must pass the same
+ * amount: libssh2 1.10 resends the packet it built the first time, then
+ * adds the amount of the call that completed it to its count of the
+ * window. Any other amount sets that count apart from the server's, and
+ * libssh2 then cuts the data it takes for more than the window allows (a
+ * download short by a megabyte in t_rekey). An adjust is pending from its
+ * EAGAIN on, whether or not the socket blocked: during a key re-exchange
+ * libssh2 returns EAGAIN before the packet is even encrypted, and the
+ * session's partly-sent-packet owner (ssh_gate) never hears of it. */
+static int adjust_again(struct ssh_chan *c)
+{
+	int rc = libssh2_channel_receive_window_adjust2(c->raw, c->adjust_len,
+							1, NULL);
+
+	c->adjust_pending = rc == LIBSSH2_ERROR_EAGAIN;
+	return rc;
+}
+
 /* Tops the channel's receive window up to its share once half of it is
  * used, as OpenSSH does, or repeats an adjust libssh2 holds half sent. 0,
  * EAGAIN, or a libssh2 error. Only when no other call holds a partly sent
@@ -273,19 +294,16 @@ static int widen_window(struct ssh_chan *c)
 {
 	unsigned long win, share;
 
-	if (c->pending_op == SSH_OP_ADJUST)
-		return ssh_chan_ungate(
-		    c, SSH_OP_ADJUST,
-		    libssh2_channel_receive_window_adjust2(c->raw, 0, 1, NULL));
+	if (c->adjust_pending)
+		return ssh_chan_ungate(c, SSH_OP_ADJUST, adjust_again(c));
 	if (c->s->owner)
 		return 0;
 	win = libssh2_channel_window_read_ex(c->raw, NULL, NULL);
 	share = window_share();
 	if (win >= share / 2)
 		return 0;
-	return ssh_chan_ungate(c, SSH_OP_ADJUST,
-			       libssh2_channel_receive_window_adjust2(
-				   c->raw, share - win, 1, NULL));
+	c->adjust_len = (uint32_t)(share - win);
+	return ssh_chan_ungate(c, SSH_OP_ADJUST, adjust_again(c));
 }
 
 /* Finishes an adjust libssh2 holds half sent before the channel's next
@@ -294,7 +312,7 @@ static int finish_adjust(struct ssh_chan *c)
 {
 	int rc;
 
-	if (c->pending_op != SSH_OP_ADJUST)
+	if (!c->adjust_pending)
 		return 0;
 	rc = widen_window(c);
 	return rc == LIBSSH2_ERROR_EAGAIN ? rc : 0;
@@ -378,7 +396,7 @@ static int resume_pending(struct ssh_chan *c)
 		rc = libssh2_channel_send_eof(c->raw);
 		break;
 	case SSH_OP_ADJUST:
-		rc = libssh2_channel_receive_window_adjust2(c->raw, 0, 1, NULL);
+		rc = adjust_again(c);
 		break;
 	case SSH_OP_NONE:
 		return 0;
