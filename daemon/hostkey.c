@@ -111,6 +111,10 @@ static void read_known(const char *path, int file, struct kh_verdict *v,
 				  "host certificates are not supported",
 				  path, where.line, v->name);
 	}
+	if (ferror(f) && loud)
+		log_warn("cannot read %s after line %ld: %s; the rest of it is "
+			 "not known",
+			 path, where.line, strerror(errno));
 	fclose(f);
 }
 
