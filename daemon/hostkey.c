@@ -340,17 +340,27 @@ int hostkey_check(LIBSSH2_SESSION *raw, const struct ssh_opts *o, char *err,
 	case KH_CHANGED:
 		/* Also for another type: OpenSSH would call it new, but a
 		 * man in the middle picks the type, and accept-new would
-		 * then accept him. */
-		snprintf(err, errlen,
-			 "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The "
-			 "host key for %s changed: known %s (%s:%ld), offered "
-			 "%s %s. Someone could be eavesdropping on you right "
-			 "now (man-in-the-middle attack), or the host key has "
-			 "just been changed. If the change is expected, remove "
-			 "the old key with 'ssh-keygen -R \"%s\" -f %s'. Host "
-			 "key verification failed.",
-			 name, v.changed_type, paths[v.changed.file],
-			 v.changed.line, type, fp, name, paths[v.changed.file]);
+		 * then accept him. Yet the server may simply have a key of
+		 * the known type that libssh2 cannot use (RSA with SHA-2
+		 * signatures, since OpenSSH 8.8): ssh, which can, checks the
+		 * known key and records the others (UpdateHostKeys). */
+		snprintf(
+		    err, errlen,
+		    "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The "
+		    "host key for %s changed: known %s (%s:%ld), offered "
+		    "%s %s. Someone could be eavesdropping on you right "
+		    "now (man-in-the-middle attack), or the host key has "
+		    "just been changed. %sIf the change is expected, "
+		    "remove the old key with 'ssh-keygen -R \"%s\" -f %s'. "
+		    "Host key verification failed.",
+		    name, v.changed_type, paths[v.changed.file], v.changed.line,
+		    type, fp,
+		    v.changed_same_type
+			? ""
+			: "If the server still has its known key, connect "
+			  "once with ssh -o UpdateHostKeys=yes, which "
+			  "checks that key and records the others. ",
+		    name, paths[v.changed.file]);
 		break;
 	case KH_UNKNOWN:
 		if (strict == SSH_STRICT_YES) {
