@@ -1,6 +1,6 @@
-/* hold_cli.c — `ftp-tunnel -f` and `ftp-tunnel release`: the client side
+/* hold.c — `ftp-tunnel -f` and `ftp-tunnel release`: the client side
  * of the daemon's HOLD and RELEASE requests (docs/IPC.txt). */
-#include "hold_cli.h"
+#include "hold.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
-/* status_cli.c — `ftp-tunnel status [--json]` and `ftp-tunnel stop`.
+/* status.c — `ftp-tunnel status [--json]` and `ftp-tunnel stop`.
  * status asks the daemon for the format-2 STATUS reply (docs/IPC.txt),
  * collects its records and prints them as tables or as one JSON object;
  * an older daemon's format-1 reply is printed as it comes. stop asks the
  * daemon to stop and waits until its process is gone. */
-#include "status_cli.h"
+#include "status.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-/* main_cli.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
+/* main.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,7 +15,7 @@
 #include "confload.h"
 #include "connpool.h"
 #include "fwd.h"
-#include "hold_cli.h"
+#include "hold.h"
 #include "ftp.h"
 #include "import_tectia.h"
 #include "ipc.h"
@@ -24,7 +24,7 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
-#include "status_cli.h"
+#include "status.h"
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
