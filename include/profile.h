@@ -15,7 +15,8 @@
 
 struct profile_tunnel {
 	int remote;		     /* RemoteForward / <remote-tunnel> */
-	char spec[PROFILE_SPEC_MAX]; /* -L/-R syntax: [ftp/|tcp/][bind:]port:host:hostport */
+	char spec[PROFILE_SPEC_MAX]; /* -L/-R syntax:
+					[ftp/|tcp/][bind:]port:host:hostport */
 	int line;		     /* where it was defined */
 };
 

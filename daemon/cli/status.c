@@ -65,7 +65,6 @@ static int daemon_path(char *path, size_t len)
 	return 0;
 }
 
-
 /* Says why a request failed; returns the exit status. */
 static int request_failed(const char *path, int rc)
 {
@@ -648,7 +647,8 @@ static int do_stop(void)
 	/* Gone means the process has ended; a daemon that does not say
 	 * its pid is gone when its socket no longer answers. */
 	for (i = 0; i < DAEMON_TIMEOUT_S * 20; i++) {
-		if (pid > 0 ? pid_gone(pid) : (fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
+		if (pid > 0 ? pid_gone(pid)
+			    : (fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
 			break;
 		if (pid <= 0)
 			close(fd);
