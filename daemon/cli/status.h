@@ -1,7 +1,7 @@
-/* status_cli.h — `ftp-tunnel status [--json]` and `ftp-tunnel stop`: the
+/* status.h — `ftp-tunnel status [--json]` and `ftp-tunnel stop`: the
  * command line's requests to the user's daemon (docs/IPC.txt). */
-#ifndef STATUS_CLI_H
-#define STATUS_CLI_H
+#ifndef CLI_STATUS_H
+#define CLI_STATUS_H
 
 /* Whether argv (as main got it) asks for one of these commands. */
 int status_cli_wanted(int argc, char **argv);

@@ -32,12 +32,12 @@ struct auth {
 	const struct ssh_opts *o;
 	char label[300];
 	enum auth_phase phase;
-	char offered[256];  /* methods the server offers */
-	char tried[512];    /* what we tried, for the error message */
+	char offered[256]; /* methods the server offers */
+	char tried[512];   /* what we tried, for the error message */
 	char error[2048];
 	LIBSSH2_AGENT *agent;
 	struct libssh2_agent_publickey *identity;
-	int key_index;       /* into the list of identity files */
+	int key_index; /* into the list of identity files */
 	char *keys[SSH_MAX_IDENTITIES + 4];
 	int nkeys;
 	char passphrase[256];
@@ -72,9 +72,8 @@ static int offered(const struct auth *a, const char *method)
 struct auth *auth_new(LIBSSH2_SESSION *raw, const struct ssh_opts *o,
 		      const char *label)
 {
-	static const char *const defaults[] = {"~/.ssh/id_ed25519",
-					       "~/.ssh/id_ecdsa",
-					       "~/.ssh/id_rsa"};
+	static const char *const defaults[] = {
+	    "~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"};
 	struct auth *a = calloc(1, sizeof(*a));
 	int i;
 
@@ -146,8 +145,8 @@ static void kbdint_cb(const char *name, int name_len, const char *instruction,
 	for (i = 0; i < num_prompts; i++) {
 		char prompt[512], answer[256];
 
-		snprintf(prompt, sizeof(prompt), "%.*s",
-			 (int)prompts[i].length, prompts[i].text);
+		snprintf(prompt, sizeof(prompt), "%.*s", (int)prompts[i].length,
+			 prompts[i].text);
 		if (tty_ask(prompt, prompts[i].echo, answer, sizeof(answer)) <
 		    0)
 			answer[0] = '\0';
@@ -202,7 +201,8 @@ static int agent_key_allowed(const struct auth *a,
 		*end = '\0';
 		if ((size_t)(end - b64) / 4 * 3 > sizeof(blob))
 			continue;
-		n = EVP_DecodeBlock(blob, (unsigned char *)b64, (int)(end - b64));
+		n = EVP_DecodeBlock(blob, (unsigned char *)b64,
+				    (int)(end - b64));
 		/* EVP_DecodeBlock counts base64 padding as bytes. */
 		if (n > 0 && end > b64 && end[-1] == '=')
 			n--;
@@ -382,8 +382,8 @@ int auth_step(struct auth *a)
 				fail(a);
 				continue;
 			}
-			snprintf(prompt, sizeof(prompt), "%s's password: ",
-				 a->label);
+			snprintf(prompt, sizeof(prompt),
+				 "%s's password: ", a->label);
 			if (tty_ask(prompt, 0, a->password,
 				    sizeof(a->password)) < 0) {
 				fail(a);

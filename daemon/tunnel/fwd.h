@@ -13,8 +13,7 @@
 struct tunnel;
 
 /* Called once per tunnel when it is up (err NULL) or has failed. */
-typedef void (*tunnel_ready_cb)(struct tunnel *t, const char *err,
-				void *arg);
+typedef void (*tunnel_ready_cb)(struct tunnel *t, const char *err, void *arg);
 
 struct tunnel_opts {
 	int ftp_active_mode; /* enum ftp_active_mode or FWD_ACTIVE_AUTO */

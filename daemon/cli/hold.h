@@ -1,7 +1,7 @@
-/* hold_cli.h — `ftp-tunnel -f`: hands tunnels to the user's ftp-tunneld,
+/* hold.h — `ftp-tunnel -f`: hands tunnels to the user's ftp-tunneld,
  * which holds them after ftp-tunnel exits; `ftp-tunnel release NAME`. */
-#ifndef HOLD_CLI_H
-#define HOLD_CLI_H
+#ifndef CLI_HOLD_H
+#define CLI_HOLD_H
 
 #include "ipc.h"
 

@@ -1,4 +1,4 @@
-/* main_cli.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
+/* main.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,7 +15,7 @@
 #include "confload.h"
 #include "connpool.h"
 #include "fwd.h"
-#include "hold_cli.h"
+#include "hold.h"
 #include "ftp.h"
 #include "import_tectia.h"
 #include "ipc.h"
@@ -24,7 +24,7 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
-#include "status_cli.h"
+#include "status.h"
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
@@ -45,7 +45,7 @@ struct cli {
 	int exit_code;
 	int check; /* --check: connect, authenticate, exit */
 	struct tunnel_opts topts;
-	int ftp_sessions; /* on sess */
+	int ftp_sessions;      /* on sess */
 	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
 	char pool_key[CONNPOOL_KEY_MAX];
 	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
@@ -105,7 +105,8 @@ static void tunnel_up(struct tunnel *t, const char *err, void *arg)
 			char line[64];
 			int i, n;
 
-			/* One line per remote tunnel with port 0, then READY. */
+			/* One line per remote tunnel with port 0, then READY.
+			 */
 			for (i = 0; i < c->ntunnels; i++) {
 				if (!c->specs[i].remote || c->specs[i].port)
 					continue;
@@ -270,8 +271,9 @@ static int use_profile(struct cli *c, const char *config, const char *dest)
 		goto out;
 	}
 	/* user@host, host:port and [v6] are never profile names. */
-	found = strpbrk(dest, "@:[") ? 0 :
-		confload_profile(&conf, dest, p, err, sizeof(err));
+	found = strpbrk(dest, "@:[")
+		    ? 0
+		    : confload_profile(&conf, dest, p, err, sizeof(err));
 	if (found <= 0) {
 		if (found < 0)
 			log_err("%s", err);
@@ -491,7 +493,8 @@ int main(int argc, char **argv)
 		 * for itself); the checks above caught what is malformed. */
 		ipc_add(c.hold_req, "name", argv[optind]);
 		for (i = 0; i < c.ntunnels; i++)
-			ipc_add(c.hold_req, c.specs[i].remote ? "remote" : "local",
+			ipc_add(c.hold_req,
+				c.specs[i].remote ? "remote" : "local",
 				c.spec_text[i]);
 		ssh_opts_release(&c.opts);
 		return hold_send(c.hold_req, argv[optind]);
@@ -524,7 +527,8 @@ int main(int argc, char **argv)
 		/* Concurrent FTP sessions spread over more connections, each
 		 * on a thread of its own (libssh2 1.10 is one core's worth
 		 * per connection). */
-		c.pool = connpool_new(c.loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
+		c.pool =
+		    connpool_new(c.loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
 		ssh_opts_key(&c.opts, c.pool_key, sizeof(c.pool_key));
 		c.topts.pool = c.pool;
 		c.topts.ssh_opts = &c.opts;

@@ -1,4 +1,4 @@
-/* main_daemon.c — ftp-tunneld: the per-user daemon of the transparent
+/* main.c — ftp-tunneld: the per-user daemon of the transparent
  * mode. One instance per user (a lock next to its socket); readiness is a
  * "READY" line on --ready-fd, written once the socket accepts. */
 #include <errno.h>

@@ -12,8 +12,7 @@
  * are fine) into c, which the caller has conf_init'ed. An XML file given
  * with -F is a Tectia ssh-broker-config.xml: its profiles are read by
  * confload_profile. 0, or -1 with "file:line: what" in err. */
-int confload_files(struct conf *c, const char *file, char *err,
-		   size_t errlen);
+int confload_files(struct conf *c, const char *file, char *err, size_t errlen);
 
 /* Copies the profile called name into *out: the configuration's own
  * profiles first, then those of its TectiaConfig files, then (without

@@ -1,6 +1,6 @@
-/* hold_cli.c — `ftp-tunnel -f` and `ftp-tunnel release`: the client side
+/* hold.c — `ftp-tunnel -f` and `ftp-tunnel release`: the client side
  * of the daemon's HOLD and RELEASE requests (docs/IPC.txt). */
-#include "hold_cli.h"
+#include "hold.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,8 +94,7 @@ static int start_daemon(void)
 
 /* One request; starts the daemon first when start is set and none runs.
  * 0 with the reply in rep, or -errno. */
-static int call(struct ipc_msg *req, struct ipc_msg *rep, int start,
-		int wait_s)
+static int call(struct ipc_msg *req, struct ipc_msg *rep, int start, int wait_s)
 {
 	char path[108];
 	int rc = -ENOENT, fd;

@@ -27,9 +27,9 @@ struct pool_conn {
 	int extra; /* made while another live connection had this key */
 	struct worker *w;
 	/* Shared between the threads. */
-	atomic_int load; /* jobs posted and not yet done */
-	atomic_int dead; /* the connection failed or was lost */
-	atomic_int busy; /* channels, at the worker's last look */
+	atomic_int load;      /* jobs posted and not yet done */
+	atomic_int dead;      /* the connection failed or was lost */
+	atomic_int busy;      /* channels, at the worker's last look */
 	atomic_int handbacks; /* posted to the main thread, not yet run:
 			       * they read this record, so it stays */
 	/* The main thread's. */
@@ -345,8 +345,8 @@ static void reap(struct connpool *p, int all)
 	for (pp = &p->ending; *pp;) {
 		struct pool_conn *pc = *pp;
 
-		if (all || (worker_exited(pc->w) &&
-			    !atomic_load(&pc->handbacks))) {
+		if (all ||
+		    (worker_exited(pc->w) && !atomic_load(&pc->handbacks))) {
 			*pp = pc->next;
 			conn_free(pc);
 			continue;

@@ -110,8 +110,9 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 			   const char *name)
 {
 	if (t->spec.ftp) {
-		struct ftp_ctl *k = ftpfwd_control_new(
-		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode, NULL, name);
+		struct ftp_ctl *k =
+		    ftpfwd_control_new(t->s, ch, fd, &t->spec,
+				       t->topts.ftp_active_mode, NULL, name);
 
 		if (!k) {
 			log_warn("%s: cannot start FTP session", name);
@@ -148,8 +149,8 @@ static void refuse_full(int fd, int ftp, const char *name)
 	    "421 ftp-tunnel: the SSH connection carries as many channels as "
 	    "MaxChannels allows; try again later.\r\n";
 
-	if (ftp && send(fd, full, sizeof(full) - 1,
-			MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (ftp &&
+	    send(fd, full, sizeof(full) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("%s: %s", name, strerror(errno));
 	close(fd);
 }
@@ -284,8 +285,8 @@ static int spread(struct tunnel *t, int fd, const char *peer_host,
 	if (!t->topts.pool || !t->topts.ftp_sessions ||
 	    ssh_sess_login_typed(t->s))
 		return 0;
-	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts,
-			   t->topts.pool_key, *t->topts.ftp_sessions);
+	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
+			   *t->topts.ftp_sessions);
 	if (!pc)
 		return 0;
 	j = calloc(1, sizeof(*j));
@@ -398,8 +399,7 @@ static int bind_local(struct tunnel *t, char *err, size_t errlen)
 		return -1;
 	}
 	for (ai = res; ai && t->nlfds < MAX_LISTENERS; ai = ai->ai_next)
-		if (bind_one(t, ai->ai_addr, ai->ai_addrlen, err, errlen) <
-		    0) {
+		if (bind_one(t, ai->ai_addr, ai->ai_addrlen, err, errlen) < 0) {
 			freeaddrinfo(res);
 			return -1;
 		}
@@ -514,9 +514,8 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
 	t->arg = arg;
 	snprintf(t->name, sizeof(t->name), "%s %s%s%s%u -> %s:%u",
 		 spec->remote ? "-R" : "-L", spec->ftp ? "ftp/" : "",
-		 spec->bind[0] ? spec->bind : "",
-		 spec->bind[0] ? ":" : "", spec->port, spec->host,
-		 spec->hostport);
+		 spec->bind[0] ? spec->bind : "", spec->bind[0] ? ":" : "",
+		 spec->port, spec->host, spec->hostport);
 	if (!spec->remote && bind_local(t, err, errlen) < 0) {
 		tunnel_free(t);
 		return NULL;
@@ -535,9 +534,9 @@ void tunnel_start(struct tunnel *t)
 		t->cb(t, NULL, t->arg);
 		return;
 	}
-	t->listen_req = ssh_listen(
-	    t->s, t->spec.bind[0] ? t->spec.bind : "localhost", t->spec.port,
-	    remote_listening, remote_accept, t);
+	t->listen_req =
+	    ssh_listen(t->s, t->spec.bind[0] ? t->spec.bind : "localhost",
+		       t->spec.port, remote_listening, remote_accept, t);
 	if (t->listen_req < 0)
 		t->cb(t, "the SSH session is not connected", t->arg);
 }

@@ -32,8 +32,8 @@ static int load(struct conf *c, const char *path, int tectia_ok)
 {
 	char *text, err[200];
 	size_t len;
-	int rc = conffile_read(path, CONF_FILE_MAX, &text, &len, err,
-			       sizeof(err));
+	int rc =
+	    conffile_read(path, CONF_FILE_MAX, &text, &len, err, sizeof(err));
 
 	if (rc < 0)
 		conf_fail(c, path, 0, "%s", err);
@@ -50,8 +50,7 @@ static int load(struct conf *c, const char *path, int tectia_ok)
 	return c->bad ? -1 : 0;
 }
 
-int confload_files(struct conf *c, const char *file, char *err,
-		   size_t errlen)
+int confload_files(struct conf *c, const char *file, char *err, size_t errlen)
 {
 	const char *env = getenv("FTP_TUNNEL_CONFIG");
 	const char *home;
@@ -65,9 +64,9 @@ int confload_files(struct conf *c, const char *file, char *err,
 		load(c, env, 1);
 	} else {
 		home = conffile_home();
-		if (home && snprintf(user, sizeof(user),
-				     "%s/.config/ftp-tunnel/config",
-				     home) < (int)sizeof(user))
+		if (home &&
+		    snprintf(user, sizeof(user), "%s/.config/ftp-tunnel/config",
+			     home) < (int)sizeof(user))
 			load(c, user, 0);
 		load(c, "/etc/ftp-tunnel/config", 0);
 	}
@@ -139,9 +138,9 @@ int confload_profile(const struct conf *c, const char *name,
 	 * skipped, as Tectia's broker does; a malformed user file is an
 	 * error. */
 	home = conffile_home();
-	if (home && snprintf(user, sizeof(user),
-			     "%s/.ssh2/ssh-broker-config.xml",
-			     home) < (int)sizeof(user)) {
+	if (home &&
+	    snprintf(user, sizeof(user), "%s/.ssh2/ssh-broker-config.xml",
+		     home) < (int)sizeof(user)) {
 		rc = from_tectia(user, name, out, err, errlen);
 		if (rc)
 			return rc;

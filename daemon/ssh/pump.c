@@ -25,12 +25,12 @@ struct pump {
 	char name[96];
 	pump_done_cb cb;
 	void *arg;
-	struct buf up;   /* socket -> channel */
+	struct buf up;	 /* socket -> channel */
 	struct buf down; /* channel -> socket */
-	int sock_eof;     /* read 0 from the socket */
+	int sock_eof;	 /* read 0 from the socket */
 	int chan_eof_sent;
-	int chan_eof;     /* the channel reached EOF */
-	int sock_shut;    /* shutdown(SHUT_WR) done */
+	int chan_eof;  /* the channel reached EOF */
+	int sock_shut; /* shutdown(SHUT_WR) done */
 	int finished;
 	uint32_t events;
 	unsigned long long nup, ndown;
@@ -84,8 +84,8 @@ static void finish(struct pump *p, const char *why, int reset)
 	if (why)
 		log_info("chan %s: cut: %s", p->name, why);
 	else
-		log_debug("chan %s: closed (%llu bytes up, %llu down)",
-			  p->name, p->nup, p->ndown);
+		log_debug("chan %s: closed (%llu bytes up, %llu down)", p->name,
+			  p->nup, p->ndown);
 	if (p->cb)
 		p->cb(p, why, p->arg);
 	destroy(p, reset);
@@ -252,8 +252,7 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		size_t len;
 		const uint8_t *d;
 
-		if (buf_len(&p->up) < CHAN_PACKET &&
-		    top_up(p, &progress) < 0)
+		if (buf_len(&p->up) < CHAN_PACKET && top_up(p, &progress) < 0)
 			return 1;
 		d = buf_peek(&p->up, &len);
 		if (!len)

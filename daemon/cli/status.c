@@ -1,9 +1,9 @@
-/* status_cli.c — `ftp-tunnel status [--json]` and `ftp-tunnel stop`.
+/* status.c — `ftp-tunnel status [--json]` and `ftp-tunnel stop`.
  * status asks the daemon for the format-2 STATUS reply (docs/IPC.txt),
  * collects its records and prints them as tables or as one JSON object;
  * an older daemon's format-1 reply is printed as it comes. stop asks the
  * daemon to stop and waits until its process is gone. */
-#include "status_cli.h"
+#include "status.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -64,7 +64,6 @@ static int daemon_path(char *path, size_t len)
 	}
 	return 0;
 }
-
 
 /* Says why a request failed; returns the exit status. */
 static int request_failed(const char *path, int rc)
@@ -648,7 +647,8 @@ static int do_stop(void)
 	/* Gone means the process has ended; a daemon that does not say
 	 * its pid is gone when its socket no longer answers. */
 	for (i = 0; i < DAEMON_TIMEOUT_S * 20; i++) {
-		if (pid > 0 ? pid_gone(pid) : (fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
+		if (pid > 0 ? pid_gone(pid)
+			    : (fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
 			break;
 		if (pid <= 0)
 			close(fd);

@@ -106,8 +106,8 @@ int loop_watch(struct loop *loop, int fd, uint32_t events, loop_fd_cb cb,
 	if (rc < 0)
 		return rc;
 	w = &loop->watches[fd];
-	if (epoll_ctl(loop->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-		      fd, &ev) < 0)
+	if (epoll_ctl(loop->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd,
+		      &ev) < 0)
 		return -errno;
 	w->cb = cb;
 	w->arg = arg;

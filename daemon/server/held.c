@@ -28,9 +28,9 @@ struct held {
 	struct fwd_spec specs[HELD_MAX_TUNNELS];
 	struct tunnel *tunnels[HELD_MAX_TUNNELS];
 	int ntunnels;
-	int pending;	    /* tunnels not yet up */
-	int client;	    /* the HOLD request, until answered; else -1 */
-	int up;		    /* answered OK */
+	int pending; /* tunnels not yet up */
+	int client;  /* the HOLD request, until answered; else -1 */
+	int up;	     /* answered OK */
 	struct tunnel_opts topts;
 	struct held *next;
 };

@@ -41,7 +41,7 @@ void net_accept_failed(struct loop *loop, int lfd, const char *who)
 {
 	if (errno != EMFILE && errno != ENFILE)
 		return; /* EAGAIN, or a connection gone before accept */
-	log_warn("%s: out of file descriptors (%s); new connections wait",
-		 who, errno == EMFILE ? "the process's limit" : "the system's");
+	log_warn("%s: out of file descriptors (%s); new connections wait", who,
+		 errno == EMFILE ? "the process's limit" : "the system's");
 	loop_pause(loop, lfd, ACCEPT_PAUSE_MS);
 }

@@ -48,8 +48,8 @@ static int read_line(int fd, int sigfd, char *out, size_t outlen)
 	char c;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-				       { .fd = sigfd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = sigfd, .events = POLLIN}};
 		struct signalfd_siginfo si;
 
 		if (poll(p, sigfd >= 0 ? 2 : 1, -1) < 0)
