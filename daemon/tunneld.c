@@ -1,9 +1,10 @@
 /* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STATUS,
- * STOP. A
- * CONNECT finds (or makes) an SSH connection to its server, opens a
- * channel to the FTP server, makes a loopback TCP connection of the
+ * STOP. A CONNECT finds (or makes) an SSH connection to its server, opens
+ * a channel to the FTP server, makes a loopback TCP connection of the
  * program's family, hands one end to the shim and runs the FTP glue on
- * the other.
+ * the other. A DATA hands the shim one end of another such connection and
+ * gives the other to the control's waiting passive listener; a PEER says
+ * whether the daemon made an active-mode connection the program accepted.
  *
  * Threads: the main thread serves the IPC socket; the SSH connections are
  * a connpool.h pool, each on a worker thread of its own with everything
@@ -61,8 +62,8 @@ struct control {
 	struct ftp_ctl *k;
 	unsigned long id;
 	char dst[80];     /* what the program connect()ed to */
-	struct sockaddr_storage dst_sa; /* the same */
 	char ftp[300];    /* the FTP server as the SSH server sees it */
+	struct sockaddr_storage dst_sa; /* dst, for DATA and PEER */
 	struct control *next;
 };
 
