@@ -408,7 +408,8 @@ add:
 
 /* The SSH options a Route may carry: what ftp-tunneld takes (ssh_opts_set,
  * daemon/sshopts.c), with the check of their values. */
-enum vtype { V_PATHS, V_PATH, V_PORT, V_TEXT, V_BOOL, V_STRICT, V_UINT };
+enum vtype { V_PATHS, V_PATH, V_PORT, V_TEXT, V_BOOL, V_STRICT, V_UINT,
+	     V_JUMP, V_COMMAND };
 static const struct {
 	const char *key;
 	enum vtype type;
@@ -428,6 +429,9 @@ static const struct {
     {"IdentitiesOnly", V_BOOL, 0, 0},
     {"BatchMode", V_BOOL, 0, 0},
     {"ExitOnForwardFailure", V_BOOL, 0, 0},
+    /* One or the other: ssh_config(5) lets the first one given win. */
+    {"ProxyJump", V_JUMP, 0, 0},
+    {"ProxyCommand", V_COMMAND, 0, 0},
 };
 #define NKEYS (sizeof(ssh_keys) / sizeof(ssh_keys[0]))
 /* Bits of parser.seen past the SSH keys. */
@@ -482,6 +486,38 @@ static int expand_path(struct parser *p, const char *key, const char *v,
 	if (n < 0 || (size_t)n >= outlen) {
 		err(p, "%s: file name too long", key);
 		return -1;
+	}
+	return 0;
+}
+
+/* A ProxyJump value: "none", or [user@]host[:port] (or ssh://...) jump
+ * hosts separated by commas. 0 or -1. */
+static int check_jumps(struct parser *p, const char *v)
+{
+	char copy[1024], user[128], host[256], *save = NULL, *hop;
+	uint16_t port;
+	size_t len = strlen(v);
+
+	if (!strcasecmp(v, "none"))
+		return 0;
+	if (!len || len >= sizeof(copy) || v[0] == ',' || v[len - 1] == ',' ||
+	    strstr(v, ",,")) {
+		err(p, "ProxyJump %s: want [user@]host[:port][,...] or none", v);
+		return -1;
+	}
+	memcpy(copy, v, len + 1);
+	for (hop = strtok_r(copy, ",", &save); hop;
+	     hop = strtok_r(NULL, ",", &save)) {
+		if (!strncasecmp(hop, "ssh://", 6))
+			hop += 6;
+		port = 0;
+		if (spec_parse_dest(hop, user, sizeof(user), host, sizeof(host),
+				    &port) < 0) {
+			err(p, "ProxyJump: bad jump host \"%s\" (want "
+			       "[user@]host[:port])",
+			    hop);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -542,7 +578,8 @@ static void parse_option(struct parser *p, char **words, int n)
 		return;
 	}
 	p->seen |= 1UL << k;
-	if (n > 2 && ssh_keys[k].type != V_PATHS) {
+	if (n > 2 && ssh_keys[k].type != V_PATHS &&
+	    ssh_keys[k].type != V_COMMAND) {
 		err(p, "%s takes one value (quote a value with spaces)", key);
 		return;
 	}
@@ -608,6 +645,24 @@ static void parse_option(struct parser *p, char **words, int n)
 			return;
 		}
 		snprintf(value, vsize, "%s", words[1]);
+		break;
+	case V_JUMP:
+		if (check_jumps(p, words[1]) < 0)
+			return;
+		snprintf(value, vsize, "%s", words[1]);
+		break;
+	case V_COMMAND:
+		/* A shell command: its words joined by one space. */
+		for (i = 1; i < n; i++) {
+			int w = snprintf(value + used, vsize - used, "%s%s",
+					 i > 1 ? " " : "", words[i]);
+
+			if (w < 0 || (size_t)w >= vsize - used) {
+				err(p, "%s: too long", key);
+				return;
+			}
+			used += (size_t)w;
+		}
 		break;
 	case V_TEXT:
 		if (!*words[1] || strpbrk(words[1], " \t@:")) {

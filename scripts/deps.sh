@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config libssh2-1-dev libssl-dev libexpat1-dev
 clang clang-format
 openssh-server openssh-client vsftpd curl lftp ftp inetutils-ftp wget ncftp
-python3 socat nftables iproute2 tshark proxychains4 hyperfine procps psmisc
+python3 socat netcat-openbsd nftables iproute2 tshark proxychains4 hyperfine procps psmisc
 openssl util-linux passwd valgrind
 libsodium23 libpcre2-posix3 libhiredis0.14 libmemcached11 libmemcachedutil2"
 

@@ -30,7 +30,8 @@
 
 static const char usage_text[] =
     "usage: ftp-tunnel-wrap [--via [user@]host[:port]] [--ports LIST]\n"
-    "                       [-F config] [-i identity_file] [-o Key=Value]...\n"
+    "                       [-F config] [-i identity_file] [-J jump_hosts]\n"
+    "                       [-o Key=Value]...\n"
     "                       [--] COMMAND [ARGS...]\n"
     "Runs COMMAND with libftptunnel.so preloaded: its connections to FTP\n"
     "ports (21, or LIST such as 21,2121) go through the SSH server given\n"
@@ -38,6 +39,8 @@ static const char usage_text[] =
     "without --via, the Route blocks of the configuration decide.\n"
     "  -F FILE     the configuration file (FTP_TUNNEL_CONFIG=FILE)\n"
     "  -i FILE     SSH identity (IdentityFile=FILE)\n"
+    "  -J LIST     jump hosts [user@]host[:port],... on the way to --via's\n"
+    "              server (ProxyJump=LIST)\n"
     "  -o OPTION   an SSH option Key=Value, as for ssh -o (repeatable)\n";
 
 static void die(int status, const char *fmt, ...)
@@ -338,7 +341,7 @@ int main(int argc, char **argv)
 
 	shim_init();
 	/* '+': options end at COMMAND, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+hF:i:o:", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+hF:i:J:o:", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'F': {
@@ -364,6 +367,17 @@ int main(int argc, char **argv)
 			char o[PATH_MAX + 16];
 
 			snprintf(o, sizeof(o), "IdentityFile=%s", optarg);
+			add_option(opts, sizeof(opts), o);
+			break;
+		}
+		case 'J': {
+			char o[1100];
+
+			if (strchr(optarg, '\n') ||
+			    snprintf(o, sizeof(o), "ProxyJump=%s", optarg) >=
+				(int)sizeof(o))
+				die(EXIT_USAGE, "-J %s: not a list of jump hosts",
+				    optarg);
 			add_option(opts, sizeof(opts), o);
 			break;
 		}

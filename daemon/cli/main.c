@@ -48,7 +48,7 @@ struct cli {
 	int ftp_sessions;      /* on sess */
 	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
 	char pool_key[CONNPOOL_KEY_MAX];
-	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
+	/* -o, -p, -l, -i, -J as "Key=Value", applied after a profile's. */
 	struct {
 		const char *key; /* "Port=" etc., or "" for -o */
 		const char *arg; /* argv's */
@@ -64,7 +64,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ftp-tunnel [-vqNT] [-F config] [-p port] [-l user]\n"
-		"                  [-i identity_file]"
+		"                  [-i identity_file] [-J destination]"
 		"\n"
 		"                  [-o option=value] [--ready-fd N]\n"
 		"                  -L [ftp/][bind_address:]port:host:hostport "
@@ -367,7 +367,7 @@ int main(int argc, char **argv)
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");
-	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:L:R:NqhTf", longopts,
+	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:J:L:R:NqhTf", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'v':
@@ -380,6 +380,7 @@ int main(int argc, char **argv)
 		case 'l':
 		case 'i':
 		case 'o':
+		case 'J':
 			if (c.ncli_options == MAX_CLI_OPTIONS) {
 				log_err("too many options (at most %d)",
 					MAX_CLI_OPTIONS);
@@ -389,6 +390,7 @@ int main(int argc, char **argv)
 			    opt == 'p'	 ? "Port="
 			    : opt == 'l' ? "User="
 			    : opt == 'i' ? "IdentityFile="
+			    : opt == 'J' ? "ProxyJump="
 					 : "";
 			c.cli_options[c.ncli_options].arg = optarg;
 			c.ncli_options++;

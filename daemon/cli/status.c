@@ -471,6 +471,15 @@ static int session_row(const struct report *r, const struct rec *q,
 
 static void session_details(const struct report *r, const struct rec *q)
 {
+	/* The path, as one thinks of it: the jump hosts, then the server
+	 * by the name it was given. */
+	if (*get(r, q, "via")) {
+		char name[CELL];
+
+		snprintf(name, sizeof(name), "%s", get(r, q, "name"));
+		name[strcspn(name, " ")] = '\0'; /* "alias (user@host:port)" */
+		printf("      path %s → %s\n", get(r, q, "via"), name);
+	}
 	if (!*get(r, q, "kex"))
 		return; /* not past the handshake */
 	printf("      kex %s, host key %s\n", get(r, q, "kex"),

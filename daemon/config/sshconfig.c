@@ -30,6 +30,8 @@ struct place {
 	int line;
 	int active;	 /* the current Host/Match block applies */
 	char label[300]; /* "Host a b" or "Match ...", for messages */
+	const char *raw; /* the line as written (not split), and its length */
+	size_t rawlen;
 };
 
 /* --- words ------------------------------------------------------------- */
@@ -345,26 +347,42 @@ static int do_include(struct sshconfig *c, const struct place *pl,
 	return 0;
 }
 
-/* ProxyJump/ProxyCommand: only "none" can be honoured; any other value
- * that applies would make ssh connect elsewhere than we would. */
-static int do_proxy(struct sshconfig *c, const struct place *pl,
-		    const char *key, char **w, int n, char *err, size_t errlen)
+/* ProxyCommand takes the rest of the line as written, quotes and all:
+ * it is a shell command (ssh_config(5)), not a list of words. */
+static int do_proxy_command(struct sshconfig *c, const struct place *pl,
+			    char *err, size_t errlen)
 {
-	char where[320] = "";
+	char cmd[SSH_PROXY_MAX], msg[600], *args[1] = {cmd};
+	const char *v = pl->raw;
+	size_t n = pl->rawlen;
+	int rc;
 
-	if (c->o->set & SSH_SET_PROXY)
-		return 0; /* an earlier ProxyJump/ProxyCommand none wins */
-	if (n == 2 && !strcasecmp(w[1], "none")) {
-		c->o->set |= SSH_SET_PROXY;
-		return 0;
+	while (n && strchr(WS, *v))
+		v++, n--;
+	while (n && !strchr(WS "=", *v))
+		v++, n--; /* the keyword */
+	while (n && strchr(WS, *v))
+		v++, n--;
+	if (n && *v == '=') {
+		v++, n--;
+		while (n && strchr(WS, *v))
+			v++, n--;
 	}
-	if (pl->label[0])
-		snprintf(where, sizeof(where), " (%s)", pl->label);
-	snprintf(err, errlen,
-		 "%s line %d: %s%s is not supported by ftp-tunnel; connect to "
-		 "the jump host's forwarded port instead, or use ssh -L to it",
-		 pl->fname, pl->line, key, where);
-	return -1;
+	while (n && strchr(WS, v[n - 1]))
+		n--;
+	if (n >= sizeof(cmd))
+		return fail(err, errlen, pl, "ProxyCommand: too long");
+	memcpy(cmd, v, n);
+	cmd[n] = '\0';
+	rc = ssh_opts_apply(c->o, "ProxyCommand", args, 1, SSH_APPLY_FIRST,
+			    msg, sizeof(msg));
+	if (rc < 0)
+		return fail(err, errlen, pl, "%s", msg);
+	if (rc == 1)
+		log_debug("%s line %d: ProxyCommand: an earlier ProxyJump or "
+			  "ProxyCommand is kept",
+			  pl->fname, pl->line);
+	return 0;
 }
 
 /* A keyword inside a block that applies. */
@@ -375,10 +393,8 @@ static int do_setting(struct sshconfig *c, const struct place *pl, char **w,
 	char buf[4096], msg[600];
 	int rc, i;
 
-	if (!strcasecmp(w[0], "ProxyJump"))
-		return do_proxy(c, pl, "ProxyJump", w, n, err, errlen);
 	if (!strcasecmp(w[0], "ProxyCommand"))
-		return do_proxy(c, pl, "ProxyCommand", w, n, err, errlen);
+		return do_proxy_command(c, pl, err, errlen);
 	if (!strcasecmp(w[0], "HostName") && n == 2) {
 		/* %h is the name as given: HostName %h.example.com. */
 		struct ssh_opts given = *c->o;
@@ -469,6 +485,8 @@ int sshconfig_parse(struct sshconfig *c, const char *text, const char *fname,
 			return fail(err, errlen, &pl, "line too long");
 		memcpy(line, text, len);
 		line[len] = '\0';
+		pl.raw = text;
+		pl.rawlen = len;
 		text += len + (text[len] == '\n');
 		if (do_line(c, &pl, line, incdir, depth, err, errlen) < 0)
 			return -1;
@@ -673,5 +691,7 @@ int sshconfig_load(struct ssh_opts *o, char *err, size_t errlen)
 	}
 	if (o->alias[0])
 		log_info("%s is %s", o->alias, o->host);
+	/* A jump host is looked up the same way, when it is reached. */
+	o->resolve = sshconfig_load;
 	return sshconfig_finish(o, &env, err, errlen);
 }

@@ -586,6 +586,7 @@ static void status_session(struct statusrep *r, struct pool_conn *pc,
 	statusrep_add(r, "user", "%s", i.user);
 	statusrep_add(r, "host", "%s", i.host);
 	statusrep_add(r, "port", "%u", i.port);
+	statusrep_add(r, "via", "%s", i.via);
 	statusrep_add(r, "state", "%s", i.state);
 	statusrep_add(r, "uptime", "%llu", age_s(now, i.started_ms));
 	statusrep_add(r, "kex", "%s", i.kex);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mem.h"
 #include "net.h"
+#include "transport.h"
 
 enum sess_state {
 	SESS_CONNECTING,
@@ -108,6 +109,7 @@ struct ssh_sess {
 	int rx_pending_seen;
 	unsigned long long rx_bytes, tx_bytes;
 	uint64_t started_ms;
+	struct transport *tr; /* ProxyJump/ProxyCommand, or NULL */
 	int was_ready;	 /* reached READY once */
 	int login_typed; /* auth_typed() of the login */
 };
@@ -156,6 +158,7 @@ void ssh_sess_info(const struct ssh_sess *s, struct ssh_sess_info *out)
 	memset(out, 0, sizeof(*out));
 	out->host = s->opts.host;
 	out->port = s->opts.port;
+	out->via = transport_path(s->tr);
 	out->user = s->opts.user;
 	out->state = shown[s->state];
 	out->started_ms = s->started_ms;
@@ -493,6 +496,8 @@ static void drop_connection(struct ssh_sess *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	transport_free(s->tr);
+	s->tr = NULL;
 	s->owner = NULL;
 	loop_timer_disarm(s->alive_timer);
 	loop_timer_disarm(s->connect_timer);
@@ -542,6 +547,9 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 
 	if (was == SESS_DEAD)
 		return;
+	/* The socket closed because a jump host failed: say which. */
+	if (transport_why(s->tr))
+		msg = transport_why(s->tr);
 	snprintf(copy, sizeof(copy), "%s", msg);
 	log_debug("sess %s: %s -> dead (%s)", s->name,
 		  sess_state_names[was], copy);
@@ -608,6 +616,24 @@ static void try_next_addr(struct ssh_sess *s, const char *last_err)
 		 s->opts.alias, s->opts.alias[0] ? ")" : "",
 		 last_err ? last_err : "failed");
 	sess_die(s, msg);
+}
+
+/* The jump host's channel or the command is there: fd is our end. From
+ * here on it is a connection like a TCP one (on_connected). */
+static void transport_ready(int fd, const char *err, void *arg)
+{
+	struct ssh_sess *s = arg;
+
+	if (fd < 0) {
+		sess_die(s, err);
+		return;
+	}
+	s->fd = fd;
+	if (loop_watch(s->loop, fd, EPOLLOUT, sess_io_cb, s) < 0) {
+		close(fd);
+		s->fd = -1;
+		sess_die(s, "cannot watch the proxy's socket");
+	}
 }
 
 static void connect_timeout_cb(struct loop *loop, void *arg)
@@ -1447,6 +1473,15 @@ struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
 	}
 	s->state = SESS_CONNECTING;
 	s->started_ms = loop_now_ms(loop);
+	if (transport_wanted(opts)) {
+		s->tr = transport_new(loop, &s->opts, transport_ready, s);
+		if (!s->tr) {
+			ssh_sess_free(s);
+			errno = ENOMEM;
+			return NULL;
+		}
+		return s;
+	}
 	snprintf(port, sizeof(port), "%u", opts->port);
 	/* Name resolution blocks; it happens once per connection. */
 	rc = getaddrinfo(opts->host, port, &hints, &s->addrs);

@@ -24,6 +24,11 @@ enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
 /* Channels open or opening on one SSH connection at most, unless
  * MaxChannels says otherwise: each costs two 256 KiB pump buffers at most. */
 #define SSH_DEFAULT_MAX_CHANNELS 1024
+/* ProxyJump's list and ProxyCommand's command line, at most. */
+#define SSH_PROXY_MAX 1024
+/* Jump hosts in a row at most: ProxyJump blocks that name each other
+ * would otherwise chain connections without end. */
+#define SSH_MAX_JUMPS 8
 
 /* Which settings have a value already: ssh_config(5) keeps the first value
  * it obtains for each (the command line, then the user's file, then the
@@ -39,7 +44,7 @@ enum ssh_set_bit {
 	SSH_SET_ALIVE_COUNT = 1u << 7,
 	SSH_SET_CONNECT_TIMEOUT = 1u << 8,
 	SSH_SET_BATCH = 1u << 9,
-	SSH_SET_PROXY = 1u << 10, /* ProxyJump/ProxyCommand "none" */
+	SSH_SET_PROXY = 1u << 10, /* ProxyJump or ProxyCommand (or none) */
 	SSH_SET_MAX_CHANNELS = 1u << 11,
 	SSH_SET_CONNECTIONS = 1u << 12,
 };
@@ -63,7 +68,17 @@ struct ssh_opts {
 	int max_channels;    /* MaxChannels: open or opening at once */
 	int connections;     /* Connections: SSH connections to one server
 			      * for concurrent FTP sessions, 0 = automatic */
-	unsigned set;	     /* enum ssh_set_bit */
+	/* ProxyJump: "[user@]host[:port],..." (the last one connects to
+	 * the server), or ProxyCommand, with its %-tokens unexpanded; at
+	 * most one is set, "" = a direct TCP connection. */
+	char proxy_jump[SSH_PROXY_MAX];
+	char proxy_command[SSH_PROXY_MAX];
+	int jump_depth; /* jump hosts before this one: the loop guard */
+	/* Fills in a jump host's settings from its name (ssh_config, as for
+	 * the server: sshconfig_load sets itself here), or NULL: the jump
+	 * host gets the defaults. 0, or -1 with a message in err. */
+	int (*resolve)(struct ssh_opts *o, char *err, size_t errlen);
+	unsigned set;	/* enum ssh_set_bit */
 };
 
 void ssh_opts_init(struct ssh_opts *o);
@@ -83,6 +98,8 @@ enum ssh_apply { SSH_APPLY_REPLACE, SSH_APPLY_FIRST };
  * set) or -1 (a bad value; message in err). */
 int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		   int nargs, enum ssh_apply how, char *err, size_t errlen);
+/* Checks a ProxyJump list ("none" excluded). 0, or -1 with err. */
+int ssh_opts_check_jump(const char *list, char *err, size_t errlen);
 /* Sets user, host and port from "[user@]host[:port]" (user and port only
  * when given), marking them set. 0, or -1 when malformed. */
 int ssh_opts_set_dest(struct ssh_opts *o, const char *dest);
@@ -213,6 +230,8 @@ int ssh_chan_ungate(struct ssh_chan *c, enum ssh_op op, int rc);
 struct ssh_sess_info {
 	const char *host; /* as given by the user */
 	uint16_t port;
+	const char *via; /* the jump hosts before it ("a → b"), or
+			  * "ProxyCommand", or "" */
 	const char *user;
 	const char *state; /* connecting, authenticating, ready or dead */
 	uint64_t started_ms; /* loop_now_ms() when it was made */

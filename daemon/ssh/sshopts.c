@@ -232,6 +232,94 @@ static int apply_hostname(struct ssh_opts *o, const char *v,
 	return 0;
 }
 
+/* One jump host of a ProxyJump list: "[user@]host[:port]", or the same
+ * as an ssh:// URI. 0 or -1. */
+static int check_jump(const char *hop)
+{
+	char user[128], host[256];
+	uint16_t port = 0;
+
+	if (!strncasecmp(hop, "ssh://", 6))
+		hop += 6;
+	return spec_parse_dest(hop, user, sizeof(user), host, sizeof(host),
+			       &port);
+}
+
+int ssh_opts_check_jump(const char *list, char *err, size_t errlen)
+{
+	char copy[SSH_PROXY_MAX], *save = NULL, *hop;
+	int n = 0;
+
+	if (strlen(list) >= sizeof(copy)) {
+		snprintf(err, errlen, "ProxyJump: the list is too long");
+		return -1;
+	}
+	snprintf(copy, sizeof(copy), "%s", list);
+	if (!*copy || copy[0] == ',' || copy[strlen(copy) - 1] == ',' ||
+	    strstr(copy, ",,")) {
+		snprintf(err, errlen,
+			 "ProxyJump '%s': an empty jump host (expected "
+			 "[user@]host[:port][,...])",
+			 list);
+		return -1;
+	}
+	for (hop = strtok_r(copy, ",", &save); hop;
+	     hop = strtok_r(NULL, ",", &save)) {
+		if (check_jump(hop) < 0 || ++n > SSH_MAX_JUMPS) {
+			snprintf(err, errlen,
+				 n > SSH_MAX_JUMPS
+				     ? "ProxyJump '%s': more than 8 jump hosts"
+				     : "ProxyJump: bad jump host '%s' (expected "
+				       "[user@]host[:port][,...])",
+				 n > SSH_MAX_JUMPS ? list : hop);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ProxyCommand's tokens: those of OpenSSH that name the connection. */
+static int check_command(const char *cmd, char *err, size_t errlen)
+{
+	const char *p;
+
+	for (p = strchr(cmd, '%'); p; p = strchr(p + 2, '%')) {
+		if (!p[1] || !strchr("hpnr%", p[1])) {
+			snprintf(err, errlen,
+				 "ProxyCommand: unknown token %%%c (ftp-tunnel "
+				 "knows %%h %%p %%r %%n and %%%%)",
+				 p[1] ? p[1] : ' ');
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ProxyJump and ProxyCommand compete, as in ssh_config(5): whichever
+ * comes first wins, and "none" is a value that wins too. */
+static int apply_proxy(struct ssh_opts *o, const char *key, const char *v,
+		       enum ssh_apply how, char *err, size_t errlen)
+{
+	int jump = !strcasecmp(key, "ProxyJump"), none = !strcasecmp(v, "none");
+
+	if (!none && strlen(v) >= sizeof(o->proxy_jump)) {
+		snprintf(err, errlen, "%s: the value is too long", key);
+		return -1;
+	}
+	if (!none && jump && ssh_opts_check_jump(v, err, errlen) < 0)
+		return -1;
+	if (!none && !jump && check_command(v, err, errlen) < 0)
+		return -1;
+	if (how == SSH_APPLY_FIRST && (o->set & SSH_SET_PROXY))
+		return 1;
+	o->proxy_jump[0] = o->proxy_command[0] = '\0';
+	if (!none)
+		snprintf(jump ? o->proxy_jump : o->proxy_command,
+			 sizeof(o->proxy_jump), "%s", v);
+	o->set |= SSH_SET_PROXY;
+	return 0;
+}
+
 int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		   int nargs, enum ssh_apply how, char *err, size_t errlen)
 {
@@ -272,18 +360,8 @@ int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 	}
 	if (!strcasecmp(key, "HostName"))
 		return apply_hostname(o, args[0], how, err, errlen);
-	if (!strcasecmp(key, "ProxyJump") || !strcasecmp(key, "ProxyCommand")) {
-		/* Only "none", which lets -o cancel a file's proxy. */
-		if (strcasecmp(args[0], "none")) {
-			snprintf(err, errlen,
-				 "%s is not supported by ftp-tunnel", key);
-			return -1;
-		}
-		if (how == SSH_APPLY_FIRST && (o->set & SSH_SET_PROXY))
-			return 1;
-		o->set |= SSH_SET_PROXY;
-		return 0;
-	}
+	if (!strcasecmp(key, "ProxyJump") || !strcasecmp(key, "ProxyCommand"))
+		return apply_proxy(o, key, args[0], how, err, errlen);
 	for (k = 0; strcasecmp(key, simple[k].key); k++)
 		;
 	return apply_simple(o, k, args[0], how, err, errlen);
@@ -383,11 +461,12 @@ void ssh_opts_key(const struct ssh_opts *o, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	ADD("%s@%s:%u as %s|io=%d|strict=%d/%d|alive=%d/%d|ct=%d|batch=%d/%d"
-	    "|maxch=%d|conns=%d",
+	    "|maxch=%d|conns=%d|pj=%s|pc=%s|jd=%d",
 	    o->user, o->host, o->port, o->alias, o->identities_only, o->strict,
 	    !!(o->set & SSH_SET_STRICT), o->alive_interval, o->alive_count_max,
 	    o->connect_timeout, o->batch_mode, o->no_auth_prompt,
-	    o->max_channels, o->connections);
+	    o->max_channels, o->connections, o->proxy_jump, o->proxy_command,
+	    o->jump_depth);
 	for (i = 0; i < o->nidentities; i++)
 		ADD("|id=%s", o->identities[i]);
 	for (i = 0; i < o->nknown_hosts; i++)
