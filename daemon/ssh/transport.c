@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,9 @@ struct transport {
 	int handed;		  /* fd handed over */
 	int done;		  /* the failure reported: nothing more */
 	char why[1400];		  /* first failure, "" while none */
+	/* A channel error of the pump: the jump host's own death, if that
+	 * is what it was, is said right after and says more. */
+	char pump_why[1400];
 	char path[600];		  /* transport_path */
 	/* ProxyJump: the last jump host's session, and its channel to the
 	 * server carried into the socket pair by a pump. */
@@ -47,6 +51,7 @@ struct transport {
 	char cmd[SSH_PROXY_MAX * 2]; /* expanded, for messages */
 	pid_t pid;		     /* 0: none, or reaped */
 	pid_t pgid;		     /* its process group, 0: none */
+	int pidfd;		     /* readable once it exits, or -1 */
 	int errfd;		     /* its stderr, -1 once at EOF */
 	char errline[300];	     /* its last line on stderr */
 	size_t errlen;
@@ -65,7 +70,9 @@ const char *transport_path(const struct transport *t)
 
 const char *transport_why(const struct transport *t)
 {
-	return t && t->why[0] ? t->why : NULL;
+	if (!t)
+		return NULL;
+	return t->why[0] ? t->why : t->pump_why[0] ? t->pump_why : NULL;
 }
 
 /* Delivers, from the loop, the failure or else the socket. The callback
@@ -78,6 +85,8 @@ static void report_cb(struct loop *loop, void *arg)
 	(void)loop;
 	if (t->done)
 		return;
+	if (!t->why[0] && t->pump_why[0])
+		snprintf(t->why, sizeof(t->why), "%s", t->pump_why);
 	if (t->why[0]) {
 		t->done = 1;
 		if (t->fd >= 0)
@@ -130,9 +139,12 @@ static void pump_done(struct pump *p, const char *why, void *arg)
 	t->pump = NULL;
 	/* A jump host that died says why itself (hop_event, right after);
 	 * an orderly close is the server's, and the session sees it. */
-	if (why && !ssh_sess_dead(t->sess))
-		fail(t, "jump host %s: the channel to %s port %u broke: %s",
-		     t->hop, t->dst_host, t->dst_port, why);
+	if (why && !ssh_sess_dead(t->sess)) {
+		snprintf(t->pump_why, sizeof(t->pump_why),
+			 "jump host %s: the channel to %s port %u broke: %s",
+			 t->hop, t->dst_host, t->dst_port, why);
+		loop_timer_arm(t->timer, 0);
+	}
 }
 
 static void open_done(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
@@ -347,6 +359,7 @@ static int expand_command(const struct ssh_opts *o, char *out, size_t len)
 }
 
 static void reap_cb(struct loop *loop, void *arg);
+static int read_stderr(struct transport *t);
 
 /* The command's status, once it is gone: a failure unless the session
  * already ended it. */
@@ -373,6 +386,23 @@ static int reap(struct transport *t)
 	return 1;
 }
 
+/* The command exited: the session cannot go on without it, even when
+ * something it started still holds the socket open. */
+static void pidfd_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct transport *t = arg;
+
+	(void)events;
+	loop_unwatch(loop, fd);
+	close(fd);
+	t->pidfd = -1;
+	/* Its last words first, for the message. */
+	while (t->errfd >= 0 && read_stderr(t))
+		;
+	if (!reap(t))
+		loop_timer_arm(t->reap_timer, 50);
+}
+
 static void reap_cb(struct loop *loop, void *arg)
 {
 	struct transport *t = arg;
@@ -384,16 +414,15 @@ static void reap_cb(struct loop *loop, void *arg)
 
 /* The command's stderr goes to our log, a line at a time; the last line
  * is kept for the message if it exits. Its EOF means it is exiting. */
-static void stderr_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+static int read_stderr(struct transport *t)
 {
-	struct transport *t = arg;
 	char buf[1024];
+	int fd = t->errfd;
 	ssize_t n;
 
-	(void)events;
 	n = read(fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return 0;
 	if (n > 0) {
 		ssize_t i;
 
@@ -410,15 +439,24 @@ static void stderr_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 				t->errline[t->errlen++] = buf[i];
 		}
 		t->errline[t->errlen] = '\0';
-		return;
+		return 1;
 	}
-	loop_unwatch(loop, fd);
+	loop_unwatch(t->loop, fd);
 	close(fd);
 	t->errfd = -1;
 	if (t->errlen)
 		log_warn("ProxyCommand: %s", t->errline);
 	if (!reap(t))
 		loop_timer_arm(t->reap_timer, 50);
+	return 0;
+}
+
+static void stderr_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	read_stderr(arg);
 }
 
 static void start_command(struct transport *t, const struct ssh_opts *o)
@@ -487,6 +525,13 @@ static void start_command(struct transport *t, const struct ssh_opts *o)
 		close(ep[0]);
 		t->errfd = -1;
 	}
+	/* Without pidfds (Linux < 5.3) the end of its stderr stands in. */
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd >= 0 &&
+	    loop_watch(t->loop, t->pidfd, EPOLLIN, pidfd_cb, t) < 0) {
+		close(t->pidfd);
+		t->pidfd = -1;
+	}
 	t->fd = sv[0];
 	loop_timer_arm(t->timer, 0);
 }
@@ -530,7 +575,7 @@ struct transport *transport_new(struct loop *loop, const struct ssh_opts *o,
 	t->loop = loop;
 	t->cb = cb;
 	t->arg = arg;
-	t->fd = t->errfd = -1;
+	t->fd = t->errfd = t->pidfd = -1;
 	t->timer = loop_timer_new(loop, report_cb, t);
 	t->reap_timer = loop_timer_new(loop, reap_cb, t);
 	if (!t->timer || !t->reap_timer) {
@@ -558,6 +603,10 @@ void transport_free(struct transport *t)
 	if (t->errfd >= 0) {
 		loop_unwatch(t->loop, t->errfd);
 		close(t->errfd);
+	}
+	if (t->pidfd >= 0) {
+		loop_unwatch(t->loop, t->pidfd);
+		close(t->pidfd);
 	}
 	if (t->fd >= 0)
 		close(t->fd);
