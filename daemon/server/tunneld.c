@@ -283,11 +283,18 @@ static void connect_task(struct pool_conn *pc, void *job)
 		return; /* answered when the channel opens */
 	if (rc == -ENOTCONN && connpool_handback(pc, p))
 		return;
-	reply_err(p->client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
-		  rc == -EMFILE ? "the SSH connection carries as many "
-				  "channels as MaxChannels allows; try "
-				  "again later"
-				: "the SSH session is down");
+	if (rc == -EMFILE) {
+		reply_err(p->client, EAGAIN,
+			  "the SSH connection carries as many channels as "
+			  "MaxChannels allows; try again later");
+	} else {
+		/* Why, when it is known: "jump host b: host key changed". */
+		char why[1100];
+
+		snprintf(why, sizeof(why), "the SSH session is down%s%s",
+			 *ssh_sess_why(s) ? ": " : "", ssh_sess_why(s));
+		reply_err(p->client, ECONNABORTED, why);
+	}
 	connpool_job_done(pc);
 	close(p->client);
 	free(p);

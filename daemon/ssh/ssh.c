@@ -110,6 +110,7 @@ struct ssh_sess {
 	unsigned long long rx_bytes, tx_bytes;
 	uint64_t started_ms;
 	struct transport *tr; /* ProxyJump/ProxyCommand, or NULL */
+	char why[1024];	      /* why it died, "" while alive */
 	int was_ready;	 /* reached READY once */
 	int login_typed; /* auth_typed() of the login */
 };
@@ -551,6 +552,7 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	if (transport_why(s->tr))
 		msg = transport_why(s->tr);
 	snprintf(copy, sizeof(copy), "%s", msg);
+	snprintf(s->why, sizeof(s->why), "%s", copy);
 	log_debug("sess %s: %s -> dead (%s)", s->name,
 		  sess_state_names[was], copy);
 	s->state = SESS_DEAD;
@@ -564,6 +566,11 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 int ssh_sess_dead(const struct ssh_sess *s)
 {
 	return s->state == SESS_DEAD;
+}
+
+const char *ssh_sess_why(const struct ssh_sess *s)
+{
+	return s->why;
 }
 
 int ssh_sess_failed_early(const struct ssh_sess *s)

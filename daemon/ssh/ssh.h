@@ -151,6 +151,9 @@ void ssh_sess_free(struct ssh_sess *s);
 int ssh_sess_ready(const struct ssh_sess *s);
 /* Nonzero once the session failed or was lost: make a new one. */
 int ssh_sess_dead(const struct ssh_sess *s);
+/* Why the session died (the message its FAILED or CLOSED event gave),
+ * "" while it lives. Borrowed. */
+const char *ssh_sess_why(const struct ssh_sess *s);
 /* Nonzero when the session died before it was ever READY (connect, host
  * key or authentication failed). */
 int ssh_sess_failed_early(const struct ssh_sess *s);

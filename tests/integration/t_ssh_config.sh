@@ -12,8 +12,10 @@
 #  3. -o on the command line wins over the file (a wrong Port fails, a
 #     wrong User is refused); FTP_TUNNEL_SSH_CONFIG replaces the user file
 #     and a bad value there names file and line;
-#  4. ProxyJump in the file for the host: one clear line, exit 255, from
-#     ftp-tunnel and through the wrapper;
+#  4. ProxyJump in the file for the host is followed (t_jump.sh goes
+#     through real jump hosts): a jump host that does not resolve is one
+#     clear line naming it, exit 255, from ftp-tunnel and through the
+#     wrapper; -o ProxyJump=none cancels the file's;
 #  5. the machine's /etc/ssh/ssh_config (Debian's: Include, Host *,
 #     SendEnv, HashKnownHosts, GSSAPIAuthentication) read without complaint.
 . "$(dirname "$0")/lib.sh"
@@ -56,7 +58,7 @@ cat >"$HOME/.ssh/config" <<EOF
 Include config.d/*.conf
 
 Host bastion-* !bastion-ok
-    ProxyJump jump.example.com
+    ProxyJump jump.invalid
 
 Host *
     BatchMode yes
@@ -131,15 +133,16 @@ tt_same "$VSFTPD_PUB/f" "$T/g3" "the alias once more"
 n=$("$TT_FT_BIN" status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')
 tt_check "two sessions: the alias's and the address's ($n)" [ "$n" -eq 2 ]
 
-# The wrapper's ProxyJump host: the program's connect fails, the user is
-# told why in one line, nothing goes out in clear text.
+# The wrapper's ProxyJump host, whose jump host does not resolve: the
+# program's connect fails, the user is told why in one line, nothing goes
+# out in clear text.
 out=$("$TT_BUILD/ftp-tunnel-wrap" --via bastion-1 --ports "$VSFTPD_PORT" \
 	curl -sS --max-time 20 -o "$T/g4" "ftp://127.0.0.1:$VSFTPD_PORT/pub/f" 2>&1)
 rc=$?
 tt_check "wrapper, ProxyJump host: curl fails (exit $rc), nothing fetched" \
 	eval '[ "$rc" -ne 0 ] && [ ! -s "$T/g4" ]'
 tt_check "wrapper, ProxyJump host: the reason reaches the user ($(echo "$out" | head -1 | cut -c1-100))" \
-	eval 'echo "$out" | grep -q "line $proxy_line: ProxyJump (Host bastion-\* !bastion-ok) is not supported by ftp-tunnel"'
+	eval 'echo "$out" | grep -q "jump host jump.invalid: cannot resolve jump.invalid"'
 "$TT_FT_BIN" stop >/dev/null
 
 # ------------------------------------------------------------ 3. precedence
@@ -173,7 +176,7 @@ FTP_TUNNEL_SSH_CONFIG=none \
 
 # ------------------------------------------------------------ 4. ProxyJump
 echo "# 4. ProxyJump"
-ft_run_fail 255 "^ftp-tunnel: error: ~/.ssh/config line $proxy_line: ProxyJump \(Host bastion-\* !bastion-ok\) is not supported by ftp-tunnel; connect to the jump host's forwarded port instead, or use ssh -L to it\$" \
+ft_run_fail 255 "^ftp-tunnel: error: jump host jump.invalid: cannot resolve jump.invalid: " \
 	-L "ftp/$(tt_free_port):127.0.0.1:$VSFTPD_PORT" bastion-1
 ft_run_fail 255 "cannot resolve bastion-ok" -o ConnectTimeout=5 --check bastion-ok
 ft_run_fail 255 "cannot connect to 127.0.0.1 port $bad \(bastion-2\)" \
