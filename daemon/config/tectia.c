@@ -53,6 +53,7 @@ struct tectia {
 	struct profile *out;
 	int max, n;
 	char (*ids)[PROFILE_NAME_MAX]; /* <profile id>, parallel to out */
+	char (*gws)[PROFILE_NAME_MAX]; /* its gateway-profile, or "" */
 	int cur;		       /* profile being read, or -1 */
 	struct tectia_frame stack[TECTIA_DEPTH_MAX];
 	int depth;
@@ -92,7 +93,6 @@ static const char *const conn_ignored[] = {"ciphers",
 					   "rekey",
 					   "hostbased-default-domain",
 					   "compression",
-					   "proxy",
 					   "idle-timeout",
 					   "exclusive-connection",
 					   "server-banners",
@@ -550,8 +550,8 @@ static int read_static(struct tectia *st, int line, const char **atts)
 
 static int read_profile(struct tectia *st, int line, const char **atts)
 {
-	static const char *const used[] = {"id",   "name", "host",
-					   "port", "user", NULL};
+	static const char *const used[] = {
+	    "id", "name", "host", "port", "user", "gateway-profile", NULL};
 	struct profile *p;
 	const char *id, *name, *v;
 	unsigned port = 0;
@@ -594,6 +594,14 @@ static int read_profile(struct tectia *st, int line, const char **atts)
 	if (v && *v &&
 	    take_value(st, line, "profile", "user", v, 0, p->user,
 		       sizeof(p->user)) < 0)
+		return -1;
+	/* The profile whose server is the jump host on the way (Tectia's
+	 * "tunneled connection through another profile"): resolved once
+	 * every profile is known (gateway_jumps). */
+	v = attr(atts, "gateway-profile");
+	if (v && *v &&
+	    take_value(st, line, "profile", "gateway-profile", v, 0,
+		       st->gws[st->n], sizeof(st->gws[st->n])) < 0)
 		return -1;
 	for (i = 0; i < st->n; i++) {
 		if (!strcmp(st->ids[i], st->ids[st->n])) {
@@ -648,6 +656,19 @@ static int conn_setting(struct tectia *st, int line, const char *name,
 			   : CTX_LEAF;
 	if (!strcmp(name, "authentication-methods"))
 		return CTX_AUTH;
+	if (!strcmp(name, "proxy")) {
+		/* Tectia's SOCKS and HTTP proxy rules: no SSH jump host to
+		 * map them to, and connecting without them may not reach
+		 * the server at all. */
+		warn_at(st, line,
+			"<proxy> (Tectia's SOCKS/HTTP proxy rules) is not "
+			"supported by ftp-tunnel; ignored: the connection is "
+			"made directly. Through a jump host, use the "
+			"profile's gateway-profile, or ProxyJump or "
+			"ProxyCommand (e.g. nc -X 5 -x PROXY %%h %%p) in "
+			"~/.ssh/config");
+		return CTX_SKIP;
+	}
 	if (in_list(conn_ignored, name))
 		return ignored(st, line, name);
 	return unknown(st, line, name, parent);
@@ -839,6 +860,78 @@ static int sets_key(const char *opts, const char *key, size_t klen)
 	return 0;
 }
 
+/* "[user@]host[:port]" of profile p, as a ProxyJump hop. */
+static int hop_of(const struct profile *p, char *out, size_t size)
+{
+	int v6 = strchr(p->host, ':') != NULL;
+	int k = snprintf(out, size, "%s%s%s%s%s", p->user, p->user[0] ? "@" : "",
+			 v6 ? "[" : "", p->host, v6 ? "]" : "");
+
+	if (k >= 0 && (size_t)k < size && p->port)
+		k += snprintf(out + k, size - (size_t)k, ":%u", p->port);
+	return k < 0 || (size_t)k >= size ? -1 : 0;
+}
+
+/* Each profile with a gateway-profile gets a ProxyJump: the gateway's
+ * server, after its own gateway's and so on (the outermost first), at
+ * most 8 and without a loop. */
+static int gateway_jumps(struct tectia *st)
+{
+	char list[1024], hop[400];
+	int i, j, k, chain[8], n;
+
+	for (i = 0; i < st->n; i++) {
+		struct profile *p = &st->out[i];
+
+		n = 0;
+		for (j = i; st->gws[j][0];) {
+			const char *gw = st->gws[j];
+
+			for (j = 0; j < st->n && strcmp(st->ids[j], gw); j++)
+				;
+			if (j == st->n) {
+				fail_at(st, p->line,
+					"profile %s: gateway-profile '%s' is "
+					"not defined",
+					p->name, gw);
+				return -1;
+			}
+			for (k = 0; k < n && chain[k] != j; k++)
+				;
+			if (j == i || k < n || n == 8) {
+				fail_at(st, p->line,
+					"profile %s: its gateway-profiles "
+					"lead back to a profile already on "
+					"the way, or past 8 hops",
+					p->name);
+				return -1;
+			}
+			chain[n++] = j;
+		}
+		if (!n)
+			continue;
+		list[0] = '\0';
+		for (k = n - 1; k >= 0; k--) {
+			size_t used = strlen(list);
+
+			if (hop_of(&st->out[chain[k]], hop, sizeof(hop)) < 0 ||
+			    snprintf(list + used, sizeof(list) - used, "%s%s",
+				     used ? "," : "", hop) >=
+				(int)(sizeof(list) - used)) {
+				fail_at(st, p->line,
+					"profile %s: its gateways make too "
+					"long a ProxyJump",
+					p->name);
+				return -1;
+			}
+		}
+		if (!sets_key(p->options, "ProxyJump", 9) &&
+		    add_option(st, p->line, p->options, "ProxyJump", list) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* After the document: host-key policy into the defaults, static tunnels
  * to their profiles, defaults into every profile that does not set the
  * same key itself (profile settings override, as in Tectia). */
@@ -857,6 +950,8 @@ static int finish(struct tectia *st)
 		strict = "ask"; /* Tectia's "no" asks the user */
 	if (strict && add_option(st, st->host_keys_line, st->defaults,
 				 "StrictHostKeyChecking", strict) < 0)
+		return -1;
+	if (gateway_jumps(st) < 0)
 		return -1;
 	for (i = 0; i < st->nstatics; i++) {
 		struct tectia_static *s = &st->statics[i];
@@ -929,8 +1024,9 @@ int tectia_parse(const char *file_name, const char *text, size_t len,
 		return -1;
 	}
 	st.ids = calloc(st.max ? (size_t)st.max : 1, sizeof(*st.ids));
+	st.gws = calloc(st.max ? (size_t)st.max : 1, sizeof(*st.gws));
 	st.xp = XML_ParserCreate(NULL);
-	if (!st.ids || !st.xp) {
+	if (!st.ids || !st.gws || !st.xp) {
 		fail_at(&st, 1, "out of memory");
 		goto out;
 	}
@@ -955,6 +1051,7 @@ out:
 	if (st.xp)
 		XML_ParserFree(st.xp);
 	free(st.ids);
+	free(st.gws);
 	free(st.statics);
 	return ret;
 }

@@ -326,6 +326,49 @@ static void test_options(void)
 	    "accept-unknown: '%s'", prof[0].options);
 }
 
+/* gateway-profile: the other profile's server becomes a jump host of
+ * this one, and so on outwards; <proxy> (SOCKS/HTTP) is named in a
+ * warning with its line. */
+static void test_gateways(void)
+{
+	static const char body[] = "<profiles>\n"
+				   "  <profile id=\"outer\" host=\"b1.example\" "
+				   "user=\"jo\"/>\n" /* 3 */
+				   "  <profile id=\"mid\" host=\"::1\" "
+				   "port=\"2222\" gateway-profile=\"outer\"/>\n"
+				   "  <profile id=\"in\" host=\"inner\" "
+				   "gateway-profile=\"mid\">\n" /* 5 */
+				   "    <proxy ruleset=\"socks5://fw:1080\"/>\n"
+				   "  </profile>\n"
+				   "</profiles>";
+	int rc = parse(doc(body));
+
+	CHECK(rc == 0 && nprof == 3, "gateways: rc %d (%s)", rc, err);
+	if (rc || nprof != 3)
+		return;
+	CHECK(!strcmp(prof[0].options, ""), "outer: '%s'", prof[0].options);
+	CHECK(!strcmp(prof[1].options, "ProxyJump=jo@b1.example\n"),
+	      "mid: '%s'", prof[1].options);
+	CHECK(!strcmp(prof[2].options,
+		      "ProxyJump=jo@b1.example,[::1]:2222\n"),
+	      "in: '%s'", prof[2].options);
+	CHECK(strstr(warnings, "f:6: <proxy> (Tectia's SOCKS/HTTP proxy rules) "
+			       "is not supported by ftp-tunnel") != NULL,
+	      "warnings:\n%s", warnings);
+	CHECK(!strstr(warnings, "attribute gateway-profile"), "warnings:\n%s",
+	      warnings);
+
+	CHECK(parse(doc("<profiles><profile id=\"a\" host=\"h\" "
+			"gateway-profile=\"b\"/>\n<profile id=\"b\" "
+			"host=\"g\" gateway-profile=\"a\"/></profiles>")) < 0 &&
+		  strstr(err, "f:2: profile a: its gateway-profiles lead back"),
+	      "loop: %s", err);
+	CHECK(parse(doc("<profiles><profile id=\"a\" host=\"h\" "
+			"gateway-profile=\"nope\"/></profiles>")) < 0 &&
+		  strstr(err, "gateway-profile 'nope' is not defined"),
+	      "undefined: %s", err);
+}
+
 static void test_empty_and_names(void)
 {
 	CHECK(parse("<secsh-broker/>") == 0 && nprof == 0, "empty broker");
@@ -543,6 +586,7 @@ int main(void)
 	test_tunnels();
 	test_static_tunnels();
 	test_options();
+	test_gateways();
 	test_empty_and_names();
 	test_errors();
 	test_limits();
