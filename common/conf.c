@@ -448,6 +448,18 @@ static unsigned long port_bit(void)
 	return 1UL << k;
 }
 
+/* The seen bits of ProxyJump and ProxyCommand. */
+static unsigned long proxy_bits(void)
+{
+	unsigned long bits = 0;
+	size_t k;
+
+	for (k = 0; k < NKEYS; k++)
+		if (ssh_keys[k].type == V_JUMP || ssh_keys[k].type == V_COMMAND)
+			bits |= 1UL << k;
+	return bits;
+}
+
 static int is_bool(const char *v)
 {
 	return !strcasecmp(v, "yes") || !strcasecmp(v, "no") ||
@@ -578,6 +590,12 @@ static void parse_option(struct parser *p, char **words, int n)
 		return;
 	}
 	p->seen |= 1UL << k;
+	if ((ssh_keys[k].type == V_JUMP || ssh_keys[k].type == V_COMMAND) &&
+	    (p->seen & proxy_bits()) == proxy_bits()) {
+		err(p, "ProxyJump and ProxyCommand in one %s: give one of them",
+		    p->route >= 0 ? "Route" : "Profile");
+		return;
+	}
 	if (n > 2 && ssh_keys[k].type != V_PATHS &&
 	    ssh_keys[k].type != V_COMMAND) {
 		err(p, "%s takes one value (quote a value with spaces)", key);

@@ -39,7 +39,7 @@ struct transport {
 	/* A channel error of the pump: the jump host's own death, if that
 	 * is what it was, is said right after and says more. */
 	char pump_why[1400];
-	char path[600];		  /* transport_path */
+	char path[600]; /* transport_path */
 	/* ProxyJump: the last jump host's session, and its channel to the
 	 * server carried into the socket pair by a pump. */
 	char hop[256]; /* the jump host as given, for messages */
@@ -147,8 +147,8 @@ static void pump_done(struct pump *p, const char *why, void *arg)
 	}
 }
 
-static void open_done(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
-		      const char *err, void *arg)
+static void open_done(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, const char *err,
+		      void *arg)
 {
 	struct transport *t = arg;
 	char name[96];
@@ -165,8 +165,8 @@ static void open_done(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		     strerror(errno));
 		return;
 	}
-	snprintf(name, sizeof(name), "jump %.40s>%.40s:%u", t->hop,
-		 t->dst_host, t->dst_port);
+	snprintf(name, sizeof(name), "jump %.40s>%.40s:%u", t->hop, t->dst_host,
+		 t->dst_port);
 	t->pump = pump_new(s, ch, sv[0], name, pump_done, t);
 	if (!t->pump) {
 		close(sv[1]);
@@ -245,7 +245,7 @@ static int hop_opts(struct transport *t, const struct ssh_opts *o,
 	if (!strncasecmp(hop, "ssh://", 6))
 		hop += 6;
 	if (spec_parse_dest(hop, user, sizeof(user), host, sizeof(host),
-				&port) < 0) {
+			    &port) < 0) {
 		fail(t, "ProxyJump: bad jump host '%s'", hop);
 		return -1;
 	}
@@ -262,11 +262,12 @@ static int hop_opts(struct transport *t, const struct ssh_opts *o,
 		return -1;
 	}
 	if (o->jump_depth + 1 > SSH_MAX_JUMPS) {
-		fail(t,
-		     "jump host %s: more than %d jump hosts in a row: ProxyJump "
-		     "settings that lead back to each other? (give the first "
-		     "jump host ProxyJump none)",
-		     host, SSH_MAX_JUMPS);
+		fail(
+		    t,
+		    "jump host %s: more than %d jump hosts in a row: ProxyJump "
+		    "settings that lead back to each other? (give the first "
+		    "jump host ProxyJump none)",
+		    host, SSH_MAX_JUMPS);
 		return -1;
 	}
 	if (ssh_opts_set_dest(h, hop) < 0) {
@@ -339,15 +340,24 @@ static int expand_command(const struct ssh_opts *o, char *out, size_t len)
 			continue;
 		}
 		switch (*++in) {
-		case 'h': v = o->host; break;
+		case 'h':
+			v = o->host;
+			break;
 		case 'p':
 			snprintf(num, sizeof(num), "%u", o->port);
 			v = num;
 			break;
-		case 'r': v = o->user; break;
-		case 'n': v = o->alias[0] ? o->alias : o->host; break;
-		case '%': v = "%"; break;
-		default: return -1; /* checked when set */
+		case 'r':
+			v = o->user;
+			break;
+		case 'n':
+			v = o->alias[0] ? o->alias : o->host;
+			break;
+		case '%':
+			v = "%";
+			break;
+		default:
+			return -1; /* checked when set */
 		}
 		if (n + strlen(v) >= len)
 			return -1;
@@ -427,7 +437,8 @@ static int read_stderr(struct transport *t)
 		ssize_t i;
 
 		for (i = 0; i < n; i++) {
-			if (buf[i] == '\n' || t->errlen + 1 >= sizeof(t->errline)) {
+			if (buf[i] == '\n' ||
+			    t->errlen + 1 >= sizeof(t->errline)) {
 				t->errline[t->errlen] = '\0';
 				if (t->errlen)
 					log_warn("ProxyCommand: %s",
@@ -482,7 +493,8 @@ static void start_command(struct transport *t, const struct ssh_opts *o)
 		return;
 	}
 	if (pipe2(ep, O_CLOEXEC) < 0) {
-		fail(t, "ProxyCommand: cannot make a pipe: %s", strerror(errno));
+		fail(t, "ProxyCommand: cannot make a pipe: %s",
+		     strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return;

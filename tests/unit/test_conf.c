@@ -209,9 +209,45 @@ static void test_errors(void)
 	bad("TectiaConfig relative.xml\n", "f:1: TectiaConfig relative.xml: a file must be");
 }
 
+/* ProxyJump and ProxyCommand: carried as options to the daemon and to
+ * ftp-tunnel, one or the other per block, a Route's profile's too. */
+static void test_jumps(void)
+{
+	struct conf c;
+	const struct profile *p;
+	int rc;
+
+	rc = parse(&c, "Profile in\n"
+		       "    HostName 10.1.2.3\n"
+		       "    ProxyJump alice@bastion:2222,ssh://b2\n"
+		       "Profile pc\n"
+		       "    ProxyCommand ssh -W %h:%p \"bastion\"\n"
+		       "Route 10.9.9.9:21\n"
+		       "    Via in\n");
+	CHECK(rc == 0, "rc %d %s", rc, c.err);
+	p = conf_profile(&c, "in");
+	CHECK(p && !strcmp(p->options,
+			   "ProxyJump=alice@bastion:2222,ssh://b2\n"),
+	      "in: '%s'", p ? p->options : "");
+	p = conf_profile(&c, "pc");
+	CHECK(p && !strcmp(p->options, "ProxyCommand=ssh -W %h:%p bastion\n"),
+	      "pc: '%s'", p ? p->options : "");
+	CHECK(c.nroutes == 1 &&
+		  !strcmp(c.routes[0].options,
+			  "ProxyJump=alice@bastion:2222,ssh://b2\n"),
+	      "the Route carries its profile's ProxyJump: '%s'",
+	      c.nroutes ? c.routes[0].options : "");
+	conf_free(&c);
+	bad("Profile a\n  ProxyJump b\n  ProxyCommand nc %h %p\n",
+	    "f:3: ProxyJump and ProxyCommand in one Profile");
+	bad("Profile a\n  ProxyJump b,,c\n", "f:2: ProxyJump b,,c: want");
+	bad("Profile a\n  ProxyJump u@\n", "f:2: ProxyJump: bad jump host");
+}
+
 int main(void)
 {
 	test_profile();
+	test_jumps();
 	test_route_via_profile();
 	test_errors();
 	printf("%d passed, %d failed\n", passed, failed);
