@@ -408,8 +408,17 @@ add:
 
 /* The SSH options a Route may carry: what ftp-tunneld takes (ssh_opts_set,
  * daemon/sshopts.c), with the check of their values. */
-enum vtype { V_PATHS, V_PATH, V_PORT, V_TEXT, V_BOOL, V_STRICT, V_UINT,
-	     V_JUMP, V_COMMAND };
+enum vtype {
+	V_PATHS,
+	V_PATH,
+	V_PORT,
+	V_TEXT,
+	V_BOOL,
+	V_STRICT,
+	V_UINT,
+	V_JUMP,
+	V_COMMAND
+};
 static const struct {
 	const char *key;
 	enum vtype type;
@@ -514,7 +523,8 @@ static int check_jumps(struct parser *p, const char *v)
 		return 0;
 	if (!len || len >= sizeof(copy) || v[0] == ',' || v[len - 1] == ',' ||
 	    strstr(v, ",,")) {
-		err(p, "ProxyJump %s: want [user@]host[:port][,...] or none", v);
+		err(p, "ProxyJump %s: want [user@]host[:port][,...] or none",
+		    v);
 		return -1;
 	}
 	memcpy(copy, v, len + 1);
@@ -525,8 +535,9 @@ static int check_jumps(struct parser *p, const char *v)
 		port = 0;
 		if (spec_parse_dest(hop, user, sizeof(user), host, sizeof(host),
 				    &port) < 0) {
-			err(p, "ProxyJump: bad jump host \"%s\" (want "
-			       "[user@]host[:port])",
+			err(p,
+			    "ProxyJump: bad jump host \"%s\" (want "
+			    "[user@]host[:port])",
 			    hop);
 			return -1;
 		}

@@ -376,8 +376,8 @@ int main(int argc, char **argv)
 			if (strchr(optarg, '\n') ||
 			    snprintf(o, sizeof(o), "ProxyJump=%s", optarg) >=
 				(int)sizeof(o))
-				die(EXIT_USAGE, "-J %s: not a list of jump hosts",
-				    optarg);
+				die(EXIT_USAGE,
+				    "-J %s: not a list of jump hosts", optarg);
 			add_option(opts, sizeof(opts), o);
 			break;
 		}

@@ -367,8 +367,8 @@ int main(int argc, char **argv)
 	ssh_opts_init(&c.opts);
 	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
 	log_set_prefix("ftp-tunnel");
-	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:J:L:R:NqhTf", longopts,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:J:L:R:NqhTf",
+				  longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
 			verbosity++;

@@ -374,8 +374,8 @@ static int do_proxy_command(struct sshconfig *c, const struct place *pl,
 		return fail(err, errlen, pl, "ProxyCommand: too long");
 	memcpy(cmd, v, n);
 	cmd[n] = '\0';
-	rc = ssh_opts_apply(c->o, "ProxyCommand", args, 1, SSH_APPLY_FIRST,
-			    msg, sizeof(msg));
+	rc = ssh_opts_apply(c->o, "ProxyCommand", args, 1, SSH_APPLY_FIRST, msg,
+			    sizeof(msg));
 	if (rc < 0)
 		return fail(err, errlen, pl, "%s", msg);
 	if (rc == 1)

@@ -864,8 +864,9 @@ static int sets_key(const char *opts, const char *key, size_t klen)
 static int hop_of(const struct profile *p, char *out, size_t size)
 {
 	int v6 = strchr(p->host, ':') != NULL;
-	int k = snprintf(out, size, "%s%s%s%s%s", p->user, p->user[0] ? "@" : "",
-			 v6 ? "[" : "", p->host, v6 ? "]" : "");
+	int k =
+	    snprintf(out, size, "%s%s%s%s%s", p->user, p->user[0] ? "@" : "",
+		     v6 ? "[" : "", p->host, v6 ? "]" : "");
 
 	if (k >= 0 && (size_t)k < size && p->port)
 		k += snprintf(out + k, size - (size_t)k, ":%u", p->port);
@@ -916,8 +917,8 @@ static int gateway_jumps(struct tectia *st)
 
 			if (hop_of(&st->out[chain[k]], hop, sizeof(hop)) < 0 ||
 			    snprintf(list + used, sizeof(list) - used, "%s%s",
-				     used ? "," : "", hop) >=
-				(int)(sizeof(list) - used)) {
+				     used ? "," : "",
+				     hop) >= (int)(sizeof(list) - used)) {
 				fail_at(st, p->line,
 					"profile %s: its gateways make too "
 					"long a ProxyJump",

@@ -78,7 +78,7 @@ struct ssh_opts {
 	 * the server: sshconfig_load sets itself here), or NULL: the jump
 	 * host gets the defaults. 0, or -1 with a message in err. */
 	int (*resolve)(struct ssh_opts *o, char *err, size_t errlen);
-	unsigned set;	/* enum ssh_set_bit */
+	unsigned set; /* enum ssh_set_bit */
 };
 
 void ssh_opts_init(struct ssh_opts *o);

@@ -266,12 +266,13 @@ int ssh_opts_check_jump(const char *list, char *err, size_t errlen)
 	for (hop = strtok_r(copy, ",", &save); hop;
 	     hop = strtok_r(NULL, ",", &save)) {
 		if (check_jump(hop) < 0 || ++n > SSH_MAX_JUMPS) {
-			snprintf(err, errlen,
-				 n > SSH_MAX_JUMPS
-				     ? "ProxyJump '%s': more than 8 jump hosts"
-				     : "ProxyJump: bad jump host '%s' (expected "
-				       "[user@]host[:port][,...])",
-				 n > SSH_MAX_JUMPS ? list : hop);
+			snprintf(
+			    err, errlen,
+			    n > SSH_MAX_JUMPS
+				? "ProxyJump '%s': more than 8 jump hosts"
+				: "ProxyJump: bad jump host '%s' (expected "
+				  "[user@]host[:port][,...])",
+			    n > SSH_MAX_JUMPS ? list : hop);
 			return -1;
 		}
 	}

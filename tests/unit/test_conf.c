@@ -226,9 +226,9 @@ static void test_jumps(void)
 		       "    Via in\n");
 	CHECK(rc == 0, "rc %d %s", rc, c.err);
 	p = conf_profile(&c, "in");
-	CHECK(p && !strcmp(p->options,
-			   "ProxyJump=alice@bastion:2222,ssh://b2\n"),
-	      "in: '%s'", p ? p->options : "");
+	CHECK(
+	    p && !strcmp(p->options, "ProxyJump=alice@bastion:2222,ssh://b2\n"),
+	    "in: '%s'", p ? p->options : "");
 	p = conf_profile(&c, "pc");
 	CHECK(p && !strcmp(p->options, "ProxyCommand=ssh -W %h:%p bastion\n"),
 	      "pc: '%s'", p ? p->options : "");

@@ -718,7 +718,7 @@ static void test_opts(void)
 		  !strcmp(o.proxy_jump, "u@gw:2200,ssh://gw2"),
 	      "-o ProxyJump=list: %s", err);
 	CHECK(ssh_opts_set(&o, "ProxyCommand=nc %h %p", err, sizeof(err)) ==
-			  0 &&
+		      0 &&
 		  !o.proxy_jump[0] && !strcmp(o.proxy_command, "nc %h %p"),
 	      "a later -o ProxyCommand replaces -o ProxyJump: %s", err);
 	CHECK(ssh_opts_set(&o, "ProxyJump=a@", err, sizeof(err)) < 0 &&

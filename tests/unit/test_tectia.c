@@ -331,16 +331,17 @@ static void test_options(void)
  * warning with its line. */
 static void test_gateways(void)
 {
-	static const char body[] = "<profiles>\n"
-				   "  <profile id=\"outer\" host=\"b1.example\" "
-				   "user=\"jo\"/>\n" /* 3 */
-				   "  <profile id=\"mid\" host=\"::1\" "
-				   "port=\"2222\" gateway-profile=\"outer\"/>\n"
-				   "  <profile id=\"in\" host=\"inner\" "
-				   "gateway-profile=\"mid\">\n" /* 5 */
-				   "    <proxy ruleset=\"socks5://fw:1080\"/>\n"
-				   "  </profile>\n"
-				   "</profiles>";
+	static const char body[] =
+	    "<profiles>\n"
+	    "  <profile id=\"outer\" host=\"b1.example\" "
+	    "user=\"jo\"/>\n" /* 3 */
+	    "  <profile id=\"mid\" host=\"::1\" "
+	    "port=\"2222\" gateway-profile=\"outer\"/>\n"
+	    "  <profile id=\"in\" host=\"inner\" "
+	    "gateway-profile=\"mid\">\n" /* 5 */
+	    "    <proxy ruleset=\"socks5://fw:1080\"/>\n"
+	    "  </profile>\n"
+	    "</profiles>";
 	int rc = parse(doc(body));
 
 	CHECK(rc == 0 && nprof == 3, "gateways: rc %d (%s)", rc, err);
@@ -349,8 +350,7 @@ static void test_gateways(void)
 	CHECK(!strcmp(prof[0].options, ""), "outer: '%s'", prof[0].options);
 	CHECK(!strcmp(prof[1].options, "ProxyJump=jo@b1.example\n"),
 	      "mid: '%s'", prof[1].options);
-	CHECK(!strcmp(prof[2].options,
-		      "ProxyJump=jo@b1.example,[::1]:2222\n"),
+	CHECK(!strcmp(prof[2].options, "ProxyJump=jo@b1.example,[::1]:2222\n"),
 	      "in: '%s'", prof[2].options);
 	CHECK(strstr(warnings, "f:6: <proxy> (Tectia's SOCKS/HTTP proxy rules) "
 			       "is not supported by ftp-tunnel") != NULL,
