@@ -3,6 +3,7 @@
  * (ProxyCommand), either carried to the session over a socket pair. */
 #include "transport.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -322,8 +323,20 @@ static void start_jump(struct transport *t, const struct ssh_opts *o)
 
 /* --- ProxyCommand ------------------------------------------------------- */
 
+/* A value a token may put into a shell command: nothing the shell would
+ * read as syntax (OpenSSH refuses such host and user names too), so a
+ * name can never add a command of its own. */
+static int shell_safe(const char *v)
+{
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && !strchr("._-@:[]%+", *v))
+			return 0;
+	return 1;
+}
+
 /* The command with OpenSSH's tokens replaced: %h the host connected to,
- * %p its port, %r the user, %n the name as given, %% a '%'. 0 or -1. */
+ * %p its port, %r the user, %n the name as given, %% a '%'. 0, -1 when
+ * too long, -2 for a name that is not shell_safe. */
 static int expand_command(const struct ssh_opts *o, char *out, size_t len)
 {
 	const char *in = o->proxy_command;
@@ -359,6 +372,8 @@ static int expand_command(const struct ssh_opts *o, char *out, size_t len)
 		default:
 			return -1; /* checked when set */
 		}
+		if (!shell_safe(v))
+			return -2;
 		if (n + strlen(v) >= len)
 			return -1;
 		memcpy(out + n, v, strlen(v));
@@ -480,7 +495,16 @@ static void start_command(struct transport *t, const struct ssh_opts *o)
 	int sv[2], ep[2], rc;
 
 	snprintf(t->path, sizeof(t->path), "ProxyCommand");
-	if (expand_command(o, t->cmd, sizeof(t->cmd)) < 0) {
+	switch (expand_command(o, t->cmd, sizeof(t->cmd))) {
+	case 0:
+		break;
+	case -2:
+		fail(t,
+		     "ProxyCommand '%s': the host or user name has characters "
+		     "a shell would interpret; refused",
+		     o->proxy_command);
+		return;
+	default:
 		fail(t, "ProxyCommand: too long once its tokens are expanded");
 		return;
 	}
@@ -503,6 +527,11 @@ static void start_command(struct transport *t, const struct ssh_opts *o)
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+	/* Nothing else of ours: a descriptor some module left without
+	 * close-on-exec would outlive its connection in the command. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	posix_spawnattr_init(&attr);
 	/* Its own process group, so that ending it ends what it started;
 	 * signals as a fresh program has them (our loops block some and

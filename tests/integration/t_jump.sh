@@ -18,7 +18,8 @@
 #   the message names the hop; a dead bastion: a clear error within 10 s;
 #   the bastion's sshd killed mid-transfer: the client fails, the daemon
 #   connects again on the next use;
-# - no ProxyCommand process outlives its session or ftp-tunnel.
+# - no ProxyCommand process outlives its session or ftp-tunnel; a host
+#   name with shell syntax never reaches ProxyCommand's shell.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init jump
@@ -189,6 +190,13 @@ if tunnel "inner-sleep (session end)" inner-sleep; then
 	tt_check "no process of the ProxyCommand's group is left (the sleep it started is gone too)" \
 		tt_wait_until 30 bash -c "[ \$(ps -e -o pgid= | awk -v g='${G:-0}' '\$1 == g' | wc -l) -eq 0 ]"
 fi
+
+# A name with shell syntax in it never reaches the shell through %h.
+rm -f "$T/pwned"
+tt_in "$NS_CLI" timeout 20 "$TT_FT_BIN" --check -o "HostName=x;touch $T/pwned;" \
+	-o "ProxyCommand=nc %h %p" inner </dev/null >"$T/meta.out" 2>&1
+tt_check "ProxyCommand: a host name with shell syntax is refused, nothing run ($(head -c 120 "$T/meta.out"))" \
+	bash -c "[ ! -e '$T/pwned' ] && grep -q 'has characters a shell would interpret; refused' '$T/meta.out'"
 
 # ---- 4. transparent mode: --via inner -J bastion, and a Route -------------
 echo "# 4. ftp-tunnel-wrap and Route"
