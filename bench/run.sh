@@ -7,8 +7,8 @@
 #
 # Environment: BENCH_SIZE (bulk file, default 1G; K/M/G suffixes),
 # BENCH_RUNS (repetitions, interleaved, default 3), BENCH_ONLY (comma list
-# of sections: bulk,parallel,small,latency,shim,memory,scale; cpu comes
-# with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
+# of sections: bulk,parallel,small,latency,shim,memory,scale,jump; cpu
+# comes with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
 # BENCH_PAR_SIZE (each parallel download, default BENCH_SIZE),
 # BENCH_MEM_SIZE / BENCH_SCALE_SIZE (per transfer in memory / scale, 32M /
 # 16M), BENCH_CONNECTS (100000), BENCH_SPAWNS (1000), BENCH_KEEP=1 keeps
@@ -40,7 +40,7 @@ SIZE_H=${BENCH_SIZE:-1G}
 SIZE=$(bytes "$SIZE_H")
 PAR_SIZE_H=${BENCH_PAR_SIZE:-$SIZE_H}
 PAR_SIZE=$(bytes "$PAR_SIZE_H")
-ONLY=${BENCH_ONLY:-bulk,parallel,small,latency,shim,memory,scale}
+ONLY=${BENCH_ONLY:-bulk,parallel,small,latency,shim,memory,scale,jump}
 NCHAN=${BENCH_CHANNELS:-200}
 MEM_SIZE=$(bytes "${BENCH_MEM_SIZE:-32M}")
 SCALE_SIZE=$(bytes "${BENCH_SCALE_SIZE:-16M}")
@@ -219,7 +219,9 @@ url() {
 	case $1 in
 	direct | shim) echo "ftp://$FTP_ADDR:$MAIN_PORT" ;;
 	tunnel) echo "ftp://127.0.0.1:$FT_LPORT" ;;
+	tunnelJ) echo "ftp://127.0.0.1:$FTJ_LPORT" ;;
 	sshL) echo "ftp://127.0.0.1:$FWD_CTL" ;;
+	sshJ) echo "ftp://127.0.0.3:$FWD_CTL" ;;
 	raw) echo "ftp://127.0.0.1:$RAW_CTL" ;;
 	proxy) echo "ftp://$FTP_ADDR:$MAIN_PORT" ;;
 	esac
@@ -248,6 +250,7 @@ via() {
 cpu_pid() {
 	case $1 in
 	tunnel) echo "$FT_PID" ;;
+	tunnelJ) echo "$FTJ_PID" ;;
 	shim) echo "$DPID" ;;
 	sshL) echo "$SSHL_PID" ;;
 	esac
@@ -339,6 +342,7 @@ many() {
 	local p=$1 d=$2 n=$3 host=$FTP_ADDR port=$MAIN_PORT names rc t0 t1 got total
 	case $p in
 	tunnel) host=127.0.0.1 port=$FT_LPORT ;;
+	tunnelJ) host=127.0.0.1 port=$FTJ_LPORT ;;
 	sshL) host=127.0.0.1 port=$FWD_CTL ;;
 	esac
 	names=$(cd "$MAIN_PUB/$d" && ls | head -n "$n" | tr '\n' ' ')
@@ -588,6 +592,85 @@ section_scale() {
 	say "scale: new SSH logins during the 100 sessions: $((logins1 - logins0))"
 }
 
+# jump_setup: a second sshd on loopback as the bastion (its own host and
+# user keys, the same algorithms), an ssh_config naming it, ftp-tunnel -J
+# through it to the main sshd (FTJ_LPORT, FTJ_PID), and OpenSSH ssh -J -L
+# to the fwd server with all its passive ports, on 127.0.0.3.
+jump_setup() {
+	local v saved=()
+	for v in SSHD_PORT SSHD_PID SSHD_LOG SSHD_DIR SSHD_CONFIG SSHD_HOST \
+		SSHD_NETNS SSHD_HOSTKEY_PUB SSH_KEY SSH_KEY_PUB SSH_KNOWN_HOSTS; do
+		saved+=("$v=${!v}")
+	done
+	TT_SSHD_EXTRA="Ciphers $CIPHER
+MACs $MAC
+MaxSessions 1000" tt_sshd || return 1
+	JB_PORT=$SSHD_PORT JB_KEY=$SSH_KEY JB_KH=$SSH_KNOWN_HOSTS
+	for v in "${saved[@]}"; do export "${v?}"; done
+	cat "$SSH_KNOWN_HOSTS" "$JB_KH" >"$T/jump_known_hosts"
+	cat >"$T/jump_ssh_config" <<EOF
+Host bench-bastion
+    HostName 127.0.0.1
+    Port $JB_PORT
+    User $SSH_USER
+    IdentityFile $JB_KEY
+    IdentitiesOnly yes
+    UserKnownHostsFile $T/jump_known_hosts
+    GlobalKnownHostsFile /dev/null
+    StrictHostKeyChecking yes
+    BatchMode yes
+    Ciphers $CIPHER
+    MACs $MAC
+    Compression no
+EOF
+	FTJ_LPORT=$(tt_free_port) || return 1
+	local ft_pid=$FT_PID
+	export FTP_TUNNEL_SSH_CONFIG=$T/jump_ssh_config
+	ft_tunnel -o Port="$SSHD_PORT" -J bench-bastion \
+		-L "ftp/127.0.0.1:$FTJ_LPORT:$FTP_ADDR:$MAIN_PORT" "$SSH_USER@127.0.0.1" || return 1
+	unset FTP_TUNNEL_SSH_CONFIG
+	FTJ_PID=$FT_PID FT_PID=$ft_pid
+	local args=(-L "127.0.0.3:$FWD_CTL:$FTP_ADDR:$FWD_PORT") p
+	for ((p = FWD_LO; p <= FWD_HI; p++)); do args+=(-L "127.0.0.3:$p:$FTP_ADDR:$p"); done
+	# -F: the jump ssh OpenSSH starts reads the same file.
+	tt_spawn -g -o "$T/logs/ssh-J.log" ssh -N -F "$T/jump_ssh_config" -J bench-bastion \
+		"${SSHOPTS[@]:2}" "${args[@]}" "$SSH_USER@127.0.0.1"
+	tt_wait_until 100 bash -c "exec 3<>/dev/tcp/127.0.0.3/$FWD_HI" 2>/dev/null || return 1
+}
+
+section_jump() {
+	local r p
+	say "jump: a bastion sshd on loopback; $RUNS runs x bulk download of $SIZE_H x {tunnel tunnelJ sshL sshJ}, $NSMALL x 4 KiB x {tunnel tunnelJ}"
+	jump_setup || { say "jump: set-up failed"; rec fail-jump-setup 1; return 1; }
+	for ((r = 1; r <= RUNS; r++)); do
+		for p in tunnel tunnelJ sshL sshJ; do
+			xfer "$p" down
+		done
+		for p in tunnel tunnelJ; do
+			many "$p" small "$NSMALL"
+		done
+	done
+	local t j sl sj ratio
+	t=$(med bulk-tunnel-down) j=$(med bulk-tunnelJ-down)
+	sl=$(med bulk-sshL-down) sj=$(med bulk-sshJ-down)
+	ratio=$(calc "$j / $t")
+	row "bulk download through one jump, MB/s (ftp-tunnel -J)" "$(fmt "$j")" \
+		"ftp-tunnel -L, no jump (same run)" "$(fmt "$t")" "$(fmt "$ratio" 2)" "≥ 0.55" \
+		"$(verdict "$ratio" '>=' 0.55)"
+	row "bulk download through one jump, MB/s (ftp-tunnel -J)" "$(fmt "$j")" \
+		"OpenSSH ssh -J -L" "$(fmt "$sj")" "$(fmt "$(calc "$j / $sj")" 2)" "" ""
+	row "bulk download through one jump, MB/s (OpenSSH ssh -J -L)" "$(fmt "$sj")" \
+		"OpenSSH ssh -L, no jump" "$(fmt "$sl")" "$(fmt "$(calc "$sj / $sl")" 2)" "" ""
+	t=$(med many-small-tunnel) j=$(med many-small-tunnelJ)
+	ratio=$(calc "$j / $t")
+	row "$NSMALL files of 4 KiB through one jump, s (ftp-tunnel -J)" "$(fmt "$j" 3)" \
+		"ftp-tunnel -L, no jump (same run)" "$(fmt "$t" 3)" "$(fmt "$ratio" 2)" "≤ 1.2" \
+		"$(verdict "$ratio" '<=' 1.2)"
+	row "CPU s/GiB, download through one jump (ftp-tunnel -J: both sessions)" \
+		"$(fmt "$(med cpu-tunnelJ)" 2)" "ftp-tunnel -L, no jump" "$(fmt "$(med cpu-tunnel)" 2)" \
+		"$(fmt "$(calc "$(med cpu-tunnelJ) / $(med cpu-tunnel)")" 2)" "" ""
+}
+
 # hold: no figure; keeps the fixtures up for poking by hand (BENCH_ONLY=hold)
 # for BENCH_HOLD seconds (600) or until $T/stop exists; $T/env says where.
 section_hold() {
@@ -608,7 +691,7 @@ section_hold() {
 } >"$T/header"
 cat "$T/header" >&2
 
-for s in bulk parallel small latency shim memory scale hold; do
+for s in bulk parallel small latency shim memory scale jump hold; do
 	want "$s" && "section_$s"
 done
 
