@@ -344,6 +344,7 @@ many() {
 	tunnel) host=127.0.0.1 port=$FT_LPORT ;;
 	tunnelJ) host=127.0.0.1 port=$FTJ_LPORT ;;
 	sshL) host=127.0.0.1 port=$FWD_CTL ;;
+	sshJ) host=127.0.0.3 port=$FWD_CTL ;;
 	esac
 	names=$(cd "$MAIN_PUB/$d" && ls | head -n "$n" | tr '\n' ' ')
 	rm -rf "$T/sink" && mkdir -p "$T/sink"
@@ -353,6 +354,9 @@ many() {
 	# For the latency figure, only PASV + RETR per file (no SIZE, MDTM).
 	local lean=""
 	[ "$d" = tiny ] && lean="set ftp:use-size no; set ftp:use-mdtm no;"
+	# ssh -J's forwards are on 127.0.0.3: EPSV, whose port goes with the
+	# control connection's host (the fwd server's 227 names 127.0.0.1).
+	[ "$p" = sshJ ] && lean="$lean set ftp:prefer-epsv yes;"
 	via "$p" timeout 300 lftp -c "set cmd:fail-exit yes; set net:max-retries 1; set net:timeout 30;
 		set ftp:ssl-allow no; set ftp:passive-mode on; set xfer:clobber on; $lean
 		open -p $port $host; cd pub/$d; lcd $T/sink; mget $names" >"$T/logs/many.err" 2>&1
@@ -640,13 +644,13 @@ EOF
 
 section_jump() {
 	local r p
-	say "jump: a bastion sshd on loopback; $RUNS runs x bulk download of $SIZE_H x {tunnel tunnelJ sshL sshJ}, $NSMALL x 4 KiB x {tunnel tunnelJ}"
+	say "jump: a bastion sshd on loopback; $RUNS runs x bulk download of $SIZE_H x {tunnel tunnelJ sshL sshJ}, $NSMALL x 4 KiB x {tunnel tunnelJ sshL sshJ}"
 	jump_setup || { say "jump: set-up failed"; rec fail-jump-setup 1; return 1; }
 	for ((r = 1; r <= RUNS; r++)); do
 		for p in tunnel tunnelJ sshL sshJ; do
 			xfer "$p" down
 		done
-		for p in tunnel tunnelJ; do
+		for p in tunnel tunnelJ sshL sshJ; do
 			many "$p" small "$NSMALL"
 		done
 	done
@@ -666,6 +670,9 @@ section_jump() {
 	row "$NSMALL files of 4 KiB through one jump, s (ftp-tunnel -J)" "$(fmt "$j" 3)" \
 		"ftp-tunnel -L, no jump (same run)" "$(fmt "$t" 3)" "$(fmt "$ratio" 2)" "≤ 1.2" \
 		"$(verdict "$ratio" '<=' 1.2)"
+	t=$(med many-small-sshL) j=$(med many-small-sshJ)
+	row "$NSMALL files of 4 KiB through one jump, s (OpenSSH ssh -J -L)" "$(fmt "$j" 3)" \
+		"OpenSSH ssh -L, no jump" "$(fmt "$t" 3)" "$(fmt "$(calc "$j / $t")" 2)" "" ""
 	row "CPU s/GiB, download through one jump (ftp-tunnel -J: both sessions)" \
 		"$(fmt "$(med cpu-tunnelJ)" 2)" "ftp-tunnel -L, no jump" "$(fmt "$(med cpu-tunnel)" 2)" \
 		"$(fmt "$(calc "$(med cpu-tunnelJ) / $(med cpu-tunnel)")" 2)" "" ""
