@@ -12,8 +12,9 @@
 #   get and put, sha256-compared; the firewall dropped nothing;
 # - the same through a ProxyJump alias, two jumps (bastion, bastion2),
 #   ProxyCommand ssh -W %h:%p, ProxyCommand ssh bastion nc %h %p;
-# - ftp-tunnel-wrap --via inner -J bastion curl, and a Route whose
-#   profile has a ProxyJump; `ftp-tunnel status` shows the path;
+# - ftp-tunnel-wrap --via inner -J bastion curl, a Route whose profile
+#   has a ProxyJump, a tunnel held by the daemon (-f -J); `ftp-tunnel
+#   status` shows the path;
 # - a changed host key on the bastion, then on the inner server: refused,
 #   the message names the hop; a dead bastion: a clear error within 10 s;
 #   the bastion's sshd killed mid-transfer: the client fails, the daemon
@@ -241,6 +242,17 @@ tt_in "$NS_CLI" env HOME="$T" LD_PRELOAD="$FTP_TUNNEL_SHIM" FTP_TUNNEL_CONFIG="$
 	curl -sS --max-time 60 -o "$T/got2" "ftp://127.0.0.1:$VSFTPD_PORT/pub/fbig" 2>"$T/route.err"
 tt_check "Route via a profile with ProxyJump: curl get $SIZE, sha256 equal $(head -c 200 "$T/route.err")" \
 	tt_cmp "$VSFTPD_PUB/fbig" "$T/got2"
+
+# A held tunnel (ftp-tunnel -f): the daemon holds it through the bastion.
+HP=$(tt_free_port "$NS_CLI")
+out=$(tt_in "$NS_CLI" "$TT_FT_BIN" -f -J bastion -L "ftp/$HP:127.0.0.1:$VSFTPD_PORT" inner 2>&1)
+tt_check "ftp-tunnel -f -J bastion ... inner: held by the daemon ($out)" \
+	grep -q "tunnels up" <<<"$out"
+rm -f "$T/got3"
+tt_ftp -n "$NS_CLI" curl epsv get 127.0.0.1 "$HP" pub/fbig "$T/got3"
+tt_check "held tunnel through the bastion: curl epsv get $SIZE, sha256 equal" \
+	tt_cmp "$VSFTPD_PUB/fbig" "$T/got3"
+tt_check "release it" tt_in "$NS_CLI" "$TT_FT_BIN" release inner
 
 # ---- 5. host keys: each hop is checked under its own name -----------------
 echo "# 5. changed host keys"
