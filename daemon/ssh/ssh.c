@@ -1487,6 +1487,11 @@ struct ssh_sess *ssh_sess_new(struct loop *loop, const struct ssh_opts *opts,
 			errno = ENOMEM;
 			return NULL;
 		}
+		/* ConnectTimeout covers the way there too: a jump host that
+		 * cannot reach the server may take minutes to say so. */
+		if (opts->connect_timeout > 0)
+			loop_timer_arm(s->connect_timer,
+				       (uint64_t)opts->connect_timeout * 1000);
 		return s;
 	}
 	snprintf(port, sizeof(port), "%u", opts->port);
