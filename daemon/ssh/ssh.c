@@ -1292,8 +1292,38 @@ static void service_ready(struct ssh_sess *s)
 		ssh_sess_kick(s); /* more to do: let other fds run first */
 }
 
+/* Through a jump host, sshd on the server sends its small packets with
+ * Nagle's algorithm, and the jump host's kernel delays its ACK for each
+ * (up to 40 ms), so the next small packet waits: tens of milliseconds per
+ * FTP command or data channel. Whatever we send the server makes the jump
+ * host write to it, and the ACK goes along. So after a service that read
+ * a little and sent nothing, one byte more of receive window on a channel
+ * (SSH's only no-op that libssh2 1.10 sends on request) goes out. A read
+ * of more than a few packets is a bulk transfer: nothing then. */
+#define POKE_MAX_RX 2048
+static void poke_jump_host(struct ssh_sess *s, unsigned long long rx0,
+			   unsigned long long tx0)
+{
+	struct ssh_chan *c;
+
+	if (!s->tr || s->state != SESS_READY || s->owner || s->io_error ||
+	    s->rx_bytes == rx0 || s->rx_bytes - rx0 > POKE_MAX_RX ||
+	    s->tx_bytes != tx0)
+		return;
+	for (c = s->chans; c; c = c->next)
+		if (!c->adjust_pending && c->pending_op == SSH_OP_NONE &&
+		    !libssh2_channel_eof(c->raw))
+			break;
+	if (!c || !ssh_chan_gate(c))
+		return;
+	c->adjust_len = 1;
+	ssh_chan_ungate(c, SSH_OP_ADJUST, adjust_again(c));
+}
+
 static void sess_service(struct ssh_sess *s)
 {
+	unsigned long long rx0 = s->rx_bytes, tx0 = s->tx_bytes;
+
 	if (s->in_service) {
 		ssh_sess_kick(s);
 		return;
@@ -1312,6 +1342,7 @@ static void sess_service(struct ssh_sess *s)
 		/* fall through */
 	case SESS_READY:
 		service_ready(s);
+		poke_jump_host(s, rx0, tx0);
 		if (s->io_error) {
 			char msg[1400];
 
