@@ -1,11 +1,18 @@
 /* transport.c — the path to an SSH server that is not a TCP connect of
  * our own: a jump host's direct-tcpip channel (ProxyJump) or a command
- * (ProxyCommand), either carried to the session over a socket pair. */
+ * (ProxyCommand), either carried to the session over a socket pair.
+ *
+ * A jump host's session runs on a thread of its own (a worker): its
+ * cipher work and the server's session's then use two cores, as ssh -J's
+ * two processes do. The two threads share the socket pair and, under
+ * the lock, what the jump host's side has to report (the socket, or why
+ * it failed), which a task on the session's loop delivers. */
 #include "transport.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -22,6 +29,7 @@
 #include "log.h"
 #include "pump.h"
 #include "spec.h"
+#include "worker.h"
 
 extern char **environ;
 
@@ -29,20 +37,26 @@ extern char **environ;
 #define COMMAND_GRACE_MS 1000
 
 struct transport {
-	struct loop *loop;
+	struct loop *loop; /* the session's */
 	transport_cb cb;
 	void *arg;
-	struct loop_timer *timer; /* reports from the loop */
-	int fd;			  /* the session's end, until handed over */
-	int handed;		  /* fd handed over */
-	int done;		  /* the failure reported: nothing more */
-	char why[1400];		  /* first failure, "" while none */
+	struct taskq *q; /* reports, run on loop */
+	char path[600];	 /* transport_path; set before any thread */
+	/* Under lock: what either thread has to report. why and pump_why
+	 * are written once (while empty), then only read. */
+	pthread_mutex_t lock;
+	int posted;	/* a report task is queued */
+	int fd;		/* the session's end, until handed over */
+	int handed;	/* fd handed over */
+	int done;	/* the failure reported: nothing more */
+	char why[1400]; /* first failure, "" while none */
 	/* A channel error of the pump: the jump host's own death, if that
 	 * is what it was, is said right after and says more. */
 	char pump_why[1400];
-	char path[600]; /* transport_path */
-	/* ProxyJump: the last jump host's session, and its channel to the
-	 * server carried into the socket pair by a pump. */
+	/* ProxyJump, on the worker's thread: the last jump host's session,
+	 * and its channel to the server carried into the socket pair by a
+	 * pump. */
+	struct worker *w;
 	char hop[256]; /* the jump host as given, for messages */
 	struct ssh_sess *sess;
 	struct pump *pump;
@@ -71,53 +85,79 @@ const char *transport_path(const struct transport *t)
 
 const char *transport_why(const struct transport *t)
 {
+	struct transport *u = (struct transport *)t; /* the lock */
+	const char *why;
+
 	if (!t)
 		return NULL;
-	return t->why[0] ? t->why : t->pump_why[0] ? t->pump_why : NULL;
+	pthread_mutex_lock(&u->lock);
+	why = t->why[0] ? t->why : t->pump_why[0] ? t->pump_why : NULL;
+	pthread_mutex_unlock(&u->lock);
+	return why;
 }
 
-/* Delivers, from the loop, the failure or else the socket. The callback
- * may free t: nothing touches t after it. */
-static void report_cb(struct loop *loop, void *arg)
+/* Delivers, on the session's loop, the failure or else the socket. The
+ * callback may free t: nothing touches t after it. */
+static void report_task(struct loop *loop, void *arg)
 {
 	struct transport *t = arg;
-	int fd;
+	char why[sizeof(t->why)];
+	int fd = -1;
 
 	(void)loop;
-	if (t->done)
-		return;
-	if (!t->why[0] && t->pump_why[0])
-		snprintf(t->why, sizeof(t->why), "%s", t->pump_why);
-	if (t->why[0]) {
-		t->done = 1;
-		if (t->fd >= 0)
-			close(t->fd);
-		t->fd = -1;
-		t->cb(-1, t->why, t->arg);
-		return;
+	why[0] = '\0';
+	pthread_mutex_lock(&t->lock);
+	t->posted = 0;
+	if (!t->done) {
+		if (!t->why[0] && t->pump_why[0])
+			memcpy(t->why, t->pump_why, sizeof(t->why));
+		if (t->why[0]) {
+			t->done = 1;
+			memcpy(why, t->why, sizeof(why));
+			if (t->fd >= 0)
+				close(t->fd);
+			t->fd = -1;
+		} else if (t->fd >= 0 && !t->handed) {
+			fd = t->fd;
+			t->fd = -1;
+			t->handed = 1;
+		}
 	}
-	if (t->fd >= 0 && !t->handed) {
-		fd = t->fd;
-		t->fd = -1;
-		t->handed = 1;
+	pthread_mutex_unlock(&t->lock);
+	if (why[0])
+		t->cb(-1, why, t->arg);
+	else if (fd >= 0)
 		t->cb(fd, NULL, t->arg);
-	}
 }
 
-/* Records the first failure and reports it from the loop. */
+/* Queues report_task unless it is queued already. With lock held. */
+static void report_locked(struct transport *t)
+{
+	if (t->posted)
+		return;
+	if (taskq_post(t->q, report_task, t) == 0)
+		t->posted = 1;
+	else
+		log_err("transport %s: out of memory: a report is lost",
+			t->path);
+}
+
+/* Records the first failure and reports it. Either thread. */
 static void fail(struct transport *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void fail(struct transport *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (t->why[0])
-		return;
-	va_start(ap, fmt);
-	vsnprintf(t->why, sizeof(t->why), fmt, ap);
-	va_end(ap);
-	log_debug("transport %s: %s", t->path, t->why);
-	loop_timer_arm(t->timer, 0);
+	pthread_mutex_lock(&t->lock);
+	if (!t->why[0]) {
+		va_start(ap, fmt);
+		vsnprintf(t->why, sizeof(t->why), fmt, ap);
+		va_end(ap);
+		log_debug("transport %s: %s", t->path, t->why);
+		report_locked(t);
+	}
+	pthread_mutex_unlock(&t->lock);
 }
 
 /* A hop's own message, named by the hop unless a hop further out already
@@ -141,10 +181,15 @@ static void pump_done(struct pump *p, const char *why, void *arg)
 	/* A jump host that died says why itself (hop_event, right after);
 	 * an orderly close is the server's, and the session sees it. */
 	if (why && !ssh_sess_dead(t->sess)) {
-		snprintf(t->pump_why, sizeof(t->pump_why),
-			 "jump host %s: the channel to %s port %u broke: %s",
-			 t->hop, t->dst_host, t->dst_port, why);
-		loop_timer_arm(t->timer, 0);
+		pthread_mutex_lock(&t->lock);
+		if (!t->pump_why[0]) {
+			snprintf(t->pump_why, sizeof(t->pump_why),
+				 "jump host %s: the channel to %s port %u "
+				 "broke: %s",
+				 t->hop, t->dst_host, t->dst_port, why);
+			report_locked(t);
+		}
+		pthread_mutex_unlock(&t->lock);
 	}
 }
 
@@ -176,8 +221,10 @@ static void open_done(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, const char *err,
 	}
 	log_info("jump host %s: channel to %s port %u open", t->hop,
 		 t->dst_host, t->dst_port);
+	pthread_mutex_lock(&t->lock);
 	t->fd = sv[1];
-	loop_timer_arm(t->timer, 0);
+	report_locked(t);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void hop_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
@@ -295,6 +342,9 @@ static int hop_opts(struct transport *t, const struct ssh_opts *o,
 	return 0;
 }
 
+/* The jump host's session is made on the worker's loop before its
+ * thread starts (its ssh_config is read here, on the caller's thread, as
+ * the server's was); from then on only the worker touches it. */
 static void start_jump(struct transport *t, const struct ssh_opts *o)
 {
 	struct ssh_opts h;
@@ -308,9 +358,13 @@ static void start_jump(struct transport *t, const struct ssh_opts *o)
 		ssh_opts_release(&h);
 		return;
 	}
-	t->sess = ssh_sess_new(t->loop, &h, hop_event, t);
+	t->w = worker_new();
+	if (t->w)
+		t->sess = ssh_sess_new(worker_loop(t->w), &h, hop_event, t);
 	ssh_opts_release(&h);
 	if (!t->sess) {
+		worker_free(t->w);
+		t->w = NULL;
 		fail(t, "jump host %s: out of memory", t->hop);
 		return;
 	}
@@ -319,6 +373,25 @@ static void start_jump(struct transport *t, const struct ssh_opts *o)
 		 info.via[0] ? " → " : "", t->hop);
 	log_info("%s port %u: through jump host %s (%s)", o->host, o->port,
 		 t->hop, ssh_sess_name(t->sess));
+	if (worker_start(t->w) < 0) {
+		ssh_sess_free(t->sess);
+		t->sess = NULL;
+		worker_free(t->w);
+		t->w = NULL;
+		fail(t, "jump host %s: cannot start a thread", t->hop);
+	}
+}
+
+/* On the worker: the jump host's side ends, and the worker with it. */
+static void stop_jump(struct loop *loop, void *arg)
+{
+	struct transport *t = arg;
+
+	pump_abort(t->pump);
+	t->pump = NULL;
+	ssh_sess_free(t->sess);
+	t->sess = NULL;
+	loop_stop(loop);
 }
 
 /* --- ProxyCommand ------------------------------------------------------- */
@@ -573,8 +646,10 @@ static void start_command(struct transport *t, const struct ssh_opts *o)
 		close(t->pidfd);
 		t->pidfd = -1;
 	}
+	pthread_mutex_lock(&t->lock);
 	t->fd = sv[0];
-	loop_timer_arm(t->timer, 0);
+	report_locked(t);
+	pthread_mutex_unlock(&t->lock);
 }
 
 /* Ends the command and what it started: SIGTERM to the group, SIGKILL
@@ -617,11 +692,13 @@ struct transport *transport_new(struct loop *loop, const struct ssh_opts *o,
 	t->cb = cb;
 	t->arg = arg;
 	t->fd = t->errfd = t->pidfd = -1;
-	t->timer = loop_timer_new(loop, report_cb, t);
+	pthread_mutex_init(&t->lock, NULL);
+	t->q = taskq_new(loop);
 	t->reap_timer = loop_timer_new(loop, reap_cb, t);
-	if (!t->timer || !t->reap_timer) {
-		loop_timer_free(t->timer);
+	if (!t->q || !t->reap_timer) {
+		taskq_free(t->q);
 		loop_timer_free(t->reap_timer);
+		pthread_mutex_destroy(&t->lock);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -637,10 +714,13 @@ void transport_free(struct transport *t)
 {
 	if (!t)
 		return;
-	loop_timer_free(t->timer);
+	/* The worker first: after stop_jump nothing posts a report. */
+	if (t->w) {
+		worker_call(t->w, stop_jump, t);
+		worker_free(t->w);
+	}
+	taskq_free(t->q); /* a report still queued is dropped */
 	loop_timer_free(t->reap_timer);
-	pump_abort(t->pump);
-	ssh_sess_free(t->sess);
 	if (t->errfd >= 0) {
 		loop_unwatch(t->loop, t->errfd);
 		close(t->errfd);
@@ -652,5 +732,6 @@ void transport_free(struct transport *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	end_command(t);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
