@@ -88,7 +88,14 @@ unit: $(UNIT_BIN)
 #    ftp-tunnel and ftp-tunneld built with ASan+UBSan and the shim and the
 #    wrapper with UBSan (mk/shim.mk says why not ASan).
 PLAIN_TESTS = ^test_|t_valgrind|t_active_order|t_hostile|t_soak|t_forward|t_faults
-check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
+# `make check` first installs what the tests need (deps-test: nothing when
+# all is there), then builds and runs them in a new make, which asks
+# pkg-config again after a fresh install.
+check:
+	@sh scripts/deps.sh test
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 	@echo "== plain build: unit tests, $(PLAIN_TESTS)"
 	@TESTS_WITHIN='$(PLAIN_TESTS)' sh tests/run.sh; rc=$$?; \
 	echo "== ASan+UBSan build: every test"; \
@@ -120,12 +127,21 @@ soak: all
 	@TESTS=t_soak TT_SOAK_SESSIONS=100 TT_SOAK_TRANSFERS=20 \
 		TT_SOAK_ROUNDS=3 sh tests/run.sh
 
-# The built-in demo: a private sshd and vsftpd, curl through -L ftp/.
-demo: all
+# The built-in demo: a private sshd and vsftpd, curl through -L ftp/ and
+# inetutils-ftp through ftp-tunnel-wrap. Installs what it needs first (as
+# check does), then builds.
+demo:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
+# What `make` and `make demo` need; deps-test adds what the tests and the
+# benchmarks need (scripts/deps.sh says which packages and why).
 deps:
 	sh scripts/deps.sh
+
+deps-test:
+	sh scripts/deps.sh test
 
 clean:
 	rm -rf $(BUILD)
@@ -152,5 +168,5 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_SRC)
 
-.PHONY: all unit check check-asan soak demo deps clean install format format-check
+.PHONY: all unit check check-run check-asan soak demo deps deps-test clean install format format-check
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
