@@ -49,6 +49,7 @@ include mk/fuzz.mk
 include mk/shim.mk
 include mk/install.mk
 include mk/bench.mk
+include mk/deb.mk
 
 all: $(PROGS) $(SHIM_LIB) $(WRAP_BIN)
 
