@@ -8,6 +8,6 @@ deb:
 
 check-deb:
 	@sh scripts/deps.sh test
-	@BUILD=$(BUILD) bash tests/deb/t_deb.sh
+	@BUILD=$(BUILD) bash tests/package/t_deb.sh
 
 .PHONY: deb check-deb
