@@ -590,7 +590,9 @@ tt_vsftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-VSFTPD} d port lo hi
 	d=$(_tt_newdir "$(echo "$pfx" | tr 'A-Z' 'a-z')") || return 1
 	_tt_ftp_tree "$d"
-	port=$(tt_free_port "$ns") || return 1
+	# TT_VSFTPD_PORT: a fixed port, e.g. 21 in a namespace of the test's own.
+	port=${TT_VSFTPD_PORT:-}
+	[ -n "$port" ] || port=$(tt_free_port "$ns") || return 1
 	read -r lo hi < <(tt_free_range 100 "$ns") || return 1
 	{
 		if [ "${addr#*:}" != "$addr" ]; then

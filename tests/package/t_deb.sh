@@ -131,10 +131,10 @@ ft_tunnel -n "$NS_CLI" -L "ftp/2121:$SRV_IP:$VSFTPD_PORT" "$SSH_USER@$SRV_IP" ||
 	tt_die "/usr/bin/ftp-tunnel did not come up"
 tt_check "the tunnel runs /usr/bin/ftp-tunnel" \
 	[ "$(readlink "/proc/$FT_PID/exe")" = /usr/bin/ftp-tunnel ]
-cli_curl -- -o "$T/got.L" "ftp://127.0.0.1:2121/pub/f" &&
-	tt_same "$VSFTPD_PUB/f" "$T/got.L" "ftp-tunnel -L: passive download (sha256)"
-cli_curl -- -P - -T "$T/up" "ftp://127.0.0.1:2121/upload/up.L" &&
-	tt_same "$T/up" "$VSFTPD_UPLOAD_DIR/up.L" "ftp-tunnel -L: active upload (sha256)"
+cli_curl -- -o "$T/got.L" "ftp://127.0.0.1:2121/pub/f"
+tt_same "$VSFTPD_PUB/f" "$T/got.L" "ftp-tunnel -L: passive download (sha256)"
+cli_curl -- -P - -T "$T/up" "ftp://127.0.0.1:2121/upload/up.L"
+tt_same "$T/up" "$VSFTPD_UPLOAD_DIR/up.L" "ftp-tunnel -L: active upload (sha256)"
 tt_kill "$FT_PID"
 
 # 2. ftp-tunnel-wrap --via: the wrapper finds the shim and the daemon
@@ -148,10 +148,10 @@ WRAP=(/usr/bin/ftp-tunnel-wrap --via "$SSH_USER@$SRV_IP" --ports "$VSFTPD_PORT"
 pre=$(ip netns exec "$NS_CLI" "${WRAP[@]}" sh -c 'printf %s "$LD_PRELOAD"' </dev/null 2>"$T/wrap.err")
 tt_check "ftp-tunnel-wrap preloads the installed shim ($pre)" [ "$pre" = "$SHIM" ] ||
 	cat "$T/wrap.err"
-cli_curl "${WRAP[@]}" -- -o "$T/got.W" "ftp://$SRV_IP:$VSFTPD_PORT/pub/f" </dev/null &&
-	tt_same "$VSFTPD_PUB/f" "$T/got.W" "ftp-tunnel-wrap curl: passive download (sha256)"
-cli_curl "${WRAP[@]}" -- -P - -T "$T/up" "ftp://$SRV_IP:$VSFTPD_PORT/upload/up.W" </dev/null &&
-	tt_same "$T/up" "$VSFTPD_UPLOAD_DIR/up.W" "ftp-tunnel-wrap curl: active upload (sha256)"
+cli_curl "${WRAP[@]}" -- -o "$T/got.W" "ftp://$SRV_IP:$VSFTPD_PORT/pub/f" </dev/null
+tt_same "$VSFTPD_PUB/f" "$T/got.W" "ftp-tunnel-wrap curl: passive download (sha256)"
+cli_curl "${WRAP[@]}" -- -P - -T "$T/up" "ftp://$SRV_IP:$VSFTPD_PORT/upload/up.W" </dev/null
+tt_same "$T/up" "$VSFTPD_UPLOAD_DIR/up.W" "ftp-tunnel-wrap curl: active upload (sha256)"
 /usr/bin/ftp-tunnel status >"$T/status" 2>&1
 DPID=$(awk '/^pid:/ {print $2}' "$T/status")
 [ -n "$DPID" ] && tt_track "$DPID"
