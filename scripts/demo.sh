@@ -132,6 +132,7 @@ grep -E '^(150|200|226) |bytes (received|sent)' "$T/ftp.out" | sed 's/^/    ftp|
 [ "$(grep -c '^226 ' "$T/ftp.out")" = 2 ] || fail=1
 say "\$ ftp-tunnel status   (during the download)"
 sed 's/^/    /' "$T/status"
+grep -q '^ *data 1: active' "$T/status" || { say "no data connection listed"; fail=1; }
 DPID=$(awk '/^pid:/ {print $2}' "$T/status")
 [ -n "$DPID" ] && tt_track "$DPID"
 
