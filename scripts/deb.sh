@@ -10,6 +10,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 
+# debhelper and the libraries: say at once what is missing, and how to get it.
+if ! (cd "$top" && dpkg-checkbuilddeps); then
+	echo "deb: install the build dependencies first: make deps-test (as root)" >&2
+	exit 1
+fi
+
 version=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 work=$build/deb
