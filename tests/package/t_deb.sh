@@ -23,8 +23,8 @@ SHIM=/usr/lib/$MA/libftptunnel.so
 # dpkg waits for nobody: another dpkg or apt holding its lock makes it
 # fail at once. Retry while the lock is the reason (up to 2 minutes).
 dpkg_locked() {
-	local i out
-	for i in $(seq 60); do
+	local out
+	for _ in $(seq 60); do
 		out=$(dpkg "$@" 2>&1) && { printf '%s\n' "$out"; return 0; }
 		grep -q -i 'lock' <<<"$out" || { printf '%s\n' "$out"; return 1; }
 		sleep 2
@@ -145,8 +145,8 @@ mkdir -p "$T/run" && chmod 700 "$T/run"
 tt_log_add daemon.log "$FTP_TUNNEL_LOG"
 WRAP=(/usr/bin/ftp-tunnel-wrap --via "$SSH_USER@$SRV_IP" --ports "$VSFTPD_PORT"
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -o StrictHostKeyChecking=yes)
-pre=$(ip netns exec "$NS_CLI" "${WRAP[@]}" sh -c 'printf %s "$LD_PRELOAD"' </dev/null 2>"$T/wrap.err")
-tt_check "ftp-tunnel-wrap preloads the installed shim ($pre)" [ "$pre" = "$SHIM" ] ||
+preload=$(ip netns exec "$NS_CLI" "${WRAP[@]}" sh -c 'printf %s "$LD_PRELOAD"' </dev/null 2>"$T/wrap.err")
+tt_check "ftp-tunnel-wrap preloads the installed shim ($preload)" [ "$preload" = "$SHIM" ] ||
 	cat "$T/wrap.err"
 cli_curl "${WRAP[@]}" -- -o "$T/got.W" "ftp://$SRV_IP:$VSFTPD_PORT/pub/f" </dev/null
 tt_same "$VSFTPD_PUB/f" "$T/got.W" "ftp-tunnel-wrap curl: passive download (sha256)"
