@@ -48,7 +48,7 @@ static void load_ports(const char *s)
 		    (*end && *end != ',' && *end != ' ')) {
 			shim_say("FTP_TUNNEL_PORTS: \"%s\" is not a list of "
 				 "ports; the bad entry routes nothing",
-				 shim_getenv("FTP_TUNNEL_PORTS"));
+				 getenv("FTP_TUNNEL_PORTS"));
 			end = strpbrk(s, ", ");
 			if (!end)
 				break;
@@ -63,11 +63,14 @@ static void load_ports(const char *s)
 
 void shim_cfg_load(void)
 {
-	/* None of them in a privileged process: its caller set them. */
-	const char *via = shim_getenv("FTP_TUNNEL_VIA");
-	const char *dbg = shim_getenv("FTP_TUNNEL_DEBUG");
-	const char *opts = shim_getenv("FTP_TUNNEL_OPTIONS");
+	const char *via, *dbg, *opts;
 
+	/* None of them in a privileged process: its caller set them. */
+	if (shim_privileged())
+		return;
+	via = getenv("FTP_TUNNEL_VIA");
+	dbg = getenv("FTP_TUNNEL_DEBUG");
+	opts = getenv("FTP_TUNNEL_OPTIONS");
 	shim_cfg.debug = dbg && !strcmp(dbg, "1");
 	if (!via || !*via)
 		return;
@@ -87,7 +90,7 @@ void shim_cfg_load(void)
 		strcpy(shim_cfg.options, opts);
 	else if (opts)
 		shim_cfg.options[0] = '\n'; /* too long: see connect */
-	load_ports(shim_getenv("FTP_TUNNEL_PORTS"));
+	load_ports(getenv("FTP_TUNNEL_PORTS"));
 }
 
 int shim_cfg_routed_port(uint16_t port)

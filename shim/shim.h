@@ -84,7 +84,8 @@ struct shim_cfg {
 
 extern struct shim_cfg shim_cfg;
 
-/* Reads the environment into shim_cfg (called by shim_init). */
+/* Reads the environment into shim_cfg (called by shim_init); nothing in
+ * a privileged process (shim_privileged). */
 void shim_cfg_load(void);
 /* Whether port is one of the routed ports. */
 int shim_cfg_routed_port(uint16_t port);
