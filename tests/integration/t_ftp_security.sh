@@ -23,6 +23,11 @@
 #     the session ends; the tunnel survives and the next good session
 #     (a real transfer from the scripted server, and one from vsftpd)
 #     works.
+# (e) a 227 naming another host (helpers/hostile_ftpd.py "decoy": the
+#     227 names 127.0.0.3:P while 127.0.0.1:P listens too): by default,
+#     through -L ftp/ and -R ftp/, the data connection goes to the control
+#     connection's server (127.0.0.1) at the reply's port and 127.0.0.3
+#     gets nothing; with -o FtpPassiveAddress=reply it goes to 127.0.0.3.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init ftp_security
@@ -340,5 +345,38 @@ tt_same "$T/bad.payload" "$T/good.got" "(d) after them, a good session with the 
 tt_ftp curl epsv get 127.0.0.1 "$LP" pub/fbig "$T/good2.got" &&
 	tt_same "$VSFTPD_PUB/fbig" "$T/good2.got" "(d) ... and one with vsftpd through the same tunnel"
 tt_check "the scripted server is still running" _tt_alive "$BADSRV_PID"
+
+# ---- (e) a 227 naming another host -------------------------------------------
+
+DP=$(tt_free_port)
+DLOG="$T/decoy.log"
+tt_spawn -o "$T/logs/decoy.log" "$PY" "$TT_LIB_DIR/helpers/hostile_ftpd.py" "$DP" decoy "$DLOG"
+tt_wait_until 100 _tt_greets "" 127.0.0.1 "$DP" || tt_die "decoy FTP server"
+# decoy SETTING: one RETR through -L and one through -R, each on a tunnel
+# made with SETTING (empty: the default); prints where each data
+# connection landed ("at 127.0.0.1" / "at 127.0.0.3" / "nowhere").
+decoy() {
+	local set=$1 ld rd side out at port
+	ld=$(tt_free_port)
+	rd=$(tt_free_port)
+	ft_tunnel -vv ${set:+-o "$set"} -L "ftp/$ld:127.0.0.1:$DP" -R "ftp/$rd:127.0.0.1:$DP" \
+		"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel to the decoy server (${set:-default})"
+	for side in L R; do
+		port=$ld
+		[ "$side" = R ] && port=$rd
+		: >"$DLOG"
+		out="$T/decoy-${set:-default}-$side.out"
+		"$PY" "$TT_LIB_DIR/helpers/hostile_ftpc.py" 127.0.0.1 "$port" dataflood 1 65541 >"$out" 2>&1
+		at=$(sed -n 's/^DATA at //p' "$DLOG")
+		echo "$side:${at:-nowhere}:$(awk -F'\t' '$1 == "full" {print $2}' "$out")"
+	done
+	tt_kill "$FT_PID"
+}
+r=$(decoy "" | paste -sd' ')
+tt_check "(e) default: -L and -R data go to the control connection's server, not the 227's 127.0.0.3 ($r)" \
+	[ "$r" = "L:127.0.0.1:1 R:127.0.0.1:1" ]
+r=$(decoy FtpPassiveAddress=reply | paste -sd' ')
+tt_check "(e) FtpPassiveAddress=reply: -L and -R data go to the 227's address ($r)" \
+	[ "$r" = "L:127.0.0.3:1 R:127.0.0.3:1" ]
 
 tt_done
