@@ -43,6 +43,7 @@ struct ftp_ctl {
 	int remote;
 	struct fwd_spec spec;
 	enum ftp_active_mode active_mode;
+	int passive_reply; /* FtpPassiveAddress=reply */
 	struct ftp_rw *rw;
 	char name[96];
 	struct buf in[2]; /* bytes read from each side, not yet fed */
@@ -208,15 +209,22 @@ static void data_bound(struct ftp_data *d, int port, void *arg)
 	ssh_sess_kick(k->s);
 }
 
-/* The server's data address from a 227/229 answer, as text: a 229 names
- * only a port, and a 227 naming 0.0.0.0 means "my control address". */
+/* The host of the server's data connection for a 227/229 answer, as text.
+ * By default it is the control connection's server (the host the SSH
+ * server's direct-tcpip reached for -L, the one we connected to for -R),
+ * at the reply's port: a hostile server's 227 must not choose a host
+ * inside the network we connect from, and servers behind NAT often put
+ * their private address in it (curl and lftp ignore it too).
+ * FtpPassiveAddress=reply takes a 227's address; a 229 names only a port,
+ * and a 227 naming 0.0.0.0 means "my control address" either way. */
 static void server_data_host(struct ftp_ctl *k, const struct ftp_req *req,
 			     char *host, size_t hostlen)
 {
 	const struct sockaddr *t = (const struct sockaddr *)&req->target;
 	struct sockaddr_in any = {.sin_family = AF_INET};
 
-	if (t->sa_family == AF_INET || t->sa_family == AF_INET6) {
+	if (k->passive_reply &&
+	    (t->sa_family == AF_INET || t->sa_family == AF_INET6)) {
 		if (!addr_same_host(t, (struct sockaddr *)&any)) {
 			addr_host(t, host, hostlen);
 			return;
@@ -619,7 +627,7 @@ static int is_loopback_name(const char *host)
 
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
-				   int active_mode,
+				   int active_mode, int passive_reply,
 				   const struct sockaddr *advertise,
 				   const char *name)
 {
@@ -635,6 +643,7 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	k->fd = fd;
 	k->remote = spec->remote;
 	k->spec = *spec;
+	k->passive_reply = passive_reply;
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	/* RFC 959 §4.1.3: before ABOR a client sends IAC IP, then IAC DM as
 	 * TCP urgent data. An SSH channel cannot carry urgency, but without
