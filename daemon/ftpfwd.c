@@ -324,6 +324,15 @@ static void handle_request(struct ftp_ctl *k)
 				 host);
 		}
 	} else if (req->kind == FTP_REQ_ACTIVE) {
+		if (k->active_mode == FTP_ACTIVE_CONVERT &&
+		    ftp_rw_fell_back(k->rw)) {
+			k->active_mode = FTP_ACTIVE_FORWARD;
+			log_info("%s: the FTP server refused PASV/EPSV: active "
+				 "mode falls back to forward (FtpActiveMode="
+				 "auto), with a data listener on the %s",
+				 k->name,
+				 k->remote ? "local host" : "SSH server");
+		}
 		if (!k->remote) {
 			d = ftpdata_listen_there(
 			    k->s,
@@ -657,16 +666,19 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	if (advertise)
 		memcpy(&k->advertise, advertise, addr_len(advertise));
 
-	if (active_mode == FWD_ACTIVE_AUTO)
-		/* Forwarding works only when the FTP server accepts a PORT
-		 * naming the SSH server's loopback: when it is there. In a
-		 * remote tunnel the PORT names us, the control peer. */
-		active_mode = k->remote || is_loopback_name(spec->host)
-				  ? FTP_ACTIVE_FORWARD
-				  : FTP_ACTIVE_CONVERT;
+	memset(&cfg, 0, sizeof(cfg));
+	if (active_mode == FWD_ACTIVE_AUTO) {
+		/* Converted: the data connection is made from here and from
+		 * the SSH server, and no listener waits for whoever comes
+		 * first. Forward mode is the fallback for a server that
+		 * refuses PASV/EPSV, where it can work: a -L server on the
+		 * SSH server's loopback (a PORT names that loopback), or a
+		 * -R server (a PORT names us, its control peer). */
+		active_mode = FTP_ACTIVE_CONVERT;
+		cfg.active_fallback = k->remote || is_loopback_name(spec->host);
+	}
 	k->active_mode = (enum ftp_active_mode)active_mode;
 
-	memset(&cfg, 0, sizeof(cfg));
 	if (!k->remote) {
 		cfg.client_addr = k->fd_peer;
 		cfg.server_family = strchr(spec->host, ':') ? AF_INET6
@@ -693,7 +705,9 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	k->events = EPOLLIN;
 	log_debug("%s: FTP control connection (%s tunnel, active mode %s)",
 		  name, k->remote ? "remote" : "local",
-		  k->active_mode == FTP_ACTIVE_FORWARD ? "forward" : "convert");
+		  k->active_mode == FTP_ACTIVE_FORWARD ? "forward"
+		  : cfg.active_fallback		       ? "convert, else forward"
+						       : "convert");
 	update(k);
 	return k;
 fail:

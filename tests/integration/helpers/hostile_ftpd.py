@@ -30,6 +30,8 @@ BEHAVIOURS = {
     "bounce": "PORT/EPRT accepted (200) whatever they name",
     "decoy": "PASV: 227 naming 127.0.0.3:P while 127.0.0.1:P listens too; "
              "RETR serves whichever is reached, logged as 'DATA at HOST'",
+    "activeonly": "PASV/EPSV refused with 502; RETR connects to the PORT/EPRT "
+                  "address (logged 'DATA to HOST:PORT') and sends the payload",
 }
 
 port, behaviour, logpath = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -75,6 +77,7 @@ class Session:
         self.c = c
         self.data = None  # listening socket for the next RETR
         self.decoy = None  # "decoy": the listener the 227 names
+        self.active = None  # "activeonly": (host, port) of PORT/EPRT
         self.abor = threading.Event()
 
     def send(self, s):
@@ -114,7 +117,22 @@ class Session:
             p = self.data.getsockname()[1]
         return "229 Extended Passive Mode (|||%d|)" % p if epsv else p227(host, p)
 
+    def retr_active(self):
+        self.send("150 connecting to you")
+        try:
+            d = socket.create_connection(self.active, timeout=10)
+        except OSError:
+            self.send("425 cannot connect to %s:%d" % self.active)
+            return
+        log("DATA to %s:%d" % self.active)
+        self.active = None
+        d.sendall(PAYLOAD)
+        d.close()
+        self.send("226 done")
+
     def retr(self):
+        if behaviour == "activeonly":
+            return self.retr_active() if self.active else self.send("425 use PORT first")
         if not self.data or behaviour == "thirdhost-closed":
             self.send("150 opening")
             time.sleep(1)
@@ -187,6 +205,16 @@ class Session:
                 for x in ("EPSV", "PASV", "AUTH TLS", "PBSZ", "PROT", "SIZE"):
                     self.send(" " + x)
                 self.send("211 End")
+            elif verb in ("PASV", "EPSV") and behaviour == "activeonly":
+                self.send("502 %s not implemented here" % verb)
+            elif verb in ("PORT", "EPRT") and behaviour == "activeonly":
+                if verb == "PORT":
+                    n = [int(x) for x in arg.split(",")]
+                    self.active = ("%d.%d.%d.%d" % tuple(n[:4]), n[4] * 256 + n[5])
+                else:
+                    f = arg.split(arg[0])
+                    self.active = (f[2], int(f[3]))
+                self.send("200 %s ok" % verb)
             elif verb in ("PASV", "EPSV"):
                 if behaviour == "noend" and verb == "PASV":
                     endless(c, "227-Entering Passive Mode (127,0,0,1,1,1)")
