@@ -516,7 +516,8 @@ static void parse_option(struct parser *p, char **words, int n)
 		if (p->route >= 0)
 			err(p,
 			    "unknown keyword \"%s\" in a Route block (Via, "
-			    "FtpHost or an SSH option: IdentityFile, "
+			    "FtpHost, FtpPassiveAddress or an SSH option: "
+			    "IdentityFile, "
 			    "UserKnownHostsFile, StrictHostKeyChecking, Port, "
 			    "User, ...)",
 			    key);
@@ -524,7 +525,8 @@ static void parse_option(struct parser *p, char **words, int n)
 			err(p,
 			    "unknown keyword \"%s\" in a Profile block "
 			    "(HostName, User, Port, LocalForward, "
-			    "RemoteForward, AllowRelay, FtpActiveMode or an "
+			    "RemoteForward, AllowRelay, FtpActiveMode, "
+			    "FtpPassiveAddress or an "
 			    "SSH option: IdentityFile, UserKnownHostsFile, "
 			    "StrictHostKeyChecking, ...; see "
 			    "ftp-tunnel.conf(5))",
@@ -864,11 +866,13 @@ static int active_mode_ok(const char *v)
 #define SEEN_HOSTNAME (1UL << (NKEYS + 2))
 #define SEEN_RELAY (1UL << (NKEYS + 3))
 #define SEEN_ACTIVE (1UL << (NKEYS + 4))
+#define SEEN_PASSIVE (1UL << (NKEYS + 5))
 
 static int once(struct parser *p, unsigned long bit, const char *key, int n)
 {
 	if (p->seen & bit) {
-		err(p, "%s given twice in one Profile", key);
+		err(p, "%s given twice in one %s", key,
+		    p->route >= 0 ? "Route" : "Profile");
 		return -1;
 	}
 	p->seen |= bit;
@@ -877,6 +881,18 @@ static int once(struct parser *p, unsigned long bit, const char *key, int n)
 		return -1;
 	}
 	return 0;
+}
+
+/* FtpPassiveAddress control|reply, in a Profile or a Route. */
+static void parse_passive_address(struct parser *p, char **words, int n)
+{
+	if (once(p, SEEN_PASSIVE, "FtpPassiveAddress", n) < 0)
+		return;
+	if (strcasecmp(words[1], "control") && strcasecmp(words[1], "reply")) {
+		err(p, "FtpPassiveAddress %s: want control or reply", words[1]);
+		return;
+	}
+	add_option(p, "FtpPassiveAddress", words[1]);
 }
 
 static void parse_profile_line(struct parser *p, char **words, int n)
@@ -920,6 +936,8 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 			return;
 		}
 		add_option(p, "FtpActiveMode", words[1]);
+	} else if (!strcasecmp(key, "FtpPassiveAddress")) {
+		parse_passive_address(p, words, n);
 	} else {
 		/* User and Port land in the fields, the rest in options. */
 		size_t before = strlen(pr->options);
@@ -1026,6 +1044,8 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_via(p, words, n);
 	else if (!strcasecmp(words[0], "FtpHost"))
 		parse_ftphost(p, words, n);
+	else if (!strcasecmp(words[0], "FtpPassiveAddress"))
+		parse_passive_address(p, words, n);
 	else
 		parse_option(p, words, n);
 }

@@ -16,6 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int conffile_trusted(const struct stat *st)
+{
+	return (st->st_uid == 0 || st->st_uid == getuid()) &&
+	       !(st->st_mode & 022);
+}
+
 int conffile_read(const char *path, size_t max, char **text, size_t *len,
 		  char *err, size_t errlen)
 {
@@ -45,10 +51,8 @@ int conffile_read(const char *path, size_t max, char **text, size_t *len,
 		snprintf(err, errlen, "not a regular file");
 		goto out;
 	}
-	if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022)) {
-		snprintf(err, errlen,
-			 "bad owner or permissions (must be yours or root's, "
-			 "and not writable by group or others)");
+	if (!conffile_trusted(&st)) {
+		snprintf(err, errlen, "%s", CONFFILE_UNTRUSTED);
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {

@@ -11,6 +11,17 @@
 int conffile_read(const char *path, size_t max, char **text, size_t *len,
 		  char *err, size_t errlen);
 
+struct stat;
+/* Whether a configuration file with this stat may be read: owned by the
+ * user or root, writable by nobody else (ssh's rule for its own files).
+ * conffile_read() applies it; so do the other readers (ssh_config, the
+ * Tectia XML). */
+int conffile_trusted(const struct stat *st);
+/* conffile_read()'s message when conffile_trusted() says no. */
+#define CONFFILE_UNTRUSTED                                                     \
+	"bad owner or permissions (it must be yours or root's and not "        \
+	"writable by group or others: chown it, chmod go-w)"
+
 /* The user's home directory for "~/" in configuration files: the real
  * user's passwd entry, as ssh takes it (batch jobs and services often run
  * without HOME, or with another one); $HOME only if that fails, and not

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,7 +48,7 @@ static void load_ports(const char *s)
 		    (*end && *end != ',' && *end != ' ')) {
 			shim_say("FTP_TUNNEL_PORTS: \"%s\" is not a list of "
 				 "ports; the bad entry routes nothing",
-				 secure_getenv("FTP_TUNNEL_PORTS"));
+				 getenv("FTP_TUNNEL_PORTS"));
 			end = strpbrk(s, ", ");
 			if (!end)
 				break;
@@ -64,10 +63,14 @@ static void load_ports(const char *s)
 
 void shim_cfg_load(void)
 {
-	const char *via = secure_getenv("FTP_TUNNEL_VIA");
-	const char *dbg = secure_getenv("FTP_TUNNEL_DEBUG");
-	const char *opts = secure_getenv("FTP_TUNNEL_OPTIONS");
+	const char *via, *dbg, *opts;
 
+	/* None of them in a privileged process: its caller set them. */
+	if (shim_privileged())
+		return;
+	via = getenv("FTP_TUNNEL_VIA");
+	dbg = getenv("FTP_TUNNEL_DEBUG");
+	opts = getenv("FTP_TUNNEL_OPTIONS");
 	shim_cfg.debug = dbg && !strcmp(dbg, "1");
 	if (!via || !*via)
 		return;
@@ -87,7 +90,7 @@ void shim_cfg_load(void)
 		strcpy(shim_cfg.options, opts);
 	else if (opts)
 		shim_cfg.options[0] = '\n'; /* too long: see connect */
-	load_ports(secure_getenv("FTP_TUNNEL_PORTS"));
+	load_ports(getenv("FTP_TUNNEL_PORTS"));
 }
 
 int shim_cfg_routed_port(uint16_t port)
@@ -203,7 +206,7 @@ static int own_program(void)
 
 static void conf_load(void)
 {
-	int secure = getauxval(AT_SECURE) != 0;
+	int secure = shim_privileged();
 	const char *env = secure ? NULL : getenv("FTP_TUNNEL_CONFIG");
 	const char *home;
 	char *user;
@@ -217,7 +220,8 @@ static void conf_load(void)
 	if (env && *env) {
 		load_file(env);
 	} else {
-		/* A setuid program reads only the system's file. */
+		/* A privileged process reads only the system's file (its
+		 * routes are refused, not made in clear). */
 		home = secure ? NULL : conffile_home();
 		if (home &&
 		    asprintf(&user, "%s/.config/ftp-tunnel/config", home) > 0) {

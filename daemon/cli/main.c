@@ -17,6 +17,7 @@
 #include "fwd.h"
 #include "hold.h"
 #include "ftp.h"
+#include "ftpopts.h"
 #include "import_tectia.h"
 #include "ipc.h"
 #include "log.h"
@@ -181,45 +182,24 @@ static int wants_pool(const struct cli *c)
 	return 0;
 }
 
-static int parse_active_mode(const char *v)
-{
-	if (!strcasecmp(v, "forward"))
-		return FTP_ACTIVE_FORWARD;
-	if (!strcasecmp(v, "passive") || !strcasecmp(v, "convert"))
-		return FTP_ACTIVE_CONVERT;
-	if (!strcasecmp(v, "auto"))
-		return FWD_ACTIVE_AUTO;
-	return -2;
-}
-
-/* One "Key=Value" setting: FtpActiveMode is the tunnels', the rest the
- * session's. 0, or -1 with the message logged. */
+/* One "Key=Value" setting: FtpActiveMode and FtpPassiveAddress are the
+ * tunnels', the rest the session's. 0, or -1 with the message logged. */
 static int set_option(struct cli *c, const char *kv)
 {
 	char msg[512];
+	int rc;
 
 	if (c->hold_req && ipc_add(c->hold_req, "option", kv) < 0) {
 		log_err("too many settings for the daemon");
 		return -1;
 	}
-	if (!strncasecmp(kv, "FtpActiveMode", 13) && kv[13] &&
-	    strchr("= \t", kv[13])) {
-		const char *v = kv + 13;
-		int m;
-
-		v += strspn(v, " \t");
-		v += *v == '=';
-		v += strspn(v, " \t");
-		m = parse_active_mode(v);
-		if (m == -2) {
-			log_err("bad value for FtpActiveMode '%s' (forward, "
-				"passive, convert or auto)",
-				v);
-			return -1;
-		}
-		c->topts.ftp_active_mode = m;
-		return 0;
+	rc = ftpopts_set(&c->topts, kv, msg, sizeof(msg));
+	if (rc < 0) {
+		log_err("%s", msg);
+		return -1;
 	}
+	if (rc == 0)
+		return 0;
 	if (ssh_opts_set(&c->opts, kv, msg, sizeof(msg)) < 0) {
 		log_err("%s", msg);
 		return -1;
@@ -365,7 +345,7 @@ int main(int argc, char **argv)
 		return hold_release(argv[2]);
 	mem_setup();
 	ssh_opts_init(&c.opts);
-	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
+	ftpopts_init(&c.topts);
 	log_set_prefix("ftp-tunnel");
 	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:L:R:NqhTf", longopts,
 				  NULL)) != -1) {

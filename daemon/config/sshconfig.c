@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "home.h"
 #include "log.h"
 
@@ -559,11 +560,8 @@ static int read_one(struct sshconfig *c, const char *path, const char *incdir,
 			rc = 0; /* a directory an Include glob matched */
 		goto out;
 	}
-	if (ld && ld->check_perms &&
-	    ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022))) {
-		snprintf(err, errlen,
-			 "%s: bad owner or permissions (others may write it)",
-			 name);
+	if (ld && ld->check_perms && !conffile_trusted(&st)) {
+		snprintf(err, errlen, "%s: %s", name, CONFFILE_UNTRUSTED);
 		goto out;
 	}
 	if (st.st_size > MAX_FILE) {

@@ -79,6 +79,10 @@ struct ftp_rw {
 	/* The server's multi-line reply in progress: passed line by line
 	 * (multi) or collected to be replaced (collect, 227/229). */
 	int multi, collect, feat_filter;
+	/* The multi-line refusal in progress is swallowed (active_fallback):
+	 * the client gets the forwarded PORT's reply instead. */
+	int multi_drop;
+	int fell_back; /* active mode fell back to FORWARD */
 	/* The reply in progress answers the oldest command; 0 when nothing
 	 * was outstanding as it began (a later command is not its). */
 	int multi_answers;
@@ -820,6 +824,34 @@ static int block_add(struct ftp_rw *rw, const uint8_t *t, size_t n)
 	return 0;
 }
 
+/* Whether the server's refusal of the PASV/EPSV we sent for the client's
+ * PORT/EPRT makes active mode fall back to FORWARD: only when asked, and
+ * only when no command was sent after it (the forwarded PORT must come
+ * before the client's next command, as the client sent them). */
+static int falls_back(const struct ftp_rw *rw, const struct cmd *c, int code)
+{
+	return rw->cfg.active_fallback && c && c->kind == CMD_CONV &&
+	       code / 100 == 5 && rw->fifo_len == 1;
+}
+
+/* The refused conversion becomes a forwarded PORT/EPRT, and so does every
+ * later one. */
+static int fall_back(struct ftp_rw *rw)
+{
+	struct cmd *c = fifo_front(rw);
+
+	rw->cfg.active_mode = FTP_ACTIVE_FORWARD;
+	rw->cfg.active_fallback = 0;
+	rw->fell_back = 1;
+	memset(&rw->req, 0, sizeof(rw->req));
+	rw->req.kind = FTP_REQ_ACTIVE;
+	rw->req.target = c->client_ep;
+	rw->held = HELD_ACTIVE;
+	rw->held_eprt = c->eprt;
+	fifo_pop(rw);
+	return 0;
+}
+
 static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 {
 	uint8_t *t = rw->clean;
@@ -848,6 +880,11 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		return address_reply(rw, code);
 	}
 	if (rw->multi) {
+		if (ends && rw->multi_drop) {
+			rw->multi = 0;
+			rw->multi_drop = 0;
+			return fall_back(rw);
+		}
 		if (ends) {
 			rw->multi = 0;
 			rw->feat_filter = 0;
@@ -862,7 +899,7 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		if (code == 227 || code == 229)
 			return (int)fatal(rw,
 					  "227/229 line inside another reply");
-		if (rw->feat_filter && hidden_feature(t, n))
+		if (rw->multi_drop || (rw->feat_filter && hidden_feature(t, n)))
 			return 0;
 		return emit(rw, FTP_CLIENT, line, len);
 	}
@@ -888,6 +925,15 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	if (c && c->kind == CMD_CONV && code / 100 != 1 && code / 100 != 4 &&
 	    code / 100 != 5)
 		return (int)fatal(rw, "unexpected reply to PASV/EPSV");
+	if (falls_back(rw, c, code)) {
+		if (sep != '-')
+			return fall_back(rw);
+		rw->multi = 1;
+		rw->multi_drop = 1;
+		rw->multi_answers = 1;
+		memcpy(rw->multi_code, t, 3);
+		return 0;
+	}
 	if (emit(rw, FTP_CLIENT, line, len) < 0)
 		return -1;
 	if (sep == '-') {
@@ -1177,4 +1223,9 @@ const struct ftp_req *ftp_rw_request(const struct ftp_rw *rw)
 int ftp_rw_failed(const struct ftp_rw *rw)
 {
 	return rw->failed;
+}
+
+int ftp_rw_fell_back(const struct ftp_rw *rw)
+{
+	return rw->fell_back;
 }

@@ -29,6 +29,7 @@
 #include "addr.h"
 #include "connpool.h"
 #include "ftpfwd.h"
+#include "ftpopts.h"
 #include "fwd.h"
 #include "held.h"
 #include "ipc.h"
@@ -53,6 +54,7 @@ struct pending {
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
+	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress */
 };
 
 /* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
@@ -253,7 +255,8 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	snprintf(name, sizeof(name), "ctl %lu", p->id);
 	log_info("%s: FTP control connection to %s through %s", name, dst,
 		 ssh_sess_name(s));
-	k = ftpfwd_control_new(s, ch, keep, &spec, FWD_ACTIVE_AUTO,
+	k = ftpfwd_control_new(s, ch, keep, &spec, p->topts.ftp_active_mode,
+			       p->topts.ftp_passive_reply,
 			       (struct sockaddr *)&p->dst, name);
 	if (!k)
 		goto fail;
@@ -335,6 +338,7 @@ static void handle_connect(struct tunneld *d, int client,
 		reply_err(client, ENOMEM, "out of memory");
 		goto fail;
 	}
+	ftpopts_init(&p->topts);
 	p->client = client;
 	p->port = (uint16_t)atoi(port);
 	p->id = ++d->nconn;
@@ -366,7 +370,10 @@ static void handle_connect(struct tunneld *d, int client,
 	for (i = 0; i < MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
-		if (ssh_opts_set(&o, opt, err, sizeof(err)) < 0) {
+		int rc = ftpopts_set(&p->topts, opt, err, sizeof(err));
+
+		if (rc < 0 ||
+		    (rc == 1 && ssh_opts_set(&o, opt, err, sizeof(err)) < 0)) {
 			reply_err(client, EINVAL, err);
 			free(p);
 			goto fail;

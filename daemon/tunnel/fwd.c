@@ -110,9 +110,9 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 			   const char *name)
 {
 	if (t->spec.ftp) {
-		struct ftp_ctl *k =
-		    ftpfwd_control_new(t->s, ch, fd, &t->spec,
-				       t->topts.ftp_active_mode, NULL, name);
+		struct ftp_ctl *k = ftpfwd_control_new(
+		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode,
+		    t->topts.ftp_passive_reply, NULL, name);
 
 		if (!k) {
 			log_warn("%s: cannot start FTP session", name);
@@ -206,6 +206,7 @@ struct spread_job {
 	int fd;
 	struct fwd_spec spec;
 	int active_mode;
+	int passive_reply;
 	char name[96];
 	char peer_host[INET6_ADDRSTRLEN];
 	int peer_port;
@@ -234,8 +235,8 @@ static void spread_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		return;
 	}
 	log_debug("%s: through %s", j->name, ssh_sess_name(s));
-	k = ftpfwd_control_new(s, ch, j->fd, &j->spec, j->active_mode, NULL,
-			       j->name);
+	k = ftpfwd_control_new(s, ch, j->fd, &j->spec, j->active_mode,
+			       j->passive_reply, NULL, j->name);
 	if (k) {
 		ftpfwd_control_set_done(k, spread_done, j->pc);
 	} else {
@@ -296,6 +297,7 @@ static int spread(struct tunnel *t, int fd, const char *peer_host,
 	j->fd = fd;
 	j->spec = t->spec;
 	j->active_mode = t->topts.ftp_active_mode;
+	j->passive_reply = t->topts.ftp_passive_reply;
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	snprintf(j->peer_host, sizeof(j->peer_host), "%s", peer_host);
 	j->peer_port = peer_port;

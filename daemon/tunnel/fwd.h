@@ -17,6 +17,10 @@ typedef void (*tunnel_ready_cb)(struct tunnel *t, const char *err, void *arg);
 
 struct tunnel_opts {
 	int ftp_active_mode; /* enum ftp_active_mode or FWD_ACTIVE_AUTO */
+	/* FtpPassiveAddress=reply: a 227's data connection goes to the
+	 * address it names (default 0: to the control connection's server,
+	 * at the reply's port). */
+	int ftp_passive_reply;
 	/* Optional, borrowed, outliving the tunnel's session: counts the
 	 * FTP sessions on it. */
 	int *ftp_sessions;

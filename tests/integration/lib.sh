@@ -101,6 +101,7 @@ tt_init() {
 	chmod 755 "$T"
 	mkdir -p "$T/logs" "$T/clients" "$T/home"
 	chmod 700 "$T/home"
+	[ -n "${_TT_OWN_HOME:-}" ] && _tt_own_home_mount
 	: >"$T/.ports"
 	export T TT_NAME
 	# The machine's and the user's ssh_config are not the test's: ftp-tunnel
@@ -111,6 +112,24 @@ tt_init() {
 	trap '_tt_signal 130' INT
 	trap '_tt_signal 143' TERM
 	trap '_tt_signal 129' HUP
+}
+
+# tt_own_home "$@" (before tt_init): ftp-tunnel takes ~ from the password
+# entry, as ssh does, not from $HOME. A test that gives it a home of its
+# own calls this first: the test runs again in a private mount namespace,
+# where tt_init bind-mounts $T/home on the password entry's home (the real
+# one is neither read nor written there) and exports HOME and TT_PW_HOME
+# as that home's path.
+tt_own_home() {
+	[ -n "${_TT_OWN_HOME:-}" ] && return 0
+	_TT_OWN_HOME=1 exec unshare --mount --propagation private bash "$0" "$@"
+}
+
+_tt_own_home_mount() {
+	TT_PW_HOME=$(getent passwd "$(id -u)" | cut -d: -f6)
+	[ -d "$TT_PW_HOME" ] || tt_die "no home directory in the password entry"
+	mount --bind "$T/home" "$TT_PW_HOME" || tt_die "cannot bind-mount $T/home on $TT_PW_HOME"
+	export HOME=$TT_PW_HOME TT_PW_HOME
 }
 
 _tt_signal() {

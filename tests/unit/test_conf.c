@@ -47,6 +47,7 @@ static void test_profile(void)
 		       "    IdentityFile ~/.ssh/id_work\n"
 		       "    ServerAliveInterval 30\n"
 		       "    FtpActiveMode passive\n"
+		       "    FtpPassiveAddress reply\n"
 		       "    LocalForward ftp/2121:ftp.internal:21\n"
 		       "    LocalForward tcp/8080 web:80\n"
 		       "    RemoteForward ftp/0 localhost:21\n"
@@ -59,13 +60,14 @@ static void test_profile(void)
 		  p->line == 2 && !strcmp(p->file, "f"),
 	      "work: host, user, port, line");
 	CHECK(p && !strcmp(p->options, "IdentityFile=/home/u/.ssh/id_work\n"
-					"ServerAliveInterval=30\n"
-					"FtpActiveMode=passive\n"),
+				       "ServerAliveInterval=30\n"
+				       "FtpActiveMode=passive\n"
+				       "FtpPassiveAddress=reply\n"),
 	      "work: options \"%s\"", p ? p->options : "");
 	CHECK(p && p->ntunnels == 3 && !p->tunnels[0].remote &&
 		  !strcmp(p->tunnels[0].spec, "ftp/2121:ftp.internal:21") &&
 		  !strcmp(p->tunnels[1].spec, "tcp/8080:web:80") &&
-		  p->tunnels[1].line == 10 && p->tunnels[2].remote &&
+		  p->tunnels[1].line == 11 && p->tunnels[2].remote &&
 		  !strcmp(p->tunnels[2].spec, "ftp/0:localhost:21"),
 	      "work: tunnels");
 	p = conf_profile(&c, "plain");
@@ -140,6 +142,7 @@ static void test_route_via_profile(void)
 		       "    Via work\n"
 		       "    FtpHost 10.0.0.5\n"
 		       "    StrictHostKeyChecking yes\n"
+		       "    FtpPassiveAddress control\n"
 		       "Profile work\n"
 		       "    HostName 192.0.2.7\n"
 		       "    User bob\n"
@@ -152,7 +155,8 @@ static void test_route_via_profile(void)
 	      "via %s host %s port %u", c.routes[0].via, c.routes[0].via_host,
 	      c.routes[0].via_port);
 	CHECK(!strcmp(c.routes[0].options,
-		      "IdentityFile=/k\nStrictHostKeyChecking=yes\n"),
+		      "IdentityFile=/k\nStrictHostKeyChecking=yes\n"
+		      "FtpPassiveAddress=control\n"),
 	      "options: profile's, then the route's: \"%s\"",
 	      c.routes[0].options);
 	conf_free(&c);
@@ -203,6 +207,11 @@ static void test_errors(void)
 	}
 	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
 	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
+	bad("Profile a\n  FtpPassiveAddress any\n",
+	    "f:2: FtpPassiveAddress any: want control or reply");
+	bad("Route h\n Via v\n FtpPassiveAddress reply\n FtpPassiveAddress "
+	    "reply\n",
+	    "f:4: FtpPassiveAddress given twice in one Route");
 	bad("Profile a\n  User \"a b\"\n", "f:2: User \"a b\": not a user name");
 	bad("Host x\n  User a\n", "f:1: Host blocks belong in ~/.ssh/config");
 	bad("Frobnicate 1\n", "f:1: unknown keyword \"Frobnicate\"");

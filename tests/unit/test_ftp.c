@@ -66,6 +66,7 @@ struct tcase {
 	enum ftp_active_mode mode;
 	int server_family; /* 0: AF_INET */
 	int allow_auth;
+	int fallback; /* active_fallback */
 	struct step steps[MAX_STEPS];
 	struct blob to_client;
 	struct blob to_server;
@@ -625,6 +626,37 @@ static const struct tcase cases[] = {
 	       FAILED("no route")},
      .to_client = B(VSFTPD_HI "425 Can't open data connection: no route.\r\n"),
      .to_server = B("PASV\r\n")},
+    {"refused PASV: fallback forwards the PORT, and later ones",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\n"),
+	       SV("502 PASV not implemented.\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50000"), AREADY("127.0.0.1:40001"),
+	       SV("200 PORT ok.\r\n"), CL("EPRT |1|127.0.0.1|50001|\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50001"), AREADY("127.0.0.1:40002"),
+	       SV("200 EPRT ok.\r\n")},
+     .to_client = B(VSFTPD_HI "200 PORT ok.\r\n200 EPRT ok.\r\n"),
+     .to_server = B("PASV\r\nPORT 127,0,0,1,156,65\r\n"
+		    "EPRT |1|127.0.0.1|40002|\r\n")},
+    {"refused PASV, multi-line: fallback swallows all of it",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("EPRT |1|127.0.0.1|50000|\r\n"),
+	       SV("500-no\r\n passive\r\n500 here\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50000"), AREADY("127.0.0.1:40001"),
+	       SV("200 EPRT ok.\r\n")},
+     .to_client = B(VSFTPD_HI "200 EPRT ok.\r\n"),
+     .to_server = B("PASV\r\nEPRT |1|127.0.0.1|40001|\r\n")},
+    {"a 4xx to PASV is no refusal: the client gets it, no fallback",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\n"),
+	       SV("425 Cannot open passive connection.\r\n"), REQ("NONE")},
+     .to_client = B(VSFTPD_HI "425 Cannot open passive connection.\r\n"),
+     .to_server = B("PASV\r\n")},
+    {"refused PASV with a command behind it: no fallback",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\nNOOP\r\n"),
+	       SV("502 no PASV.\r\n200 NOOP ok.\r\n"), REQ("NONE")},
+     .to_client = B(VSFTPD_HI "502 no PASV.\r\n200 NOOP ok.\r\n"),
+     .to_server = B("PASV\r\nNOOP\r\n")},
     {"converted bounce refused", .mode = FTP_ACTIVE_CONVERT,
      .steps = {SV(VSFTPD_HI), CL("PORT 10,9,9,9,195,80\r\n")},
      .to_client = B(VSFTPD_HI BOUNCE_HOST)},
@@ -832,6 +864,7 @@ static void make_cfg(const struct tcase *tc, struct ftp_rw_config *cfg)
 	cfg->active_mode = tc->mode;
 	cfg->server_family = tc->server_family ? tc->server_family : AF_INET;
 	cfg->allow_auth = tc->allow_auth;
+	cfg->active_fallback = tc->fallback;
 }
 
 /* Runs tc; step `split` (if >= 0) is fed in two parts cut at `at`;
