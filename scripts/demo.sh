@@ -123,7 +123,7 @@ tt_track "$ftp_pid"
 # `ftp-tunnel status` while the download runs: the SSH session, the
 # control connection and its data connection.
 data_listed() {
-	"$TT_BUILD/ftp-tunnel" status >"$T/status" 2>&1 && grep -q -i 'data' "$T/status"
+	"$TT_BUILD/ftp-tunnel" status >"$T/status" 2>&1 && grep -q '^ *data [0-9]*: ' "$T/status"
 }
 tt_wait_until 100 data_listed
 wait "$ftp_pid"
@@ -132,7 +132,7 @@ grep -E '^(150|200|226) |bytes (received|sent)' "$T/ftp.out" | sed 's/^/    ftp|
 [ "$(grep -c '^226 ' "$T/ftp.out")" = 2 ] || fail=1
 say "\$ ftp-tunnel status   (during the download)"
 sed 's/^/    /' "$T/status"
-grep -q '^ *data 1: active' "$T/status" || { say "no data connection listed"; fail=1; }
+grep -q '^ *data [0-9]*: active' "$T/status" || { say "no data connection listed"; fail=1; }
 DPID=$(awk '/^pid:/ {print $2}' "$T/status")
 [ -n "$DPID" ] && tt_track "$DPID"
 
