@@ -122,5 +122,9 @@ void ftp_rw_request_failed(struct ftp_rw *rw, const char *why);
 
 /* Nonzero after FTP_RW_FATAL was returned: the session is over. */
 int ftp_rw_failed(const struct ftp_rw *rw);
+/* The rewriter's state by name, for dumps and tests: "lines", "multi"
+ * (a multi-line reply passing), "collect" (a 227/229 being collected),
+ * "opaque" (after AUTH) or "failed". A static string. */
+const char *ftp_rw_state_name(const struct ftp_rw *rw);
 
 #endif
