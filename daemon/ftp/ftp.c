@@ -471,54 +471,57 @@ static int block_add(struct ftp_rw *rw, const uint8_t *t, size_t n)
 	return 0;
 }
 
-static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
+/* RFC 959 §4.2: a multi-line reply ends at a line starting with its code
+ * and a space; like ftplib, any byte but '-' is taken. */
+static int ends_reply(const struct ftp_rw *rw, int code, uint8_t sep)
 {
-	uint8_t *t = rw->clean;
-	uint8_t sep = 0;
-	size_t n;
-	int code, ends;
-	struct cmd *c;
+	return code >= 0 && sep != '-' &&
+	       memcmp(rw->clean, rw->multi_code, 3) == 0;
+}
 
-	/* Clients disagree on a Telnet command before the code: inetutils
-	 * ftp skips it, ftplib reads the line as junk. Either could then
-	 * take a 227 the other way than here. */
-	if (memchr(line, TN_IAC, len < 4 ? len : 4))
-		return (int)fatal(rw, "Telnet command before a reply code");
-	n = ftp_strip_telnet(line, ftp_text_len(line, len), t);
-	code = ftp_reply_code(t, n, &sep);
-	/* RFC 959 §4.2: a multi-line reply ends at a line starting with its
-	 * code and a space; like ftplib, any byte but '-' is taken. */
-	ends = rw->state != RW_LINES && code >= 0 && sep != '-' &&
-	       memcmp(t, rw->multi_code, 3) == 0;
-	if (rw->state == RW_COLLECT) {
-		if (block_add(rw, t, n) < 0)
-			return -1;
-		if (!ends)
-			return 0;
+/* RW_COLLECT: a line of a multi-line 227/229, its text n bytes in
+ * rw->clean, with its reply code and the byte after it. */
+static int collect_line(struct ftp_rw *rw, size_t n, int code, uint8_t sep)
+{
+	if (block_add(rw, rw->clean, n) < 0)
+		return -1;
+	if (!ends_reply(rw, code, sep))
+		return 0;
+	if (set_state(rw, RW_LINES) < 0)
+		return -1;
+	return address_reply(rw, code);
+}
+
+/* RW_MULTI: a line of a multi-line reply passing through. */
+static int multi_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
+		      size_t n, int code, uint8_t sep)
+{
+	if (ends_reply(rw, code, sep)) {
 		if (set_state(rw, RW_LINES) < 0)
 			return -1;
-		return address_reply(rw, code);
+		rw->feat_filter = 0;
+		if (emit(rw, FTP_CLIENT, line, len) < 0)
+			return -1;
+		reply_done(rw, code, rw->multi_answers);
+		return 0;
 	}
-	if (rw->state == RW_MULTI) {
-		if (ends) {
-			if (set_state(rw, RW_LINES) < 0)
-				return -1;
-			rw->feat_filter = 0;
-			if (emit(rw, FTP_CLIENT, line, len) < 0)
-				return -1;
-			reply_done(rw, code, rw->multi_answers);
-			return 0;
-		}
-		/* RFC 959 §4.2 has servers pad a continuation line that
-		 * starts with digits; a client that frames replies otherwise
-		 * (ftplib opens one on any "xyz-") could read this as one. */
-		if (code == 227 || code == 229)
-			return (int)fatal(rw,
-					  "227/229 line inside another reply");
-		if (rw->feat_filter && ftp_hidden_feature(t, n))
-			return 0;
-		return emit(rw, FTP_CLIENT, line, len);
-	}
+	/* RFC 959 §4.2 has servers pad a continuation line that starts with
+	 * digits; a client that frames replies otherwise (ftplib opens one on
+	 * any "xyz-") could read this as one. */
+	if (code == 227 || code == 229)
+		return (int)fatal(rw, "227/229 line inside another reply");
+	if (rw->feat_filter && ftp_hidden_feature(rw->clean, n))
+		return 0;
+	return emit(rw, FTP_CLIENT, line, len);
+}
+
+/* RW_LINES: a line that starts a reply, or is none. */
+static int reply_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
+		      size_t n, int code, uint8_t sep)
+{
+	uint8_t *t = rw->clean;
+	struct cmd *c;
+
 	if (code < 0) /* not a reply: passed, completes nothing */
 		return emit(rw, FTP_CLIENT, line, len);
 	c = rw->greeted ? fifo_front(rw) : NULL;
@@ -551,6 +554,30 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	}
 	reply_done(rw, code, c != NULL);
 	return 0;
+}
+
+/* A line from the server, LF included: handled by the state it comes in. */
+static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
+{
+	uint8_t sep = 0;
+	size_t n;
+	int code;
+
+	/* Clients disagree on a Telnet command before the code: inetutils
+	 * ftp skips it, ftplib reads the line as junk. Either could then
+	 * take a 227 the other way than here. */
+	if (memchr(line, TN_IAC, len < 4 ? len : 4))
+		return (int)fatal(rw, "Telnet command before a reply code");
+	n = ftp_strip_telnet(line, ftp_text_len(line, len), rw->clean);
+	code = ftp_reply_code(rw->clean, n, &sep);
+	switch (rw->state) {
+	case RW_COLLECT:
+		return collect_line(rw, n, code, sep);
+	case RW_MULTI:
+		return multi_line(rw, line, len, n, code, sep);
+	default:
+		return reply_line(rw, line, len, n, code, sep);
+	}
 }
 
 /* --- feeding -------------------------------------------------------- */

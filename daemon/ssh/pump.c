@@ -230,19 +230,17 @@ static int top_up(struct pump *p, int *progress)
 	return 0;
 }
 
-static int pump_service(struct ssh_chan *c, void *arg)
+/* The output's pass: channel -> down buffer -> socket. 0, or -1 when the
+ * pump has finished (and is freed). Sets *progress when anything moved. */
+static int service_output(struct pump *p, int *progress)
 {
-	struct pump *p = arg;
-	int progress = 0;
-	size_t unsent, budget;
+	size_t unsent;
 	ssize_t n;
 
-	(void)c;
 	if (p->state[DIR_OUTPUT] == HALF_OPEN && buf_alloc(&p->down) < 0) {
 		finish(p, strerror(ENOMEM), 1);
-		return 1;
+		return -1;
 	}
-	/* channel -> socket */
 	while (p->state[DIR_OUTPUT] == HALF_OPEN) {
 		size_t room;
 		uint8_t *dst = buf_room(&p->down, &room);
@@ -252,7 +250,7 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		n = ssh_chan_read(p->c, (char *)dst, room);
 		if (n > 0) {
 			buf_commit(&p->down, (size_t)n);
-			progress = 1;
+			*progress = 1;
 			continue;
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
@@ -260,16 +258,16 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		if (n == 0) {
 			set_state(p, DIR_OUTPUT, HALF_DRAIN,
 				  "EOF from the channel");
-			progress = 1;
+			*progress = 1;
 			break;
 		}
 		finish_channel_error(p, "read", n);
-		return 1;
+		return -1;
 	}
 	unsent = buf_len(&p->down);
 	if (flush_down(p) < 0) {
 		finish(p, strerror(errno), 0);
-		return 1;
+		return -1;
 	}
 	/* Room made by the socket is progress too: libssh2 may hold more for
 	 * this channel (it had filled our buffer), and once read from the
@@ -277,20 +275,31 @@ static int pump_service(struct ssh_chan *c, void *arg)
 	 * empty, EPOLLOUT is off as well: without another pass the transfer
 	 * stalls with the whole window queued in libssh2. */
 	if (buf_len(&p->down) < unsent)
-		progress = 1;
-	/* socket -> channel, about one buffer per call so other channels get
-	 * their turn. Whole packets while the socket has more: a tail shorter
-	 * than a packet is topped up from the socket first, else a steady
-	 * upload sends a runt packet after every buffer (9 packets per 256 KiB
-	 * instead of 8, each with its own MAC, send and wakeup of the server).
-	 * A tail the socket cannot top up goes out at once. */
+		*progress = 1;
+	return 0;
+}
+
+/* The input's pass: socket -> up buffer -> channel, then the channel's
+ * EOF once drained. 0, or -1 when the pump has finished (and is freed).
+ * Sets *progress when anything moved. */
+static int service_input(struct pump *p, int *progress)
+{
+	size_t budget;
+	ssize_t n;
+
+	/* About one buffer per call so other channels get their turn.
+	 * Whole packets while the socket has more: a tail shorter than a
+	 * packet is topped up from the socket first, else a steady upload
+	 * sends a runt packet after every buffer (9 packets per 256 KiB
+	 * instead of 8, each with its own MAC, send and wakeup of the
+	 * server). A tail the socket cannot top up goes out at once. */
 	budget = PUMP_BUF;
 	while (budget) {
 		size_t len;
 		const uint8_t *d;
 
-		if (buf_len(&p->up) < CHAN_PACKET && top_up(p, &progress) < 0)
-			return 1;
+		if (buf_len(&p->up) < CHAN_PACKET && top_up(p, progress) < 0)
+			return -1;
 		d = buf_peek(&p->up, &len);
 		if (!len)
 			break;
@@ -299,29 +308,40 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			buf_consume(&p->up, (size_t)n);
 			p->nup += (unsigned long long)n;
 			budget -= (size_t)n < budget ? (size_t)n : budget;
-			progress = 1;
+			*progress = 1;
 			continue;
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
 		finish_channel_error(p, "write", n);
-		return 1;
+		return -1;
 	}
 	/* Refill from the socket now that there is room: saves a wakeup. */
-	if (top_up(p, &progress) < 0)
-		return 1;
+	if (top_up(p, progress) < 0)
+		return -1;
 	if (p->state[DIR_INPUT] == HALF_DRAIN && !buf_len(&p->up)) {
 		int rc = ssh_chan_send_eof(p->c);
 
 		if (rc == 0) {
 			set_state(p, DIR_INPUT, HALF_CLOSED,
 				  "EOF sent on the channel");
-			progress = 1;
+			*progress = 1;
 		} else if (rc != LIBSSH2_ERROR_EAGAIN) {
 			finish(p, "cannot send EOF", 1);
-			return 1;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+static int pump_service(struct ssh_chan *c, void *arg)
+{
+	struct pump *p = arg;
+	int progress = 0;
+
+	(void)c;
+	if (service_output(p, &progress) < 0 || service_input(p, &progress) < 0)
+		return 1;
 	if (both_closed(p)) {
 		finish(p, NULL, 0);
 		return 1;
