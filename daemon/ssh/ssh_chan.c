@@ -21,7 +21,8 @@
  * gets 2 MiB (the bandwidth-delay product of a WAN link), many get what
  * the budget allows each. libssh2's own top-up keeps a window near the
  * initial one plus the read length, so the small initial window also
- * bounds what it grants. */
+ * bounds what it grants. That initial window, WINDOW_OPEN, is in
+ * ssh_int.h: ssh_req.c opens the channels. */
 #define WINDOW_MAX (2 * 1024 * 1024)
 #define WINDOW_MIN (128 * 1024)
 #define WINDOW_BUDGET (16 * 1024 * 1024)
