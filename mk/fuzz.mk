@@ -21,8 +21,10 @@ FUZZ_SRC_ipc = common/ipc.c
 FUZZ_SRC_conf = common/conf.c common/spec.c
 FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
 FUZZ_SRC_tectia = daemon/config/tectia.c common/spec.c
+FUZZ_SRC_knownhosts = daemon/ssh/knownhosts.c
 # Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
 FUZZ_LIBS_tectia = -lexpat
+FUZZ_LIBS_knownhosts = -lcrypto
 
 FUZZ_HDR = $(wildcard include/*.h $(ENGINE_DIRS:%=%/*.h))
 # The Makefile's warnings (and -Werror with WERROR=1).

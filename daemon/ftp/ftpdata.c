@@ -32,6 +32,7 @@ struct ftp_data {
 	enum ftpdata_check check;
 	struct sockaddr_storage expected_peer;
 	struct sockaddr_storage listen_addr;
+	uint16_t bound_port; /* the listener's port */
 	/* the channel side */
 	char chan_host[256];
 	int chan_port;
@@ -40,6 +41,7 @@ struct ftp_data {
 	LIBSSH2_LISTENER *rl;
 	/* the socket side */
 	struct sockaddr_storage local_target;
+	struct sockaddr_storage source; /* our end of a local connect */
 	int fd;
 	int fd_connected;
 	int connecting; /* a connection was accepted */
@@ -204,9 +206,15 @@ static int connect_local(struct ftp_data *d)
 	const struct sockaddr *sa = (struct sockaddr *)&d->local_target;
 	int fd = net_connect_start(sa, addr_len(sa));
 
+	socklen_t slen = sizeof(d->source);
+
 	if (fd < 0)
 		return fd;
 	d->fd = fd;
+	/* connect() has bound the socket: its port tells the FTP client's
+	 * shim that the connection it accepts is ours (ftpdata_made). */
+	if (getsockname(fd, (struct sockaddr *)&d->source, &slen) < 0)
+		d->source.ss_family = AF_UNSPEC;
 	if (loop_watch(d->loop, fd, EPOLLOUT, local_connected, d) < 0)
 		return -ENOMEM;
 	return 0;
@@ -226,12 +234,35 @@ static int peer_allowed(struct ftp_data *d, const struct sockaddr *peer,
 	return sockowner_uid(peer, local, &uid) == 0 && uid == getuid();
 }
 
+/* The listener's one connection is fd (from peer): stop listening and
+ * open its channel. */
+static void take(struct ftp_data *d, int fd, const struct sockaddr *peer)
+{
+	char who[80];
+	long id;
+
+	loop_unwatch(d->loop, d->lfd);
+	close(d->lfd);
+	d->lfd = -1;
+	d->connecting = 1;
+	net_nodelay(fd);
+	d->fd = fd;
+	d->fd_connected = 1;
+	addr_host(peer, who, sizeof(who));
+	id = ssh_open_direct(d->s, d->chan_host, d->chan_port, who,
+			     addr_port(peer), chan_opened, d);
+	if (id < 0) {
+		finish(d, "the SSH session is down");
+		return;
+	}
+	d->req = id;
+}
+
 static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			   void *arg)
 {
 	struct ftp_data *d = arg;
 	char who[80];
-	long id;
 
 	(void)events;
 	for (;;) {
@@ -255,23 +286,7 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			close(fd);
 			continue;
 		}
-		/* One connection per listener: stop listening now. */
-		loop_unwatch(d->loop, d->lfd);
-		close(d->lfd);
-		d->lfd = -1;
-		d->connecting = 1;
-		net_nodelay(fd);
-		d->fd = fd;
-		d->fd_connected = 1;
-		addr_host((struct sockaddr *)&peer, who, sizeof(who));
-		id = ssh_open_direct(d->s, d->chan_host, d->chan_port, who,
-				     addr_port((struct sockaddr *)&peer),
-				     chan_opened, d);
-		if (id < 0) {
-			finish(d, "the SSH session is down");
-			return;
-		}
-		d->req = id;
+		take(d, fd, (struct sockaddr *)&peer);
 		return;
 	}
 }
@@ -312,10 +327,36 @@ struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 		release(d);
 		return NULL;
 	}
+	d->bound_port = addr_port((struct sockaddr *)bound);
 	log_debug("%s: data listener on %s -> %s:%d", name,
 		  addr_format((struct sockaddr *)bound, where, sizeof(where)),
 		  chan_host, chan_port);
 	return d;
+}
+
+int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
+	if (d->kind != KIND_LISTEN_HERE || d->lfd < 0 || d->connecting ||
+	    d->bound_port != port ||
+	    getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+		return -1;
+	log_debug("%s: data connection passed by the shim", d->name);
+	take(d, fd, (struct sockaddr *)&peer);
+	return 0;
+}
+
+int ftpdata_made(const struct ftp_data *d, struct sockaddr_storage *src,
+		 struct sockaddr_storage *dst)
+{
+	if (d->kind == KIND_LISTEN_HERE || !d->connecting ||
+	    d->source.ss_family == AF_UNSPEC)
+		return 0;
+	*src = d->source;
+	*dst = d->local_target;
+	return 1;
 }
 
 /* --- listen there ----------------------------------------------------- */

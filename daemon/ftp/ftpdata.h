@@ -12,6 +12,7 @@
 #ifndef FTPDATA_H
 #define FTPDATA_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "ssh.h"
@@ -67,6 +68,19 @@ struct pump;
  * connection (borrowed; it ends on its own, see pump_set_done). Else
  * NULL. */
 struct pump *ftpdata_pump(const struct ftp_data *d);
+
+/* The shim hands over fd, a connected TCP socket whose other end the FTP
+ * client holds, as the connection to a listener of ftpdata_listen_here
+ * bound to port: when d is that listener and still waits, it takes fd as
+ * if accepted (no peer check: the shim's IPC peer is our uid) and returns
+ * 0; else -1 (fd stays the caller's). */
+int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd);
+/* For a setup that connects from here (pair, listen there) once it has
+ * connected or is connecting: 1, with our socket's address in *src and
+ * the address it connects to in *dst; else 0. Valid in the done
+ * callback too. */
+int ftpdata_made(const struct ftp_data *d, struct sockaddr_storage *src,
+		 struct sockaddr_storage *dst);
 
 /* Cancels a setup that has not finished; its callback is not called. */
 void ftpdata_cancel(struct ftp_data *d);

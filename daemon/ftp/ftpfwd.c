@@ -25,6 +25,10 @@
 
 #define CTL_INBUF 8192
 #define CTL_MAX_DATA 8
+/* Active-mode connections made to the client remembered for the shim's
+ * PEER question (docs/IPC.txt), and for how long. */
+#define CTL_MADE 8
+#define CTL_MADE_MS FTPDATA_TIMEOUT_MS
 
 /* A data connection whose pump runs, for the counters. */
 struct data_link {
@@ -56,6 +60,11 @@ struct ftp_ctl {
 	unsigned long ndata;
 	uint32_t events;
 	struct data_link *links; /* running data connections */
+	struct made {
+		struct sockaddr_storage src, dst;
+		uint64_t at_ms; /* 0: free */
+	} made[CTL_MADE]; /* connections made to the client, newest last */
+	unsigned nmade;
 	uint64_t started_ms;
 	unsigned long long up, down;
 	ftpfwd_done_cb done;
@@ -157,7 +166,18 @@ static void data_done(struct ftp_data *d, const char *err, void *arg)
 {
 	struct ftp_ctl *k = arg;
 	const struct ftp_req *req = ftp_rw_request(k->rw);
+	struct sockaddr_storage src, dst;
 	int i;
+
+	/* The client may accept() a connection we made after its setup is
+	 * gone: remember which it was for a while. */
+	if (ftpdata_made(d, &src, &dst)) {
+		struct made *m = &k->made[k->nmade++ % CTL_MADE];
+
+		m->src = src;
+		m->dst = dst;
+		m->at_ms = loop_now_ms(k->loop);
+	}
 
 	for (i = 0; i < CTL_MAX_DATA; i++)
 		if (k->data[i] == d && !err && ftpdata_pump(d))
@@ -734,6 +754,51 @@ int ftpfwd_data_info(const struct ftp_ctl *k, int i,
 		out->up = out->down;
 		out->down = t;
 	}
+	return 0;
+}
+
+int ftpfwd_data_adopt(struct ftp_ctl *k, uint16_t port, int fd)
+{
+	int i;
+
+	if (k->remote)
+		return -1;
+	for (i = 0; i < CTL_MAX_DATA; i++)
+		if (k->data[i] && !k->data_kind[i].active &&
+		    ftpdata_adopt(k->data[i], port, fd) == 0)
+			return 0;
+	return -1;
+}
+
+/* Whether src -> dst (hosts and ports) is the connection a -> b. */
+static int same_conn(const struct sockaddr *src, const struct sockaddr *dst,
+		     const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b)
+{
+	return addr_same_host(src, (const struct sockaddr *)a) &&
+	       addr_port(src) == addr_port((const struct sockaddr *)a) &&
+	       addr_same_host(dst, (const struct sockaddr *)b) &&
+	       addr_port(dst) == addr_port((const struct sockaddr *)b);
+}
+
+int ftpfwd_data_made(const struct ftp_ctl *k, const struct sockaddr *src,
+		     const struct sockaddr *dst)
+{
+	struct sockaddr_storage a, b;
+	uint64_t now = loop_now_ms(k->loop);
+	int i;
+
+	if (k->remote)
+		return 0;
+	for (i = 0; i < CTL_MAX_DATA; i++)
+		if (k->data[i] && k->data_kind[i].active &&
+		    ftpdata_made(k->data[i], &a, &b) &&
+		    same_conn(src, dst, &a, &b))
+			return 1;
+	for (i = 0; i < CTL_MADE; i++)
+		if (k->made[i].at_ms && now - k->made[i].at_ms < CTL_MADE_MS &&
+		    same_conn(src, dst, &k->made[i].src, &k->made[i].dst))
+			return 1;
 	return 0;
 }
 

@@ -55,6 +55,16 @@ void ftpfwd_control_info(const struct ftp_ctl *k, struct ftpfwd_info *out);
 int ftpfwd_data_info(const struct ftp_ctl *k, int i,
 		     struct ftpfwd_data_info *out);
 
+/* For the shim's DATA request (docs/IPC.txt): fd is the FTP client's
+ * passive data connection to our listener on port; a local tunnel's
+ * listener waiting there takes it (0), else -1 (fd stays the caller's). */
+int ftpfwd_data_adopt(struct ftp_ctl *k, uint16_t port, int fd);
+/* For the shim's PEER request: whether k made, within the last minute or
+ * now, an active-mode data connection from src to dst (hosts and ports):
+ * 1 or 0. */
+int ftpfwd_data_made(const struct ftp_ctl *k, const struct sockaddr *src,
+		     const struct sockaddr *dst);
+
 /* Ends the connection now: the client (on the socket side of a local
  * tunnel) gets reply_421 (a full "421 ...\r\n" line) first; its data
  * connections are cut. The done callback runs. */

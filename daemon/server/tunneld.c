@@ -1,8 +1,10 @@
-/* tunneld.c — the daemon's requests: PING, CONNECT, STATUS, STOP. A
- * CONNECT finds (or makes) an SSH connection to its server, opens a
- * channel to the FTP server, makes a loopback TCP connection of the
+/* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STATUS,
+ * STOP. A CONNECT finds (or makes) an SSH connection to its server, opens
+ * a channel to the FTP server, makes a loopback TCP connection of the
  * program's family, hands one end to the shim and runs the FTP glue on
- * the other.
+ * the other. A DATA hands the shim one end of another such connection and
+ * gives the other to the control's waiting passive listener; a PEER says
+ * whether the daemon made an active-mode connection the program accepted.
  *
  * Threads: the main thread serves the IPC socket; the SSH connections are
  * a connpool.h pool, each on a worker thread of its own with everything
@@ -61,6 +63,7 @@ struct control {
 	unsigned long id;
 	char dst[80];     /* what the program connect()ed to */
 	char ftp[300];    /* the FTP server as the SSH server sees it */
+	struct sockaddr_storage dst_sa; /* dst, for DATA and PEER */
 	struct control *next;
 };
 
@@ -155,6 +158,7 @@ static void control_add(struct ftp_ctl *k, const struct pending *p,
 	c->k = k;
 	c->id = p->id;
 	snprintf(c->dst, sizeof(c->dst), "%s", dst);
+	c->dst_sa = p->dst;
 	snprintf(c->ftp, sizeof(c->ftp),
 		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
 		 p->port);
@@ -396,6 +400,162 @@ fail:
 	close(client);
 }
 
+/* --- DATA and PEER: the shim's data connections ---------------------- */
+
+/* What a DATA or PEER request looks for, and what it found. */
+struct data_job {
+	struct sockaddr_storage dst;	     /* DATA: the FTP server asked */
+	uint16_t port;			     /* DATA: its data port */
+	int fd;				     /* DATA: our end of the pair */
+	struct sockaddr_storage local, peer; /* PEER: the accepted socket */
+	struct pool_conn *pc;
+	int found;
+	struct sockaddr_storage server; /* PEER: its control's dst */
+};
+
+/* On the worker: the control to job->dst whose passive listener waits on
+ * job->port takes job->fd. */
+static void data_task(struct loop *loop, void *arg)
+{
+	struct data_job *j = arg;
+	struct control *c;
+
+	(void)loop;
+	for (c = *controls_of(j->pc); c && !j->found; c = c->next)
+		if (addr_same_host((struct sockaddr *)&c->dst_sa,
+				   (struct sockaddr *)&j->dst) &&
+		    ftpfwd_data_adopt(c->k, j->port, j->fd) == 0)
+			j->found = 1;
+}
+
+/* On the worker: whether a control made the connection job->peer ->
+ * job->local (the program accepted it). */
+static void peer_task(struct loop *loop, void *arg)
+{
+	struct data_job *j = arg;
+	struct control *c;
+
+	(void)loop;
+	for (c = *controls_of(j->pc); c && !j->found; c = c->next) {
+		if (ftpfwd_data_made(c->k, (struct sockaddr *)&j->peer,
+				     (struct sockaddr *)&j->local)) {
+			j->found = 1;
+			j->server = c->dst_sa;
+		}
+	}
+}
+
+static void data_job_of(struct pool_conn *pc, void *arg)
+{
+	struct data_job *j = arg;
+
+	if (j->found)
+		return;
+	j->pc = pc;
+	connpool_call(pc, j->fd >= 0 ? data_task : peer_task, j);
+}
+
+/* Reads key (an address) and key's port (portkey) into out. 0 or -1. */
+static int get_addr(const struct ipc_msg *req, const char *key,
+		    const char *portkey, struct sockaddr_storage *out)
+{
+	char host[80], port[8];
+	long p;
+
+	if (ipc_get(req, key, 0, host, sizeof(host)) ||
+	    ipc_get(req, portkey, 0, port, sizeof(port)))
+		return -1;
+	p = strtol(port, NULL, 10);
+	if (p <= 0 || p > 65535)
+		return -1;
+	return addr_parse(host, (uint16_t)p, out);
+}
+
+/* DATA: the program's connect() to a data port of a tunneled FTP server
+ * gets one end of a loopback pair whose other end the waiting passive
+ * listener takes as its connection. Never a connection to a port anybody
+ * else could listen on. */
+static void handle_data(struct tunneld *d, int client,
+			const struct ipc_msg *req)
+{
+	char family[16], where[80];
+	struct data_job j;
+	struct ipc_msg m;
+	int give = -1, rc;
+
+	memset(&j, 0, sizeof(j));
+	j.fd = -1;
+	if (ipc_get(req, "family", 0, family, sizeof(family)) ||
+	    (strcmp(family, "inet") && strcmp(family, "inet6")) ||
+	    get_addr(req, "dst", "port", &j.dst) < 0) {
+		reply_err(client, EINVAL, "DATA needs family, dst, port");
+		close(client);
+		return;
+	}
+	j.port = addr_port((struct sockaddr *)&j.dst);
+	rc = loopback_pair(strcmp(family, "inet") ? AF_INET6 : AF_INET, &give,
+			   &j.fd);
+	if (rc < 0) {
+		reply_err(client, -rc, "cannot make a loopback connection");
+		close(client);
+		return;
+	}
+	connpool_each(d->pool, data_job_of, &j);
+	addr_format((struct sockaddr *)&j.dst, where, sizeof(where));
+	if (!j.found) {
+		log_warn("ipc: no data listener of ours waits for %s: "
+			 "connection refused",
+			 where);
+		close(j.fd);
+		close(give);
+		reply_err(client, ECONNREFUSED,
+			  "no FTP data connection of a tunneled session waits "
+			  "on that port");
+		close(client);
+		return;
+	}
+	log_debug("ipc: data connection to %s passed to the program", where);
+	ipc_init(&m, "OK");
+	if (ipc_send(client, &m, give) < 0)
+		log_warn("ipc: the program went away before its data "
+			 "connection to %s was ready",
+			 where);
+	close(give);
+	close(client);
+}
+
+/* PEER: whether a connection the program accepted is an active-mode data
+ * connection we made; if so, which FTP server it stands for. */
+static void handle_peer(struct tunneld *d, int client,
+			const struct ipc_msg *req)
+{
+	char server[80];
+	struct data_job j;
+	struct ipc_msg m;
+
+	memset(&j, 0, sizeof(j));
+	j.fd = -1;
+	if (get_addr(req, "local", "lport", &j.local) < 0 ||
+	    get_addr(req, "peer", "pport", &j.peer) < 0) {
+		reply_err(client, EINVAL,
+			  "PEER needs local, lport, peer, pport");
+		close(client);
+		return;
+	}
+	connpool_each(d->pool, data_job_of, &j);
+	if (!j.found) {
+		reply_err(client, ENOENT, "not a data connection of ours");
+		close(client);
+		return;
+	}
+	ipc_init(&m, "OK");
+	ipc_add(
+	    &m, "server",
+	    addr_host((struct sockaddr *)&j.server, server, sizeof(server)));
+	ipc_send(client, &m, -1);
+	close(client);
+}
+
 /* --- the IPC socket --------------------------------------------------- */
 
 static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
@@ -611,11 +771,16 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		if (!strcmp(word, "PING")) {
 			ipc_init(&m, "OK");
 			ipc_add(&m, "version", "1");
+			ipc_add(&m, "revision", "2");
 			ipc_addf(&m, "pid", "%d", (int)getpid());
 			ipc_send(client, &m, -1);
 			close(client);
 		} else if (!strcmp(word, "CONNECT")) {
 			handle_connect(d, client, &req);
+		} else if (!strcmp(word, "DATA")) {
+			handle_data(d, client, &req);
+		} else if (!strcmp(word, "PEER")) {
+			handle_peer(d, client, &req);
 		} else if (!strcmp(word, "HOLD")) {
 			held_hold(d->held, client, &req);
 		} else if (!strcmp(word, "RELEASE")) {

@@ -285,6 +285,7 @@ static int start_handshake(struct ssh_sess *s)
 	if (!s->raw)
 		return -1;
 	libssh2_session_set_blocking(s->raw, 0);
+	hostkey_prefer(s->raw, &s->opts);
 	if (log_get_level() >= LOG_LVL_TRACE) {
 		/* Only a libssh2 built with debugging traces anything; the
 		 * socket-level trace (every packet) is left out. */
