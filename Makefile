@@ -27,6 +27,9 @@ COMMON_SRC = $(wildcard common/*.c)
 # Everything in daemon/ except the programs' main files is the engine.
 ENGINE_SRC = $(filter-out daemon/main_%.c,$(wildcard daemon/*.c))
 ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
+# The SFTP bridge (issue 12) is part of the engine.
+ENGINE_SRC += $(wildcard daemon/sftp/*.c)
+BASE_CFLAGS += -Idaemon/sftp
 
 PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 
