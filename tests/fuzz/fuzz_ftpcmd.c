@@ -2,14 +2,17 @@
  * (daemon/sftp/): each line of the input through ftpcmd_parse and the
  * argument helpers, ftppath_join/base/quote, and as a file name through
  * the LIST/NLST/MLSx formatters with attributes taken from the input's
- * first bytes; the whole input through TYPE A conversion both ways, split
- * at a point the input picks. Each result is checked against what the
+ * first bytes, and through HELP; the whole input through TYPE A
+ * conversion both ways, split at a point the input picks and with little
+ * output room; the FEAT reply and the OPTS MLST texts for the facts the
+ * input picks. Each result is checked against what the
  * headers promise; every buffer is allocated at its exact size so ASan
  * sees a byte read or written past it.
  *
  * Input: lines separated by LF (a CR stays in its line). The first
  * ATTR_BYTES bytes (zero-padded) also give the attributes, `now`, the
  * MLST facts, an output buffer size and a split point. */
+#include "feat.h"
 #include "ftpcmd.h"
 #include "ftppath.h"
 #include "ftpreply.h"
@@ -188,7 +191,32 @@ static void check_helpers(const char *arg)
 	free(a);
 }
 
-static void check_path(const char *arg)
+/* ftppath_join and ftppath_quote into a buffer of exactly small bytes
+ * agree with their result given room: the same text when it fits, -1
+ * when not. */
+static void check_path_small(const char *cwd, const char *arg, const char *want,
+			     int quote_rc, size_t small)
+{
+	char *buf = xmalloc(small);
+	int rc = ftppath_join(cwd, arg, buf, small);
+	const char *p;
+	size_t q;
+
+	if (rc != (strlen(want) < small ? 0 : -1) ||
+	    (rc == 0 && strcmp(buf, want) != 0))
+		die("join in a small buffer");
+	free(buf);
+	buf = xmalloc(small);
+	rc = ftppath_quote(arg, buf, small);
+	for (q = 0, p = arg; *p != '\0'; p++)
+		q += *p == '"';
+	/* Two quotes, each '"' doubled, and the NUL. */
+	if (rc != (quote_rc < 0 || strlen(arg) + q + 3 > small ? -1 : 0))
+		die("quote in a small buffer");
+	free(buf);
+}
+
+static void check_path(const char *arg, size_t small)
 {
 	static const char *cwds[] = {"/", "/home/alice", "/a/../b//c/."};
 	size_t outlen = strlen(arg) + 64, k;
@@ -218,7 +246,14 @@ static void check_path(const char *arg)
 		b = ftppath_base(out);
 		if (b < out || b > out + n || (n > 1 && strchr(b, '/')))
 			die("base");
+		check_path_small(
+		    cwds[k], arg, out,
+		    strchr(arg, '\r') || strchr(arg, '\n') ? -1 : 0, small);
 	}
+	b = ftppath_base(arg);
+	if (b < arg || b > arg + strlen(arg) ||
+	    (strchr(b, '/') && strspn(arg, "/") != strlen(arg)))
+		die("base of the raw name");
 	if (ftppath_quote(arg, q, 2 * strlen(arg) + 3) == 0) {
 		const char *s = q + 1;
 		size_t o = 0;
@@ -326,7 +361,8 @@ static void check_listing(const char *name, const struct knobs *k)
 	(void)listing_mlst_opts(name);
 }
 
-static void check_text(const uint8_t *data, size_t size, size_t split)
+static void check_text(const uint8_t *data, size_t size, size_t split,
+		       size_t cap)
 {
 	char *whole = xmalloc(2 * size + 1), *parts = xmalloc(2 * size + 1);
 	char *back = xmalloc(2 * size + 1);
@@ -362,9 +398,87 @@ static void check_text(const uint8_t *data, size_t size, size_t split)
 	o += textmode_from_net_end(&u, parts + o, size - o);
 	if (o != n || memcmp(whole, parts, n) != 0)
 		die("from_net differs when split");
+	/* With at most cap bytes of room per call: the same bytes. */
+	memset(&u, 0, sizeof(u));
+	o = 0;
+	for (m = 0; m < size;) {
+		size_t room = 2 * size + 1 - o < cap ? 2 * size + 1 - o : cap;
+		size_t w = textmode_to_net(&u, (const char *)data + m, size - m,
+					   &used, back + o, room);
+
+		if (w == 0 && used == 0)
+			die("to_net made no progress");
+		o += w;
+		m += used;
+	}
+	memset(&t, 0, sizeof(t));
+	n = textmode_to_net(&t, (const char *)data, size, &used, whole,
+			    2 * size + 1);
+	if (o != n || memcmp(whole, back, n) != 0)
+		die("to_net differs with little room");
+	memset(&u, 0, sizeof(u));
+	o = 0;
+	for (m = 0; m < size;) {
+		size_t room = size - o < cap - 1 ? size - o : cap - 1;
+		size_t w = textmode_from_net(&u, (const char *)data + m,
+					     size - m, &used, back + o, room);
+
+		if (w == 0 && used == 0)
+			die("from_net made no progress");
+		o += w;
+		m += used;
+	}
+	o += textmode_from_net_end(&u, back + o, size - o);
+	memset(&t, 0, sizeof(t));
+	n = textmode_from_net(&t, (const char *)data, size, &used, whole, size);
+	n += textmode_from_net_end(&t, whole + n, size - n);
+	if (o != n || memcmp(whole, back, n) != 0)
+		die("from_net differs with little room");
 	free(back);
 	free(parts);
 	free(whole);
+}
+
+/* The FEAT reply and OPTS MLST's texts for the input's facts. */
+static void check_feat(const struct knobs *k)
+{
+	char *buf = xmalloc(512), *small = xmalloc(k->outlen);
+	int n = feat_reply(k->facts, buf, 512), m;
+
+	if (n <= 0 || (size_t)n != strlen(buf))
+		die("feat_reply");
+	m = feat_reply(k->facts, small, k->outlen);
+	if (m != ((size_t)n < k->outlen ? n : -1))
+		die("feat_reply in a small buffer");
+	n = listing_mlst_feat(k->facts, buf, 512);
+	m = listing_mlst_feat(k->facts, small, k->outlen);
+	if (n <= 0 || m != ((size_t)n < k->outlen ? n : -1))
+		die("listing_mlst_feat");
+	n = listing_mlst_facts(k->facts, buf, 512);
+	m = listing_mlst_facts(k->facts, small, k->outlen);
+	if (n < 0 || m != ((size_t)n < k->outlen ? n : -1))
+		die("listing_mlst_facts");
+	/* The facts written are read back as the same set. */
+	if (listing_mlst_opts(buf) != (k->facts & LISTING_FACT_ALL))
+		die("listing_mlst_opts(listing_mlst_facts(f)) != f");
+	free(small);
+	free(buf);
+}
+
+/* HELP for a word: a reply ending in CRLF, the same verdict in a small
+ * buffer. */
+static void check_help(const char *name, size_t outlen)
+{
+	char *buf = xmalloc(1024), *small = xmalloc(outlen);
+	int n = feat_help(name, buf, 1024), m;
+
+	if (n <= 0 || (size_t)n != strlen(buf) || strcmp(buf + n - 2, "\r\n"))
+		die("feat_help");
+	m = feat_help(name, small, outlen);
+	if (m != ((size_t)n < outlen ? n : -1))
+		die("feat_help in a small buffer");
+	free(small);
+	free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -390,7 +504,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (j == sizeof(codes) / sizeof(codes[0]))
 			die("ftpreply code");
 	}
-	check_text(data, size, k.split);
+	check_text(data, size, k.split, 2 + k.outlen % 7);
+	check_feat(&k);
 	while (p < end && lines++ < MAX_LINES) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -403,8 +518,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		name = xmalloc(len + 1);
 		memcpy(name, p, len);
 		name[len] = '\0';
-		check_path(name);
+		check_path(name, k.outlen);
 		check_listing(name, &k);
+		check_help(name, k.outlen);
 		free(name);
 		p += len + (nl != NULL);
 	}
