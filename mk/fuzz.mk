@@ -22,6 +22,9 @@ FUZZ_SRC_conf = common/conf.c common/spec.c
 FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
 FUZZ_SRC_tectia = daemon/config/tectia.c common/spec.c common/conffile.c
 FUZZ_SRC_knownhosts = daemon/ssh/knownhosts.c
+FUZZ_SRC_ftpcmd = daemon/sftp/ftpcmd.c daemon/sftp/ftppath.c \
+	daemon/sftp/listing.c daemon/sftp/textmode.c daemon/sftp/ftpreply.c \
+	daemon/sftp/feat.c
 # Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
 FUZZ_LIBS_tectia = -lexpat
 FUZZ_LIBS_knownhosts = -lcrypto
