@@ -210,7 +210,7 @@ static void test_errors(void)
 	bad("Route 10.0.0.1\n Via h\n ServerAliveInterval -1\n",
 	    "not a number");
 	bad("Route 10.0.0.1\n Via h\n ConnectTimeout\n", "needs a value");
-	bad("Route 10.0.0.1\n Via h\n User a@b\n", "not a user name");
+	bad("Route 10.0.0.1\n Via h\n User \"\"\n", "not a user name");
 	bad("Route 10.0.0.1\n Via h\n FtpHost 10.0.0.1:21\n",
 	    "FtpHost 10.0.0.1:21: not a host name");
 	bad("Route 10.0.0.1\n Via \"h\n", "f:2: unterminated quote");
