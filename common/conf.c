@@ -808,12 +808,6 @@ static void parse_forward(struct parser *p, char **words, int n, int remote)
 	memcpy(t->spec, spec, (size_t)len + 1);
 }
 
-static int active_mode_ok(const char *v)
-{
-	return !strcasecmp(v, "forward") || !strcasecmp(v, "passive") ||
-	       !strcasecmp(v, "convert") || !strcasecmp(v, "auto");
-}
-
 /* Bits of parser.seen for a Profile's own keys (past the SSH keys). */
 #define SEEN_HOSTNAME (1UL << (NKEYS + 2))
 #define SEEN_RELAY (1UL << (NKEYS + 3))
@@ -840,7 +834,7 @@ static void parse_passive_address(struct parser *p, char **words, int n)
 {
 	if (once(p, SEEN_PASSIVE, "FtpPassiveAddress", n) < 0)
 		return;
-	if (strcasecmp(words[1], "control") && strcasecmp(words[1], "reply")) {
+	if (sshkeys_ftp_passive_reply(words[1]) < 0) {
 		err(p, "FtpPassiveAddress %s: want control or reply", words[1]);
 		return;
 	}
@@ -885,7 +879,7 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 	} else if (!strcasecmp(key, "FtpActiveMode")) {
 		if (once(p, SEEN_ACTIVE, "FtpActiveMode", n) < 0)
 			return;
-		if (!active_mode_ok(words[1])) {
+		if (sshkeys_ftp_active(words[1]) < 0) {
 			err(p,
 			    "FtpActiveMode %s: want forward, passive or auto",
 			    words[1]);

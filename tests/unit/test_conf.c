@@ -4,6 +4,7 @@
  * ftp-tunnel -o takes. */
 #include "check.h"
 #include "conf.h"
+#include "ftpopts.h"
 #include "ssh.h"
 #include "sshkeys.h"
 
@@ -347,8 +348,41 @@ static void test_ssh_keys_agree(void)
 	}
 }
 
+/* FtpActiveMode and FtpPassiveAddress: what -o takes (ftpopts_set) a
+ * Profile takes. */
+static void test_ftp_keys_agree(void)
+{
+	static const struct {
+		const char *key, *value;
+		int good;
+	} ftp[] = {
+	    {"FtpActiveMode", "forward", 1}, {"FtpActiveMode", "passive", 1},
+	    {"FtpActiveMode", "convert", 1}, {"FtpActiveMode", "AUTO", 1},
+	    {"FtpActiveMode", "sometimes", 0},
+	    {"FtpPassiveAddress", "control", 1},
+	    {"FtpPassiveAddress", "Reply", 1},
+	    {"FtpPassiveAddress", "any", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ftp) / sizeof(ftp[0]); i++) {
+		struct tunnel_opts t;
+		char kv[100], err[200];
+		int engine, prof;
+
+		ftpopts_init(&t);
+		snprintf(kv, sizeof(kv), "%s=%s", ftp[i].key, ftp[i].value);
+		engine = ftpopts_set(&t, kv, err, sizeof(err)) == 0;
+		prof = conf_takes("Profile p", ftp[i].key, ftp[i].value);
+		CHECK(engine == ftp[i].good && prof == ftp[i].good,
+		      "%s: -o %d, Profile %d, want %d", kv, engine, prof,
+		      ftp[i].good);
+	}
+}
+
 int main(void)
 {
+	test_ftp_keys_agree();
 	test_ssh_time();
 	test_ssh_keys_agree();
 	test_profile();
