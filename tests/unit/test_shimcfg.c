@@ -4,6 +4,7 @@
  * with the shim's flags elsewhere). */
 #include "check.h"
 #include "conf.h"
+#include "conffile.h"
 #include "../../shim/names.c"
 
 #include <arpa/inet.h>
@@ -449,8 +450,46 @@ static void test_via(void)
 	CHECK(conf_parse_via("u@", host, sizeof(host), &port) < 0, "u@");
 }
 
+/* conffile_search's callback: records "path named" lines. */
+static void record(void *arg, const char *path, int named)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 1024 - n, "%s %d\n", path, named);
+}
+
+/* The one search order, for ftp-tunnel and the shim: -F, else
+ * FTP_TUNNEL_CONFIG, else the user's then the system's; a privileged
+ * process reads only the system's file, whatever the variable says. */
+static void test_search(void)
+{
+	char got[1024] = "", want[1024];
+	const char *home;
+
+	setenv("FTP_TUNNEL_CONFIG", "/tmp/by-env", 1);
+	conffile_search("/tmp/by-F", 0, record, got);
+	CHECK(!strcmp(got, "/tmp/by-F 1\n"), "-F: %s", got);
+	got[0] = '\0';
+	conffile_search(NULL, 0, record, got);
+	CHECK(!strcmp(got, "/tmp/by-env 1\n"), "variable: %s", got);
+	got[0] = '\0';
+	conffile_search(NULL, 1, record, got);
+	CHECK(!strcmp(got, "/etc/ftp-tunnel/config 0\n"), "privileged: %s",
+	      got);
+	unsetenv("FTP_TUNNEL_CONFIG");
+	got[0] = '\0';
+	conffile_search(NULL, 0, record, got);
+	home = conffile_home();
+	snprintf(want, sizeof(want),
+		 "%s/.config/ftp-tunnel/config 0\n/etc/ftp-tunnel/config 0\n",
+		 home ? home : "");
+	CHECK(home && !strcmp(got, want), "default: %s", got);
+}
+
 int main(void)
 {
+	test_search();
 	test_syntax();
 	test_errors();
 	test_match();
