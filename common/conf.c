@@ -144,62 +144,7 @@ static void err(struct parser *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Splits a line into words: blanks separate them, "double quotes" keep
- * blanks in one, an unquoted word starting with '#' ends the line. The
- * first word may end at '=' too ("Key=value", "Key = value"). Words are
- * written NUL-terminated into buf. Returns the number of words, or -1
- * (error reported). */
 #define MAX_WORDS 128
-static int split(struct parser *p, const char *s, size_t len, char *buf,
-		 char **words)
-{
-	const char *e = s + len;
-	char *w = buf;
-	int n = 0;
-
-	for (;;) {
-		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
-			s++;
-		if (n == 1 && s < e && *s == '=') {
-			/* "Key = value": one '=' between key and value. */
-			s++;
-			while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
-				s++;
-		}
-		if (s == e || (*s == '#'))
-			return n;
-		if (n == MAX_WORDS) {
-			err(p, "too many words on one line");
-			return -1;
-		}
-		words[n++] = w;
-		if (*s == '"') {
-			const char *q = memchr(s + 1, '"', (size_t)(e - s - 1));
-
-			if (!q) {
-				err(p, "unterminated quote");
-				return -1;
-			}
-			memcpy(w, s + 1, (size_t)(q - s - 1));
-			w += q - s - 1;
-			s = q + 1;
-			if (s < e && *s != ' ' && *s != '\t' && *s != '\r') {
-				err(p, "text right after a closing quote");
-				return -1;
-			}
-		} else {
-			while (s < e && *s != ' ' && *s != '\t' && *s != '\r' &&
-			       !(n == 1 && *s == '=')) {
-				if (*s == '"') {
-					err(p, "a quote inside a word");
-					return -1;
-				}
-				*w++ = *s++;
-			}
-		}
-		*w++ = '\0';
-	}
-}
 
 static void add_port(struct conf *c, uint16_t port)
 {
@@ -946,7 +891,14 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		    CONF_LINE_MAX);
 		return;
 	}
-	n = split(p, s, len, p->words_buf, words);
+	/* ssh_config's syntax (sshkeys_split), quotes and all. */
+	memcpy(p->words_buf, s, len);
+	p->words_buf[len] = '\0';
+	n = sshkeys_split(p->words_buf, words, MAX_WORDS);
+	if (n == SSHKEYS_SPLIT_QUOTE)
+		err(p, "unterminated quote");
+	else if (n == SSHKEYS_SPLIT_MANY)
+		err(p, "too many words on one line");
 	if (n <= 0)
 		return;
 	if (!*words[0]) {

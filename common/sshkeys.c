@@ -1,6 +1,7 @@
-/* sshkeys.c — the option keys ftp-tunnel knows and the checking of their
- * values (sshkeys.h), shared by -o, ~/.ssh/config and the configuration
- * file's blocks so that they accept the same things. Pure. */
+/* sshkeys.c — the option keys ftp-tunnel knows, the checking of their
+ * values and the words of a "Key value" line (sshkeys.h), shared by -o,
+ * ~/.ssh/config and the configuration file's blocks so that they accept
+ * the same things. Pure. */
 #include "sshkeys.h"
 
 #include <ctype.h>
@@ -232,4 +233,57 @@ int sshkeys_ftp_passive_reply(const char *v)
 	if (!strcasecmp(v, "reply"))
 		return 1;
 	return -1;
+}
+
+#define WS " \t\r\n"
+
+int sshkeys_split(char *s, char **w, int max)
+{
+	int n = 0;
+
+	s += strspn(s, WS);
+	if (!*s || *s == '#')
+		return 0;
+	w[n++] = s;
+	s += strcspn(s, WS "=");
+	if (*s) {
+		int eq = *s == '=';
+
+		*s++ = '\0';
+		s += strspn(s, WS);
+		if (!eq && *s == '=')
+			s++;
+		s += strspn(s, WS);
+	}
+	while (*s && *s != '#') {
+		char *out = s, quote = 0;
+
+		if (n >= max)
+			return SSHKEYS_SPLIT_MANY;
+		w[n++] = out;
+		while (*s) {
+			if (*s == '\\' &&
+			    (s[1] == '"' || s[1] == '\'' || s[1] == '\\' ||
+			     (!quote && s[1] == ' '))) {
+				*out++ = s[1];
+				s += 2;
+			} else if (!quote && strchr(WS, *s)) {
+				break;
+			} else if (!quote && (*s == '"' || *s == '\'')) {
+				quote = *s++;
+			} else if (quote && *s == quote) {
+				quote = 0;
+				s++;
+			} else {
+				*out++ = *s++;
+			}
+		}
+		if (quote)
+			return SSHKEYS_SPLIT_QUOTE;
+		if (*s)
+			s++;
+		*out = '\0';
+		s += strspn(s, WS);
+	}
+	return n;
 }

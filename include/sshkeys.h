@@ -1,7 +1,9 @@
 /* sshkeys.h — the option keys of ftp-tunnel -o, of ~/.ssh/config and of
  * the configuration file's Profile and Route blocks, in one place: the
  * table of the SSH keys (names, kinds of value, limits), the checking of a
- * value, and the two FTP keys' values.
+ * value, the two FTP keys' values, and the splitting of an
+ * ssh_config-style "Key value" line into words (one syntax for
+ * ~/.ssh/config and the configuration file).
  *
  * Pure (no I/O, no globals but the constant table, no libssh2): the shim
  * links it through common/conf.c. daemon/ssh/sshopts.c applies checked
@@ -91,5 +93,16 @@ enum sshkeys_active {
 int sshkeys_ftp_active(const char *v);
 /* 0 for control, 1 for reply, -1 otherwise. */
 int sshkeys_ftp_passive_reply(const char *v);
+
+/* Splits a line (NUL-terminated, changed in place) as ssh does with
+ * ssh_config: the keyword ends at white space or one '='; arguments are
+ * separated by white space, "double" or 'single' quoted, with \" \' \\
+ * (and "\ " outside quotes) escaped; a '#' at the start of a word ends the
+ * line. Up to max (at least 1) words into w, pointing into s. Returns
+ * their number (0: blank or comment), SSHKEYS_SPLIT_QUOTE for an
+ * unterminated quote, SSHKEYS_SPLIT_MANY for more than max words. */
+#define SSHKEYS_SPLIT_QUOTE (-1)
+#define SSHKEYS_SPLIT_MANY (-2)
+int sshkeys_split(char *s, char **w, int max);
 
 #endif

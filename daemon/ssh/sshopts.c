@@ -174,8 +174,12 @@ int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		return -1;
 	}
 	if (sshkeys_value(id, args[0], &n, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "bad value '%s' for option %s: %s",
-			 args[0], key, why);
+		/* The messages ftp-tunnel(1) and its tests know. */
+		if (sshkeys[id].type == SSHKEY_T_NONE)
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "bad value '%s' for option %s",
+				 args[0], key);
 		return -1;
 	}
 	if (id == SSHKEY_IDENTITY_FILE)

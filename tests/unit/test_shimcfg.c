@@ -215,9 +215,7 @@ static void test_errors(void)
 	bad("Route 10.0.0.1\n Via h\n FtpHost 10.0.0.1:21\n",
 	    "FtpHost 10.0.0.1:21: not a host name");
 	bad("Route 10.0.0.1\n Via \"h\n", "f:2: unterminated quote");
-	bad("Route 10.0.0.1\n Via \"h\"x\n",
-	    "text right after a closing quote");
-	bad("Route 10.0.0.1\n Via h\"x\"\n", "a quote inside a word");
+	bad("Route 10.0.0.1\n Via 'h\n", "f:2: unterminated quote");
 	bad("= x\n", "f:1: a line starting with '='");
 	{
 		char big[CONF_LINE_MAX + 64];
@@ -487,9 +485,37 @@ static void test_search(void)
 	CHECK(home && !strcmp(got, want), "default: %s", got);
 }
 
+/* Words are split as in ~/.ssh/config (sshkeys_split): single quotes,
+ * backslash escapes, quotes inside a word. */
+static void test_words(void)
+{
+	struct conf c;
+	int rc = parse(&c, "Route 10.0.0.1\n"
+			   " Via \"b\"astion\n"
+			   " IdentityFile '/k/it is'\n"
+			   " UserKnownHostsFile /k/a\\\\b \"/k/x\"\n"
+			   "Route 10.0.0.2\n"
+			   " Via=h # comment\n"
+			   " IdentityFile /k/back\\ slash\n");
+
+	CHECK(rc == 0 && c.nroutes == 2 &&
+		  !strcmp(c.routes[0].via, "bastion") &&
+		  !strcmp(c.routes[0].options,
+			  "IdentityFile=/k/it is\n"
+			  "UserKnownHostsFile=/k/a\\b /k/x\n") &&
+		  !strcmp(c.routes[1].via, "h") &&
+		  !strcmp(c.routes[1].options,
+			  "IdentityFile=/k/back slash\n"),
+	      "rc %d %s [%s] [%s]", rc, c.err,
+	      c.nroutes ? c.routes[0].options : "",
+	      c.nroutes > 1 ? c.routes[1].options : "");
+	conf_free(&c);
+}
+
 int main(void)
 {
 	test_search();
+	test_words();
 	test_syntax();
 	test_errors();
 	test_match();
