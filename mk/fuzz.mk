@@ -18,8 +18,8 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 
 FUZZ_SRC_ftp = daemon/ftp/ftp.c daemon/ftp/ftp_parse.c common/addr.c
 FUZZ_SRC_ipc = common/ipc.c
-FUZZ_SRC_conf = common/conf.c common/spec.c
-FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
+FUZZ_SRC_conf = common/conf.c common/spec.c common/sshkeys.c
+FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c common/sshkeys.c
 FUZZ_SRC_tectia = daemon/config/tectia.c common/spec.c common/conffile.c
 FUZZ_SRC_knownhosts = daemon/ssh/knownhosts.c
 FUZZ_SRC_ftpcmd = daemon/sftp/ftpcmd.c daemon/sftp/ftppath.c \
