@@ -35,14 +35,14 @@ struct ftp_data {
 	/* the channel side */
 	char chan_host[256];
 	int chan_port;
-	long req;            /* pending open or listen request */
+	long req;	     /* pending open or listen request */
 	LIBSSH2_CHANNEL *ch; /* opened or accepted channel */
 	LIBSSH2_LISTENER *rl;
 	/* the socket side */
 	struct sockaddr_storage local_target;
 	int fd;
 	int fd_connected;
-	int connecting; /* a connection was accepted */
+	int connecting;	   /* a connection was accepted */
 	struct pump *pump; /* once both halves are connected */
 };
 
@@ -189,8 +189,8 @@ static void local_connected(struct loop *loop, int fd, uint32_t events,
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
 		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-			 addr_format((struct sockaddr *)&d->local_target,
-				     where, sizeof(where)),
+			 addr_format((struct sockaddr *)&d->local_target, where,
+				     sizeof(where)),
 			 strerror(soerr));
 		finish(d, msg);
 		return;
@@ -214,22 +214,38 @@ static int connect_local(struct ftp_data *d)
 
 /* --- listen here ------------------------------------------------------ */
 
-static int peer_allowed(struct ftp_data *d, const struct sockaddr *peer,
-			const struct sockaddr *local)
+/* NULL when the connection from peer may carry the data, else why not. */
+static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
+				const struct sockaddr *local)
 {
 	uid_t uid;
+	int r;
 
 	if (d->check == FTPDATA_CHECK_ADDR)
 		return addr_same_host(peer,
-				      (struct sockaddr *)&d->expected_peer);
-	/* Loopback: only a socket of our own user may take the data. */
-	return sockowner_uid(peer, local, &uid) == 0 && uid == getuid();
+				      (struct sockaddr *)&d->expected_peer)
+			   ? NULL
+			   : "not the FTP client's address";
+	/* Loopback: only a socket of our own user may take the data. A
+	 * socket closed before we got here may no longer name its owner
+	 * (sockowner.h): whoever it was, its bytes are all in our queue
+	 * already and cannot be told from a stranger's, so it is refused,
+	 * as root too, where "uid 0" used to let in anyone's. The listener
+	 * stays open for the client's own connection. */
+	r = sockowner_uid(peer, local, &uid);
+	if (r == SOCKOWNER_GONE)
+		return "closed before it was accepted, by an owner the "
+		       "kernel no longer names";
+	if (r < 0)
+		return "no local socket owns it";
+	return uid == getuid() ? NULL : "another user's";
 }
 
 static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			   void *arg)
 {
 	struct ftp_data *d = arg;
+	const char *why;
 	char who[80];
 	long id;
 
@@ -245,13 +261,14 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			return;
 		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
-		if (!peer_allowed(d, (struct sockaddr *)&peer,
-				  (struct sockaddr *)&local)) {
-			log_warn("%s: refused a data connection from %s "
-				 "(not the FTP client's)",
+		why = peer_refused(d, (struct sockaddr *)&peer,
+				   (struct sockaddr *)&local);
+		if (why) {
+			log_warn("%s: refused a data connection from %s (%s)",
 				 d->name,
 				 addr_format((struct sockaddr *)&peer, who,
-					     sizeof(who)));
+					     sizeof(who)),
+				 why);
 			close(fd);
 			continue;
 		}
@@ -276,14 +293,11 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 	}
 }
 
-struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
-				     const struct sockaddr *listen_at,
-				     enum ftpdata_check check,
-				     const struct sockaddr *expected_peer,
-				     const char *chan_host, int chan_port,
-				     struct sockaddr_storage *bound,
-				     const char *name, ftpdata_done_cb done,
-				     void *arg, char *err, size_t errlen)
+struct ftp_data *ftpdata_listen_here(
+    struct ssh_sess *s, const struct sockaddr *listen_at,
+    enum ftpdata_check check, const struct sockaddr *expected_peer,
+    const char *chan_host, int chan_port, struct sockaddr_storage *bound,
+    const char *name, ftpdata_done_cb done, void *arg, char *err, size_t errlen)
 {
 	struct ftp_data *d = data_new(s, KIND_LISTEN_HERE, name, done, arg);
 	socklen_t blen = sizeof(*bound);
@@ -300,8 +314,7 @@ struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
 	d->lfd = socket(listen_at->sa_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->lfd < 0 ||
-	    bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
+	if (d->lfd < 0 || bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
 	    listen(d->lfd, 4) < 0 ||
 	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
 	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {
@@ -389,8 +402,7 @@ struct ftp_data *ftpdata_listen_there(struct ssh_sess *s,
 struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
 			      int chan_port,
 			      const struct sockaddr *local_target,
-			      const char *name, ftpdata_done_cb done,
-			      void *arg)
+			      const char *name, ftpdata_done_cb done, void *arg)
 {
 	struct ftp_data *d = data_new(s, KIND_PAIR, name, done, arg);
 	long id;
