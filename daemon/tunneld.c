@@ -59,8 +59,8 @@ struct control {
 	struct pool_conn *pc;
 	struct ftp_ctl *k;
 	unsigned long id;
-	char dst[80];     /* what the program connect()ed to */
-	char ftp[300];    /* the FTP server as the SSH server sees it */
+	char dst[80];  /* what the program connect()ed to */
+	char ftp[300]; /* the FTP server as the SSH server sees it */
 	struct control *next;
 };
 
@@ -165,26 +165,59 @@ static void control_add(struct ftp_ctl *k, const struct pending *p,
 
 /* --- CONNECT ---------------------------------------------------------- */
 
+/* How many connections loopback_pair takes from its listener before its
+ * own: a stranger's can only be ahead of ours while the queue (backlog
+ * 1, so two) holds them, and ours is queued once connect() returned. */
+#define PAIR_ACCEPTS 8
+
 /* A connected pair of TCP sockets on the loopback of `family`: the shim
- * gets *give, the daemon keeps *keep. 0 or -errno. */
+ * gets *give, the daemon keeps *keep. 0 or -errno.
+ * Not socketpair(): the program asked for a TCP socket and gets this one
+ * in its place, so it must answer getsockname(), TCP_NODELAY and the
+ * like as one. The listener lives for microseconds, but any local user
+ * may connect to it (its port is in /proc/net/tcp): the accepted
+ * connection is kept only if its peer is our own connecting socket,
+ * else a stranger would hold the daemon's end of the FTP control
+ * connection and our client a dead one. */
 static int loopback_pair(int family, int *give, int *keep)
 {
-	struct sockaddr_storage a;
-	socklen_t alen = sizeof(a);
-	int l = -1, c = -1, s = -1, rc = 0;
+	struct sockaddr_storage a, mine, peer;
+	socklen_t alen = sizeof(a), mlen = sizeof(mine), plen;
+	int l = -1, c = -1, s = -1, rc = 0, i;
 
 	addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &a);
 	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&a,
-			  addr_len((struct sockaddr *)&a)) < 0 ||
-	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0)
+	if (l < 0 ||
+	    bind(l, (struct sockaddr *)&a, addr_len((struct sockaddr *)&a)) <
+		0 ||
+	    listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &alen) < 0)
 		goto fail;
 	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0)
+	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0 ||
+	    getsockname(c, (struct sockaddr *)&mine, &mlen) < 0)
 		goto fail;
-	s = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (s < 0)
+	for (i = 0; i < PAIR_ACCEPTS; i++) {
+		plen = sizeof(peer);
+		s = accept4(l, (struct sockaddr *)&peer, &plen,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (s < 0)
+			goto fail;
+		if (plen == mlen &&
+		    addr_port((struct sockaddr *)&peer) ==
+			addr_port((struct sockaddr *)&mine) &&
+		    addr_same_host((struct sockaddr *)&peer,
+				   (struct sockaddr *)&mine))
+			break;
+		log_warn("loopback pair: refused a connection from another "
+			 "socket to the daemon's private listener");
+		close(s);
+		s = -1;
+	}
+	if (s < 0) {
+		errno = ECONNABORTED;
 		goto fail;
+	}
 	net_nodelay(c);
 	net_nodelay(s);
 	close(l);
@@ -323,7 +356,8 @@ static void handle_connect(struct tunneld *d, int client,
 	    ipc_get(req, "dst", 0, dst, sizeof(dst)) ||
 	    ipc_get(req, "port", 0, port, sizeof(port)) ||
 	    ipc_get(req, "via", 0, via, sizeof(via))) {
-		reply_err(client, EINVAL, "CONNECT needs family, dst, port, via");
+		reply_err(client, EINVAL,
+			  "CONNECT needs family, dst, port, via");
 		goto fail;
 	}
 	p = calloc(1, sizeof(*p));
@@ -353,7 +387,8 @@ static void handle_connect(struct tunneld *d, int client,
 	if (ipc_get(req, "ftphost", 0, p->ftphost, sizeof(p->ftphost)))
 		snprintf(p->ftphost, sizeof(p->ftphost), "%s", dst);
 	if (ssh_opts_set_dest(&o, via) < 0) {
-		reply_err(client, EINVAL, "bad via (expected [user@]host[:port])");
+		reply_err(client, EINVAL,
+			  "bad via (expected [user@]host[:port])");
 		free(p);
 		goto fail;
 	}
@@ -465,7 +500,8 @@ static void status_control(struct status_job *j, const struct control *c,
 		statusrep_record(r, "data");
 		statusrep_add(r, "control", "%lu", c->id);
 		statusrep_add(r, "n", "%lu", di.n);
-		statusrep_add(r, "mode", "%s", di.active ? "active" : "passive");
+		statusrep_add(r, "mode", "%s",
+			      di.active ? "active" : "passive");
 		statusrep_add(r, "converted", "%d", di.converted);
 		statusrep_add(r, "uptime", "%llu", age_s(now, di.started_ms));
 		statusrep_add(r, "bytes_up", "%llu", di.up);
