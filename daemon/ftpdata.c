@@ -18,6 +18,17 @@
 
 enum ftpdata_kind { KIND_LISTEN_HERE, KIND_LISTEN_THERE, KIND_PAIR };
 
+/* A data listener takes one connection, yet its backlog is as long as the
+ * system allows (net.core.somaxconn caps it): with a short one, a burst
+ * of connections overflows it and the kernel drops the surplus silently.
+ * Those connectors then retry their SYN for seconds, after our listener
+ * is gone, into a port that may by then be another program's listener;
+ * or, answered with a SYN cookie whose ACK met the full queue, believe
+ * themselves connected to a socket that never existed and wait forever
+ * (t_hostile's 200-connection flood saw one still open after 15 s).
+ * Queued, every one of them is reset when the listener closes. */
+#define DATA_BACKLOG SOMAXCONN
+
 struct ftp_data {
 	enum ftpdata_kind kind;
 	struct ssh_sess *s;
@@ -315,7 +326,7 @@ struct ftp_data *ftpdata_listen_here(
 	d->lfd = socket(listen_at->sa_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->lfd < 0 || bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
-	    listen(d->lfd, 4) < 0 ||
+	    listen(d->lfd, DATA_BACKLOG) < 0 ||
 	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
 	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s",
