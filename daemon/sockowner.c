@@ -8,17 +8,28 @@
  * connection accepted.
  *
  * A socket its process has closed no longer names its owner reliably:
- *   - TIME_WAIT (and the FIN_WAIT2 the kernel keeps as a timewait socket)
- *     is a small struct without any owner; both interfaces print uid 0.
- *   - An orphan (closed, still a full socket: FIN_WAIT1, or FIN_WAIT2
- *     before its FIN is acknowledged) has no inode. Linux 6.1 reports uid
- *     0 for it (the owner was read from the inode); later kernels report
- *     the uid saved in the socket at its creation (sk_uid), which is the
- *     true owner.
+ *   - TIME_WAIT (and FIN_WAIT2, which the kernel keeps as a timewait
+ *     socket once the FIN is acknowledged) is a small struct with no
+ *     owner at all; both interfaces print uid 0.
+ *   - An orphan (closed, still a full socket: FIN_WAIT1 until the peer
+ *     acknowledges the FIN) has no inode. Older kernels (6.1 among them)
+ *     print uid 0 for it, the owner having been read from the inode;
+ *     newer ones print the uid saved in the socket when it was made
+ *     (sk_uid), its true owner.
  * Reading either 0 as "root" let any user's closed connection pass as
  * root's. So a closed socket's uid is believed only when it is not 0, or
  * when a probe (once per process) showed that this kernel keeps the owner
- * of an orphan; otherwise the answer is SOCKOWNER_GONE. */
+ * of an orphan; otherwise the answer is SOCKOWNER_GONE.
+ *
+ * Nothing later recovers the owner of a socket in TIME_WAIT, and asking
+ * earlier is no cure: the connecting program's connect() returns as the
+ * handshake completes, before any wake-up of ours, and it may write and
+ * close at once; polling the listener or dumping SYN_SENT sockets only
+ * narrows that race. What the kernel keeps is the orphan's owner on newer
+ * kernels, until the FIN is acknowledged; an unaccepted connection
+ * acknowledges a FIN with a delayed ACK (40-200 ms), which is the window
+ * in which a data listener, woken by the connection's arrival, still
+ * learns who made it. */
 #include "sockowner.h"
 
 #include <arpa/inet.h>
