@@ -5,8 +5,9 @@
 #       PASV; with the tunnel stopped (SIGSTOP), THIEF_CMD (another user)
 #       connects to the data listener, writes and closes; WAIT seconds
 #       later (0: still an orphan; 0.5: in TIME_WAIT) the tunnel goes on
-#       (SIGCONT) and we STOR upload/NAME with our own bytes. Prints
-#       "stor\t<reply>" and "end\t<reply>".
+#       (SIGCONT) and we STOR upload/NAME with our own bytes (from a
+#       child of uid:gid $OWNER_DATA_AS when set). Prints "stor\t<reply>"
+#       and "end\t<reply>".
 #   owner_upload.py HOST PORT fast N
 #       N uploads upload/u<i> of one byte each, the data connection closed
 #       right after the byte (before the tunnel is likely to accept it);
@@ -76,6 +77,23 @@ def upload_closing_at_once(dhost, dport, data):
     d.close()
 
 
+def upload_as(ids, dhost, dport, data):
+    """upload_closing_at_once, from a child process of uid:gid ids."""
+    uid, gid = (int(x) for x in ids.split(":"))
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            upload_closing_at_once(dhost, dport, data)
+            os._exit(0)
+        except OSError as e:
+            print("data\t%s" % e.strerror, flush=True)
+            os._exit(1)
+    os.waitpid(pid, 0)
+
+
 if mode == "steal":
     pid, wait, name = int(args[0]), float(args[1]), args[2]
     thief = args[args.index("--") + 1:]
@@ -89,7 +107,10 @@ if mode == "steal":
         os.kill(pid, signal.SIGCONT)
     c.send("STOR upload/" + name)
     try:
-        upload_closing_at_once(dh, dp, OURS)
+        if os.environ.get("OWNER_DATA_AS"):
+            upload_as(os.environ["OWNER_DATA_AS"], dh, dp, OURS)
+        else:
+            upload_closing_at_once(dh, dp, OURS)
     except OSError as e:
         print("data\t%s" % e.strerror, flush=True)
     print("stor\t%s" % c.reply(), flush=True)
