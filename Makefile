@@ -16,17 +16,31 @@ SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh2)
 SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
-# expat reads Tectia's ssh-broker-config.xml (daemon/tectia.c).
+# expat reads Tectia's ssh-broker-config.xml (daemon/config/tectia.c).
 EXPAT_LIBS := $(shell $(PKG_CONFIG) --libs expat 2>/dev/null || echo -lexpat)
-BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon -Idaemon $(SANFLAGS)
+BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon \
+	      $(ENGINE_DIRS:%=-I%) $(PART_INC) $(SANFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 BUILD = build
 COMMON_SRC = $(wildcard common/*.c)
-# Everything in daemon/ except the programs' main files is the engine.
-ENGINE_SRC = $(filter-out daemon/main_%.c,$(wildcard daemon/*.c))
+# daemon/ holds one folder per part, each using only the ones before it
+# (README.md, "Source tree"). The engine is what both programs share; a new
+# engine part is one more word in ENGINE_PARTS. Each program adds its own
+# folder: nothing of cli/ goes into ftp-tunneld, nothing of server/ into
+# ftp-tunnel, and the unit tests link the engine alone.
+ENGINE_PARTS = core ssh config ftp tunnel
+ENGINE_DIRS = $(ENGINE_PARTS:%=daemon/%)
+DAEMON_DIRS = $(ENGINE_DIRS) daemon/server daemon/cli
+ENGINE_SRC = $(foreach d,$(ENGINE_DIRS),$(wildcard $(d)/*.c))
 ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
+SERVER_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/server/*.c))
+CLI_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/cli/*.c))
+# Only a program's own files see its folder's headers: the engine cannot
+# include them (#include "ssh.h" finds daemon/ssh/ssh.h by -I).
+$(BUILD)/daemon/server/%.o: PART_INC = -Idaemon/server
+$(BUILD)/daemon/cli/%.o: PART_INC = -Idaemon/cli
 
 PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 
@@ -42,17 +56,23 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/ftp-tunnel: $(BUILD)/daemon/main_cli.o $(ENGINE_OBJ)
+$(BUILD)/ftp-tunnel: $(CLI_OBJ) $(ENGINE_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
-$(BUILD)/ftp-tunneld: $(BUILD)/daemon/main_daemon.o $(ENGINE_OBJ)
+$(BUILD)/ftp-tunneld: $(SERVER_OBJ) $(ENGINE_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
 # --- tests -------------------------------------------------------------
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
+# A unit test links the engine, plus any object UNIT_OBJ_<name> names
+# from a program's folder (test_json tests the command's JSON escaping).
+UNIT_OBJ_json = $(BUILD)/daemon/cli/json.o
+$(BUILD)/tests/test_json: PART_INC = -Idaemon/cli
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ) $$(UNIT_OBJ_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
@@ -119,8 +139,18 @@ install: all install-extra
 	install -m 755 $(SHIM_LIB) $(DESTDIR)$(LIBDIR)/libftptunnel.so
 	install -m 644 man/ftp-tunnel.1 $(DESTDIR)$(MANDIR)/man1/ftp-tunnel.1
 
-format:
-	clang-format -i $(wildcard daemon/*.[ch] common/*.[ch] include/*.h shim/*.[ch] tests/unit/*.c tests/fuzz/*.c)
+# Our C sources, for clang-format with the repo's .clang-format.
+FORMAT_SRC = $(wildcard $(DAEMON_DIRS:%=%/*.[ch]) common/*.[ch] include/*.h \
+	     shim/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
+	     tests/integration/helpers/*.c bench/*.c)
 
-.PHONY: all unit check check-asan soak demo deps clean install format
+format:
+	clang-format -i $(FORMAT_SRC)
+
+# Fails, naming each file and line, where a file differs from what
+# `make format` would make of it.
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRC)
+
+.PHONY: all unit check check-asan soak demo deps clean install format format-check
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,7 +1,7 @@
 /* conffile.c — reading one configuration file whole, with the checks ssh
  * makes of its own: a regular file, owned by the user or root, writable
  * by nobody else (a configuration decides where passwords go). Shared by
- * the shim (shim/cfg.c) and ftp-tunnel (daemon/confload.c). */
+ * the shim (shim/cfg.c) and ftp-tunnel (daemon/config/confload.c). */
 #include "conffile.h"
 
 #include <errno.h>

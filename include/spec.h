@@ -6,11 +6,11 @@
 #include <stdint.h>
 
 struct fwd_spec {
-	int remote;      /* -R: listener on the SSH server */
-	int ftp;         /* ftp/ prefix: an FTP-aware tunnel */
-	char bind[256];  /* empty: loopback; "*": every address */
-	uint16_t port;   /* listening port (0: let the system pick, -R) */
-	char host[256];  /* destination, as the far side resolves it */
+	int remote;	/* -R: listener on the SSH server */
+	int ftp;	/* ftp/ prefix: an FTP-aware tunnel */
+	char bind[256]; /* empty: loopback; "*": every address */
+	uint16_t port;	/* listening port (0: let the system pick, -R) */
+	char host[256]; /* destination, as the far side resolves it */
 	uint16_t hostport;
 };
 

@@ -3,7 +3,7 @@
 # non-interactive, as root; leaves no service running.
 set -eu
 
-PKGS="build-essential pkg-config libssh2-1-dev libssl-dev uthash-dev libexpat1-dev
+PKGS="build-essential pkg-config libssh2-1-dev libssl-dev libexpat1-dev
 clang clang-format
 openssh-server openssh-client vsftpd curl lftp ftp inetutils-ftp wget ncftp
 python3 socat nftables iproute2 tshark proxychains4 hyperfine procps psmisc

@@ -147,18 +147,15 @@ int shim_reg_maybe(int fd);
 /* Whether a live control connection goes to dst's host; *family gets that
  * control socket's family. */
 int shim_reg_control_host(const struct sockaddr *dst, int *family);
-/* The server address of the live control connections when they all go to
- * one host: 1 and *out, else 0 (none, or several hosts). */
-int shim_reg_single_control(struct sockaddr_storage *out);
 /* Installs the pthread_atfork handlers (once), the daemon client's too. */
 void shim_reg_atfork(void);
 
 /* ---- route.c: what the hooks do */
 
 /* connect() with routing: a control connection through the daemon, a data
- * connection to the daemon's loopback listener, anything else straight to
- * libc. Returns and sets errno as connect() does. May block on the daemon
- * (a non-blocking socket included: see route_control). */
+ * connection as a socket from the daemon (never a connect() to loopback),
+ * anything else straight to libc. Returns and sets errno as connect() does. May
+ * block on the daemon (a non-blocking socket included: see route_control). */
 int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len);
 /* For sendto()/sendmsg() with MSG_FASTOPEN and an address, a connect() in
  * disguise: 0 when the shim has nothing to do with it (send as asked);
@@ -166,10 +163,11 @@ int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len);
  * gave (0: send the data without the address). */
 int shim_route_fastopen(int fd, const struct sockaddr *sa, socklen_t len,
 			int *rc);
-/* After accept() returned newfd: when the peer is the daemon on loopback
- * and the process's control connections all go to one host, records and
- * reports (in sa/len, as accept() fills them) that host with the peer's
- * port. */
+/* After accept() returned newfd: when the peer is on loopback and the
+ * daemon says it made that very connection (local and peer address and
+ * port), records and reports (in sa/len, as accept() fills them) the FTP
+ * server the daemon names, with the peer's port. Any other connection is
+ * left as the kernel reports it. */
 void shim_route_accepted(int newfd, struct sockaddr *sa, socklen_t *len);
 /* After a successful getpeername(fd): replaces the result with the
  * recorded FTP server address when fd is registered. */

@@ -1,5 +1,5 @@
-/* test_sshconfig.c — the ssh_config reader (daemon/sshconfig.c) and the
- * first-value-wins settings under it (daemon/sshopts.c): a table of
+/* test_sshconfig.c — the ssh_config reader (daemon/config/sshconfig.c) and the
+ * first-value-wins settings under it (daemon/ssh/sshopts.c): a table of
  * destination, command-line options, user file, system file and the files
  * Include may read, against the resulting settings or the error; then the
  * loader on real files (HOME, the environment variables, permissions). */

@@ -1,5 +1,5 @@
 /* test_tectia.c — the reader of SSH Tectia's ssh-broker-config.xml
- * (daemon/tectia.c): profiles, tunnels, options, warnings, and every
+ * (daemon/config/tectia.c): profiles, tunnels, options, warnings, and every
  * error naming its file and line. */
 #include "check.h"
 #include "spec.h"

@@ -4,8 +4,11 @@
 # a CONNECT is answered with a loopback TCP socket relayed to the FTP server
 # named by FAKE_FTP_SERVER (host:port), with the server's 227 rewritten to
 # name the program's dst (as the daemon does); the server's own passive
-# ports on loopback serve as the "data listeners". Started by the shim like
-# the daemon: fakedaemon.py --ready-fd N.
+# ports on loopback serve as the "data listeners": a DATA request is
+# answered with a loopback socket relayed to that port of the server, and
+# a PEER request takes a connection from the server's host for the
+# daemon's (the server itself makes the active-mode connection). Started
+# by the shim like the daemon: fakedaemon.py --ready-fd N.
 #
 # Environment: FTP_TUNNEL_SOCKET (required: the socket path),
 # FAKE_FTP_SERVER, FAKE_LOG (each request appended, one line),
@@ -26,6 +29,7 @@ SOCK = os.environ["FTP_TUNNEL_SOCKET"]
 LOG = os.environ.get("FAKE_LOG")
 lock = threading.Lock()
 conn_id = [0]
+last_dst = [""]  # the dst of the latest CONNECT, for PEER
 
 
 def log(line):
@@ -78,6 +82,43 @@ def pump(src, dst, rewrite=None):
             pass
 
 
+def loopback_pair(fam):
+    """A connected pair of TCP sockets on loopback: (program's, ours)."""
+    lo = "::1" if fam == socket.AF_INET6 else "127.0.0.1"
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.bind((lo, 0))
+    ls.listen(1)
+    prog = socket.socket(fam, socket.SOCK_STREAM)
+    prog.connect(ls.getsockname()[:2])
+    mine, _ = ls.accept()
+    ls.close()
+    return prog, mine
+
+
+def data_request(c, keys):
+    fam = socket.AF_INET6 if keys.get("family") == "inet6" else socket.AF_INET
+    host, _, _ = os.environ["FAKE_FTP_SERVER"].rpartition(":")
+    try:
+        server = socket.create_connection((host.strip("[]"),
+                                           int(keys["port"])), timeout=5)
+    except OSError:
+        send_msg(c, "ERR", [("errno", "111"), ("message", "no listener")])
+        return
+    prog, mine = loopback_pair(fam)
+    send_msg(c, "OK", [], prog.fileno())
+    prog.close()
+    threading.Thread(target=pump, args=(server, mine), daemon=True).start()
+    threading.Thread(target=pump, args=(mine, server), daemon=True).start()
+
+
+def peer_request(c, keys):
+    host, _, _ = os.environ["FAKE_FTP_SERVER"].rpartition(":")
+    if keys.get("peer") == host.strip("[]") and last_dst[0]:
+        send_msg(c, "OK", [("server", last_dst[0])])
+    else:
+        send_msg(c, "ERR", [("errno", "2"), ("message", "not ours")])
+
+
 def connect_request(c, keys):
     fam = socket.AF_INET6 if keys.get("family") == "inet6" else socket.AF_INET
     err = os.environ.get("FAKE_ERR")
@@ -88,17 +129,11 @@ def connect_request(c, keys):
     host, _, port = os.environ["FAKE_FTP_SERVER"].rpartition(":")
     server = socket.create_connection((host.strip("[]"), int(port)))
     # The program's end: a TCP socket of the requested family on loopback.
-    lo = "::1" if fam == socket.AF_INET6 else "127.0.0.1"
-    ls = socket.socket(fam, socket.SOCK_STREAM)
-    ls.bind((lo, 0))
-    ls.listen(1)
-    prog = socket.socket(fam, socket.SOCK_STREAM)
-    prog.connect(ls.getsockname()[:2])
-    mine, _ = ls.accept()
-    ls.close()
+    prog, mine = loopback_pair(fam)
     with lock:
         conn_id[0] += 1
         cid = conn_id[0]
+        last_dst[0] = keys.get("dst", "")
     send_msg(c, "OK", [("id", str(cid))], prog.fileno())
     prog.close()
     dst = keys.get("ftphost") or keys.get("dst", "")
@@ -137,12 +172,17 @@ def serve(c):
         log("%s %s options=%s" % (word, " ".join(
             "%s=%s" % kv for kv in sorted(keys.items())), "|".join(opts)))
         if word == "PING":
-            send_msg(c, "OK", [("version", "1"), ("pid", str(os.getpid()))])
+            send_msg(c, "OK", [("version", "1"), ("revision", "2"),
+                               ("pid", str(os.getpid()))])
         elif word == "STOP":
             send_msg(c, "OK", [])
             os._exit(0)
         elif word == "CONNECT":
             connect_request(c, keys)
+        elif word == "DATA":
+            data_request(c, keys)
+        elif word == "PEER":
+            peer_request(c, keys)
         else:
             send_msg(c, "ERR", [("errno", "95"), ("message", "unknown")])
     except (OSError, EOFError, ValueError) as e:

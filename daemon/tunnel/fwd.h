@@ -1,0 +1,55 @@
+/* fwd.h — tunnels: a local (-L) or remote (-R) forward on one SSH
+ * session. Plain ones pump bytes; FTP ones hand each connection to the
+ * FTP control-channel glue (ftpfwd.h). */
+#ifndef FWD_H
+#define FWD_H
+
+#include <netinet/in.h>
+
+#include "connpool.h"
+#include "spec.h"
+#include "ssh.h"
+
+struct tunnel;
+
+/* Called once per tunnel when it is up (err NULL) or has failed. */
+typedef void (*tunnel_ready_cb)(struct tunnel *t, const char *err, void *arg);
+
+struct tunnel_opts {
+	int ftp_active_mode; /* enum ftp_active_mode or FWD_ACTIVE_AUTO */
+	/* Optional, borrowed, outliving the tunnel's session: counts the
+	 * FTP sessions on it. */
+	int *ftp_sessions;
+	/* Optional, borrowed (made with fwd_pool_ops): FTP connections to a
+	 * local tunnel that arrive while its session carries an FTP session
+	 * may go to extra connections with settings ssh_opts (whose
+	 * ssh_opts_key is pool_key), unless the session's login asked
+	 * somebody for a secret. Needs ftp_sessions. */
+	struct connpool *pool;
+	const struct ssh_opts *ssh_opts;
+	const char *pool_key;
+};
+#define FWD_ACTIVE_AUTO (-1)
+
+/* Binds a local tunnel's listeners now (so a port in use is an error at
+ * once) or, for a remote tunnel, only records it. NULL with a message in
+ * err. The session is borrowed. */
+struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
+			  const struct fwd_spec *spec,
+			  const struct tunnel_opts *topts, tunnel_ready_cb cb,
+			  void *arg, char *err, size_t errlen);
+/* Starts accepting (local) or asks the server to listen (remote); call
+ * once the session is ready. The callback reports the outcome. */
+void tunnel_start(struct tunnel *t);
+void tunnel_free(struct tunnel *t);
+/* The pool operations for tunnel_opts.pool: an FTP connection whose extra
+ * connection could not log in goes to another one, or to the tunnel's
+ * own session. */
+extern const struct connpool_ops fwd_pool_ops;
+
+/* "L 127.0.0.1:2121 -> host:21" etc. Borrowed. */
+const char *tunnel_name(const struct tunnel *t);
+/* The port the server bound for a remote tunnel (0 before it is up). */
+int tunnel_bound_port(const struct tunnel *t);
+
+#endif
