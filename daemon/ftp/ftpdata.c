@@ -3,6 +3,7 @@
 #include "ftpdata.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -233,6 +234,48 @@ static int connect_local(struct ftp_data *d)
 
 /* --- listen here ------------------------------------------------------ */
 
+/* A socket filter on a loopback data listener (its connections inherit
+ * it) that drops every segment with FIN set: a peer that writes and
+ * closes before we accept stays in FIN_WAIT1, a full socket whose owner
+ * the kernel still names (sockowner.h), instead of becoming a TIME_WAIT
+ * socket with none once our queued connection acknowledged its FIN (a
+ * delayed ACK, 40-200 ms: a loaded host can be slower than that to get
+ * to the accept, and the client's own upload was refused). Removed from
+ * the accepted connection after the check; the peer's FIN comes again at
+ * its next retransmission (its RTO, 200 ms or so), which is what a
+ * client that closes before the accept pays. Offsets are in the TCP
+ * header, where a TCP socket's filter starts. */
+static const struct sock_filter fin_hold_code[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),            /* flags */
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1), /* FIN */
+    BPF_STMT(BPF_RET | BPF_K, 0),                      /* drop */
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),             /* keep */
+};
+
+static void fin_hold(struct ftp_data *d)
+{
+	struct sock_fprog prog = {
+	    .len = sizeof(fin_hold_code) / sizeof(fin_hold_code[0]),
+	    .filter = (struct sock_filter *)fin_hold_code,
+	};
+
+	if (setsockopt(d->lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		       sizeof(prog)) < 0)
+		log_debug("%s: no FIN filter on the data listener (%s): a "
+			  "client that closes before the accept may be "
+			  "refused",
+			  d->name, strerror(errno));
+}
+
+static void fin_release(struct ftp_data *d, int fd)
+{
+	int zero = 0;
+
+	if (d->check == FTPDATA_CHECK_UID)
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+			   sizeof(zero));
+}
+
 /* NULL when the connection from peer may carry the data, else why not. */
 static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
 				const struct sockaddr *local)
@@ -314,6 +357,7 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			close(fd);
 			continue;
 		}
+		fin_release(d, fd);
 		take(d, fd, (struct sockaddr *)&peer);
 		return;
 	}
@@ -343,6 +387,8 @@ struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
 	d->lfd = socket(listen_at->sa_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->lfd >= 0 && check == FTPDATA_CHECK_UID)
+		fin_hold(d); /* before listen(): every connection has it */
 	if (d->lfd < 0 ||
 	    bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
 	    listen(d->lfd, DATA_BACKLOG) < 0 ||

@@ -8,8 +8,9 @@
 #       (SIGCONT) and we STOR upload/NAME with our own bytes (from a
 #       child of uid:gid $OWNER_DATA_AS when set). Prints "stor\t<reply>"
 #       and "end\t<reply>".
-#   owner_upload.py HOST PORT fast N
-#       N uploads upload/u<i> of one byte each, the data connection closed
+#   owner_upload.py HOST PORT fast N [FIRST]
+#       N uploads upload/u<i> (i from FIRST, default 0) of one byte each
+#       (byte 'a' + i % 26), the data connection closed
 #       right after the byte (before the tunnel is likely to accept it);
 #       prints "ok\t<count>" and the first failures.
 import os
@@ -117,8 +118,9 @@ if mode == "steal":
     print("end\t%s" % c.reply(), flush=True)
 elif mode == "fast":
     n, ok, bad = int(args[0]), 0, []
+    first = int(args[1]) if len(args) > 1 else 0
     c = Ctl()
-    for i in range(n):
+    for i in range(first, first + n):
         dh, dp = c.pasv()
         c.send("STOR upload/u%d" % i)
         upload_closing_at_once(dh, dp, bytes([97 + i % 26]))
