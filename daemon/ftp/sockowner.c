@@ -27,9 +27,9 @@
  * close at once; polling the listener or dumping SYN_SENT sockets only
  * narrows that race. What the kernel keeps is the orphan's owner on newer
  * kernels, until the FIN is acknowledged; an unaccepted connection
- * acknowledges a FIN with a delayed ACK (40-200 ms), which is the window
- * in which a data listener, woken by the connection's arrival, still
- * learns who made it. */
+ * acknowledges a FIN with a delayed ACK (40-200 ms), too short a window
+ * on a loaded host, so the data listener holds the FIN back until it has
+ * asked (ftpdata.c, fin_hold). */
 #include "sockowner.h"
 
 #include <arpa/inet.h>
