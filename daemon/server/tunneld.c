@@ -171,13 +171,25 @@ static void control_add(struct ftp_ctl *k, const struct pending *p,
 
 /* --- CONNECT ---------------------------------------------------------- */
 
+/* How many connections loopback_pair takes from its listener before its
+ * own: a stranger's can only be ahead of ours while the queue (backlog
+ * 1, so two) holds them, and ours is queued once connect() returned. */
+#define PAIR_ACCEPTS 8
+
 /* A connected pair of TCP sockets on the loopback of `family`: the shim
- * gets *give, the daemon keeps *keep. 0 or -errno. */
+ * gets *give, the daemon keeps *keep. 0 or -errno.
+ * Not socketpair(): the program asked for a TCP socket and gets this one
+ * in its place, so it must answer getsockname(), TCP_NODELAY and the
+ * like as one. The listener lives for microseconds, but any local user
+ * may connect to it (its port is in /proc/net/tcp): the accepted
+ * connection is kept only if its peer is our own connecting socket,
+ * else a stranger would hold the daemon's end of the FTP control or
+ * data connection and our program a dead one. */
 static int loopback_pair(int family, int *give, int *keep)
 {
-	struct sockaddr_storage a;
-	socklen_t alen = sizeof(a);
-	int l = -1, c = -1, s = -1, rc = 0;
+	struct sockaddr_storage a, mine, peer;
+	socklen_t alen = sizeof(a), mlen = sizeof(mine), plen;
+	int l = -1, c = -1, s = -1, rc = 0, i;
 
 	addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &a);
 	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -186,11 +198,30 @@ static int loopback_pair(int family, int *give, int *keep)
 	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0)
 		goto fail;
 	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0)
+	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0 ||
+	    getsockname(c, (struct sockaddr *)&mine, &mlen) < 0)
 		goto fail;
-	s = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (s < 0)
+	for (i = 0; i < PAIR_ACCEPTS; i++) {
+		plen = sizeof(peer);
+		s = accept4(l, (struct sockaddr *)&peer, &plen,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (s < 0)
+			goto fail;
+		if (plen == mlen &&
+		    addr_port((struct sockaddr *)&peer) ==
+			addr_port((struct sockaddr *)&mine) &&
+		    addr_same_host((struct sockaddr *)&peer,
+				   (struct sockaddr *)&mine))
+			break;
+		log_warn("loopback pair: refused a connection from another "
+			 "socket to the daemon's private listener");
+		close(s);
+		s = -1;
+	}
+	if (s < 0) {
+		errno = ECONNABORTED;
 		goto fail;
+	}
 	net_nodelay(c);
 	net_nodelay(s);
 	close(l);
