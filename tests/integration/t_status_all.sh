@@ -168,8 +168,14 @@ tt_kill "$hp"
 # Another user: neither status nor a connect reaches root's tunnels.
 other="ftt-st$$"
 useradd -M -s /usr/sbin/nologin "$other" 2>/dev/null
-user_gone() { userdel "$other" 2>/dev/null; }
-trap 'user_gone; _tt_exit' EXIT
+user_gone() { id -u "$other" >/dev/null 2>&1 && userdel "$other" 2>/dev/null; }
+_st_exit() {
+	local rc=$?
+	user_gone
+	(exit "$rc")
+	_tt_exit
+}
+trap '_st_exit' EXIT
 ouid=$(id -u "$other")
 as_other() { setpriv --reuid="$ouid" --regid="$(id -g "$other")" --clear-groups env -u XDG_RUNTIME_DIR "$@"; }
 out=$(cd / && as_other env -u FTP_TUNNEL_SOCKET "$FT" status --json 2>&1)
@@ -190,11 +196,13 @@ except OSError as e:
     print("connect: %s" % e.strerror)
     sys.exit(0)
 req = b"FTPT1 STATUS\nformat=2\n"
-s.send(struct.pack("!I", len(req)) + req)
+# The process may close before the request is even sent (EPIPE) or
+# read (ECONNRESET): either way not a byte comes back.
 try:
+    s.send(struct.pack("!I", len(req)) + req)
     b = s.recv(65536)
 except OSError as e:
-    b = ("error " + e.strerror).encode()
+    b = ("error " + (e.strerror or str(e))).encode()
 print("connected, got %r" % b[:60])
 EOF
 	)
