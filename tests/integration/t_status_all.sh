@@ -238,13 +238,42 @@ wait "$cf"
 r=$?
 tt_check "the foreground's client was cut (exit $r)" [ "$r" != 0 ]
 
-# SIGKILL: a stale socket is ignored, then removed.
+# Two FTP sessions at once through a tunnel with Connections=2: the
+# second goes to an extra SSH connection (a worker thread's), listed as a
+# session of its own with its control and data connection.
 LP2=$(tt_free_port)
-ft_tunnel -L "ftp/$LP2:127.0.0.1:$VSFTPD_PORT" "$DEST" || tt_die "second tunnel"
+ft_tunnel -o Connections=2 -L "ftp/$LP2:127.0.0.1:$VSFTPD_PORT" "$DEST" || tt_die "second tunnel"
 FG2=$FT_PID
 tt_wait_until 50 test -S "$RUN/cli-$FG2.sock"
-ft_status_json "$T/s6.json"
-tt_check "a second foreground process is listed" [ "$(fg_count "$T/s6.json")" = 1 ]
+for i in 1 2; do
+	curl -q -sS --max-time 60 -o "$T/x$i.out" "ftp://127.0.0.1:$LP2/pub/big" 2>"$T/x$i.err" &
+	tt_track "$!"
+	sleep 0.5
+done
+two_sessions() {
+	ft_status_json "$T/s6.json" && python3 - "$T/s6.json" <<'EOF2'
+import json, sys
+f = json.load(open(sys.argv[1]))["foreground"]
+sys.exit(0 if len(f) == 1 and len(f[0]["sessions"]) == 2 and
+         len(f[0]["controls"]) == 2 and
+         all(c["data"] and c["data"][0]["bytes_down"] > 0 for c in f[0]["controls"])
+         else 1)
+EOF2
+}
+tt_wait_until 100 two_sessions
+tt_check "Connections=2: two sessions, two controls moving data" two_sessions
+tt_check "Connections=2: the controls on different sessions, ids distinct" python3 - "$T/s6.json" <<'EOF2'
+import json, sys
+f = json.load(open(sys.argv[1]))["foreground"][0]
+ids = {s["id"] for s in f["sessions"]}
+on = [c["session"] for c in f["controls"]]
+print(ids, on, [c["id"] for c in f["controls"]])
+sys.exit(0 if len(ids) == 2 and set(on) == ids and
+         len({c["id"] for c in f["controls"]}) == 2 and
+         f["totals"]["sessions"] == 2 and f["totals"]["data_channels"] == 2 else 1)
+EOF2
+
+# SIGKILL: a stale socket is ignored, then removed.
 kill -KILL "$FG2"
 for i in $(seq 100); do _tt_alive "$FG2" || break; sleep 0.1; done
 tt_check "SIGKILL: its socket stays behind" test -S "$RUN/cli-$FG2.sock"
