@@ -255,8 +255,11 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
-		if (c)
+		if (c) {
+			c->f = f;
+			c->fd = fd;
 			c->deadline = loop_timer_new(loop, deadline_cb, c);
+		}
 		if (!c || !c->deadline ||
 		    loop_watch(loop, fd, EPOLLIN, conn_cb, c) < 0) {
 			if (c)
@@ -265,8 +268,6 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 			close(fd);
 			continue;
 		}
-		c->f = f;
-		c->fd = fd;
 		c->next = f->conns;
 		if (c->next)
 			c->next->prevp = &c->next;
