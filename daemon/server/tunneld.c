@@ -33,9 +33,11 @@
 #include "fwd.h"
 #include "held.h"
 #include "ipc.h"
+#include "ipcsock.h"
 #include "log.h"
 #include "mem.h"
 #include "net.h"
+#include "report.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
@@ -606,72 +608,20 @@ static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
 struct status_job {
 	struct pool_conn *pc;
 	struct statusrep *r;
-	unsigned long long up, down;
-	unsigned long nctl, ndata, nsess;
+	struct report_totals tot;
 	char line[600]; /* format 1: "name state" */
 };
-
-static void status_session(struct statusrep *r, struct pool_conn *pc,
-			   uint64_t now)
-{
-	struct ssh_sess *s = connpool_sess(pc);
-	struct ssh_sess_info i;
-
-	ssh_sess_info(s, &i);
-	statusrep_record(r, "session");
-	statusrep_add(r, "id", "%lu", connpool_id(pc));
-	statusrep_add(r, "name", "%s", ssh_sess_name(s));
-	statusrep_add(r, "user", "%s", i.user);
-	statusrep_add(r, "host", "%s", i.host);
-	statusrep_add(r, "port", "%u", i.port);
-	statusrep_add(r, "state", "%s", i.state);
-	statusrep_add(r, "uptime", "%llu", age_s(now, i.started_ms));
-	statusrep_add(r, "kex", "%s", i.kex);
-	statusrep_add(r, "hostkey", "%s", i.hostkey);
-	statusrep_add(r, "cipher_cs", "%s", i.cipher_cs);
-	statusrep_add(r, "cipher_sc", "%s", i.cipher_sc);
-	statusrep_add(r, "mac_cs", "%s", i.mac_cs);
-	statusrep_add(r, "mac_sc", "%s", i.mac_sc);
-	statusrep_add(r, "channels", "%d", i.nchannels);
-	statusrep_add(r, "rx_bytes", "%llu", i.rx_bytes);
-	statusrep_add(r, "tx_bytes", "%llu", i.tx_bytes);
-}
 
 /* A control record, then one record per running data connection. */
 static void status_control(struct status_job *j, const struct control *c,
 			   uint64_t now)
 {
-	struct statusrep *r = j->r;
-	struct ftpfwd_info ci;
-	struct ftpfwd_data_info di;
-	int i;
+	struct report_ctl rc = {.id = c->id,
+				.session = connpool_id(j->pc),
+				.dst = c->dst,
+				.ftp_server = c->ftp};
 
-	ftpfwd_control_info(c->k, &ci);
-	statusrep_record(r, "control");
-	statusrep_add(r, "id", "%lu", c->id);
-	statusrep_add(r, "session", "%lu", connpool_id(j->pc));
-	statusrep_add(r, "dst", "%s", c->dst);
-	statusrep_add(r, "ftp_server", "%s", c->ftp);
-	statusrep_add(r, "uptime", "%llu", age_s(now, ci.started_ms));
-	statusrep_add(r, "bytes_up", "%llu", ci.up);
-	statusrep_add(r, "bytes_down", "%llu", ci.down);
-	statusrep_add(r, "data_channels", "%d", ci.ndata);
-	j->up += ci.up;
-	j->down += ci.down;
-	j->nctl++;
-	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
-		statusrep_record(r, "data");
-		statusrep_add(r, "control", "%lu", c->id);
-		statusrep_add(r, "n", "%lu", di.n);
-		statusrep_add(r, "mode", "%s", di.active ? "active" : "passive");
-		statusrep_add(r, "converted", "%d", di.converted);
-		statusrep_add(r, "uptime", "%llu", age_s(now, di.started_ms));
-		statusrep_add(r, "bytes_up", "%llu", di.up);
-		statusrep_add(r, "bytes_down", "%llu", di.down);
-		j->up += di.up;
-		j->down += di.down;
-		j->ndata++;
-	}
+	report_control(j->r, &j->tot, &rc, c->k, now);
 }
 
 /* On the worker: its session and controls into j->r (format 2), or its
@@ -689,7 +639,8 @@ static void status_task(struct loop *loop, void *arg)
 					     : "connecting");
 		return;
 	}
-	status_session(j->r, j->pc, loop_now_ms(loop));
+	report_session(j->r, &j->tot, connpool_id(j->pc), s,
+		       loop_now_ms(loop));
 	for (c = *controls_of(j->pc); c; c = c->next)
 		status_control(j, c, loop_now_ms(loop));
 }
@@ -700,7 +651,6 @@ static void status_records_of(struct pool_conn *pc, void *arg)
 	struct status_job *j = arg;
 
 	j->pc = pc;
-	j->nsess++;
 	connpool_call(pc, status_task, j);
 }
 
@@ -722,12 +672,7 @@ static void status_records(struct tunneld *d, int client)
 	statusrep_add(&r, "requests", "%lu", d->nrequests);
 	connpool_each(d->pool, status_records_of, &j);
 	held_status(d->held, &r);
-	statusrep_record(&r, "totals");
-	statusrep_add(&r, "sessions", "%lu", j.nsess);
-	statusrep_add(&r, "controls", "%lu", j.nctl);
-	statusrep_add(&r, "data_channels", "%lu", j.ndata);
-	statusrep_add(&r, "bytes_up", "%llu", j.up);
-	statusrep_add(&r, "bytes_down", "%llu", j.down);
+	report_totals(&r, &j.tot);
 	if (statusrep_finish(&r) < 0)
 		log_debug("ipc: the STATUS reply was not read");
 	close(client);
@@ -770,12 +715,10 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 
 	(void)events;
 	for (;;) {
-		struct ucred cred;
-		socklen_t clen = sizeof(cred);
 		struct timeval tv = {.tv_sec = 2};
 		struct ipc_msg req, m;
 		char word[32];
-		int passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int uid, passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (client < 0) {
 			net_accept_failed(loop, lfd, "ipc");
@@ -784,11 +727,8 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		d->last_activity = loop_now_ms(loop);
 		/* Only our own user: another uid gets nothing, not even an
 		 * error message. */
-		if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &clen) <
-			0 ||
-		    cred.uid != getuid()) {
-			log_warn("ipc: refused a connection from uid %d",
-				 (int)cred.uid);
+		if (!ipcsock_peer_is_us(client, &uid)) {
+			log_warn("ipc: refused a connection from uid %d", uid);
 			close(client);
 			continue;
 		}
