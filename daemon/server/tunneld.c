@@ -31,6 +31,7 @@
 #include "ftpfwd.h"
 #include "ftpopts.h"
 #include "fwd.h"
+#include "handoff.h"
 #include "held.h"
 #include "ipc.h"
 #include "log.h"
@@ -48,9 +49,10 @@
 /* A CONNECT waiting for its channel (made by the main thread, then the
  * worker's; back to the main thread if its connection cannot log in). */
 struct pending {
-	struct pool_conn *pc;
+	struct handoff h; /* first: the job the pool carries */
 	int client; /* the IPC connection, answered when the channel opens */
 	struct sockaddr_storage dst; /* what the program asked for */
+	char dst_name[80];	     /* dst, formatted */
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
@@ -153,10 +155,10 @@ static void control_add(struct ftp_ctl *k, const struct pending *p,
 
 	if (!c) {
 		ftpfwd_control_close(k, "421 ftp-tunnel: out of memory.\r\n");
-		connpool_job_done(p->pc);
+		connpool_job_done(p->h.pc);
 		return;
 	}
-	c->pc = p->pc;
+	c->pc = p->h.pc;
 	c->k = k;
 	c->id = p->id;
 	snprintf(c->dst, sizeof(c->dst), "%s", dst);
@@ -164,8 +166,8 @@ static void control_add(struct ftp_ctl *k, const struct pending *p,
 	snprintf(c->ftp, sizeof(c->ftp),
 		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
 		 p->port);
-	c->next = *controls_of(p->pc);
-	*controls_of(p->pc) = c;
+	c->next = *controls_of(p->h.pc);
+	*controls_of(p->h.pc) = c;
 	ftpfwd_control_set_done(k, control_done, c);
 }
 
@@ -206,36 +208,19 @@ fail:
 	return rc ? rc : -EIO;
 }
 
-/* On the worker: the channel for a CONNECT opened (ch) or failed. */
-static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
-			   const char *err, void *arg)
+/* On the worker: the channel is open; the program gets its end of a
+ * loopback connection, the FTP glue the other. */
+static int connect_opened(struct handoff *h, struct ssh_sess *s)
 {
-	struct pending *p = arg;
-	struct fwd_spec spec;
+	struct pending *p = (struct pending *)h;
 	struct ipc_msg m;
-	struct ftp_ctl *k;
-	char name[64], dst[80];
 	int give = -1, keep = -1, rc;
 
-	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
-	if (!ch) {
-		/* The SSH server could not reach the FTP server: the program
-		 * sees what a direct connect would have told it. */
-		char msg[1600];
-		int e = ssh_sess_dead(s) ? ECONNABORTED : ECONNREFUSED;
-
-		if (ssh_sess_dead(s) && connpool_handback(p->pc, p))
-			return; /* another connection takes it */
-
-		snprintf(msg, sizeof(msg), "%s", err ? err : "no channel");
-		reply_err(p->client, e, msg);
-		goto fail;
-	}
+	(void)s;
 	rc = loopback_pair(p->dst.ss_family, &give, &keep);
 	if (rc < 0) {
 		reply_err(p->client, -rc, "cannot make a loopback connection");
-		ssh_chan_discard(s, ch);
-		goto fail;
+		return -1;
 	}
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "id", "%lu", p->id);
@@ -246,72 +231,58 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			 "connection was ready",
 			 p->id);
 		close(keep);
-		ssh_chan_discard(s, ch);
-		goto fail;
+		return -1;
 	}
-	memset(&spec, 0, sizeof(spec));
-	snprintf(spec.host, sizeof(spec.host), "%s", p->ftphost);
-	spec.hostport = p->port;
-	snprintf(name, sizeof(name), "ctl %lu", p->id);
-	log_info("%s: FTP control connection to %s through %s", name, dst,
-		 ssh_sess_name(s));
-	k = ftpfwd_control_new(s, ch, keep, &spec, p->topts.ftp_active_mode,
-			       p->topts.ftp_passive_reply,
-			       (struct sockaddr *)&p->dst, name);
-	if (!k)
-		goto fail;
-	control_add(k, p, dst);
-	close(p->client);
-	free(p);
-	return;
-fail:
-	connpool_job_done(p->pc);
+	log_info("%s: FTP control connection to %s through %s", h->name,
+		 p->dst_name, ssh_sess_name(s));
+	return keep;
+}
+
+/* On the worker: the FTP glue runs (k), or could not start. */
+static void connect_started(struct handoff *h, struct ftp_ctl *k)
+{
+	struct pending *p = (struct pending *)h;
+
+	if (k)
+		control_add(k, p, p->dst_name);
 	close(p->client);
 	free(p);
 }
 
-/* On the worker: a CONNECT handed over by the main thread. */
-static void connect_task(struct pool_conn *pc, void *job)
+/* On the worker: no channel; the program sees what a direct connect
+ * would have told it. */
+static void connect_failed(struct handoff *h, int opening, int err,
+			   const char *msg)
 {
-	struct pending *p = job;
-	struct ssh_sess *s = connpool_sess(pc);
-	long rc;
+	struct pending *p = (struct pending *)h;
 
-	p->pc = pc;
-	log_debug("ctl %lu: CONNECT port %u via %s (sess %lu)", p->id, p->port,
-		  ssh_sess_name(s), connpool_id(pc));
-	rc = ssh_open_direct(s, p->ftphost, p->port, "127.0.0.1", 0,
-			     connect_opened, p);
-	if (rc >= 0)
-		return; /* answered when the channel opens */
-	if (rc == -ENOTCONN && connpool_handback(pc, p))
-		return;
-	reply_err(p->client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
-		  rc == -EMFILE ? "the SSH connection carries as many "
-				  "channels as MaxChannels allows; try "
-				  "again later"
-				: "the SSH session is down");
-	connpool_job_done(pc);
+	(void)opening;
+	reply_err(p->client, err, msg);
 	close(p->client);
 	free(p);
 }
 
 /* On the main thread: a CONNECT whose extra connection could not log in
- * goes to another connection to its server, or fails as it would have. */
-static void connect_rehome(void *job, struct pool_conn *to, void *arg)
+ * and that no other connection to its server took fails as it would
+ * have. */
+static void connect_orphaned(struct handoff *h)
 {
-	struct pending *p = job;
+	struct pending *p = (struct pending *)h;
 
-	(void)arg;
-	if (to && connpool_post(to, connect_task, p) == 0)
-		return;
 	reply_err(p->client, ECONNABORTED, "the SSH session is down");
 	close(p->client);
 	free(p);
 }
 
+static const struct handoff_ops connect_ops = {
+    .opened = connect_opened,
+    .started = connect_started,
+    .failed = connect_failed,
+    .orphaned = connect_orphaned,
+};
+
 static const struct connpool_ops connect_pool_ops = {
-    .rehome = connect_rehome,
+    .rehome = handoff_rehome,
     .closing = conn_closing,
 };
 
@@ -395,7 +366,17 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	log_debug("ctl %lu: CONNECT %s port %u, sess %lu", p->id, dst, p->port,
 		  connpool_id(pc));
-	if (connpool_post(pc, connect_task, p) < 0) {
+	p->h.ops = &connect_ops;
+	snprintf(p->h.spec.host, sizeof(p->h.spec.host), "%s", p->ftphost);
+	p->h.spec.hostport = p->port;
+	p->h.active_mode = p->topts.ftp_active_mode;
+	p->h.passive_reply = p->topts.ftp_passive_reply;
+	p->h.advertise = (struct sockaddr *)&p->dst;
+	snprintf(p->h.origin_host, sizeof(p->h.origin_host), "127.0.0.1");
+	snprintf(p->h.name, sizeof(p->h.name), "ctl %lu", p->id);
+	addr_format((struct sockaddr *)&p->dst, p->dst_name,
+		    sizeof(p->dst_name));
+	if (handoff_post(pc, &p->h) < 0) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
