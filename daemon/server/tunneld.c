@@ -1,10 +1,11 @@
-/* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STATUS,
- * STOP. A CONNECT finds (or makes) an SSH connection to its server, opens
- * a channel to the FTP server, makes a loopback TCP connection of the
- * program's family, hands one end to the shim and runs the FTP glue on
- * the other. A DATA hands the shim one end of another such connection and
- * gives the other to the control's waiting passive listener; a PEER says
- * whether the daemon made an active-mode connection the program accepted.
+/* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STOP,
+ * and HOLD, RELEASE and STATUS handed to held.c and report.c. A CONNECT finds
+ * (or makes) an SSH connection to its server, opens a channel to the FTP
+ * server, makes a loopback TCP connection of the program's family, hands one
+ * end to the shim and runs the FTP glue on the other. A DATA hands the shim one
+ * end of another such connection and gives the other to the control's waiting
+ * passive listener; a PEER says whether the daemon made an active-mode
+ * connection the program accepted.
  *
  * Threads: the main thread serves the IPC socket; the SSH connections are
  * a connpool.h pool, each on a worker thread of its own with everything
@@ -32,6 +33,7 @@
 #include "ftpopts.h"
 #include "fwd.h"
 #include "handoff.h"
+#include "control.h"
 #include "held.h"
 #include "ipc.h"
 #include "log.h"
@@ -40,8 +42,7 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
-#include "statusrep.h"
-#include "version.h"
+#include "report.h"
 
 #define MAX_OPTIONS 32
 #define SESSION_IDLE_MS (5 * 60 * 1000)
@@ -57,18 +58,6 @@ struct pending {
 	uint16_t port;
 	unsigned long id;
 	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress */
-};
-
-/* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
- * on its connection's worker, listed from *connpool_data(). */
-struct control {
-	struct pool_conn *pc;
-	struct ftp_ctl *k;
-	unsigned long id;
-	char dst[80];     /* what the program connect()ed to */
-	char ftp[300];    /* the FTP server as the SSH server sees it */
-	struct sockaddr_storage dst_sa; /* dst, for DATA and PEER */
-	struct control *next;
 };
 
 struct tunneld {
@@ -96,79 +85,10 @@ static void reply_err(int client, int err, const char *msg)
 
 /* --- connections (on their workers) ---------------------------------- */
 
-static struct control **controls_of(struct pool_conn *pc)
-{
-	return (struct control **)connpool_data(pc);
-}
-
-/* The connection closes: its FTP clients learn why, as from a server
- * shutting down (RFC 959: 421 closes the control connection). */
-static void conn_closing(struct pool_conn *pc, int stopping, void *arg)
-{
-	struct control **controls = controls_of(pc);
-	unsigned long n = 0;
-	struct control *c;
-
-	(void)arg;
-	for (c = *controls; c; c = c->next)
-		n++;
-	if (n)
-		log_info("sess %s: closing %lu FTP control connection(s)",
-			 ssh_sess_name(connpool_sess(pc)), n);
-	while (*controls)
-		ftpfwd_control_close((*controls)->k,
-				     stopping ? "421 ftp-tunnel: the tunnel "
-						"daemon is stopping.\r\n"
-					      : "421 ftp-tunnel: the SSH "
-						"connection is closing.\r\n");
-}
-
 static void conn_dump(struct loop *loop, void *arg)
 {
 	(void)loop;
 	ssh_sess_dump(connpool_sess(arg));
-}
-
-/* --- control connections (on the connection's worker) -------------------- */
-
-static void control_done(struct ftp_ctl *k, void *arg)
-{
-	struct control *c = arg, **pp;
-
-	(void)k;
-	for (pp = controls_of(c->pc); *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	connpool_job_done(c->pc);
-	free(c);
-}
-
-/* Keeps k in the list STATUS reports and counts it in the session's
- * load; without memory it closes k. */
-static void control_add(struct ftp_ctl *k, const struct pending *p,
-			const char *dst)
-{
-	struct control *c = calloc(1, sizeof(*c));
-
-	if (!c) {
-		ftpfwd_control_close(k, "421 ftp-tunnel: out of memory.\r\n");
-		connpool_job_done(p->h.pc);
-		return;
-	}
-	c->pc = p->h.pc;
-	c->k = k;
-	c->id = p->id;
-	snprintf(c->dst, sizeof(c->dst), "%s", dst);
-	c->dst_sa = p->dst;
-	snprintf(c->ftp, sizeof(c->ftp),
-		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
-		 p->port);
-	c->next = *controls_of(p->h.pc);
-	*controls_of(p->h.pc) = c;
-	ftpfwd_control_set_done(k, control_done, c);
 }
 
 /* --- CONNECT ---------------------------------------------------------- */
@@ -244,7 +164,8 @@ static void connect_started(struct handoff *h, struct ftp_ctl *k)
 	struct pending *p = (struct pending *)h;
 
 	if (k)
-		control_add(k, p, p->dst_name);
+		control_add(h->pc, k, p->id, (struct sockaddr *)&p->dst,
+			    p->ftphost, p->port);
 	close(p->client);
 	free(p);
 }
@@ -283,7 +204,7 @@ static const struct handoff_ops connect_ops = {
 
 static const struct connpool_ops connect_pool_ops = {
     .rehome = handoff_rehome,
-    .closing = conn_closing,
+    .closing = control_closing,
 };
 
 static void handle_connect(struct tunneld *d, int client,
@@ -409,7 +330,7 @@ static void data_task(struct loop *loop, void *arg)
 	struct control *c;
 
 	(void)loop;
-	for (c = *controls_of(j->pc); c && !j->found; c = c->next)
+	for (c = control_list(j->pc); c && !j->found; c = c->next)
 		if (addr_same_host((struct sockaddr *)&c->dst_sa,
 				   (struct sockaddr *)&j->dst) &&
 		    ftpfwd_data_adopt(c->k, j->port, j->fd) == 0)
@@ -424,7 +345,7 @@ static void peer_task(struct loop *loop, void *arg)
 	struct control *c;
 
 	(void)loop;
-	for (c = *controls_of(j->pc); c && !j->found; c = c->next) {
+	for (c = control_list(j->pc); c && !j->found; c = c->next) {
 		if (ftpfwd_data_made(c->k, (struct sockaddr *)&j->peer,
 				     (struct sockaddr *)&j->local)) {
 			j->found = 1;
@@ -546,174 +467,6 @@ static void handle_peer(struct tunneld *d, int client,
 
 /* --- the IPC socket --------------------------------------------------- */
 
-static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
-{
-	return (now_ms - since_ms) / 1000;
-}
-
-/* One session's part of a STATUS reply, written by its worker while the
- * main thread waits (so r and the totals have one user at a time). */
-struct status_job {
-	struct pool_conn *pc;
-	struct statusrep *r;
-	unsigned long long up, down;
-	unsigned long nctl, ndata, nsess;
-	char line[600]; /* format 1: "name state" */
-};
-
-static void status_session(struct statusrep *r, struct pool_conn *pc,
-			   uint64_t now)
-{
-	struct ssh_sess *s = connpool_sess(pc);
-	struct ssh_sess_info i;
-
-	ssh_sess_info(s, &i);
-	statusrep_record(r, "session");
-	statusrep_add(r, "id", "%lu", connpool_id(pc));
-	statusrep_add(r, "name", "%s", ssh_sess_name(s));
-	statusrep_add(r, "user", "%s", i.user);
-	statusrep_add(r, "host", "%s", i.host);
-	statusrep_add(r, "port", "%u", i.port);
-	statusrep_add(r, "state", "%s", i.state);
-	statusrep_add(r, "uptime", "%llu", age_s(now, i.started_ms));
-	statusrep_add(r, "kex", "%s", i.kex);
-	statusrep_add(r, "hostkey", "%s", i.hostkey);
-	statusrep_add(r, "cipher_cs", "%s", i.cipher_cs);
-	statusrep_add(r, "cipher_sc", "%s", i.cipher_sc);
-	statusrep_add(r, "mac_cs", "%s", i.mac_cs);
-	statusrep_add(r, "mac_sc", "%s", i.mac_sc);
-	statusrep_add(r, "channels", "%d", i.nchannels);
-	statusrep_add(r, "rx_bytes", "%llu", i.rx_bytes);
-	statusrep_add(r, "tx_bytes", "%llu", i.tx_bytes);
-}
-
-/* A control record, then one record per running data connection. */
-static void status_control(struct status_job *j, const struct control *c,
-			   uint64_t now)
-{
-	struct statusrep *r = j->r;
-	struct ftpfwd_info ci;
-	struct ftpfwd_data_info di;
-	int i;
-
-	ftpfwd_control_info(c->k, &ci);
-	statusrep_record(r, "control");
-	statusrep_add(r, "id", "%lu", c->id);
-	statusrep_add(r, "session", "%lu", connpool_id(j->pc));
-	statusrep_add(r, "dst", "%s", c->dst);
-	statusrep_add(r, "ftp_server", "%s", c->ftp);
-	statusrep_add(r, "uptime", "%llu", age_s(now, ci.started_ms));
-	statusrep_add(r, "bytes_up", "%llu", ci.up);
-	statusrep_add(r, "bytes_down", "%llu", ci.down);
-	statusrep_add(r, "data_channels", "%d", ci.ndata);
-	j->up += ci.up;
-	j->down += ci.down;
-	j->nctl++;
-	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
-		statusrep_record(r, "data");
-		statusrep_add(r, "control", "%lu", c->id);
-		statusrep_add(r, "n", "%lu", di.n);
-		statusrep_add(r, "mode", "%s", di.active ? "active" : "passive");
-		statusrep_add(r, "converted", "%d", di.converted);
-		statusrep_add(r, "uptime", "%llu", age_s(now, di.started_ms));
-		statusrep_add(r, "bytes_up", "%llu", di.up);
-		statusrep_add(r, "bytes_down", "%llu", di.down);
-		j->up += di.up;
-		j->down += di.down;
-		j->ndata++;
-	}
-}
-
-/* On the worker: its session and controls into j->r (format 2), or its
- * one line into j->line (format 1, j->r NULL). */
-static void status_task(struct loop *loop, void *arg)
-{
-	struct status_job *j = arg;
-	struct ssh_sess *s = connpool_sess(j->pc);
-	const struct control *c;
-
-	if (!j->r) {
-		snprintf(j->line, sizeof(j->line), "%s %s", ssh_sess_name(s),
-			 ssh_sess_dead(s)    ? "dead"
-			 : ssh_sess_ready(s) ? "ready"
-					     : "connecting");
-		return;
-	}
-	status_session(j->r, j->pc, loop_now_ms(loop));
-	for (c = *controls_of(j->pc); c; c = c->next)
-		status_control(j, c, loop_now_ms(loop));
-}
-
-/* Adds one connection's records to j (format 2). */
-static void status_records_of(struct pool_conn *pc, void *arg)
-{
-	struct status_job *j = arg;
-
-	j->pc = pc;
-	j->nsess++;
-	connpool_call(pc, status_task, j);
-}
-
-/* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
-static void status_records(struct tunneld *d, int client)
-{
-	struct statusrep r;
-	struct status_job j;
-
-	memset(&j, 0, sizeof(j));
-	j.r = &r;
-	statusrep_init(&r, client);
-	statusrep_record(&r, "daemon");
-	statusrep_add(&r, "pid", "%d", (int)getpid());
-	statusrep_add(&r, "version", "%s", FTP_TUNNEL_VERSION);
-	statusrep_add(&r, "uptime", "%llu",
-		      age_s(loop_now_ms(d->loop), d->started_ms));
-	statusrep_add(&r, "connections", "%lu", d->nconn);
-	statusrep_add(&r, "requests", "%lu", d->nrequests);
-	connpool_each(d->pool, status_records_of, &j);
-	held_status(d->held, &r);
-	statusrep_record(&r, "totals");
-	statusrep_add(&r, "sessions", "%lu", j.nsess);
-	statusrep_add(&r, "controls", "%lu", j.nctl);
-	statusrep_add(&r, "data_channels", "%lu", j.ndata);
-	statusrep_add(&r, "bytes_up", "%llu", j.up);
-	statusrep_add(&r, "bytes_down", "%llu", j.down);
-	if (statusrep_finish(&r) < 0)
-		log_debug("ipc: the STATUS reply was not read");
-	close(client);
-}
-
-/* Adds one connection's line to a format 1 reply. */
-static void status_line_of(struct pool_conn *pc, void *arg)
-{
-	struct status_job j;
-
-	memset(&j, 0, sizeof(j));
-	j.pc = pc;
-	connpool_call(pc, status_task, &j);
-	ipc_add(arg, "session", j.line);
-}
-
-static void handle_status(struct tunneld *d, int client,
-			  const struct ipc_msg *req)
-{
-	struct ipc_msg m;
-	char format[8];
-
-	if (ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
-	    atoi(format) >= 2) {
-		status_records(d, client);
-		return;
-	}
-	/* Format 1, for clients that ask for nothing else. */
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "pid", "%d", (int)getpid());
-	ipc_addf(&m, "connections", "%lu", d->nconn);
-	connpool_each(d->pool, status_line_of, &m);
-	ipc_send(client, &m, -1);
-	close(client);
-}
-
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 {
 	struct tunneld *d = arg;
@@ -774,7 +527,16 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		} else if (!strcmp(word, "RELEASE")) {
 			held_release(d->held, client, &req);
 		} else if (!strcmp(word, "STATUS")) {
-			handle_status(d, client, &req);
+			struct report_daemon rd = {
+			    .loop = loop,
+			    .pool = d->pool,
+			    .held = d->held,
+			    .started_ms = d->started_ms,
+			    .nconn = d->nconn,
+			    .nrequests = d->nrequests,
+			};
+
+			report_status(&rd, client, &req);
 		} else if (!strcmp(word, "STOP")) {
 			/* The pid lets the client wait until we are gone. */
 			ipc_init(&m, "OK");
