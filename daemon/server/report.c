@@ -4,9 +4,11 @@
  * line per session. */
 #include "report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -14,20 +16,51 @@
 #include "ssh.h"
 #include "statusrep.h"
 #include "version.h"
+#include "worker.h"
+
+/* A reply the client does not read for this long is dropped (as the
+ * socket's 2 s send timeout did when the reply was written blocking). */
+#define REPLY_WAIT_MS 2000
 
 static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
 {
 	return (now_ms - since_ms) / 1000;
 }
 
-/* One session's part of a STATUS reply, written by its worker while the
- * main thread waits (so r and the totals have one user at a time). */
-struct status_job {
+/* One connection's part of a STATUS reply: written by its worker, read
+ * by the main thread only after the worker posted it back. */
+struct piece {
+	struct report *rep;
 	struct pool_conn *pc;
-	struct statusrep *r;
+	struct statusrep r; /* format 2: its records */
 	unsigned long long up, down;
-	unsigned long nctl, ndata, nsess;
+	unsigned long nctl, ndata;
 	char line[600]; /* format 1: "name state" */
+};
+
+/* A STATUS request: waiting for its pieces, then writing the reply. */
+struct report {
+	struct report_set *set;
+	int client;
+	int format;
+	/* The daemon's record, taken when the request came. */
+	int pid;
+	unsigned long long uptime;
+	unsigned long nconn, nrequests;
+	struct piece *pieces;
+	int npieces;
+	int waiting; /* pieces not back yet (main thread's) */
+	struct statusrep out;
+	size_t sent;
+	struct loop_timer *deadline;
+	struct report *next, **prevp;
+};
+
+struct report_set {
+	struct loop *loop;
+	struct held_set *held;
+	struct taskq *q; /* pieces coming back from the workers */
+	struct report *list;
 };
 
 static void status_session(struct statusrep *r, struct pool_conn *pc,
@@ -57,10 +90,10 @@ static void status_session(struct statusrep *r, struct pool_conn *pc,
 }
 
 /* A control record, then one record per running data connection. */
-static void status_control(struct status_job *j, const struct control *c,
+static void status_control(struct piece *j, const struct control *c,
 			   uint64_t now)
 {
-	struct statusrep *r = j->r;
+	struct statusrep *r = &j->r;
 	struct ftpfwd_info ci;
 	struct ftpfwd_data_info di;
 	int i;
@@ -94,92 +127,256 @@ static void status_control(struct status_job *j, const struct control *c,
 	}
 }
 
-/* On the worker: its session and controls into j->r (format 2), or its
- * one line into j->line (format 1, j->r NULL). */
-static void status_task(struct loop *loop, void *arg)
+static void report_free(struct report *rep)
 {
-	struct status_job *j = arg;
+	int i;
+
+	*rep->prevp = rep->next;
+	if (rep->next)
+		rep->next->prevp = rep->prevp;
+	for (i = 0; i < rep->npieces; i++)
+		statusrep_release(&rep->pieces[i].r);
+	statusrep_release(&rep->out);
+	loop_timer_free(rep->deadline);
+	loop_unwatch(rep->set->loop, rep->client);
+	close(rep->client);
+	free(rep->pieces);
+	free(rep);
+}
+
+/* Writes what the client takes now; ends the report once all is sent
+ * or the client is gone. */
+static void write_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct report *rep = arg;
+
+	(void)loop;
+	(void)events;
+	while (rep->sent < rep->out.len) {
+		ssize_t n =
+		    send(fd, rep->out.out + rep->sent, rep->out.len - rep->sent,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* A client that reads has REPLY_WAIT_MS more. */
+			loop_timer_arm(rep->deadline, REPLY_WAIT_MS);
+			return;
+		}
+		if (n <= 0) {
+			log_debug("ipc: the STATUS reply was not read (%s)",
+				  strerror(errno));
+			report_free(rep);
+			return;
+		}
+		rep->sent += (size_t)n;
+	}
+	report_free(rep);
+}
+
+static void deadline_cb(struct loop *loop, void *arg)
+{
+	struct report *rep = arg;
+
+	(void)loop;
+	log_debug("ipc: the STATUS reply was not read within %d ms",
+		  REPLY_WAIT_MS);
+	report_free(rep);
+}
+
+/* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
+static void records(struct report *rep)
+{
+	struct statusrep *r = &rep->out;
+	unsigned long long up = 0, down = 0;
+	unsigned long nctl = 0, ndata = 0;
+	int i;
+
+	statusrep_init(r, 1);
+	statusrep_record(r, "daemon");
+	statusrep_add(r, "pid", "%d", rep->pid);
+	statusrep_add(r, "version", "%s", FTP_TUNNEL_VERSION);
+	statusrep_add(r, "uptime", "%llu", rep->uptime);
+	statusrep_add(r, "connections", "%lu", rep->nconn);
+	statusrep_add(r, "requests", "%lu", rep->nrequests);
+	statusrep_flush(r);
+	for (i = 0; i < rep->npieces; i++) {
+		const struct piece *j = &rep->pieces[i];
+
+		statusrep_append(r, &j->r);
+		up += j->up;
+		down += j->down;
+		nctl += j->nctl;
+		ndata += j->ndata;
+	}
+	held_status(rep->set->held, r);
+	statusrep_record(r, "totals");
+	statusrep_add(r, "sessions", "%d", rep->npieces);
+	statusrep_add(r, "controls", "%lu", nctl);
+	statusrep_add(r, "data_channels", "%lu", ndata);
+	statusrep_add(r, "bytes_up", "%llu", up);
+	statusrep_add(r, "bytes_down", "%llu", down);
+	if (statusrep_finish(r) < 0)
+		log_warn("ipc: the STATUS report is cut short: %s",
+			 strerror(-r->err));
+}
+
+/* Format 1, for clients that ask for nothing else: one message. */
+static void lines(struct report *rep)
+{
+	struct ipc_msg m;
+	int i;
+
+	statusrep_init(&rep->out, 0);
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "pid", "%d", rep->pid);
+	ipc_addf(&m, "connections", "%lu", rep->nconn);
+	for (i = 0; i < rep->npieces; i++)
+		ipc_add(&m, "session", rep->pieces[i].line);
+	statusrep_put(&rep->out, &m);
+}
+
+/* Every piece is back: the reply goes out as fast as the client reads
+ * it, never holding the main loop. */
+static void reply(struct report *rep)
+{
+	if (rep->format >= 2)
+		records(rep);
+	else
+		lines(rep);
+	loop_timer_arm(rep->deadline, REPLY_WAIT_MS);
+	if (loop_watch(rep->set->loop, rep->client, EPOLLOUT, write_cb, rep) <
+	    0) {
+		report_free(rep);
+		return;
+	}
+	write_cb(rep->set->loop, rep->client, EPOLLOUT, rep);
+}
+
+/* On the main thread: a piece came back from its worker. */
+static void piece_back(struct loop *loop, void *arg)
+{
+	struct piece *j = arg;
+	struct report *rep = j->rep;
+
+	(void)loop;
+	if (--rep->waiting == 0)
+		reply(rep);
+}
+
+/* On the worker: its session and controls into j->r (format 2), or its
+ * one line into j->line (format 1); then back to the main thread. */
+static void piece_task(struct loop *loop, void *arg)
+{
+	struct piece *j = arg;
 	struct ssh_sess *s = connpool_sess(j->pc);
 	const struct control *c;
 
-	if (!j->r) {
+	if (j->rep->format < 2) {
 		snprintf(j->line, sizeof(j->line), "%s %s", ssh_sess_name(s),
 			 ssh_sess_dead(s)    ? "dead"
 			 : ssh_sess_ready(s) ? "ready"
 					     : "connecting");
-		return;
+	} else {
+		statusrep_init(&j->r, 0);
+		status_session(&j->r, j->pc, loop_now_ms(loop));
+		for (c = control_list(j->pc); c; c = c->next)
+			status_control(j, c, loop_now_ms(loop));
+		statusrep_flush(&j->r);
 	}
-	status_session(j->r, j->pc, loop_now_ms(loop));
-	for (c = control_list(j->pc); c; c = c->next)
-		status_control(j, c, loop_now_ms(loop));
+	/* Without memory for the queue's entry the report never completes;
+	 * the client's own timeout ends its wait. */
+	if (taskq_post(j->rep->set->q, piece_back, j) < 0)
+		log_err("ipc: STATUS: out of memory");
 }
 
-/* Adds one connection's records to j (format 2). */
-static void status_records_of(struct pool_conn *pc, void *arg)
+static void count_conn(struct pool_conn *pc, void *arg)
 {
-	struct status_job *j = arg;
+	(void)pc;
+	(*(int *)arg)++;
+}
 
+static void ask_conn(struct pool_conn *pc, void *arg)
+{
+	struct report *rep = arg;
+	struct piece *j = &rep->pieces[rep->npieces++];
+
+	j->rep = rep;
 	j->pc = pc;
-	j->nsess++;
-	connpool_call(pc, status_task, j);
+	statusrep_init(&j->r, 0);
+	rep->waiting++;
+	if (connpool_ask(pc, piece_task, j) < 0) {
+		rep->waiting--;
+		snprintf(j->line, sizeof(j->line), "? unknown");
+	}
 }
 
-/* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
-static void status_records(const struct report_daemon *d, int client)
+void report_status(struct report_set *set, const struct report_daemon *d,
+		   int client, const struct ipc_msg *req)
 {
-	struct statusrep r;
-	struct status_job j;
-
-	memset(&j, 0, sizeof(j));
-	j.r = &r;
-	statusrep_init(&r, client);
-	statusrep_record(&r, "daemon");
-	statusrep_add(&r, "pid", "%d", (int)getpid());
-	statusrep_add(&r, "version", "%s", FTP_TUNNEL_VERSION);
-	statusrep_add(&r, "uptime", "%llu",
-		      age_s(loop_now_ms(d->loop), d->started_ms));
-	statusrep_add(&r, "connections", "%lu", d->nconn);
-	statusrep_add(&r, "requests", "%lu", d->nrequests);
-	connpool_each(d->pool, status_records_of, &j);
-	held_status(d->held, &r);
-	statusrep_record(&r, "totals");
-	statusrep_add(&r, "sessions", "%lu", j.nsess);
-	statusrep_add(&r, "controls", "%lu", j.nctl);
-	statusrep_add(&r, "data_channels", "%lu", j.ndata);
-	statusrep_add(&r, "bytes_up", "%llu", j.up);
-	statusrep_add(&r, "bytes_down", "%llu", j.down);
-	if (statusrep_finish(&r) < 0)
-		log_debug("ipc: the STATUS reply was not read");
-	close(client);
-}
-
-/* Adds one connection's line to a format 1 reply. */
-static void status_line_of(struct pool_conn *pc, void *arg)
-{
-	struct status_job j;
-
-	memset(&j, 0, sizeof(j));
-	j.pc = pc;
-	connpool_call(pc, status_task, &j);
-	ipc_add(arg, "session", j.line);
-}
-
-void report_status(const struct report_daemon *d, int client,
-		   const struct ipc_msg *req)
-{
-	struct ipc_msg m;
+	struct report *rep = calloc(1, sizeof(*rep));
 	char format[8];
+	int n = 0;
 
-	if (ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
-	    atoi(format) >= 2) {
-		status_records(d, client);
+	if (rep) {
+		connpool_each(d->pool, count_conn, &n);
+		rep->pieces = calloc((size_t)n + 1, sizeof(*rep->pieces));
+		rep->deadline = loop_timer_new(set->loop, deadline_cb, rep);
+	}
+	if (!rep || !rep->pieces || !rep->deadline) {
+		if (rep) {
+			loop_timer_free(rep->deadline);
+			free(rep->pieces);
+			free(rep);
+		}
+		log_err("ipc: STATUS: out of memory");
+		close(client);
 		return;
 	}
-	/* Format 1, for clients that ask for nothing else. */
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "pid", "%d", (int)getpid());
-	ipc_addf(&m, "connections", "%lu", d->nconn);
-	connpool_each(d->pool, status_line_of, &m);
-	ipc_send(client, &m, -1);
-	close(client);
+	rep->set = set;
+	rep->client = client;
+	rep->format = ipc_get(req, "format", 0, format, sizeof(format)) == 0
+			  ? atoi(format)
+			  : 1;
+	rep->pid = (int)getpid();
+	rep->uptime = age_s(loop_now_ms(set->loop), d->started_ms);
+	rep->nconn = d->nconn;
+	rep->nrequests = d->nrequests;
+	rep->next = set->list;
+	if (rep->next)
+		rep->next->prevp = &rep->next;
+	rep->prevp = &set->list;
+	set->list = rep;
+	/* Each worker writes its part when it gets to it; the main loop
+	 * goes on meanwhile. */
+	connpool_each(d->pool, ask_conn, rep);
+	if (rep->waiting == 0)
+		reply(rep);
+}
+
+struct report_set *report_set_new(struct loop *loop, struct held_set *held)
+{
+	struct report_set *set = calloc(1, sizeof(*set));
+
+	if (!set)
+		return NULL;
+	set->loop = loop;
+	set->held = held;
+	set->q = taskq_new(loop);
+	if (!set->q) {
+		free(set);
+		return NULL;
+	}
+	return set;
+}
+
+void report_set_free(struct report_set *set)
+{
+	if (!set)
+		return;
+	taskq_free(set->q);
+	while (set->list)
+		report_free(set->list);
+	free(set);
 }

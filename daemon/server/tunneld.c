@@ -15,6 +15,7 @@
  * Connections= SSH connections with the same settings. */
 #include "tunneld.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -45,6 +46,10 @@
 #include "report.h"
 
 #define MAX_OPTIONS 32
+/* A client has this long to send its whole request, and at most this
+ * many may be sending one at a time. */
+#define REQ_WAIT_MS 2000
+#define REQ_MAX_READING 128
 #define SESSION_IDLE_MS (5 * 60 * 1000)
 
 /* A CONNECT waiting for its channel (made by the main thread, then the
@@ -67,6 +72,9 @@ struct tunneld {
 	uint64_t last_activity;
 	struct connpool *pool;
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
+	struct report_set *reports; /* STATUS requests being answered */
+	struct reader *readers;	    /* connections whose request is due */
+	int nreaders;
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
@@ -467,6 +475,162 @@ static void handle_peer(struct tunneld *d, int client,
 
 /* --- the IPC socket --------------------------------------------------- */
 
+/* A client's request being read: never by waiting on it (the main loop
+ * serves everyone), with a buffer of its own and a deadline. */
+struct reader {
+	struct tunneld *d;
+	int fd;
+	unsigned char buf[4 + IPC_MAX]; /* the frame: length, text */
+	size_t len;
+	struct loop_timer *deadline;
+	struct reader *next, **prevp;
+};
+
+/* Forgets r; its connection too unless keep. */
+static void reader_free(struct reader *r, int keep)
+{
+	*r->prevp = r->next;
+	if (r->next)
+		r->next->prevp = r->prevp;
+	r->d->nreaders--;
+	loop_unwatch(r->d->loop, r->fd);
+	loop_timer_free(r->deadline);
+	if (!keep)
+		close(r->fd);
+	free(r);
+}
+
+static void reader_late(struct loop *loop, void *arg)
+{
+	struct reader *r = arg;
+
+	(void)loop;
+	log_debug("ipc: no whole request within %d ms: closed", REQ_WAIT_MS);
+	reader_free(r, 0);
+}
+
+/* The request on client: answered now, or handed to what answers it
+ * later (client owned from here). */
+static void dispatch(struct tunneld *d, int client, const struct ipc_msg *req)
+{
+	struct ipc_msg m;
+	char word[32];
+
+	if (ipc_word(req, word, sizeof(word)) < 0) {
+		close(client);
+		return;
+	}
+	d->nrequests++;
+	if (!strcmp(word, "PING")) {
+		ipc_init(&m, "OK");
+		ipc_add(&m, "version", "1");
+		ipc_add(&m, "revision", "2");
+		ipc_addf(&m, "pid", "%d", (int)getpid());
+		ipc_send(client, &m, -1);
+		close(client);
+	} else if (!strcmp(word, "CONNECT")) {
+		handle_connect(d, client, req);
+	} else if (!strcmp(word, "DATA")) {
+		handle_data(d, client, req);
+	} else if (!strcmp(word, "PEER")) {
+		handle_peer(d, client, req);
+	} else if (!strcmp(word, "HOLD")) {
+		held_hold(d->held, client, req);
+	} else if (!strcmp(word, "RELEASE")) {
+		held_release(d->held, client, req);
+	} else if (!strcmp(word, "STATUS")) {
+		struct report_daemon rd = {
+		    .pool = d->pool,
+		    .started_ms = d->started_ms,
+		    .nconn = d->nconn,
+		    .nrequests = d->nrequests,
+		};
+
+		report_status(d->reports, &rd, client, req);
+	} else if (!strcmp(word, "STOP")) {
+		/* The pid lets the client wait until we are gone. */
+		ipc_init(&m, "OK");
+		ipc_addf(&m, "pid", "%d", (int)getpid());
+		ipc_send(client, &m, -1);
+		close(client);
+		log_info("stopping on request");
+		loop_stop(d->loop);
+	} else {
+		reply_err(client, EOPNOTSUPP, "unknown request");
+		close(client);
+	}
+}
+
+/* Reads what the client sent so far, without waiting; a whole frame is
+ * dispatched. A descriptor passed along is closed (no request passes
+ * one). */
+static void reader_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct reader *r = arg;
+	struct tunneld *d = r->d;
+	struct ipc_msg req;
+	uint32_t flen;
+	size_t want;
+
+	(void)loop;
+	(void)events;
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov;
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = u.buf,
+				    .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *c;
+		ssize_t n;
+
+		want = 4;
+		if (r->len >= 4) {
+			memcpy(&flen, r->buf, 4);
+			flen = ntohl(flen);
+			if (flen == 0 || flen > IPC_MAX) {
+				reader_free(r, 0); /* not a frame of ours */
+				return;
+			}
+			want = 4 + flen;
+		}
+		if (r->len == want)
+			break;
+		iov.iov_base = r->buf + r->len;
+		iov.iov_len = want - r->len;
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* the rest later */
+		for (c = CMSG_FIRSTHDR(&mh); n > 0 && c;
+		     c = CMSG_NXTHDR(&mh, c)) {
+			int passed;
+
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_RIGHTS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(int))) {
+				memcpy(&passed, CMSG_DATA(c), sizeof(int));
+				close(passed);
+			}
+		}
+		if (n <= 0) {
+			reader_free(r, 0);
+			return;
+		}
+		r->len += (size_t)n;
+	}
+	if (ipc_decode(r->buf + 4, r->len - 4, &req) < 0) {
+		reader_free(r, 0);
+		return;
+	}
+	reader_free(r, 1);
+	dispatch(d, fd, &req);
+}
+
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 {
 	struct tunneld *d = arg;
@@ -476,9 +640,8 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		struct ucred cred;
 		socklen_t clen = sizeof(cred);
 		struct timeval tv = {.tv_sec = 2};
-		struct ipc_msg req, m;
-		char word[32];
-		int passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct reader *r;
+		int client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (client < 0) {
 			net_accept_failed(loop, lfd, "ipc");
@@ -495,61 +658,42 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 			close(client);
 			continue;
 		}
-		/* A request follows its connect at once; don't let a stuck
-		 * peer hold the daemon for long. */
-		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (ipc_recv(client, &req, &passed) < 0 ||
-		    ipc_word(&req, word, sizeof(word)) < 0) {
-			if (passed >= 0)
-				close(passed);
+		if (d->nreaders >= REQ_MAX_READING) {
+			log_warn("ipc: %d connections have not sent their "
+				 "request yet: refusing another",
+				 d->nreaders);
 			close(client);
 			continue;
 		}
-		if (passed >= 0)
-			close(passed); /* no request passes descriptors */
-		d->nrequests++;
-		if (!strcmp(word, "PING")) {
-			ipc_init(&m, "OK");
-			ipc_add(&m, "version", "1");
-			ipc_add(&m, "revision", "2");
-			ipc_addf(&m, "pid", "%d", (int)getpid());
-			ipc_send(client, &m, -1);
+		/* The request is read without blocking (reader_cb); the
+		 * replies are small and written at once, or, for STATUS,
+		 * without blocking either (report.c); the timeouts bound a
+		 * peer that reads nothing. */
+		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		r = calloc(1, sizeof(*r));
+		if (r)
+			r->deadline = loop_timer_new(loop, reader_late, r);
+		if (!r || !r->deadline ||
+		    loop_watch(loop, client, EPOLLIN, reader_cb, r) < 0) {
+			if (r)
+				loop_timer_free(r->deadline);
+			free(r);
+			log_warn("ipc: out of memory: a request is refused");
 			close(client);
-		} else if (!strcmp(word, "CONNECT")) {
-			handle_connect(d, client, &req);
-		} else if (!strcmp(word, "DATA")) {
-			handle_data(d, client, &req);
-		} else if (!strcmp(word, "PEER")) {
-			handle_peer(d, client, &req);
-		} else if (!strcmp(word, "HOLD")) {
-			held_hold(d->held, client, &req);
-		} else if (!strcmp(word, "RELEASE")) {
-			held_release(d->held, client, &req);
-		} else if (!strcmp(word, "STATUS")) {
-			struct report_daemon rd = {
-			    .loop = loop,
-			    .pool = d->pool,
-			    .held = d->held,
-			    .started_ms = d->started_ms,
-			    .nconn = d->nconn,
-			    .nrequests = d->nrequests,
-			};
-
-			report_status(&rd, client, &req);
-		} else if (!strcmp(word, "STOP")) {
-			/* The pid lets the client wait until we are gone. */
-			ipc_init(&m, "OK");
-			ipc_addf(&m, "pid", "%d", (int)getpid());
-			ipc_send(client, &m, -1);
-			close(client);
-			log_info("stopping on request");
-			loop_stop(loop);
-			return;
-		} else {
-			reply_err(client, EOPNOTSUPP, "unknown request");
-			close(client);
+			continue;
 		}
+		r->d = d;
+		r->fd = client;
+		r->next = d->readers;
+		if (r->next)
+			r->next->prevp = &r->next;
+		r->prevp = &d->readers;
+		d->readers = r;
+		d->nreaders++;
+		loop_timer_arm(r->deadline, REQ_WAIT_MS);
+		/* The request usually came with the connection. */
+		reader_cb(loop, client, EPOLLIN, r);
 	}
 }
 
@@ -581,10 +725,12 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->started_ms = d->last_activity;
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
+	d->reports = d->held ? report_set_new(loop, d->held) : NULL;
 	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
-	if (!d->tick || !d->held || !d->pool ||
+	if (!d->tick || !d->held || !d->reports || !d->pool ||
 	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
 		loop_timer_free(d->tick);
+		report_set_free(d->reports);
 		held_free(d->held);
 		connpool_free(d->pool);
 		free(d);
@@ -613,7 +759,11 @@ void tunneld_free(struct tunneld *d)
 		return;
 	loop_unwatch(d->loop, d->lfd);
 	close(d->lfd);
-	connpool_free(d->pool); /* conn_closing tells the FTP clients */
+	while (d->readers)
+		reader_free(d->readers, 0);
+	connpool_free(d->pool); /* control_closing tells the FTP clients */
+	/* After the pool: no worker writes a STATUS part any more. */
+	report_set_free(d->reports);
 	held_free(d->held);
 	loop_timer_free(d->tick);
 	free(d);

@@ -427,6 +427,11 @@ void connpool_each(struct connpool *p,
 		fn(pc, arg);
 }
 
+int connpool_ask(struct pool_conn *pc, worker_fn fn, void *arg)
+{
+	return worker_post(pc->w, fn, arg);
+}
+
 void connpool_call(struct pool_conn *pc, worker_fn fn, void *arg)
 {
 	worker_call(pc->w, fn, arg);

@@ -74,6 +74,9 @@ int connpool_count(const struct connpool *p);
 /* fn(pc, arg) for each connection not closing, newest first. */
 void connpool_each(struct connpool *p,
 		   void (*fn)(struct pool_conn *pc, void *arg), void *arg);
+/* Queues fn(loop, arg) for pc's worker, not counted as load, and returns
+ * at once. 0, or -ENOMEM (fn will not run). */
+int connpool_ask(struct pool_conn *pc, worker_fn fn, void *arg);
 /* Runs fn(loop, arg) on pc's worker and waits until it returned. */
 void connpool_call(struct pool_conn *pc, worker_fn fn, void *arg);
 
