@@ -62,6 +62,8 @@ tt_check "STATUS answered in under 500 ms while stallers hold their connections 
 	[ "$worst" -lt 500 ]
 tt_check "and its answer lists the held tunnel" grep -q "$LP" "$T/status.5"
 
+# Each staller is closed 2 s after its connect: wait for a few.
+tt_wait_until 100 eval '[ "$(grep -c "closed after" "$T/staller.out")" -ge 5 ]'
 kill "$STALLER"
 wait "$STALLER" 2>/dev/null
 tt_untrack "$STALLER"
