@@ -15,7 +15,6 @@
  * Connections= SSH connections with the same settings. */
 #include "tunneld.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -480,8 +479,7 @@ static void handle_peer(struct tunneld *d, int client,
 struct reader {
 	struct tunneld *d;
 	int fd;
-	unsigned char buf[4 + IPC_MAX]; /* the frame: length, text */
-	size_t len;
+	struct ipc_reader rd;
 	struct loop_timer *deadline;
 	struct reader *next, **prevp;
 };
@@ -561,74 +559,23 @@ static void dispatch(struct tunneld *d, int client, const struct ipc_msg *req)
 	}
 }
 
-/* Reads what the client sent so far, without waiting; a whole frame is
- * dispatched. A descriptor passed along is closed (no request passes
- * one). */
+/* Reads what the client sent so far, without waiting; a whole request
+ * is dispatched. */
 static void reader_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct reader *r = arg;
 	struct tunneld *d = r->d;
 	struct ipc_msg req;
-	uint32_t flen;
-	size_t want;
+	int rc;
 
 	(void)loop;
 	(void)events;
-	for (;;) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct iovec iov;
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = u.buf,
-				    .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *c;
-		ssize_t n;
-
-		want = 4;
-		if (r->len >= 4) {
-			memcpy(&flen, r->buf, 4);
-			flen = ntohl(flen);
-			if (flen == 0 || flen > IPC_MAX) {
-				reader_free(r, 0); /* not a frame of ours */
-				return;
-			}
-			want = 4 + flen;
-		}
-		if (r->len == want)
-			break;
-		iov.iov_base = r->buf + r->len;
-		iov.iov_len = want - r->len;
-		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return; /* the rest later */
-		for (c = CMSG_FIRSTHDR(&mh); n > 0 && c;
-		     c = CMSG_NXTHDR(&mh, c)) {
-			int passed;
-
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_RIGHTS &&
-			    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-				memcpy(&passed, CMSG_DATA(c), sizeof(int));
-				close(passed);
-			}
-		}
-		if (n <= 0) {
-			reader_free(r, 0);
-			return;
-		}
-		r->len += (size_t)n;
-	}
-	if (ipc_decode(r->buf + 4, r->len - 4, &req) < 0) {
-		reader_free(r, 0);
-		return;
-	}
-	reader_free(r, 1);
-	dispatch(d, fd, &req);
+	rc = ipc_recv_step(fd, &r->rd, &req);
+	if (rc == 0)
+		return; /* the rest later */
+	reader_free(r, rc > 0);
+	if (rc > 0)
+		dispatch(d, fd, &req);
 }
 
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
