@@ -111,3 +111,31 @@ const char *conffile_home(void)
 		strcpy(home, h);
 	return home[0] ? home : NULL;
 }
+
+void conffile_search(const char *file, int privileged,
+		     void (*fn)(void *arg, const char *path, int named),
+		     void *arg)
+{
+	const char *env = privileged ? NULL : getenv(CONFFILE_ENV);
+	const char *home = NULL;
+	char *user;
+
+	if (file) {
+		fn(arg, file, 1);
+		return;
+	}
+	if (env && *env) {
+		fn(arg, env, 1);
+		return;
+	}
+	/* A privileged process reads only the system's file (the shim
+	 * refuses its routes rather than making them in clear). */
+	if (!privileged)
+		home = conffile_home();
+	/* On the heap: the shim may run this on a small thread stack. */
+	if (home && asprintf(&user, "%s%s", home, CONFFILE_USER + 1) > 0) {
+		fn(arg, user, 0);
+		free(user);
+	}
+	fn(arg, CONFFILE_SYSTEM, 0);
+}

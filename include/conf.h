@@ -4,9 +4,10 @@
  * (shim/cfg.c for the shim, daemon/confload.c for ftp-tunnel) read the
  * files. Tested by tests/unit/test_shimcfg.c and test_conf.c.
  *
- * Syntax (keywords case-insensitive, "Key value" or "Key=value", '#' starts
- * a comment at the start of a word, "double quotes" around a value with
- * spaces); man/ftp-tunnel.conf.5 is the user's description:
+ * Syntax: ssh_config's (sshkeys_split: keywords case-insensitive, "Key
+ * value" or "Key=value", '#' starts a comment at the start of a word,
+ * "double" or 'single' quotes around a value with spaces, backslash
+ * escapes); man/ftp-tunnel.conf.5 is the user's description:
  *
  *   Profile NAME             a connection profile (struct profile)
  *       HostName HOST            the SSH server (default: NAME)

@@ -31,4 +31,25 @@ int conffile_trusted(const struct stat *st);
  * connections are not routed.) */
 const char *conffile_home(void);
 
+/* The configuration files and the order they are read in (README,
+ * ftp-tunnel.conf(5)): the file the user names (ftp-tunnel -F, or
+ * $FTP_TUNNEL_CONFIG), else the user's and then the system's. */
+#define CONFFILE_USER "~/.config/ftp-tunnel/config"
+#define CONFFILE_SYSTEM "/etc/ftp-tunnel/config"
+#define CONFFILE_ENV "FTP_TUNNEL_CONFIG"
+/* The same, for messages that say where routes could have come from. */
+#define CONFFILE_SEARCH_TEXT                                                   \
+	CONFFILE_USER " or " CONFFILE_SYSTEM " (or " CONFFILE_ENV "'s file)"
+
+/* Calls fn(arg, path, named) for each configuration file to read, in
+ * order: file when given (-F), else $FTP_TUNNEL_CONFIG's, else the user's
+ * (in conffile_home()) and the system's; named is 1 for a file the user
+ * named. A privileged process (the shim's rule: it trusts nothing its
+ * real user controls) reads neither the variable nor the home directory:
+ * only the system's file. Missing files are fn's to judge. May look up the
+ * password entry (conffile_home). */
+void conffile_search(const char *file, int privileged,
+		     void (*fn)(void *arg, const char *path, int named),
+		     void *arg);
+
 #endif

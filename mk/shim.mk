@@ -47,7 +47,7 @@ endif
 
 # Shared by the shim and the wrapper (the daemon client and what it uses).
 SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg names log reg route daemon secure) \
-		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf conffile spec launch)
+		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf conffile spec sshkeys launch)
 SHIM_HOOK_OBJ = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(wildcard shim/hook_*.c))
 
 $(BUILD)/shim/%.o: shim/%.c

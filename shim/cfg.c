@@ -204,12 +204,16 @@ static int own_program(void)
 	return n && (!strcmp(n, "ftp-tunneld") || !strcmp(n, "ftp-tunnel"));
 }
 
+/* conffile_search's callback. */
+static void load_one(void *arg, const char *path, int named)
+{
+	(void)arg;
+	(void)named;
+	load_file(path);
+}
+
 static void conf_load(void)
 {
-	int secure = shim_privileged();
-	const char *env = secure ? NULL : getenv("FTP_TUNNEL_CONFIG");
-	const char *home;
-	char *user;
 	int i;
 
 	busy++;
@@ -217,19 +221,9 @@ static void conf_load(void)
 	shim_names_init(&names);
 	if (own_program())
 		goto done;
-	if (env && *env) {
-		load_file(env);
-	} else {
-		/* A privileged process reads only the system's file (its
-		 * routes are refused, not made in clear). */
-		home = secure ? NULL : conffile_home();
-		if (home &&
-		    asprintf(&user, "%s/.config/ftp-tunnel/config", home) > 0) {
-			load_file(user);
-			free(user);
-		}
-		load_file("/etc/ftp-tunnel/config");
-	}
+	/* A privileged process reads only the system's file (its routes
+	 * are refused, not made in clear). */
+	conffile_search(NULL, shim_privileged(), load_one, NULL);
 	conf_finish(&conf);
 	/* Routes now carry what their profiles said; the profiles themselves
 	 * (tunnels, for ftp-tunnel) are not the shim's to keep. */

@@ -99,8 +99,7 @@ int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
 /* (conf_parse_via is in conf.h.) */
 
 /* The routes of the configuration files (conf.h), read on the first call
- * ($FTP_TUNNEL_CONFIG, else ~/.config/ftp-tunnel/config then
- * /etc/ftp-tunnel/config). NULL while this thread is inside the shim's own
+ * (those conffile_search names, as for ftp-tunnel). NULL while this thread is inside the shim's own
  * work (reading them, resolving a name): whatever it connects or resolves
  * then is not the program's. Empty in ftp-tunnel's own programs. */
 const struct conf *shim_conf_get(void);

@@ -19,6 +19,7 @@
 #include "conffile.h"
 #include "home.h"
 #include "log.h"
+#include "sshkeys.h"
 
 #define WS " \t\r\n"
 #define MAX_LINE 8192
@@ -32,64 +33,6 @@ struct place {
 	int active;	 /* the current Host/Match block applies */
 	char label[300]; /* "Host a b" or "Match ...", for messages */
 };
-
-/* --- words ------------------------------------------------------------- */
-
-/* Splits a line in place as ssh does: the keyword ends at white space or
- * one '='; arguments are white-space separated, "double" or 'single'
- * quoted, with \" \' \\ (and "\ " outside quotes) escaped; a '#' at the
- * start of a word ends the line. Returns the number of words (0: blank or
- * comment), -1 for an unterminated quote, -2 for too many words. */
-static int split_line(char *s, char **w, int max)
-{
-	int n = 0;
-
-	s += strspn(s, WS);
-	if (!*s || *s == '#')
-		return 0;
-	w[n++] = s;
-	s += strcspn(s, WS "=");
-	if (*s) {
-		int eq = *s == '=';
-
-		*s++ = '\0';
-		s += strspn(s, WS);
-		if (!eq && *s == '=')
-			s++;
-		s += strspn(s, WS);
-	}
-	while (*s && *s != '#') {
-		char *out = s, quote = 0;
-
-		if (n >= max)
-			return -2;
-		w[n++] = out;
-		while (*s) {
-			if (*s == '\\' &&
-			    (s[1] == '"' || s[1] == '\'' || s[1] == '\\' ||
-			     (!quote && s[1] == ' '))) {
-				*out++ = s[1];
-				s += 2;
-			} else if (!quote && strchr(WS, *s)) {
-				break;
-			} else if (!quote && (*s == '"' || *s == '\'')) {
-				quote = *s++;
-			} else if (quote && *s == quote) {
-				quote = 0;
-				s++;
-			} else {
-				*out++ = *s++;
-			}
-		}
-		if (quote)
-			return -1;
-		if (*s)
-			s++;
-		*out = '\0';
-		s += strspn(s, WS);
-	}
-	return n;
-}
 
 /* --- patterns ---------------------------------------------------------- */
 
@@ -420,11 +363,11 @@ static int do_line(struct sshconfig *c, struct place *pl, char *line,
 		   const char *incdir, int depth, char *err, size_t errlen)
 {
 	char *w[MAX_WORDS];
-	int n = split_line(line, w, MAX_WORDS), rc;
+	int n = sshkeys_split(line, w, MAX_WORDS), rc;
 
-	if (n == -1)
+	if (n == SSHKEYS_SPLIT_QUOTE)
 		return fail(err, errlen, pl, "unterminated quote");
-	if (n == -2)
+	if (n == SSHKEYS_SPLIT_MANY)
 		return fail(err, errlen, pl, "too many arguments");
 	if (n == 0)
 		return 0;

@@ -15,12 +15,13 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "sshkeys.h"
 
 enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
 		  SSH_STRICT_NO };
 
-#define SSH_MAX_IDENTITIES 16
-#define SSH_MAX_KNOWN_HOSTS 8
+#define SSH_MAX_IDENTITIES SSHKEYS_MAX_IDENTITIES
+#define SSH_MAX_KNOWN_HOSTS SSHKEYS_MAX_KNOWN_HOSTS
 /* Channels open or opening on one SSH connection at most, unless
  * MaxChannels says otherwise: each costs two 256 KiB pump buffers at most. */
 #define SSH_DEFAULT_MAX_CHANNELS 1024
@@ -48,7 +49,7 @@ struct ssh_opts {
 	char host[256]; /* name or address connected to (HostName's value) */
 	char alias[256]; /* the name as given, when HostName replaced it */
 	uint16_t port;
-	char user[128];
+	char user[SSHKEYS_USER_MAX];
 	char *identities[SSH_MAX_IDENTITIES]; /* owned */
 	int nidentities;
 	int identities_only;

@@ -609,7 +609,9 @@ tt_vsftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-VSFTPD} d port lo hi
 	d=$(_tt_newdir "$(echo "$pfx" | tr 'A-Z' 'a-z')") || return 1
 	_tt_ftp_tree "$d"
-	port=$(tt_free_port "$ns") || return 1
+	# TT_VSFTPD_PORT: a fixed port, e.g. 21 in a namespace of the test's own.
+	port=${TT_VSFTPD_PORT:-}
+	[ -n "$port" ] || port=$(tt_free_port "$ns") || return 1
 	read -r lo hi < <(tt_free_range 100 "$ns") || return 1
 	{
 		if [ "${addr#*:}" != "$addr" ]; then
@@ -664,7 +666,7 @@ EOF
 # PUREFTPD_*) and FTP_*, as tt_vsftpd. It keeps no protocol log.
 tt_pureftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-PUREFTPD} d port lo hi home fam=-4
-	[ -x "$TT_PUREFTPD_BIN" ] || { echo "tt_pureftpd: no $TT_PUREFTPD_BIN (scripts/deps.sh)" >&2; return 1; }
+	[ -x "$TT_PUREFTPD_BIN" ] || { echo "tt_pureftpd: no $TT_PUREFTPD_BIN (make deps-test)" >&2; return 1; }
 	home=$(getent passwd ftp | cut -d: -f6)
 	[ -n "$home" ] || { echo "tt_pureftpd: no ftp user" >&2; return 1; }
 	[ -d "$home" ] || mkdir -p "$home" || return 1
@@ -694,7 +696,7 @@ tt_pureftpd() {
 # tt_vsftpd; PREFIX_LOG is the command log.
 tt_proftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-PROFTPD} d port lo hi v6=off
-	[ -x "$TT_PROFTPD_BIN" ] || { echo "tt_proftpd: no $TT_PROFTPD_BIN (scripts/deps.sh)" >&2; return 1; }
+	[ -x "$TT_PROFTPD_BIN" ] || { echo "tt_proftpd: no $TT_PROFTPD_BIN (make deps-test)" >&2; return 1; }
 	d=$(_tt_newdir "$(echo "$pfx" | tr 'A-Z' 'a-z')") || return 1
 	_tt_ftp_tree "$d"
 	port=$(tt_free_port "$ns") || return 1

@@ -1,4 +1,5 @@
-/* ftpopts.c — a tunnel's FTP settings given as Key=Value (ftpopts.h). */
+/* ftpopts.c — a tunnel's FTP settings given as Key=Value (ftpopts.h); the
+ * values are read by common/sshkeys.c, as for the configuration file. */
 #include "ftpopts.h"
 
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <strings.h>
 
 #include "ftp.h"
+#include "sshkeys.h"
 
 /* The value of kv when its key is `key` ("Key=Value", "Key Value"). */
 static const char *value_of(const char *kv, const char *key)
@@ -32,13 +34,17 @@ int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err, size_t errlen)
 	const char *v;
 
 	if ((v = value_of(kv, "FtpActiveMode"))) {
-		if (!strcasecmp(v, "forward"))
+		switch (sshkeys_ftp_active(v)) {
+		case SSHKEYS_ACTIVE_FORWARD:
 			t->ftp_active_mode = FTP_ACTIVE_FORWARD;
-		else if (!strcasecmp(v, "passive") || !strcasecmp(v, "convert"))
+			break;
+		case SSHKEYS_ACTIVE_CONVERT:
 			t->ftp_active_mode = FTP_ACTIVE_CONVERT;
-		else if (!strcasecmp(v, "auto"))
+			break;
+		case SSHKEYS_ACTIVE_AUTO:
 			t->ftp_active_mode = FWD_ACTIVE_AUTO;
-		else {
+			break;
+		default:
 			snprintf(err, errlen,
 				 "bad value for FtpActiveMode '%s' (forward, "
 				 "passive, convert or auto)",
@@ -48,17 +54,16 @@ int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err, size_t errlen)
 		return 0;
 	}
 	if ((v = value_of(kv, "FtpPassiveAddress"))) {
-		if (!strcasecmp(v, "control"))
-			t->ftp_passive_reply = 0;
-		else if (!strcasecmp(v, "reply"))
-			t->ftp_passive_reply = 1;
-		else {
+		int reply = sshkeys_ftp_passive_reply(v);
+
+		if (reply < 0) {
 			snprintf(err, errlen,
 				 "bad value for FtpPassiveAddress '%s' "
 				 "(control or reply)",
 				 v);
 			return -1;
 		}
+		t->ftp_passive_reply = reply;
 		return 0;
 	}
 	return 1;
