@@ -30,7 +30,8 @@ struct connpool_ops {
 	/* A job handed back by connpool_handback. to: a live connection
 	 * with the same settings, or NULL when the pool has none left; the
 	 * owner posts the job there, gives it to a connection of its own,
-	 * or fails it. */
+	 * or fails it. Only extra connections hand jobs back: a pool whose
+	 * connections all come from connpool_own may leave it NULL. */
 	void (*rehome)(void *job, struct pool_conn *to, void *arg);
 	/* Worker, optional: pc is about to close (idle or dead, or the
 	 * pool is being freed: stopping set); end what rides on it. */
