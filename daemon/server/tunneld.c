@@ -7,7 +7,8 @@
  * passive listener; a PEER says whether the daemon made an active-mode
  * connection the program accepted.
  *
- * Threads: the main thread serves the IPC socket; the SSH connections are
+ * Threads: the main thread serves the IPC socket, never waiting for a
+ * client or a worker; the SSH connections are
  * a connpool.h pool, each on a worker thread of its own with everything
  * that rides on it (channels, pumps, FTP controls, data listeners,
  * timers). The main thread reaches a connection only by posting jobs to
@@ -42,6 +43,7 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
+#include "worker.h"
 #include "report.h"
 
 #define MAX_OPTIONS 32
@@ -72,6 +74,8 @@ struct tunneld {
 	struct connpool *pool;
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
 	struct report_set *reports; /* STATUS requests being answered */
+	struct taskq *q;	    /* DATA and PEER answers from workers */
+	struct data_job *data_jobs; /* DATA and PEER requests in flight */
 	struct reader *readers;	    /* connections whose request is due */
 	int nreaders;
 	struct loop_timer *tick;
@@ -318,16 +322,36 @@ fail:
 
 /* --- DATA and PEER: the shim's data connections ---------------------- */
 
-/* What a DATA or PEER request looks for, and what it found. */
+/* A DATA or PEER request: what it looks for and what it found. The
+ * main thread asks one connection's worker at a time, newest first, and
+ * goes on when the answer comes back: it never waits for a worker. */
 struct data_job {
+	struct tunneld *d;
+	int client;			     /* owned until answered */
+	int fd;				     /* DATA: our end of the pair */
+	int give;			     /* DATA: the program's end */
 	struct sockaddr_storage dst;	     /* DATA: the FTP server asked */
 	uint16_t port;			     /* DATA: its data port */
-	int fd;				     /* DATA: our end of the pair */
 	struct sockaddr_storage local, peer; /* PEER: the accepted socket */
-	struct pool_conn *pc;
+	struct pool_conn *pc;		     /* the one being asked */
+	unsigned long below;		     /* ask those numbered below */
 	int found;
 	struct sockaddr_storage server; /* PEER: its control's dst */
+	struct data_job *next, **prevp; /* in flight, for tunneld_free */
 };
+
+static void data_job_free(struct data_job *j)
+{
+	*j->prevp = j->next;
+	if (j->next)
+		j->next->prevp = j->prevp;
+	if (j->fd >= 0 && !j->found)
+		close(j->fd); /* else a data listener took it */
+	if (j->give >= 0)
+		close(j->give);
+	close(j->client);
+	free(j);
+}
 
 /* On the worker: the control to job->dst whose passive listener waits on
  * job->port takes job->fd. */
@@ -361,14 +385,59 @@ static void peer_task(struct loop *loop, void *arg)
 	}
 }
 
-static void data_job_of(struct pool_conn *pc, void *arg)
+static void data_back(struct loop *loop, void *arg);
+
+/* On the worker: asks its controls, then tells the main thread. */
+static void data_ask_task(struct loop *loop, void *arg)
 {
 	struct data_job *j = arg;
 
+	if (j->fd >= 0)
+		data_task(loop, j);
+	else
+		peer_task(loop, j);
+	/* Without memory for the queue's entry the request is never
+	 * answered; the program's own timeout ends its wait. */
+	if (taskq_post(j->d->q, data_back, j) < 0)
+		log_err("ipc: DATA/PEER: out of memory");
+}
+
+/* The live connection numbered highest below j->below. */
+static void newest_below(struct pool_conn *pc, void *arg)
+{
+	struct data_job *j = arg;
+
+	if (connpool_id(pc) < j->below &&
+	    (!j->pc || connpool_id(pc) > connpool_id(j->pc)))
+		j->pc = pc;
+}
+
+static void data_answer(struct data_job *j);
+
+/* Asks the next connection, or answers when none is left. */
+static void data_next(struct data_job *j)
+{
+	for (;;) {
+		j->pc = NULL;
+		connpool_each(j->d->pool, newest_below, j);
+		if (!j->pc)
+			break;
+		j->below = connpool_id(j->pc);
+		if (connpool_ask(j->pc, data_ask_task, j) == 0)
+			return;
+	}
+	data_answer(j);
+}
+
+static void data_back(struct loop *loop, void *arg)
+{
+	struct data_job *j = arg;
+
+	(void)loop;
 	if (j->found)
-		return;
-	j->pc = pc;
-	connpool_call(pc, j->fd >= 0 ? data_task : peer_task, j);
+		data_answer(j);
+	else
+		data_next(j);
 }
 
 /* Reads key (an address) and key's port (portkey) into out. 0 or -1. */
@@ -387,6 +456,67 @@ static int get_addr(const struct ipc_msg *req, const char *key,
 	return addr_parse(host, (uint16_t)p, out);
 }
 
+static struct data_job *data_job_new(struct tunneld *d, int client)
+{
+	struct data_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		reply_err(client, ENOMEM, "out of memory");
+		close(client);
+		return NULL;
+	}
+	j->d = d;
+	j->client = client;
+	j->fd = j->give = -1;
+	j->below = ~0UL;
+	j->next = d->data_jobs;
+	if (j->next)
+		j->next->prevp = &j->next;
+	j->prevp = &d->data_jobs;
+	d->data_jobs = j;
+	return j;
+}
+
+/* Every connection was asked, or one said yes. */
+static void data_answer(struct data_job *j)
+{
+	char where[80], server[80];
+	struct ipc_msg m;
+
+	if (j->fd < 0) { /* PEER */
+		if (!j->found) {
+			reply_err(j->client, ENOENT,
+				  "not a data connection of ours");
+		} else {
+			ipc_init(&m, "OK");
+			ipc_add(&m, "server",
+				addr_host((struct sockaddr *)&j->server, server,
+					  sizeof(server)));
+			ipc_send(j->client, &m, -1);
+		}
+		data_job_free(j);
+		return;
+	}
+	addr_format((struct sockaddr *)&j->dst, where, sizeof(where));
+	if (!j->found) {
+		log_warn("ipc: no data listener of ours waits for %s: "
+			 "connection refused",
+			 where);
+		reply_err(j->client, ECONNREFUSED,
+			  "no FTP data connection of a tunneled session waits "
+			  "on that port");
+		data_job_free(j);
+		return;
+	}
+	log_debug("ipc: data connection to %s passed to the program", where);
+	ipc_init(&m, "OK");
+	if (ipc_send(j->client, &m, j->give) < 0)
+		log_warn("ipc: the program went away before its data "
+			 "connection to %s was ready",
+			 where);
+	data_job_free(j);
+}
+
 /* DATA: the program's connect() to a data port of a tunneled FTP server
  * gets one end of a loopback pair whose other end the waiting passive
  * listener takes as its connection. Never a connection to a port anybody
@@ -394,50 +524,28 @@ static int get_addr(const struct ipc_msg *req, const char *key,
 static void handle_data(struct tunneld *d, int client,
 			const struct ipc_msg *req)
 {
-	char family[16], where[80];
-	struct data_job j;
-	struct ipc_msg m;
-	int give = -1, rc;
+	char family[16];
+	struct data_job *j = data_job_new(d, client);
+	int rc;
 
-	memset(&j, 0, sizeof(j));
-	j.fd = -1;
+	if (!j)
+		return;
 	if (ipc_get(req, "family", 0, family, sizeof(family)) ||
 	    (strcmp(family, "inet") && strcmp(family, "inet6")) ||
-	    get_addr(req, "dst", "port", &j.dst) < 0) {
+	    get_addr(req, "dst", "port", &j->dst) < 0) {
 		reply_err(client, EINVAL, "DATA needs family, dst, port");
-		close(client);
+		data_job_free(j);
 		return;
 	}
-	j.port = addr_port((struct sockaddr *)&j.dst);
-	rc = loopback_pair(strcmp(family, "inet") ? AF_INET6 : AF_INET, &give,
-			   &j.fd);
+	j->port = addr_port((struct sockaddr *)&j->dst);
+	rc = loopback_pair(strcmp(family, "inet") ? AF_INET6 : AF_INET,
+			   &j->give, &j->fd);
 	if (rc < 0) {
 		reply_err(client, -rc, "cannot make a loopback connection");
-		close(client);
+		data_job_free(j);
 		return;
 	}
-	connpool_each(d->pool, data_job_of, &j);
-	addr_format((struct sockaddr *)&j.dst, where, sizeof(where));
-	if (!j.found) {
-		log_warn("ipc: no data listener of ours waits for %s: "
-			 "connection refused",
-			 where);
-		close(j.fd);
-		close(give);
-		reply_err(client, ECONNREFUSED,
-			  "no FTP data connection of a tunneled session waits "
-			  "on that port");
-		close(client);
-		return;
-	}
-	log_debug("ipc: data connection to %s passed to the program", where);
-	ipc_init(&m, "OK");
-	if (ipc_send(client, &m, give) < 0)
-		log_warn("ipc: the program went away before its data "
-			 "connection to %s was ready",
-			 where);
-	close(give);
-	close(client);
+	data_next(j);
 }
 
 /* PEER: whether a connection the program accepted is an active-mode data
@@ -445,31 +553,18 @@ static void handle_data(struct tunneld *d, int client,
 static void handle_peer(struct tunneld *d, int client,
 			const struct ipc_msg *req)
 {
-	char server[80];
-	struct data_job j;
-	struct ipc_msg m;
+	struct data_job *j = data_job_new(d, client);
 
-	memset(&j, 0, sizeof(j));
-	j.fd = -1;
-	if (get_addr(req, "local", "lport", &j.local) < 0 ||
-	    get_addr(req, "peer", "pport", &j.peer) < 0) {
+	if (!j)
+		return;
+	if (get_addr(req, "local", "lport", &j->local) < 0 ||
+	    get_addr(req, "peer", "pport", &j->peer) < 0) {
 		reply_err(client, EINVAL,
 			  "PEER needs local, lport, peer, pport");
-		close(client);
+		data_job_free(j);
 		return;
 	}
-	connpool_each(d->pool, data_job_of, &j);
-	if (!j.found) {
-		reply_err(client, ENOENT, "not a data connection of ours");
-		close(client);
-		return;
-	}
-	ipc_init(&m, "OK");
-	ipc_add(
-	    &m, "server",
-	    addr_host((struct sockaddr *)&j.server, server, sizeof(server)));
-	ipc_send(client, &m, -1);
-	close(client);
+	data_next(j);
 }
 
 /* --- the IPC socket --------------------------------------------------- */
@@ -673,13 +768,15 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
 	d->reports = d->held ? report_set_new(loop, d->held) : NULL;
+	d->q = taskq_new(loop);
 	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
-	if (!d->tick || !d->held || !d->reports || !d->pool ||
+	if (!d->tick || !d->held || !d->reports || !d->q || !d->pool ||
 	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
 		loop_timer_free(d->tick);
 		report_set_free(d->reports);
 		held_free(d->held);
 		connpool_free(d->pool);
+		taskq_free(d->q);
 		free(d);
 		return NULL;
 	}
@@ -709,8 +806,12 @@ void tunneld_free(struct tunneld *d)
 	while (d->readers)
 		reader_free(d->readers, 0);
 	connpool_free(d->pool); /* control_closing tells the FTP clients */
-	/* After the pool: no worker writes a STATUS part any more. */
+	/* After the pool: no worker writes a STATUS part or answers a DATA
+	 * or PEER any more. */
 	report_set_free(d->reports);
+	taskq_free(d->q);
+	while (d->data_jobs)
+		data_job_free(d->data_jobs);
 	held_free(d->held);
 	loop_timer_free(d->tick);
 	free(d);
