@@ -14,6 +14,7 @@
 
 #include "confload.h"
 #include "connpool.h"
+#include "fgsock.h"
 #include "fwd.h"
 #include "hold.h"
 #include "ftp.h"
@@ -22,10 +23,12 @@
 #include "ipc.h"
 #include "log.h"
 #include "mem.h"
+#include "report.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
 #include "status.h"
+#include "version.h"
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
@@ -59,6 +62,13 @@ struct cli {
 	int hold;
 	struct ipc_msg *hold_req;
 	char spec_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
+	/* For `ftp-tunnel status`: our socket, what we were started as. */
+	struct fgsock *status;
+	const char *name; /* the profile or destination (argv's) */
+	int profile;	  /* name is a profile's */
+	char command[900];
+	uint64_t started_ms;
+	unsigned long ctl_ids; /* FTP control connections so far */
 };
 
 static void usage(FILE *f)
@@ -166,6 +176,70 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	log_info("signal %u: stopping", si.ssi_signo);
 	c->exit_code = 0;
 	loop_stop(loop);
+}
+
+/* The session and tunnels into a STATUS report (docs/IPC.txt): the
+ * records ftp-tunneld gives for its own, after one "process" record and
+ * one "tunnel" record per tunnel. The tunnels' own session is number 1,
+ * extra connections follow. */
+static void cli_report(struct statusrep *r, void *arg)
+{
+	struct cli *c = arg;
+	struct report_totals tot = {0};
+	uint64_t now = loop_now_ms(c->loop);
+	int i;
+
+	statusrep_record(r, "process");
+	statusrep_add(r, "pid", "%d", (int)getpid());
+	statusrep_add(r, "kind", "foreground");
+	statusrep_add(r, "version", "%s", FTP_TUNNEL_VERSION);
+	statusrep_add(r, "uptime", "%llu",
+		      (unsigned long long)(now - c->started_ms) / 1000);
+	statusrep_add(r, "name", "%s", c->name);
+	if (c->profile)
+		statusrep_add(r, "profile", "%s", c->name);
+	statusrep_add(r, "command", "%s", c->command);
+	statusrep_add(r, "connections", "%lu", c->ctl_ids);
+	for (i = 0; i < c->ntunnels; i++) {
+		statusrep_record(r, "tunnel");
+		statusrep_add(r, "name", "%s", tunnel_name(c->tunnels[i]));
+		statusrep_add(r, "state", "%s",
+			      tunnel_is_up(c->tunnels[i]) ? "up" : "starting");
+		statusrep_add(r, "session", "1");
+	}
+	report_session(r, &tot, 1, c->sess, now);
+	for (i = 0; i < c->ntunnels; i++)
+		tunnel_report(c->tunnels[i], r, &tot, 1);
+	fwd_pool_report(c->pool, r, &tot, 1);
+	report_totals(r, &tot);
+}
+
+/* `ftp-tunnel stop PID`: as SIGTERM. */
+static void cli_stop(void *arg)
+{
+	struct cli *c = arg;
+
+	c->exit_code = 0;
+	loop_stop(c->loop);
+}
+
+static const struct fgsock_ops cli_status_ops = {.report = cli_report,
+						 .stop = cli_stop};
+
+/* argv as one line, for the report (cut when long). */
+static void join_args(char *out, size_t len, int argc, char **argv)
+{
+	size_t used = 0;
+	int i, n;
+
+	out[0] = '\0';
+	for (i = 0; i < argc && used < len; i++) {
+		n = snprintf(out + used, len - used, "%s%s", i ? " " : "",
+			     argv[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 /* Extras only help a local FTP tunnel, and only when Connections allows
@@ -430,6 +504,8 @@ static int resolve_settings(struct cli *c, const char *config, const char *dest)
 		c->hold_req = &hold_req;
 	}
 	profile = use_profile(c, config, dest);
+	c->name = dest;
+	c->profile = profile > 0;
 	if (profile < 0)
 		return 2;
 	/* The command line's options win over a profile's; a -o HostName
@@ -522,6 +598,7 @@ static int start(struct cli *c, int *sfd)
 		return 1;
 	}
 	c->topts.ftp_sessions = &c->ftp_sessions;
+	c->topts.ctl_ids = &c->ctl_ids;
 	if (!c->check && wants_pool(c)) {
 		/* Concurrent FTP sessions spread over more connections, each
 		 * on a thread of its own (libssh2 1.10 is one core's worth
@@ -543,6 +620,10 @@ static int start(struct cli *c, int *sfd)
 			return -1;
 		}
 	}
+	if (!c->check) {
+		c->started_ms = loop_now_ms(c->loop);
+		c->status = fgsock_new(c->loop, c->name, &cli_status_ops, c);
+	}
 	return -1;
 }
 
@@ -554,6 +635,7 @@ static int run(struct cli *c, int sfd)
 
 	if (c->exit_code == 0)
 		loop_run(c->loop);
+	fgsock_free(c->status); /* first: status stops listing us */
 	connpool_free(c->pool); /* its hand-backs name the tunnels */
 	for (i = 0; i < c->ntunnels; i++)
 		tunnel_free(c->tunnels[i]);
@@ -588,6 +670,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (c.hold_req)
 		return send_hold(&c, argv[optind]);
+	join_args(c.command, sizeof(c.command), argc, argv);
 	rc = start(&c, &sfd);
 	if (rc >= 0)
 		return rc;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "ipcsock.h"
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
@@ -76,57 +77,6 @@ static int open_lock(int dfd, const char *path, const char *lockname)
 		return -1;
 	}
 	return fd;
-}
-
-/* A listening socket at name in the directory dfd (path is the socket's
- * full name, for messages), replacing a stale one (we hold the lock). The
- * socket, or -1 after saying why. */
-static int listen_at(int dfd, const char *path, const char *name)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd, cwd, rc = -1, e = 0;
-
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT) {
-		log_err("cannot remove the old %s: %s", path, strerror(errno));
-		return -1;
-	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", name);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* bind() gives the new file the socket's own mode (less the umask):
-	 * set before it exists, never changed later by path. */
-	if (fd < 0 || fchmod(fd, 0600) < 0) {
-		log_err("cannot listen on %s: %s", path, strerror(errno));
-		goto out;
-	}
-	/* bind() takes a name, not a directory descriptor: a relative one,
-	 * from the directory itself as working directory. Single-threaded
-	 * here; back to where we were at once. */
-	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fchdir(dfd) < 0) {
-		e = errno;
-	} else {
-		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-			e = errno;
-		if (cwd < 0 || fchdir(cwd) < 0) {
-			/* The daemon's paths are absolute; "/" is as
-			 * good as any. */
-			if (chdir("/") < 0)
-				e = e ? e : errno;
-		}
-	}
-	if (cwd >= 0)
-		close(cwd);
-	if (e || listen(fd, 64) < 0) {
-		log_err("cannot listen on %s: %s", path,
-			strerror(e ? e : errno));
-		goto out;
-	}
-	rc = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }
 
 /* The listening socket systemd passes (sd_listen_fds(3): LISTEN_PID is
@@ -296,7 +246,7 @@ int main(int argc, char **argv)
 	}
 	lfd = inherited_socket();
 	if (lfd < 0) {
-		lfd = listen_at(dfd, path, name);
+		lfd = ipcsock_listen(dfd, path, name);
 		if (lfd < 0)
 			return 1;
 	} else {

@@ -1,6 +1,6 @@
 /* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STOP,
- * and HOLD, RELEASE and STATUS handed to held.c and report.c. A CONNECT finds
- * (or makes) an SSH connection to its server, opens a channel to the FTP
+ * and HOLD, RELEASE and STATUS handed to held.c and statusreq.c. A CONNECT
+ * finds (or makes) an SSH connection to its server, opens a channel to the FTP
  * server, makes a loopback TCP connection of the program's family, hands one
  * end to the shim and runs the FTP glue on the other. A DATA hands the shim one
  * end of another such connection and gives the other to the control's waiting
@@ -37,14 +37,15 @@
 #include "control.h"
 #include "held.h"
 #include "ipc.h"
+#include "ipcsock.h"
 #include "log.h"
 #include "mem.h"
 #include "net.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
+#include "statusreq.h"
 #include "worker.h"
-#include "report.h"
 
 #define MAX_OPTIONS 32
 /* A client has this long to send its whole request, and at most this
@@ -73,7 +74,7 @@ struct tunneld {
 	uint64_t last_activity;
 	struct connpool *pool;
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
-	struct report_set *reports; /* STATUS requests being answered */
+	struct statusreq_set *reports; /* STATUS requests being answered */
 	struct taskq *q;	    /* DATA and PEER answers from workers */
 	struct data_job *data_jobs; /* DATA and PEER requests in flight */
 	struct reader *readers;	    /* connections whose request is due */
@@ -104,13 +105,25 @@ static void conn_dump(struct loop *loop, void *arg)
 
 /* --- CONNECT ---------------------------------------------------------- */
 
+/* How many connections loopback_pair takes from its listener before its
+ * own: a stranger's can only be ahead of ours while the queue (backlog
+ * 1, so two) holds them, and ours is queued once connect() returned. */
+#define PAIR_ACCEPTS 8
+
 /* A connected pair of TCP sockets on the loopback of `family`: the shim
- * gets *give, the daemon keeps *keep. 0 or -errno. */
+ * gets *give, the daemon keeps *keep. 0 or -errno.
+ * Not socketpair(): the program asked for a TCP socket and gets this one
+ * in its place, so it must answer getsockname(), TCP_NODELAY and the
+ * like as one. The listener lives for microseconds, but any local user
+ * may connect to it (its port is in /proc/net/tcp): the accepted
+ * connection is kept only if its peer is our own connecting socket,
+ * else a stranger would hold the daemon's end of the FTP control or
+ * data connection and our program a dead one. */
 static int loopback_pair(int family, int *give, int *keep)
 {
-	struct sockaddr_storage a;
-	socklen_t alen = sizeof(a);
-	int l = -1, c = -1, s = -1, rc = 0;
+	struct sockaddr_storage a, mine, peer;
+	socklen_t alen = sizeof(a), mlen = sizeof(mine), plen;
+	int l = -1, c = -1, s = -1, rc = 0, i;
 
 	addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &a);
 	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -119,11 +132,30 @@ static int loopback_pair(int family, int *give, int *keep)
 	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0)
 		goto fail;
 	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0)
+	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0 ||
+	    getsockname(c, (struct sockaddr *)&mine, &mlen) < 0)
 		goto fail;
-	s = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (s < 0)
+	for (i = 0; i < PAIR_ACCEPTS; i++) {
+		plen = sizeof(peer);
+		s = accept4(l, (struct sockaddr *)&peer, &plen,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (s < 0)
+			goto fail;
+		if (plen == mlen &&
+		    addr_port((struct sockaddr *)&peer) ==
+			addr_port((struct sockaddr *)&mine) &&
+		    addr_same_host((struct sockaddr *)&peer,
+				   (struct sockaddr *)&mine))
+			break;
+		log_warn("loopback pair: refused a connection from another "
+			 "socket to the daemon's private listener");
+		close(s);
+		s = -1;
+	}
+	if (s < 0) {
+		errno = ECONNABORTED;
 		goto fail;
+	}
 	net_nodelay(c);
 	net_nodelay(s);
 	close(l);
@@ -632,14 +664,14 @@ static void dispatch(struct tunneld *d, int client, const struct ipc_msg *req)
 	} else if (!strcmp(word, "RELEASE")) {
 		held_release(d->held, client, req);
 	} else if (!strcmp(word, "STATUS")) {
-		struct report_daemon rd = {
+		struct statusreq_daemon rd = {
 		    .pool = d->pool,
 		    .started_ms = d->started_ms,
 		    .nconn = d->nconn,
 		    .nrequests = d->nrequests,
 		};
 
-		report_status(d->reports, &rd, client, req);
+		statusreq_answer(d->reports, &rd, client, req);
 	} else if (!strcmp(word, "STOP")) {
 		/* The pid lets the client wait until we are gone. */
 		ipc_init(&m, "OK");
@@ -679,11 +711,9 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 
 	(void)events;
 	for (;;) {
-		struct ucred cred;
-		socklen_t clen = sizeof(cred);
 		struct timeval tv = {.tv_sec = 2};
 		struct reader *r;
-		int client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int uid, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (client < 0) {
 			net_accept_failed(loop, lfd, "ipc");
@@ -692,11 +722,8 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		d->last_activity = loop_now_ms(loop);
 		/* Only our own user: another uid gets nothing, not even an
 		 * error message. */
-		if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &clen) <
-			0 ||
-		    cred.uid != getuid()) {
-			log_warn("ipc: refused a connection from uid %d",
-				 (int)cred.uid);
+		if (!ipcsock_peer_is_us(client, &uid)) {
+			log_warn("ipc: refused a connection from uid %d", uid);
 			close(client);
 			continue;
 		}
@@ -709,7 +736,7 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		}
 		/* The request is read without blocking (reader_cb); the
 		 * replies are small and written at once, or, for STATUS,
-		 * without blocking either (report.c); the timeouts bound a
+		 * without blocking either (statusreq.c); the timeouts bound a
 		 * peer that reads nothing. */
 		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -767,13 +794,13 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->started_ms = d->last_activity;
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
-	d->reports = d->held ? report_set_new(loop, d->held) : NULL;
+	d->reports = d->held ? statusreq_set_new(loop, d->held) : NULL;
 	d->q = taskq_new(loop);
 	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
 	if (!d->tick || !d->held || !d->reports || !d->q || !d->pool ||
 	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
 		loop_timer_free(d->tick);
-		report_set_free(d->reports);
+		statusreq_set_free(d->reports);
 		held_free(d->held);
 		connpool_free(d->pool);
 		taskq_free(d->q);
@@ -808,7 +835,7 @@ void tunneld_free(struct tunneld *d)
 	connpool_free(d->pool); /* control_closing tells the FTP clients */
 	/* After the pool: no worker writes a STATUS part or answers a DATA
 	 * or PEER any more. */
-	report_set_free(d->reports);
+	statusreq_set_free(d->reports);
 	taskq_free(d->q);
 	while (d->data_jobs)
 		data_job_free(d->data_jobs);

@@ -1,8 +1,8 @@
-/* report.c — ftp-tunneld's answer to STATUS (docs/IPC.txt): the daemon's
- * counters, then each pooled connection's session and FTP controls as its
- * worker sees them, the held tunnels and the totals; or format 1's one
- * line per session. */
-#include "report.h"
+/* statusreq.c — ftp-tunneld's answer to STATUS (docs/IPC.txt): the
+ * daemon's counters, then each pooled connection's session and FTP
+ * controls as its worker sees them (the engine's report.h records), the
+ * held tunnels and the totals; or format 1's one line per session. */
+#include "statusreq.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "report.h"
 #include "ssh.h"
 #include "statusrep.h"
 #include "version.h"
@@ -30,17 +31,16 @@ static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
 /* One connection's part of a STATUS reply: written by its worker, read
  * by the main thread only after the worker posted it back. */
 struct piece {
-	struct report *rep;
+	struct sreq *rep;
 	struct pool_conn *pc;
 	struct statusrep r; /* format 2: its records */
-	unsigned long long up, down;
-	unsigned long nctl, ndata;
+	struct report_totals tot;
 	char line[600]; /* format 1: "name state" */
 };
 
 /* A STATUS request: waiting for its pieces, then writing the reply. */
-struct report {
-	struct report_set *set;
+struct sreq {
+	struct statusreq_set *set;
 	int client;
 	int format;
 	/* The daemon's record, taken when the request came. */
@@ -53,81 +53,29 @@ struct report {
 	struct statusrep out;
 	size_t sent;
 	struct loop_timer *deadline;
-	struct report *next, **prevp;
+	struct sreq *next, **prevp;
 };
 
-struct report_set {
+struct statusreq_set {
 	struct loop *loop;
 	struct held_set *held;
 	struct taskq *q; /* pieces coming back from the workers */
-	struct report *list;
+	struct sreq *list;
 };
-
-static void status_session(struct statusrep *r, struct pool_conn *pc,
-			   uint64_t now)
-{
-	struct ssh_sess *s = connpool_sess(pc);
-	struct ssh_sess_info i;
-
-	ssh_sess_info(s, &i);
-	statusrep_record(r, "session");
-	statusrep_add(r, "id", "%lu", connpool_id(pc));
-	statusrep_add(r, "name", "%s", ssh_sess_name(s));
-	statusrep_add(r, "user", "%s", i.user);
-	statusrep_add(r, "host", "%s", i.host);
-	statusrep_add(r, "port", "%u", i.port);
-	statusrep_add(r, "state", "%s", i.state);
-	statusrep_add(r, "uptime", "%llu", age_s(now, i.started_ms));
-	statusrep_add(r, "kex", "%s", i.kex);
-	statusrep_add(r, "hostkey", "%s", i.hostkey);
-	statusrep_add(r, "cipher_cs", "%s", i.cipher_cs);
-	statusrep_add(r, "cipher_sc", "%s", i.cipher_sc);
-	statusrep_add(r, "mac_cs", "%s", i.mac_cs);
-	statusrep_add(r, "mac_sc", "%s", i.mac_sc);
-	statusrep_add(r, "channels", "%d", i.nchannels);
-	statusrep_add(r, "rx_bytes", "%llu", i.rx_bytes);
-	statusrep_add(r, "tx_bytes", "%llu", i.tx_bytes);
-}
 
 /* A control record, then one record per running data connection. */
 static void status_control(struct piece *j, const struct control *c,
 			   uint64_t now)
 {
-	struct statusrep *r = &j->r;
-	struct ftpfwd_info ci;
-	struct ftpfwd_data_info di;
-	int i;
+	struct report_ctl rc = {.id = c->id,
+				.session = connpool_id(j->pc),
+				.dst = c->dst,
+				.ftp_server = c->ftp};
 
-	ftpfwd_control_info(c->k, &ci);
-	statusrep_record(r, "control");
-	statusrep_add(r, "id", "%lu", c->id);
-	statusrep_add(r, "session", "%lu", connpool_id(j->pc));
-	statusrep_add(r, "dst", "%s", c->dst);
-	statusrep_add(r, "ftp_server", "%s", c->ftp);
-	statusrep_add(r, "uptime", "%llu", age_s(now, ci.started_ms));
-	statusrep_add(r, "bytes_up", "%llu", ci.up);
-	statusrep_add(r, "bytes_down", "%llu", ci.down);
-	statusrep_add(r, "data_channels", "%d", ci.ndata);
-	j->up += ci.up;
-	j->down += ci.down;
-	j->nctl++;
-	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
-		statusrep_record(r, "data");
-		statusrep_add(r, "control", "%lu", c->id);
-		statusrep_add(r, "n", "%lu", di.n);
-		statusrep_add(r, "mode", "%s",
-			      di.active ? "active" : "passive");
-		statusrep_add(r, "converted", "%d", di.converted);
-		statusrep_add(r, "uptime", "%llu", age_s(now, di.started_ms));
-		statusrep_add(r, "bytes_up", "%llu", di.up);
-		statusrep_add(r, "bytes_down", "%llu", di.down);
-		j->up += di.up;
-		j->down += di.down;
-		j->ndata++;
-	}
+	report_control(&j->r, &j->tot, &rc, c->k, now);
 }
 
-static void report_free(struct report *rep)
+static void sreq_free(struct sreq *rep)
 {
 	int i;
 
@@ -148,14 +96,14 @@ static void report_free(struct report *rep)
  * or the client is gone. */
 static void write_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct report *rep = arg;
+	struct sreq *rep = arg;
 
 	(void)loop;
 	(void)events;
-	while (rep->sent < rep->out.len) {
-		ssize_t n =
-		    send(fd, rep->out.out + rep->sent, rep->out.len - rep->sent,
-			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (rep->sent < rep->out.outlen) {
+		ssize_t n = send(fd, rep->out.out + rep->sent,
+				 rep->out.outlen - rep->sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -167,68 +115,63 @@ static void write_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 		if (n <= 0) {
 			log_debug("ipc: the STATUS reply was not read (%s)",
 				  strerror(errno));
-			report_free(rep);
+			sreq_free(rep);
 			return;
 		}
 		rep->sent += (size_t)n;
 	}
-	report_free(rep);
+	sreq_free(rep);
 }
 
 static void deadline_cb(struct loop *loop, void *arg)
 {
-	struct report *rep = arg;
+	struct sreq *rep = arg;
 
 	(void)loop;
 	log_debug("ipc: the STATUS reply was not read within %d ms",
 		  REPLY_WAIT_MS);
-	report_free(rep);
+	sreq_free(rep);
 }
 
 /* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
-static void records(struct report *rep)
+static void records(struct sreq *q)
 {
-	struct statusrep *r = &rep->out;
-	unsigned long long up = 0, down = 0;
-	unsigned long nctl = 0, ndata = 0;
+	struct statusrep *r = &q->out;
+	struct report_totals tot = {0};
 	int i;
 
-	statusrep_init(r, 1);
+	statusrep_init_buf(r);
 	statusrep_record(r, "daemon");
-	statusrep_add(r, "pid", "%d", rep->pid);
+	statusrep_add(r, "pid", "%d", q->pid);
 	statusrep_add(r, "version", "%s", FTP_TUNNEL_VERSION);
-	statusrep_add(r, "uptime", "%llu", rep->uptime);
-	statusrep_add(r, "connections", "%lu", rep->nconn);
-	statusrep_add(r, "requests", "%lu", rep->nrequests);
+	statusrep_add(r, "uptime", "%llu", q->uptime);
+	statusrep_add(r, "connections", "%lu", q->nconn);
+	statusrep_add(r, "requests", "%lu", q->nrequests);
 	statusrep_flush(r);
-	for (i = 0; i < rep->npieces; i++) {
-		const struct piece *j = &rep->pieces[i];
+	for (i = 0; i < q->npieces; i++) {
+		const struct piece *j = &q->pieces[i];
 
 		statusrep_append(r, &j->r);
-		up += j->up;
-		down += j->down;
-		nctl += j->nctl;
-		ndata += j->ndata;
+		tot.sessions += j->tot.sessions;
+		tot.controls += j->tot.controls;
+		tot.data += j->tot.data;
+		tot.up += j->tot.up;
+		tot.down += j->tot.down;
 	}
-	held_status(rep->set->held, r);
-	statusrep_record(r, "totals");
-	statusrep_add(r, "sessions", "%d", rep->npieces);
-	statusrep_add(r, "controls", "%lu", nctl);
-	statusrep_add(r, "data_channels", "%lu", ndata);
-	statusrep_add(r, "bytes_up", "%llu", up);
-	statusrep_add(r, "bytes_down", "%llu", down);
+	held_status(q->set->held, r);
+	report_totals(r, &tot);
 	if (statusrep_finish(r) < 0)
 		log_warn("ipc: the STATUS report is cut short: %s",
 			 strerror(-r->err));
 }
 
 /* Format 1, for clients that ask for nothing else: one message. */
-static void lines(struct report *rep)
+static void lines(struct sreq *rep)
 {
 	struct ipc_msg m;
 	int i;
 
-	statusrep_init(&rep->out, 0);
+	statusrep_init_part(&rep->out);
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "pid", "%d", rep->pid);
 	ipc_addf(&m, "connections", "%lu", rep->nconn);
@@ -239,7 +182,7 @@ static void lines(struct report *rep)
 
 /* Every piece is back: the reply goes out as fast as the client reads
  * it, never holding the main loop. */
-static void reply(struct report *rep)
+static void reply(struct sreq *rep)
 {
 	if (rep->format >= 2)
 		records(rep);
@@ -248,7 +191,7 @@ static void reply(struct report *rep)
 	loop_timer_arm(rep->deadline, REPLY_WAIT_MS);
 	if (loop_watch(rep->set->loop, rep->client, EPOLLOUT, write_cb, rep) <
 	    0) {
-		report_free(rep);
+		sreq_free(rep);
 		return;
 	}
 	write_cb(rep->set->loop, rep->client, EPOLLOUT, rep);
@@ -258,7 +201,7 @@ static void reply(struct report *rep)
 static void piece_back(struct loop *loop, void *arg)
 {
 	struct piece *j = arg;
-	struct report *rep = j->rep;
+	struct sreq *rep = j->rep;
 
 	(void)loop;
 	if (--rep->waiting == 0)
@@ -279,8 +222,9 @@ static void piece_task(struct loop *loop, void *arg)
 			 : ssh_sess_ready(s) ? "ready"
 					     : "connecting");
 	} else {
-		statusrep_init(&j->r, 0);
-		status_session(&j->r, j->pc, loop_now_ms(loop));
+		statusrep_init_part(&j->r);
+		report_session(&j->r, &j->tot, connpool_id(j->pc), s,
+			       loop_now_ms(loop));
 		for (c = control_list(j->pc); c; c = c->next)
 			status_control(j, c, loop_now_ms(loop));
 		statusrep_flush(&j->r);
@@ -299,12 +243,12 @@ static void count_conn(struct pool_conn *pc, void *arg)
 
 static void ask_conn(struct pool_conn *pc, void *arg)
 {
-	struct report *rep = arg;
+	struct sreq *rep = arg;
 	struct piece *j = &rep->pieces[rep->npieces++];
 
 	j->rep = rep;
 	j->pc = pc;
-	statusrep_init(&j->r, 0);
+	statusrep_init_part(&j->r);
 	rep->waiting++;
 	if (connpool_ask(pc, piece_task, j) < 0) {
 		rep->waiting--;
@@ -312,10 +256,11 @@ static void ask_conn(struct pool_conn *pc, void *arg)
 	}
 }
 
-void report_status(struct report_set *set, const struct report_daemon *d,
-		   int client, const struct ipc_msg *req)
+void statusreq_answer(struct statusreq_set *set,
+		      const struct statusreq_daemon *d, int client,
+		      const struct ipc_msg *req)
 {
-	struct report *rep = calloc(1, sizeof(*rep));
+	struct sreq *rep = calloc(1, sizeof(*rep));
 	char format[8];
 	int n = 0;
 
@@ -355,9 +300,10 @@ void report_status(struct report_set *set, const struct report_daemon *d,
 		reply(rep);
 }
 
-struct report_set *report_set_new(struct loop *loop, struct held_set *held)
+struct statusreq_set *statusreq_set_new(struct loop *loop,
+					struct held_set *held)
 {
-	struct report_set *set = calloc(1, sizeof(*set));
+	struct statusreq_set *set = calloc(1, sizeof(*set));
 
 	if (!set)
 		return NULL;
@@ -371,12 +317,12 @@ struct report_set *report_set_new(struct loop *loop, struct held_set *held)
 	return set;
 }
 
-void report_set_free(struct report_set *set)
+void statusreq_set_free(struct statusreq_set *set)
 {
 	if (!set)
 		return;
 	taskq_free(set->q);
 	while (set->list)
-		report_free(set->list);
+		sreq_free(set->list);
 	free(set);
 }

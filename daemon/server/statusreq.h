@@ -1,10 +1,10 @@
-/* report.h — ftp-tunneld's STATUS report (docs/IPC.txt, formats 1 and 2):
+/* statusreq.h — ftp-tunneld's answer to STATUS (docs/IPC.txt, formats 1 and 2):
  * each pooled connection's worker writes its part when it gets to it and
  * posts it back; the main thread adds its own records and writes the
  * reply as fast as the client reads. Nothing here makes the main loop
  * wait. */
-#ifndef REPORT_H
-#define REPORT_H
+#ifndef STATUSREQ_H
+#define STATUSREQ_H
 
 #include <stdint.h>
 
@@ -13,10 +13,10 @@
 #include "ipc.h"
 #include "loop.h"
 
-struct report_set;
+struct statusreq_set;
 
 /* What the report says about the daemon itself; borrowed for the call. */
-struct report_daemon {
+struct statusreq_daemon {
 	struct connpool *pool;
 	uint64_t started_ms;	 /* loop_now_ms() at the start */
 	unsigned long nconn;	 /* CONNECTs so far */
@@ -25,12 +25,14 @@ struct report_daemon {
 
 /* The STATUS requests in progress, on loop (the main thread's), reporting
  * held's tunnels (borrowed). NULL with errno set. */
-struct report_set *report_set_new(struct loop *loop, struct held_set *held);
+struct statusreq_set *statusreq_set_new(struct loop *loop,
+					struct held_set *held);
 /* Drops the requests in progress. Call after the pool is freed (no worker
  * may still write a part). Accepts NULL. */
-void report_set_free(struct report_set *set);
+void statusreq_set_free(struct statusreq_set *set);
 /* Answers the STATUS request req on client (owned: closed when done). */
-void report_status(struct report_set *set, const struct report_daemon *d,
-		   int client, const struct ipc_msg *req);
+void statusreq_answer(struct statusreq_set *set,
+		      const struct statusreq_daemon *d, int client,
+		      const struct ipc_msg *req);
 
 #endif
