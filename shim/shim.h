@@ -55,6 +55,18 @@ void shim_init_real(void);
  * (except FTP_TUNNEL_DEBUG); keeps errno. */
 void shim_init(void);
 
+/* ---- secure.c: privileged processes */
+
+/* Whether the process has privileges its real user lacks: secure-execution
+ * mode (AT_SECURE: set-user-ID, set-group-ID, file capabilities), or real,
+ * effective and saved user or group IDs that differ. Such a process gets
+ * no routed connection, asks no daemon, reads none of the shim's
+ * variables and prints nothing. Checked on each call (a process may change
+ * its IDs); keeps errno. */
+int shim_privileged(void);
+/* getenv(name), or NULL in a privileged process. */
+const char *shim_getenv(const char *name);
+
 /* ---- cfg.c: configuration from the environment and from the files */
 
 #define SHIM_CFG_MAX_PORTS 32
@@ -72,7 +84,8 @@ struct shim_cfg {
 
 extern struct shim_cfg shim_cfg;
 
-/* Reads the environment into shim_cfg (called by shim_init). */
+/* Reads the environment into shim_cfg (called by shim_init); nothing in
+ * a privileged process (shim_privileged). */
 void shim_cfg_load(void);
 /* Whether port is one of the routed ports. */
 int shim_cfg_routed_port(uint16_t port);
@@ -86,8 +99,7 @@ int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
 /* (conf_parse_via is in conf.h.) */
 
 /* The routes of the configuration files (conf.h), read on the first call
- * ($FTP_TUNNEL_CONFIG, else ~/.config/ftp-tunnel/config then
- * /etc/ftp-tunnel/config). NULL while this thread is inside the shim's own
+ * (those conffile_search names, as for ftp-tunnel). NULL while this thread is inside the shim's own
  * work (reading them, resolving a name): whatever it connects or resolves
  * then is not the program's. Empty in ftp-tunnel's own programs. */
 const struct conf *shim_conf_get(void);
@@ -113,7 +125,8 @@ void shim_names_seen_he(const char *name, const struct hostent *he);
 
 /* ---- log.c: the only output of the shim */
 
-/* One line "ftp-tunnel: ..." on stderr, always (errors the user must see). */
+/* One line "ftp-tunnel: ..." on stderr (errors the user must see), unless
+ * the process is privileged and FTP_TUNNEL_DEBUG is off. */
 void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One line "ftp-tunnel[pid]: ..." on stderr when FTP_TUNNEL_DEBUG=1. */
 void shim_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

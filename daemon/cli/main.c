@@ -14,17 +14,21 @@
 
 #include "confload.h"
 #include "connpool.h"
+#include "fgsock.h"
 #include "fwd.h"
 #include "hold.h"
 #include "ftp.h"
+#include "ftpopts.h"
 #include "import_tectia.h"
 #include "ipc.h"
 #include "log.h"
 #include "mem.h"
+#include "report.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
 #include "status.h"
+#include "version.h"
 
 #define MAX_TUNNELS 64
 #define MAX_CLI_OPTIONS 64
@@ -58,6 +62,13 @@ struct cli {
 	int hold;
 	struct ipc_msg *hold_req;
 	char spec_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
+	/* For `ftp-tunnel status`: our socket, what we were started as. */
+	struct fgsock *status;
+	const char *name; /* the profile or destination (argv's) */
+	int profile;	  /* name is a profile's */
+	char command[900];
+	uint64_t started_ms;
+	unsigned long ctl_ids; /* FTP control connections so far */
 };
 
 static void usage(FILE *f)
@@ -167,6 +178,70 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	loop_stop(loop);
 }
 
+/* The session and tunnels into a STATUS report (docs/IPC.txt): the
+ * records ftp-tunneld gives for its own, after one "process" record and
+ * one "tunnel" record per tunnel. The tunnels' own session is number 1,
+ * extra connections follow. */
+static void cli_report(struct statusrep *r, void *arg)
+{
+	struct cli *c = arg;
+	struct report_totals tot = {0};
+	uint64_t now = loop_now_ms(c->loop);
+	int i;
+
+	statusrep_record(r, "process");
+	statusrep_add(r, "pid", "%d", (int)getpid());
+	statusrep_add(r, "kind", "foreground");
+	statusrep_add(r, "version", "%s", FTP_TUNNEL_VERSION);
+	statusrep_add(r, "uptime", "%llu",
+		      (unsigned long long)(now - c->started_ms) / 1000);
+	statusrep_add(r, "name", "%s", c->name);
+	if (c->profile)
+		statusrep_add(r, "profile", "%s", c->name);
+	statusrep_add(r, "command", "%s", c->command);
+	statusrep_add(r, "connections", "%lu", c->ctl_ids);
+	for (i = 0; i < c->ntunnels; i++) {
+		statusrep_record(r, "tunnel");
+		statusrep_add(r, "name", "%s", tunnel_name(c->tunnels[i]));
+		statusrep_add(r, "state", "%s",
+			      tunnel_is_up(c->tunnels[i]) ? "up" : "starting");
+		statusrep_add(r, "session", "1");
+	}
+	report_session(r, &tot, 1, c->sess, now);
+	for (i = 0; i < c->ntunnels; i++)
+		tunnel_report(c->tunnels[i], r, &tot, 1);
+	fwd_pool_report(c->pool, r, &tot, 1);
+	report_totals(r, &tot);
+}
+
+/* `ftp-tunnel stop PID`: as SIGTERM. */
+static void cli_stop(void *arg)
+{
+	struct cli *c = arg;
+
+	c->exit_code = 0;
+	loop_stop(c->loop);
+}
+
+static const struct fgsock_ops cli_status_ops = {.report = cli_report,
+						 .stop = cli_stop};
+
+/* argv as one line, for the report (cut when long). */
+static void join_args(char *out, size_t len, int argc, char **argv)
+{
+	size_t used = 0;
+	int i, n;
+
+	out[0] = '\0';
+	for (i = 0; i < argc && used < len; i++) {
+		n = snprintf(out + used, len - used, "%s%s", i ? " " : "",
+			     argv[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
 /* Extras only help a local FTP tunnel, and only when Connections allows
  * more than one. */
 static int wants_pool(const struct cli *c)
@@ -181,45 +256,24 @@ static int wants_pool(const struct cli *c)
 	return 0;
 }
 
-static int parse_active_mode(const char *v)
-{
-	if (!strcasecmp(v, "forward"))
-		return FTP_ACTIVE_FORWARD;
-	if (!strcasecmp(v, "passive") || !strcasecmp(v, "convert"))
-		return FTP_ACTIVE_CONVERT;
-	if (!strcasecmp(v, "auto"))
-		return FWD_ACTIVE_AUTO;
-	return -2;
-}
-
-/* One "Key=Value" setting: FtpActiveMode is the tunnels', the rest the
- * session's. 0, or -1 with the message logged. */
+/* One "Key=Value" setting: FtpActiveMode and FtpPassiveAddress are the
+ * tunnels', the rest the session's. 0, or -1 with the message logged. */
 static int set_option(struct cli *c, const char *kv)
 {
 	char msg[512];
+	int rc;
 
 	if (c->hold_req && ipc_add(c->hold_req, "option", kv) < 0) {
 		log_err("too many settings for the daemon");
 		return -1;
 	}
-	if (!strncasecmp(kv, "FtpActiveMode", 13) && kv[13] &&
-	    strchr("= \t", kv[13])) {
-		const char *v = kv + 13;
-		int m;
-
-		v += strspn(v, " \t");
-		v += *v == '=';
-		v += strspn(v, " \t");
-		m = parse_active_mode(v);
-		if (m == -2) {
-			log_err("bad value for FtpActiveMode '%s' (forward, "
-				"passive, convert or auto)",
-				v);
-			return -1;
-		}
-		c->topts.ftp_active_mode = m;
-		return 0;
+	rc = ftpopts_set(&c->topts, kv, msg, sizeof(msg));
+	if (rc < 0) {
+		log_err("%s", msg);
+		return -1;
 	}
+	if (rc == 0)
+		return 0;
 	if (ssh_opts_set(&c->opts, kv, msg, sizeof(msg)) < 0) {
 		log_err("%s", msg);
 		return -1;
@@ -344,29 +398,19 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* Reads the command line into c (options, tunnels, --check, -f), *config
+ * (-F) and the log level; the destination is argv[optind]. Returns -1 to
+ * go on, or the status to exit with (0 after --help, 2 for a usage
+ * error). */
+static int parse_args(struct cli *c, int argc, char **argv, const char **config)
 {
 	static const struct option longopts[] = {
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"check", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct cli c = {.ready_fd = -1, .exit_code = 0};
-	char err[1024];
-	const char *config = NULL;
-	int verbosity = LOG_LVL_WARN, opt, i, sfd, profile;
-	sigset_t mask;
+	int verbosity = LOG_LVL_WARN, opt;
 
-	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
-		return import_tectia_main(argc - 1, argv + 1);
-	if (status_cli_wanted(argc, argv))
-		return status_cli_main(argc, argv);
-	if (argc == 3 && !strcmp(argv[1], "release"))
-		return hold_release(argv[2]);
-	mem_setup();
-	ssh_opts_init(&c.opts);
-	c.topts.ftp_active_mode = FWD_ACTIVE_AUTO;
-	log_set_prefix("ftp-tunnel");
 	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:J:L:R:NqhTf",
 				  longopts, NULL)) != -1) {
 		switch (opt) {
@@ -381,29 +425,29 @@ int main(int argc, char **argv)
 		case 'i':
 		case 'o':
 		case 'J':
-			if (c.ncli_options == MAX_CLI_OPTIONS) {
+			if (c->ncli_options == MAX_CLI_OPTIONS) {
 				log_err("too many options (at most %d)",
 					MAX_CLI_OPTIONS);
 				return 2;
 			}
-			c.cli_options[c.ncli_options].key =
+			c->cli_options[c->ncli_options].key =
 			    opt == 'p'	 ? "Port="
 			    : opt == 'l' ? "User="
 			    : opt == 'i' ? "IdentityFile="
 			    : opt == 'J' ? "ProxyJump="
 					 : "";
-			c.cli_options[c.ncli_options].arg = optarg;
-			c.ncli_options++;
+			c->cli_options[c->ncli_options].arg = optarg;
+			c->ncli_options++;
 			break;
 		case 'F':
-			config = optarg;
+			*config = optarg;
 			break;
 		case 'f':
-			c.hold = 1;
+			c->hold = 1;
 			break;
 		case 'L':
 		case 'R':
-			if (add_tunnel(&c, optarg, opt == 'R') < 0)
+			if (add_tunnel(c, optarg, opt == 'R') < 0)
 				return 2;
 			break;
 		case 'r': {
@@ -417,15 +461,15 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			c.ready_fd = (int)fd;
+			c->ready_fd = (int)fd;
 			break;
 		}
 		case 'c':
 			/* ftp-tunnel-wrap on a terminal: settle the host key
 			 * with the user now, and check that a daemon (which
 			 * has no terminal) will be able to log in. */
-			c.check = 1;
-			c.opts.no_auth_prompt = 1;
+			c->check = 1;
+			c->opts.no_auth_prompt = 1;
 			break;
 		case 'N':
 		case 'T':
@@ -443,41 +487,55 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (c.hold) {
+	return -1;
+}
+
+/* Settles what to connect to and how for dest: a profile's server,
+ * settings and tunnels, the command line's options over them, then
+ * ~/.ssh/config's under both. With -f, fills the daemon's HOLD request
+ * too. Returns -1 to go on, or the status to exit with. */
+static int resolve_settings(struct cli *c, const char *config, const char *dest)
+{
+	char err[1024];
+	int i, profile;
+
+	if (c->hold) {
 		static struct ipc_msg hold_req;
 
 		ipc_init(&hold_req, "HOLD");
-		c.hold_req = &hold_req;
+		c->hold_req = &hold_req;
 	}
-	profile = use_profile(&c, config, argv[optind]);
+	profile = use_profile(c, config, dest);
+	c->name = dest;
+	c->profile = profile > 0;
 	if (profile < 0)
 		return 2;
 	/* The command line's options win over a profile's; a -o HostName
 	 * before the destination makes the destination its alias. */
-	for (i = 0; i < c.ncli_options; i++) {
+	for (i = 0; i < c->ncli_options; i++) {
 		char kv[1200];
 
-		snprintf(kv, sizeof(kv), "%s%s", c.cli_options[i].key,
-			 c.cli_options[i].arg);
-		if (set_option(&c, kv) < 0) {
-			ssh_opts_release(&c.opts);
+		snprintf(kv, sizeof(kv), "%s%s", c->cli_options[i].key,
+			 c->cli_options[i].arg);
+		if (set_option(c, kv) < 0) {
+			ssh_opts_release(&c->opts);
 			return 2;
 		}
 	}
-	c.ncli_options = 0;
-	if (!profile && c.hold_req)
-		ipc_add(c.hold_req, "dest", argv[optind]);
-	if (!profile && ssh_opts_set_dest(&c.opts, argv[optind]) < 0) {
+	c->ncli_options = 0;
+	if (!profile && c->hold_req)
+		ipc_add(c->hold_req, "dest", dest);
+	if (!profile && ssh_opts_set_dest(&c->opts, dest) < 0) {
 		log_err("bad destination '%s' (expected [user@]host[:port] "
 			"or a profile's name)",
-			argv[optind]);
+			dest);
 		return 2;
 	}
-	if (!c.ntunnels && !c.check) {
+	if (!c->ntunnels && !c->check) {
 		if (profile)
 			log_err("profile %s has no tunnels: add LocalForward "
 				"or RemoteForward to it, or give -L or -R",
-				argv[optind]);
+				dest);
 		else
 			log_err("no tunnel given: use -L or -R, or name a "
 				"profile (see ftp-tunnel(1))");
@@ -485,25 +543,42 @@ int main(int argc, char **argv)
 	}
 	/* ~/.ssh/config and /etc/ssh/ssh_config fill in what the command
 	 * line left unset; the defaults come after them. */
-	if (sshconfig_load(&c.opts, err, sizeof(err)) < 0) {
+	if (sshconfig_load(&c->opts, err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		ssh_opts_release(&c.opts);
+		ssh_opts_release(&c->opts);
 		return 255;
 	}
-	if (c.hold_req) {
-		/* The daemon reads the same settings again (and ssh_config
-		 * for itself); the checks above caught what is malformed. */
-		ipc_add(c.hold_req, "name", argv[optind]);
-		for (i = 0; i < c.ntunnels; i++)
-			ipc_add(c.hold_req,
-				c.specs[i].remote ? "remote" : "local",
-				c.spec_text[i]);
-		ssh_opts_release(&c.opts);
-		return hold_send(c.hold_req, argv[optind]);
-	}
+	return -1;
+}
+
+/* -f: hands the tunnels to the daemon instead of running them. Returns
+ * the status to exit with. */
+static int send_hold(struct cli *c, const char *dest)
+{
+	int i;
+
+	/* The daemon reads the same settings again (and ssh_config
+	 * for itself); the checks above caught what is malformed. */
+	ipc_add(c->hold_req, "name", dest);
+	for (i = 0; i < c->ntunnels; i++)
+		ipc_add(c->hold_req, c->specs[i].remote ? "remote" : "local",
+			c->spec_text[i]);
+	ssh_opts_release(&c->opts);
+	return hold_send(c->hold_req, dest);
+}
+
+/* Makes the event loop, its signal watch (*sfd), the SSH session, the
+ * pool of extra connections and the tunnels. Returns -1 to go on (to run,
+ * or with c->exit_code set to clean up), or the status to exit with. */
+static int start(struct cli *c, int *sfd)
+{
+	char err[1024];
+	sigset_t mask;
+	int i;
+
 	signal(SIGPIPE, SIG_IGN);
-	c.loop = loop_new();
-	if (!c.loop) {
+	c->loop = loop_new();
+	if (!c->loop) {
 		log_err("cannot create event loop: %s", strerror(errno));
 		return 1;
 	}
@@ -512,49 +587,94 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
-	sfd = loop_watch_signals(c.loop, &mask, signal_cb, &c);
-	if (sfd < 0) {
-		log_err("cannot watch signals: %s", strerror(-sfd));
+	*sfd = loop_watch_signals(c->loop, &mask, signal_cb, c);
+	if (*sfd < 0) {
+		log_err("cannot watch signals: %s", strerror(-*sfd));
 		return 1;
 	}
 	/* Local listeners first: a port in use is an error before we
 	 * connect anywhere. The session is created right after. */
-	c.sess = ssh_sess_new(c.loop, &c.opts, sess_event, &c);
-	if (!c.sess) {
+	c->sess = ssh_sess_new(c->loop, &c->opts, sess_event, c);
+	if (!c->sess) {
 		log_err("out of memory");
 		return 1;
 	}
-	c.topts.ftp_sessions = &c.ftp_sessions;
-	if (!c.check && wants_pool(&c)) {
+	c->topts.ftp_sessions = &c->ftp_sessions;
+	c->topts.ctl_ids = &c->ctl_ids;
+	if (!c->check && wants_pool(c)) {
 		/* Concurrent FTP sessions spread over more connections, each
 		 * on a thread of its own (libssh2 1.10 is one core's worth
 		 * per connection). */
-		c.pool =
-		    connpool_new(c.loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
-		ssh_opts_key(&c.opts, c.pool_key, sizeof(c.pool_key));
-		c.topts.pool = c.pool;
-		c.topts.ssh_opts = &c.opts;
-		c.topts.pool_key = c.pool_key;
+		c->pool =
+		    connpool_new(c->loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
+		ssh_opts_key(&c->opts, c->pool_key, sizeof(c->pool_key));
+		c->topts.pool = c->pool;
+		c->topts.ssh_opts = &c->opts;
+		c->topts.pool_key = c->pool_key;
 	}
-	for (i = 0; i < c.ntunnels; i++) {
-		c.tunnels[i] = tunnel_new(c.loop, c.sess, &c.specs[i], &c.topts,
-					  tunnel_up, &c, err, sizeof(err));
-		if (!c.tunnels[i]) {
+	for (i = 0; i < c->ntunnels; i++) {
+		c->tunnels[i] =
+		    tunnel_new(c->loop, c->sess, &c->specs[i], &c->topts,
+			       tunnel_up, c, err, sizeof(err));
+		if (!c->tunnels[i]) {
 			log_err("%s", err);
-			c.exit_code = 1;
-			goto out;
+			c->exit_code = 1;
+			return -1;
 		}
 	}
-	if (c.exit_code == 0)
-		loop_run(c.loop);
-out:
-	connpool_free(c.pool); /* its hand-backs name the tunnels */
-	for (i = 0; i < c.ntunnels; i++)
-		tunnel_free(c.tunnels[i]);
-	ssh_sess_free(c.sess);
-	loop_unwatch(c.loop, sfd);
+	if (!c->check) {
+		c->started_ms = loop_now_ms(c->loop);
+		c->status = fgsock_new(c->loop, c->name, &cli_status_ops, c);
+	}
+	return -1;
+}
+
+/* Runs the tunnels until a signal or an error, then frees everything
+ * start() made. Returns the status to exit with. */
+static int run(struct cli *c, int sfd)
+{
+	int i;
+
+	if (c->exit_code == 0)
+		loop_run(c->loop);
+	fgsock_free(c->status); /* first: status stops listing us */
+	connpool_free(c->pool); /* its hand-backs name the tunnels */
+	for (i = 0; i < c->ntunnels; i++)
+		tunnel_free(c->tunnels[i]);
+	ssh_sess_free(c->sess);
+	loop_unwatch(c->loop, sfd);
 	close(sfd);
-	loop_free(c.loop);
-	ssh_opts_release(&c.opts);
-	return c.exit_code;
+	loop_free(c->loop);
+	ssh_opts_release(&c->opts);
+	return c->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {.ready_fd = -1, .exit_code = 0};
+	const char *config = NULL;
+	int rc, sfd = -1;
+
+	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
+		return import_tectia_main(argc - 1, argv + 1);
+	if (status_cli_wanted(argc, argv))
+		return status_cli_main(argc, argv);
+	if (argc == 3 && !strcmp(argv[1], "release"))
+		return hold_release(argv[2]);
+	mem_setup();
+	ssh_opts_init(&c.opts);
+	ftpopts_init(&c.topts);
+	log_set_prefix("ftp-tunnel");
+	rc = parse_args(&c, argc, argv, &config);
+	if (rc < 0)
+		rc = resolve_settings(&c, config, argv[optind]);
+	if (rc >= 0)
+		return rc;
+	if (c.hold_req)
+		return send_hold(&c, argv[optind]);
+	join_args(c.command, sizeof(c.command), argc, argv);
+	rc = start(&c, &sfd);
+	if (rc >= 0)
+		return rc;
+	return run(&c, sfd);
 }

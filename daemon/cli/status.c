@@ -1,11 +1,15 @@
-/* status.c — `ftp-tunnel status [--json]` and `ftp-tunnel stop`.
- * status asks the daemon for the format-2 STATUS reply (docs/IPC.txt),
- * collects its records and prints them as tables or as one JSON object;
- * an older daemon's format-1 reply is printed as it comes. stop asks the
- * daemon to stop and waits until its process is gone. */
+/* status.c — `ftp-tunnel status [--json]` and `ftp-tunnel stop [PID|
+ * NAME]`. status asks the daemon and every foreground ftp-tunnel of the
+ * user (fgsock.h) for the format-2 STATUS reply (docs/IPC.txt), collects
+ * their records and prints them as tables or as one JSON object; an older
+ * daemon's format-1 reply is printed as it comes. Sockets left by
+ * processes that died are removed. stop asks the daemon, or one
+ * foreground process, to stop and waits until its process is gone. */
 #include "status.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fgsock.h"
 #include "ipc.h"
 #include "json.h"
 
 #define DAEMON_TIMEOUT_S 10
+/* A foreground process answers from its event loop at once; one that
+ * hangs must not hold the listing of the others for long. */
+#define FG_TIMEOUT_S 3
+#define FG_MAX 256
 /* A report bigger than this (4 MiB) is not a report. */
 #define STATUS_MAX_MSGS 1024
 #define CELL 160
@@ -48,8 +57,10 @@ struct report {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ftp-tunnel status [--json]\n"
-		   "       ftp-tunnel stop\n");
+		   "       ftp-tunnel stop [PID|NAME]\n");
 }
+
+static int pid_gone(int pid);
 
 /* --- talking to the daemon -------------------------------------------- */
 
@@ -277,48 +288,54 @@ static void json_members(const struct report *r, const struct rec *q)
 	}
 }
 
+/* The first record of the type as a member named name (null when there
+ * is none), after a comma; ind is the member's indentation. */
 static void json_object(const struct report *r, const char *name,
-			const char *type)
+			const char *type, const char *ind)
 {
 	const struct rec *q = first_of(r, type);
 
-	printf(",\n  \"%s\": {", name);
-	if (q)
-		json_members(r, q);
+	printf(",\n%s\"%s\": ", ind, name);
+	if (!q) {
+		fputs("null", stdout);
+		return;
+	}
+	fputs("{", stdout);
+	json_members(r, q);
 	fputs("}", stdout);
 }
 
 /* Every record of the type as an array member named name. */
 static void json_array(const struct report *r, const char *name,
-		       const char *type)
+		       const char *type, const char *ind)
 {
 	size_t i;
 	int n = 0;
 
-	printf(",\n  \"%s\": [", name);
+	printf(",\n%s\"%s\": [", ind, name);
 	for (i = 0; i < r->nrec; i++) {
 		if (strcmp(r->rec[i].type, type))
 			continue;
-		printf("%s\n    {", n++ ? "," : "");
+		printf("%s\n%s  {", n++ ? "," : "", ind);
 		json_members(r, &r->rec[i]);
 		fputs("}", stdout);
 	}
-	fputs(n ? "\n  ]" : "]", stdout);
+	printf(n ? "\n%s]" : "]", ind);
 }
 
 /* Each control with its data connections nested as "data". */
-static void json_controls(const struct report *r)
+static void json_controls(const struct report *r, const char *ind)
 {
 	size_t i, j;
 	int nc = 0, nd;
 
-	fputs(",\n  \"controls\": [", stdout);
+	printf(",\n%s\"controls\": [", ind);
 	for (i = 0; i < r->nrec; i++) {
 		const struct rec *c = &r->rec[i];
 
 		if (strcmp(c->type, "control"))
 			continue;
-		printf("%s\n    {", nc++ ? "," : "");
+		printf("%s\n%s  {", nc++ ? "," : "", ind);
 		json_members(r, c);
 		fputs(", \"data\": [", stdout);
 		nd = 0;
@@ -334,11 +351,16 @@ static void json_controls(const struct report *r)
 		}
 		fputs("]}", stdout);
 	}
-	fputs(nc ? "\n  ]" : "]", stdout);
+	printf(nc ? "\n%s]" : "]", ind);
 }
 
-static void print_json(const struct report *r)
+/* The daemon's report (NULL: none answered), then each foreground
+ * process's as a member of "foreground". */
+static void print_json(const struct report *d, const struct report *fg,
+		       size_t nfg)
 {
+	static const struct report none = {.format = 2};
+	const struct report *r = d ? d : &none;
 	size_t i;
 
 	printf("{\n  \"format\": %d", r->format);
@@ -352,15 +374,30 @@ static void print_json(const struct report *r)
 			json_str(r->kv[i].val);
 			fputs("]", stdout);
 		}
-		fputs("]\n}\n", stdout);
-		return;
+		fputs("]", stdout);
+	} else {
+		json_object(r, "daemon", "daemon", "  ");
+		json_array(r, "sessions", "session", "  ");
+		json_controls(r, "  ");
+		json_array(r, "held", "held", "  ");
+		json_object(r, "totals", "totals", "  ");
 	}
-	json_object(r, "daemon", "daemon");
-	json_array(r, "sessions", "session");
-	json_controls(r);
-	json_array(r, "held", "held");
-	json_object(r, "totals", "totals");
-	fputs("\n}\n", stdout);
+	fputs(",\n  \"foreground\": [", stdout);
+	for (i = 0; i < nfg; i++) {
+		/* "process" first: a member needs a comma before it. */
+		const struct rec *p = first_of(&fg[i], "process");
+
+		printf("%s\n    {\"process\": {", i ? "," : "");
+		if (p)
+			json_members(&fg[i], p);
+		fputs("}", stdout);
+		json_array(&fg[i], "tunnels", "tunnel", "     ");
+		json_array(&fg[i], "sessions", "session", "     ");
+		json_controls(&fg[i], "     ");
+		json_object(&fg[i], "totals", "totals", "     ");
+		fputs("}", stdout);
+	}
+	fputs(nfg ? "\n  ]\n}\n" : "]\n}\n", stdout);
 }
 
 /* --- tables ------------------------------------------------------------ */
@@ -502,6 +539,16 @@ static int held_row(const struct report *r, const struct rec *q,
 	return 0;
 }
 
+static const char *const tunnel_head[] = {"STATE", "TUNNEL", NULL};
+
+static int tunnel_row(const struct report *r, const struct rec *q,
+		      char cells[COLS_MAX][CELL])
+{
+	snprintf(cells[0], CELL, "%s", get(r, q, "state"));
+	snprintf(cells[1], CELL, "%s", get(r, q, "name"));
+	return 0;
+}
+
 static const char *const control_head[] = {"ID",
 					   "SESSION",
 					   "PROGRAM'S DESTINATION",
@@ -529,6 +576,10 @@ static void control_details(const struct report *r, const struct rec *c)
 	char up[32], down[32], age[32];
 	size_t i;
 
+	if (*get(r, c, "tunnel"))
+		printf("      from %s through %s\n",
+		       *get(r, c, "client") ? get(r, c, "client") : "?",
+		       get(r, c, "tunnel"));
 	for (i = 0; i < r->nrec; i++) {
 		const struct rec *d = &r->rec[i];
 
@@ -546,10 +597,47 @@ static void control_details(const struct report *r, const struct rec *c)
 	}
 }
 
+/* Uptime, what was served and what runs now, of a daemon or process
+ * record p and its totals t. */
+static void print_counts(const struct report *r, const struct rec *p,
+			 const struct rec *t)
+{
+	char a[32], b[32];
+
+	printf("uptime:      %s\n", fmt_age(get(r, p, "uptime"), a, sizeof(a)));
+	printf("served:      %s FTP control connection(s)\n",
+	       get(r, p, "connections"));
+	printf("now:         %s SSH session(s), %s FTP control connection(s), "
+	       "%s data connection(s)\n",
+	       get(r, t, "sessions"), get(r, t, "controls"),
+	       get(r, t, "data_channels"));
+	printf("bytes:       %s up, %s down\n",
+	       fmt_bytes(get(r, t, "bytes_up"), a, sizeof(a)),
+	       fmt_bytes(get(r, t, "bytes_down"), b, sizeof(b)));
+}
+
+/* A foreground process's report, after the daemon's. */
+static void print_foreground(const struct report *r)
+{
+	const struct rec *p = first_of(r, "process"),
+			 *t = first_of(r, "totals");
+
+	if (!p || !t)
+		return;
+	printf("\n== foreground ftp-tunnel, pid %s: %s%s\n", get(r, p, "pid"),
+	       *get(r, p, "profile") ? "profile " : "", get(r, p, "name"));
+	printf("command:     %s\n", get(r, p, "command"));
+	print_counts(r, p, t);
+	print_table(r, "Tunnels", "tunnel", tunnel_head, tunnel_row, NULL);
+	print_table(r, "SSH sessions", "session", session_head, session_row,
+		    session_details);
+	print_table(r, "FTP control connections", "control", control_head,
+		    control_row, control_details);
+}
+
 static void print_human(const struct report *r)
 {
 	const struct rec *d = first_of(r, "daemon"), *t = first_of(r, "totals");
-	char a[32], b[32];
 	size_t i;
 
 	if (r->format < 2 || !d || !t) {
@@ -564,16 +652,7 @@ static void print_human(const struct report *r)
 	}
 	printf("pid:         %s\n", get(r, d, "pid"));
 	printf("version:     %s\n", get(r, d, "version"));
-	printf("uptime:      %s\n", fmt_age(get(r, d, "uptime"), a, sizeof(a)));
-	printf("served:      %s FTP control connection(s)\n",
-	       get(r, d, "connections"));
-	printf("now:         %s SSH session(s), %s FTP control connection(s), "
-	       "%s data connection(s)\n",
-	       get(r, t, "sessions"), get(r, t, "controls"),
-	       get(r, t, "data_channels"));
-	printf("bytes:       %s up, %s down\n",
-	       fmt_bytes(get(r, t, "bytes_up"), a, sizeof(a)),
-	       fmt_bytes(get(r, t, "bytes_down"), b, sizeof(b)));
+	print_counts(r, d, t);
 	print_table(r, "SSH sessions", "session", session_head, session_row,
 		    session_details);
 	print_table(r, "FTP control connections", "control", control_head,
@@ -582,35 +661,173 @@ static void print_human(const struct report *r)
 		    held_row, NULL);
 }
 
+/* One report from the socket at path into r. 0, or -errno (-EPROTO after
+ * printing an ERR reply's message). */
+static int report_from(const char *path, int timeout_s, struct report *r)
+{
+	int s = ipc_connect(path, timeout_s), rc;
+
+	if (s < 0)
+		return s;
+	rc = fetch_report(s, r);
+	close(s);
+	if (rc == 0)
+		rc = parse_report(r);
+	return rc;
+}
+
+/* The daemon's report into r. 1 when it has one, 0 when no daemon runs,
+ * -1 after saying why it did not answer. */
+static int daemon_report(struct report *r)
+{
+	char path[108];
+	int rc;
+
+	if (ipc_socket_path(getuid(), path, sizeof(path)) < 0 ||
+	    ipc_check_dir(path, getuid(), 0) < 0)
+		return 0;
+	rc = report_from(path, DAEMON_TIMEOUT_S, r);
+	if (rc == -ENOENT || rc == -ECONNREFUSED)
+		return 0;
+	if (rc == -EPROTO)
+		return -1;
+	if (rc < 0) {
+		request_failed(path, rc);
+		return -1;
+	}
+	return 1;
+}
+
+/* Calls fn(pid, path, arg) for each foreground process's socket (fgsock.h)
+ * in the user's socket directory, in pid order; fn returns 0 or what
+ * talking to it failed with (-errno; -EPROTO when fn said why). A socket
+ * nobody listens on whose process is gone (killed before it could remove
+ * it) is removed. The number of processes that answered. */
+static int each_foreground(int (*fn)(int pid, const char *path, void *arg),
+			   void *arg)
+{
+	char path[108], why[512];
+	int pids[FG_MAX], n = 0, i, j, dfd, lfd;
+	struct dirent *e;
+	DIR *dir;
+
+	if (fgsock_path(getpid(), path, sizeof(path)) < 0)
+		return 0;
+	/* The directory as checked (ours, 0700, no link on the way), and
+	 * only through that descriptor. */
+	dfd = ipc_dir_open(path, getuid(), 0, why, sizeof(why));
+	if (dfd < 0)
+		return 0;
+	lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!dir) {
+		if (lfd >= 0)
+			close(lfd);
+		close(dfd);
+		return 0;
+	}
+	while ((e = readdir(dir)) && n < FG_MAX) {
+		int pid = (int)fgsock_name_pid(e->d_name);
+
+		if (pid <= 0)
+			continue;
+		for (i = n; i > 0 && pids[i - 1] > pid; i--)
+			pids[i] = pids[i - 1];
+		pids[i] = pid;
+		n++;
+	}
+	closedir(dir);
+	for (i = j = 0; i < n; i++) {
+		char name[64];
+		int rc;
+
+		if (fgsock_path(pids[i], path, sizeof(path)) < 0)
+			continue;
+		rc = fn(pids[i], path, arg);
+		/* Nobody listens: a socket whose process died (SIGKILL, a
+		 * crash). A live process of that pid may be making a new
+		 * one: only a dead one's is removed. */
+		if ((rc == -ECONNREFUSED || rc == -ENOENT) &&
+		    pid_gone(pids[i])) {
+			snprintf(name, sizeof(name), "%s%d%s", FGSOCK_PREFIX,
+				 pids[i], FGSOCK_SUFFIX);
+			unlinkat(dfd, name, 0);
+			continue;
+		}
+		if (rc == -ECONNREFUSED || rc == -ENOENT)
+			continue;
+		if (rc < 0 && rc != -EPROTO)
+			fprintf(stderr,
+				"ftp-tunnel: ftp-tunnel pid %d did not answer "
+				"on %s: %s\n",
+				pids[i], path, strerror(-rc));
+		j += rc == 0;
+	}
+	close(dfd);
+	return j;
+}
+
+/* Foreground processes' reports, gathered by each_foreground. */
+struct fg_list {
+	struct report r[FG_MAX];
+	size_t n;
+};
+
+static int fg_collect(int pid, const char *path, void *arg)
+{
+	struct fg_list *l = arg;
+	struct report *r = &l->r[l->n];
+	int rc;
+
+	(void)pid;
+	memset(r, 0, sizeof(*r));
+	rc = report_from(path, FG_TIMEOUT_S, r);
+	if (rc == 0 && r->format < 2)
+		rc = -EPROTO; /* every foreground process speaks format 2 */
+	if (rc == 0)
+		l->n++;
+	else
+		report_free(r);
+	return rc;
+}
+
 static int do_status(int json)
 {
-	struct report r = {0};
-	char path[108];
-	int s, rc;
+	struct report d = {0};
+	struct fg_list *fg = calloc(1, sizeof(*fg));
+	size_t i;
+	int have, rc = 1;
 
-	if (daemon_path(path, sizeof(path)) < 0)
-		return 1;
-	s = ipc_connect(path, DAEMON_TIMEOUT_S);
-	if (s < 0)
-		return request_failed(path, s);
-	rc = fetch_report(s, &r);
-	close(s);
-	if (rc == -EPROTO) {
-		report_free(&r);
+	if (!fg) {
+		fprintf(stderr, "ftp-tunnel: out of memory\n");
 		return 1;
 	}
-	if (rc == 0)
-		rc = parse_report(&r);
-	if (rc < 0) {
-		report_free(&r);
-		return request_failed(path, rc);
+	have = daemon_report(&d);
+	each_foreground(fg_collect, fg);
+	if (have < 0 && !fg->n)
+		goto out;
+	if (have <= 0 && !fg->n) {
+		fprintf(stderr, "ftp-tunnel: no daemon is running and no "
+				"foreground ftp-tunnel either\n");
+		goto out;
 	}
-	if (json)
-		print_json(&r);
-	else
-		print_human(&r);
-	report_free(&r);
-	return fflush(stdout) == 0 ? 0 : 1;
+	if (json) {
+		print_json(have > 0 ? &d : NULL, fg->r, fg->n);
+	} else {
+		if (have > 0)
+			print_human(&d);
+		else
+			printf("ftp-tunneld: not running\n");
+		for (i = 0; i < fg->n; i++)
+			print_foreground(&fg->r[i]);
+	}
+	rc = fflush(stdout) == 0 && have >= 0 ? 0 : 1;
+out:
+	report_free(&d);
+	for (i = 0; i < fg->n; i++)
+		report_free(&fg->r[i]);
+	free(fg);
+	return rc;
 }
 
 /* --- stop ------------------------------------------------------------- */
@@ -634,6 +851,20 @@ static int pid_gone(int pid)
 	return p && (p[2] == 'Z' || p[2] == 'X');
 }
 
+/* Waits until pid has ended (DAEMON_TIMEOUT_S at most). 0 or -1. */
+static int wait_gone(int pid)
+{
+	struct timespec pause = {0, 50 * 1000 * 1000};
+	int i;
+
+	for (i = 0; i < DAEMON_TIMEOUT_S * 20; i++) {
+		if (pid_gone(pid))
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
 static int do_stop(void)
 {
 	struct ipc_msg req, m;
@@ -655,13 +886,15 @@ static int do_stop(void)
 		pid = atoi(v);
 	/* Gone means the process has ended; a daemon that does not say
 	 * its pid is gone when its socket no longer answers. */
-	for (i = 0; i < DAEMON_TIMEOUT_S * 20; i++) {
-		if (pid > 0 ? pid_gone(pid)
-			    : (fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
-			break;
-		if (pid <= 0)
+	if (pid > 0) {
+		i = wait_gone(pid) < 0 ? DAEMON_TIMEOUT_S * 20 : 0;
+	} else {
+		for (i = 0; i < DAEMON_TIMEOUT_S * 20; i++) {
+			if ((fd = ipc_connect(path, DAEMON_TIMEOUT_S)) < 0)
+				break;
 			close(fd);
-		nanosleep(&pause, NULL);
+			nanosleep(&pause, NULL);
+		}
 	}
 	if (i == DAEMON_TIMEOUT_S * 20) {
 		fprintf(stderr,
@@ -677,6 +910,81 @@ static int do_stop(void)
 	return 0;
 }
 
+/* `stop PID|NAME`: the foreground processes to stop, and how it went. */
+struct fg_stop {
+	const char *target; /* a pid in decimal, or a name */
+	int matched, failed;
+};
+
+/* Stops the process behind path when it is the target: by pid, or by
+ * the name (profile or destination) its PING reply gives. */
+static int fg_stop_one(int pid, const char *path, void *arg)
+{
+	struct fg_stop *st = arg;
+	struct ipc_msg req, m;
+	char name[256];
+	int fd, rc;
+
+	if (strspn(st->target, "0123456789") == strlen(st->target)) {
+		if (atoi(st->target) != pid)
+			return 0;
+	} else {
+		ipc_init(&req, "PING");
+		rc = ipc_call(path, &req, &m, &fd, FG_TIMEOUT_S);
+		if (rc < 0)
+			return rc;
+		if (fd >= 0)
+			close(fd);
+		if (ipc_get(&m, "name", 0, name, sizeof(name)) < 0 ||
+		    strcmp(name, st->target))
+			return 0;
+	}
+	st->matched++;
+	ipc_init(&req, "STOP");
+	rc = ipc_call(path, &req, &m, &fd, FG_TIMEOUT_S);
+	if (rc < 0) {
+		st->failed++;
+		return rc;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (reply_is_error(&m)) {
+		st->failed++;
+		return -EPROTO;
+	}
+	if (wait_gone(pid) < 0) {
+		fprintf(stderr,
+			"ftp-tunnel: ftp-tunnel (pid %d) was asked to stop "
+			"but is still running after %d s\n",
+			pid, DAEMON_TIMEOUT_S);
+		st->failed++;
+		return -EPROTO;
+	}
+	printf("ftp-tunnel (pid %d) stopped\n", pid);
+	return 0;
+}
+
+/* `ftp-tunnel stop PID|NAME`: the foreground ftp-tunnel of that pid, or
+ * every one started with that profile or destination. */
+static int do_stop_foreground(const char *target)
+{
+	struct fg_stop st = {.target = target};
+
+	each_foreground(fg_stop_one, &st);
+	if (!st.matched) {
+		fprintf(stderr,
+			"ftp-tunnel: no foreground ftp-tunnel of yours is %s "
+			"%s (ftp-tunnel status lists them; ftp-tunnel stop "
+			"without an argument stops the daemon)\n",
+			strspn(target, "0123456789") == strlen(target)
+			    ? "pid"
+			    : "named",
+			target);
+		return 1;
+	}
+	return st.failed ? 1 : 0;
+}
+
 int status_cli_wanted(int argc, char **argv)
 {
 	return argc >= 2 &&
@@ -685,6 +993,7 @@ int status_cli_wanted(int argc, char **argv)
 
 int status_cli_main(int argc, char **argv)
 {
+	const char *target = NULL;
 	int json = 0, i;
 
 	for (i = 2; i < argc; i++) {
@@ -694,10 +1003,15 @@ int status_cli_main(int argc, char **argv)
 			   !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[1], "stop") && !target && argv[i][0] &&
+			   argv[i][0] != '-') {
+			target = argv[i];
 		} else {
 			usage(stderr);
 			return 2;
 		}
 	}
-	return !strcmp(argv[1], "stop") ? do_stop() : do_status(json);
+	if (!strcmp(argv[1], "stop"))
+		return target ? do_stop_foreground(target) : do_stop();
+	return do_status(json);
 }

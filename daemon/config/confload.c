@@ -50,26 +50,20 @@ static int load(struct conf *c, const char *path, int tectia_ok)
 	return c->bad ? -1 : 0;
 }
 
+/* conffile_search's callback: a file the user named may be Tectia's
+ * XML. */
+static void load_one(void *arg, const char *path, int named)
+{
+	struct conf *c = arg;
+
+	if (named)
+		c->named = 1;
+	load(c, path, named);
+}
+
 int confload_files(struct conf *c, const char *file, char *err, size_t errlen)
 {
-	const char *env = getenv("FTP_TUNNEL_CONFIG");
-	const char *home;
-	char user[PATH_MAX];
-
-	if (file) {
-		c->named = 1;
-		load(c, file, 1);
-	} else if (env && *env) {
-		c->named = 1;
-		load(c, env, 1);
-	} else {
-		home = conffile_home();
-		if (home &&
-		    snprintf(user, sizeof(user), "%s/.config/ftp-tunnel/config",
-			     home) < (int)sizeof(user))
-			load(c, user, 0);
-		load(c, "/etc/ftp-tunnel/config", 0);
-	}
+	conffile_search(file, 0, load_one, c);
 	conf_finish(c);
 	if (c->bad) {
 		snprintf(err, errlen, "%s", c->err);

@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "home.h"
 #include "log.h"
+#include "sshkeys.h"
 
 #define WS " \t\r\n"
 #define MAX_LINE 8192
@@ -33,64 +35,6 @@ struct place {
 	const char *raw; /* the line as written (not split), and its length */
 	size_t rawlen;
 };
-
-/* --- words ------------------------------------------------------------- */
-
-/* Splits a line in place as ssh does: the keyword ends at white space or
- * one '='; arguments are white-space separated, "double" or 'single'
- * quoted, with \" \' \\ (and "\ " outside quotes) escaped; a '#' at the
- * start of a word ends the line. Returns the number of words (0: blank or
- * comment), -1 for an unterminated quote, -2 for too many words. */
-static int split_line(char *s, char **w, int max)
-{
-	int n = 0;
-
-	s += strspn(s, WS);
-	if (!*s || *s == '#')
-		return 0;
-	w[n++] = s;
-	s += strcspn(s, WS "=");
-	if (*s) {
-		int eq = *s == '=';
-
-		*s++ = '\0';
-		s += strspn(s, WS);
-		if (!eq && *s == '=')
-			s++;
-		s += strspn(s, WS);
-	}
-	while (*s && *s != '#') {
-		char *out = s, quote = 0;
-
-		if (n >= max)
-			return -2;
-		w[n++] = out;
-		while (*s) {
-			if (*s == '\\' &&
-			    (s[1] == '"' || s[1] == '\'' || s[1] == '\\' ||
-			     (!quote && s[1] == ' '))) {
-				*out++ = s[1];
-				s += 2;
-			} else if (!quote && strchr(WS, *s)) {
-				break;
-			} else if (!quote && (*s == '"' || *s == '\'')) {
-				quote = *s++;
-			} else if (quote && *s == quote) {
-				quote = 0;
-				s++;
-			} else {
-				*out++ = *s++;
-			}
-		}
-		if (quote)
-			return -1;
-		if (*s)
-			s++;
-		*out = '\0';
-		s += strspn(s, WS);
-	}
-	return n;
-}
 
 /* --- patterns ---------------------------------------------------------- */
 
@@ -435,11 +379,11 @@ static int do_line(struct sshconfig *c, struct place *pl, char *line,
 		   const char *incdir, int depth, char *err, size_t errlen)
 {
 	char *w[MAX_WORDS];
-	int n = split_line(line, w, MAX_WORDS), rc;
+	int n = sshkeys_split(line, w, MAX_WORDS), rc;
 
-	if (n == -1)
+	if (n == SSHKEYS_SPLIT_QUOTE)
 		return fail(err, errlen, pl, "unterminated quote");
-	if (n == -2)
+	if (n == SSHKEYS_SPLIT_MANY)
 		return fail(err, errlen, pl, "too many arguments");
 	if (n == 0)
 		return 0;
@@ -577,11 +521,8 @@ static int read_one(struct sshconfig *c, const char *path, const char *incdir,
 			rc = 0; /* a directory an Include glob matched */
 		goto out;
 	}
-	if (ld && ld->check_perms &&
-	    ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022))) {
-		snprintf(err, errlen,
-			 "%s: bad owner or permissions (others may write it)",
-			 name);
+	if (ld && ld->check_perms && !conffile_trusted(&st)) {
+		snprintf(err, errlen, "%s: %s", name, CONFFILE_UNTRUSTED);
 		goto out;
 	}
 	if (st.st_size > MAX_FILE) {

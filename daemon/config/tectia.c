@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conffile.h"
 #include "spec.h"
 
 /* Where an element sits decides what may be inside it. */
@@ -1060,49 +1061,22 @@ out:
 int tectia_read(const char *path, struct profile *out, int max, int *n,
 		char *err, size_t errlen, tectia_warn_fn warn, void *warn_arg)
 {
-	struct stat sb;
-	char *text = NULL;
+	char *text = NULL, why[256];
 	size_t len = 0;
-	ssize_t k;
-	int fd, ret = -1;
+	int rc, ret;
 
 	*n = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/* The profiles decide where secrets go, as a native configuration
+	 * does: the same reader, with ssh's owner and permission checks. */
+	rc =
+	    conffile_read(path, TECTIA_FILE_MAX, &text, &len, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			 rc > 0 ? strerror(ENOENT) : why);
 		return -1;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	/* One byte more than allowed, to see a file that grew past it. */
-	text = malloc(TECTIA_FILE_MAX + 1);
-	if (!text) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (len <= TECTIA_FILE_MAX) {
-		k = read(fd, text + len, TECTIA_FILE_MAX + 1 - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	if (len > TECTIA_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-			 TECTIA_FILE_MAX);
-		goto out;
 	}
 	ret = tectia_parse(path, text, len, out, max, n, err, errlen, warn,
 			   warn_arg);
-out:
 	free(text);
-	close(fd);
 	return ret;
 }

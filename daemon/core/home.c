@@ -1,36 +1,26 @@
 /* home.c — the user's home directory: see home.h. */
 #include "home.h"
 
-#include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static char home[PATH_MAX];
+#include "conffile.h"
+
+static const char *home;
 static pthread_once_t home_once = PTHREAD_ONCE_INIT;
 
 /* Once per process: the daemon's workers authenticate on their own
- * threads, so the answer is fixed before any of them asks. */
+ * threads, so the answer is fixed before any of them asks (and
+ * conffile_home() is not thread-safe the first time). The rule is the
+ * configuration files' own, so ~/.ssh and ~/.config/ftp-tunnel are in
+ * one home. */
 static void find_home(void)
 {
-	const char *h = getenv("HOME");
-	struct passwd pw, *res = NULL;
-	char buf[16384];
-
-	if (h && h[0] == '/' && strlen(h) < sizeof(home)) {
-		strcpy(home, h);
-		return;
-	}
-	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res &&
-	    res->pw_dir && res->pw_dir[0] == '/' &&
-	    strlen(res->pw_dir) < sizeof(home)) {
-		strcpy(home, res->pw_dir);
-		return;
-	}
-	strcpy(home, "/");
+	home = conffile_home();
+	if (!home)
+		home = "/";
 }
 
 const char *user_home(void)

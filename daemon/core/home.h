@@ -4,8 +4,8 @@
 #ifndef HOME_H
 #define HOME_H
 
-/* $HOME when it is an absolute path, else the password database's entry
- * for the real user, else "/". Never NULL; the string is static. */
+/* conffile_home() (the real user's password entry, as ssh takes it; $HOME
+ * only without one), else "/". Never NULL; the string is static. */
 const char *user_home(void);
 /* A copy of path with a leading "~/" replaced by user_home(); other paths
  * copied as they are. NULL without memory. */

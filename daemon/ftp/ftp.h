@@ -37,6 +37,11 @@ struct ftp_rw_config {
 	 * naming any other host is refused (FTP bounce). Port ignored. */
 	struct sockaddr_storage client_addr;
 	enum ftp_active_mode active_mode;
+	/* CONVERT only: when the server refuses (5xx) the PASV/EPSV sent in
+	 * place of a PORT/EPRT, the rest of the session runs in FORWARD mode
+	 * and that PORT/EPRT becomes an FTP_REQ_ACTIVE (ftp_rw_fell_back()
+	 * says so); without it the client gets the refusal. */
+	int active_fallback;
 	/* Address family the server side expects in commands (AF_INET or
 	 * AF_INET6); decides PASV vs EPSV when converting active mode. */
 	int server_family;
@@ -122,5 +127,12 @@ void ftp_rw_request_failed(struct ftp_rw *rw, const char *why);
 
 /* Nonzero after FTP_RW_FATAL was returned: the session is over. */
 int ftp_rw_failed(const struct ftp_rw *rw);
+/* 1 once the server refused PASV/EPSV and active mode fell back to FORWARD
+ * (active_fallback). */
+int ftp_rw_fell_back(const struct ftp_rw *rw);
+/* The rewriter's state by name, for dumps and tests: "lines", "multi"
+ * (a multi-line reply passing), "collect" (a 227/229 being collected),
+ * "opaque" (after AUTH) or "failed". A static string. */
+const char *ftp_rw_state_name(const struct ftp_rw *rw);
 
 #endif

@@ -3,6 +3,7 @@
 #include "ftpdata.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -17,6 +18,17 @@
 #include "sockowner.h"
 
 enum ftpdata_kind { KIND_LISTEN_HERE, KIND_LISTEN_THERE, KIND_PAIR };
+
+/* A data listener takes one connection, yet its backlog is as long as the
+ * system allows (net.core.somaxconn caps it): with a short one, a burst
+ * of connections overflows it and the kernel drops the surplus silently.
+ * Those connectors then retry their SYN for seconds (1, 3, 7 s...),
+ * after our listener is gone, into a port that may by then be another
+ * program's listener, which may keep them open (t_hostile's
+ * 200-connection flood: the others' answers took 1.08 s, the first
+ * retransmission; queued instead, they are all reset at once when the
+ * listener closes, in 0.05-0.16 s). */
+#define DATA_BACKLOG SOMAXCONN
 
 struct ftp_data {
 	enum ftpdata_kind kind;
@@ -222,16 +234,73 @@ static int connect_local(struct ftp_data *d)
 
 /* --- listen here ------------------------------------------------------ */
 
-static int peer_allowed(struct ftp_data *d, const struct sockaddr *peer,
-			const struct sockaddr *local)
+/* A socket filter on a loopback data listener (its connections inherit
+ * it) that drops every segment with FIN set: a peer that writes and
+ * closes before we accept stays in FIN_WAIT1, a full socket whose owner
+ * the kernel still names (sockowner.h), instead of becoming a TIME_WAIT
+ * socket with none once our queued connection acknowledged its FIN (a
+ * delayed ACK, 40-200 ms: a loaded host can be slower than that to get
+ * to the accept, and the client's own upload was refused). Removed from
+ * the accepted connection after the check; the peer's FIN comes again at
+ * its next retransmission (its RTO, 200 ms or so), which is what a
+ * client that closes before the accept pays. Offsets are in the TCP
+ * header, where a TCP socket's filter starts. */
+static const struct sock_filter fin_hold_code[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),            /* flags */
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1), /* FIN */
+    BPF_STMT(BPF_RET | BPF_K, 0),                      /* drop */
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),             /* keep */
+};
+
+static void fin_hold(struct ftp_data *d)
+{
+	struct sock_fprog prog = {
+	    .len = sizeof(fin_hold_code) / sizeof(fin_hold_code[0]),
+	    .filter = (struct sock_filter *)fin_hold_code,
+	};
+
+	if (setsockopt(d->lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		       sizeof(prog)) < 0)
+		log_debug("%s: no FIN filter on the data listener (%s): a "
+			  "client that closes before the accept may be "
+			  "refused",
+			  d->name, strerror(errno));
+}
+
+static void fin_release(struct ftp_data *d, int fd)
+{
+	int zero = 0;
+
+	if (d->check == FTPDATA_CHECK_UID)
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+			   sizeof(zero));
+}
+
+/* NULL when the connection from peer may carry the data, else why not. */
+static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
+				const struct sockaddr *local)
 {
 	uid_t uid;
+	int r;
 
 	if (d->check == FTPDATA_CHECK_ADDR)
 		return addr_same_host(peer,
-				      (struct sockaddr *)&d->expected_peer);
-	/* Loopback: only a socket of our own user may take the data. */
-	return sockowner_uid(peer, local, &uid) == 0 && uid == getuid();
+				      (struct sockaddr *)&d->expected_peer)
+			   ? NULL
+			   : "not the FTP client's address";
+	/* Loopback: only a socket of our own user may take the data. A
+	 * socket closed before we got here may no longer name its owner
+	 * (sockowner.h): whoever it was, its bytes are all in our queue
+	 * already and cannot be told from a stranger's, so it is refused,
+	 * as root too, where "uid 0" used to let in anyone's. The listener
+	 * stays open for the client's own connection. */
+	r = sockowner_uid(peer, local, &uid);
+	if (r == SOCKOWNER_GONE)
+		return "closed before it was accepted, by an owner the "
+		       "kernel no longer names";
+	if (r < 0)
+		return "no local socket owns it";
+	return uid == getuid() ? NULL : "another user's";
 }
 
 /* The listener's one connection is fd (from peer): stop listening and
@@ -262,6 +331,7 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			   void *arg)
 {
 	struct ftp_data *d = arg;
+	const char *why;
 	char who[80];
 
 	(void)events;
@@ -276,16 +346,18 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			return;
 		}
 		getsockname(fd, (struct sockaddr *)&local, &llen);
-		if (!peer_allowed(d, (struct sockaddr *)&peer,
-				  (struct sockaddr *)&local)) {
-			log_warn("%s: refused a data connection from %s "
-				 "(not the FTP client's)",
+		why = peer_refused(d, (struct sockaddr *)&peer,
+				   (struct sockaddr *)&local);
+		if (why) {
+			log_warn("%s: refused a data connection from %s (%s)",
 				 d->name,
 				 addr_format((struct sockaddr *)&peer, who,
-					     sizeof(who)));
+					     sizeof(who)),
+				 why);
 			close(fd);
 			continue;
 		}
+		fin_release(d, fd);
 		take(d, fd, (struct sockaddr *)&peer);
 		return;
 	}
@@ -315,9 +387,11 @@ struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
 	d->lfd = socket(listen_at->sa_family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->lfd >= 0 && check == FTPDATA_CHECK_UID)
+		fin_hold(d); /* before listen(): every connection has it */
 	if (d->lfd < 0 ||
 	    bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
-	    listen(d->lfd, 4) < 0 ||
+	    listen(d->lfd, DATA_BACKLOG) < 0 ||
 	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
 	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s",

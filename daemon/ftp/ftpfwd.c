@@ -20,7 +20,6 @@
 #include "buf.h"
 #include "ftp.h"
 #include "ftpdata.h"
-#include "fwd.h"
 #include "log.h"
 #include "pump.h"
 
@@ -47,6 +46,7 @@ struct ftp_ctl {
 	int remote;
 	struct fwd_spec spec;
 	enum ftp_active_mode active_mode;
+	int passive_reply; /* FtpPassiveAddress=reply */
 	struct ftp_rw *rw;
 	char name[96];
 	struct buf in[2]; /* bytes read from each side, not yet fed */
@@ -228,15 +228,22 @@ static void data_bound(struct ftp_data *d, int port, void *arg)
 	ssh_sess_kick(k->s);
 }
 
-/* The server's data address from a 227/229 answer, as text: a 229 names
- * only a port, and a 227 naming 0.0.0.0 means "my control address". */
+/* The host of the server's data connection for a 227/229 answer, as text.
+ * By default it is the control connection's server (the host the SSH
+ * server's direct-tcpip reached for -L, the one we connected to for -R),
+ * at the reply's port: a hostile server's 227 must not choose a host
+ * inside the network we connect from, and servers behind NAT often put
+ * their private address in it (curl and lftp ignore it too).
+ * FtpPassiveAddress=reply takes a 227's address; a 229 names only a port,
+ * and a 227 naming 0.0.0.0 means "my control address" either way. */
 static void server_data_host(struct ftp_ctl *k, const struct ftp_req *req,
 			     char *host, size_t hostlen)
 {
 	const struct sockaddr *t = (const struct sockaddr *)&req->target;
 	struct sockaddr_in any = {.sin_family = AF_INET};
 
-	if (t->sa_family == AF_INET || t->sa_family == AF_INET6) {
+	if (k->passive_reply &&
+	    (t->sa_family == AF_INET || t->sa_family == AF_INET6)) {
 		if (!addr_same_host(t, (struct sockaddr *)&any)) {
 			addr_host(t, host, hostlen);
 			return;
@@ -336,6 +343,15 @@ static void handle_request(struct ftp_ctl *k)
 				 host);
 		}
 	} else if (req->kind == FTP_REQ_ACTIVE) {
+		if (k->active_mode == FTP_ACTIVE_CONVERT &&
+		    ftp_rw_fell_back(k->rw)) {
+			k->active_mode = FTP_ACTIVE_FORWARD;
+			log_info("%s: the FTP server refused PASV/EPSV: active "
+				 "mode falls back to forward (FtpActiveMode="
+				 "auto), with a data listener on the %s",
+				 k->name,
+				 k->remote ? "local host" : "SSH server");
+		}
 		if (!k->remote) {
 			d = ftpdata_listen_there(
 			    k->s,
@@ -639,7 +655,7 @@ static int is_loopback_name(const char *host)
 
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
-				   int active_mode,
+				   int active_mode, int passive_reply,
 				   const struct sockaddr *advertise,
 				   const char *name)
 {
@@ -655,6 +671,7 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	k->fd = fd;
 	k->remote = spec->remote;
 	k->spec = *spec;
+	k->passive_reply = passive_reply;
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	/* RFC 959 §4.1.3: before ABOR a client sends IAC IP, then IAC DM as
 	 * TCP urgent data. An SSH channel cannot carry urgency, but without
@@ -668,16 +685,19 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	if (advertise)
 		memcpy(&k->advertise, advertise, addr_len(advertise));
 
-	if (active_mode == FWD_ACTIVE_AUTO)
-		/* Forwarding works only when the FTP server accepts a PORT
-		 * naming the SSH server's loopback: when it is there. In a
-		 * remote tunnel the PORT names us, the control peer. */
-		active_mode = k->remote || is_loopback_name(spec->host)
-				  ? FTP_ACTIVE_FORWARD
-				  : FTP_ACTIVE_CONVERT;
+	memset(&cfg, 0, sizeof(cfg));
+	if (active_mode == FWD_ACTIVE_AUTO) {
+		/* Converted: the data connection is made from here and from
+		 * the SSH server, and no listener waits for whoever comes
+		 * first. Forward mode is the fallback for a server that
+		 * refuses PASV/EPSV, where it can work: a -L server on the
+		 * SSH server's loopback (a PORT names that loopback), or a
+		 * -R server (a PORT names us, its control peer). */
+		active_mode = FTP_ACTIVE_CONVERT;
+		cfg.active_fallback = k->remote || is_loopback_name(spec->host);
+	}
 	k->active_mode = (enum ftp_active_mode)active_mode;
 
-	memset(&cfg, 0, sizeof(cfg));
 	if (!k->remote) {
 		cfg.client_addr = k->fd_peer;
 		cfg.server_family = strchr(spec->host, ':') ? AF_INET6
@@ -704,7 +724,9 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	k->events = EPOLLIN;
 	log_debug("%s: FTP control connection (%s tunnel, active mode %s)",
 		  name, k->remote ? "remote" : "local",
-		  k->active_mode == FTP_ACTIVE_FORWARD ? "forward" : "convert");
+		  k->active_mode == FTP_ACTIVE_FORWARD ? "forward"
+		  : cfg.active_fallback		       ? "convert, else forward"
+						       : "convert");
 	update(k);
 	return k;
 fail:

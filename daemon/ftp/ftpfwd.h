@@ -13,15 +13,22 @@
 
 struct ftp_ctl;
 
+/* An active_mode for ftpfwd_control_new(): let it choose (forward when the
+ * FTP server is the SSH server's own loopback or the tunnel is remote,
+ * else convert). */
+#define FWD_ACTIVE_AUTO (-1)
+
 /* Takes ownership of fd and ch. For a local tunnel (spec->remote == 0) the
  * FTP client is on fd and the server behind ch; for a remote tunnel the
  * reverse. active_mode: enum ftp_active_mode or FWD_ACTIVE_AUTO.
+ * passive_reply: a 227's data connection goes to the address the reply
+ * names; 0: to the control connection's server, at the reply's port.
  * advertise (may be NULL, copied): the host a rewritten 227 names instead
  * of the data listener's own (the shim redirects it there). NULL on
  * failure (fd and ch closed). */
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
-				   int active_mode,
+				   int active_mode, int passive_reply,
 				   const struct sockaddr *advertise,
 				   const char *name);
 

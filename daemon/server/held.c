@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ftp.h"
+#include "ftpopts.h"
 #include "fwd.h"
 #include "log.h"
 #include "spec.h"
@@ -166,15 +167,6 @@ static struct held *find(struct held_set *h, const char *name)
 	return NULL;
 }
 
-static int parse_mode(const char *v)
-{
-	if (!strcasecmp(v, "forward"))
-		return FTP_ACTIVE_FORWARD;
-	if (!strcasecmp(v, "passive") || !strcasecmp(v, "convert"))
-		return FTP_ACTIVE_CONVERT;
-	return FWD_ACTIVE_AUTO;
-}
-
 /* The request's settings into o: the destination, then its options in
  * order (later ones win), then ssh_config for what is left. */
 static int read_settings(const struct ipc_msg *req, struct ssh_opts *o,
@@ -191,11 +183,11 @@ static int read_settings(const struct ipc_msg *req, struct ssh_opts *o,
 	for (i = 0; i < HELD_MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
-		if (!strncasecmp(opt, "FtpActiveMode=", 14)) {
-			e->topts.ftp_active_mode = parse_mode(opt + 14);
-			continue;
-		}
-		if (ssh_opts_set(o, opt, err, errlen) < 0)
+		int rc = ftpopts_set(&e->topts, opt, err, errlen);
+
+		if (rc < 0)
+			return -1;
+		if (rc == 1 && ssh_opts_set(o, opt, err, errlen) < 0)
 			return -1;
 	}
 	if (sshconfig_load(o, err, errlen) < 0)
@@ -251,7 +243,7 @@ void held_hold(struct held_set *h, int client, const struct ipc_msg *req)
 	}
 	e->set = h;
 	e->client = -1;
-	e->topts.ftp_active_mode = FWD_ACTIVE_AUTO;
+	ftpopts_init(&e->topts);
 	if (ipc_get(req, "name", 0, e->name, sizeof(e->name)) || !e->name[0]) {
 		snprintf(err, sizeof(err), "HOLD needs name=");
 		goto refuse;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "ipcsock.h"
 #include "log.h"
 #include "loop.h"
 #include "mem.h"
@@ -45,6 +46,37 @@ static int daemon_answers(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return 1;
+}
+
+/* The lock file lockname in the directory dfd (path is the socket's, for
+ * messages): made 0600 if missing, never through a symbolic link, and
+ * only a regular file of ours. The descriptor, or -1 after saying why. */
+static int open_lock(int dfd, const char *path, const char *lockname)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, lockname,
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ELOOP) {
+		log_err("%s.lock is a symbolic link, not ftp-tunneld's lock: "
+			"remove it",
+			path);
+		return -1;
+	}
+	if (fd < 0) {
+		log_err("cannot open %s.lock: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != getuid()) {
+		log_err("%s.lock is not ftp-tunneld's lock (a regular file of "
+			"yours): remove it",
+			path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* The listening socket systemd passes (sd_listen_fds(3): LISTEN_PID is
@@ -142,14 +174,14 @@ int main(int argc, char **argv)
 	    {"log-file", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	char path[108], lockpath[128];
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char path[108], lockname[128], why[512];
+	const char *name;
 	struct loop *loop;
 	struct tunneld *d = NULL;
 	sigset_t mask;
 	int opt, nverbose = 0, ready_fd = -1, idle = 600;
 	const char *log_file = NULL;
-	int lock, lfd, sfd, rc, owns_socket = 1;
+	int dfd, lock, lfd, sfd, owns_socket = 1;
 
 	mem_setup();
 	log_set_prefix("ftp-tunneld");
@@ -182,21 +214,20 @@ int main(int argc, char **argv)
 		log_err("socket path too long");
 		return 1;
 	}
-	rc = ipc_check_dir(path, getuid(), 1);
-	if (rc < 0) {
-		log_err("unsafe or unusable directory for %s: %s (it must be "
-			"yours and mode 0700)",
-			path, strerror(-rc));
+	/* Everything below happens in this directory, through its
+	 * descriptor: no path is looked up again, no link followed. */
+	dfd = ipc_dir_open(path, getuid(), 1, why, sizeof(why));
+	if (dfd < 0) {
+		log_err("%s", why);
 		return 1;
 	}
+	name = strrchr(path, '/') + 1;
 	/* One daemon per user: the lock decides; a loser waits for the
 	 * winner to answer, then reports ready too. */
-	snprintf(lockpath, sizeof(lockpath), "%.100s.lock", path);
-	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0) {
-		log_err("cannot open %s: %s", lockpath, strerror(errno));
+	snprintf(lockname, sizeof(lockname), "%s.lock", name);
+	lock = open_lock(dfd, path, lockname);
+	if (lock < 0)
 		return 1;
-	}
 	if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
 		/* 10 s in all, however long each unanswered PING takes. */
 		time_t give_up = time(NULL) + 10;
@@ -209,23 +240,15 @@ int main(int argc, char **argv)
 			}
 			usleep(100000);
 		}
-		log_err("another ftp-tunneld holds %s but does not answer",
-			lockpath);
+		log_err("another ftp-tunneld holds %s.lock but does not answer",
+			path);
 		return 1;
 	}
 	lfd = inherited_socket();
 	if (lfd < 0) {
-		unlink(path); /* a stale socket of a daemon that died */
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-		lfd = socket(AF_UNIX,
-			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (lfd < 0 ||
-		    bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-		    chmod(path, 0600) < 0 || listen(lfd, 64) < 0) {
-			log_err("cannot listen on %s: %s", path,
-				strerror(errno));
+		lfd = ipcsock_listen(dfd, path, name);
+		if (lfd < 0)
 			return 1;
-		}
 	} else {
 		owns_socket = 0;
 	}
@@ -256,11 +279,12 @@ int main(int argc, char **argv)
 	/* Remove the socket while still holding the lock: a new daemon
 	 * can't have made its own yet. */
 	if (owns_socket)
-		unlink(path);
+		unlinkat(dfd, name, 0);
 	tunneld_free(d);
 	loop_unwatch(loop, sfd);
 	close(sfd);
 	loop_free(loop);
 	close(lock);
+	close(dfd);
 	return 0;
 }

@@ -29,12 +29,15 @@
 #include "addr.h"
 #include "connpool.h"
 #include "ftpfwd.h"
+#include "ftpopts.h"
 #include "fwd.h"
 #include "held.h"
 #include "ipc.h"
+#include "ipcsock.h"
 #include "log.h"
 #include "mem.h"
 #include "net.h"
+#include "report.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
@@ -53,6 +56,7 @@ struct pending {
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
+	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress */
 };
 
 /* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
@@ -169,13 +173,25 @@ static void control_add(struct ftp_ctl *k, const struct pending *p,
 
 /* --- CONNECT ---------------------------------------------------------- */
 
+/* How many connections loopback_pair takes from its listener before its
+ * own: a stranger's can only be ahead of ours while the queue (backlog
+ * 1, so two) holds them, and ours is queued once connect() returned. */
+#define PAIR_ACCEPTS 8
+
 /* A connected pair of TCP sockets on the loopback of `family`: the shim
- * gets *give, the daemon keeps *keep. 0 or -errno. */
+ * gets *give, the daemon keeps *keep. 0 or -errno.
+ * Not socketpair(): the program asked for a TCP socket and gets this one
+ * in its place, so it must answer getsockname(), TCP_NODELAY and the
+ * like as one. The listener lives for microseconds, but any local user
+ * may connect to it (its port is in /proc/net/tcp): the accepted
+ * connection is kept only if its peer is our own connecting socket,
+ * else a stranger would hold the daemon's end of the FTP control or
+ * data connection and our program a dead one. */
 static int loopback_pair(int family, int *give, int *keep)
 {
-	struct sockaddr_storage a;
-	socklen_t alen = sizeof(a);
-	int l = -1, c = -1, s = -1, rc = 0;
+	struct sockaddr_storage a, mine, peer;
+	socklen_t alen = sizeof(a), mlen = sizeof(mine), plen;
+	int l = -1, c = -1, s = -1, rc = 0, i;
 
 	addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &a);
 	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -184,11 +200,30 @@ static int loopback_pair(int family, int *give, int *keep)
 	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0)
 		goto fail;
 	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0)
+	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0 ||
+	    getsockname(c, (struct sockaddr *)&mine, &mlen) < 0)
 		goto fail;
-	s = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (s < 0)
+	for (i = 0; i < PAIR_ACCEPTS; i++) {
+		plen = sizeof(peer);
+		s = accept4(l, (struct sockaddr *)&peer, &plen,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (s < 0)
+			goto fail;
+		if (plen == mlen &&
+		    addr_port((struct sockaddr *)&peer) ==
+			addr_port((struct sockaddr *)&mine) &&
+		    addr_same_host((struct sockaddr *)&peer,
+				   (struct sockaddr *)&mine))
+			break;
+		log_warn("loopback pair: refused a connection from another "
+			 "socket to the daemon's private listener");
+		close(s);
+		s = -1;
+	}
+	if (s < 0) {
+		errno = ECONNABORTED;
 		goto fail;
+	}
 	net_nodelay(c);
 	net_nodelay(s);
 	close(l);
@@ -253,7 +288,8 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	snprintf(name, sizeof(name), "ctl %lu", p->id);
 	log_info("%s: FTP control connection to %s through %s", name, dst,
 		 ssh_sess_name(s));
-	k = ftpfwd_control_new(s, ch, keep, &spec, FWD_ACTIVE_AUTO,
+	k = ftpfwd_control_new(s, ch, keep, &spec, p->topts.ftp_active_mode,
+			       p->topts.ftp_passive_reply,
 			       (struct sockaddr *)&p->dst, name);
 	if (!k)
 		goto fail;
@@ -342,6 +378,7 @@ static void handle_connect(struct tunneld *d, int client,
 		reply_err(client, ENOMEM, "out of memory");
 		goto fail;
 	}
+	ftpopts_init(&p->topts);
 	p->client = client;
 	p->port = (uint16_t)atoi(port);
 	p->id = ++d->nconn;
@@ -373,7 +410,10 @@ static void handle_connect(struct tunneld *d, int client,
 	for (i = 0; i < MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
-		if (ssh_opts_set(&o, opt, err, sizeof(err)) < 0) {
+		int rc = ftpopts_set(&p->topts, opt, err, sizeof(err));
+
+		if (rc < 0 ||
+		    (rc == 1 && ssh_opts_set(&o, opt, err, sizeof(err)) < 0)) {
 			reply_err(client, EINVAL, err);
 			free(p);
 			goto fail;
@@ -575,73 +615,20 @@ static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
 struct status_job {
 	struct pool_conn *pc;
 	struct statusrep *r;
-	unsigned long long up, down;
-	unsigned long nctl, ndata, nsess;
+	struct report_totals tot;
 	char line[600]; /* format 1: "name state" */
 };
-
-static void status_session(struct statusrep *r, struct pool_conn *pc,
-			   uint64_t now)
-{
-	struct ssh_sess *s = connpool_sess(pc);
-	struct ssh_sess_info i;
-
-	ssh_sess_info(s, &i);
-	statusrep_record(r, "session");
-	statusrep_add(r, "id", "%lu", connpool_id(pc));
-	statusrep_add(r, "name", "%s", ssh_sess_name(s));
-	statusrep_add(r, "user", "%s", i.user);
-	statusrep_add(r, "host", "%s", i.host);
-	statusrep_add(r, "port", "%u", i.port);
-	statusrep_add(r, "via", "%s", i.via);
-	statusrep_add(r, "state", "%s", i.state);
-	statusrep_add(r, "uptime", "%llu", age_s(now, i.started_ms));
-	statusrep_add(r, "kex", "%s", i.kex);
-	statusrep_add(r, "hostkey", "%s", i.hostkey);
-	statusrep_add(r, "cipher_cs", "%s", i.cipher_cs);
-	statusrep_add(r, "cipher_sc", "%s", i.cipher_sc);
-	statusrep_add(r, "mac_cs", "%s", i.mac_cs);
-	statusrep_add(r, "mac_sc", "%s", i.mac_sc);
-	statusrep_add(r, "channels", "%d", i.nchannels);
-	statusrep_add(r, "rx_bytes", "%llu", i.rx_bytes);
-	statusrep_add(r, "tx_bytes", "%llu", i.tx_bytes);
-}
 
 /* A control record, then one record per running data connection. */
 static void status_control(struct status_job *j, const struct control *c,
 			   uint64_t now)
 {
-	struct statusrep *r = j->r;
-	struct ftpfwd_info ci;
-	struct ftpfwd_data_info di;
-	int i;
+	struct report_ctl rc = {.id = c->id,
+				.session = connpool_id(j->pc),
+				.dst = c->dst,
+				.ftp_server = c->ftp};
 
-	ftpfwd_control_info(c->k, &ci);
-	statusrep_record(r, "control");
-	statusrep_add(r, "id", "%lu", c->id);
-	statusrep_add(r, "session", "%lu", connpool_id(j->pc));
-	statusrep_add(r, "dst", "%s", c->dst);
-	statusrep_add(r, "ftp_server", "%s", c->ftp);
-	statusrep_add(r, "uptime", "%llu", age_s(now, ci.started_ms));
-	statusrep_add(r, "bytes_up", "%llu", ci.up);
-	statusrep_add(r, "bytes_down", "%llu", ci.down);
-	statusrep_add(r, "data_channels", "%d", ci.ndata);
-	j->up += ci.up;
-	j->down += ci.down;
-	j->nctl++;
-	for (i = 0; ftpfwd_data_info(c->k, i, &di) == 0; i++) {
-		statusrep_record(r, "data");
-		statusrep_add(r, "control", "%lu", c->id);
-		statusrep_add(r, "n", "%lu", di.n);
-		statusrep_add(r, "mode", "%s", di.active ? "active" : "passive");
-		statusrep_add(r, "converted", "%d", di.converted);
-		statusrep_add(r, "uptime", "%llu", age_s(now, di.started_ms));
-		statusrep_add(r, "bytes_up", "%llu", di.up);
-		statusrep_add(r, "bytes_down", "%llu", di.down);
-		j->up += di.up;
-		j->down += di.down;
-		j->ndata++;
-	}
+	report_control(j->r, &j->tot, &rc, c->k, now);
 }
 
 /* On the worker: its session and controls into j->r (format 2), or its
@@ -659,7 +646,8 @@ static void status_task(struct loop *loop, void *arg)
 					     : "connecting");
 		return;
 	}
-	status_session(j->r, j->pc, loop_now_ms(loop));
+	report_session(j->r, &j->tot, connpool_id(j->pc), s,
+		       loop_now_ms(loop));
 	for (c = *controls_of(j->pc); c; c = c->next)
 		status_control(j, c, loop_now_ms(loop));
 }
@@ -670,7 +658,6 @@ static void status_records_of(struct pool_conn *pc, void *arg)
 	struct status_job *j = arg;
 
 	j->pc = pc;
-	j->nsess++;
 	connpool_call(pc, status_task, j);
 }
 
@@ -692,12 +679,7 @@ static void status_records(struct tunneld *d, int client)
 	statusrep_add(&r, "requests", "%lu", d->nrequests);
 	connpool_each(d->pool, status_records_of, &j);
 	held_status(d->held, &r);
-	statusrep_record(&r, "totals");
-	statusrep_add(&r, "sessions", "%lu", j.nsess);
-	statusrep_add(&r, "controls", "%lu", j.nctl);
-	statusrep_add(&r, "data_channels", "%lu", j.ndata);
-	statusrep_add(&r, "bytes_up", "%llu", j.up);
-	statusrep_add(&r, "bytes_down", "%llu", j.down);
+	report_totals(&r, &j.tot);
 	if (statusrep_finish(&r) < 0)
 		log_debug("ipc: the STATUS reply was not read");
 	close(client);
@@ -740,12 +722,10 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 
 	(void)events;
 	for (;;) {
-		struct ucred cred;
-		socklen_t clen = sizeof(cred);
 		struct timeval tv = {.tv_sec = 2};
 		struct ipc_msg req, m;
 		char word[32];
-		int passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int uid, passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (client < 0) {
 			net_accept_failed(loop, lfd, "ipc");
@@ -754,11 +734,8 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 		d->last_activity = loop_now_ms(loop);
 		/* Only our own user: another uid gets nothing, not even an
 		 * error message. */
-		if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &clen) <
-			0 ||
-		    cred.uid != getuid()) {
-			log_warn("ipc: refused a connection from uid %d",
-				 (int)cred.uid);
+		if (!ipcsock_peer_is_us(client, &uid)) {
+			log_warn("ipc: refused a connection from uid %d", uid);
 			close(client);
 			continue;
 		}

@@ -15,20 +15,18 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "sshkeys.h"
 
 enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
 		  SSH_STRICT_NO };
 
-#define SSH_MAX_IDENTITIES 16
-#define SSH_MAX_KNOWN_HOSTS 8
+#define SSH_MAX_IDENTITIES SSHKEYS_MAX_IDENTITIES
+#define SSH_MAX_KNOWN_HOSTS SSHKEYS_MAX_KNOWN_HOSTS
 /* Channels open or opening on one SSH connection at most, unless
  * MaxChannels says otherwise: each costs two 256 KiB pump buffers at most. */
 #define SSH_DEFAULT_MAX_CHANNELS 1024
-/* ProxyJump's list and ProxyCommand's command line, at most. */
-#define SSH_PROXY_MAX 1024
-/* Jump hosts in a row at most: ProxyJump blocks that name each other
- * would otherwise chain connections without end. */
-#define SSH_MAX_JUMPS 8
+#define SSH_PROXY_MAX SSHKEYS_PROXY_MAX
+#define SSH_MAX_JUMPS SSHKEYS_MAX_JUMPS
 
 /* Which settings have a value already: ssh_config(5) keeps the first value
  * it obtains for each (the command line, then the user's file, then the
@@ -53,7 +51,7 @@ struct ssh_opts {
 	char host[256]; /* name or address connected to (HostName's value) */
 	char alias[256]; /* the name as given, when HostName replaced it */
 	uint16_t port;
-	char user[128];
+	char user[SSHKEYS_USER_MAX];
 	char *identities[SSH_MAX_IDENTITIES]; /* owned */
 	int nidentities;
 	int identities_only;
@@ -98,8 +96,6 @@ enum ssh_apply { SSH_APPLY_REPLACE, SSH_APPLY_FIRST };
  * set) or -1 (a bad value; message in err). */
 int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		   int nargs, enum ssh_apply how, char *err, size_t errlen);
-/* Checks a ProxyJump list ("none" excluded). 0, or -1 with err. */
-int ssh_opts_check_jump(const char *list, char *err, size_t errlen);
 /* Sets user, host and port from "[user@]host[:port]" (user and port only
  * when given), marking them set. 0, or -1 when malformed. */
 int ssh_opts_set_dest(struct ssh_opts *o, const char *dest);

@@ -1,7 +1,8 @@
 /* sshopts.c — SSH connection options, set the way ssh_config(5) names them
  * ("-o Key=Value" or "Key Value", keys case-insensitive), with a record of
- * which ones have a value so that the first value obtained can win. */
-#include <ctype.h>
+ * which ones have a value so that the first value obtained can win. The
+ * keys and the checking of their values are common/sshkeys.c's (shared
+ * with the configuration file's parser); this file stores them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "spec.h"
 #include "ssh.h"
+#include "sshkeys.h"
 
 void ssh_opts_init(struct ssh_opts *o)
 {
@@ -29,162 +31,82 @@ void ssh_opts_release(struct ssh_opts *o)
 	o->nidentities = o->nknown_hosts = 0;
 }
 
-static int parse_bool(const char *v, int *out)
-{
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true"))
-		*out = 1;
-	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_uint(const char *v, long max, long *out)
-{
-	char *end;
-	long n;
-
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	n = strtol(v, &end, 10);
-	if (*end || n < 0 || n > max)
-		return -1;
-	*out = n;
-	return 0;
-}
-
-/* A time as ssh_config(5) writes it: seconds, or numbers with units
- * ("90", "1m30s", "2h"; s m h d w, any case). */
-static int parse_time(const char *v, long max, long *out)
-{
-	long total = 0, n;
-	char *end;
-
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	while (*v) {
-		if (!isdigit((unsigned char)*v))
-			return -1;
-		n = strtol(v, &end, 10);
-		switch (*end) {
-		case '\0':
-			break;
-		case 's': case 'S': end++; break;
-		case 'm': case 'M': n *= 60; end++; break;
-		case 'h': case 'H': n *= 3600; end++; break;
-		case 'd': case 'D': n *= 86400; end++; break;
-		case 'w': case 'W': n *= 604800; end++; break;
-		default:
-			return -1;
-		}
-		if (n < 0 || n > max || total > max - n)
-			return -1;
-		total += n;
-		v = end;
-	}
-	*out = total;
-	return 0;
-}
-
-static int parse_strict(const char *v, enum ssh_strict *out)
-{
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true"))
-		*out = SSH_STRICT_YES;
-	else if (!strcasecmp(v, "accept-new"))
-		*out = SSH_STRICT_ACCEPT_NEW;
-	else if (!strcasecmp(v, "no") || !strcasecmp(v, "off") ||
-		 !strcasecmp(v, "false"))
-		*out = SSH_STRICT_NO;
-	else if (!strcasecmp(v, "ask"))
-		*out = SSH_STRICT_ASK;
-	else
-		return -1;
-	return 0;
-}
-
-/* The settings that take one value of a simple type. */
-enum kind { K_PORT, K_USER, K_BOOL, K_STRICT, K_UINT, K_TIME, K_IGNORED };
-static const struct {
-	const char *key;
-	enum kind kind;
-	unsigned bit;
-	long max;
-} simple[] = {
-    {"Port", K_PORT, SSH_SET_PORT, 65535},
-    {"User", K_USER, SSH_SET_USER, 0},
-    {"IdentitiesOnly", K_BOOL, SSH_SET_IDENTITIES_ONLY, 0},
-    {"StrictHostKeyChecking", K_STRICT, SSH_SET_STRICT, 0},
-    {"ServerAliveInterval", K_TIME, SSH_SET_ALIVE_INTERVAL, 86400},
-    {"ServerAliveCountMax", K_UINT, SSH_SET_ALIVE_COUNT, 1000},
-    {"ConnectTimeout", K_TIME, SSH_SET_CONNECT_TIMEOUT, 86400},
-    {"BatchMode", K_BOOL, SSH_SET_BATCH, 0},
-    /* Ours, not OpenSSH's: channels one SSH connection may carry. */
-    {"MaxChannels", K_UINT, SSH_SET_MAX_CHANNELS, 100000},
-    /* Ours too: SSH connections for concurrent FTP sessions. */
-    {"Connections", K_UINT, SSH_SET_CONNECTIONS, 64},
-    /* Always on: a tunnel that is not there is an error. */
-    {"ExitOnForwardFailure", K_IGNORED, 0, 0},
+/* Which bit of o->set records each key (0: never recorded). */
+static const unsigned set_bit[SSHKEY_COUNT] = {
+    [SSHKEY_HOSTNAME] = SSH_SET_HOSTNAME,
+    [SSHKEY_PORT] = SSH_SET_PORT,
+    [SSHKEY_USER] = SSH_SET_USER,
+    [SSHKEY_IDENTITIES_ONLY] = SSH_SET_IDENTITIES_ONLY,
+    [SSHKEY_KNOWN_HOSTS] = SSH_SET_KNOWN_HOSTS,
+    [SSHKEY_STRICT] = SSH_SET_STRICT,
+    [SSHKEY_ALIVE_INTERVAL] = SSH_SET_ALIVE_INTERVAL,
+    [SSHKEY_ALIVE_COUNT] = SSH_SET_ALIVE_COUNT,
+    [SSHKEY_CONNECT_TIMEOUT] = SSH_SET_CONNECT_TIMEOUT,
+    [SSHKEY_BATCH] = SSH_SET_BATCH,
+    [SSHKEY_MAX_CHANNELS] = SSH_SET_MAX_CHANNELS,
+    [SSHKEY_CONNECTIONS] = SSH_SET_CONNECTIONS,
+    [SSHKEY_PROXY_JUMP] = SSH_SET_PROXY,
+    [SSHKEY_PROXY_COMMAND] = SSH_SET_PROXY,
 };
 
-/* Stores a checked simple value into its field. */
-static void store_simple(struct ssh_opts *o, unsigned bit, const char *v,
-			 long n, int b, enum ssh_strict st)
+static enum ssh_strict strict_of(long v)
 {
-	switch (bit) {
-	case SSH_SET_PORT: o->port = (uint16_t)n; break;
-	case SSH_SET_USER: snprintf(o->user, sizeof(o->user), "%s", v); break;
-	case SSH_SET_IDENTITIES_ONLY: o->identities_only = b; break;
-	case SSH_SET_STRICT: o->strict = st; break;
-	case SSH_SET_ALIVE_INTERVAL: o->alive_interval = (int)n; break;
-	case SSH_SET_ALIVE_COUNT: o->alive_count_max = (int)n; break;
-	case SSH_SET_CONNECT_TIMEOUT: o->connect_timeout = (int)n; break;
-	case SSH_SET_BATCH: o->batch_mode = b; break;
-	case SSH_SET_MAX_CHANNELS: o->max_channels = (int)n; break;
-	case SSH_SET_CONNECTIONS: o->connections = (int)n; break;
+	switch (v) {
+	case SSHKEYS_STRICT_YES:
+		return SSH_STRICT_YES;
+	case SSHKEYS_STRICT_ACCEPT_NEW:
+		return SSH_STRICT_ACCEPT_NEW;
+	case SSHKEYS_STRICT_NO:
+		return SSH_STRICT_NO;
+	default:
+		return SSH_STRICT_ASK;
 	}
 }
 
-static int apply_simple(struct ssh_opts *o, size_t k, const char *v,
-			enum ssh_apply how, char *err, size_t errlen)
+/* Stores a checked value (v as given, n as sshkeys_value read it) into
+ * its field. */
+static void store(struct ssh_opts *o, int id, const char *v, long n)
 {
-	enum ssh_strict st = SSH_STRICT_ASK;
-	long n = 0;
-	int b = 0, bad = 0;
-
-	switch (simple[k].kind) {
-	case K_PORT:
-		bad = parse_uint(v, simple[k].max, &n) || n == 0;
+	switch (id) {
+	case SSHKEY_HOSTNAME:
+		/* Keep the name the user gave, for messages. */
+		if (!o->alias[0] && strcasecmp(o->host, v))
+			snprintf(o->alias, sizeof(o->alias), "%s", o->host);
+		snprintf(o->host, sizeof(o->host), "%s", v);
 		break;
-	case K_USER:
-		bad = strlen(v) >= sizeof(o->user);
+	case SSHKEY_PORT:
+		o->port = (uint16_t)n;
 		break;
-	case K_BOOL:
-	case K_IGNORED:
-		bad = parse_bool(v, &b);
+	case SSHKEY_USER:
+		snprintf(o->user, sizeof(o->user), "%s", v);
 		break;
-	case K_STRICT:
-		bad = parse_strict(v, &st);
+	case SSHKEY_IDENTITIES_ONLY:
+		o->identities_only = (int)n;
 		break;
-	case K_UINT:
-		bad = parse_uint(v, simple[k].max, &n);
+	case SSHKEY_STRICT:
+		o->strict = strict_of(n);
 		break;
-	case K_TIME:
-		bad = parse_time(v, simple[k].max, &n);
+	case SSHKEY_ALIVE_INTERVAL:
+		o->alive_interval = (int)n;
 		break;
+	case SSHKEY_ALIVE_COUNT:
+		o->alive_count_max = (int)n;
+		break;
+	case SSHKEY_CONNECT_TIMEOUT:
+		o->connect_timeout = (int)n;
+		break;
+	case SSHKEY_BATCH:
+		o->batch_mode = (int)n;
+		break;
+	case SSHKEY_MAX_CHANNELS:
+		o->max_channels = (int)n;
+		break;
+	case SSHKEY_CONNECTIONS:
+		o->connections = (int)n;
+		break;
+	default:
+		break; /* ExitOnForwardFailure, ProxyJump none: no field */
 	}
-	if (bad) {
-		snprintf(err, errlen, "bad value '%s' for option %s", v,
-			 simple[k].key);
-		return -1;
-	}
-	if (!simple[k].bit)
-		return 0;
-	if (how == SSH_APPLY_FIRST && (o->set & simple[k].bit))
-		return 1;
-	store_simple(o, simple[k].bit, v, n, b, st);
-	o->set |= simple[k].bit;
-	return 0;
 }
 
 static int apply_known_hosts(struct ssh_opts *o, char *const *args, int nargs,
@@ -215,84 +137,19 @@ static int apply_known_hosts(struct ssh_opts *o, char *const *args, int nargs,
 	return 0;
 }
 
-static int apply_hostname(struct ssh_opts *o, const char *v,
-			  enum ssh_apply how, char *err, size_t errlen)
+static int add_identity(struct ssh_opts *o, const char *v, char *err,
+			size_t errlen)
 {
-	if (!*v || strlen(v) >= sizeof(o->host)) {
-		snprintf(err, errlen, "bad value '%s' for option HostName", v);
+	if (o->nidentities >= SSH_MAX_IDENTITIES) {
+		snprintf(err, errlen, "too many identity files");
 		return -1;
 	}
-	if (how == SSH_APPLY_FIRST && (o->set & SSH_SET_HOSTNAME))
-		return 1;
-	/* Keep the name the user gave, for messages. */
-	if (!o->alias[0] && strcasecmp(o->host, v))
-		snprintf(o->alias, sizeof(o->alias), "%s", o->host);
-	snprintf(o->host, sizeof(o->host), "%s", v);
-	o->set |= SSH_SET_HOSTNAME;
-	return 0;
-}
-
-/* One jump host of a ProxyJump list: "[user@]host[:port]", or the same
- * as an ssh:// URI. 0 or -1. */
-static int check_jump(const char *hop)
-{
-	char user[128], host[256];
-	uint16_t port = 0;
-
-	if (!strncasecmp(hop, "ssh://", 6))
-		hop += 6;
-	return spec_parse_dest(hop, user, sizeof(user), host, sizeof(host),
-			       &port);
-}
-
-int ssh_opts_check_jump(const char *list, char *err, size_t errlen)
-{
-	char copy[SSH_PROXY_MAX], *save = NULL, *hop;
-	int n = 0;
-
-	if (strlen(list) >= sizeof(copy)) {
-		snprintf(err, errlen, "ProxyJump: the list is too long");
+	o->identities[o->nidentities] = strdup(v);
+	if (!o->identities[o->nidentities]) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(copy, sizeof(copy), "%s", list);
-	if (!*copy || copy[0] == ',' || copy[strlen(copy) - 1] == ',' ||
-	    strstr(copy, ",,")) {
-		snprintf(err, errlen,
-			 "ProxyJump '%s': an empty jump host (expected "
-			 "[user@]host[:port][,...])",
-			 list);
-		return -1;
-	}
-	for (hop = strtok_r(copy, ",", &save); hop;
-	     hop = strtok_r(NULL, ",", &save)) {
-		if (check_jump(hop) < 0 || ++n > SSH_MAX_JUMPS) {
-			snprintf(
-			    err, errlen,
-			    n > SSH_MAX_JUMPS
-				? "ProxyJump '%s': more than 8 jump hosts"
-				: "ProxyJump: bad jump host '%s' (expected "
-				  "[user@]host[:port][,...])",
-			    n > SSH_MAX_JUMPS ? list : hop);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* ProxyCommand's tokens: those of OpenSSH that name the connection. */
-static int check_command(const char *cmd, char *err, size_t errlen)
-{
-	const char *p;
-
-	for (p = strchr(cmd, '%'); p; p = strchr(p + 2, '%')) {
-		if (!p[1] || !strchr("hpnr%", p[1])) {
-			snprintf(err, errlen,
-				 "ProxyCommand: unknown token %%%c (ftp-tunnel "
-				 "knows %%h %%p %%r %%n and %%%%)",
-				 p[1] ? p[1] : ' ');
-			return -1;
-		}
-	}
+	o->nidentities++;
 	return 0;
 }
 
@@ -303,14 +160,8 @@ static int apply_proxy(struct ssh_opts *o, const char *key, const char *v,
 {
 	int jump = !strcasecmp(key, "ProxyJump"), none = !strcasecmp(v, "none");
 
-	if (!none && strlen(v) >= sizeof(o->proxy_jump)) {
-		snprintf(err, errlen, "%s: the value is too long", key);
-		return -1;
-	}
-	if (!none && jump && ssh_opts_check_jump(v, err, errlen) < 0)
-		return -1;
-	if (!none && !jump && check_command(v, err, errlen) < 0)
-		return -1;
+	(void)err;
+	(void)errlen; /* sshkeys_value checked v */
 	if (how == SSH_APPLY_FIRST && (o->set & SSH_SET_PROXY))
 		return 1;
 	o->proxy_jump[0] = o->proxy_command[0] = '\0';
@@ -324,48 +175,44 @@ static int apply_proxy(struct ssh_opts *o, const char *key, const char *v,
 int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		   int nargs, enum ssh_apply how, char *err, size_t errlen)
 {
-	static const char *const others[] = {"UserKnownHostsFile", "IdentityFile",
-					     "HostName", "ProxyJump",
-					     "ProxyCommand"};
-	size_t k;
-	int known = 0;
+	int id = sshkeys_find(key);
+	char why[200];
+	long n;
 
-	for (k = 0; k < sizeof(others) / sizeof(others[0]); k++)
-		known |= !strcasecmp(key, others[k]);
-	for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
-		known |= !strcasecmp(key, simple[k].key);
-	if (!known)
+	if (id < 0)
 		return SSH_OPTS_UNKNOWN;
+	key = sshkeys[id].name;
 	if (nargs < 1) {
 		snprintf(err, errlen, "option %s needs a value", key);
 		return -1;
 	}
-	if (!strcasecmp(key, "UserKnownHostsFile"))
+	if (id == SSHKEY_KNOWN_HOSTS)
 		return apply_known_hosts(o, args, nargs, how, err, errlen);
 	if (nargs > 1) {
 		snprintf(err, errlen, "option %s takes one value", key);
 		return -1;
 	}
-	if (!strcasecmp(key, "IdentityFile")) {
-		if (o->nidentities >= SSH_MAX_IDENTITIES) {
-			snprintf(err, errlen, "too many identity files");
-			return -1;
-		}
-		o->identities[o->nidentities] = strdup(args[0]);
-		if (!o->identities[o->nidentities]) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		o->nidentities++;
-		return 0;
+	if (sshkeys_value(id, args[0], &n, why, sizeof(why)) < 0) {
+		/* The messages ftp-tunnel(1) and its tests know. */
+		if (sshkeys[id].type == SSHKEY_T_JUMP ||
+		    sshkeys[id].type == SSHKEY_T_COMMAND)
+			snprintf(err, errlen, "%s: %s", key, why);
+		else
+			snprintf(err, errlen, "bad value '%s' for option %s",
+				 args[0], key);
+		return -1;
 	}
-	if (!strcasecmp(key, "HostName"))
-		return apply_hostname(o, args[0], how, err, errlen);
-	if (!strcasecmp(key, "ProxyJump") || !strcasecmp(key, "ProxyCommand"))
+	if (id == SSHKEY_PROXY_JUMP || id == SSHKEY_PROXY_COMMAND)
 		return apply_proxy(o, key, args[0], how, err, errlen);
-	for (k = 0; strcasecmp(key, simple[k].key); k++)
-		;
-	return apply_simple(o, k, args[0], how, err, errlen);
+	if (id == SSHKEY_IDENTITY_FILE)
+		return add_identity(o, args[0], err, errlen);
+	if (!set_bit[id])
+		return 0;
+	if (how == SSH_APPLY_FIRST && (o->set & set_bit[id]))
+		return 1;
+	store(o, id, args[0], n);
+	o->set |= set_bit[id];
+	return 0;
 }
 
 int ssh_opts_set(struct ssh_opts *o, const char *keyval, char *err,

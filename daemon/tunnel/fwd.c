@@ -19,6 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "pump.h"
+#include "report.h"
 
 #define MAX_LISTENERS 4
 
@@ -37,6 +38,24 @@ struct tunnel {
 	long listen_req;
 	unsigned long nconn;
 	struct pending *pending; /* connections waiting for their other half */
+	int up;			 /* reported up */
+	struct fwd_ctl *ctls;	 /* its FTP sessions on its own session */
+};
+
+/* An FTP control connection a tunnel carries, as `ftp-tunnel status`
+ * lists it. Listed in its tunnel (on the tunnel's own session, main
+ * thread) or in its extra connection's connpool_data (that worker's). */
+struct fwd_ctl {
+	struct ftp_ctl *k;
+	unsigned long id;
+	char client[80];      /* the FTP client's address, "" when not ours */
+	char dst[300];	      /* what the FTP client connected to */
+	char ftp[300];	      /* the FTP server, as the SSH server reaches it */
+	const char *tunnel;   /* its tunnel's name, borrowed: the tunnel
+			       * outlives every report */
+	int *sessions;	      /* the FTP session counter, or NULL */
+	struct pool_conn *pc; /* on an extra connection: its job ends */
+	struct fwd_ctl *next, **prevp;
 };
 
 /* A connection waiting for its other half: a local client waiting for its
@@ -81,6 +100,103 @@ const char *tunnel_name(const struct tunnel *t)
 	return t->name;
 }
 
+int tunnel_is_up(const struct tunnel *t)
+{
+	return t->up;
+}
+
+/* A control connection's number, unique in the process when the owner
+ * gave a counter (main thread only). */
+static unsigned long next_ctl_id(struct tunnel *t)
+{
+	return t->topts.ctl_ids ? ++*t->topts.ctl_ids : t->nconn;
+}
+
+/* A registry entry for the FTP session on fd (the FTP client's socket of
+ * a local tunnel, our connection to the FTP server of a remote one),
+ * before fd is handed over. NULL without memory: the session then goes
+ * unlisted. */
+static struct fwd_ctl *fwd_ctl_new(const struct fwd_spec *spec, int fd,
+				   unsigned long id, const char *tunnel)
+{
+	struct fwd_ctl *e = calloc(1, sizeof(*e));
+	struct sockaddr_storage a;
+	socklen_t alen = sizeof(a);
+
+	if (!e)
+		return NULL;
+	e->id = id;
+	e->tunnel = tunnel;
+	snprintf(e->ftp, sizeof(e->ftp),
+		 strchr(spec->host, ':') ? "[%s]:%u" : "%s:%u", spec->host,
+		 spec->hostport);
+	if (spec->remote) {
+		/* The FTP client is on the SSH server's side. */
+		snprintf(e->dst, sizeof(e->dst), "%s:%u (on the SSH server)",
+			 spec->bind[0] ? spec->bind : "localhost", spec->port);
+		return e;
+	}
+	if (getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+		addr_format((struct sockaddr *)&a, e->dst, sizeof(e->dst));
+	alen = sizeof(a);
+	if (getpeername(fd, (struct sockaddr *)&a, &alen) == 0)
+		addr_format((struct sockaddr *)&a, e->client,
+			    sizeof(e->client));
+	return e;
+}
+
+static void fwd_ctl_link(struct fwd_ctl *e, struct fwd_ctl **head)
+{
+	e->next = *head;
+	if (e->next)
+		e->next->prevp = &e->next;
+	e->prevp = head;
+	*head = e;
+}
+
+static void fwd_ctl_unlink(struct fwd_ctl *e)
+{
+	*e->prevp = e->next;
+	if (e->next)
+		e->next->prevp = e->prevp;
+}
+
+/* The control connection ended: out of the list, out of the counts. */
+static void fwd_ctl_done(struct ftp_ctl *k, void *arg)
+{
+	struct fwd_ctl *e = arg;
+
+	(void)k;
+	fwd_ctl_unlink(e);
+	if (e->sessions)
+		(*e->sessions)--;
+	if (e->pc)
+		connpool_job_done(e->pc);
+	free(e);
+}
+
+static void report_list(const struct fwd_ctl *e, struct statusrep *r,
+			struct report_totals *tot, unsigned long sess_id,
+			uint64_t now)
+{
+	for (; e; e = e->next) {
+		struct report_ctl c = {.id = e->id,
+				       .session = sess_id,
+				       .dst = e->dst,
+				       .ftp_server = e->ftp,
+				       .client = e->client,
+				       .tunnel = e->tunnel};
+
+		report_control(r, tot, &c, e->k, now);
+	}
+}
+
+void tunnel_report(const struct tunnel *t, struct statusrep *r,
+		   struct report_totals *tot, unsigned long sess_id)
+{
+	report_list(t->ctls, r, tot, sess_id, loop_now_ms(t->loop));
+}
+
 int tunnel_bound_port(const struct tunnel *t)
 {
 	return t->bound_port;
@@ -110,20 +226,30 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 			   const char *name)
 {
 	if (t->spec.ftp) {
-		struct ftp_ctl *k =
-		    ftpfwd_control_new(t->s, ch, fd, &t->spec,
-				       t->topts.ftp_active_mode, NULL, name);
+		struct fwd_ctl *e =
+		    fwd_ctl_new(&t->spec, fd, next_ctl_id(t), t->name);
+		struct ftp_ctl *k = ftpfwd_control_new(
+		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode,
+		    t->topts.ftp_passive_reply, NULL, name);
 
 		if (!k) {
 			log_warn("%s: cannot start FTP session", name);
 			if (!t->spec.remote)
 				ftp_session_ends(NULL, t->topts.ftp_sessions);
-		} else if (t->topts.ftp_sessions) {
-			if (t->spec.remote)
-				ftp_session_begins(t);
+			free(e);
+			return;
+		}
+		if (t->spec.remote)
+			ftp_session_begins(t);
+		if (!e) {
 			ftpfwd_control_set_done(k, ftp_session_ends,
 						t->topts.ftp_sessions);
+			return;
 		}
+		e->k = k;
+		e->sessions = t->topts.ftp_sessions;
+		fwd_ctl_link(e, &t->ctls);
+		ftpfwd_control_set_done(k, fwd_ctl_done, e);
 		return;
 	}
 	if (!pump_new(t->s, ch, fd, name, NULL, NULL))
@@ -206,9 +332,11 @@ struct spread_job {
 	int fd;
 	struct fwd_spec spec;
 	int active_mode;
+	int passive_reply;
 	char name[96];
 	char peer_host[INET6_ADDRSTRLEN];
 	int peer_port;
+	unsigned long id;
 };
 
 static void spread_done(struct ftp_ctl *k, void *arg)
@@ -217,11 +345,18 @@ static void spread_done(struct ftp_ctl *k, void *arg)
 	connpool_job_done(arg);
 }
 
+/* Worker: the FTP sessions on pc, from its connpool_data slot. */
+static struct fwd_ctl **ctls_of(struct pool_conn *pc)
+{
+	return (struct fwd_ctl **)connpool_data(pc);
+}
+
 /* On the worker: the channel opened, or not. */
 static void spread_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			  const char *err, void *arg)
 {
 	struct spread_job *j = arg;
+	struct fwd_ctl *e;
 	struct ftp_ctl *k;
 
 	if (!ch) {
@@ -234,11 +369,18 @@ static void spread_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		return;
 	}
 	log_debug("%s: through %s", j->name, ssh_sess_name(s));
-	k = ftpfwd_control_new(s, ch, j->fd, &j->spec, j->active_mode, NULL,
-			       j->name);
-	if (k) {
+	e = fwd_ctl_new(&j->spec, j->fd, j->id, j->t->name);
+	k = ftpfwd_control_new(s, ch, j->fd, &j->spec, j->active_mode,
+			       j->passive_reply, NULL, j->name);
+	if (k && e) {
+		e->k = k;
+		e->pc = j->pc;
+		fwd_ctl_link(e, ctls_of(j->pc));
+		ftpfwd_control_set_done(k, fwd_ctl_done, e);
+	} else if (k) {
 		ftpfwd_control_set_done(k, spread_done, j->pc);
 	} else {
+		free(e);
 		log_warn("%s: cannot start FTP session", j->name);
 		connpool_job_done(j->pc);
 	}
@@ -273,6 +415,42 @@ static void spread_rehome(void *job, struct pool_conn *to, void *arg)
 
 const struct connpool_ops fwd_pool_ops = {.rehome = spread_rehome};
 
+/* One extra connection's part of a report, written on its worker while
+ * the main thread waits. */
+struct pool_report {
+	struct pool_conn *pc;
+	struct statusrep *r;
+	struct report_totals *tot;
+	unsigned long id_base;
+};
+
+static void pool_report_task(struct loop *loop, void *arg)
+{
+	struct pool_report *j = arg;
+	unsigned long id = connpool_id(j->pc) + j->id_base;
+
+	report_session(j->r, j->tot, id, connpool_sess(j->pc),
+		       loop_now_ms(loop));
+	report_list(*ctls_of(j->pc), j->r, j->tot, id, loop_now_ms(loop));
+}
+
+static void pool_report_of(struct pool_conn *pc, void *arg)
+{
+	struct pool_report *j = arg;
+
+	j->pc = pc;
+	connpool_call(pc, pool_report_task, j);
+}
+
+void fwd_pool_report(struct connpool *pool, struct statusrep *r,
+		     struct report_totals *tot, unsigned long id_base)
+{
+	struct pool_report j = {.r = r, .tot = tot, .id_base = id_base};
+
+	if (pool)
+		connpool_each(pool, pool_report_of, &j);
+}
+
 /* Gives an FTP client's connection to an extra connection when the pool
  * picks one. 1 when it took fd, 0 when the tunnel's own session should
  * carry it: no pool, a login somebody typed for, or the pick. */
@@ -296,9 +474,11 @@ static int spread(struct tunnel *t, int fd, const char *peer_host,
 	j->fd = fd;
 	j->spec = t->spec;
 	j->active_mode = t->topts.ftp_active_mode;
+	j->passive_reply = t->topts.ftp_passive_reply;
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	snprintf(j->peer_host, sizeof(j->peer_host), "%s", peer_host);
 	j->peer_port = peer_port;
+	j->id = next_ctl_id(t);
 	if (connpool_post(pc, spread_run, j) < 0) {
 		free(j);
 		return 0;
@@ -487,6 +667,7 @@ static void remote_listening(struct ssh_sess *s, LIBSSH2_LISTENER *l,
 	}
 	t->rlistener = l;
 	t->bound_port = bound_port;
+	t->up = 1;
 	if (t->spec.port == 0)
 		log_warn("Allocated port %d for remote forward to %s:%u",
 			 bound_port, t->spec.host, t->spec.hostport);
@@ -531,6 +712,7 @@ void tunnel_start(struct tunnel *t)
 		for (i = 0; i < t->nlfds; i++)
 			loop_watch(t->loop, t->lfds[i], EPOLLIN,
 				   local_accept_cb, t);
+		t->up = 1;
 		t->cb(t, NULL, t->arg);
 		return;
 	}
@@ -555,6 +737,15 @@ void tunnel_free(struct tunnel *t)
 		ssh_open_cancel(t->s, t->listen_req);
 	if (t->rlistener)
 		ssh_unlisten(t->s, t->rlistener);
+	/* Its FTP sessions may end after it (with the session): they keep
+	 * only the count. */
+	while (t->ctls) {
+		struct fwd_ctl *e = t->ctls;
+
+		fwd_ctl_unlink(e);
+		ftpfwd_control_set_done(e->k, ftp_session_ends, e->sessions);
+		free(e);
+	}
 	/* Halves still waiting: a local client whose channel is being
 	 * opened, a forwarded channel whose local connect is under way. */
 	while (t->pending) {

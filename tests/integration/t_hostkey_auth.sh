@@ -3,6 +3,7 @@
 # authentication methods, and the one-line errors for bad input.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
+tt_own_home "$@"
 tt_init hostkey_auth
 tt_sshd || tt_die "sshd"
 dest="$SSH_USER@127.0.0.1:$SSHD_PORT"
@@ -10,8 +11,9 @@ echo_port=$(tt_free_port)
 tt_spawn socat "TCP-LISTEN:$echo_port,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
 tt_wait_port "$echo_port" || tt_die "echo"
 
-# Every run gets an empty HOME: no default keys, no ~/.ssh/known_hosts.
-export HOME="$T/home"
+# Every run gets an empty home (tt_own_home: $T/home on the password
+# entry's home, which ftp-tunnel reads, as ssh does): no default keys, no
+# ~/.ssh/known_hosts.
 unset SSH_AUTH_SOCK
 fwd() { echo "$(tt_free_port):127.0.0.1:$echo_port"; }
 through() { # PORT: the echo service answers through the forward

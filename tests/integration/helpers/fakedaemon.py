@@ -13,7 +13,9 @@
 # Environment: FTP_TUNNEL_SOCKET (required: the socket path),
 # FAKE_FTP_SERVER, FAKE_LOG (each request appended, one line),
 # FAKE_ERR="errno message" (answer every CONNECT with that ERR),
-# FAKE_BAD_READY=1 (say something else than READY, then exit). It exits
+# FAKE_BAD_READY=1 (say something else than READY, then exit),
+# FAKE_ANY_PEER=1 (serve any uid: a local user's daemon set up to
+# serve another user's process, as an attack would). It exits
 # when its socket is removed (with the test's directory).
 import array
 import fcntl
@@ -155,7 +157,8 @@ def serve(c):
     try:
         cred = c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                             struct.calcsize("3i"))
-        if struct.unpack("3i", cred)[1] != os.getuid():
+        if (struct.unpack("3i", cred)[1] != os.getuid() and
+                not os.environ.get("FAKE_ANY_PEER")):
             return
         n = struct.unpack("!I", recv_exact(c, 4))[0]
         text = recv_exact(c, n).decode()
