@@ -364,8 +364,12 @@ static unsigned long port_bit(void)
 	return 1UL << SSHKEY_PORT;
 }
 
-/* The seen bits of ProxyJump and ProxyCommand: one of them per block. */
-#define PROXY_BITS ((1UL << SSHKEY_PROXY_JUMP) | (1UL << SSHKEY_PROXY_COMMAND))
+/* The seen bits of ProxyJump and ProxyCommand: a block has one or the
+ * other. */
+static unsigned long proxy_bits(void)
+{
+	return (1UL << SSHKEY_PROXY_JUMP) | (1UL << SSHKEY_PROXY_COMMAND);
+}
 
 /* A file name: absolute, or "~/..." made absolute with home. 0 or -1. */
 static int expand_path(struct parser *p, const char *key, const char *v,
@@ -462,7 +466,8 @@ static void parse_option(struct parser *p, char **words, int n)
 		return;
 	}
 	p->seen |= 1UL << k;
-	if ((p->seen & PROXY_BITS) == PROXY_BITS) {
+	if ((k == SSHKEY_PROXY_JUMP || k == SSHKEY_PROXY_COMMAND) &&
+	    (p->seen & proxy_bits()) == proxy_bits()) {
 		err(p, "ProxyJump and ProxyCommand in one %s: give one of them",
 		    p->route >= 0 ? "Route" : "Profile");
 		return;
@@ -476,34 +481,30 @@ static void parse_option(struct parser *p, char **words, int n)
 		err(p, "%s: more than %ld files", key, sshkeys[k].max);
 		return;
 	}
+	value[0] = '\0';
 	if (sshkeys[k].type == SSHKEY_T_COMMAND) {
-		/* A shell command: its words joined by one space, then
-		 * checked as one value, the one -o would get. */
+		/* A shell command: its words joined by one space. */
 		for (i = 1; i < n; i++) {
-			int w = snprintf(path + used, psize - used, "%s%s",
+			int w = snprintf(value + used, vsize - used, "%s%s",
 					 i > 1 ? " " : "", words[i]);
 
-			if (w < 0 || (size_t)w >= psize - used) {
+			if (w < 0 || (size_t)w >= vsize - used) {
 				err(p, "%s: too long", key);
 				return;
 			}
 			used += (size_t)w;
 		}
-		used = 0;
-		if (sshkeys_value(k, path, &num, why, sizeof(why)) < 0) {
-			err(p, "%s %s: %s", key, path, why);
+		if (sshkeys_value(k, value, &num, why, sizeof(why)) < 0) {
+			err(p, "%s: %s", key, why);
 			return;
 		}
-	} else {
-		for (i = 1; i < n; i++) {
-			if (sshkeys_value(k, words[i], &num, why, sizeof(why)) <
-			    0) {
-				err(p, "%s %s: %s", key, words[i], why);
-				return;
-			}
+	}
+	for (i = 1; i < n && sshkeys[k].type != SSHKEY_T_COMMAND; i++) {
+		if (sshkeys_value(k, words[i], &num, why, sizeof(why)) < 0) {
+			err(p, "%s %s: %s", key, words[i], why);
+			return;
 		}
 	}
-	value[0] = '\0';
 	switch (sshkeys[k].type) {
 	case SSHKEY_T_FILES: /* several files, space-separated */
 		for (i = 1; i < n; i++) {
@@ -543,9 +544,7 @@ static void parse_option(struct parser *p, char **words, int n)
 		snprintf(value, vsize, "%ld", num);
 		break;
 	case SSHKEY_T_COMMAND:
-		/* Checked above, its words joined as they are here. */
-		snprintf(value, vsize, "%s", p->path);
-		break;
+		break; /* joined and checked above */
 	default:
 		snprintf(value, vsize, "%s", words[1]);
 		break;

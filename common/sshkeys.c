@@ -4,15 +4,15 @@
  * the same things. Pure. */
 #include "sshkeys.h"
 
+#include "spec.h"
+
 #include <ctype.h>
-#include <stdint.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include "spec.h"
 
 const struct sshkey sshkeys[SSHKEY_COUNT] = {
     [SSHKEY_HOSTNAME] = {"HostName", SSHKEY_T_HOST, 256},
@@ -35,12 +35,80 @@ const struct sshkey sshkeys[SSHKEY_COUNT] = {
     /* Always on: a tunnel that is not there is an error. */
     [SSHKEY_EXIT_ON_FORWARD_FAILURE] = {"ExitOnForwardFailure", SSHKEY_T_BOOL,
 					0},
-    /* One or the other, as ssh_config(5) has it: the first one given
-     * wins, and "none" (a direct connection) is a value that wins too. */
-    [SSHKEY_PROXY_JUMP] = {"ProxyJump", SSHKEY_T_JUMP, SSHKEYS_MAX_JUMPS},
+    /* One or the other ("none": neither), the first one given winning
+     * over the other as in ssh_config(5); daemon/ssh/transport.c. */
+    [SSHKEY_PROXY_JUMP] = {"ProxyJump", SSHKEY_T_JUMP, SSHKEYS_PROXY_MAX},
     [SSHKEY_PROXY_COMMAND] = {"ProxyCommand", SSHKEY_T_COMMAND,
 			      SSHKEYS_PROXY_MAX},
 };
+
+/* ProxyJump: "none", or jump hosts separated by commas, each
+ * "[user@]host[:port]" or the same as an ssh:// URI. */
+static int check_jumps(const char *v, long max, char *why, size_t whylen)
+{
+	char copy[SSHKEYS_PROXY_MAX], user[SSHKEYS_USER_MAX], host[256];
+	char *save = NULL, *hop;
+	size_t len = strlen(v);
+	uint16_t port;
+	int n = 0;
+
+	if (!strcasecmp(v, "none"))
+		return 0;
+	if (len >= (size_t)max || len >= sizeof(copy)) {
+		snprintf(why, whylen, "the list is too long");
+		return -1;
+	}
+	if (!len || v[0] == ',' || v[len - 1] == ',' || strstr(v, ",,")) {
+		snprintf(why, whylen,
+			 "an empty jump host in '%s' (expected "
+			 "[user@]host[:port][,...])",
+			 v);
+		return -1;
+	}
+	memcpy(copy, v, len + 1);
+	for (hop = strtok_r(copy, ",", &save); hop;
+	     hop = strtok_r(NULL, ",", &save)) {
+		if (++n > SSHKEYS_MAX_JUMPS) {
+			snprintf(why, whylen, "more than %d jump hosts",
+				 SSHKEYS_MAX_JUMPS);
+			return -1;
+		}
+		if (!strncasecmp(hop, "ssh://", 6))
+			hop += 6;
+		port = 0;
+		if (spec_parse_dest(hop, user, sizeof(user), host, sizeof(host),
+				    &port) < 0) {
+			snprintf(why, whylen,
+				 "bad jump host '%s' (expected "
+				 "[user@]host[:port][,...])",
+				 hop);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ProxyCommand: "none", or a command whose tokens are those of OpenSSH
+ * that name the connection. */
+static int check_command(const char *v, long max, char *why, size_t whylen)
+{
+	const char *p;
+
+	if (strlen(v) >= (size_t)max || strchr(v, '\n')) {
+		snprintf(why, whylen, "too long, or more than one line");
+		return -1;
+	}
+	for (p = strchr(v, '%'); p; p = strchr(p + 2, '%')) {
+		if (!p[1] || !strchr("hpnr%", p[1])) {
+			snprintf(why, whylen,
+				 "unknown token %%%c (ftp-tunnel knows %%h %%p "
+				 "%%r %%n and %%%%)",
+				 p[1] ? p[1] : ' ');
+			return -1;
+		}
+	}
+	return 0;
+}
 
 int sshkeys_find(const char *key)
 {
@@ -151,71 +219,6 @@ static int parse_time(const char *v, long max, long *out)
 	return 0;
 }
 
-#define JUMP_WANT "(expected [user@]host[:port][,...] or none)"
-
-/* A ProxyJump list: at most max jump hosts, each "[user@]host[:port]" or
- * the same as an ssh:// URI, none of them empty. */
-static int check_jumps(const char *v, long max, char *why, size_t whylen)
-{
-	char copy[SSHKEYS_PROXY_MAX], user[SSHKEYS_USER_MAX], host[256];
-	char *save = NULL, *hop;
-	size_t len = strlen(v);
-	long n = 0;
-
-	if (len >= sizeof(copy)) {
-		snprintf(why, whylen, "too long (at most %zu bytes)",
-			 sizeof(copy) - 1);
-		return -1;
-	}
-	if (!len || v[0] == ',' || v[len - 1] == ',' || strstr(v, ",,")) {
-		snprintf(why, whylen, "an empty jump host " JUMP_WANT);
-		return -1;
-	}
-	memcpy(copy, v, len + 1);
-	for (hop = strtok_r(copy, ",", &save); hop;
-	     hop = strtok_r(NULL, ",", &save)) {
-		uint16_t port = 0;
-		const char *dest = hop;
-
-		if (!strncasecmp(dest, "ssh://", 6))
-			dest += 6;
-		if (spec_parse_dest(dest, user, sizeof(user), host,
-				    sizeof(host), &port) < 0) {
-			snprintf(why, whylen, "bad jump host '%s' " JUMP_WANT,
-				 hop);
-			return -1;
-		}
-		if (++n > max) {
-			snprintf(why, whylen, "more than %ld jump hosts", max);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* A ProxyCommand: shorter than max, and only the %-tokens of OpenSSH's
- * that name the connection (daemon/ssh/transport.c expands them). */
-static int check_command(const char *v, long max, char *why, size_t whylen)
-{
-	const char *p;
-
-	if (!*v || strlen(v) >= (size_t)max) {
-		snprintf(why, whylen,
-			 "want a command of 1 to %ld bytes, or none", max - 1);
-		return -1;
-	}
-	for (p = strchr(v, '%'); p; p = strchr(p + 2, '%')) {
-		if (!p[1] || !strchr("hpnr%", p[1])) {
-			snprintf(why, whylen,
-				 "unknown token %%%c (ftp-tunnel knows %%h %%p "
-				 "%%r %%n and %%%%)",
-				 p[1] ? p[1] : ' ');
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int sshkeys_value(int id, const char *v, long *n, char *why, size_t whylen)
 {
 	const struct sshkey *k;
@@ -272,12 +275,8 @@ int sshkeys_value(int id, const char *v, long *n, char *why, size_t whylen)
 			 k->max);
 		return -1;
 	case SSHKEY_T_JUMP:
-		if (!strcasecmp(v, "none"))
-			return 0;
 		return check_jumps(v, k->max, why, whylen);
 	case SSHKEY_T_COMMAND:
-		if (!strcasecmp(v, "none"))
-			return 0;
 		return check_command(v, k->max, why, whylen);
 	}
 	snprintf(why, whylen, "not a value ftp-tunnel knows");

@@ -37,20 +37,21 @@ enum sshkey_id {
 
 /* What a key's value is. */
 enum sshkey_type {
-	SSHKEY_T_HOST,	  /* a host name or address, shorter than max bytes */
-	SSHKEY_T_PORT,	  /* 1 to 65535 */
-	SSHKEY_T_TEXT,	  /* a non-empty word shorter than max bytes */
-	SSHKEY_T_FILE,	  /* one file; the key may be repeated, max files */
-	SSHKEY_T_FILES,	  /* up to max files in one value, or "none" */
-	SSHKEY_T_BOOL,	  /* yes/true or no/false */
-	SSHKEY_T_STRICT,  /* enum sshkeys_strict */
-	SSHKEY_T_UINT,	  /* 0 to max */
-	SSHKEY_T_TIME,	  /* seconds, or ssh_config(5)'s 1m30s; 0 to max */
-	SSHKEY_T_JUMP,	  /* "none", or [user@]host[:port] (or ssh://...)
-			   * jump hosts joined by commas, at most max of them,
-			   * shorter than SSHKEYS_PROXY_MAX bytes */
-	SSHKEY_T_COMMAND, /* "none", or a shell command with %-tokens, shorter
-			   * than max bytes */
+	SSHKEY_T_HOST,	 /* a host name or address, shorter than max bytes */
+	SSHKEY_T_PORT,	 /* 1 to 65535 */
+	SSHKEY_T_TEXT,	 /* a non-empty word shorter than max bytes */
+	SSHKEY_T_FILE,	 /* one file; the key may be repeated, max files */
+	SSHKEY_T_FILES,	 /* up to max files in one value, or "none" */
+	SSHKEY_T_BOOL,	 /* yes/true or no/false */
+	SSHKEY_T_STRICT, /* enum sshkeys_strict */
+	SSHKEY_T_UINT,	 /* 0 to max */
+	SSHKEY_T_TIME,	 /* seconds, or ssh_config(5)'s 1m30s; 0 to max */
+	/* "none", or [user@]host[:port] jump hosts, comma-separated, at
+	 * most SSHKEYS_MAX_JUMPS */
+	SSHKEY_T_JUMP,
+	/* "none", or a shell command with the tokens %h %p %r %n %% only,
+	 * shorter than max */
+	SSHKEY_T_COMMAND,
 };
 
 struct sshkey {
@@ -62,11 +63,11 @@ struct sshkey {
 #define SSHKEYS_MAX_IDENTITIES 16
 #define SSHKEYS_MAX_KNOWN_HOSTS 8
 #define SSHKEYS_USER_MAX 128 /* a user name and its NUL */
-/* ProxyJump's list and ProxyCommand's command line, with their NUL. */
-#define SSHKEYS_PROXY_MAX 1024
-/* Jump hosts in one ProxyJump at most; ProxyJump blocks that name each
- * other are stopped by the same number (daemon/ssh/transport.c). */
+/* Jump hosts in a row at most: ProxyJump blocks that name each other
+ * would otherwise chain connections without end. */
 #define SSHKEYS_MAX_JUMPS 8
+/* ProxyJump's list and ProxyCommand's command line, with the NUL. */
+#define SSHKEYS_PROXY_MAX 1024
 
 extern const struct sshkey sshkeys[SSHKEY_COUNT];
 
@@ -86,8 +87,7 @@ enum sshkeys_strict {
  * sshkeys_strict, 0 for the other types. -1 with what the value should be
  * in why ("not a port (1 to 65535)"), for a message that names the key and
  * the value. Files are checked for length only: where a relative name is
- * refused is the caller's rule. A ProxyCommand is checked as one string
- * (its words joined), for its length and its %-tokens. */
+ * refused is the caller's rule. */
 int sshkeys_value(int id, const char *v, long *n, char *why, size_t whylen);
 
 /* A yes/no value (yes, true, no, false; any case): 1, 0, or -1. */

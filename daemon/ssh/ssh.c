@@ -517,8 +517,9 @@ static void service_ready(struct ssh_sess *s)
  * (up to 40 ms), so the next small packet waits: tens of milliseconds per
  * FTP command or data channel. Whatever we send the server makes the jump
  * host write to it, and the ACK goes along. So after a service that read
- * a little and sent nothing, a no-op goes out (ssh_chan_poke). A read of
- * more than a few packets is a bulk transfer: nothing then. */
+ * a little and sent nothing, one byte more of receive window on a channel
+ * (SSH's only no-op that libssh2 1.10 sends on request) goes out. A read
+ * of more than a few packets is a bulk transfer: nothing then. */
 #define POKE_MAX_RX 2048
 static void poke_jump_host(struct ssh_sess *s, unsigned long long rx0,
 			   unsigned long long tx0)

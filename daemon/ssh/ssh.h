@@ -25,10 +25,7 @@ enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
 /* Channels open or opening on one SSH connection at most, unless
  * MaxChannels says otherwise: each costs two 256 KiB pump buffers at most. */
 #define SSH_DEFAULT_MAX_CHANNELS 1024
-/* ProxyJump's list and ProxyCommand's command line, at most. */
 #define SSH_PROXY_MAX SSHKEYS_PROXY_MAX
-/* Jump hosts in a row at most: ProxyJump blocks that name each other
- * would otherwise chain connections without end. */
 #define SSH_MAX_JUMPS SSHKEYS_MAX_JUMPS
 
 /* Which settings have a value already: ssh_config(5) keeps the first value

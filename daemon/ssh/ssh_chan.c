@@ -83,8 +83,6 @@ void ssh_chan_poke(struct ssh_sess *s)
 {
 	struct ssh_chan *c;
 
-	/* A channel with no adjust of its own in flight and no partly sent
-	 * call: the one byte then goes out at once, alone. */
 	for (c = s->chans; c; c = c->next)
 		if (!c->adjust_pending && c->pending_op == SSH_OP_NONE &&
 		    !libssh2_channel_eof(c->raw))

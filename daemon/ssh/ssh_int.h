@@ -10,8 +10,6 @@
 
 #include "ssh.h"
 
-struct transport; /* transport.h: a jump host or a ProxyCommand */
-
 enum sess_state {
 	SESS_CONNECTING,
 	SESS_HANDSHAKE,
@@ -95,8 +93,8 @@ struct ssh_sess {
 	uint64_t started_ms;
 	struct transport *tr; /* ProxyJump/ProxyCommand, or NULL */
 	char why[1024];	      /* why it died, "" while alive */
-	int was_ready;	      /* reached READY once */
-	int login_typed;      /* auth_typed() of the login */
+	int was_ready;	 /* reached READY once */
+	int login_typed; /* auth_typed() of the login */
 };
 
 /* The receive window a channel opens with: small, so that libssh2's own
@@ -112,9 +110,9 @@ int ssh_chan_service_closing(struct ssh_sess *s);
 /* ssh_chan.c: every attached channel's owner hears the connection is
  * gone (ops->lost); call once the session is dead or being freed. */
 void ssh_chan_lose_all(struct ssh_sess *s);
-/* ssh_chan.c: sends one byte more of receive window on an idle channel
- * of s, if one can take it now: SSH's only no-op that libssh2 1.10 sends
- * on request, for ssh.c's poke of a jump host. */
+/* ssh_chan.c: one byte more of receive window on the first channel that
+ * can take it, sent now: a no-op message to the server (ssh.c's
+ * poke_jump_host says why). */
 void ssh_chan_poke(struct ssh_sess *s);
 /* ssh_chan.c: frees a list of channel records (not their libssh2
  * channels: libssh2_session_free does that). */

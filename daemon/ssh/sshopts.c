@@ -104,18 +104,8 @@ static void store(struct ssh_opts *o, int id, const char *v, long n)
 	case SSHKEY_CONNECTIONS:
 		o->connections = (int)n;
 		break;
-	case SSHKEY_PROXY_JUMP:
-	case SSHKEY_PROXY_COMMAND:
-		/* One bit for both: whichever comes first wins, as in
-		 * ssh_config(5), and "none" (direct) is a value that wins. */
-		o->proxy_jump[0] = o->proxy_command[0] = '\0';
-		if (strcasecmp(v, "none"))
-			snprintf(id == SSHKEY_PROXY_JUMP ? o->proxy_jump
-							 : o->proxy_command,
-				 sizeof(o->proxy_jump), "%s", v);
-		break;
 	default:
-		break; /* ExitOnForwardFailure: no field */
+		break; /* ExitOnForwardFailure, ProxyJump none: no field */
 	}
 }
 
@@ -163,6 +153,25 @@ static int add_identity(struct ssh_opts *o, const char *v, char *err,
 	return 0;
 }
 
+/* ProxyJump and ProxyCommand compete, as in ssh_config(5): whichever
+ * comes first wins, and "none" is a value that wins too. */
+static int apply_proxy(struct ssh_opts *o, const char *key, const char *v,
+		       enum ssh_apply how, char *err, size_t errlen)
+{
+	int jump = !strcasecmp(key, "ProxyJump"), none = !strcasecmp(v, "none");
+
+	(void)err;
+	(void)errlen; /* sshkeys_value checked v */
+	if (how == SSH_APPLY_FIRST && (o->set & SSH_SET_PROXY))
+		return 1;
+	o->proxy_jump[0] = o->proxy_command[0] = '\0';
+	if (!none)
+		snprintf(jump ? o->proxy_jump : o->proxy_command,
+			 sizeof(o->proxy_jump), "%s", v);
+	o->set |= SSH_SET_PROXY;
+	return 0;
+}
+
 int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		   int nargs, enum ssh_apply how, char *err, size_t errlen)
 {
@@ -184,16 +193,17 @@ int ssh_opts_apply(struct ssh_opts *o, const char *key, char *const *args,
 		return -1;
 	}
 	if (sshkeys_value(id, args[0], &n, why, sizeof(why)) < 0) {
-		/* The messages ftp-tunnel(1) and its tests know; a proxy's
-		 * says what is wrong with it. */
+		/* The messages ftp-tunnel(1) and its tests know. */
 		if (sshkeys[id].type == SSHKEY_T_JUMP ||
 		    sshkeys[id].type == SSHKEY_T_COMMAND)
-			snprintf(err, errlen, "%s '%s': %s", key, args[0], why);
+			snprintf(err, errlen, "%s: %s", key, why);
 		else
 			snprintf(err, errlen, "bad value '%s' for option %s",
 				 args[0], key);
 		return -1;
 	}
+	if (id == SSHKEY_PROXY_JUMP || id == SSHKEY_PROXY_COMMAND)
+		return apply_proxy(o, key, args[0], how, err, errlen);
 	if (id == SSHKEY_IDENTITY_FILE)
 		return add_identity(o, args[0], err, errlen);
 	if (!set_bit[id])

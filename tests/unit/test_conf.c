@@ -254,9 +254,10 @@ static void test_jumps(void)
 	bad("Profile a\n  ProxyJump b\n  ProxyCommand nc %h %p\n",
 	    "f:3: ProxyJump and ProxyCommand in one Profile");
 	bad("Profile a\n  ProxyJump b,,c\n",
-	    "f:2: ProxyJump b,,c: an empty jump host");
-	bad("Profile a\n  ProxyJump u@\n",
-	    "f:2: ProxyJump u@: bad jump host 'u@'");
+	    "f:2: ProxyJump b,,c: an empty jump host in 'b,,c'");
+	bad("Profile a\n  ProxyJump u@\n", "f:2: ProxyJump u@: bad jump host");
+	bad("Profile a\n  ProxyCommand nc %h %k\n",
+	    "f:2: ProxyCommand: unknown token %k");
 	bad("Route 10.0.0.1\n  Via h\n  ProxyCommand nc %h %p\n  ProxyJump b\n",
 	    "f:4: ProxyJump and ProxyCommand in one Route");
 }
