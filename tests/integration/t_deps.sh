@@ -69,7 +69,7 @@ owners() {
 		for x in "$p" "$(twin "$p")" "$r" "$(twin "$r")"; do
 			[ -n "${own[$x]:-}" ] && c="$c,${own[$x]}"
 		done
-		c=${c#,}
+		c=$(echo "${c#,}" | tr ',' '\n' | sort -u | paste -sd,)
 		echo "$p ${c:--}"
 	done <"$1"
 }
