@@ -49,13 +49,15 @@ twin() {
 	esac
 }
 # owners FILE: for each path in FILE (one a line) "PATH PKG,PKG..." ("-"
-# when no package has it). Asks dpkg once for the path, its twin, and
-# the file it resolves to (alternatives) and that one's twin.
+# when no package has it). Asks dpkg once for the path (without ../),
+# its twin, and the file it resolves to (alternatives) and that one's
+# twin.
 owners() {
 	local p r c
 	declare -A own=()
 	while read -r p; do
 		r=$(readlink -f "$p")
+		p=$(realpath -s -m "$p") # without ../, the link a -dev package has
 		for c in "$p" "$(twin "$p")" "$r" "$(twin "$r")"; do echo "$c"; done
 	done <"$1" | sort -u >"$T/cand"
 	while IFS= read -r line; do
@@ -65,8 +67,9 @@ owners() {
 	done < <(xargs -r dpkg-query -S <"$T/cand" 2>/dev/null)
 	while read -r p; do
 		r=$(readlink -f "$p")
+		n=$(realpath -s -m "$p")
 		c=""
-		for x in "$p" "$(twin "$p")" "$r" "$(twin "$r")"; do
+		for x in "$n" "$(twin "$n")" "$r" "$(twin "$r")"; do
 			[ -n "${own[$x]:-}" ] && c="$c,${own[$x]}"
 		done
 		c=$(echo "${c#,}" | tr ',' '\n' | sort -u | paste -sd,)
@@ -90,7 +93,7 @@ need_base() {
 			bad="$bad $p ($pk)"
 		fi
 	done < <(owners "$T/need")
-	tt_check "$what: all $n from the base set${bad:+; not:$bad}" [ -z "$bad" ]
+	tt_check "$what: $n, each from the base set${bad:+; not:$bad}" [ -z "$bad" ]
 }
 
 # 1. make all install: the programs of its recipes, and what it and
