@@ -22,8 +22,8 @@ DEPS=$TT_TOP/scripts/deps.sh
 sh "$DEPS" list >"$T/sets" 2>"$T/sets.err" || tt_die "deps.sh list: $(cat "$T/sets.err")"
 BASE=$(awk '$1 == "base" { print $2 }' "$T/sets")
 TEST=$(awk '$1 == "test" { print $2 }' "$T/sets")
-tt_check "deps.sh list names a base set ($(echo $BASE | wc -w) packages)" [ -n "$BASE" ]
-tt_check "deps.sh list names a test set ($(echo $TEST | wc -w) packages)" [ -n "$TEST" ]
+tt_check "deps.sh list names a base set ($(wc -w <<<"$BASE") packages)" [ -n "$BASE" ]
+tt_check "deps.sh list names a test set ($(wc -w <<<"$TEST") packages)" [ -n "$TEST" ]
 
 # closure PKG...: the installed packages these pull in by Depends and
 # Pre-Depends, themselves included, one a line.
