@@ -139,7 +139,8 @@ home=$(getent passwd root | cut -d: -f6)
 if command -v strace >/dev/null; then
 	# LeakSanitizer cannot run under ptrace (check-asan's build): t_demo
 	# runs the demo with it.
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -z -qq --seccomp-bpf -e trace=execve -o "$T/exec.log" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -z -qq --seccomp-bpf -e trace=execve -o "$T/exec.log" \
 		timeout -k 10 120 bash "$TT_TOP/scripts/demo.sh" >"$T/demo.out" 2>&1 </dev/null
 	rc=$?
 	tt_log_add demo.out "$T/demo.out"
