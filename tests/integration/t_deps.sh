@@ -139,12 +139,22 @@ home=$(getent passwd root | cut -d: -f6)
 if command -v strace >/dev/null; then
 	# LeakSanitizer cannot run under ptrace (check-asan's build): t_demo
 	# runs the demo with it.
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	mkdir -p "$T/rundir"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" TT_RUN_DIR=$T/rundir \
 		strace -f -z -qq --seccomp-bpf -e trace=execve -o "$T/exec.log" \
 		timeout -k 10 120 bash "$TT_TOP/scripts/demo.sh" >"$T/demo.out" 2>&1 </dev/null
 	rc=$?
 	tt_log_add demo.out "$T/demo.out"
 	tt_check "the demo under strace succeeds (exit $rc)" [ "$rc" = 0 ]
+	# A failed demo keeps its temp dir: its logs are shown, then it goes.
+	dtdir=$(cat "$T/rundir/demo.tdir" 2>/dev/null)
+	case $dtdir in /tmp/ftt-demo.*)
+		if [ -d "$dtdir" ] && [ "${TT_KEEP:-0}" != 1 ]; then
+			tail -n 30 "$dtdir"/logs/* "$dtdir"/*.log 2>/dev/null >&2
+			rm -rf "$dtdir"
+		fi
+		;;
+	esac
 	sed -n 's/^[0-9]* *execve("\([^"]*\)".*/\1/p' "$T/exec.log" | sort -u |
 		grep -v -e "^$TT_TOP/" -e "^$TT_BUILD/" -e '^/tmp/ftt-' -e "^$home/" >"$T/demo.progs"
 	tt_check "the demo ran sshd, vsftpd, curl, inetutils-ftp, ip and nft" \
