@@ -48,14 +48,14 @@ ft_run_fail() {
 	timeout 20 setsid -w "$TT_FT_BIN" "$@" </dev/null >/dev/null 2>"$out"
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
-		tt_fail "exit $rc (want $want) for: $*: $(head -3 "$out")"
+		tt_fail "${FT_WHAT:+$FT_WHAT: }exit $rc (want $want) for: $*: $(head -3 "$out")"
 		return 1
 	fi
 	if [ "$(wc -l <"$out")" -ne 1 ] || ! grep -Eq "$pat" "$out"; then
-		tt_fail "message for: $*: want one line like /$pat/, got: $(cat "$out")"
+		tt_fail "${FT_WHAT:+$FT_WHAT: }message for: $*: want one line like /$pat/, got: $(cat "$out")"
 		return 1
 	fi
-	tt_pass "exit $want, one line: $(cut -c1-110 "$out")"
+	tt_pass "${FT_WHAT:+$FT_WHAT: }exit $want, one line: $(cut -c1-110 "$out")"
 }
 
 # ft_daemon_env: a private ftp-tunneld for the shim, started on demand:
