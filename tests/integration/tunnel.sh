@@ -40,7 +40,9 @@ ft_tunnel() {
 
 # ft_run_fail EXPECT_RC PATTERN ARGS...: run ftp-tunnel (no terminal) in the
 # foreground with ARGS; pass if it exits with EXPECT_RC within 20 s and
-# prints exactly one line on stderr matching PATTERN (grep -E).
+# prints exactly one line on stderr matching PATTERN (grep -E). FT_WHAT,
+# if set, starts the check's message (e.g. "finding 9: ..."), so the
+# case is named by what it proves rather than by the error it expects.
 ft_run_fail() {
 	local want=$1 pat=$2 out rc
 	shift 2
