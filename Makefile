@@ -19,7 +19,7 @@ SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
 # expat reads Tectia's ssh-broker-config.xml (daemon/config/tectia.c).
 EXPAT_LIBS := $(shell $(PKG_CONFIG) --libs expat 2>/dev/null || echo -lexpat)
 BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon \
-	      $(ENGINE_DIRS:%=-I%) $(PART_INC) $(SANFLAGS)
+	      $(ENGINE_INC) $(PART_INC) $(SANFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
@@ -41,6 +41,15 @@ CLI_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/cli/*.c))
 # include them (#include "ssh.h" finds daemon/ssh/ssh.h by -I).
 $(BUILD)/daemon/server/%.o: PART_INC = -Idaemon/server
 $(BUILD)/daemon/cli/%.o: PART_INC = -Idaemon/cli
+# The engine's folders in the same way: a folder's objects see its own
+# headers and those of the folders before it in ENGINE_PARTS, none after,
+# so an include against the order (ftp/ using tunnel/) fails to compile.
+# Everything else (the programs, the tests) sees every engine folder.
+ENGINE_INC = $(ENGINE_DIRS:%=-I%)
+parts_upto = $(firstword $(2)) $(if $(filter $(1),$(firstword $(2))),,\
+	$(call parts_upto,$(1),$(wordlist 2,$(words $(2)),$(2))))
+$(foreach p,$(ENGINE_PARTS),$(eval $(BUILD)/daemon/$(p)/%.o: \
+	ENGINE_INC = $(patsubst %,-Idaemon/%,$(call parts_upto,$(p),$(ENGINE_PARTS)))))
 
 PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 

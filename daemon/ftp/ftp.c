@@ -1,5 +1,6 @@
 /* ftp.c — the FTP control-channel rewriter: finds data-channel addresses in
- * replies (227/229) and commands (PORT/EPRT) and swaps in the tunnel's. */
+ * replies (227/229) and commands (PORT/EPRT) and swaps in the tunnel's. This
+ * is its state machine and its output; ftp_parse.c recognises the syntaxes. */
 #include "ftp.h"
 
 #include <arpa/inet.h>
@@ -9,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "addr.h"
+#include "ftp_parse.h"
 
 /* The tail of each output buffer kept free for the final 421. */
 #define OUT_RESERVE 512
@@ -24,11 +28,6 @@
 #define BLOCK_MAX (2 * FTP_LINE_MAX)
 #define LOCAL_MAX 256
 #define WHY_MAX 160
-
-/* RFC 854 Telnet commands that may appear on the control connection. */
-#define TN_IAC 255
-#define TN_WILL 251
-#define TN_DONT 254
 
 enum cmd_kind {
 	CMD_OTHER,
@@ -57,6 +56,31 @@ enum held {
 	HELD_CONV,   /* the 200 the client gets for a converted PORT/EPRT */
 };
 
+/* Where the rewriter is in the conversation. Changed only by set_state(),
+ * which refuses a transition not listed in state_next[] (the session then
+ * ends, as on any internal error). Whether the server's greeting has come
+ * is kept apart (greeted): a multi-line greeting is RW_MULTI too. */
+enum rw_state {
+	RW_LINES,   /* each line taken as a command or a reply of its own */
+	RW_MULTI,   /* a server's multi-line reply, passed line by line */
+	RW_COLLECT, /* a multi-line 227/229, collected to be replaced */
+	RW_OPAQUE,  /* AUTH accepted: the rest is TLS, passed unread */
+	RW_FAILED,  /* the closing 421 is queued: nothing more is taken */
+};
+
+static const char *const rw_state_names[] = {"lines", "multi", "collect",
+					     "opaque", "failed"};
+
+/* The states each state may go to (bit per state); any may fail. */
+#define RW_BIT(st) (1u << (st))
+static const unsigned state_next[] = {
+    [RW_LINES] = RW_BIT(RW_MULTI) | RW_BIT(RW_COLLECT) | RW_BIT(RW_OPAQUE),
+    [RW_MULTI] = RW_BIT(RW_LINES),
+    [RW_COLLECT] = RW_BIT(RW_LINES),
+    [RW_OPAQUE] = 0,
+    [RW_FAILED] = 0,
+};
+
 struct obuf {
 	size_t off, len;
 	uint8_t data[FTP_OUT_MAX];
@@ -72,15 +96,13 @@ struct ftp_rw {
 	struct ftp_req req;
 	enum held held;
 	int held_eprt;
-	int failed;
-	int opaque;   /* AUTH accepted: the rest is TLS, passed unread */
+	enum rw_state state;
 	int greeted;  /* the server's greeting has been seen */
 	int epsv_all; /* the client sent EPSV ALL (RFC 2428 §4) */
-	/* The server's multi-line reply in progress: passed line by line
-	 * (multi) or collected to be replaced (collect, 227/229). */
-	int multi, collect, feat_filter;
-	/* The multi-line refusal in progress is swallowed (active_fallback):
-	 * the client gets the forwarded PORT's reply instead. */
+	/* RW_MULTI: the FEAT reply's AUTH, PBSZ and PROT lines are dropped. */
+	int feat_filter;
+	/* RW_MULTI: the multi-line refusal in progress is swallowed
+	 * (active_fallback): the client gets the forwarded PORT's reply. */
 	int multi_drop;
 	int fell_back; /* active mode fell back to FORWARD */
 	/* The reply in progress answers the oldest command; 0 when nothing
@@ -95,39 +117,6 @@ struct ftp_rw {
 	uint8_t block[BLOCK_MAX];
 	struct obuf out[2];
 };
-
-static int is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alpha(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_blank(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static uint8_t to_upper(uint8_t c)
-{
-	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
-}
-
-/* Case-insensitive: RFC 959 §5.3 lets commands come in either case. */
-static int word_is(const uint8_t *p, size_t n, const char *w)
-{
-	size_t i;
-
-	if (n != strlen(w))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (to_upper(p[i]) != (uint8_t)w[i])
-			return 0;
-	return 1;
-}
 
 /* --- output --------------------------------------------------------- */
 
@@ -150,14 +139,16 @@ static void ob_put(struct obuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+static int set_state(struct ftp_rw *rw, enum rw_state st);
+
 static ssize_t fatal(struct ftp_rw *rw, const char *reason)
 {
 	char msg[OUT_RESERVE];
 	int n;
 
-	if (rw->failed)
+	if (rw->state == RW_FAILED)
 		return FTP_RW_FATAL;
-	rw->failed = 1;
+	set_state(rw, RW_FAILED);
 	rw->req.kind = FTP_REQ_NONE;
 	rw->held = HELD_NONE;
 	n = snprintf(msg, sizeof(msg),
@@ -168,6 +159,24 @@ static ssize_t fatal(struct ftp_rw *rw, const char *reason)
 		n = sizeof(msg) - 1;
 	ob_put(&rw->out[FTP_CLIENT], msg, (size_t)n);
 	return FTP_RW_FATAL;
+}
+
+/* The one place rw->state changes. A transition state_next[] does not list
+ * is a bug here: the session ends with a 421 naming it rather than go on
+ * in a state nobody planned for. Returns 0, or -1 once the session ended. */
+static int set_state(struct ftp_rw *rw, enum rw_state st)
+{
+	char why[80];
+
+	if (rw->state == RW_FAILED)
+		return -1;
+	if (st == RW_FAILED || (state_next[rw->state] & RW_BIT(st))) {
+		rw->state = st;
+		return st == RW_FAILED ? -1 : 0;
+	}
+	snprintf(why, sizeof(why), "internal error: rewriter state %s -> %s",
+		 rw_state_names[rw->state], rw_state_names[st]);
+	return (int)fatal(rw, why);
 }
 
 /* Queues n bytes for side `to`; running out of room here is a bug in the
@@ -217,8 +226,8 @@ static void pump(struct ftp_rw *rw)
 	struct cmd *c;
 	size_t n;
 
-	while (!rw->failed && !rw->opaque && rw->greeted && !rw->multi &&
-	       !rw->collect && rw->req.kind == FTP_REQ_NONE) {
+	while (rw->state == RW_LINES && rw->greeted &&
+	       rw->req.kind == FTP_REQ_NONE) {
 		c = fifo_front(rw);
 		if (!c || c->kind != CMD_LOCAL)
 			break;
@@ -246,336 +255,6 @@ static void local_reply(struct ftp_rw *rw, const char *text)
 	pump(rw);
 }
 
-/* --- parsing -------------------------------------------------------- */
-
-/* Copies a line's text without its Telnet commands: RFC 959 §4.1.3 has
- * clients send IAC IP, IAC DM before ABOR, e.g. "\xff\xf4\xff\xf2ABOR". */
-static size_t strip_telnet(const uint8_t *in, size_t n, uint8_t *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		if (in[i] != TN_IAC) {
-			out[o++] = in[i++];
-			continue;
-		}
-		if (i + 1 >= n)
-			break;
-		if (in[i + 1] == TN_IAC) {
-			out[o++] = TN_IAC;
-			i += 2;
-		} else if (in[i + 1] >= TN_WILL && in[i + 1] <= TN_DONT) {
-			i += 3;
-		} else {
-			i += 2;
-		}
-	}
-	return o;
-}
-
-/* Text length of a line that ends in LF: CRLF or a bare LF is cut. */
-static size_t text_len(const uint8_t *line, size_t len)
-{
-	return len >= 2 && line[len - 2] == '\r' ? len - 2 : len - 1;
-}
-
-/* Reads numbers separated by commas from p[i]: how many (at most max + 1,
- * so a longer run shows), their values (a number of more than three digits
- * reads as 1000) and where the run ends. */
-static int num_run(const uint8_t *p, size_t n, size_t i, unsigned *v, int max,
-		   size_t *end)
-{
-	int k = 0;
-	size_t d;
-	unsigned x;
-
-	for (;;) {
-		x = 0;
-		for (d = 0; i < n && is_digit(p[i]); d++, i++)
-			if (d < 3)
-				x = x * 10 + (unsigned)(p[i] - '0');
-		if (k < max)
-			v[k] = d > 3 ? 1000 : x;
-		k++;
-		if (k > max || i + 1 >= n || p[i] != ',' || !is_digit(p[i + 1]))
-			break;
-		i++;
-	}
-	*end = i;
-	return k;
-}
-
-/* Socket addresses go in and out by memcpy: reading a sockaddr_storage
- * through a struct sockaddr_in pointer breaks C's aliasing rules, and gcc
- * -O2 acts on it. */
-static int sa_family(const void *sa)
-{
-	sa_family_t f;
-
-	memcpy(&f, (const char *)sa + offsetof(struct sockaddr, sa_family),
-	       sizeof(f));
-	return f;
-}
-
-static void put_v4(struct sockaddr_storage *ss, const void *addr, uint16_t port)
-{
-	struct sockaddr_in sin;
-
-	memset(ss, 0, sizeof(*ss));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	memcpy(&sin.sin_addr, addr, 4);
-	sin.sin_port = htons(port);
-	memcpy(ss, &sin, sizeof(sin));
-}
-
-/* family is AF_INET6, or AF_UNSPEC for a 229's port-only target. */
-static void put_v6(struct sockaddr_storage *ss, int family,
-		   const struct in6_addr *addr, uint16_t port)
-{
-	struct sockaddr_in6 sin6;
-
-	memset(ss, 0, sizeof(*ss));
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = (sa_family_t)family;
-	if (addr)
-		sin6.sin6_addr = *addr;
-	sin6.sin6_port = htons(port);
-	memcpy(ss, &sin6, sizeof(sin6));
-}
-
-/* Six numbers h1..h4,p1,p2 as an AF_INET address; returns the port, or -1
- * when a number is above 255. */
-static int fill_v4(const unsigned *v, struct sockaddr_storage *ss)
-{
-	uint8_t a[4];
-	int k;
-
-	for (k = 0; k < 6; k++)
-		if (v[k] > 255)
-			return -1;
-	for (k = 0; k < 4; k++)
-		a[k] = (uint8_t)v[k];
-	put_v4(ss, a, (uint16_t)(v[4] << 8 | v[5]));
-	return (int)(v[4] << 8 | v[5]);
-}
-
-/* A 227's address: RFC 959 §4.2 shows "227 Entering Passive Mode
- * (h1,h2,h3,h4,p1,p2)." and servers vary around it — vsftpd "227 Entering
- * Passive Mode (127,0,0,1,117,49).", pure-ftpd without the final dot, some
- * without parentheses ("227 Entering Passive Mode 10,1,60,99,6,12") or as
- * "227 =10,1,60,99,6,12". Like curl and nf_conntrack_ftp, take the first
- * run of exactly six comma-separated numbers anywhere in the text. */
-static int parse_227(const uint8_t *p, size_t n, struct sockaddr_storage *ss)
-{
-	unsigned v[6];
-	size_t i, end;
-	int k;
-
-	for (i = 0; i < n; i++) {
-		if (!is_digit(p[i]) || (i > 0 && is_digit(p[i - 1])))
-			continue;
-		k = num_run(p, n, i, v, 6, &end);
-		if (k > 6)
-			return -1;
-		if (k == 6)
-			return fill_v4(v, ss) > 0 ? 0 : -1;
-		i = end;
-	}
-	return -1;
-}
-
-/* Up to five digits, 0..65535, then p[*i] is at the first non-digit. */
-static int parse_port(const uint8_t *p, size_t n, size_t *i)
-{
-	unsigned x = 0;
-	size_t d;
-
-	for (d = 0; *i < n && is_digit(p[*i]); d++, (*i)++) {
-		if (d >= 5)
-			return -1;
-		x = x * 10 + (unsigned)(p[*i] - '0');
-	}
-	return d && x <= 65535 ? (int)x : -1;
-}
-
-static int is_delim(uint8_t c)
-{
-	/* RFC 2428 §2: any of ASCII 33-126; a digit could not frame a port. */
-	return c >= 33 && c <= 126 && !is_digit(c);
-}
-
-/* A 229's port: RFC 2428 §3 "229 Entering Extended Passive Mode
- * (|||6446|)" with any delimiter; vsftpd and proftpd use '|'. The first
- * "(ddd" decides; the closing parenthesis is not required. */
-static int parse_229(const uint8_t *p, size_t n)
-{
-	size_t i, j;
-	uint8_t d;
-	int port;
-
-	for (i = 0; i + 3 < n; i++) {
-		d = p[i + 1];
-		if (p[i] != '(' || !is_delim(d) || p[i + 2] != d ||
-		    p[i + 3] != d)
-			continue;
-		j = i + 4;
-		port = parse_port(p, n, &j);
-		if (port <= 0 || j >= n || p[j] != d)
-			return -1;
-		return port;
-	}
-	return -1;
-}
-
-/* PORT's argument, exactly "h1,h2,h3,h4,p1,p2" (RFC 959 §4.1.2). */
-static int parse_port_cmd(const uint8_t *p, size_t n,
-			  struct sockaddr_storage *ss)
-{
-	unsigned v[6];
-	size_t end;
-
-	if (n == 0 || !is_digit(p[0]))
-		return -1;
-	if (num_run(p, n, 0, v, 6, &end) != 6 || end != n)
-		return -1;
-	return fill_v4(v, ss) < 0 ? -1 : 0;
-}
-
-/* EPRT's argument, RFC 2428 §2: <d><net-prt><d><net-addr><d><tcp-port><d>
- * with any delimiter, e.g. "|1|132.235.1.2|6275|" or "|2|::1|6275|".
- * Returns 0, -1 when malformed, 1 for a protocol other than 1 and 2. */
-static int parse_eprt_cmd(const uint8_t *p, size_t n,
-			  struct sockaddr_storage *ss)
-{
-	char host[INET6_ADDRSTRLEN];
-	struct in6_addr a6;
-	size_t i, a, alen;
-	uint8_t d;
-	int af, port;
-
-	if (n < 2 || !is_delim(p[0]))
-		return -1;
-	d = p[0];
-	i = 1;
-	if (!is_digit(p[i]))
-		return -1;
-	while (i < n && is_digit(p[i]))
-		i++;
-	af = AF_UNSPEC;
-	if (i == 2 && p[1] == '1')
-		af = AF_INET;
-	else if (i == 2 && p[1] == '2')
-		af = AF_INET6;
-	if (i >= n || p[i] != d)
-		return -1;
-	a = ++i;
-	while (i < n && p[i] != d)
-		i++;
-	alen = i - a;
-	if (i >= n)
-		return -1;
-	i++;
-	port = parse_port(p, n, &i);
-	if (port < 0 || i + 1 != n || p[i] != d)
-		return -1;
-	if (af == AF_UNSPEC)
-		return 1;
-	if (alen == 0 || alen >= sizeof(host))
-		return -1;
-	memcpy(host, p + a, alen);
-	host[alen] = '\0';
-	if (inet_pton(af, host, &a6) != 1)
-		return -1;
-	if (af == AF_INET)
-		put_v4(ss, &a6, (uint16_t)port);
-	else
-		put_v6(ss, AF_INET6, &a6, (uint16_t)port);
-	return 0;
-}
-
-/* --- addresses ------------------------------------------------------ */
-
-/* The host as an IPv6 address, IPv4 mapped (::ffff:a.b.c.d). */
-static int sa_host6(const void *sa, struct in6_addr *a)
-{
-	struct sockaddr_in6 sin6;
-	struct sockaddr_in sin;
-
-	switch (sa_family(sa)) {
-	case AF_INET6:
-		memcpy(&sin6, sa, sizeof(sin6));
-		*a = sin6.sin6_addr;
-		return 0;
-	case AF_INET:
-		memcpy(&sin, sa, sizeof(sin));
-		memset(a, 0, sizeof(*a));
-		a->s6_addr[10] = 0xff;
-		a->s6_addr[11] = 0xff;
-		memcpy(&a->s6_addr[12], &sin.sin_addr, 4);
-		return 0;
-	}
-	return -1;
-}
-
-static uint16_t sa_port(const void *sa)
-{
-	struct sockaddr_in6 sin6;
-	struct sockaddr_in sin;
-
-	switch (sa_family(sa)) {
-	case AF_INET6:
-		memcpy(&sin6, sa, sizeof(sin6));
-		return ntohs(sin6.sin6_port);
-	case AF_INET:
-		memcpy(&sin, sa, sizeof(sin));
-		return ntohs(sin.sin_port);
-	}
-	return 0;
-}
-
-/* The IPv4 host of an AF_INET or v4-mapped AF_INET6 address. */
-static int sa_v4(const void *sa, uint8_t v4[4])
-{
-	struct in6_addr a;
-
-	if (sa_host6(sa, &a) < 0 || !IN6_IS_ADDR_V4MAPPED(&a))
-		return -1;
-	memcpy(v4, &a.s6_addr[12], 4);
-	return 0;
-}
-
-static int is_unspecified(const struct sockaddr_storage *ss)
-{
-	struct in6_addr a;
-
-	return sa_host6(ss, &a) == 0 &&
-	       (IN6_IS_ADDR_UNSPECIFIED(&a) ||
-		(IN6_IS_ADDR_V4MAPPED(&a) && !a.s6_addr[12] && !a.s6_addr[13] &&
-		 !a.s6_addr[14] && !a.s6_addr[15]));
-}
-
-static void set_sa_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	struct in6_addr a;
-	uint8_t v4[4];
-
-	/* Rebuilt rather than poked through a cast (see sa_family()). */
-	if (sa_family(ss) == AF_INET && sa_v4(ss, v4) == 0)
-		put_v4(ss, v4, port);
-	else if (sa_family(ss) == AF_INET6 && sa_host6(ss, &a) == 0)
-		put_v6(ss, AF_INET6, &a, port);
-}
-
-static int same_host(const void *x, const void *y)
-{
-	struct in6_addr a, b;
-
-	if (sa_host6(x, &a) < 0 || sa_host6(y, &b) < 0)
-		return 0;
-	return memcmp(&a, &b, sizeof(a)) == 0;
-}
-
 /* --- client lines --------------------------------------------------- */
 
 static int client_active(struct ftp_rw *rw, const uint8_t *arg, size_t alen,
@@ -586,8 +265,8 @@ static int client_active(struct ftp_rw *rw, const uint8_t *arg, size_t alen,
 	int r;
 
 	memset(&ep, 0, sizeof(ep));
-	r = eprt ? parse_eprt_cmd(arg, alen, &ep)
-		 : parse_port_cmd(arg, alen, &ep);
+	r = eprt ? ftp_parse_eprt(arg, alen, &ep)
+		 : ftp_parse_port(arg, alen, &ep);
 	if (r < 0)
 		return (int)fatal(rw, eprt ? "malformed EPRT command"
 					   : "malformed PORT command");
@@ -599,21 +278,22 @@ static int client_active(struct ftp_rw *rw, const uint8_t *arg, size_t alen,
 	/* An unspecified address means "my own": lftp 4.9 on an IPv6
 	 * control connection sends "EPRT |2|::|40123|". Read it as the
 	 * client's address, the only one it may name anyway. */
-	if (is_unspecified(&ep)) {
-		uint16_t port = sa_port(&ep);
+	if (addr_is_unspecified((struct sockaddr *)&ep)) {
+		uint16_t port = addr_port((struct sockaddr *)&ep);
 
 		ep = rw->cfg.client_addr;
-		set_sa_port(&ep, port);
+		addr_set_port((struct sockaddr *)&ep, port);
 	}
 	/* Bounce protection as in nf_conntrack_ftp and vsftpd: the data
 	 * connection may only go back to the client itself, to an
 	 * unprivileged port. */
-	if (!same_host(&ep, &rw->cfg.client_addr)) {
+	if (!addr_same_host((struct sockaddr *)&ep,
+			    (struct sockaddr *)&rw->cfg.client_addr)) {
 		local_reply(rw, "500 Illegal PORT command (the address is not "
 				"the client's).\r\n");
 		return 0;
 	}
-	if (sa_port(&ep) < 1024) {
+	if (addr_port((struct sockaddr *)&ep) < 1024) {
 		local_reply(rw,
 			    "500 Illegal PORT command (port below 1024).\r\n");
 		return 0;
@@ -644,20 +324,20 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	const uint8_t *verb;
 	enum cmd_kind kind = CMD_OTHER;
 
-	n = strip_telnet(line, text_len(line, len), t);
+	n = ftp_strip_telnet(line, ftp_text_len(line, len), t);
 	/* The verb is the letters after any blanks (RFC 959 §4.1: command
 	 * codes are alphabetic), so "PORT?1,2" or " PORT" are checked as
 	 * PORT: no server, however lenient, gets a PORT not checked here. */
-	for (i = 0; i < n && is_blank(t[i]); i++)
+	for (i = 0; i < n && ftp_is_blank(t[i]); i++)
 		;
-	for (vb = i; i < n && is_alpha(t[i]); i++)
+	for (vb = i; i < n && ftp_is_alpha(t[i]); i++)
 		;
 	verb = t + vb;
 	vlen = i - vb;
-	for (; i < n && is_blank(t[i]); i++)
+	for (; i < n && ftp_is_blank(t[i]); i++)
 		;
 	ab = i;
-	for (aend = n; aend > ab && is_blank(t[aend - 1]); aend--)
+	for (aend = n; aend > ab && ftp_is_blank(t[aend - 1]); aend--)
 		;
 
 	if (vb == n) {
@@ -666,19 +346,21 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		local_reply(rw, "500 Empty command.\r\n");
 		return 0;
 	}
-	if (word_is(verb, vlen, "PORT"))
+	if (ftp_word_is(verb, vlen, "PORT"))
 		return client_active(rw, t + ab, aend - ab, 0);
-	if (word_is(verb, vlen, "EPRT"))
+	if (ftp_word_is(verb, vlen, "EPRT"))
 		return client_active(rw, t + ab, aend - ab, 1);
 	/* RFC 1639 long forms, and SPSV: their replies carry addresses this
 	 * rewriter does not translate. */
-	if (word_is(verb, vlen, "LPSV") || word_is(verb, vlen, "LPRT") ||
-	    word_is(verb, vlen, "LPASV") || word_is(verb, vlen, "SPSV")) {
+	if (ftp_word_is(verb, vlen, "LPSV") ||
+	    ftp_word_is(verb, vlen, "LPRT") ||
+	    ftp_word_is(verb, vlen, "LPASV") ||
+	    ftp_word_is(verb, vlen, "SPSV")) {
 		local_reply(rw, "502 Command not implemented (use PASV or "
 				"EPSV).\r\n");
 		return 0;
 	}
-	if (word_is(verb, vlen, "AUTH")) {
+	if (ftp_word_is(verb, vlen, "AUTH")) {
 		if (!rw->cfg.allow_auth) {
 			/* RFC 2228 §4: 534, refused for policy reasons. */
 			local_reply(rw, "534 AUTH not available through "
@@ -687,10 +369,10 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 			return 0;
 		}
 		kind = CMD_AUTH;
-	} else if (word_is(verb, vlen, "PASV")) {
+	} else if (ftp_word_is(verb, vlen, "PASV")) {
 		kind = CMD_PASV;
-	} else if (word_is(verb, vlen, "EPSV")) {
-		if (word_is(t + ab, aend - ab, "ALL")) {
+	} else if (ftp_word_is(verb, vlen, "EPSV")) {
+		if (ftp_word_is(t + ab, aend - ab, "ALL")) {
 			rw->epsv_all = 1;
 		} else if (aend > ab) {
 			/* "EPSV 2" names the client side's family (RFC 2428
@@ -704,7 +386,7 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		} else {
 			kind = CMD_EPSV;
 		}
-	} else if (word_is(verb, vlen, "FEAT")) {
+	} else if (ftp_word_is(verb, vlen, "FEAT")) {
 		kind = CMD_FEAT;
 	}
 	if (emit(rw, FTP_SERVER, line, len) < 0)
@@ -714,35 +396,6 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 }
 
 /* --- server lines --------------------------------------------------- */
-
-/* A reply starts "ddd" and then ' ' or '-' (RFC 959 §4.2), but clients
- * are looser: Python's ftplib takes any line starting with three digits,
- * and "227\t(10,1,60,99,6,12)" would send it to that address. So any
- * three digits start a reply here too; sep gets the next byte (0 at the
- * end), '-' opening a multi-line reply. Returns the code or -1. */
-static int reply_code(const uint8_t *t, size_t n, uint8_t *sep)
-{
-	if (n < 3 || !is_digit(t[0]) || !is_digit(t[1]) || !is_digit(t[2]))
-		return -1;
-	*sep = n > 3 ? t[3] : 0;
-	return (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
-}
-
-/* A FEAT line naming AUTH, PBSZ or PROT (RFC 2389 §3.2: " AUTH TLS"). */
-static int hidden_feature(const uint8_t *t, size_t n)
-{
-	size_t i = 0, b;
-	uint8_t sep;
-
-	if (reply_code(t, n, &sep) >= 0 && sep == '-')
-		i = 4;
-	while (i < n && is_blank(t[i]))
-		i++;
-	for (b = i; i < n && !is_blank(t[i]); i++)
-		;
-	return word_is(t + b, i - b, "AUTH") || word_is(t + b, i - b, "PBSZ") ||
-	       word_is(t + b, i - b, "PROT");
-}
 
 /* A final reply completes the oldest command; RFC 959 §4.2: 1yz replies
  * are preliminary and another reply follows. */
@@ -760,8 +413,8 @@ static void reply_done(struct ftp_rw *rw, int code, int answers)
 		if (c->kind == CMD_AUTH && code == 234) {
 			/* RFC 4217 §4: TLS starts after 234; nothing more
 			 * here is readable. Only with allow_auth. */
-			rw->opaque = 1;
 			rw->fifo_len = 0;
+			set_state(rw, RW_OPAQUE);
 			return;
 		}
 		fifo_pop(rw);
@@ -785,20 +438,18 @@ static int address_reply(struct ftp_rw *rw, int code)
 {
 	struct sockaddr_storage target;
 	struct cmd *c = fifo_front(rw);
-	int port;
+	const uint8_t *text;
+	size_t n;
 
 	if (!c || rw->block_len < 4)
 		return (int)fatal(rw, "internal error: no command");
 	/* Skip "227 " so the code is not read as a number. */
-	if (code == 227) {
-		if (parse_227(rw->block + 4, rw->block_len - 4, &target) < 0)
-			return (int)fatal(rw, "malformed 227 reply");
-	} else {
-		port = parse_229(rw->block + 4, rw->block_len - 4);
-		if (port <= 0)
-			return (int)fatal(rw, "malformed 229 reply");
-		put_v6(&target, AF_UNSPEC, NULL, (uint16_t)port);
-	}
+	text = rw->block + 4;
+	n = rw->block_len - 4;
+	if ((code == 227 ? ftp_parse_227(text, n, &target)
+			 : ftp_parse_229(text, n, &target)) < 0)
+		return (int)fatal(rw, code == 227 ? "malformed 227 reply"
+						  : "malformed 229 reply");
 	memset(&rw->req, 0, sizeof(rw->req));
 	rw->req.target = target;
 	if (c->kind == CMD_CONV) {
@@ -822,6 +473,14 @@ static int block_add(struct ftp_rw *rw, const uint8_t *t, size_t n)
 	rw->block_len += n;
 	rw->block[rw->block_len++] = '\n';
 	return 0;
+}
+
+/* RFC 959 §4.2: a multi-line reply ends at a line starting with its code
+ * and a space; like ftplib, any byte but '-' is taken. */
+static int ends_reply(const struct ftp_rw *rw, int code, uint8_t sep)
+{
+	return code >= 0 && sep != '-' &&
+	       memcmp(rw->clean, rw->multi_code, 3) == 0;
 }
 
 /* Whether the server's refusal of the PASV/EPSV we sent for the client's
@@ -852,57 +511,56 @@ static int fall_back(struct ftp_rw *rw)
 	return 0;
 }
 
-static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
+/* RW_COLLECT: a line of a multi-line 227/229, its text n bytes in
+ * rw->clean, with its reply code and the byte after it. */
+static int collect_line(struct ftp_rw *rw, size_t n, int code, uint8_t sep)
+{
+	if (block_add(rw, rw->clean, n) < 0)
+		return -1;
+	if (!ends_reply(rw, code, sep))
+		return 0;
+	if (set_state(rw, RW_LINES) < 0)
+		return -1;
+	return address_reply(rw, code);
+}
+
+/* RW_MULTI: a line of a multi-line reply passing through. */
+static int multi_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
+		      size_t n, int code, uint8_t sep)
+{
+	if (ends_reply(rw, code, sep) && rw->multi_drop) {
+		if (set_state(rw, RW_LINES) < 0)
+			return -1;
+		rw->multi_drop = 0;
+		return fall_back(rw);
+	}
+	if (ends_reply(rw, code, sep)) {
+		if (set_state(rw, RW_LINES) < 0)
+			return -1;
+		rw->feat_filter = 0;
+		if (emit(rw, FTP_CLIENT, line, len) < 0)
+			return -1;
+		reply_done(rw, code, rw->multi_answers);
+		return 0;
+	}
+	/* RFC 959 §4.2 has servers pad a continuation line that starts with
+	 * digits; a client that frames replies otherwise (ftplib opens one on
+	 * any "xyz-") could read this as one. */
+	if (code == 227 || code == 229)
+		return (int)fatal(rw, "227/229 line inside another reply");
+	if (rw->multi_drop ||
+	    (rw->feat_filter && ftp_hidden_feature(rw->clean, n)))
+		return 0;
+	return emit(rw, FTP_CLIENT, line, len);
+}
+
+/* RW_LINES: a line that starts a reply, or is none. */
+static int reply_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
+		      size_t n, int code, uint8_t sep)
 {
 	uint8_t *t = rw->clean;
-	uint8_t sep = 0;
-	size_t n;
-	int code, ends;
 	struct cmd *c;
 
-	/* Clients disagree on a Telnet command before the code: inetutils
-	 * ftp skips it, ftplib reads the line as junk. Either could then
-	 * take a 227 the other way than here. */
-	if (memchr(line, TN_IAC, len < 4 ? len : 4))
-		return (int)fatal(rw, "Telnet command before a reply code");
-	n = strip_telnet(line, text_len(line, len), t);
-	code = reply_code(t, n, &sep);
-	/* RFC 959 §4.2: a multi-line reply ends at a line starting with its
-	 * code and a space; like ftplib, any byte but '-' is taken. */
-	ends = (rw->multi || rw->collect) && code >= 0 && sep != '-' &&
-	       memcmp(t, rw->multi_code, 3) == 0;
-	if (rw->collect) {
-		if (block_add(rw, t, n) < 0)
-			return -1;
-		if (!ends)
-			return 0;
-		rw->collect = 0;
-		return address_reply(rw, code);
-	}
-	if (rw->multi) {
-		if (ends && rw->multi_drop) {
-			rw->multi = 0;
-			rw->multi_drop = 0;
-			return fall_back(rw);
-		}
-		if (ends) {
-			rw->multi = 0;
-			rw->feat_filter = 0;
-			if (emit(rw, FTP_CLIENT, line, len) < 0)
-				return -1;
-			reply_done(rw, code, rw->multi_answers);
-			return 0;
-		}
-		/* RFC 959 §4.2 has servers pad a continuation line that
-		 * starts with digits; a client that frames replies otherwise
-		 * (ftplib opens one on any "xyz-") could read this as one. */
-		if (code == 227 || code == 229)
-			return (int)fatal(rw,
-					  "227/229 line inside another reply");
-		if (rw->multi_drop || (rw->feat_filter && hidden_feature(t, n)))
-			return 0;
-		return emit(rw, FTP_CLIENT, line, len);
-	}
 	if (code < 0) /* not a reply: passed, completes nothing */
 		return emit(rw, FTP_CLIENT, line, len);
 	c = rw->greeted ? fifo_front(rw) : NULL;
@@ -918,9 +576,8 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 			return -1;
 		if (sep != '-')
 			return address_reply(rw, code);
-		rw->collect = 1;
 		memcpy(rw->multi_code, t, 3);
-		return 0;
+		return set_state(rw, RW_COLLECT);
 	}
 	if (c && c->kind == CMD_CONV && code / 100 != 1 && code / 100 != 4 &&
 	    code / 100 != 5)
@@ -928,24 +585,46 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	if (falls_back(rw, c, code)) {
 		if (sep != '-')
 			return fall_back(rw);
-		rw->multi = 1;
 		rw->multi_drop = 1;
 		rw->multi_answers = 1;
 		memcpy(rw->multi_code, t, 3);
-		return 0;
+		return set_state(rw, RW_MULTI);
 	}
 	if (emit(rw, FTP_CLIENT, line, len) < 0)
 		return -1;
 	if (sep == '-') {
-		rw->multi = 1;
 		rw->multi_answers = c != NULL;
 		memcpy(rw->multi_code, t, 3);
 		rw->feat_filter = c && c->kind == CMD_FEAT && code == 211 &&
 				  !rw->cfg.allow_auth;
-		return 0;
+		return set_state(rw, RW_MULTI);
 	}
 	reply_done(rw, code, c != NULL);
 	return 0;
+}
+
+/* A line from the server, LF included: handled by the state it comes in. */
+static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
+{
+	uint8_t sep = 0;
+	size_t n;
+	int code;
+
+	/* Clients disagree on a Telnet command before the code: inetutils
+	 * ftp skips it, ftplib reads the line as junk. Either could then
+	 * take a 227 the other way than here. */
+	if (memchr(line, TN_IAC, len < 4 ? len : 4))
+		return (int)fatal(rw, "Telnet command before a reply code");
+	n = ftp_strip_telnet(line, ftp_text_len(line, len), rw->clean);
+	code = ftp_reply_code(rw->clean, n, &sep);
+	switch (rw->state) {
+	case RW_COLLECT:
+		return collect_line(rw, n, code, sep);
+	case RW_MULTI:
+		return multi_line(rw, line, len, n, code, sep);
+	default:
+		return reply_line(rw, line, len, n, code, sep);
+	}
 }
 
 /* --- feeding -------------------------------------------------------- */
@@ -959,8 +638,7 @@ static int can_take_line(struct ftp_rw *rw, enum ftp_side from)
 	if (ob_room(&rw->out[FTP_CLIENT]) < LINE_ROOM)
 		return 0;
 	/* A reply made here must go out before the server's next one. */
-	return !(rw->greeted && !rw->multi && !rw->collect &&
-		 fifo_front_local(rw));
+	return !(rw->greeted && rw->state == RW_LINES && fifo_front_local(rw));
 }
 
 /* After AUTH was accepted: bytes pass unread, a partial line first. */
@@ -993,11 +671,11 @@ ssize_t ftp_rw_feed(struct ftp_rw *rw, enum ftp_side from, const uint8_t *data,
 	uint8_t ch;
 	int r;
 
-	if (rw->failed)
+	if (rw->state == RW_FAILED)
 		return FTP_RW_FATAL;
 	if (from != FTP_CLIENT && from != FTP_SERVER)
 		return fatal(rw, "internal error: bad side");
-	if (rw->opaque)
+	if (rw->state == RW_OPAQUE)
 		return feed_opaque(rw, from, data, len);
 	pump(rw);
 	lb = &rw->line[from];
@@ -1019,9 +697,9 @@ ssize_t ftp_rw_feed(struct ftp_rw *rw, enum ftp_side from, const uint8_t *data,
 		r = from == FTP_CLIENT ? client_line(rw, lb->data, lb->len)
 				       : server_line(rw, lb->data, lb->len);
 		lb->len = 0;
-		if (r < 0 || rw->failed)
+		if (r < 0 || rw->state == RW_FAILED)
 			return FTP_RW_FATAL;
-		if (rw->opaque) {
+		if (rw->state == RW_OPAQUE) {
 			n++;
 			return (ssize_t)n +
 			       feed_opaque(rw, from, data + n, len - n);
@@ -1058,7 +736,7 @@ void ftp_rw_request_failed(struct ftp_rw *rw, const char *why)
 {
 	char w[WHY_MAX], msg[ANSWER_MAX];
 
-	if (!rw || rw->failed || rw->req.kind == FTP_REQ_NONE)
+	if (!rw || rw->state == RW_FAILED || rw->req.kind == FTP_REQ_NONE)
 		return;
 	clean_why(why, w, sizeof(w));
 	snprintf(msg, sizeof(msg), "425 Can't open data connection: %s.\r\n",
@@ -1080,16 +758,17 @@ void ftp_rw_passive_ready(struct ftp_rw *rw,
 			  const struct sockaddr *client_visible)
 {
 	char msg[ANSWER_MAX];
+	struct in_addr in;
 	uint8_t a[4];
 	uint16_t port;
 
-	if (!rw || rw->failed || rw->req.kind == FTP_REQ_NONE)
+	if (!rw || rw->state == RW_FAILED || rw->req.kind == FTP_REQ_NONE)
 		return;
 	if (rw->req.kind != FTP_REQ_PASSIVE || !client_visible) {
 		ftp_rw_request_failed(rw, "internal error");
 		return;
 	}
-	port = sa_port(client_visible);
+	port = addr_port(client_visible);
 	if (port == 0) {
 		ftp_rw_request_failed(rw, "no data port");
 		return;
@@ -1098,7 +777,8 @@ void ftp_rw_passive_ready(struct ftp_rw *rw,
 		snprintf(msg, sizeof(msg),
 			 "229 Entering Extended Passive Mode (|||%u|)\r\n",
 			 (unsigned)port);
-	} else if (sa_v4(client_visible, a) == 0) {
+	} else if (addr_v4(client_visible, &in)) {
+		memcpy(a, &in.s_addr, 4);
 		snprintf(msg, sizeof(msg),
 			 "227 Entering Passive Mode (%u,%u,%u,%u,%u,%u).\r\n",
 			 a[0], a[1], a[2], a[3], (unsigned)(port >> 8),
@@ -1117,11 +797,11 @@ void ftp_rw_passive_ready(struct ftp_rw *rw,
 void ftp_rw_active_ready(struct ftp_rw *rw, const struct sockaddr *server_side)
 {
 	char msg[ANSWER_MAX], host[INET6_ADDRSTRLEN];
-	struct in6_addr a6;
+	struct in_addr in;
 	uint8_t a[4];
 	uint16_t port;
 
-	if (!rw || rw->failed || rw->req.kind == FTP_REQ_NONE)
+	if (!rw || rw->state == RW_FAILED || rw->req.kind == FTP_REQ_NONE)
 		return;
 	if (rw->req.kind == FTP_REQ_CONVERTED) {
 		if (emit_str(rw, FTP_CLIENT,
@@ -1133,13 +813,14 @@ void ftp_rw_active_ready(struct ftp_rw *rw, const struct sockaddr *server_side)
 		return;
 	}
 	if (rw->req.kind != FTP_REQ_ACTIVE || !server_side ||
-	    (port = sa_port(server_side)) == 0) {
+	    (port = addr_port(server_side)) == 0) {
 		ftp_rw_request_failed(rw, "internal error");
 		return;
 	}
 	/* Commands to the server go in its family (a v4-mapped address is
 	 * IPv4): PORT answers PORT, EPRT answers EPRT. */
-	if (sa_v4(server_side, a) == 0) {
+	if (addr_v4(server_side, &in)) {
+		memcpy(a, &in.s_addr, 4);
 		if (rw->held_eprt)
 			snprintf(msg, sizeof(msg),
 				 "EPRT |1|%u.%u.%u.%u|%u|\r\n", a[0], a[1],
@@ -1149,11 +830,11 @@ void ftp_rw_active_ready(struct ftp_rw *rw, const struct sockaddr *server_side)
 				 a[0], a[1], a[2], a[3], (unsigned)(port >> 8),
 				 (unsigned)(port & 0xff));
 	} else {
-		if (sa_host6(server_side, &a6) < 0 ||
-		    !inet_ntop(AF_INET6, &a6, host, sizeof(host))) {
+		if (server_side->sa_family != AF_INET6) {
 			ftp_rw_request_failed(rw, "internal error");
 			return;
 		}
+		addr_host(server_side, host, sizeof(host));
 		snprintf(msg, sizeof(msg), "EPRT |2|%s|%u|\r\n", host,
 			 (unsigned)port);
 	}
@@ -1222,7 +903,12 @@ const struct ftp_req *ftp_rw_request(const struct ftp_rw *rw)
 
 int ftp_rw_failed(const struct ftp_rw *rw)
 {
-	return rw->failed;
+	return rw->state == RW_FAILED;
+}
+
+const char *ftp_rw_state_name(const struct ftp_rw *rw)
+{
+	return rw_state_names[rw->state];
 }
 
 int ftp_rw_fell_back(const struct ftp_rw *rw)

@@ -130,5 +130,9 @@ int ftp_rw_failed(const struct ftp_rw *rw);
 /* 1 once the server refused PASV/EPSV and active mode fell back to FORWARD
  * (active_fallback). */
 int ftp_rw_fell_back(const struct ftp_rw *rw);
+/* The rewriter's state by name, for dumps and tests: "lines", "multi"
+ * (a multi-line reply passing), "collect" (a 227/229 being collected),
+ * "opaque" (after AUTH) or "failed". A static string. */
+const char *ftp_rw_state_name(const struct ftp_rw *rw);
 
 #endif

@@ -20,7 +20,6 @@
 #include "buf.h"
 #include "ftp.h"
 #include "ftpdata.h"
-#include "fwd.h"
 #include "log.h"
 #include "pump.h"
 

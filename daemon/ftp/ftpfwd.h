@@ -13,6 +13,11 @@
 
 struct ftp_ctl;
 
+/* An active_mode for ftpfwd_control_new(): let it choose (forward when the
+ * FTP server is the SSH server's own loopback or the tunnel is remote,
+ * else convert). */
+#define FWD_ACTIVE_AUTO (-1)
+
 /* Takes ownership of fd and ch. For a local tunnel (spec->remote == 0) the
  * FTP client is on fd and the server behind ch; for a remote tunnel the
  * reverse. active_mode: enum ftp_active_mode or FWD_ACTIVE_AUTO.

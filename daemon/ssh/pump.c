@@ -1,7 +1,7 @@
 /* pump.c — socket <-> channel pump. Each direction is a small state
- * machine (open -> eof seen -> drained/shut), logged on every change. A
- * slow reader on one side stops reading from the other: the SSH window
- * then closes and memory stays bounded. */
+ * machine (open -> drain -> closed, as OpenSSH's nchan.c), changed by one
+ * setter that logs every change. A slow reader on one side stops reading
+ * from the other: the SSH window then closes and memory stays bounded. */
 #include "pump.h"
 
 #include <errno.h>
@@ -18,6 +18,26 @@
  * packet per channel write (PUMP_BUF is a multiple of it). */
 #define CHAN_PACKET 32700
 
+/* A direction's half-close state. The input is what the socket sends,
+ * going to the channel; the output is what the channel sends, going to the
+ * socket. Each only moves forward, one step at a time (set_state()):
+ *   input:  open  --EOF read from the socket-->        drain
+ *           drain --up buffer sent, EOF sent on the channel--> closed
+ *   output: open  --EOF from the channel-->            drain
+ *           drain --down buffer written, shutdown(SHUT_WR)--> closed
+ * The pump is done when both are closed. */
+enum half {
+	HALF_OPEN,
+	HALF_DRAIN,
+	HALF_CLOSED,
+};
+
+static const char *const half_names[] = {"open", "drain", "closed"};
+
+enum dir { DIR_INPUT, DIR_OUTPUT };
+
+static const char *const dir_names[] = {"input", "output"};
+
 struct pump {
 	struct ssh_sess *s;
 	struct ssh_chan *c;
@@ -25,12 +45,9 @@ struct pump {
 	char name[96];
 	pump_done_cb cb;
 	void *arg;
-	struct buf up;	 /* socket -> channel */
-	struct buf down; /* channel -> socket */
-	int sock_eof;	 /* read 0 from the socket */
-	int chan_eof_sent;
-	int chan_eof;  /* the channel reached EOF */
-	int sock_shut; /* shutdown(SHUT_WR) done */
+	struct buf up;	    /* socket -> channel */
+	struct buf down;    /* channel -> socket */
+	enum half state[2]; /* by enum dir; changed by set_state() only */
 	int finished;
 	uint32_t events;
 	unsigned long long nup, ndown;
@@ -53,6 +70,24 @@ void pump_set_done(struct pump *p, pump_done_cb cb, void *arg)
 {
 	p->cb = cb;
 	p->arg = arg;
+}
+
+/* The one place a direction's state changes, logged as nchan.c does
+ * ("chan N: input open -> drain"). A step other than the next one is a
+ * bug: refused, and said so. */
+static void set_state(struct pump *p, enum dir d, enum half st, const char *why)
+{
+	enum half was = p->state[d];
+
+	if (st != was + 1) {
+		log_err("chan %s: %s %s -> %s refused: a bug in ftp-tunnel, "
+			"please report it",
+			p->name, dir_names[d], half_names[was], half_names[st]);
+		return;
+	}
+	log_trace("chan %s: %s %s -> %s (%s)", p->name, dir_names[d],
+		  half_names[was], half_names[st], why);
+	p->state[d] = st;
 }
 
 static void destroy(struct pump *p, int reset)
@@ -101,11 +136,17 @@ static void finish_channel_error(struct pump *p, const char *call, ssize_t rc)
 	finish(p, why, 1);
 }
 
+static int both_closed(const struct pump *p)
+{
+	return p->state[DIR_INPUT] == HALF_CLOSED &&
+	       p->state[DIR_OUTPUT] == HALF_CLOSED;
+}
+
 static void update(struct pump *p)
 {
 	uint32_t ev = 0;
 
-	if (!p->sock_eof && !buf_full(&p->up))
+	if (p->state[DIR_INPUT] == HALF_OPEN && !buf_full(&p->up))
 		ev |= EPOLLIN;
 	if (buf_len(&p->down))
 		ev |= EPOLLOUT;
@@ -113,9 +154,9 @@ static void update(struct pump *p)
 		loop_set_events(ssh_sess_loop(p->s), p->fd, ev);
 		p->events = ev;
 	}
-	ssh_chan_set_wants(p->c, (!p->chan_eof && !buf_full(&p->down)) ||
-				     buf_len(&p->up) ||
-				     (p->sock_eof && !p->chan_eof_sent));
+	ssh_chan_set_wants(
+	    p->c, (p->state[DIR_OUTPUT] == HALF_OPEN && !buf_full(&p->down)) ||
+		      buf_len(&p->up) || p->state[DIR_INPUT] == HALF_DRAIN);
 }
 
 /* Writes what the channel gave us to the socket. 0, or -1 on error. */
@@ -135,11 +176,9 @@ static int flush_down(struct pump *p)
 		buf_consume(&p->down, (size_t)n);
 		p->ndown += (unsigned long long)n;
 	}
-	if (!buf_len(&p->down) && p->chan_eof && !p->sock_shut) {
-		log_trace("chan %s: output open -> closed (EOF to socket)",
-			  p->name);
+	if (!buf_len(&p->down) && p->state[DIR_OUTPUT] == HALF_DRAIN) {
 		shutdown(p->fd, SHUT_WR);
-		p->sock_shut = 1;
+		set_state(p, DIR_OUTPUT, HALF_CLOSED, "EOF to the socket");
 	}
 	return 0;
 }
@@ -147,9 +186,9 @@ static int flush_down(struct pump *p)
 /* Reads the socket into the up buffer. 0, or -1 on error. */
 static int fill_up(struct pump *p)
 {
-	if (!p->sock_eof && buf_alloc(&p->up) < 0)
+	if (p->state[DIR_INPUT] == HALF_OPEN && buf_alloc(&p->up) < 0)
 		return -1;
-	while (!p->sock_eof) {
+	while (p->state[DIR_INPUT] == HALF_OPEN) {
 		size_t room;
 		uint8_t *dst = buf_room(&p->up, &room);
 		ssize_t n;
@@ -163,9 +202,8 @@ static int fill_up(struct pump *p)
 			return -1;
 		}
 		if (n == 0) {
-			log_trace("chan %s: input open -> eof (socket)",
-				  p->name);
-			p->sock_eof = 1;
+			set_state(p, DIR_INPUT, HALF_DRAIN,
+				  "EOF from the socket");
 			break;
 		}
 		buf_commit(&p->up, (size_t)n);
@@ -179,33 +217,31 @@ static int fill_up(struct pump *p)
 static int top_up(struct pump *p, int *progress)
 {
 	size_t before = buf_len(&p->up);
-	int was_eof = p->sock_eof;
+	enum half was = p->state[DIR_INPUT];
 
-	if (p->sock_eof || buf_full(&p->up))
+	if (was != HALF_OPEN || buf_full(&p->up))
 		return 0;
 	if (fill_up(p) < 0) {
 		finish(p, strerror(errno), 0);
 		return -1;
 	}
-	if (buf_len(&p->up) != before || p->sock_eof != was_eof)
+	if (buf_len(&p->up) != before || p->state[DIR_INPUT] != was)
 		*progress = 1;
 	return 0;
 }
 
-static int pump_service(struct ssh_chan *c, void *arg)
+/* The output's pass: channel -> down buffer -> socket. 0, or -1 when the
+ * pump has finished (and is freed). Sets *progress when anything moved. */
+static int service_output(struct pump *p, int *progress)
 {
-	struct pump *p = arg;
-	int progress = 0;
-	size_t unsent, budget;
+	size_t unsent;
 	ssize_t n;
 
-	(void)c;
-	if (!p->chan_eof && buf_alloc(&p->down) < 0) {
+	if (p->state[DIR_OUTPUT] == HALF_OPEN && buf_alloc(&p->down) < 0) {
 		finish(p, strerror(ENOMEM), 1);
-		return 1;
+		return -1;
 	}
-	/* channel -> socket */
-	while (!p->chan_eof) {
+	while (p->state[DIR_OUTPUT] == HALF_OPEN) {
 		size_t room;
 		uint8_t *dst = buf_room(&p->down, &room);
 
@@ -214,25 +250,24 @@ static int pump_service(struct ssh_chan *c, void *arg)
 		n = ssh_chan_read(p->c, (char *)dst, room);
 		if (n > 0) {
 			buf_commit(&p->down, (size_t)n);
-			progress = 1;
+			*progress = 1;
 			continue;
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
 		if (n == 0) {
-			log_trace("chan %s: output open -> eof (channel)",
-				  p->name);
-			p->chan_eof = 1;
-			progress = 1;
+			set_state(p, DIR_OUTPUT, HALF_DRAIN,
+				  "EOF from the channel");
+			*progress = 1;
 			break;
 		}
 		finish_channel_error(p, "read", n);
-		return 1;
+		return -1;
 	}
 	unsent = buf_len(&p->down);
 	if (flush_down(p) < 0) {
 		finish(p, strerror(errno), 0);
-		return 1;
+		return -1;
 	}
 	/* Room made by the socket is progress too: libssh2 may hold more for
 	 * this channel (it had filled our buffer), and once read from the
@@ -240,20 +275,31 @@ static int pump_service(struct ssh_chan *c, void *arg)
 	 * empty, EPOLLOUT is off as well: without another pass the transfer
 	 * stalls with the whole window queued in libssh2. */
 	if (buf_len(&p->down) < unsent)
-		progress = 1;
-	/* socket -> channel, about one buffer per call so other channels get
-	 * their turn. Whole packets while the socket has more: a tail shorter
-	 * than a packet is topped up from the socket first, else a steady
-	 * upload sends a runt packet after every buffer (9 packets per 256 KiB
-	 * instead of 8, each with its own MAC, send and wakeup of the server).
-	 * A tail the socket cannot top up goes out at once. */
+		*progress = 1;
+	return 0;
+}
+
+/* The input's pass: socket -> up buffer -> channel, then the channel's
+ * EOF once drained. 0, or -1 when the pump has finished (and is freed).
+ * Sets *progress when anything moved. */
+static int service_input(struct pump *p, int *progress)
+{
+	size_t budget;
+	ssize_t n;
+
+	/* About one buffer per call so other channels get their turn.
+	 * Whole packets while the socket has more: a tail shorter than a
+	 * packet is topped up from the socket first, else a steady upload
+	 * sends a runt packet after every buffer (9 packets per 256 KiB
+	 * instead of 8, each with its own MAC, send and wakeup of the
+	 * server). A tail the socket cannot top up goes out at once. */
 	budget = PUMP_BUF;
 	while (budget) {
 		size_t len;
 		const uint8_t *d;
 
-		if (buf_len(&p->up) < CHAN_PACKET && top_up(p, &progress) < 0)
-			return 1;
+		if (buf_len(&p->up) < CHAN_PACKET && top_up(p, progress) < 0)
+			return -1;
 		d = buf_peek(&p->up, &len);
 		if (!len)
 			break;
@@ -262,31 +308,41 @@ static int pump_service(struct ssh_chan *c, void *arg)
 			buf_consume(&p->up, (size_t)n);
 			p->nup += (unsigned long long)n;
 			budget -= (size_t)n < budget ? (size_t)n : budget;
-			progress = 1;
+			*progress = 1;
 			continue;
 		}
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			break;
 		finish_channel_error(p, "write", n);
-		return 1;
+		return -1;
 	}
 	/* Refill from the socket now that there is room: saves a wakeup. */
-	if (top_up(p, &progress) < 0)
-		return 1;
-	if (p->sock_eof && !buf_len(&p->up) && !p->chan_eof_sent) {
+	if (top_up(p, progress) < 0)
+		return -1;
+	if (p->state[DIR_INPUT] == HALF_DRAIN && !buf_len(&p->up)) {
 		int rc = ssh_chan_send_eof(p->c);
 
 		if (rc == 0) {
-			log_trace("chan %s: input eof -> closed (EOF sent)",
-				  p->name);
-			p->chan_eof_sent = 1;
-			progress = 1;
+			set_state(p, DIR_INPUT, HALF_CLOSED,
+				  "EOF sent on the channel");
+			*progress = 1;
 		} else if (rc != LIBSSH2_ERROR_EAGAIN) {
 			finish(p, "cannot send EOF", 1);
-			return 1;
+			return -1;
 		}
 	}
-	if (p->chan_eof_sent && p->sock_shut) {
+	return 0;
+}
+
+static int pump_service(struct ssh_chan *c, void *arg)
+{
+	struct pump *p = arg;
+	int progress = 0;
+
+	(void)c;
+	if (service_output(p, &progress) < 0 || service_input(p, &progress) < 0)
+		return 1;
+	if (both_closed(p)) {
 		finish(p, NULL, 0);
 		return 1;
 	}
@@ -305,10 +361,11 @@ static void pump_dump(struct ssh_chan *c, void *arg)
 	struct pump *p = arg;
 
 	(void)c;
-	log_warn("    pump: up %zu down %zu, socket eof %d shut %d, channel "
-		 "eof %d eof sent %d, events 0x%x, %llu up %llu down",
-		 buf_len(&p->up), buf_len(&p->down), p->sock_eof, p->sock_shut,
-		 p->chan_eof, p->chan_eof_sent, (unsigned)p->events, p->nup,
+	log_warn("    pump: up %zu down %zu, input %s, output %s, events "
+		 "0x%x, %llu up %llu down",
+		 buf_len(&p->up), buf_len(&p->down),
+		 half_names[p->state[DIR_INPUT]],
+		 half_names[p->state[DIR_OUTPUT]], (unsigned)p->events, p->nup,
 		 p->ndown);
 }
 
@@ -326,7 +383,7 @@ static void pump_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 		finish(p, strerror(errno), 0);
 		return;
 	}
-	if (p->chan_eof_sent && p->sock_shut) {
+	if (both_closed(p)) {
 		finish(p, NULL, 0);
 		return;
 	}

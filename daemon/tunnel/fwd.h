@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "connpool.h"
+#include "ftpfwd.h" /* FWD_ACTIVE_AUTO */
 #include "spec.h"
 #include "ssh.h"
 
@@ -33,7 +34,6 @@ struct tunnel_opts {
 	const struct ssh_opts *ssh_opts;
 	const char *pool_key;
 };
-#define FWD_ACTIVE_AUTO (-1)
 
 /* Binds a local tunnel's listeners now (so a port in use is an error at
  * once) or, for a remote tunnel, only records it. NULL with a message in

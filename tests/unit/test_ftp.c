@@ -1292,6 +1292,49 @@ static void test_pending_and_misc(void)
 	check(ftp_rw_new(NULL) == NULL, "ftp_rw_new(NULL)", "misc");
 }
 
+/* The rewriter's named state through a session: a multi-line greeting,
+ * a collected 227, AUTH accepted, and a fatal line. */
+static void test_states(void)
+{
+	struct ftp_rw_config cfg;
+	struct ftp_rw *rw;
+	struct tcase tc;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.mode = FTP_ACTIVE_FORWARD;
+	tc.allow_auth = 1;
+	make_cfg(&tc, &cfg);
+	rw = ftp_rw_new(&cfg);
+	check(strcmp(ftp_rw_state_name(rw), "lines") == 0, "starts in lines",
+	      "states");
+	feed_str(rw, FTP_SERVER, "220-Welcome\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "multi") == 0,
+	      "a multi-line greeting is multi", "states");
+	feed_str(rw, FTP_SERVER, "220 ready\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "lines") == 0,
+	      "its last line ends multi", "states");
+	feed_str(rw, FTP_CLIENT, "PASV\r\n");
+	feed_str(rw, FTP_SERVER, "227-Entering Passive Mode\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "collect") == 0,
+	      "a multi-line 227 is collected", "states");
+	feed_str(rw, FTP_SERVER, "227 (127,0,0,1,4,1)\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "lines") == 0 && ftp_rw_request(rw),
+	      "the collected 227 raises its request", "states");
+	ftp_rw_request_failed(rw, "test");
+	feed_str(rw, FTP_CLIENT, "AUTH TLS\r\n");
+	feed_str(rw, FTP_SERVER, "234 go ahead\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "opaque") == 0,
+	      "234 to AUTH makes it opaque", "states");
+	ftp_rw_free(rw);
+
+	rw = new_rw(FTP_ACTIVE_FORWARD);
+	feed_str(rw, FTP_SERVER, VSFTPD_HI);
+	ftp_rw_feed(rw, FTP_CLIENT, (const uint8_t *)"NO\0OP\r\n", 7);
+	check(strcmp(ftp_rw_state_name(rw), "failed") == 0 && ftp_rw_failed(rw),
+	      "a NUL byte fails it", "states");
+	ftp_rw_free(rw);
+}
+
 int main(void)
 {
 	size_t i;
@@ -1304,6 +1347,7 @@ int main(void)
 	test_out_compact();
 	test_block_max();
 	test_pending_and_misc();
+	test_states();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
