@@ -151,7 +151,7 @@ pasv_max_port=$RAW_PASV" tt_vsftpd "" "$FTP_ADDR" RAW || tt_die "vsftpd raw"
 # wan: two more servers whose passive ports are reached on 127.0.0.1 (as
 # fwd's): wfwd behind an ssh -L through the delay relay, wdir behind the
 # relay itself (plain FTP over the same delay, data connections too).
-if want wan; then
+if want wan || want hold; then
 	for n in WFWD WDIR; do
 		read -r lo hi < <(tt_free_range 8) || tt_die "ports"
 		TT_VSFTPD_EXTRA="pasv_min_port=$lo
@@ -239,7 +239,7 @@ EOF
 # SSH path of the section logs in through it: ftp-tunnel -L, the shim's
 # daemon (a --via of the relay's port, so a connection of its own) and
 # ssh -L to wfwd.
-if want wan; then
+if want wan || want hold; then
 	WAN_SSH=$(tt_free_port) || tt_die "ports"
 	relay_args=("127.0.0.1:$WAN_SSH:127.0.0.1:$SSHD_PORT" "127.0.0.1:$WDIR_PORT:$FTP_ADDR:$WDIR_PORT")
 	for ((p = WDIR_LO; p <= WDIR_HI; p++)); do relay_args+=("127.0.0.1:$p:$FTP_ADDR:$p"); done
@@ -250,7 +250,12 @@ if want wan; then
 		"$SSH_KNOWN_HOSTS" >"$T/known_wan" && cat "$T/known_wan" >>"$SSH_KNOWN_HOSTS"
 	wfwd_args=(-L "127.0.0.1:$WFWD_PORT:$FTP_ADDR:$WFWD_PORT")
 	for ((p = WFWD_LO; p <= WFWD_HI; p++)); do wfwd_args+=(-L "127.0.0.1:$p:$FTP_ADDR:$p"); done
-	SSHOPTS_WAN=("${SSHOPTS[@]}" -p "$WAN_SSH")
+	# ssh takes the first -p: the relay's port replaces sshd's.
+	SSHOPTS_WAN=()
+	for o in "${SSHOPTS[@]}"; do
+		[ "$o" = "$SSHD_PORT" ] && o=$WAN_SSH
+		SSHOPTS_WAN+=("$o")
+	done
 	tt_spawn -g -o "$T/logs/ssh-L-wan.log" ssh -N "${SSHOPTS_WAN[@]}" "${wfwd_args[@]}" "$SSH_USER@127.0.0.1"
 	tt_wait_port "$WFWD_HI" || tt_die "ssh -L over the relay"
 	FT_PID_LAN=$FT_PID
@@ -455,8 +460,10 @@ section_bulk() {
 			row "bulk $dname, MB/s ($lab)" "$(fmt "$v")" "raw libssh2 client" "$(fmt "$raw")" \
 				"$(fmt "$ratio" 2)" "≥ 0.95" "$(verdict "$ratio" '>=' 0.95)"
 			ratio=$(calc "$v / $ssh")
+			# No target: libssh2 (1.10 and 1.11.1 alike) needs about
+			# twice OpenSSH's CPU per byte (bench/README.md).
 			row "bulk $dname, MB/s ($lab)" "$(fmt "$v")" "OpenSSH ssh -L" "$(fmt "$ssh")" \
-				"$(fmt "$ratio" 2)" "(≥ 1.0 with libssh2 ≥ 1.11)" "$(verdict "$ratio" '>=' 1.0)"
+				"$(fmt "$ratio" 2)" "" ""
 		done
 		v=$(med "bulk-direct-$dir")
 		row "bulk $dname, MB/s (direct FTP, no SSH)" "$(fmt "$v")" "raw libssh2 / ssh -L" \
@@ -699,7 +706,7 @@ section_scale() {
 section_hold() {
 	declare -p FTP_ADDR MAIN_PORT FT_LPORT FWD_CTL RAW_CTL RAW_PASV SOCKS_PORT SSHD_PORT \
 		SSH_KEY SSH_KNOWN_HOSTS FTP_TUNNEL_SOCKET DPID FT_PID SSHL_PID WRAP T >"$T/env"
-	want wan && declare -p WAN_SSH FTW_LPORT FTW_PID WFWD_PORT WDIR_PORT WRAP_WAN >>"$T/env"
+	declare -p WAN_SSH FTW_LPORT FTW_PID WFWD_PORT WDIR_PORT WRAP_WAN >>"$T/env"
 	say "holding: . $T/env; touch $T/stop to end"
 	tt_wait_until "$((${BENCH_HOLD:-600} * 10))" test -e "$T/stop"
 }
