@@ -243,7 +243,9 @@ if want wan || want hold; then
 	WAN_SSH=$(tt_free_port) || tt_die "ports"
 	relay_args=("127.0.0.1:$WAN_SSH:127.0.0.1:$SSHD_PORT" "127.0.0.1:$WDIR_PORT:$FTP_ADDR:$WDIR_PORT")
 	for ((p = WDIR_LO; p <= WDIR_HI; p++)); do relay_args+=("127.0.0.1:$p:$FTP_ADDR:$p"); done
-	tt_spawn -g -o "$T/logs/relay.log" "$RELAY" -d "$WAN_DELAY" "${relay_args[@]}"
+	# The wrapper logs how the relay ended, should it end before the bench.
+	tt_spawn -g -o "$T/logs/relay.log" bash -c '"$@"; echo "delay_relay ended: status $?"' relay \
+		"$RELAY" -d "$WAN_DELAY" "${relay_args[@]}"
 	tt_wait_until 100 grep -q READY "$T/logs/relay.log" || tt_die "delay_relay: $(cat "$T/logs/relay.log")"
 	# The relay's port is another name for the same host key.
 	awk -v p="$SSHD_PORT" -v w="$WAN_SSH" '$1 == "[127.0.0.1]:" p { $1 = "[127.0.0.1]:" w; print }' \

@@ -28,9 +28,9 @@
  * 40 ms path is 52 MB/s, whatever the link. So, as HPN-SSH does for
  * OpenSSH, a channel's window follows its path: each round trip (the
  * session's shortest channel open, ssh_req.c) it compares what it
- * received with its window, and one that received enough to fill half
- * of it grows to twice what one round trip brought (doubling at most),
- * up to its part of the budget (WINDOW_CEIL for one alone). A channel
+ * received with its window, and one that received at least half of it
+ * in a round trip doubles it, up to its part of the budget (WINDOW_CEIL
+ * for one alone): topped up at half, the window then limits it. A channel
  * limited by its reader or the CPU receives less than its window and
  * stays where it is; on loopback (a round trip under a millisecond)
  * nothing grows. Each top-up is clamped to the budget's share again, so
@@ -75,17 +75,18 @@ static unsigned long window_target(struct ssh_chan *c, ssize_t n)
 			unsigned long per_rtt =
 			    (unsigned long)((uint64_t)c->rtt_bytes * rtt /
 					    (now - c->rtt_start_ms));
-			unsigned long want = 2 * per_rtt;
+			/* Topped up at half, a window-limited sender gets
+			 * between half and all of it per round trip: from
+			 * half on, the window is what limits it. */
+			if (per_rtt >= c->win_target / 2) {
+				unsigned long want = 2 * c->win_target;
 
-			if (per_rtt >= c->win_target / 2 &&
-			    want > c->win_target) {
-				if (want > 2 * c->win_target)
-					want = 2 * c->win_target;
-				c->win_target = want;
+				c->win_target = want < cap ? want : cap;
 				log_debug(
 				    "chan %s: window %lu KiB (%lu KiB "
 				    "in %llu ms, round trip %llu ms)",
-				    c->name, want / 1024, per_rtt / 1024,
+				    c->name, c->win_target / 1024,
+				    per_rtt / 1024,
 				    (unsigned long long)(now - c->rtt_start_ms),
 				    (unsigned long long)rtt);
 			}
