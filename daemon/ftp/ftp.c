@@ -97,8 +97,9 @@ struct ftp_rw {
 	enum held held;
 	int held_eprt;
 	enum rw_state state;
-	int greeted;  /* the server's greeting has been seen */
-	int epsv_all; /* the client sent EPSV ALL (RFC 2428 §4) */
+	int greeted;		 /* the server's greeting has been seen */
+	int epsv_all;		 /* the client sent EPSV ALL (RFC 2428 §4) */
+	unsigned long downloads; /* RETR, LIST, NLST, MLSD passed on */
 	/* RW_MULTI: the FEAT reply's AUTH, PBSZ and PROT lines are dropped. */
 	int feat_filter;
 	/* RW_MULTI: the multi-line refusal in progress is swallowed
@@ -388,6 +389,11 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		}
 	} else if (ftp_word_is(verb, vlen, "FEAT")) {
 		kind = CMD_FEAT;
+	} else if (ftp_word_is(verb, vlen, "RETR") ||
+		   ftp_word_is(verb, vlen, "LIST") ||
+		   ftp_word_is(verb, vlen, "NLST") ||
+		   ftp_word_is(verb, vlen, "MLSD")) {
+		rw->downloads++;
 	}
 	if (emit(rw, FTP_SERVER, line, len) < 0)
 		return -1;
@@ -909,6 +915,11 @@ int ftp_rw_failed(const struct ftp_rw *rw)
 const char *ftp_rw_state_name(const struct ftp_rw *rw)
 {
 	return rw_state_names[rw->state];
+}
+
+unsigned long ftp_rw_downloads(const struct ftp_rw *rw)
+{
+	return rw->downloads;
 }
 
 int ftp_rw_fell_back(const struct ftp_rw *rw)

@@ -45,6 +45,7 @@ struct ftp_data {
 	int fd;
 	int fd_connected;
 	int connecting;	   /* a connection was accepted */
+	int download;	   /* ftpdata_download() */
 	struct pump *pump; /* once both halves are connected */
 };
 
@@ -96,6 +97,11 @@ void ftpdata_detach(struct ftp_data *d)
 	d->bound = NULL;
 }
 
+void ftpdata_download(struct ftp_data *d)
+{
+	d->download = 1;
+}
+
 int ftpdata_connecting(const struct ftp_data *d)
 {
 	return d->connecting;
@@ -120,6 +126,8 @@ static void start_pump(struct ftp_data *d)
 		finish(d, "out of memory");
 		return;
 	}
+	if (d->download)
+		pump_input_done(d->pump);
 	finish(d, NULL);
 }
 

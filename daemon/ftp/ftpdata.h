@@ -83,6 +83,11 @@ int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd);
 int ftpdata_made(const struct ftp_data *d, struct sockaddr_storage *src,
 		 struct sockaddr_storage *dst);
 
+/* The data connection will carry data from the server only (the client
+ * sent RETR, LIST, ...): its channel gets EOF from our side as soon as
+ * its pump runs (pump_input_done). */
+void ftpdata_download(struct ftp_data *d);
+
 /* Cancels a setup that has not finished; its callback is not called. */
 void ftpdata_cancel(struct ftp_data *d);
 /* The owner goes away: a setup still listening is cancelled, one already
