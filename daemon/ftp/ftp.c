@@ -100,6 +100,7 @@ struct ftp_rw {
 	int greeted;		 /* the server's greeting has been seen */
 	int epsv_all;		 /* the client sent EPSV ALL (RFC 2428 §4) */
 	unsigned long downloads; /* RETR, LIST, NLST, MLSD passed on */
+	int not_stream;		 /* the client asked for a MODE other than S */
 	/* RW_MULTI: the FEAT reply's AUTH, PBSZ and PROT lines are dropped. */
 	int feat_filter;
 	/* RW_MULTI: the multi-line refusal in progress is swallowed
@@ -389,10 +390,16 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		}
 	} else if (ftp_word_is(verb, vlen, "FEAT")) {
 		kind = CMD_FEAT;
-	} else if (ftp_word_is(verb, vlen, "RETR") ||
-		   ftp_word_is(verb, vlen, "LIST") ||
-		   ftp_word_is(verb, vlen, "NLST") ||
-		   ftp_word_is(verb, vlen, "MLSD")) {
+	} else if (ftp_word_is(verb, vlen, "MODE")) {
+		/* RFC 959 §3.4: block and compressed modes may keep a data
+		 * connection for the next transfer, either way; asked once,
+		 * refused or not, no download counts as one-way again. */
+		if (aend - ab != 1 || (t[ab] != 'S' && t[ab] != 's'))
+			rw->not_stream = 1;
+	} else if (!rw->not_stream && (ftp_word_is(verb, vlen, "RETR") ||
+				       ftp_word_is(verb, vlen, "LIST") ||
+				       ftp_word_is(verb, vlen, "NLST") ||
+				       ftp_word_is(verb, vlen, "MLSD"))) {
 		rw->downloads++;
 	}
 	if (emit(rw, FTP_SERVER, line, len) < 0)

@@ -1350,6 +1350,12 @@ static void test_downloads(void)
 	      "downloads");
 	feed_str(rw, FTP_CLIENT, "RETRY\r\nMLST x\r\n");
 	check(ftp_rw_downloads(rw) == 4, "whole verbs only", "downloads");
+	feed_str(rw, FTP_CLIENT, "MODE s\r\nRETR a\r\n");
+	check(ftp_rw_downloads(rw) == 5, "MODE S keeps counting", "downloads");
+	feed_str(rw, FTP_CLIENT, "MODE B\r\nRETR a\r\nMODE S\r\nRETR b\r\n");
+	check(ftp_rw_downloads(rw) == 5,
+	      "after MODE B, no download counts, even back in MODE S",
+	      "downloads");
 	ftp_rw_free(rw);
 }
 
