@@ -151,13 +151,15 @@ pasv_max_port=$RAW_PASV" tt_vsftpd "" "$FTP_ADDR" RAW || tt_die "vsftpd raw"
 # wan: two more servers whose passive ports are reached on 127.0.0.1 (as
 # fwd's): wfwd behind an ssh -L through the delay relay, wdir behind the
 # relay itself (plain FTP over the same delay, data connections too).
+WFWD_LO="" WFWD_HI="" WDIR_LO="" WDIR_HI=""
 if want wan || want hold; then
 	for n in WFWD WDIR; do
 		read -r lo hi < <(tt_free_range 8) || tt_die "ports"
 		TT_VSFTPD_EXTRA="pasv_min_port=$lo
 pasv_max_port=$hi
 pasv_address=127.0.0.1" tt_vsftpd "" "$FTP_ADDR" "$n" || tt_die "vsftpd $n"
-		eval "${n}_LO=$lo ${n}_HI=$hi"
+		printf -v "${n}_LO" %s "$lo"
+		printf -v "${n}_HI" %s "$hi"
 	done
 fi
 
@@ -172,11 +174,11 @@ truncate -s "$SCALE_SIZE" "$MAIN_PUB/scale"
 mkdir -p "$MAIN_PUB/small" "$MAIN_PUB/tiny"
 for i in $(seq -w 1 "$NSMALL"); do head -c 4096 /dev/urandom >"$MAIN_PUB/small/f$i"; done
 for i in $(seq -w 1 "$NCHAN"); do printf x >"$MAIN_PUB/tiny/t$i"; done
-for d in "$FWD_PUB" "$RAW_PUB" ${WFWD_PUB:-} ${WDIR_PUB:-}; do
+for d in "$FWD_PUB" "$RAW_PUB" ${WFWD_PUB:+"$WFWD_PUB"} ${WDIR_PUB:+"$WDIR_PUB"}; do
 	rm -f "$d/README"
 	cp -al "$MAIN_PUB/." "$d/" 2>/dev/null || cp -a "$MAIN_PUB/." "$d/"
 done
-chmod -R a+rX "$MAIN_PUB" "$FWD_PUB" "$RAW_PUB" ${WFWD_PUB:-} ${WDIR_PUB:-}
+chmod -R a+rX "$MAIN_PUB" "$FWD_PUB" "$RAW_PUB" ${WFWD_PUB:+"$WFWD_PUB"} ${WDIR_PUB:+"$WDIR_PUB"}
 
 # Every process that carries the bytes (ssh -L, ftp-tunnel -L, ftp-tunneld,
 # raw_libssh2, ssh -D) runs in a session of its own, as ft_tunnel starts
