@@ -111,15 +111,19 @@ static void dir_init(struct dir *d, struct conn *c)
 static void conn_kill(struct conn *c)
 {
 	struct dir *ds[2] = {&c->c2s, &c->s2c};
+	int sfd = -1;
+
 	for (int i = 0; i < 2; i++) {
 		pthread_mutex_lock(&ds[i]->mu);
 		ds[i]->dead = 1;
+		if (i == 0)
+			sfd = c->sfd; /* set under this lock (c2s_writer) */
 		pthread_cond_broadcast(&ds[i]->cv);
 		pthread_mutex_unlock(&ds[i]->mu);
 	}
 	shutdown(c->cfd, SHUT_RDWR);
-	if (c->sfd >= 0)
-		shutdown(c->sfd, SHUT_RDWR);
+	if (sfd >= 0)
+		shutdown(sfd, SHUT_RDWR);
 }
 
 static void conn_put(struct conn *c)
@@ -294,10 +298,22 @@ static void *c2s_writer(void *arg)
 		return NULL;
 	}
 	nodelay(fd);
+	/* The client may have gone while we connected: then nobody would
+	 * ever shut this socket down, and its reader would wait forever. */
+	pthread_mutex_lock(&c->c2s.mu);
+	int dead = c->c2s.dead;
+	if (!dead)
+		c->sfd = fd;
+	pthread_mutex_unlock(&c->c2s.mu);
+	if (dead) {
+		close(fd);
+		atomic_fetch_sub(&c->threads, 2); /* s2c never starts */
+		conn_put(c);
+		return NULL;
+	}
 	c->s2c.from = fd;
 	c->s2c.to = c->cfd;
 	c->c2s.to = fd;
-	c->sfd = fd;
 	if (spawn(reader, &c->s2c) != 0 || spawn(writer, &c->s2c) != 0) {
 		fprintf(stderr, "delay_relay: cannot start a thread\n");
 		exit(1);
