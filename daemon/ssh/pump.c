@@ -434,3 +434,12 @@ fail:
 	libssh2_channel_free(ch);
 	return NULL;
 }
+
+void pump_input_done(struct pump *p)
+{
+	if (!p || p->finished || p->state[DIR_INPUT] != HALF_OPEN)
+		return;
+	set_state(p, DIR_INPUT, HALF_DRAIN, "a download: no data this way");
+	update(p);
+	ssh_sess_kick(p->s);
+}
