@@ -140,6 +140,11 @@ static void start_pump(struct ftp_data *d)
 	}
 	if (d->download)
 		pump_input_done(d->pump);
+	if (d->lfd >= 0) {
+		loop_unwatch(d->loop, d->lfd);
+		pump_keep_listener(d->pump, d->lfd);
+		d->lfd = -1;
+	}
 	finish(d, NULL);
 }
 
@@ -311,6 +316,16 @@ static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
 	return uid == getuid() ? NULL : "another user's";
 }
 
+/* Once the listener's connection is taken: every further one is closed at
+ * once (the pump does so too once it has the listener, till it ends). */
+static void refuse_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)events;
+	net_refuse_waiting(loop, lfd, d->name);
+}
+
 /* Opens the listener's channel before its connection comes: the port is
  * the one the FTP server (or, -R active, the client) just named, and it
  * will be used, so its round trip overlaps the client's connect and next
@@ -331,13 +346,19 @@ static int open_early(struct ftp_data *d, const struct sockaddr *bound)
 	return 0;
 }
 
-/* The listener's one connection is fd: stop listening; the pump starts
- * as soon as the channel opened early is there too. */
+/* The listener's one connection is fd; the pump starts as soon as the
+ * channel opened early is there too. The listener is not closed yet:
+ * connections to it still being set up in the kernel would be lost
+ * without a reset, established at the client's end only, that client
+ * waiting for ever (t_hostile's 200 at once: one such in some runs on a
+ * loaded host). It goes with the pump, refusing. */
 static void take(struct ftp_data *d, int fd)
 {
 	loop_unwatch(d->loop, d->lfd);
-	close(d->lfd);
-	d->lfd = -1;
+	if (loop_watch(d->loop, d->lfd, EPOLLIN, refuse_cb, d) < 0) {
+		close(d->lfd);
+		d->lfd = -1;
+	}
 	d->connecting = 1;
 	net_nodelay(fd);
 	d->fd = fd;
@@ -372,6 +393,7 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				 addr_format((struct sockaddr *)&peer, who,
 					     sizeof(who)),
 				 why);
+			fin_release(d, fd); /* its FIN may end it now */
 			close(fd);
 			continue;
 		}
