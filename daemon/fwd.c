@@ -19,6 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "pump.h"
+#include "sftp_tunnel.h"
 
 #define MAX_LISTENERS 4
 
@@ -37,6 +38,7 @@ struct tunnel {
 	long listen_req;
 	unsigned long nconn;
 	struct pending *pending; /* connections waiting for their other half */
+	struct sftp_tunnel *sftp; /* sftp/: the FTP sessions served here */
 };
 
 /* A connection waiting for its other half: a local client waiting for its
@@ -330,6 +332,11 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			  addr_format((struct sockaddr *)&peer, peername,
 				      sizeof(peername)),
 			  t->name);
+		if (t->sftp) {
+			snprintf(name, sizeof(name), "sftp #%lu", t->nconn);
+			sftp_tunnel_accept(t->sftp, fd, name);
+			continue;
+		}
 		addr_host((struct sockaddr *)&peer, host, sizeof(host));
 		port = addr_port((struct sockaddr *)&peer);
 		if (t->spec.ftp && spread(t, fd, host, port, name))
@@ -512,11 +519,28 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
 	t->topts = *topts;
 	t->cb = cb;
 	t->arg = arg;
-	snprintf(t->name, sizeof(t->name), "%s %s%s%s%u -> %s:%u",
-		 spec->remote ? "-R" : "-L", spec->ftp ? "ftp/" : "",
-		 spec->bind[0] ? spec->bind : "",
-		 spec->bind[0] ? ":" : "", spec->port, spec->host,
-		 spec->hostport);
+	if (spec->sftp)
+		snprintf(t->name, sizeof(t->name), "-L sftp/%s%s%u -> %s:%s",
+			 spec->bind, spec->bind[0] ? ":" : "", spec->port,
+			 ssh_sess_name(s), spec->host[0] ? spec->host : ".");
+	else
+		snprintf(t->name, sizeof(t->name), "%s %s%s%s%u -> %s:%u",
+			 spec->remote ? "-R" : "-L", spec->ftp ? "ftp/" : "",
+			 spec->bind[0] ? spec->bind : "",
+			 spec->bind[0] ? ":" : "", spec->port, spec->host,
+			 spec->hostport);
+	if (spec->sftp) {
+		if (sftp_tunnel_check_bind(spec->bind, err, errlen) < 0) {
+			tunnel_free(t);
+			return NULL;
+		}
+		t->sftp = sftp_tunnel_new(loop, s, spec->host, t->name);
+		if (!t->sftp) {
+			snprintf(err, errlen, "out of memory");
+			tunnel_free(t);
+			return NULL;
+		}
+	}
 	if (!spec->remote && bind_local(t, err, errlen) < 0) {
 		tunnel_free(t);
 		return NULL;
@@ -556,6 +580,7 @@ void tunnel_free(struct tunnel *t)
 		ssh_open_cancel(t->s, t->listen_req);
 	if (t->rlistener)
 		ssh_unlisten(t->s, t->rlistener);
+	sftp_tunnel_free(t->sftp);
 	/* Halves still waiting: a local client whose channel is being
 	 * opened, a forwarded channel whose local connect is under way. */
 	while (t->pending) {

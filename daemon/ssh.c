@@ -35,7 +35,7 @@ enum sess_state {
 static const char *const sess_state_names[] = {
     "connecting", "handshake", "authenticating", "ready", "dead"};
 
-enum req_kind { REQ_DIRECT, REQ_LISTEN };
+enum req_kind { REQ_DIRECT, REQ_LISTEN, REQ_SFTP };
 
 struct ssh_req {
 	long id;
@@ -51,6 +51,7 @@ struct ssh_req {
 	ssh_open_cb open_cb;
 	ssh_listen_cb listen_cb;
 	ssh_accept_cb accept_cb;
+	ssh_sftp_cb sftp_cb;
 	void *arg;
 	int cancelled;
 	struct ssh_req *next;
@@ -509,6 +510,8 @@ static void fail_requests(struct ssh_sess *s, const char *why)
 		if (!r->cancelled) {
 			if (r->kind == REQ_DIRECT)
 				r->open_cb(s, NULL, why, r->arg);
+			else if (r->kind == REQ_SFTP)
+				r->sftp_cb(s, NULL, why, r->arg);
 			else
 				r->listen_cb(s, NULL, 0, why, r->arg);
 		}
@@ -785,7 +788,7 @@ int ssh_sess_room(const struct ssh_sess *s)
 	for (c = s->closing; c; c = c->next)
 		n++;
 	for (r = s->reqs; r; r = r->next)
-		n += r->kind == REQ_DIRECT;
+		n += r->kind == REQ_DIRECT || r->kind == REQ_SFTP;
 	return n < s->opts.max_channels ? s->opts.max_channels - n : 0;
 }
 
@@ -863,6 +866,22 @@ long ssh_listen(struct ssh_sess *s, const char *host, int port,
 	return r->id;
 }
 
+long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg)
+{
+	struct ssh_req *r;
+
+	if (s->state == SESS_DEAD)
+		return -ENOTCONN;
+	if (ssh_sess_room(s) == 0)
+		return -EMFILE;
+	r = new_req(s, REQ_SFTP, "sftp", 0, arg);
+	if (!r)
+		return -ENOMEM;
+	r->sftp_cb = cb;
+	ssh_sess_kick(s);
+	return r->id;
+}
+
 void ssh_open_cancel(struct ssh_sess *s, long id)
 {
 	struct ssh_req *r;
@@ -905,7 +924,30 @@ static int service_requests(struct ssh_sess *s)
 		struct ssh_req *r = s->reqs;
 		char msg[1400];
 
-		if (r->kind == REQ_DIRECT) {
+		if (r->kind == REQ_SFTP) {
+			/* libssh2_sftp_init opens a "session" channel and
+			 * keeps its resume state in the session, as channel
+			 * opens do: it waits its turn in the same queue. */
+			LIBSSH2_SFTP *sftp = libssh2_sftp_init(s->raw);
+			int rc = sftp ? 0 : libssh2_session_last_errno(s->raw);
+
+			if (ssh_ungate(s, r, rc) == LIBSSH2_ERROR_EAGAIN)
+				break;
+			progress = 1;
+			if (sftp && r->cancelled) {
+				/* Closing the channel frees the SFTP state
+				 * too (libssh2's close callback). */
+				ssh_chan_discard(s,
+						 libssh2_sftp_get_channel(sftp));
+			} else if (!r->cancelled) {
+				if (!sftp)
+					snprintf(msg, sizeof(msg),
+						 "%s refused the sftp "
+						 "subsystem: %s",
+						 s->name, ssh_last_error(s));
+				r->sftp_cb(s, sftp, sftp ? NULL : msg, r->arg);
+			}
+		} else if (r->kind == REQ_DIRECT) {
 			LIBSSH2_CHANNEL *ch = libssh2_channel_open_ex(
 			    s->raw, "direct-tcpip", sizeof("direct-tcpip") - 1,
 			    WINDOW_OPEN, LIBSSH2_CHANNEL_PACKET_DEFAULT,

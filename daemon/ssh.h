@@ -12,6 +12,7 @@
 #define SSH_H
 
 #include <libssh2.h>
+#include <libssh2_sftp.h>
 #include <stdint.h>
 
 #include "loop.h"
@@ -161,6 +162,15 @@ long ssh_listen(struct ssh_sess *s, const char *host, int port,
 		ssh_listen_cb lcb, ssh_accept_cb acb, void *arg);
 /* Stops accepting on l and cancels the forward (asynchronously). */
 void ssh_unlisten(struct ssh_sess *s, LIBSSH2_LISTENER *l);
+/* The sftp subsystem is up (sftp) or could not be started (err set). The
+ * caller owns sftp; its channel (libssh2_sftp_get_channel) is attached
+ * with ssh_chan_attach so the session services it. */
+typedef void (*ssh_sftp_cb)(struct ssh_sess *s, LIBSSH2_SFTP *sftp,
+			    const char *err, void *arg);
+/* Queues the start of an sftp subsystem (a "session" channel, RFC 4254
+ * §6.5, and libssh2_sftp_init), in turn with channel opens. Returns an id
+ * for ssh_open_cancel (>0), or -errno. */
+long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg);
 /* Forgets a queued request; a channel it still yields is closed. */
 void ssh_open_cancel(struct ssh_sess *s, long id);
 

@@ -1,0 +1,34 @@
+/* ftpsrv.h — one FTP server session of the SFTP bridge: the FTP client's
+ * control connection, answered here, every file command served from the
+ * SSH server's sftp subsystem (sftpc.h), data connections local
+ * (ftpsrv_data.h). */
+#ifndef SFTP_FTPSRV_H
+#define SFTP_FTPSRV_H
+
+#include "loop.h"
+#include "ssh.h"
+
+struct ftpsrv;
+
+/* The session ended (the client left, or the SSH connection is gone);
+ * the session is freed after the callback. */
+typedef void (*ftpsrv_done_cb)(struct ftpsrv *f, void *arg);
+
+struct ftpsrv_opts {
+	/* Where a login starts: a path on the SFTP server, "" for the
+	 * server's own start (realpath "."). Copied. */
+	const char *start_dir;
+};
+
+/* Takes ownership of fd (the accepted control connection, its peer
+ * already checked by the caller) and starts an sftp subsystem on s (a
+ * session that is up, borrowed, outliving the FTP session). The 220
+ * greeting goes out once SFTP is up; a failure answers 421 and ends the
+ * session. NULL with errno set (fd closed). name is copied. */
+struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
+			  const struct ftpsrv_opts *o, const char *name,
+			  ftpsrv_done_cb done, void *arg);
+/* Ends the session at once without calling back. Accepts NULL. */
+void ftpsrv_free(struct ftpsrv *f);
+
+#endif

@@ -1,0 +1,32 @@
+/* sftp_tunnel.h — `-L sftp/[bind:]port[:dir]`: the FTP sessions of one
+ * local listener (fwd.c binds and accepts), each an FTP server backed by
+ * the SSH server's SFTP (ftpsrv.h), with SftpLogin=tunnel: the SSH login
+ * is ftp-tunnel's own, so only the same local user may connect. */
+#ifndef SFTP_SFTP_TUNNEL_H
+#define SFTP_SFTP_TUNNEL_H
+
+#include <stddef.h>
+
+#include "loop.h"
+#include "ssh.h"
+
+struct sftp_tunnel;
+
+/* Refuses a bind address other than loopback: with ftp-tunnel's own SSH
+ * login any FTP login is accepted, so the listener must not be reachable
+ * from another host. 0, or -1 with a message in err. */
+int sftp_tunnel_check_bind(const char *bind, char *err, size_t errlen);
+
+/* The sessions of one listener on s (borrowed, outliving it); start_dir
+ * ("" for the server's start) and name are copied. NULL on ENOMEM. */
+struct sftp_tunnel *sftp_tunnel_new(struct loop *loop, struct ssh_sess *s,
+				    const char *start_dir, const char *name);
+/* A connection accepted on the listener: takes fd. Only a socket of our
+ * own uid is served (sock_diag, as for data listeners). */
+void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name);
+/* FTP sessions open now. */
+int sftp_tunnel_sessions(const struct sftp_tunnel *st);
+/* Ends every session. Accepts NULL. */
+void sftp_tunnel_free(struct sftp_tunnel *st);
+
+#endif
