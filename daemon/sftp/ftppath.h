@@ -12,11 +12,14 @@
  * it would not fit in outlen. Never touches the file system. */
 int ftppath_join(const char *cwd, const char *arg, char *out, size_t outlen);
 
-/* The last segment of a path (borrowed), for listings and STOU. */
+/* The last segment of a path (borrowed), for listings and STOU: "b" for
+ * "/a/b" and "b", "/" for "/". A path ending in '/' (ftppath_join never
+ * gives one) has "" as its last segment. */
 const char *ftppath_base(const char *path);
 
 /* Writes a path for a 257 reply: quoted, an embedded '"' doubled (RFC 959
- * Appendix II). Returns 0, or -1 when it would not fit in outlen. */
+ * Appendix II). Returns 0, or -1 when it would not fit in outlen or the
+ * path holds a CR or LF (it would end the reply line). */
 int ftppath_quote(const char *path, char *out, size_t outlen);
 
 #endif
