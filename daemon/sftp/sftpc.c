@@ -138,7 +138,7 @@ static void track_handle(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h)
 			return;
 		}
 	/* More than the owner ever holds: it leaks on teardown only. */
-	log_warn("sftp %s: too many open handles", c->name);
+	log_warn("%s: too many open SFTP handles", c->name);
 }
 
 static void untrack_handle(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h)
@@ -279,7 +279,7 @@ static int step(struct sftpc *c)
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return rc;
 	}
-	log_trace("sftp %s: %s %s -> %d", c->name, op_names[c->op.kind],
+	log_trace("%s: sftp %s %s -> %d", c->name, op_names[c->op.kind],
 		  c->op.path, rc);
 	return rc;
 }
@@ -396,7 +396,7 @@ static void chan_dump(struct ssh_chan *ch, void *arg)
 	struct sftpc *c = arg;
 
 	(void)ch;
-	log_warn("    sftp %s: op %s, xfer %d, dying %d", c->name,
+	log_warn("    %s: sftp op %s, xfer %d, dying %d", c->name,
 		 op_names[c->op.kind], c->xfer, c->dying);
 }
 
@@ -422,8 +422,7 @@ static void sftp_started(struct ssh_sess *s, LIBSSH2_SFTP *sftp,
 		c->owner->ready(c, "out of memory", c->arg);
 		return;
 	}
-	log_debug("sftp %s: subsystem up (protocol %lu)", c->name,
-		  (unsigned long)3);
+	log_debug("%s: sftp subsystem up", c->name);
 	c->owner->ready(c, NULL, c->arg);
 }
 
