@@ -614,7 +614,8 @@ static void list_line(struct ftpsrv *f, const char *name,
 				      sizeof(line));
 		break;
 	case XK_NLST:
-		snprintf(full, sizeof(full), "%s%s", f->x.prefix, name);
+		snprintf(full, sizeof(full), "%s%s",
+			 f->x.glob[0] ? f->x.prefix : "", name);
 		n = listing_nlst_line(full, line, sizeof(line));
 		break;
 	default:
@@ -666,6 +667,7 @@ static void list_next(struct ftpsrv *f)
 	if (f->x.ending || f->x.dfd < 0 || f->x.src_eof || f->x.readdir_busy)
 		return;
 	if (f->x.single) {
+		f->x.glob[0] = '\0';
 		list_line(f, f->x.prefix, &f->x.single_attrs);
 		f->x.src_eof = 1;
 		send_out(f);
@@ -768,7 +770,9 @@ void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg)
 	} else {
 		if (x_begin(f, kind, dir) < 0)
 			return;
-		/* ls of one file lists it under the name given. */
+		/* ls of one file lists it under the name given (the
+		 * prefix is the whole name then); a directory's names go
+		 * without it. */
 		snprintf(f->x.prefix, sizeof(f->x.prefix), "%s",
 			 dir[0] ? dir : ".");
 	}
