@@ -11,6 +11,23 @@
 . "$(dirname "$0")/tunnel.sh"
 tt_init sftp
 
+# The other users and the chroot jail (outside /tmp: sshd wants every
+# component of ChrootDirectory root-owned and not writable by others).
+OTHER="ftt-so$$" JAIL="ftt-sj$$" JROOT="/srv/ftt-sftp-jail.$$"
+_sftp_exit() {
+	local rc=$? u
+	for u in "$OTHER" "$JAIL"; do
+		if id -u "$u" >/dev/null 2>&1; then
+			pkill -KILL -U "$(id -u "$u")" 2>/dev/null
+			userdel "$u" >/dev/null 2>&1 || userdel -f "$u" >/dev/null 2>&1
+		fi
+	done
+	rm -rf "$JROOT"
+	(exit "$rc")
+	_tt_exit
+}
+trap '_sftp_exit' EXIT
+
 TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd || tt_die "sshd"
 SSH_DEST="$SSH_USER@127.0.0.1:$SSHD_PORT"
 
@@ -159,9 +176,9 @@ else
 fi
 
 # Only this user's sockets may use the listener: another uid is refused.
-id ftt-sftp-other >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin ftt-sftp-other 2>/dev/null
-if id ftt-sftp-other >/dev/null 2>&1; then
-	got=$(timeout 10 setpriv --reuid=ftt-sftp-other --regid=ftt-sftp-other --clear-groups \
+useradd -M -U -s /usr/sbin/nologin "$OTHER" 2>/dev/null
+if id "$OTHER" >/dev/null 2>&1; then
+	got=$(timeout 10 setpriv --reuid="$OTHER" --regid="$OTHER" --clear-groups \
 		"$TT_PYTHON" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); print(s.recv(200).decode(errors="replace").strip())' "$port" 2>&1)
 	case $got in
 	421*) tt_pass "another local user is refused: $got" ;;
@@ -174,5 +191,55 @@ fi
 # A non-loopback bind is refused with a clear message.
 ft_run_fail 1 "loopback only" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" \
 	-o BatchMode=yes -L "sftp/0.0.0.0:$(tt_free_port)" "$SSH_DEST"
+
+# ---- OpenSSH's sftp-server binary as the subsystem ------------------------
+TT_SSHD_EXTRA="Subsystem sftp /usr/lib/openssh/sftp-server" tt_sshd || tt_die "sshd (sftp-server)"
+port2=$(tt_free_port)
+ft_tunnel -L "sftp/$port2:$R" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ to sftp-server"
+TT_FTP_CLIENTS="curl lftp ftplib tnftp" TT_FTP_MODES="pasv port" matrix 127.0.0.1 "$port2" "$R" "sftp-server"
+
+# ---- a user chrooted by sshd (ChrootDirectory, internal-sftp) --------------
+useradd -M -U -s /usr/sbin/nologin "$JAIL" || tt_die "useradd $JAIL"
+# Not locked ("!" would make sshd refuse it without PAM), no password.
+usermod -p '*' "$JAIL"
+mkdir -p "$JROOT/data/pub" "$JROOT/data/up"
+chmod 755 "$JROOT" "$JROOT/data"
+for s in 0 1 1048589; do tt_mkfile "$JROOT/data/pub/f$s" "$s"; done
+chown -R "$JAIL:$JAIL" "$JROOT/data/up"
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp
+Match User $JAIL
+    ChrootDirectory $JROOT
+    ForceCommand internal-sftp" tt_sshd || tt_die "sshd (chroot)"
+port3=$(tt_free_port)
+ft_tunnel -L "sftp/$port3:/data" "$JAIL@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ as the chrooted $JAIL"
+TT_FTP_CLIENTS="curl lftp ncftp" TT_FTP_MODES="pasv epsv port" matrix 127.0.0.1 "$port3" "$JROOT/data" "chroot"
+tt_check "the chrooted login starts in /data, its PWD" \
+	sh -c "timeout 20 curl -sS -v 'ftp://x:y@127.0.0.1:$port3/pub/f1' -o /dev/null 2>&1 | grep -q '257 \"/data\"'"
+tt_check "the chrooted user cannot leave its jail: CWD / .. lists the jail" \
+	sh -c "timeout 20 curl -sS 'ftp://x:y@127.0.0.1:$port3/%2F..%2F..%2F' 2>&1 | tr -d '\\r' | grep -q ' data\$'"
+
+# ---- namespaces: no FTP server anywhere, the client's only way out is SSH --
+tt_netns_topology firewall || tt_die "namespaces"
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "sshd in $NS_SRV"
+P4=$(tt_free_port "$NS_CLI")
+ft_tunnel -n "$NS_CLI" -L "sftp/$P4:$R" "$SSH_USER@$SRV_IP" || tt_die "-L sftp/ in $NS_CLI"
+tt_netns_drops_reset
+for cm in "curl pasv" "lftp port" "ftplib epsv" "inetutils port"; do
+	set -- $cm
+	rm -f "$T/got"
+	if tt_ftp -n "$NS_CLI" "$1" "$2" get 127.0.0.1 "$P4" pub/f1048589 "$T/got"; then
+		tt_same "$R/pub/f1048589" "$T/got" "netns $1 $2 get"
+	else
+		tt_fail "netns $1 $2 get: $(tail -3 "$TT_FTP_LOG" | tr '\n' ' ')"
+	fi
+	rm -f "$R/up/ns-$1"
+	if tt_ftp -n "$NS_CLI" "$1" "$2" put 127.0.0.1 "$P4" "up/ns-$1" "$T/src1048589"; then
+		tt_same "$T/src1048589" "$R/up/ns-$1" "netns $1 $2 put"
+	else
+		tt_fail "netns $1 $2 put: $(tail -3 "$TT_FTP_LOG" | tr '\n' ' ')"
+	fi
+done
+tt_check "the firewall dropped nothing: only SSH left the client's namespace ($(tt_netns_drops) dropped)" \
+	[ "$(tt_netns_drops)" -eq 0 ]
 
 tt_done
