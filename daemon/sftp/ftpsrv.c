@@ -193,8 +193,11 @@ static void ctl_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 
 	(void)loop;
 	ftpsrv_enter(f);
-	if (events & EPOLLOUT)
+	if (events & EPOLLOUT) {
 		flush_out(f);
+		if (f->x.to_ctl)
+			ftpsrv_xfer_ctl_room(f);
+	}
 	if ((events & EPOLLIN) && f->state != FS_CLOSING) {
 		size_t room;
 		uint8_t *p = buf_room(&f->in, &room);
@@ -820,7 +823,14 @@ static void dispatch(struct ftpsrv *f)
 		ftpsrv_reply(f, "225 No transfer to abort.");
 		break;
 	case FTPCMD_STAT:
-		cmd_stat(f);
+		if (!c->arg[0]) {
+			cmd_stat(f);
+			break;
+		}
+		/* STAT path: its LIST over the control connection (RFC 959
+		 * §4.1.3), no data connection needed. */
+		f->busy = 1;
+		ftpsrv_xfer_list(f, XK_STAT, c->arg);
 		break;
 	case FTPCMD_SIZE:
 	case FTPCMD_MDTM:

@@ -22,7 +22,8 @@ enum fs_state {
 	FS_CLOSING,  /* a last reply is going out, then the end */
 };
 
-enum xkind { XK_NONE, XK_RETR, XK_STOR, XK_LIST, XK_NLST, XK_MLSD };
+/* XK_STAT: STAT with a path, a LIST over the control connection. */
+enum xkind { XK_NONE, XK_RETR, XK_STOR, XK_LIST, XK_NLST, XK_MLSD, XK_STAT };
 
 /* One transfer on a data connection. */
 struct fsxfer {
@@ -36,7 +37,7 @@ struct fsxfer {
 	int src_eof;	     /* RETR/LIST: all read; STOR: the client's EOF */
 	int ending;	     /* the end reply is decided: closing up */
 	int end_code;
-	char end_text[256];
+	char end_text[FTPSRV_PATH + 128];
 	int aborted;	     /* by ABOR: 426 then 226 */
 	uint64_t bytes;
 	uint64_t offset;     /* REST */
@@ -47,6 +48,9 @@ struct fsxfer {
 	char prefix[FTPSRV_PATH];
 	LIBSSH2_SFTP_ATTRIBUTES single_attrs;
 	int readdir_busy;
+	int to_ctl;	   /* XK_STAT: the lines go to the control connection */
+	int write_failed;  /* STOR: the server refused a write (FX_FAILURE) */
+	int space_checked; /* ... and statvfs said whether the disk is full */
 };
 
 struct ftpsrv {
@@ -106,6 +110,8 @@ void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg);
 void ftpsrv_xfer_abort(struct ftpsrv *f, int by_abor);
 /* The transfer's share of the sftpc service. */
 int ftpsrv_xfer_service(struct ftpsrv *f);
+/* The control connection has room again: a STAT listing goes on. */
+void ftpsrv_xfer_ctl_room(struct ftpsrv *f);
 /* The SSH connection is gone mid-transfer: 426, no further SFTP. */
 void ftpsrv_xfer_lost(struct ftpsrv *f);
 void ftpsrv_xfer_release(struct ftpsrv *f);

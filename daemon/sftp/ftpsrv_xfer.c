@@ -112,12 +112,43 @@ static void x_end_sftp(struct ftpsrv *f, int rc, enum ftpreply_op op)
 	}
 }
 
+/* A disk is full when less than this is free to the user. */
+#define SPACE_LOW (64 * 1024)
+
+static void space_checked_in(struct sftpc *c, int rc, void *arg)
+{
+	struct ftpsrv *f = arg;
+	const LIBSSH2_SFTP_STATVFS *v = sftpc_statvfs_result(c);
+
+	if (rc == 0 && v->f_bavail * (v->f_frsize ? v->f_frsize : v->f_bsize) <
+			   SPACE_LOW) {
+		f->x.end_code = 452;
+		snprintf(f->x.end_text, sizeof(f->x.end_text),
+			 "%s: Insufficient storage space on the SSH server.",
+			 f->x.name);
+	}
+	x_finished(f);
+}
+
+static void space_checked(struct sftpc *c, int rc, void *arg)
+{
+	ftpsrv_enter(arg);
+	space_checked_in(c, rc, arg);
+	ftpsrv_leave(arg);
+}
+
 static void x_closed_in(struct sftpc *c, int rc, void *arg)
 {
 	struct ftpsrv *f = arg;
 
-	(void)c;
 	f->x.h = NULL;
+	/* SFTP version 3 has no "disk full" status: OpenSSH's server says
+	 * FX_FAILURE for ENOSPC. statvfs@openssh.com tells them apart. */
+	if (f->x.write_failed && !f->x.space_checked) {
+		f->x.space_checked = 1;
+		if (sftpc_statvfs(c, f->x.name, space_checked, f) == 0)
+			return;
+	}
 	/* The server reports a failed flush of an upload at its close. */
 	if (rc < 0 && f->x.kind == XK_STOR && f->x.end_code == 226 &&
 	    !f->x.aborted) {
@@ -196,12 +227,41 @@ static struct buf *outbuf(struct ftpsrv *f)
 	return f->x.ascii ? &f->x.b : &f->x.a;
 }
 
+/* STAT path: the listing into the control connection's replies, as
+ * much as they have room for (the rest when they drain). */
+static void send_ctl(struct ftpsrv *f)
+{
+	size_t len, room = f->out.cap - buf_len(&f->out);
+	const uint8_t *p = buf_peek(&f->x.a, &len);
+
+	if (len > room)
+		len = room;
+	if (len) {
+		ftpsrv_raw(f, (const char *)p, len);
+		buf_consume(&f->x.a, len);
+	}
+	if (f->x.src_eof && !buf_len(&f->x.a))
+		x_end(f, 213, "End of status.");
+}
+
+void ftpsrv_xfer_ctl_room(struct ftpsrv *f)
+{
+	if (f->x.ending)
+		return;
+	send_ctl(f);
+	list_next(f);
+}
+
 /* RETR and listings: buffered bytes to the client; the end once all is
  * read and sent. */
 static void send_out(struct ftpsrv *f)
 {
 	struct buf *ob = outbuf(f);
 
+	if (f->x.to_ctl && !f->x.ending) {
+		send_ctl(f);
+		return;
+	}
 	if (f->x.ending || f->x.dfd < 0)
 		return;
 	for (;;) {
@@ -337,6 +397,11 @@ static void data_ready(struct fsdata *d, int fd, const char *err, void *arg)
 /* 150, then the data connection. */
 static void open_data(struct ftpsrv *f, const char *what)
 {
+	if (f->x.to_ctl) {
+		ftpsrv_reply(f, "213-Status of %s:", f->x.name);
+		list_next(f);
+		return;
+	}
 	ftpsrv_reply(f, "150 %s", what);
 	fsdata_wait(f->data, data_ready, f);
 }
@@ -570,6 +635,9 @@ static int stor_service(struct ftpsrv *f)
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			break;
 		if (n < 0) {
+			f->x.write_failed = n == LIBSSH2_ERROR_SFTP_PROTOCOL &&
+					    sftpc_status(f->sc) ==
+						LIBSSH2_FX_FAILURE;
 			x_end_sftp(f, (int)n, FTPREPLY_STOR);
 			return 1;
 		}
@@ -610,6 +678,7 @@ static void list_line(struct ftpsrv *f, const char *name,
 	la.mtime = a->mtime;
 	switch (f->x.kind) {
 	case XK_LIST:
+	case XK_STAT:
 		n = listing_list_line(name, &la, (int64_t)time(NULL), line,
 				      sizeof(line));
 		break;
@@ -664,7 +733,8 @@ static void list_next(struct ftpsrv *f)
 {
 	size_t room;
 
-	if (f->x.ending || f->x.dfd < 0 || f->x.src_eof || f->x.readdir_busy)
+	if (f->x.ending || (f->x.dfd < 0 && !f->x.to_ctl) || f->x.src_eof ||
+	    f->x.readdir_busy)
 		return;
 	if (f->x.single) {
 		f->x.glob[0] = '\0';
@@ -757,6 +827,7 @@ void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg)
 		 * so the directory is listed and its names matched. */
 		if (x_begin(f, kind, "") < 0)
 			return;
+		f->x.to_ctl = kind == XK_STAT;
 		snprintf(f->x.glob, sizeof(f->x.glob), "%s", last);
 		dir[slash ? (size_t)(slash - path) + (slash == path) : 0] =
 		    '\0';
@@ -770,6 +841,7 @@ void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg)
 	} else {
 		if (x_begin(f, kind, dir) < 0)
 			return;
+		f->x.to_ctl = kind == XK_STAT;
 		/* ls of one file lists it under the name given (the
 		 * prefix is the whole name then); a directory's names go
 		 * without it. */
@@ -785,7 +857,7 @@ void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg)
 
 int ftpsrv_xfer_service(struct ftpsrv *f)
 {
-	if (f->x.ending || f->x.dfd < 0)
+	if (f->x.ending || (f->x.dfd < 0 && !f->x.to_ctl))
 		return 0;
 	if (f->x.kind == XK_RETR)
 		return retr_service(f);
