@@ -17,7 +17,11 @@ enum ftpreply_op {
  * permission denied, 4 failure, 14 no space, 15 quota exceeded, ...): no
  * such file / permission denied 550, no space / quota 452 (STOR: 552 on
  * quota), other failures 451 for transfers and 550 for file actions. The
- * text is static. */
+ * text is static. In detail: a lock conflict 450; an unsupported
+ * operation 502; an invalid file name 553 for STOR and file actions;
+ * FX_OK 226 for transfers, 250 for file actions; an unknown code is a
+ * failure. FX_CONNECTION_LOST/NO_CONNECTION are failures like any other:
+ * a lost SSH session is the caller's to answer (426, then 421). */
 int ftpreply_for_status(unsigned long fx, enum ftpreply_op op,
 			const char **text);
 

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* In every line a CR or LF in a name (or link target) is written as '?'
+ * (as `ls -q` does): either would end the line early, and a server's
+ * file name must not forge listing lines. Names are otherwise byte-exact.
+ * Times beyond years 0000-9999 are clamped to them. */
+
 /* LIBSSH2_SFTP_ATTRIBUTES' fields, copied; flags says which are valid. */
 struct listing_attrs {
 	/* LIBSSH2_SFTP_ATTR_SIZE | _UIDGID | _PERMISSIONS | _ACMODTIME */
@@ -34,6 +39,13 @@ enum {
 int listing_list_line(const char *name, const struct listing_attrs *a,
 		      int64_t now, char *buf, size_t len);
 
+/* The same with " -> target" after the name when target is not NULL (a
+ * symbolic link whose target the caller read): wget skips an "l" line
+ * without one. listing_list_line is this with target NULL. */
+int listing_list_line_link(const char *name, const char *target,
+			   const struct listing_attrs *a, int64_t now,
+			   char *buf, size_t len);
+
 /* "name\r\n" for NLST. Same return as listing_list_line. */
 int listing_nlst_line(const char *name, char *buf, size_t len);
 
@@ -50,8 +62,12 @@ int listing_mlsx_line(const char *name, const struct listing_attrs *a,
  * written, or -1 when buf is too small. */
 int listing_mlst_feat(unsigned facts, char *buf, size_t len);
 
+/* The facts chosen, for OPTS MLST's reply "200 MLST OPTS type;size;":
+ * "type;size;" ("" for none). Returns the length, or -1 when too small. */
+int listing_mlst_facts(unsigned facts, char *buf, size_t len);
+
 /* OPTS MLST's argument -> the facts chosen (unknown names ignored, RFC
- * 3659 §7.9). */
+ * 3659 §7.9); the argument may be given with or without its "MLST ". */
 unsigned listing_mlst_opts(const char *arg);
 
 /* YYYYMMDDHHMMSS (UTC), for MDTM and modify=. Returns the length written,
