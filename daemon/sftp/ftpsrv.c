@@ -480,22 +480,12 @@ static void cmd_opts(struct ftpsrv *f)
 	    (a[4] == '\0' || !strcasecmp(a + 4, " ON"))) {
 		ftpsrv_reply(f, "200 Always in UTF8 mode.");
 	} else if (!strncasecmp(a, "MLST", 4) && (a[4] == '\0' || a[4] == ' ')) {
-		char feat[128];
+		char facts[128];
 
 		f->facts = listing_mlst_opts(a[4] ? a + 5 : "");
-		if (listing_mlst_feat(f->facts, feat, sizeof(feat)) < 0)
-			feat[0] = '\0';
-		/* "200 MLST OPTS type;size;" (RFC 3659 §7.9): the facts
-		 * chosen, without the FEAT line's stars. */
-		{
-			char *p, *w = feat;
-
-			for (p = feat; *p; p++)
-				if (*p != '*')
-					*w++ = *p;
-			*w = '\0';
-		}
-		ftpsrv_reply(f, "200 %s", feat[0] ? feat : "MLST OPTS");
+		if (listing_mlst_facts(f->facts, facts, sizeof(facts)) < 0)
+			facts[0] = '\0';
+		ftpsrv_reply(f, "200 MLST OPTS %s", facts);
 	} else {
 		ftpsrv_reply(f, "501 Option not understood.");
 	}
