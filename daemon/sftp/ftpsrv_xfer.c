@@ -187,6 +187,29 @@ static int is_upload(const struct ftpsrv *f)
 	return f->x.kind == XK_STOR;
 }
 
+/* The buffer whose bytes go out next: b in TYPE A, else a. */
+static struct buf *outbuf(struct ftpsrv *f)
+{
+	return f->x.ascii ? &f->x.b : &f->x.a;
+}
+
+/* Whether the transfer would call SFTP if serviced now: the session
+ * reads its socket only while somebody will (ssh.h), so a download whose
+ * buffer is full, or an upload with nothing to send, says no. */
+static void x_wants(struct ftpsrv *f)
+{
+	size_t room = f->x.a.cap - buf_len(&f->x.a);
+	int w = 0;
+
+	if (f->x.ending || f->x.dfd < 0 || f->x.to_ctl)
+		w = 0;
+	else if (f->x.kind == XK_RETR)
+		w = !f->x.src_eof && (room >= READ_MIN || !buf_len(&f->x.a));
+	else if (f->x.kind == XK_STOR)
+		w = buf_len(outbuf(f)) > 0;
+	sftpc_set_wants(f->sc, w);
+}
+
 static void data_events(struct ftpsrv *f)
 {
 	uint32_t ev = 0;
@@ -200,6 +223,7 @@ static void data_events(struct ftpsrv *f)
 		ev = EPOLLOUT;
 	}
 	loop_set_events(f->loop, f->x.dfd, ev);
+	x_wants(f);
 }
 
 /* TYPE A: as much of a as fits converted into b. */
@@ -221,11 +245,6 @@ static void convert(struct ftpsrv *f)
 	buf_consume(&f->x.a, used);
 }
 
-/* The buffer whose bytes go out next: b in TYPE A, else a. */
-static struct buf *outbuf(struct ftpsrv *f)
-{
-	return f->x.ascii ? &f->x.b : &f->x.a;
-}
 
 /* STAT path: the listing into the control connection's replies, as
  * much as they have room for (the rest when they drain). */
@@ -376,7 +395,7 @@ static void data_ready_in(struct fsdata *d, int fd, const char *err,
 		return;
 	}
 	if (f->x.kind == XK_RETR || f->x.kind == XK_STOR) {
-		sftpc_set_wants(f->sc, 1);
+		x_wants(f);
 		sftpc_kick(f->sc);
 	}
 	if (is_upload(f))
