@@ -524,7 +524,7 @@ static void parse_option(struct parser *p, char **words, int n)
 			err(p,
 			    "unknown keyword \"%s\" in a Profile block "
 			    "(HostName, User, Port, LocalForward, "
-			    "RemoteForward, AllowRelay, FtpActiveMode or an "
+			    "RemoteForward, AllowRelay, FtpActiveMode, SftpLogin or an "
 			    "SSH option: IdentityFile, UserKnownHostsFile, "
 			    "StrictHostKeyChecking, ...; see "
 			    "ftp-tunnel.conf(5))",
@@ -864,6 +864,7 @@ static int active_mode_ok(const char *v)
 #define SEEN_HOSTNAME (1UL << (NKEYS + 2))
 #define SEEN_RELAY (1UL << (NKEYS + 3))
 #define SEEN_ACTIVE (1UL << (NKEYS + 4))
+#define SEEN_SFTP_LOGIN (1UL << (NKEYS + 5))
 
 static int once(struct parser *p, unsigned long bit, const char *key, int n)
 {
@@ -910,6 +911,19 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 		}
 		p->allow_relay = !strcasecmp(words[1], "yes") ||
 				 !strcasecmp(words[1], "true");
+	} else if (!strcasecmp(key, "SftpLogin")) {
+		/* sftp/ tunnels: whose SSH login serves the FTP logins.
+		 * Only ftp-tunnel's own ("tunnel") exists so far. */
+		if (once(p, SEEN_SFTP_LOGIN, "SftpLogin", n) < 0)
+			return;
+		if (strcasecmp(words[1], "tunnel")) {
+			err(p,
+			    "SftpLogin %s: only SftpLogin tunnel is supported "
+			    "(the SSH login is ftp-tunnel's own)",
+			    words[1]);
+			return;
+		}
+		add_option(p, "SftpLogin", words[1]);
 	} else if (!strcasecmp(key, "FtpActiveMode")) {
 		if (once(p, SEEN_ACTIVE, "FtpActiveMode", n) < 0)
 			return;

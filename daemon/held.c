@@ -195,6 +195,9 @@ static int read_settings(const struct ipc_msg *req, struct ssh_opts *o,
 			e->topts.ftp_active_mode = parse_mode(opt + 14);
 			continue;
 		}
+		/* sftp/ tunnels: ftp-tunnel checked it is "tunnel". */
+		if (!strncasecmp(opt, "SftpLogin=", 10))
+			continue;
 		if (ssh_opts_set(o, opt, err, errlen) < 0)
 			return -1;
 	}

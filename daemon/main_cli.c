@@ -69,6 +69,7 @@ static void usage(FILE *f)
 		"                  [-o option=value] [--ready-fd N]\n"
 		"                  -L [ftp/][bind_address:]port:host:hostport "
 		"| -R [ftp/][bind_address:]port:host:hostport\n"
+		"                  | -L sftp/[bind_address:]port[:directory]\n"
 		"                  [user@]host[:port]\n"
 		"       ftp-tunnel [options] [-L ...] [-R ...] PROFILE\n"
 		"       ftp-tunnel -f [options] ... PROFILE|destination   "
@@ -217,6 +218,24 @@ static int set_option(struct cli *c, const char *kv)
 			return -1;
 		}
 		c->topts.ftp_active_mode = m;
+		return 0;
+	}
+	if (!strncasecmp(kv, "SftpLogin", 9) && kv[9] &&
+	    strchr("= \t", kv[9])) {
+		const char *v = kv + 9;
+
+		v += strspn(v, " \t");
+		v += *v == '=';
+		v += strspn(v, " \t");
+		/* Whose SSH login serves an sftp/ tunnel's FTP logins:
+		 * ftp-tunnel's own is the one there is. */
+		if (strcasecmp(v, "tunnel")) {
+			log_err("SftpLogin=%s: only SftpLogin=tunnel is "
+				"supported (the SSH login is ftp-tunnel's "
+				"own; any FTP login is accepted)",
+				v);
+			return -1;
+		}
 		return 0;
 	}
 	if (ssh_opts_set(&c->opts, kv, msg, sizeof(msg)) < 0) {

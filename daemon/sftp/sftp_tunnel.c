@@ -51,8 +51,7 @@ int sftp_tunnel_check_bind(const char *bind, char *err, size_t errlen)
 	snprintf(err, errlen,
 		 "-L sftp/ listens on loopback only with SftpLogin=tunnel "
 		 "(the SSH login is ftp-tunnel's own, so any FTP login is "
-		 "accepted): drop the bind address '%s', or use "
-		 "-o SftpLogin=ftp",
+		 "accepted): drop the bind address '%s'",
 		 bind);
 	return -1;
 }

@@ -192,6 +192,43 @@ fi
 ft_run_fail 1 "loopback only" -i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" \
 	-o BatchMode=yes -L "sftp/0.0.0.0:$(tt_free_port)" "$SSH_DEST"
 
+# ---- a profile's LocalForward sftp/: in the foreground, then held ---------
+pp=$(tt_free_port)
+cat >"$T/config" <<CONF
+Profile sftp-prof
+    HostName 127.0.0.1
+    User $SSH_USER
+    Port $SSHD_PORT
+    IdentityFile $SSH_KEY
+    UserKnownHostsFile $SSH_KNOWN_HOSTS
+    StrictHostKeyChecking yes
+    BatchMode yes
+    SftpLogin tunnel
+    LocalForward sftp/$pp $R
+CONF
+ft_tunnel -e -F "$T/config" sftp-prof || tt_die "profile sftp-prof did not come up"
+rm -f "$T/got"
+tt_ftp curl pasv get 127.0.0.1 "$pp" pub/f1048589 "$T/got"
+tt_same "$R/pub/f1048589" "$T/got" "profile LocalForward sftp/: curl get"
+tt_kill "$FT_PID"
+for i in $(seq 50); do ss -Hltn "sport = :$pp" | grep -q . || break; sleep 0.1; done
+export FTP_TUNNEL_SOCKET="$T/run/daemon.sock" FTP_TUNNELD="$TT_BUILD/ftp-tunneld"
+export FTP_TUNNEL_LOG="$T/daemon.log"
+mkdir -p "$T/run" && chmod 700 "$T/run"
+tt_log_add daemon.log "$FTP_TUNNEL_LOG"
+out=$("$TT_BUILD/ftp-tunnel" -f -F "$T/config" sftp-prof 2>&1)
+tt_check "-f sftp-prof: held by ftp-tunneld ($out)" eval 'echo "$out" | grep -q "tunnels up"'
+dp=$("$TT_BUILD/ftp-tunnel" status 2>/dev/null | awk '/^pid:/ {print $2}')
+[ -n "$dp" ] && tt_track "$dp"
+rm -f "$T/got" "$R/up/held"
+tt_ftp lftp port get 127.0.0.1 "$pp" pub/f1048589 "$T/got" &&
+	tt_same "$R/pub/f1048589" "$T/got" "held sftp/: lftp port get"
+tt_ftp ftplib epsv put 127.0.0.1 "$pp" up/held "$T/src1048589" &&
+	tt_same "$T/src1048589" "$R/up/held" "held sftp/: ftplib epsv put"
+tt_check "release sftp-prof" "$TT_BUILD/ftp-tunnel" release sftp-prof
+"$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
+ft_run_fail 2 "SftpLogin=ftp: only SftpLogin=tunnel" -o SftpLogin=ftp -L "sftp/$(tt_free_port)" "$SSH_DEST"
+
 # ---- OpenSSH's sftp-server binary as the subsystem ------------------------
 TT_SSHD_EXTRA="Subsystem sftp /usr/lib/openssh/sftp-server" tt_sshd || tt_die "sshd (sftp-server)"
 port2=$(tt_free_port)
