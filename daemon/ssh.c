@@ -548,6 +548,13 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	snprintf(copy, sizeof(copy), "%s", msg);
 	log_debug("sess %s: %s -> dead (%s)", s->name,
 		  sess_state_names[was], copy);
+	if (was == SESS_READY) {
+		struct ssh_chan *c;
+
+		for (c = s->chans; c; c = c->next)
+			if (c->ops && c->ops->dying)
+				c->ops->dying(c, c->arg);
+	}
 	s->state = SESS_DEAD;
 	drop_connection(s);
 	fail_requests(s, copy);

@@ -391,6 +391,26 @@ static void chan_lost(struct ssh_chan *ch, void *arg)
 		c->owner->lost(c, "the SSH connection was lost", c->arg);
 }
 
+/* The connection is gone and libssh2's session is freed next: libssh2
+ * frees an SFTP handle only in libssh2_sftp_close_handle, which still
+ * does so when it cannot send (libssh2 1.10 sftp.c), so the handles and
+ * their read-ahead requests are closed here rather than lost with the
+ * session. */
+static void chan_dying(struct ssh_chan *ch, void *arg)
+{
+	struct sftpc *c = arg;
+	int i;
+
+	(void)ch;
+	for (i = 0; i < SFTPC_HANDLES; i++) {
+		if (!c->handles[i])
+			continue;
+		libssh2_sftp_close_handle(c->handles[i]);
+		c->handles[i] = NULL;
+	}
+	c->xfer = XFER_NONE;
+}
+
 static void chan_dump(struct ssh_chan *ch, void *arg)
 {
 	struct sftpc *c = arg;
@@ -400,8 +420,10 @@ static void chan_dump(struct ssh_chan *ch, void *arg)
 		 op_names[c->op.kind], c->xfer, c->dying);
 }
 
-static const struct ssh_chan_ops chan_ops = {
-    .service = chan_service, .lost = chan_lost, .dump = chan_dump};
+static const struct ssh_chan_ops chan_ops = {.service = chan_service,
+					     .lost = chan_lost,
+					     .dump = chan_dump,
+					     .dying = chan_dying};
 
 static void sftp_started(struct ssh_sess *s, LIBSSH2_SFTP *sftp,
 			 const char *err, void *arg)
