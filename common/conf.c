@@ -912,15 +912,13 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 		p->allow_relay = !strcasecmp(words[1], "yes") ||
 				 !strcasecmp(words[1], "true");
 	} else if (!strcasecmp(key, "SftpLogin")) {
-		/* sftp/ tunnels: whose SSH login serves the FTP logins.
-		 * Only ftp-tunnel's own ("tunnel") exists so far. */
+		/* sftp/ tunnels: whose SSH login serves the FTP logins:
+		 * ftp-tunnel's own (tunnel) or each FTP login's (ftp). */
 		if (once(p, SEEN_SFTP_LOGIN, "SftpLogin", n) < 0)
 			return;
-		if (strcasecmp(words[1], "tunnel")) {
-			err(p,
-			    "SftpLogin %s: only SftpLogin tunnel is supported "
-			    "(the SSH login is ftp-tunnel's own)",
-			    words[1]);
+		if (strcasecmp(words[1], "tunnel") &&
+		    strcasecmp(words[1], "ftp")) {
+			err(p, "SftpLogin %s: want tunnel or ftp", words[1]);
 			return;
 		}
 		add_option(p, "SftpLogin", words[1]);

@@ -519,7 +519,12 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
 	t->topts = *topts;
 	t->cb = cb;
 	t->arg = arg;
-	if (spec->sftp)
+	if (spec->sftp && topts->sftp_login_ftp)
+		snprintf(t->name, sizeof(t->name),
+			 "-L sftp/%.100s%s%u -> (FTP user)@%.200s:%.200s",
+			 spec->bind, spec->bind[0] ? ":" : "", spec->port,
+			 topts->ssh_opts->host, spec->host[0] ? spec->host : ".");
+	else if (spec->sftp)
 		snprintf(t->name, sizeof(t->name), "-L sftp/%s%s%u -> %s:%s",
 			 spec->bind, spec->bind[0] ? ":" : "", spec->port,
 			 ssh_sess_name(s), spec->host[0] ? spec->host : ".");
@@ -530,11 +535,14 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
 			 spec->bind[0] ? ":" : "", spec->port, spec->host,
 			 spec->hostport);
 	if (spec->sftp) {
-		if (sftp_tunnel_check_bind(spec->bind, err, errlen) < 0) {
+		if (!topts->sftp_login_ftp &&
+		    sftp_tunnel_check_bind(spec->bind, err, errlen) < 0) {
 			tunnel_free(t);
 			return NULL;
 		}
-		t->sftp = sftp_tunnel_new(loop, s, spec->host, t->name);
+		t->sftp = sftp_tunnel_new(
+		    loop, s, spec->host,
+		    topts->sftp_login_ftp ? topts->ssh_opts : NULL, t->name);
 		if (!t->sftp) {
 			snprintf(err, errlen, "out of memory");
 			tunnel_free(t);

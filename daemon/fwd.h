@@ -29,6 +29,10 @@ struct tunnel_opts {
 	struct connpool *pool;
 	const struct ssh_opts *ssh_opts;
 	const char *pool_key;
+	/* sftp/ tunnels with SftpLogin=ftp: each FTP login logs in to SSH
+	 * itself, with ssh_opts otherwise; the tunnel's session is unused
+	 * (may be NULL). */
+	int sftp_login_ftp;
 };
 #define FWD_ACTIVE_AUTO (-1)
 

@@ -159,12 +159,24 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGUSR1) {
-		ssh_sess_dump(c->sess);
+		if (c->sess)
+			ssh_sess_dump(c->sess);
 		return;
 	}
 	log_info("signal %u: stopping", si.ssi_signo);
 	c->exit_code = 0;
 	loop_stop(loop);
+}
+
+/* Every tunnel is an sftp/ one. */
+static int only_sftp(const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->ntunnels; i++)
+		if (!c->specs[i].sftp)
+			return 0;
+	return c->ntunnels > 0;
 }
 
 /* Extras only help a local FTP tunnel, and only when Connections allows
@@ -228,11 +240,15 @@ static int set_option(struct cli *c, const char *kv)
 		v += *v == '=';
 		v += strspn(v, " \t");
 		/* Whose SSH login serves an sftp/ tunnel's FTP logins:
-		 * ftp-tunnel's own is the one there is. */
-		if (strcasecmp(v, "tunnel")) {
-			log_err("SftpLogin=%s: only SftpLogin=tunnel is "
-				"supported (the SSH login is ftp-tunnel's "
-				"own; any FTP login is accepted)",
+		 * ftp-tunnel's own, or each FTP login's own. */
+		if (!strcasecmp(v, "tunnel")) {
+			c->topts.sftp_login_ftp = 0;
+		} else if (!strcasecmp(v, "ftp")) {
+			c->topts.sftp_login_ftp = 1;
+		} else {
+			log_err("bad value for SftpLogin '%s' (tunnel: "
+				"ftp-tunnel's own SSH login; ftp: each FTP "
+				"login's USER and PASS)",
 				v);
 			return -1;
 		}
@@ -505,6 +521,12 @@ int main(int argc, char **argv)
 		ssh_opts_release(&c.opts);
 		return 255;
 	}
+	if (c.hold_req && c.topts.sftp_login_ftp) {
+		log_err("SftpLogin=ftp is for ftp-tunnel in the foreground: "
+			"the daemon does not hold such tunnels");
+		ssh_opts_release(&c.opts);
+		return 2;
+	}
 	if (c.hold_req) {
 		/* The daemon reads the same settings again (and ssh_config
 		 * for itself); the checks above caught what is malformed. */
@@ -532,11 +554,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Local listeners first: a port in use is an error before we
-	 * connect anywhere. The session is created right after. */
-	c.sess = ssh_sess_new(c.loop, &c.opts, sess_event, &c);
-	if (!c.sess) {
-		log_err("out of memory");
-		return 1;
+	 * connect anywhere. The session is created right after, unless
+	 * every tunnel is an sftp/ one whose FTP logins log in themselves
+	 * (SftpLogin=ftp). */
+	c.topts.ssh_opts = &c.opts;
+	if (!c.check && c.topts.sftp_login_ftp && only_sftp(&c)) {
+		c.sess = NULL;
+	} else {
+		c.sess = ssh_sess_new(c.loop, &c.opts, sess_event, &c);
+		if (!c.sess) {
+			log_err("out of memory");
+			return 1;
+		}
 	}
 	c.topts.ftp_sessions = &c.ftp_sessions;
 	if (!c.check && wants_pool(&c)) {
@@ -557,6 +586,11 @@ int main(int argc, char **argv)
 			c.exit_code = 1;
 			goto out;
 		}
+	}
+	if (!c.sess && c.exit_code == 0) {
+		c.pending = c.ntunnels;
+		for (i = 0; i < c.ntunnels; i++)
+			tunnel_start(c.tunnels[i]);
 	}
 	if (c.exit_code == 0)
 		loop_run(c.loop);

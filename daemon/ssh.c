@@ -127,6 +127,26 @@ LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s)
 	return s->raw;
 }
 
+const struct ssh_opts *ssh_sess_opts(const struct ssh_sess *s)
+{
+	return &s->opts;
+}
+
+static void no_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
+		     void *arg)
+{
+	(void)s;
+	(void)ev;
+	(void)msg;
+	(void)arg;
+}
+
+void ssh_sess_set_cb(struct ssh_sess *s, ssh_event_cb cb, void *arg)
+{
+	s->cb = cb ? cb : no_event;
+	s->cb_arg = arg;
+}
+
 struct loop *ssh_sess_loop(struct ssh_sess *s)
 {
 	return s->loop;

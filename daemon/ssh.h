@@ -65,6 +65,12 @@ struct ssh_opts {
 	int connections;     /* Connections: SSH connections to one server
 			      * for concurrent FTP sessions, 0 = automatic */
 	unsigned set;	     /* enum ssh_set_bit */
+	/* SftpLogin=ftp: log in with this password only (password and
+	 * keyboard-interactive), never an agent, a key or a prompt: the
+	 * FTP client's PASS. Zeroed by ssh_opts_release; never logged nor
+	 * part of ssh_opts_key. */
+	int login_given;
+	char login_password[256];
 };
 
 void ssh_opts_init(struct ssh_opts *o);
@@ -152,6 +158,11 @@ int ssh_sess_busy(const struct ssh_sess *s);
 /* "user@host:port", for log lines. Borrowed. */
 const char *ssh_sess_name(const struct ssh_sess *s);
 LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s);
+/* The session's settings (a copy of those it was made with). */
+const struct ssh_opts *ssh_sess_opts(const struct ssh_sess *s);
+/* Replaces the event callback (NULL: none), for an owner that goes away
+ * before the session is freed. */
+void ssh_sess_set_cb(struct ssh_sess *s, ssh_event_cb cb, void *arg);
 struct loop *ssh_sess_loop(struct ssh_sess *s);
 
 /* How many more channels the session may open (MaxChannels less those

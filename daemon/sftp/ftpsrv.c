@@ -24,8 +24,8 @@
 #define CTL_IN_CAP (FTPCMD_LINE_MAX + 2)
 #define CTL_OUT_CAP (64 * 1024)
 
-static const char *const state_names[] = {"starting", "login", "ready",
-					  "closing"};
+static const char *const state_names[] = {"starting", "login",
+					  "authenticating", "ready", "closing"};
 
 static void set_state(struct ftpsrv *f, enum fs_state st)
 {
@@ -114,13 +114,57 @@ void ftpsrv_reply_sftp(struct ftpsrv *f, int rc, int op, const char *what)
 
 /* --- the end ---------------------------------------------------------- */
 
+/* An SSH session of SftpLogin=ftp is freed from a timer of its own: the
+ * FTP session may end inside one of the SSH session's callbacks, which
+ * must not free it. */
+struct reaper {
+	struct ssh_sess *s;
+	struct loop_timer *t;
+};
+
+static void reap_cb(struct loop *loop, void *arg)
+{
+	struct reaper *r = arg;
+
+	(void)loop;
+	ssh_sess_free(r->s);
+	loop_timer_free(r->t);
+	free(r);
+}
+
+static void reap_session(struct loop *loop, struct ssh_sess *s)
+{
+	struct reaper *r = calloc(1, sizeof(*r));
+
+	ssh_sess_set_cb(s, NULL, NULL);
+	if (r)
+		r->t = loop_timer_new(loop, reap_cb, r);
+	if (!r || !r->t) {
+		/* Out of memory: left to the process's end. */
+		free(r);
+		return;
+	}
+	r->s = s;
+	loop_timer_arm(r->t, 0);
+}
+
+/* Drops the FTP session's own SSH session (SftpLogin=ftp). */
+static void drop_own_session(struct ftpsrv *f)
+{
+	sftpc_free(f->sc);
+	f->sc = NULL;
+	if (f->own_sess && f->s)
+		reap_session(f->loop, f->s);
+	if (f->own_sess)
+		f->s = NULL;
+}
+
 static void release(struct ftpsrv *f)
 {
 	ftpsrv_xfer_release(f);
 	fsdata_free(f->data);
 	f->data = NULL;
-	sftpc_free(f->sc);
-	f->sc = NULL;
+	drop_own_session(f);
 	if (f->fd >= 0) {
 		loop_unwatch(f->loop, f->fd);
 		close(f->fd);
@@ -239,10 +283,16 @@ static void start_dir_cb(struct sftpc *c, int rc, void *arg)
 		if (!f->cwd[0])
 			snprintf(f->cwd, sizeof(f->cwd), "/");
 		log_debug("%s: starts in %s", f->name, f->cwd);
-		set_state(f, FS_LOGIN);
-		ftpsrv_reply(f, "220 ftp-tunnel: FTP to SFTP on %s",
-			     ssh_sess_name(f->s));
-		process_lines(f);
+		if (f->login_opts) {
+			set_state(f, FS_READY);
+			ftpsrv_reply(f, "230 Login successful.");
+			ftpsrv_idle(f);
+		} else {
+			set_state(f, FS_LOGIN);
+			ftpsrv_reply(f, "220 ftp-tunnel: FTP to SFTP on %s",
+				     ssh_sess_name(f->s));
+			process_lines(f);
+		}
 	}
 	ftpsrv_leave(f);
 }
@@ -537,8 +587,8 @@ static void cmd_pasv(struct ftpsrv *f, int extended)
 	}
 	drop_data(f);
 	f->data = fsdata_listen(f->loop, (struct sockaddr *)&f->local,
-				(struct sockaddr *)&f->peer, &bound, f->name,
-				err, sizeof(err));
+				(struct sockaddr *)&f->peer, f->peer_uid, &bound,
+				f->name, err, sizeof(err));
 	if (!f->data) {
 		ftpsrv_reply(f, "425 %s", err);
 		return;
@@ -598,6 +648,83 @@ static void cmd_stat(struct ftpsrv *f)
 	ftpsrv_reply(f, "     TYPE: %s", f->type_ascii ? "ASCII" : "BINARY");
 	ftpsrv_reply(f, "     No data connection");
 	ftpsrv_reply(f, "211 End of status");
+}
+
+/* SftpLogin=ftp: the SSH session of this FTP login. */
+static void login_event(struct ssh_sess *s, enum ssh_event ev,
+			const char *msg, void *arg)
+{
+	struct ftpsrv *f = arg;
+
+	ftpsrv_enter(f);
+	f->s = s;
+	switch (ev) {
+	case SSH_EV_READY:
+		f->sc = sftpc_new(f->s, f->name, &sc_owner, f);
+		if (!f->sc) {
+			ftpsrv_reply(f, "421 ftp-tunnel: out of memory.");
+			set_state(f, FS_CLOSING);
+		}
+		break;
+	case SSH_EV_FAILED:
+		/* Never shared, never kept: a refused login leaves
+		 * nothing open. */
+		log_info("%s: SSH login as %s failed: %s", f->name, f->user,
+			 msg);
+		drop_own_session(f);
+		f->have_user = 0;
+		set_state(f, FS_LOGIN);
+		if (ssh_sess_failed_early(s) && strstr(msg, "Permission denied"))
+			ftpsrv_reply(f, "530 Login incorrect.");
+		else
+			ftpsrv_reply(f, "530 Login failed: the SSH server "
+					"cannot be reached.");
+		ftpsrv_idle(f);
+		break;
+	case SSH_EV_CLOSED:
+		/* sftpc's lost() answered 421 already, when it was up. */
+		if (f->state != FS_CLOSING) {
+			ftpsrv_reply(f, "421 ftp-tunnel: the SSH connection "
+					"was lost; closing.");
+			set_state(f, FS_CLOSING);
+		}
+		break;
+	}
+	ftpsrv_leave(f);
+}
+
+static void ssh_login(struct ftpsrv *f, const char *pass)
+{
+	/* A shallow copy: ssh_sess_new copies the strings it keeps. */
+	struct ssh_opts o = *f->login_opts;
+	size_t plen = strlen(pass);
+	struct ssh_sess *s;
+
+	snprintf(o.user, sizeof(o.user), "%s", f->user);
+	o.set |= SSH_SET_USER;
+	if (plen >= sizeof(o.login_password)) {
+		ftpsrv_reply(f, "530 Login incorrect.");
+		return;
+	}
+	memcpy(o.login_password, pass, plen + 1);
+	o.login_given = 1;
+	o.batch_mode = 1;
+	o.connections = 1;
+	set_state(f, FS_AUTH);
+	f->busy = 1;
+	f->own_sess = 1;
+	s = ssh_sess_new(f->loop, &o, login_event, f);
+	explicit_bzero(o.login_password, sizeof(o.login_password));
+	/* A failure reported from inside ssh_sess_new (a name that does
+	 * not resolve) has been answered and reaped already. */
+	if (s && f->state == FS_AUTH)
+		f->s = s;
+	if (!s) {
+		f->busy = 0;
+		set_state(f, FS_LOGIN);
+		ftpsrv_reply(f, "421 ftp-tunnel: out of memory.");
+		set_state(f, FS_CLOSING);
+	}
 }
 
 /* Commands allowed before the login. */
@@ -682,6 +809,13 @@ static void dispatch(struct ftpsrv *f)
 			ftpsrv_reply(f, "230 Already logged in.");
 			break;
 		}
+		if (f->login_opts &&
+		    (!c->arg[0] || strlen(c->arg) >= sizeof(f->user))) {
+			ftpsrv_reply(f, "530 USER needs the SSH user's name.");
+			break;
+		}
+		memcpy(f->user, c->arg, strnlen(c->arg, sizeof(f->user) - 1));
+		f->user[strnlen(c->arg, sizeof(f->user) - 1)] = '\0';
 		f->have_user = 1;
 		ftpsrv_reply(f, "331 Please specify the password.");
 		break;
@@ -690,6 +824,9 @@ static void dispatch(struct ftpsrv *f)
 			ftpsrv_reply(f, "230 Already logged in.");
 		} else if (!f->have_user) {
 			ftpsrv_reply(f, "503 Login with USER first.");
+		} else if (f->login_opts) {
+			ssh_login(f, c->arg);
+			explicit_bzero(c->arg, sizeof(c->arg));
 		} else {
 			set_state(f, FS_READY);
 			ftpsrv_reply(f, "230 Login successful.");
@@ -986,6 +1123,8 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	snprintf(f->start_dir, sizeof(f->start_dir), "%s",
 		 o && o->start_dir ? o->start_dir : "");
+	f->login_opts = o ? o->login_opts : NULL;
+	f->peer_uid = o ? o->peer_uid : getuid();
 	len = sizeof(f->local);
 	getsockname(fd, (struct sockaddr *)&f->local, &len);
 	len = sizeof(f->peer);
@@ -993,11 +1132,21 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 	if (buf_init(&f->in, CTL_IN_CAP) < 0 ||
 	    buf_init(&f->out, CTL_OUT_CAP) < 0)
 		goto fail;
-	f->sc = sftpc_new(s, name, &sc_owner, f);
-	if (!f->sc)
-		goto fail;
+	if (!f->login_opts) {
+		f->sc = sftpc_new(s, name, &sc_owner, f);
+		if (!f->sc)
+			goto fail;
+	}
 	if (loop_watch(loop, fd, 0, ctl_cb, f) < 0)
 		goto fail;
+	if (f->login_opts) {
+		set_state(f, FS_LOGIN);
+		ftpsrv_reply(f, "220 ftp-tunnel: FTP to SFTP on %s; log in as "
+				"the SSH user",
+			     f->login_opts->alias[0] ? f->login_opts->alias
+						     : f->login_opts->host);
+		update_events(f);
+	}
 	return f;
 fail:
 	{

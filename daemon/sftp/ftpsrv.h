@@ -5,6 +5,8 @@
 #ifndef SFTP_FTPSRV_H
 #define SFTP_FTPSRV_H
 
+#include <sys/types.h>
+
 #include "loop.h"
 #include "ssh.h"
 
@@ -18,13 +20,24 @@ struct ftpsrv_opts {
 	/* Where a login starts: a path on the SFTP server, "" for the
 	 * server's own start (realpath "."). Copied. */
 	const char *start_dir;
+	/* SftpLogin=ftp: the session makes its own SSH connection at PASS,
+	 * as the FTP USER with the FTP PASS (password or
+	 * keyboard-interactive only), with these settings otherwise
+	 * (borrowed, outliving the session); s is then NULL. */
+	const struct ssh_opts *login_opts;
+	/* Who may make data connections on loopback: the control
+	 * connection's uid. */
+	uid_t peer_uid;
 };
 
 /* Takes ownership of fd (the accepted control connection, its peer
  * already checked by the caller) and starts an sftp subsystem on s (a
  * session that is up, borrowed, outliving the FTP session). The 220
  * greeting goes out once SFTP is up; a failure answers 421 and ends the
- * session. NULL with errno set (fd closed). name is copied. */
+ * session. With o->login_opts, s is NULL: 220 at once, the SSH login at
+ * PASS (230 once SFTP is up, 530 when the server refuses it, and no
+ * connection is left open). NULL with errno set (fd closed). name is
+ * copied. */
 struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 			  const struct ftpsrv_opts *o, const char *name,
 			  ftpsrv_done_cb done, void *arg);

@@ -22,6 +22,7 @@ struct fsdata {
 	int active;
 	struct sockaddr_storage peer; /* passive: who may connect;
 				       * active: where to */
+	uid_t uid; /* passive, on loopback: whose socket may connect */
 	struct loop_timer *timer;
 	char err[160]; /* why it failed before anybody waited */
 	fsdata_cb cb;
@@ -59,8 +60,8 @@ static void fail(struct fsdata *d, const char *err)
 }
 
 /* Only the FTP client may take the data: its host, and on loopback a
- * socket of our own user (a stranger on this host could otherwise steal
- * a download or inject an upload). */
+ * socket of the control connection's user (a stranger on this host could
+ * otherwise steal a download or inject an upload). */
 static int peer_allowed(struct fsdata *d, const struct sockaddr *peer,
 			const struct sockaddr *local)
 {
@@ -70,7 +71,7 @@ static int peer_allowed(struct fsdata *d, const struct sockaddr *peer,
 		return 0;
 	if (!addr_is_loopback(peer))
 		return 1;
-	return sockowner_uid(peer, local, &uid) == 0 && uid == getuid();
+	return sockowner_uid(peer, local, &uid) == 0 && uid == d->uid;
 }
 
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
@@ -138,7 +139,7 @@ static struct fsdata *fsdata_alloc(struct loop *loop, const char *name)
 }
 
 struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
-			     const struct sockaddr *peer,
+			     const struct sockaddr *peer, uid_t uid,
 			     struct sockaddr_storage *bound, const char *name,
 			     char *err, size_t errlen)
 {
@@ -153,6 +154,7 @@ struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
 	memcpy(&a, at, addr_len(at));
 	addr_set_port((struct sockaddr *)&a, 0);
 	memcpy(&d->peer, peer, addr_len(peer));
+	d->uid = uid;
 	d->lfd = socket(at->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			0);
 	if (d->lfd < 0 ||

@@ -7,6 +7,7 @@
 #define SFTP_FTPSRV_DATA_H
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "loop.h"
 
@@ -21,11 +22,11 @@ typedef void (*fsdata_cb)(struct fsdata *d, int fd, const char *err,
 #define FSDATA_TIMEOUT_MS 60000
 
 /* Listens on at's address, any port (*bound gets it), for one connection
- * whose peer is `peer`'s host and, on loopback, a socket of our own uid.
- * Connections that fail the check are closed and logged. NULL with err
- * set. name is copied. */
+ * whose peer is `peer`'s host and, on loopback, a socket of uid (the
+ * control connection's). Connections that fail the check are closed and
+ * logged. NULL with err set. name is copied. */
 struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
-			     const struct sockaddr *peer,
+			     const struct sockaddr *peer, uid_t uid,
 			     struct sockaddr_storage *bound, const char *name,
 			     char *err, size_t errlen);
 /* Connects to `to` once fsdata_wait is called (RFC 959 §3.2: the server

@@ -18,6 +18,7 @@
 enum fs_state {
 	FS_STARTING, /* the sftp subsystem and the start directory */
 	FS_LOGIN,    /* greeted: USER and PASS expected */
+	FS_AUTH,     /* SftpLogin=ftp: logging in to SSH as the FTP user */
 	FS_READY,    /* logged in */
 	FS_CLOSING,  /* a last reply is going out, then the end */
 };
@@ -82,6 +83,13 @@ struct ftpsrv {
 	int64_t mfmt_time;
 	struct fsdata *data; /* after PASV/EPSV/PORT/EPRT */
 	struct fsxfer x;
+	/* SftpLogin=ftp: the settings, the FTP user, and the session this
+	 * FTP session owns (freed by a reaper: never from inside its own
+	 * callbacks). */
+	const struct ssh_opts *login_opts;
+	char user[128];
+	int own_sess;
+	uid_t peer_uid;
 	struct ftpcmd cmd;  /* the command being served */
 	struct ftpcmd peek; /* a line read during a transfer */
 };

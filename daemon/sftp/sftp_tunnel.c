@@ -23,6 +23,7 @@ struct sess_node {
 struct sftp_tunnel {
 	struct loop *loop;
 	struct ssh_sess *s;
+	const struct ssh_opts *login_opts; /* SftpLogin=ftp */
 	char start_dir[1024];
 	char name[600];
 	struct sess_node *sessions;
@@ -57,7 +58,9 @@ int sftp_tunnel_check_bind(const char *bind, char *err, size_t errlen)
 }
 
 struct sftp_tunnel *sftp_tunnel_new(struct loop *loop, struct ssh_sess *s,
-				    const char *start_dir, const char *name)
+				    const char *start_dir,
+				    const struct ssh_opts *login_opts,
+				    const char *name)
 {
 	struct sftp_tunnel *st = calloc(1, sizeof(*st));
 
@@ -65,6 +68,7 @@ struct sftp_tunnel *sftp_tunnel_new(struct loop *loop, struct ssh_sess *s,
 		return NULL;
 	st->loop = loop;
 	st->s = s;
+	st->login_opts = login_opts;
 	snprintf(st->start_dir, sizeof(st->start_dir), "%s", start_dir);
 	snprintf(st->name, sizeof(st->name), "%s", name);
 	return st;
@@ -85,22 +89,33 @@ static void session_done(struct ftpsrv *f, void *arg)
 	node_free(arg);
 }
 
+/* The uid of the socket at the other end of fd: a loopback peer's, else
+ * (uid_t)-1. */
+static uid_t peer_uid(int fd)
+{
+	struct sockaddr_storage peer, local;
+	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	uid_t uid;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0 ||
+	    sockowner_uid((struct sockaddr *)&peer, (struct sockaddr *)&local,
+			  &uid) < 0)
+		return (uid_t)-1;
+	return uid;
+}
+
 /* Any FTP login is accepted and served with ftp-tunnel's own SSH login:
  * a connection from another local user would get this user's files. */
 static int own_user(int fd, const char *name)
 {
-	struct sockaddr_storage peer, local;
-	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
 	char who[80];
-	uid_t uid;
 
-	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
-		return 0;
-	if (sockowner_uid((struct sockaddr *)&peer, (struct sockaddr *)&local,
-			  &uid) == 0 &&
-	    uid == getuid())
+	if (peer_uid(fd) == getuid())
 		return 1;
+	getpeername(fd, (struct sockaddr *)&peer, &plen);
 	log_warn("%s: refused a connection from %s: not a socket of this "
 		 "user's",
 		 name, addr_format((struct sockaddr *)&peer, who, sizeof(who)));
@@ -112,10 +127,13 @@ void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name)
 	static const char refused[] =
 	    "421 ftp-tunnel: this FTP server serves only the user who "
 	    "started it.\r\n";
-	struct ftpsrv_opts o = {.start_dir = st->start_dir};
+	struct ftpsrv_opts o = {.start_dir = st->start_dir,
+				.login_opts = st->login_opts,
+				.peer_uid = peer_uid(fd)};
 	struct sess_node *n;
 
-	if (!own_user(fd, name)) {
+	/* SftpLogin=ftp: each login is the SSH server's to accept. */
+	if (!st->login_opts && !own_user(fd, name)) {
 		if (send(fd, refused, sizeof(refused) - 1,
 			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			log_debug("%s: refused", name);

@@ -18,11 +18,17 @@ struct sftp_tunnel;
 int sftp_tunnel_check_bind(const char *bind, char *err, size_t errlen);
 
 /* The sessions of one listener on s (borrowed, outliving it); start_dir
- * ("" for the server's start) and name are copied. NULL on ENOMEM. */
+ * ("" for the server's start) and name are copied. With login_opts
+ * (SftpLogin=ftp; borrowed, outliving the tunnel) s is NULL: each FTP
+ * login makes an SSH connection of its own, as the FTP user with the FTP
+ * password. NULL on ENOMEM. */
 struct sftp_tunnel *sftp_tunnel_new(struct loop *loop, struct ssh_sess *s,
-				    const char *start_dir, const char *name);
-/* A connection accepted on the listener: takes fd. Only a socket of our
- * own uid is served (sock_diag, as for data listeners). */
+				    const char *start_dir,
+				    const struct ssh_opts *login_opts,
+				    const char *name);
+/* A connection accepted on the listener: takes fd. With SftpLogin=tunnel
+ * only a socket of our own uid is served (sock_diag, as for data
+ * listeners). */
 void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name);
 /* FTP sessions open now. */
 int sftp_tunnel_sessions(const struct sftp_tunnel *st);

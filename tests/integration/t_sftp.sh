@@ -227,7 +227,8 @@ tt_ftp ftplib epsv put 127.0.0.1 "$pp" up/held "$T/src1048589" &&
 	tt_same "$T/src1048589" "$R/up/held" "held sftp/: ftplib epsv put"
 tt_check "release sftp-prof" "$TT_BUILD/ftp-tunnel" release sftp-prof
 "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
-ft_run_fail 2 "SftpLogin=ftp: only SftpLogin=tunnel" -o SftpLogin=ftp -L "sftp/$(tt_free_port)" "$SSH_DEST"
+ft_run_fail 2 "SftpLogin=ftp is for ftp-tunnel in the foreground" -f -o SftpLogin=ftp \
+	-L "sftp/$(tt_free_port)" "$SSH_DEST"
 
 # ---- OpenSSH's sftp-server binary as the subsystem ------------------------
 TT_SSHD_EXTRA="Subsystem sftp /usr/lib/openssh/sftp-server" tt_sshd || tt_die "sshd (sftp-server)"
