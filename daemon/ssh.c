@@ -1139,6 +1139,25 @@ void ssh_chan_close(struct ssh_chan *c)
 	ssh_sess_kick(s);
 }
 
+void ssh_chan_detach(struct ssh_chan *c)
+{
+	struct ssh_sess *s = c->s;
+	struct ssh_chan **pp;
+
+	for (pp = &s->chans; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			atomic_fetch_sub(&process_chans, 1);
+			break;
+		}
+	}
+	if (s->owner == c)
+		s->owner = NULL;
+	free(c);
+	if (!s->chans && !s->closing)
+		mem_trim();
+}
+
 void ssh_chan_set_wants(struct ssh_chan *c, int wants_io)
 {
 	if (c->wants_io != wants_io) {

@@ -199,6 +199,9 @@ struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				 const char *name);
 /* Detaches and closes the channel in the background (EOF, close, free). */
 void ssh_chan_close(struct ssh_chan *c);
+/* Forgets a channel whose libssh2 object the owner has freed itself
+ * (libssh2_sftp_shutdown frees the sftp channel), and frees c. */
+void ssh_chan_detach(struct ssh_chan *c);
 /* Tells the session whether the owner would read or write the channel if
  * serviced now (room for data, or data to send). The session watches its
  * socket for input only while somebody will read it. */

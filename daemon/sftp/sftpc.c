@@ -307,10 +307,18 @@ static int teardown_step(struct sftpc *c, int *freed)
 			return 0;
 		c->handles[i] = NULL;
 	}
-	/* Closing the channel frees the LIBSSH2_SFTP (libssh2's close
-	 * callback for the subsystem). */
-	ssh_chan_close(c->ch);
+	/* libssh2_sftp_shutdown, not a plain channel close: the close
+	 * callback frees the LIBSSH2_SFTP but not the answers still queued
+	 * for it nor the requests it marked as abandoned (libssh2 1.10). It
+	 * closes and frees the channel too. */
+	if (!ssh_chan_gate(c->ch))
+		return 0;
+	rc = ssh_chan_ungate(c->ch, SSH_OP_NONE, libssh2_sftp_shutdown(c->sftp));
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return 0;
+	ssh_chan_detach(c->ch);
 	c->ch = NULL;
+	c->sftp = NULL;
 	free_now(c);
 	*freed = 1;
 	return 1;
@@ -409,6 +417,12 @@ static void chan_dying(struct ssh_chan *ch, void *arg)
 		c->handles[i] = NULL;
 	}
 	c->xfer = XFER_NONE;
+	/* Frees what libssh2 queued for the subsystem; the LIBSSH2_SFTP
+	 * itself is freed only by a channel close, which a lost connection
+	 * cannot send (libssh2 1.10 leaks it). */
+	if (c->sftp)
+		libssh2_sftp_shutdown(c->sftp);
+	c->sftp = NULL;
 }
 
 static void chan_dump(struct ssh_chan *ch, void *arg)
