@@ -516,7 +516,7 @@ static void parse_option(struct parser *p, char **words, int n)
 		if (p->route >= 0)
 			err(p,
 			    "unknown keyword \"%s\" in a Route block (Via, "
-			    "FtpHost or an SSH option: IdentityFile, "
+			    "FtpHost, Sftp or an SSH option: IdentityFile, "
 			    "UserKnownHostsFile, StrictHostKeyChecking, Port, "
 			    "User, ...)",
 			    key);
@@ -698,6 +698,19 @@ static void parse_via(struct parser *p, char **words, int n)
 	 * daemon. */
 	if (!(p->seen & port_bit()))
 		r->via_port = port;
+}
+
+/* Sftp yes|no: the routed FTP connections are answered by ftp-tunneld
+ * from the SSH server's SFTP; nothing goes to the FTP port anywhere. */
+static void parse_sftp(struct parser *p, char **words, int n)
+{
+	struct conf_route *r = &p->c->routes[p->route];
+
+	if (n != 2 || !is_bool(words[1])) {
+		err(p, "Sftp takes yes or no");
+		return;
+	}
+	r->sftp = !strcasecmp(words[1], "yes") || !strcasecmp(words[1], "true");
 }
 
 static void parse_ftphost(struct parser *p, char **words, int n)
@@ -1038,6 +1051,8 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_via(p, words, n);
 	else if (!strcasecmp(words[0], "FtpHost"))
 		parse_ftphost(p, words, n);
+	else if (!strcasecmp(words[0], "Sftp"))
+		parse_sftp(p, words, n);
 	else
 		parse_option(p, words, n);
 }

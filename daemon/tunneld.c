@@ -27,6 +27,7 @@
 #include "addr.h"
 #include "connpool.h"
 #include "ftpfwd.h"
+#include "ftpsrv.h"
 #include "fwd.h"
 #include "held.h"
 #include "ipc.h"
@@ -51,13 +52,15 @@ struct pending {
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
+	int sftp; /* answered here from SFTP (docs/IPC.txt, sftp=1) */
 };
 
 /* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
  * on its connection's worker, listed from *connpool_data(). */
 struct control {
 	struct pool_conn *pc;
-	struct ftp_ctl *k;
+	struct ftp_ctl *k;   /* a tunneled control connection, or */
+	struct ftpsrv *f;    /* an FTP session served from SFTP */
 	unsigned long id;
 	char dst[80];     /* what the program connect()ed to */
 	char ftp[300];    /* the FTP server as the SSH server sees it */
@@ -108,12 +111,22 @@ static void conn_closing(struct pool_conn *pc, int stopping, void *arg)
 	if (n)
 		log_info("sess %s: closing %lu FTP control connection(s)",
 			 ssh_sess_name(connpool_sess(pc)), n);
-	while (*controls)
-		ftpfwd_control_close((*controls)->k,
+	while (*controls) {
+		const char *why = stopping ? "421 ftp-tunnel: the tunnel "
+					     "daemon is stopping.\r\n"
+					   : "421 ftp-tunnel: the SSH "
+					     "connection is closing.\r\n";
+
+		if ((*controls)->f)
+			/* ftpsrv adds its own line end. */
+			ftpsrv_close((*controls)->f,
 				     stopping ? "421 ftp-tunnel: the tunnel "
-						"daemon is stopping.\r\n"
+						"daemon is stopping."
 					      : "421 ftp-tunnel: the SSH "
-						"connection is closing.\r\n");
+						"connection is closing.");
+		else
+			ftpfwd_control_close((*controls)->k, why);
+	}
 }
 
 static void conn_dump(struct loop *loop, void *arg)
@@ -263,6 +276,72 @@ fail:
 	free(p);
 }
 
+static void sftp_done(struct ftpsrv *f, void *arg)
+{
+	struct control *c = arg, **pp;
+
+	(void)f;
+	for (pp = controls_of(c->pc); *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	connpool_job_done(c->pc);
+	free(c);
+}
+
+/* On the worker: a CONNECT with sftp=1. The program gets one end of a
+ * loopback connection; the other is an FTP server session here whose
+ * files are the SSH server's, through its SFTP subsystem. Nothing is
+ * sent to the FTP port: the program's 227 names the address it dialed,
+ * and the shim brings its data connection to our loopback listener. */
+static void sftp_task(struct pending *p, struct ssh_sess *s)
+{
+	struct ftpsrv_opts o = {.start_dir = "",
+				.peer_uid = getuid(),
+				.pasv_addr = (struct sockaddr *)&p->dst};
+	struct control *c = calloc(1, sizeof(*c));
+	struct ipc_msg m;
+	char name[64], dst[80];
+	int give = -1, keep = -1, rc;
+
+	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
+	rc = c ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		goto fail;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		goto fail;
+	}
+	snprintf(name, sizeof(name), "sftp %lu", p->id);
+	log_info("%s: FTP to %s answered from SFTP on %s", name, dst,
+		 ssh_sess_name(s));
+	c->pc = p->pc;
+	c->id = p->id;
+	snprintf(c->dst, sizeof(c->dst), "%s", dst);
+	snprintf(c->ftp, sizeof(c->ftp), "sftp:%s", ssh_sess_name(s));
+	c->f = ftpsrv_new(ssh_sess_loop(s), s, keep, &o, name, sftp_done, c);
+	if (!c->f)
+		goto fail;
+	c->next = *controls_of(p->pc);
+	*controls_of(p->pc) = c;
+	close(p->client);
+	free(p);
+	return;
+fail:
+	free(c);
+	connpool_job_done(p->pc);
+	close(p->client);
+	free(p);
+}
+
 /* On the worker: a CONNECT handed over by the main thread. */
 static void connect_task(struct pool_conn *pc, void *job)
 {
@@ -271,6 +350,12 @@ static void connect_task(struct pool_conn *pc, void *job)
 	long rc;
 
 	p->pc = pc;
+	if (p->sftp) {
+		if (ssh_sess_dead(s) && connpool_handback(pc, p))
+			return;
+		sftp_task(p, s);
+		return;
+	}
 	log_debug("ctl %lu: CONNECT port %u via %s (sess %lu)", p->id, p->port,
 		  ssh_sess_name(s), connpool_id(pc));
 	rc = ssh_open_direct(s, p->ftphost, p->port, "127.0.0.1", 0,
@@ -352,6 +437,26 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	if (ipc_get(req, "ftphost", 0, p->ftphost, sizeof(p->ftphost)))
 		snprintf(p->ftphost, sizeof(p->ftphost), "%s", dst);
+	{
+		char v[8];
+
+		p->sftp = ipc_get(req, "sftp", 0, v, sizeof(v)) == 0 &&
+			  !strcmp(v, "1");
+	}
+	if (p->sftp && !via[0]) {
+		/* ftp-tunnel-wrap --sftp without --via: the host the
+		 * program dialed is the SSH server, port 22 (or ssh_config's
+		 * Port for it). */
+		char name[256];
+
+		if (ipc_get(req, "name", 0, name, sizeof(name)) == 0 &&
+		    name[0])
+			snprintf(via, sizeof(via), "%s", name);
+		else
+			snprintf(via, sizeof(via),
+				 strchr(p->ftphost, ':') ? "[%s]" : "%s",
+				 p->ftphost);
+	}
 	if (ssh_opts_set_dest(&o, via) < 0) {
 		reply_err(client, EINVAL, "bad via (expected [user@]host[:port])");
 		free(p);
@@ -448,6 +553,16 @@ static void status_control(struct status_job *j, const struct control *c,
 	struct ftpfwd_data_info di;
 	int i;
 
+	if (!c->k) {
+		/* An FTP session served from SFTP: no channel counts. */
+		statusrep_record(r, "control");
+		statusrep_add(r, "id", "%lu", c->id);
+		statusrep_add(r, "session", "%lu", connpool_id(j->pc));
+		statusrep_add(r, "dst", "%s", c->dst);
+		statusrep_add(r, "ftp_server", "%s", c->ftp);
+		j->nctl++;
+		return;
+	}
 	ftpfwd_control_info(c->k, &ci);
 	statusrep_record(r, "control");
 	statusrep_add(r, "id", "%lu", c->id);

@@ -68,7 +68,22 @@ void shim_cfg_load(void)
 	const char *dbg = secure_getenv("FTP_TUNNEL_DEBUG");
 	const char *opts = secure_getenv("FTP_TUNNEL_OPTIONS");
 
+	const char *sftp = secure_getenv("FTP_TUNNEL_SFTP");
+
 	shim_cfg.debug = dbg && !strcmp(dbg, "1");
+	shim_cfg.sftp = sftp && !strcmp(sftp, "1");
+	if ((!via || !*via) && shim_cfg.sftp) {
+		/* ftp-tunnel-wrap --sftp without --via: each program's FTP
+		 * server host is its own SSH server. */
+		shim_cfg.enabled = 1;
+		shim_cfg.via[0] = '\0';
+		if (opts && strlen(opts) < sizeof(shim_cfg.options))
+			strcpy(shim_cfg.options, opts);
+		else if (opts)
+			shim_cfg.options[0] = '\n';
+		load_ports(secure_getenv("FTP_TUNNEL_PORTS"));
+		return;
+	}
 	if (!via || !*via)
 		return;
 	shim_cfg.enabled = 1;

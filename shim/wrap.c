@@ -29,13 +29,16 @@
 #define SHIM_NAME "libftptunnel.so"
 
 static const char usage_text[] =
-    "usage: ftp-tunnel-wrap [--via [user@]host[:port]] [--ports LIST]\n"
+    "usage: ftp-tunnel-wrap [--sftp] [--via [user@]host[:port]] [--ports LIST]\n"
     "                       [-F config] [-i identity_file] [-o Key=Value]...\n"
     "                       [--] COMMAND [ARGS...]\n"
     "Runs COMMAND with libftptunnel.so preloaded: its connections to FTP\n"
     "ports (21, or LIST such as 21,2121) go through the SSH server given\n"
     "by --via (or FTP_TUNNEL_VIA), control and data channels alike;\n"
     "without --via, the Route blocks of the configuration decide.\n"
+    "  --sftp      the daemon answers those FTP connections itself, from\n"
+    "              the SSH server's SFTP: nothing goes to an FTP port;\n"
+    "              without --via the SSH server is the host dialed (port 22)\n"
     "  -F FILE     the configuration file (FTP_TUNNEL_CONFIG=FILE)\n"
     "  -i FILE     SSH identity (IdentityFile=FILE)\n"
     "  -o OPTION   an SSH option Key=Value, as for ssh -o (repeatable)\n";
@@ -327,6 +330,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"via", required_argument, NULL, 'v'},
+	    {"sftp", no_argument, NULL, 's'},
 	    {"ports", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -334,7 +338,7 @@ int main(int argc, char **argv)
 	char opts[IPC_MAX] = "", host[256], shim[PATH_MAX];
 	const char *via = getenv("FTP_TUNNEL_VIA"), *ports = NULL, *inherited;
 	uint16_t port;
-	int c, config = 0;
+	int c, config = 0, sftp = 0;
 
 	shim_init();
 	/* '+': options end at COMMAND, whose own options are its own. */
@@ -355,6 +359,9 @@ int main(int argc, char **argv)
 		}
 		case 'v':
 			via = optarg;
+			break;
+		case 's':
+			sftp = 1;
 			break;
 		case 'p':
 			check_ports(optarg);
@@ -383,6 +390,24 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	find_shim(shim, sizeof(shim));
+	if (sftp && setenv("FTP_TUNNEL_SFTP", "1", 1) < 0)
+		die(EXIT_FAIL, "setenv: %s", strerror(errno));
+	if (sftp && (!via || !*via)) {
+		/* Each program's FTP server host is its SSH server: no
+		 * single server to check a login with beforehand. */
+		inherited = getenv("FTP_TUNNEL_OPTIONS");
+		if (inherited && *inherited)
+			add_line(opts, sizeof(opts), inherited);
+		ensure_daemon();
+		if (unsetenv("FTP_TUNNEL_VIA") < 0 ||
+		    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||
+		    (ports && setenv("FTP_TUNNEL_PORTS", ports, 1) < 0))
+			die(EXIT_FAIL, "setenv: %s", strerror(errno));
+		preload(shim);
+		execvp(argv[optind], argv + optind);
+		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
+		    argv[optind], strerror(errno));
+	}
 	if (!via || !*via) {
 		/* The configuration's routes decide, server by server:
 		 * -F's file, else FTP_TUNNEL_CONFIG's, else the user's and

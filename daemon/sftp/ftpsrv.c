@@ -182,6 +182,16 @@ void ftpsrv_free(struct ftpsrv *f)
 	free(f);
 }
 
+void ftpsrv_close(struct ftpsrv *f, const char *reply)
+{
+	ftpsrv_enter(f);
+	if (f->x.kind != XK_NONE)
+		ftpsrv_xfer_abort(f, 0);
+	ftpsrv_reply(f, "%s", reply);
+	f->dead = 1;
+	ftpsrv_leave(f);
+}
+
 /* Ends the session: from a callback of ours, once it returns. */
 void ftpsrv_end(struct ftpsrv *f)
 {
@@ -597,6 +607,14 @@ static void cmd_pasv(struct ftpsrv *f, int extended)
 		ftpsrv_reply(f, "229 Entering Extended Passive Mode (|||%u|)",
 			     addr_port((struct sockaddr *)&bound));
 		return;
+	}
+	if (f->has_pasv_addr) {
+		/* Through the shim: the address the program dialed, whose
+		 * connect() to this port the shim brings to the listener. */
+		uint16_t p = addr_port((struct sockaddr *)&bound);
+
+		memcpy(&bound, &f->pasv_addr, sizeof(bound));
+		addr_set_port((struct sockaddr *)&bound, p);
 	}
 	if (ftpaddr_227((struct sockaddr *)&bound, line, sizeof(line)) < 0) {
 		drop_data(f);
@@ -1124,6 +1142,10 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 	snprintf(f->start_dir, sizeof(f->start_dir), "%s",
 		 o && o->start_dir ? o->start_dir : "");
 	f->login_opts = o ? o->login_opts : NULL;
+	if (o && o->pasv_addr) {
+		memcpy(&f->pasv_addr, o->pasv_addr, addr_len(o->pasv_addr));
+		f->has_pasv_addr = 1;
+	}
 	f->peer_uid = o ? o->peer_uid : getuid();
 	len = sizeof(f->local);
 	getsockname(fd, (struct sockaddr *)&f->local, &len);

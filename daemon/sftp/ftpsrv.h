@@ -28,6 +28,11 @@ struct ftpsrv_opts {
 	/* Who may make data connections on loopback: the control
 	 * connection's uid. */
 	uid_t peer_uid;
+	/* Optional (copied): the address a 227 names, for the shim, which
+	 * sends the program's connect() to it on to the daemon's loopback
+	 * listener of the same port (docs/IPC.txt). Default: the control
+	 * connection's own address. */
+	const struct sockaddr *pasv_addr;
 };
 
 /* Takes ownership of fd (the accepted control connection, its peer
@@ -43,5 +48,7 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 			  ftpsrv_done_cb done, void *arg);
 /* Ends the session at once without calling back. Accepts NULL. */
 void ftpsrv_free(struct ftpsrv *f);
+/* Ends the session with a last reply (e.g. "421 ..."), calling back. */
+void ftpsrv_close(struct ftpsrv *f, const char *reply);
 
 #endif

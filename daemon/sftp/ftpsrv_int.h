@@ -90,6 +90,8 @@ struct ftpsrv {
 	char user[128];
 	int own_sess;
 	uid_t peer_uid;
+	struct sockaddr_storage pasv_addr; /* what a 227 names */
+	int has_pasv_addr;
 	struct ftpcmd cmd;  /* the command being served */
 	struct ftpcmd peek; /* a line read during a transfer */
 };
