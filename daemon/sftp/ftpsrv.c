@@ -5,6 +5,7 @@
 #include "ftpsrv_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,6 +626,17 @@ static void cmd_pasv(struct ftpsrv *f, int extended)
 	ftpsrv_raw(f, line, strlen(line));
 }
 
+/* 0.0.0.0 or :: */
+static int is_unspecified(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return a->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(
+		   &((const struct sockaddr_in6 *)a)->sin6_addr);
+}
+
 static void cmd_port(struct ftpsrv *f, int extended)
 {
 	struct sockaddr_storage to;
@@ -639,6 +651,15 @@ static void cmd_port(struct ftpsrv *f, int extended)
 	if (rc == -2) {
 		ftpsrv_reply(f, "522 Network protocol not supported, use (1,2)");
 		return;
+	}
+	if (rc == 0 && is_unspecified((struct sockaddr *)&to)) {
+		/* lftp on a loopback IPv6 connection sends "EPRT |2|::|p|":
+		 * the address it listens on, i.e. its own: the control
+		 * connection's peer, which is where we connect. */
+		uint16_t p = addr_port((struct sockaddr *)&to);
+
+		memcpy(&to, &f->peer, sizeof(to));
+		addr_set_port((struct sockaddr *)&to, p);
 	}
 	/* Only the client's own address: never a third host (the FTP
 	 * bounce attack, RFC 2577). */

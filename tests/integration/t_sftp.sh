@@ -92,6 +92,8 @@ matrix() {
 }
 
 matrix 127.0.0.1 "$port" "$R" "internal-sftp"
+# IPv6: the listener is on ::1 too; EPSV and EPRT (PASV cannot name ::1).
+TT_FTP_CLIENTS="curl lftp tnftp ftplib" TT_FTP_MODES="epsv eprt" matrix ::1 "$port" "$R" "ipv6"
 
 # Python ftplib: MLSD parsed, SIZE, MDTM, MKD/RNFR/RNTO/DELE/RMD, TYPE A
 # both ways, CWD to a file refused, a line with CR refused.

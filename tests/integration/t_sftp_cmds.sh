@@ -122,6 +122,11 @@ d.close()
 say("abor", first[:3], r1[:3], r2[:3])
 say("after-abor", code("NOOP")[:3])
 
+# PORT and EPRT may name only the client's own address (no FTP bounce);
+# the unspecified address means the client's own.
+say("bounce", code("PORT 127,0,0,2,4,1")[:3], code("EPRT |1|10.9.8.7|1025|")[:3],
+    code("EPRT |1|0.0.0.0|1025|")[:3])
+
 # EPSV ALL: then only EPSV.
 say("epsv-all", code("EPSV ALL")[:3], code("PASV")[:3], code("PORT 127,0,0,1,4,1")[:3], code("EPSV")[:3])
 f.quit()
@@ -158,6 +163,7 @@ expect "rnto-first 503"
 expect "abor 150 426 226"
 expect "after-abor 200"
 expect "epsv-all 200 520 520 229"
+expect "bounce 500 500 200"
 tt_check "SITE CHMOD 600 made the file 600 ($(stat -c %a "$R/pub/f1m"))" [ "$(stat -c %a "$R/pub/f1m")" = 600 ]
 tt_check "MFMT set the file's time" [ "$(date -u -r "$R/pub/f1m" +%Y%m%d%H%M%S)" = 20200102030405 ]
 
@@ -218,6 +224,38 @@ expect2 "stor-denied 550"
 expect2 "list-denied 550"
 expect2 "full 452"
 expect2 "after-full 200"
+
+# ---- the passive data listener takes only the FTP client's own socket ----
+cat >"$T/steal.py" <<'PY'
+import ftplib, socket, subprocess, sys, time
+port, user, py = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+f = ftplib.FTP()
+f.connect("127.0.0.1", port, timeout=30)
+f.login("a", "b")
+f.voidcmd("TYPE I")
+h, p = ftplib.parse229(f.sendcmd("EPSV"), f.sock.getpeername())
+# Another local user connects first and waits for the file's bytes.
+thief = subprocess.run(["setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", py, "-c",
+    "import socket,sys; s=socket.create_connection(('127.0.0.1', %d)); s.settimeout(3)\n"
+    "try:\n n=len(s.recv(100))\nexcept Exception as e:\n n=-1\nprint(n)" % p],
+    capture_output=True, text=True, timeout=20)
+print("thief", thief.stdout.strip())
+d = socket.create_connection((h, p))
+f.putcmd("RETR pub/f1m")
+print("owner", f.getresp()[:3])
+n = 0
+while True:
+    b = d.recv(65536)
+    if not b:
+        break
+    n += len(b)
+print("got", n, f.getresp()[:3])
+f.quit()
+PY
+timeout 60 "$PY" "$T/steal.py" "$port" "$U" "$PY" >"$T/steal.out" 2>&1
+tt_check "another user's connection to the passive port gets nothing ($(tr '\n' ' ' <"$T/steal.out"))" \
+	grep -qx "thief 0" "$T/steal.out"
+tt_check "the client's own connection then gets the file" grep -qx "got 1048589 226" "$T/steal.out"
 
 # ---- the SSH connection killed mid-transfer: 426, then 421, then EOF ----
 TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd || tt_die "sshd 2"
