@@ -49,6 +49,9 @@ struct fsxfer {
 	char prefix[FTPSRV_PATH];
 	LIBSSH2_SFTP_ATTRIBUTES single_attrs;
 	int readdir_busy;
+	/* LIST: an entry waiting for its link's target. */
+	char link_name[FTPSRV_PATH];
+	LIBSSH2_SFTP_ATTRIBUTES link_attrs;
 	int to_ctl;	   /* XK_STAT: the lines go to the control connection */
 	int write_failed;  /* STOR: the server refused a write (FX_FAILURE) */
 	int space_checked; /* ... and statvfs said whether the disk is full */

@@ -680,9 +680,9 @@ static int stor_service(struct ftpsrv *f)
 
 /* --- LIST, NLST, MLSD ------------------------------------------------- */
 
-/* One line for an entry into the buffer. */
-static void list_line(struct ftpsrv *f, const char *name,
-		      const LIBSSH2_SFTP_ATTRIBUTES *a)
+/* One line for an entry into the buffer (target: a link's, for LIST). */
+static void list_line_to(struct ftpsrv *f, const char *name,
+			 const char *target, const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
 	char line[LINE_MAX_LEN], full[FTPSRV_PATH + 256];
 	struct listing_attrs la;
@@ -698,8 +698,9 @@ static void list_line(struct ftpsrv *f, const char *name,
 	switch (f->x.kind) {
 	case XK_LIST:
 	case XK_STAT:
-		n = listing_list_line(name, &la, (int64_t)time(NULL), line,
-				      sizeof(line));
+		n = listing_list_line_link(name, target, &la,
+					   (int64_t)time(NULL), line,
+					   sizeof(line));
 		break;
 	case XK_NLST:
 		snprintf(full, sizeof(full), "%s%s",
@@ -712,6 +713,36 @@ static void list_line(struct ftpsrv *f, const char *name,
 	}
 	if (n > 0 && buf_append(&f->x.a, line, (size_t)n) < 0)
 		log_warn("%s: a listing line was dropped", f->name);
+}
+
+static void list_line(struct ftpsrv *f, const char *name,
+		      const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
+	list_line_to(f, name, NULL, a);
+}
+
+/* LIST of a symbolic link: "name -> target" (wget skips an "l" line
+ * without its target); one more round trip per link only. */
+static void link_read_in(struct sftpc *c, int rc, void *arg)
+{
+	struct ftpsrv *f = arg;
+
+	f->x.readdir_busy = 0;
+	if (f->x.ending) {
+		x_close_handle(f);
+		return;
+	}
+	list_line_to(f, f->x.link_name, rc >= 0 ? sftpc_name(c) : NULL,
+		     &f->x.link_attrs);
+	send_out(f);
+	list_next(f);
+}
+
+static void link_read(struct sftpc *c, int rc, void *arg)
+{
+	ftpsrv_enter(arg);
+	link_read_in(c, rc, arg);
+	ftpsrv_leave(arg);
 }
 
 static void list_entry_in(struct sftpc *c, int rc, void *arg)
@@ -734,8 +765,24 @@ static void list_entry_in(struct sftpc *c, int rc, void *arg)
 		return;
 	}
 	if (strcmp(name, ".") && strcmp(name, "..") &&
-	    (!f->x.glob[0] || fnmatch(f->x.glob, name, FNM_PERIOD) == 0))
-		list_line(f, name, sftpc_attrs(c));
+	    (!f->x.glob[0] || fnmatch(f->x.glob, name, FNM_PERIOD) == 0)) {
+		const LIBSSH2_SFTP_ATTRIBUTES *a = sftpc_attrs(c);
+		char path[FTPSRV_PATH];
+
+		if ((f->x.kind == XK_LIST || f->x.kind == XK_STAT) &&
+		    (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
+		    LIBSSH2_SFTP_S_ISLNK(a->permissions) &&
+		    ftppath_join(f->x.name, name, path, sizeof(path)) == 0) {
+			snprintf(f->x.link_name, sizeof(f->x.link_name), "%s",
+				 name);
+			f->x.link_attrs = *a;
+			f->x.readdir_busy = 1;
+			if (sftpc_readlink(c, path, link_read, f) == 0)
+				return;
+			f->x.readdir_busy = 0;
+		}
+		list_line(f, name, a);
+	}
 	send_out(f);
 	list_next(f);
 }

@@ -18,6 +18,7 @@
 enum op_kind {
 	OP_NONE,
 	OP_REALPATH,
+	OP_READLINK,
 	OP_STAT,
 	OP_SETSTAT,
 	OP_OPEN,
@@ -32,8 +33,8 @@ enum op_kind {
 };
 
 static const char *const op_names[] = {
-    "none",  "realpath", "stat",  "setstat", "open",   "fstat",  "readdir",
-    "close", "unlink",	 "mkdir", "rmdir",	"rename", "statvfs"};
+    "none",  "realpath", "readlink", "stat",   "setstat", "open",   "fstat",
+    "readdir", "close",	 "unlink",   "mkdir", "rmdir",	  "rename", "statvfs"};
 
 /* A transfer call libssh2 holds half done (it returned EAGAIN). */
 enum xfer_kind { XFER_NONE, XFER_READ, XFER_WRITE };
@@ -196,10 +197,12 @@ static int step(struct sftpc *c)
 		return LIBSSH2_ERROR_EAGAIN;
 	switch (c->op.kind) {
 	case OP_REALPATH:
+	case OP_READLINK:
 		rc = libssh2_sftp_symlink_ex(
 		    c->sftp, c->op.path, (unsigned)strlen(c->op.path),
 		    c->result_name, sizeof(c->result_name) - 1,
-		    LIBSSH2_SFTP_REALPATH);
+		    c->op.kind == OP_REALPATH ? LIBSSH2_SFTP_REALPATH
+					      : LIBSSH2_SFTP_READLINK);
 		if (rc >= 0)
 			c->result_name[rc] = '\0';
 		break;
@@ -531,6 +534,11 @@ static int start(struct sftpc *c, enum op_kind kind, const char *path,
 int sftpc_realpath(struct sftpc *c, const char *path, sftpc_cb cb, void *arg)
 {
 	return start(c, OP_REALPATH, path, NULL, cb, arg);
+}
+
+int sftpc_readlink(struct sftpc *c, const char *path, sftpc_cb cb, void *arg)
+{
+	return start(c, OP_READLINK, path, NULL, cb, arg);
 }
 
 int sftpc_stat(struct sftpc *c, const char *path, sftpc_cb cb, void *arg)

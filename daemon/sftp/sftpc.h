@@ -52,6 +52,8 @@ void sftpc_free(struct sftpc *c);
  * -ENOTCONN when the subsystem is not up, -ENAMETOOLONG. Paths are
  * copied. */
 int sftpc_realpath(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
+/* A symbolic link's target, into sftpc_name. */
+int sftpc_readlink(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
 int sftpc_stat(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
 /* Sets the attributes of a (only the fields a->flags names). */
 int sftpc_setstat(struct sftpc *c, const char *path,
@@ -81,7 +83,8 @@ int sftpc_statvfs(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
 /* Results of the last operation, valid until the next one starts. */
 const LIBSSH2_SFTP_ATTRIBUTES *sftpc_attrs(const struct sftpc *c);
 const LIBSSH2_SFTP_STATVFS *sftpc_statvfs_result(const struct sftpc *c);
-const char *sftpc_name(const struct sftpc *c); /* realpath, readdir */
+const char *sftpc_name(const struct sftpc *c); /* realpath, readlink,
+						 readdir */
 LIBSSH2_SFTP_HANDLE *sftpc_handle(const struct sftpc *c); /* open */
 /* The SFTP status (LIBSSH2_FX_*) of the last LIBSSH2_ERROR_SFTP_PROTOCOL. */
 unsigned long sftpc_status(const struct sftpc *c);

@@ -31,6 +31,7 @@ tt_mkfile "$R/pub/f1m" 1048589
 tt_mkfile "$R/pub/big" 64M
 tt_mkfile "$T/src" 1048589 src
 tt_mkfile "$R/full/sub/x" 10
+ln -s f1m "$R/pub/link"
 port=$(tt_free_port)
 ft_tunnel -L "sftp/$port:$R" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/"
 tt_log_add ftp-tunnel "$FT_LOG"
@@ -80,6 +81,10 @@ say("stat-dir", s[:4], "f1m" in s, "big" in s, s.split("\n")[-1][:3])
 s = code("STAT pub/f1m")
 say("stat-file", s[:4], "1048589" in s)
 say("stat-missing", code("STAT pub/nothing")[:3])
+# A symbolic link is listed with its target (wget skips it otherwise).
+lines = []
+f.retrlines("LIST pub", lines.append)
+say("link", any(l.endswith(" link -> f1m") and l.startswith("l") for l in lines))
 
 # MFMT then MDTM; SITE CHMOD.
 say("mfmt", code("MFMT 20200102030405 pub/f1m")[:3])
@@ -146,6 +151,7 @@ expect "stat 211- 211"
 expect "stat-dir 213- True True 213"
 expect "stat-file 213- True"
 expect "stat-missing 550"
+expect "link True"
 expect "mfmt 213"
 expect "mdtm 213 20200102030405"
 expect "chmod 200"
