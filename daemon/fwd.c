@@ -274,6 +274,69 @@ static void spread_rehome(void *job, struct pool_conn *to, void *arg)
 
 const struct connpool_ops fwd_pool_ops = {.rehome = spread_rehome};
 
+/* --- sftp/ sessions on extra connections ------------------------------- */
+
+struct sftp_job {
+	struct pool_conn *pc;
+	int fd;
+	uid_t uid;
+	char start_dir[1024];
+	char name[96];
+};
+
+static void sftp_job_done(void *arg)
+{
+	connpool_job_done(arg);
+}
+
+/* On the worker: the FTP session on its connection. A connection that
+ * cannot log in answers the client 421 (extra connections log in without
+ * asking anybody, as the first one did: see spread_sftp). */
+static void sftp_job_run(struct pool_conn *pc, void *job)
+{
+	struct sftp_job *j = job;
+	struct ssh_sess *s = connpool_sess(pc);
+
+	log_debug("%s: through %s", j->name, ssh_sess_name(s));
+	if (sftp_tunnel_serve(ssh_sess_loop(s), s, j->fd, j->start_dir,
+			      j->uid, j->name, sftp_job_done, pc) < 0) {
+		log_warn("%s: cannot start the FTP session", j->name);
+		connpool_job_done(pc);
+	}
+	free(j);
+}
+
+/* Gives an admitted sftp/ connection to an extra connection when the
+ * pool picks one: concurrent FTP sessions then spread over SSH
+ * connections, each a core's worth of libssh2. 1 when it took fd. */
+static int spread_sftp(struct tunnel *t, int fd, uid_t uid, const char *name)
+{
+	struct sftp_job *j;
+	struct pool_conn *pc;
+
+	if (!t->topts.pool || sftp_tunnel_has_own_login(t->sftp) ||
+	    ssh_sess_login_typed(t->s))
+		return 0;
+	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
+			   sftp_tunnel_sessions(t->sftp));
+	if (!pc)
+		return 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return 0;
+	j->fd = fd;
+	j->uid = uid;
+	snprintf(j->start_dir, sizeof(j->start_dir), "%s",
+		 sftp_tunnel_start_dir(t->sftp));
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	if (connpool_post(pc, sftp_job_run, j) < 0) {
+		free(j);
+		return 0;
+	}
+	log_debug("%s: to sess %lu", name, connpool_id(pc));
+	return 1;
+}
+
 /* Gives an FTP client's connection to an extra connection when the pool
  * picks one. 1 when it took fd, 0 when the tunnel's own session should
  * carry it: no pool, a login somebody typed for, or the pick. */
@@ -333,7 +396,17 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				      sizeof(peername)),
 			  t->name);
 		if (t->sftp) {
+			uid_t uid;
+
 			snprintf(name, sizeof(name), "sftp #%lu", t->nconn);
+			if (t->topts.pool && !sftp_tunnel_has_own_login(t->sftp)) {
+				if (sftp_tunnel_admit(t->sftp, fd, name, &uid) < 0)
+					continue;
+				if (spread_sftp(t, fd, uid, name))
+					continue;
+				sftp_tunnel_adopt(t->sftp, fd, uid, name);
+				continue;
+			}
 			sftp_tunnel_accept(t->sftp, fd, name);
 			continue;
 		}

@@ -188,7 +188,8 @@ static int wants_pool(const struct cli *c)
 	if (connpool_max(&c->opts) < 2)
 		return 0;
 	for (i = 0; i < c->ntunnels; i++)
-		if (c->specs[i].ftp && !c->specs[i].remote)
+		if ((c->specs[i].ftp && !c->specs[i].remote) ||
+		    (c->specs[i].sftp && !c->topts.sftp_login_ftp))
 			return 1;
 	return 0;
 }

@@ -122,24 +122,68 @@ static int own_user(int fd, const char *name)
 	return 0;
 }
 
-void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name)
+int sftp_tunnel_admit(struct sftp_tunnel *st, int fd, const char *name,
+		      uid_t *uid)
 {
 	static const char refused[] =
 	    "421 ftp-tunnel: this FTP server serves only the user who "
 	    "started it.\r\n";
-	struct ftpsrv_opts o = {.start_dir = st->start_dir,
-				.login_opts = st->login_opts,
-				.peer_uid = peer_uid(fd)};
-	struct sess_node *n;
 
+	*uid = peer_uid(fd);
 	/* SftpLogin=ftp: each login is the SSH server's to accept. */
 	if (!st->login_opts && !own_user(fd, name)) {
 		if (send(fd, refused, sizeof(refused) - 1,
 			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			log_debug("%s: refused", name);
 		close(fd);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* A session on a worker: its done callback and argument. */
+struct served {
+	void (*done)(void *arg);
+	void *arg;
+};
+
+static void served_done(struct ftpsrv *f, void *arg)
+{
+	struct served *sv = arg;
+
+	(void)f;
+	sv->done(sv->arg);
+	free(sv);
+}
+
+int sftp_tunnel_serve(struct loop *loop, struct ssh_sess *s, int fd,
+		      const char *start_dir, uid_t uid, const char *name,
+		      void (*done)(void *arg), void *arg)
+{
+	struct ftpsrv_opts o = {.start_dir = start_dir, .peer_uid = uid};
+	struct served *sv = calloc(1, sizeof(*sv));
+
+	if (!sv) {
+		close(fd);
+		return -1;
+	}
+	sv->done = done;
+	sv->arg = arg;
+	if (!ftpsrv_new(loop, s, fd, &o, name, served_done, sv)) {
+		free(sv);
+		return -1;
+	}
+	return 0;
+}
+
+void sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
+		       const char *name)
+{
+	struct ftpsrv_opts o = {.start_dir = st->start_dir,
+				.login_opts = st->login_opts};
+	struct sess_node *n;
+
+	o.peer_uid = uid;
 	n = calloc(1, sizeof(*n));
 	if (!n) {
 		close(fd);
@@ -158,6 +202,24 @@ void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name)
 	n->prevp = &st->sessions;
 	st->sessions = n;
 	st->nsessions++;
+}
+
+void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name)
+{
+	uid_t uid;
+
+	if (sftp_tunnel_admit(st, fd, name, &uid) == 0)
+		sftp_tunnel_adopt(st, fd, uid, name);
+}
+
+const char *sftp_tunnel_start_dir(const struct sftp_tunnel *st)
+{
+	return st->start_dir;
+}
+
+int sftp_tunnel_has_own_login(const struct sftp_tunnel *st)
+{
+	return st->login_opts != NULL;
 }
 
 int sftp_tunnel_sessions(const struct sftp_tunnel *st)

@@ -92,6 +92,23 @@ matrix() {
 }
 
 matrix 127.0.0.1 "$port" "$R" "internal-sftp"
+# Concurrent FTP sessions spread over more than one SSH connection (one
+# per core, at most 4: libssh2 1.10 is a core's worth per connection).
+tt_mkfile "$R/pub/big" 48M
+pids=()
+for i in 1 2 3 4; do
+	timeout 60 curl -sS --limit-rate 12M -o "$T/par$i" "ftp://x:y@127.0.0.1:$port/pub/big" &
+	pids+=($!)
+done
+sleep 1.5
+nconn=$(ss -Htnp state established "dport = :$SSHD_PORT" | grep -c "pid=$FT_PID,")
+for p in "${pids[@]}"; do wait "$p"; done
+ok=0
+for i in 1 2 3 4; do tt_cmp "$R/pub/big" "$T/par$i" && ok=$((ok + 1)); done
+tt_check "4 concurrent sessions: $ok/4 files right" [ "$ok" -eq 4 ]
+tt_check "4 concurrent sessions rode $nconn SSH connections (more than one)" [ "$nconn" -ge 2 ]
+rm -f "$T"/par? "$R/pub/big"
+
 # IPv6: the listener is on ::1 too; EPSV and EPRT (PASV cannot name ::1).
 TT_FTP_CLIENTS="curl lftp tnftp ftplib" TT_FTP_MODES="epsv eprt" matrix ::1 "$port" "$R" "ipv6"
 
