@@ -524,7 +524,8 @@ static void parse_option(struct parser *p, char **words, int n)
 			err(p,
 			    "unknown keyword \"%s\" in a Profile block "
 			    "(HostName, User, Port, LocalForward, "
-			    "RemoteForward, AllowRelay, FtpActiveMode, SftpLogin or an "
+			    "RemoteForward, AllowRelay, FtpActiveMode, "
+			    "SftpLogin or an "
 			    "SSH option: IdentityFile, UserKnownHostsFile, "
 			    "StrictHostKeyChecking, ...; see "
 			    "ftp-tunnel.conf(5))",

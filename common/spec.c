@@ -153,8 +153,8 @@ int spec_format(const struct fwd_spec *fs, char *out, size_t outlen)
 
 	if (fs->sftp) {
 		/* A bind address that reads as a port gets brackets. */
-		bb |= fs->bind[0] && strspn(fs->bind, "0123456789") ==
-					 strlen(fs->bind);
+		bb |= fs->bind[0] &&
+		      strspn(fs->bind, "0123456789") == strlen(fs->bind);
 		n = snprintf(out, outlen, "sftp/%s%s%s%s%u%s%s%s%s",
 			     bb ? "[" : "", fs->bind, bb ? "]" : "",
 			     fs->bind[0] ? ":" : "", fs->port,

@@ -23,7 +23,7 @@ enum auth_phase {
 	AUTH_KBDINT,
 	AUTH_PASSWORD_START,
 	AUTH_PASSWORD_TRY,
-	AUTH_GIVEN_KBDINT,   /* SftpLogin=ftp: the FTP password only */
+	AUTH_GIVEN_KBDINT, /* SftpLogin=ftp: the FTP password only */
 	AUTH_GIVEN_PASSWORD,
 	AUTH_FAILED,
 	AUTH_DONE,
@@ -181,8 +181,7 @@ static void kbdint_given_cb(const char *name, int name_len,
 	for (i = 0; i < num_prompts; i++) {
 		responses[i].text = strdup(o->login_password);
 		responses[i].length =
-		    responses[i].text ? (unsigned)strlen(o->login_password)
-				      : 0;
+		    responses[i].text ? (unsigned)strlen(o->login_password) : 0;
 	}
 }
 

@@ -298,8 +298,8 @@ static void sftp_job_run(struct pool_conn *pc, void *job)
 	struct ssh_sess *s = connpool_sess(pc);
 
 	log_debug("%s: through %s", j->name, ssh_sess_name(s));
-	if (sftp_tunnel_serve(ssh_sess_loop(s), s, j->fd, j->start_dir,
-			      j->uid, j->name, sftp_job_done, pc) < 0) {
+	if (sftp_tunnel_serve(ssh_sess_loop(s), s, j->fd, j->start_dir, j->uid,
+			      j->name, sftp_job_done, pc) < 0) {
 		log_warn("%s: cannot start the FTP session", j->name);
 		connpool_job_done(pc);
 	}
@@ -399,8 +399,10 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			uid_t uid;
 
 			snprintf(name, sizeof(name), "sftp #%lu", t->nconn);
-			if (t->topts.pool && !sftp_tunnel_has_own_login(t->sftp)) {
-				if (sftp_tunnel_admit(t->sftp, fd, name, &uid) < 0)
+			if (t->topts.pool &&
+			    !sftp_tunnel_has_own_login(t->sftp)) {
+				if (sftp_tunnel_admit(t->sftp, fd, name, &uid) <
+				    0)
 					continue;
 				if (spread_sftp(t, fd, uid, name))
 					continue;
@@ -596,7 +598,8 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
 		snprintf(t->name, sizeof(t->name),
 			 "-L sftp/%.100s%s%u -> (FTP user)@%.200s:%.200s",
 			 spec->bind, spec->bind[0] ? ":" : "", spec->port,
-			 topts->ssh_opts->host, spec->host[0] ? spec->host : ".");
+			 topts->ssh_opts->host,
+			 spec->host[0] ? spec->host : ".");
 	else if (spec->sftp)
 		snprintf(t->name, sizeof(t->name), "-L sftp/%s%s%u -> %s:%s",
 			 spec->bind, spec->bind[0] ? ":" : "", spec->port,

@@ -964,8 +964,8 @@ static int service_requests(struct ssh_sess *s)
 			if (sftp && r->cancelled) {
 				/* Closing the channel frees the SFTP state
 				 * too (libssh2's close callback). */
-				ssh_chan_discard(s,
-						 libssh2_sftp_get_channel(sftp));
+				ssh_chan_discard(
+				    s, libssh2_sftp_get_channel(sftp));
 			} else if (!r->cancelled) {
 				if (!sftp)
 					snprintf(msg, sizeof(msg),

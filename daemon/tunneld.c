@@ -59,8 +59,8 @@ struct pending {
  * on its connection's worker, listed from *connpool_data(). */
 struct control {
 	struct pool_conn *pc;
-	struct ftp_ctl *k;   /* a tunneled control connection, or */
-	struct ftpsrv *f;    /* an FTP session served from SFTP */
+	struct ftp_ctl *k; /* a tunneled control connection, or */
+	struct ftpsrv *f;  /* an FTP session served from SFTP */
 	unsigned long id;
 	char dst[80];     /* what the program connect()ed to */
 	char ftp[300];    /* the FTP server as the SSH server sees it */
@@ -449,8 +449,7 @@ static void handle_connect(struct tunneld *d, int client,
 		 * Port for it). */
 		char name[256];
 
-		if (ipc_get(req, "name", 0, name, sizeof(name)) == 0 &&
-		    name[0])
+		if (ipc_get(req, "name", 0, name, sizeof(name)) == 0 && name[0])
 			snprintf(via, sizeof(via), "%s", name);
 		else
 			snprintf(via, sizeof(via),

@@ -8,7 +8,7 @@
 struct fwd_spec {
 	int remote;      /* -R: listener on the SSH server */
 	int ftp;         /* ftp/ prefix: an FTP-aware tunnel */
-	int sftp;        /* sftp/ prefix: an FTP server here backed by the
+	int sftp;	 /* sftp/ prefix: an FTP server here backed by the
 			  * SSH server's SFTP; host is then the directory
 			  * where a login starts ("" for the server's) and
 			  * hostport 0 */

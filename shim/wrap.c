@@ -29,7 +29,8 @@
 #define SHIM_NAME "libftptunnel.so"
 
 static const char usage_text[] =
-    "usage: ftp-tunnel-wrap [--sftp] [--via [user@]host[:port]] [--ports LIST]\n"
+    "usage: ftp-tunnel-wrap [--sftp] [--via [user@]host[:port]] [--ports "
+    "LIST]\n"
     "                       [-F config] [-i identity_file] [-o Key=Value]...\n"
     "                       [--] COMMAND [ARGS...]\n"
     "Runs COMMAND with libftptunnel.so preloaded: its connections to FTP\n"

@@ -25,8 +25,8 @@
 #define CTL_IN_CAP (FTPCMD_LINE_MAX + 2)
 #define CTL_OUT_CAP (64 * 1024)
 
-static const char *const state_names[] = {"starting", "login",
-					  "authenticating", "ready", "closing"};
+static const char *const state_names[] = {"starting", "login", "authenticating",
+					  "ready", "closing"};
 
 static void set_state(struct ftpsrv *f, enum fs_state st)
 {
@@ -69,8 +69,7 @@ void ftpsrv_raw(struct ftpsrv *f, const char *text, size_t len)
 		f->dead = 1;
 		return;
 	}
-	log_trace("%s: <- %.*s", f->name,
-		  (int)(len > 2 ? len - 2 : len), text);
+	log_trace("%s: <- %.*s", f->name, (int)(len > 2 ? len - 2 : len), text);
 	flush_out(f);
 }
 
@@ -108,8 +107,8 @@ void ftpsrv_reply_sftp(struct ftpsrv *f, int rc, int op, const char *what)
 			     sftpc_error(f->sc));
 		return;
 	}
-	code = ftpreply_for_status(sftpc_status(f->sc),
-				   (enum ftpreply_op)op, &text);
+	code = ftpreply_for_status(sftpc_status(f->sc), (enum ftpreply_op)op,
+				   &text);
 	ftpsrv_reply(f, "%d %s: %s", code, what, text);
 }
 
@@ -258,8 +257,8 @@ static void ctl_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 		uint8_t *p = buf_room(&f->in, &room);
 		ssize_t n = room ? recv(fd, p, room, MSG_DONTWAIT) : -1;
 
-		if (n == 0 || (n < 0 && room && errno != EAGAIN &&
-			       errno != EINTR)) {
+		if (n == 0 ||
+		    (n < 0 && room && errno != EAGAIN && errno != EINTR)) {
 			log_debug("%s: the client closed the control "
 				  "connection",
 				  f->name);
@@ -282,8 +281,9 @@ static void start_dir_cb(struct sftpc *c, int rc, void *arg)
 
 	ftpsrv_enter(f);
 	if (rc < 0) {
-		ftpsrv_reply(f, "421 ftp-tunnel: the start directory %s is "
-				"not there on the SSH server (%s).",
+		ftpsrv_reply(f,
+			     "421 ftp-tunnel: the start directory %s is "
+			     "not there on the SSH server (%s).",
 			     f->start_dir[0] ? f->start_dir : ".",
 			     rc == LIBSSH2_ERROR_SFTP_PROTOCOL
 				 ? "SFTP refused it"
@@ -426,8 +426,7 @@ static void op_done(struct sftpc *c, int rc, void *arg)
 	case FTPCMD_CWD:
 	case FTPCMD_CDUP:
 		if (!is_dir(a)) {
-			ftpsrv_reply(f, "550 %s: Not a directory.",
-				     f->cmd.arg);
+			ftpsrv_reply(f, "550 %s: Not a directory.", f->cmd.arg);
 			break;
 		}
 		memcpy(f->cwd, f->path, sizeof(f->cwd));
@@ -480,8 +479,8 @@ static void op_done(struct sftpc *c, int rc, void *arg)
 		}
 		if (f->rnto_retry == 1) {
 			f->rnto_retry = 2;
-			started(f, sftpc_rename(c, f->rnfr, f->path, op_done,
-						f));
+			started(f,
+				sftpc_rename(c, f->rnfr, f->path, op_done, f));
 			break;
 		}
 		f->have_rnfr = 0;
@@ -540,7 +539,8 @@ static void cmd_opts(struct ftpsrv *f)
 	if (!strncasecmp(a, "UTF8", 4) &&
 	    (a[4] == '\0' || !strcasecmp(a + 4, " ON"))) {
 		ftpsrv_reply(f, "200 Always in UTF8 mode.");
-	} else if (!strncasecmp(a, "MLST", 4) && (a[4] == '\0' || a[4] == ' ')) {
+	} else if (!strncasecmp(a, "MLST", 4) &&
+		   (a[4] == '\0' || a[4] == ' ')) {
 		char facts[128];
 
 		f->facts = listing_mlst_opts(a[4] ? a + 5 : "");
@@ -585,7 +585,8 @@ static void cmd_pasv(struct ftpsrv *f, int extended)
 	}
 	if (extended && f->cmd.arg[0] && strcmp(f->cmd.arg, "1") &&
 	    strcmp(f->cmd.arg, "2")) {
-		ftpsrv_reply(f, "522 Network protocol not supported, use (1,2)");
+		ftpsrv_reply(f,
+			     "522 Network protocol not supported, use (1,2)");
 		return;
 	}
 	if (extended && f->cmd.arg[0] &&
@@ -598,8 +599,8 @@ static void cmd_pasv(struct ftpsrv *f, int extended)
 	}
 	drop_data(f);
 	f->data = fsdata_listen(f->loop, (struct sockaddr *)&f->local,
-				(struct sockaddr *)&f->peer, f->peer_uid, &bound,
-				f->name, err, sizeof(err));
+				(struct sockaddr *)&f->peer, f->peer_uid,
+				&bound, f->name, err, sizeof(err));
 	if (!f->data) {
 		ftpsrv_reply(f, "425 %s", err);
 		return;
@@ -619,8 +620,9 @@ static void cmd_pasv(struct ftpsrv *f, int extended)
 	}
 	if (ftpaddr_227((struct sockaddr *)&bound, line, sizeof(line)) < 0) {
 		drop_data(f);
-		ftpsrv_reply(f, "425 PASV needs an IPv4 control connection: use "
-				"EPSV.");
+		ftpsrv_reply(f,
+			     "425 PASV needs an IPv4 control connection: use "
+			     "EPSV.");
 		return;
 	}
 	ftpsrv_raw(f, line, strlen(line));
@@ -649,7 +651,8 @@ static void cmd_port(struct ftpsrv *f, int extended)
 	rc = extended ? ftpaddr_eprt(f->cmd.arg, &to)
 		      : ftpaddr_port(f->cmd.arg, &to);
 	if (rc == -2) {
-		ftpsrv_reply(f, "522 Network protocol not supported, use (1,2)");
+		ftpsrv_reply(f,
+			     "522 Network protocol not supported, use (1,2)");
 		return;
 	}
 	if (rc == 0 && is_unspecified((struct sockaddr *)&to)) {
@@ -690,8 +693,8 @@ static void cmd_stat(struct ftpsrv *f)
 }
 
 /* SftpLogin=ftp: the SSH session of this FTP login. */
-static void login_event(struct ssh_sess *s, enum ssh_event ev,
-			const char *msg, void *arg)
+static void login_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
+			void *arg)
 {
 	struct ftpsrv *f = arg;
 
@@ -713,7 +716,8 @@ static void login_event(struct ssh_sess *s, enum ssh_event ev,
 		drop_own_session(f);
 		f->have_user = 0;
 		set_state(f, FS_LOGIN);
-		if (ssh_sess_failed_early(s) && strstr(msg, "Permission denied"))
+		if (ssh_sess_failed_early(s) &&
+		    strstr(msg, "Permission denied"))
 			ftpsrv_reply(f, "530 Login incorrect.");
 		else
 			ftpsrv_reply(f, "530 Login failed: the SSH server "
@@ -918,8 +922,7 @@ static void dispatch(struct ftpsrv *f)
 			ftpsrv_reply(f, "200 Switching to Binary mode.");
 			break;
 		default:
-			ftpsrv_reply(f, "504 TYPE %s not implemented.",
-				     c->arg);
+			ftpsrv_reply(f, "504 TYPE %s not implemented.", c->arg);
 		}
 		break;
 	case FTPCMD_MODE:
@@ -1125,7 +1128,8 @@ static void process_lines(struct ftpsrv *f)
 		if (f->busy) {
 			if (f->x.kind == XK_NONE || f->x.ending)
 				return;
-			if (ftpcmd_parse((const char *)p, linelen, &f->peek) < 0 ||
+			if (ftpcmd_parse((const char *)p, linelen, &f->peek) <
+				0 ||
 			    !serve_during_transfer(f, &f->peek))
 				return;
 			buf_consume(&f->in, (size_t)(lf - p) + 1);
@@ -1184,19 +1188,19 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 		goto fail;
 	if (f->login_opts) {
 		set_state(f, FS_LOGIN);
-		ftpsrv_reply(f, "220 ftp-tunnel: FTP to SFTP on %s; log in as "
-				"the SSH user",
+		ftpsrv_reply(f,
+			     "220 ftp-tunnel: FTP to SFTP on %s; log in as "
+			     "the SSH user",
 			     f->login_opts->alias[0] ? f->login_opts->alias
 						     : f->login_opts->host);
 		update_events(f);
 	}
 	return f;
-fail:
-	{
-		int e = errno ? errno : ENOMEM;
+fail : {
+	int e = errno ? errno : ENOMEM;
 
-		ftpsrv_free(f);
-		errno = e;
-		return NULL;
-	}
+	ftpsrv_free(f);
+	errno = e;
+	return NULL;
+}
 }

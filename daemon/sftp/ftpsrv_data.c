@@ -16,8 +16,8 @@
 
 struct fsdata {
 	struct loop *loop;
-	int lfd;  /* passive: the listener */
-	int fd;	  /* the connection, once there is one */
+	int lfd;	/* passive: the listener */
+	int fd;		/* the connection, once there is one */
 	int connecting; /* active: connect under way */
 	int active;
 	struct sockaddr_storage peer; /* passive: who may connect;
@@ -155,8 +155,8 @@ struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
 	addr_set_port((struct sockaddr *)&a, 0);
 	memcpy(&d->peer, peer, addr_len(peer));
 	d->uid = uid;
-	d->lfd = socket(at->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
+	d->lfd = socket(at->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->lfd < 0 ||
 	    bind(d->lfd, (struct sockaddr *)&a, addr_len(at)) < 0 ||
 	    listen(d->lfd, 4) < 0 ||
@@ -183,8 +183,7 @@ struct fsdata *fsdata_connect(struct loop *loop, const struct sockaddr *to,
 	return d;
 }
 
-static void connected_cb(struct loop *loop, int fd, uint32_t events,
-			 void *arg)
+static void connected_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct fsdata *d = arg;
 	int soerr = 0;
@@ -217,13 +216,14 @@ void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
 	}
 	if (d->active && d->fd < 0 && !d->connecting) {
 		char msg[160], where[80];
-		int fd = net_connect_start((struct sockaddr *)&d->peer,
-					   addr_len((struct sockaddr *)&d->peer));
+		int fd =
+		    net_connect_start((struct sockaddr *)&d->peer,
+				      addr_len((struct sockaddr *)&d->peer));
 
 		if (fd < 0) {
 			snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-				 addr_format((struct sockaddr *)&d->peer,
-					     where, sizeof(where)),
+				 addr_format((struct sockaddr *)&d->peer, where,
+					     sizeof(where)),
 				 strerror(-fd));
 			deliver(d, msg);
 			return;

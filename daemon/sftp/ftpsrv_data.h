@@ -15,8 +15,7 @@ struct fsdata;
 
 /* The data connection is up (fd >= 0, now the callee's, non-blocking) or
  * could not be made (fd -1, err says why). Called once per fsdata_wait. */
-typedef void (*fsdata_cb)(struct fsdata *d, int fd, const char *err,
-			  void *arg);
+typedef void (*fsdata_cb)(struct fsdata *d, int fd, const char *err, void *arg);
 
 /* How long a data connection is waited for. */
 #define FSDATA_TIMEOUT_MS 60000

@@ -30,18 +30,18 @@ enum xkind { XK_NONE, XK_RETR, XK_STOR, XK_LIST, XK_NLST, XK_MLSD, XK_STAT };
 struct fsxfer {
 	enum xkind kind;
 	LIBSSH2_SFTP_HANDLE *h;
-	int dfd;	     /* the data connection, -1 until it is up */
-	struct buf a;	     /* file or listing bytes, as read */
-	struct buf b;	     /* TYPE A: converted */
+	int dfd;      /* the data connection, -1 until it is up */
+	struct buf a; /* file or listing bytes, as read */
+	struct buf b; /* TYPE A: converted */
 	int ascii;
 	struct textmode tm;
-	int src_eof;	     /* RETR/LIST: all read; STOR: the client's EOF */
-	int ending;	     /* the end reply is decided: closing up */
+	int src_eof; /* RETR/LIST: all read; STOR: the client's EOF */
+	int ending;  /* the end reply is decided: closing up */
 	int end_code;
 	char end_text[FTPSRV_PATH + 128];
-	int aborted;	     /* by ABOR: 426 then 226 */
+	int aborted; /* by ABOR: 426 then 226 */
 	uint64_t bytes;
-	uint64_t offset;     /* REST */
+	uint64_t offset;	/* REST */
 	char name[FTPSRV_PATH]; /* the file, for the 150 reply */
 	/* Listings: NLST/LIST of a file, a glob filter, the prefix. */
 	int single;

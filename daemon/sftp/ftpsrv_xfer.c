@@ -236,15 +236,14 @@ static void convert(struct ftpsrv *f)
 	if (!inlen || !room)
 		return;
 	if (is_upload(f))
-		n = textmode_from_net(&f->x.tm, (const char *)in, inlen,
-				      &used, (char *)out, room);
+		n = textmode_from_net(&f->x.tm, (const char *)in, inlen, &used,
+				      (char *)out, room);
 	else
 		n = textmode_to_net(&f->x.tm, (const char *)in, inlen, &used,
 				    (char *)out, room);
 	buf_commit(&f->x.b, n);
 	buf_consume(&f->x.a, used);
 }
-
 
 /* STAT path: the listing into the control connection's replies, as
  * much as they have room for (the rest when they drain). */
@@ -297,8 +296,9 @@ static void send_out(struct ftpsrv *f)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			x_end(f, 426, "Connection closed; transfer aborted "
-				      "(%s).",
+			x_end(f, 426,
+			      "Connection closed; transfer aborted "
+			      "(%s).",
 			      strerror(errno));
 			return;
 		}
@@ -327,8 +327,9 @@ static void recv_in(struct ftpsrv *f)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			x_end(f, 426, "Connection closed; transfer aborted "
-				      "(%s).",
+			x_end(f, 426,
+			      "Connection closed; transfer aborted "
+			      "(%s).",
 			      strerror(errno));
 			return;
 		}
@@ -345,9 +346,8 @@ static void recv_in(struct ftpsrv *f)
 			size_t room;
 			uint8_t *p = buf_room(&f->x.b, &room);
 
-			buf_commit(&f->x.b,
-				   textmode_from_net_end(&f->x.tm, (char *)p,
-							 room));
+			buf_commit(&f->x.b, textmode_from_net_end(
+						&f->x.tm, (char *)p, room));
 		}
 	}
 	data_events(f);
@@ -376,8 +376,7 @@ static void data_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	ftpsrv_leave(f);
 }
 
-static void data_ready_in(struct fsdata *d, int fd, const char *err,
-			  void *arg)
+static void data_ready_in(struct fsdata *d, int fd, const char *err, void *arg)
 {
 	struct ftpsrv *f = arg;
 	char why[200];
@@ -654,9 +653,9 @@ static int stor_service(struct ftpsrv *f)
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			break;
 		if (n < 0) {
-			f->x.write_failed = n == LIBSSH2_ERROR_SFTP_PROTOCOL &&
-					    sftpc_status(f->sc) ==
-						LIBSSH2_FX_FAILURE;
+			f->x.write_failed =
+			    n == LIBSSH2_ERROR_SFTP_PROTOCOL &&
+			    sftpc_status(f->sc) == LIBSSH2_FX_FAILURE;
 			x_end_sftp(f, (int)n, FTPREPLY_STOR);
 			return 1;
 		}
@@ -668,9 +667,9 @@ static int stor_service(struct ftpsrv *f)
 				size_t room;
 				uint8_t *q = buf_room(&f->x.b, &room);
 
-				buf_commit(&f->x.b, textmode_from_net_end(
-							&f->x.tm, (char *)q,
-							room));
+				buf_commit(&f->x.b,
+					   textmode_from_net_end(
+					       &f->x.tm, (char *)q, room));
 			}
 		}
 		data_events(f);
@@ -681,8 +680,8 @@ static int stor_service(struct ftpsrv *f)
 /* --- LIST, NLST, MLSD ------------------------------------------------- */
 
 /* One line for an entry into the buffer (target: a link's, for LIST). */
-static void list_line_to(struct ftpsrv *f, const char *name,
-			 const char *target, const LIBSSH2_SFTP_ATTRIBUTES *a)
+static void list_line_to(struct ftpsrv *f, const char *name, const char *target,
+			 const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
 	char line[LINE_MAX_LEN], full[FTPSRV_PATH + 256];
 	struct listing_attrs la;
@@ -698,9 +697,8 @@ static void list_line_to(struct ftpsrv *f, const char *name,
 	switch (f->x.kind) {
 	case XK_LIST:
 	case XK_STAT:
-		n = listing_list_line_link(name, target, &la,
-					   (int64_t)time(NULL), line,
-					   sizeof(line));
+		n = listing_list_line_link(
+		    name, target, &la, (int64_t)time(NULL), line, sizeof(line));
 		break;
 	case XK_NLST:
 		snprintf(full, sizeof(full), "%s%s",
@@ -889,8 +887,9 @@ void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg)
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	if (kind != XK_MLSD && strpbrk(last, "*?[")) {
-		/* A glob ("NLST *", or "NLST dir/" and a star, for mget): SFTP has none,
-		 * so the directory is listed and its names matched. */
+		/* A glob ("NLST *", or "NLST dir/" and a star, for mget): SFTP
+		 * has none, so the directory is listed and its names matched.
+		 */
 		if (x_begin(f, kind, "") < 0)
 			return;
 		f->x.to_ctl = kind == XK_STAT;

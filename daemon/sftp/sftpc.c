@@ -33,8 +33,8 @@ enum op_kind {
 };
 
 static const char *const op_names[] = {
-    "none",  "realpath", "readlink", "stat",   "setstat", "open",   "fstat",
-    "readdir", "close",	 "unlink",   "mkdir", "rmdir",	  "rename", "statvfs"};
+    "none",    "realpath", "readlink", "stat",	"setstat", "open",   "fstat",
+    "readdir", "close",	   "unlink",   "mkdir", "rmdir",   "rename", "statvfs"};
 
 /* A transfer call libssh2 holds half done (it returned EAGAIN). */
 enum xfer_kind { XFER_NONE, XFER_READ, XFER_WRITE };
@@ -171,8 +171,8 @@ static int finish_xfer(struct sftpc *c)
 	if (!ssh_chan_gate(c->ch))
 		return LIBSSH2_ERROR_EAGAIN;
 	if (c->xfer == XFER_READ)
-		rc = (int)libssh2_sftp_read(c->xfer_h, scratch,
-					    sizeof(scratch));
+		rc =
+		    (int)libssh2_sftp_read(c->xfer_h, scratch, sizeof(scratch));
 	else
 		/* A length of 0 sends what libssh2 has packed already and
 		 * waits for the acknowledgements, taking nothing new. */
@@ -303,9 +303,8 @@ static int teardown_step(struct sftpc *c, int *freed)
 			continue;
 		if (!ssh_chan_gate(c->ch))
 			return 0;
-		rc = ssh_chan_ungate(
-		    c->ch, SSH_OP_NONE,
-		    libssh2_sftp_close_handle(c->handles[i]));
+		rc = ssh_chan_ungate(c->ch, SSH_OP_NONE,
+				     libssh2_sftp_close_handle(c->handles[i]));
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return 0;
 		c->handles[i] = NULL;
@@ -316,7 +315,8 @@ static int teardown_step(struct sftpc *c, int *freed)
 	 * closes and frees the channel too. */
 	if (!ssh_chan_gate(c->ch))
 		return 0;
-	rc = ssh_chan_ungate(c->ch, SSH_OP_NONE, libssh2_sftp_shutdown(c->sftp));
+	rc =
+	    ssh_chan_ungate(c->ch, SSH_OP_NONE, libssh2_sftp_shutdown(c->sftp));
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return 0;
 	ssh_chan_detach(c->ch);
@@ -453,8 +453,8 @@ static void sftp_started(struct ssh_sess *s, LIBSSH2_SFTP *sftp,
 		return;
 	}
 	c->sftp = sftp;
-	c->ch = ssh_chan_attach(s, libssh2_sftp_get_channel(sftp), &chan_ops,
-				c, c->name);
+	c->ch = ssh_chan_attach(s, libssh2_sftp_get_channel(sftp), &chan_ops, c,
+				c->name);
 	if (!c->ch) {
 		ssh_chan_discard(s, libssh2_sftp_get_channel(sftp));
 		c->sftp = NULL;
@@ -579,8 +579,7 @@ static int start_h(struct sftpc *c, enum op_kind kind, LIBSSH2_SFTP_HANDLE *h,
 	return rc;
 }
 
-int sftpc_fstat(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h, sftpc_cb cb,
-		void *arg)
+int sftpc_fstat(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h, sftpc_cb cb, void *arg)
 {
 	return start_h(c, OP_FSTAT, h, cb, arg);
 }
@@ -591,8 +590,7 @@ int sftpc_readdir(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h, sftpc_cb cb,
 	return start_h(c, OP_READDIR, h, cb, arg);
 }
 
-int sftpc_close(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h, sftpc_cb cb,
-		void *arg)
+int sftpc_close(struct sftpc *c, LIBSSH2_SFTP_HANDLE *h, sftpc_cb cb, void *arg)
 {
 	return start_h(c, OP_CLOSE, h, cb, arg);
 }
@@ -617,8 +615,8 @@ int sftpc_rmdir(struct sftpc *c, const char *path, sftpc_cb cb, void *arg)
 	return start(c, OP_RMDIR, path, NULL, cb, arg);
 }
 
-int sftpc_rename(struct sftpc *c, const char *from, const char *to,
-		 sftpc_cb cb, void *arg)
+int sftpc_rename(struct sftpc *c, const char *from, const char *to, sftpc_cb cb,
+		 void *arg)
 {
 	return start(c, OP_RENAME, from, to, cb, arg);
 }

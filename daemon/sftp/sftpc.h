@@ -75,16 +75,16 @@ int sftpc_unlink(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
 int sftpc_mkdir(struct sftpc *c, const char *path, long mode, sftpc_cb cb,
 		void *arg);
 int sftpc_rmdir(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
-int sftpc_rename(struct sftpc *c, const char *from, const char *to,
-		 sftpc_cb cb, void *arg);
+int sftpc_rename(struct sftpc *c, const char *from, const char *to, sftpc_cb cb,
+		 void *arg);
 /* statvfs@openssh.com: the result in sftpc_statvfs_result. */
 int sftpc_statvfs(struct sftpc *c, const char *path, sftpc_cb cb, void *arg);
 
 /* Results of the last operation, valid until the next one starts. */
 const LIBSSH2_SFTP_ATTRIBUTES *sftpc_attrs(const struct sftpc *c);
 const LIBSSH2_SFTP_STATVFS *sftpc_statvfs_result(const struct sftpc *c);
-const char *sftpc_name(const struct sftpc *c); /* realpath, readlink,
-						 readdir */
+const char *sftpc_name(const struct sftpc *c);		  /* realpath, readlink,
+							    readdir */
 LIBSSH2_SFTP_HANDLE *sftpc_handle(const struct sftpc *c); /* open */
 /* The SFTP status (LIBSSH2_FX_*) of the last LIBSSH2_ERROR_SFTP_PROTOCOL. */
 unsigned long sftpc_status(const struct sftpc *c);

@@ -67,9 +67,8 @@ static void check_forward(const char *s, uint8_t flags)
 	if (spec_parse_forward(back, remote, &again, e2, sizeof(e2)) < 0)
 		die("forward: printed back, does not parse", back);
 	if (again.ftp != fs.ftp || again.sftp != fs.sftp ||
-	    again.port != fs.port ||
-	    again.hostport != fs.hostport || strcmp(again.bind, fs.bind) ||
-	    strcmp(again.host, fs.host))
+	    again.port != fs.port || again.hostport != fs.hostport ||
+	    strcmp(again.bind, fs.bind) || strcmp(again.host, fs.host))
 		die("forward: printed back, parses to other fields", back);
 }
 
