@@ -21,14 +21,18 @@ FUZZ_SRC_ipc = common/ipc.c
 FUZZ_SRC_conf = common/conf.c common/spec.c
 FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
 FUZZ_SRC_tectia = daemon/tectia.c common/spec.c
+FUZZ_SRC_ftpcmd = daemon/sftp/ftpcmd.c daemon/sftp/ftppath.c \
+	daemon/sftp/listing.c daemon/sftp/textmode.c daemon/sftp/ftpreply.c \
+	daemon/sftp/feat.c
 # Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
 FUZZ_LIBS_tectia = -lexpat
 
-FUZZ_HDR = $(wildcard include/*.h daemon/*.h)
+FUZZ_HDR = $(wildcard include/*.h daemon/*.h daemon/sftp/*.h)
 # The Makefile's warnings (and -Werror with WERROR=1).
 FUZZ_WARN = $(WARN)
 FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -D_GNU_SOURCE -Idaemon -Iinclude -Icommon \
 	      -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_CFLAGS += -Idaemon/sftp
 
 # Each target's sources are known only from its stem.
 .SECONDEXPANSION:

@@ -70,7 +70,13 @@ struct ftpcmd {
 /* Parses one line given without its line end (CRLF or bare LF stripped by
  * the caller). Telnet sequences (IAC IP, IAC DM, IAC IAC -> 0xFF; RFC 959
  * §4.1.3 ABOR with Synch) are removed first. Returns 0, or -1 when
- * malformed: NUL or CR inside, verb not 3-4 ASCII letters, too long.
+ * malformed: NUL or CR inside, verb not 3-4 ASCII letters, too long
+ * (len >= FTPCMD_LINE_MAX).
+ * The caller should set SO_OOBINLINE on the control socket: clients send
+ * ABOR's Synch as TCP urgent data (inetutils-ftp and tnftp "IAC IP IAC",
+ * Python's ftplib the whole "ABOR\r\n"), and without it Linux takes the
+ * urgent byte out of the stream, which for ftplib is ABOR's LF. A DM
+ * left at a line's start by a lost IAC is dropped here either way.
  * An unknown verb of 3-4 letters is not malformed: verb FTPCMD_UNKNOWN,
  * word set. Does not keep line. */
 int ftpcmd_parse(const char *line, size_t len, struct ftpcmd *out);
