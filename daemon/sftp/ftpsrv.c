@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "ftpaddr.h"
+#include "feat.h"
 #include "ftppath.h"
 #include "ftpreply.h"
 #include "listing.h"
@@ -514,22 +515,13 @@ out:
 
 static void cmd_feat(struct ftpsrv *f)
 {
-	char mlst[128];
+	char buf[1024];
+	int n = feat_reply(f->facts, buf, sizeof(buf));
 
-	if (listing_mlst_feat(f->facts, mlst, sizeof(mlst)) < 0)
-		snprintf(mlst, sizeof(mlst), "MLST type*;size*;modify*;");
-	ftpsrv_reply(f, "211-Features:");
-	ftpsrv_reply(f, " EPRT");
-	ftpsrv_reply(f, " EPSV");
-	ftpsrv_reply(f, " MDTM");
-	ftpsrv_reply(f, " MFMT");
-	ftpsrv_reply(f, " %s", mlst);
-	ftpsrv_reply(f, " PASV");
-	ftpsrv_reply(f, " REST STREAM");
-	ftpsrv_reply(f, " SIZE");
-	ftpsrv_reply(f, " TVFS");
-	ftpsrv_reply(f, " UTF8");
-	ftpsrv_reply(f, "211 End");
+	if (n < 0)
+		ftpsrv_reply(f, "211 End");
+	else
+		ftpsrv_raw(f, buf, (size_t)n);
 }
 
 static void cmd_opts(struct ftpsrv *f)
@@ -554,12 +546,13 @@ static void cmd_opts(struct ftpsrv *f)
 
 static void cmd_help(struct ftpsrv *f)
 {
-	ftpsrv_reply(f, "214-The following commands are recognized:");
-	ftpsrv_reply(f, " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT");
-	ftpsrv_reply(f, " HELP LIST MDTM MFMT MKD  MLSD MLST MODE NLST NOOP");
-	ftpsrv_reply(f, " OPTS PASS PASV PORT PWD  QUIT REST RETR RMD  RNFR");
-	ftpsrv_reply(f, " RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER");
-	ftpsrv_reply(f, "214 Help OK.");
+	char buf[2048];
+	int n = feat_help(f->cmd.arg, buf, sizeof(buf));
+
+	if (n < 0)
+		ftpsrv_reply(f, "214 Help OK.");
+	else
+		ftpsrv_raw(f, buf, (size_t)n);
 }
 
 /* A new PASV/EPSV/PORT/EPRT replaces the last one's data connection. */
@@ -886,7 +879,7 @@ static void dispatch(struct ftpsrv *f)
 		ftpsrv_reply(f, "200 NOOP ok.");
 		break;
 	case FTPCMD_SYST:
-		ftpsrv_reply(f, "215 UNIX Type: L8");
+		ftpsrv_raw(f, FEAT_SYST_REPLY, sizeof(FEAT_SYST_REPLY) - 1);
 		break;
 	case FTPCMD_FEAT:
 		cmd_feat(f);
@@ -1172,6 +1165,10 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 		f->has_pasv_addr = 1;
 	}
 	f->peer_uid = o ? o->peer_uid : getuid();
+	/* ABOR's Telnet Synch comes as TCP urgent data (ftplib sends the
+	 * whole "ABOR\r\n" so): kept in the stream, ftpcmd_parse drops
+	 * the Telnet bytes, else Linux takes the urgent byte out. */
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
 	len = sizeof(f->local);
 	getsockname(fd, (struct sockaddr *)&f->local, &len);
 	len = sizeof(f->peer);

@@ -126,6 +126,17 @@ r2 = f.getline()
 d.close()
 say("abor", first[:3], r1[:3], r2[:3])
 say("after-abor", code("NOOP")[:3])
+# ftplib's abort(): "ABOR\r\n" sent as TCP urgent data (Telnet Synch).
+conn = f.transfercmd("RETR pub/big")
+conn.recv(1000)
+try:
+    r = f.abort()
+    # ftplib reads the 426 only; the 226 for ABOR follows it.
+    r2 = f.getresp() if r.startswith("426") else ""
+except ftplib.all_errors as e:
+    r, r2 = str(e), ""
+conn.close()
+say("abor-urgent", r[:3], r2[:3], code("NOOP")[:3])
 
 # PORT and EPRT may name only the client's own address (no FTP bounce);
 # the unspecified address means the client's own.
@@ -168,6 +179,7 @@ expect "size-dir 550"
 expect "rnto-first 503"
 expect "abor 150 426 226"
 expect "after-abor 200"
+expect "abor-urgent 426 226 200"
 expect "epsv-all 200 520 520 229"
 expect "bounce 500 500 200"
 tt_check "SITE CHMOD 600 made the file 600 ($(stat -c %a "$R/pub/f1m"))" [ "$(stat -c %a "$R/pub/f1m")" = 600 ]
