@@ -713,8 +713,8 @@ static void login_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
 		    strstr(msg, "Permission denied"))
 			ftpsrv_reply(f, "530 Login incorrect.");
 		else
-			ftpsrv_reply(f, "530 Login failed: the SSH server "
-					"cannot be reached.");
+			ftpsrv_reply(f, "530 Login failed: no SSH login to the "
+					"server (ftp-tunnel's log says why).");
 		ftpsrv_idle(f);
 		break;
 	case SSH_EV_CLOSED:
