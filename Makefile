@@ -16,20 +16,40 @@ SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 SSH_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssh2)
 SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
-# expat reads Tectia's ssh-broker-config.xml (daemon/tectia.c).
+# expat reads Tectia's ssh-broker-config.xml (daemon/config/tectia.c).
 EXPAT_LIBS := $(shell $(PKG_CONFIG) --libs expat 2>/dev/null || echo -lexpat)
-BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon -Idaemon $(SANFLAGS)
+BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon \
+	      $(ENGINE_INC) $(PART_INC) $(SANFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 BUILD = build
 COMMON_SRC = $(wildcard common/*.c)
-# Everything in daemon/ except the programs' main files is the engine.
-ENGINE_SRC = $(filter-out daemon/main_%.c,$(wildcard daemon/*.c))
+# daemon/ holds one folder per part, each using only the ones before it
+# (README.md, "Source tree"). The engine is what both programs share; a new
+# engine part is one more word in ENGINE_PARTS. Each program adds its own
+# folder: nothing of cli/ goes into ftp-tunneld, nothing of server/ into
+# ftp-tunnel, and the unit tests link the engine alone.
+ENGINE_PARTS = core ssh config ftp sftp tunnel
+ENGINE_DIRS = $(ENGINE_PARTS:%=daemon/%)
+DAEMON_DIRS = $(ENGINE_DIRS) daemon/server daemon/cli
+ENGINE_SRC = $(foreach d,$(ENGINE_DIRS),$(wildcard $(d)/*.c))
 ENGINE_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(COMMON_SRC))
-# The SFTP bridge (issue 12) is part of the engine.
-ENGINE_SRC += $(wildcard daemon/sftp/*.c)
-BASE_CFLAGS += -Idaemon/sftp
+SERVER_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/server/*.c))
+CLI_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard daemon/cli/*.c))
+# Only a program's own files see its folder's headers: the engine cannot
+# include them (#include "ssh.h" finds daemon/ssh/ssh.h by -I).
+$(BUILD)/daemon/server/%.o: PART_INC = -Idaemon/server
+$(BUILD)/daemon/cli/%.o: PART_INC = -Idaemon/cli
+# The engine's folders in the same way: a folder's objects see its own
+# headers and those of the folders before it in ENGINE_PARTS, none after,
+# so an include against the order (ftp/ using tunnel/) fails to compile.
+# Everything else (the programs, the tests) sees every engine folder.
+ENGINE_INC = $(ENGINE_DIRS:%=-I%)
+parts_upto = $(firstword $(2)) $(if $(filter $(1),$(firstword $(2))),,\
+	$(call parts_upto,$(1),$(wordlist 2,$(words $(2)),$(2))))
+$(foreach p,$(ENGINE_PARTS),$(eval $(BUILD)/daemon/$(p)/%.o: \
+	ENGINE_INC = $(patsubst %,-Idaemon/%,$(call parts_upto,$(p),$(ENGINE_PARTS)))))
 
 PROGS = $(BUILD)/ftp-tunnel $(BUILD)/ftp-tunneld
 
@@ -38,6 +58,7 @@ include mk/fuzz.mk
 include mk/shim.mk
 include mk/install.mk
 include mk/bench.mk
+include mk/deb.mk
 
 all: $(PROGS) $(SHIM_LIB) $(WRAP_BIN)
 
@@ -45,17 +66,23 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/ftp-tunnel: $(BUILD)/daemon/main_cli.o $(ENGINE_OBJ)
+$(BUILD)/ftp-tunnel: $(CLI_OBJ) $(ENGINE_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
-$(BUILD)/ftp-tunneld: $(BUILD)/daemon/main_daemon.o $(ENGINE_OBJ)
+$(BUILD)/ftp-tunneld: $(SERVER_OBJ) $(ENGINE_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
 # --- tests -------------------------------------------------------------
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ)
+# A unit test links the engine, plus any object UNIT_OBJ_<name> names
+# from a program's folder (test_json tests the command's JSON escaping).
+UNIT_OBJ_json = $(BUILD)/daemon/cli/json.o
+$(BUILD)/tests/test_json: PART_INC = -Idaemon/cli
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(ENGINE_OBJ) $$(UNIT_OBJ_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SSH_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SSH_LIBS) -lcrypto $(EXPAT_LIBS) -pthread
 
@@ -71,7 +98,14 @@ unit: $(UNIT_BIN)
 #    ftp-tunnel and ftp-tunneld built with ASan+UBSan and the shim and the
 #    wrapper with UBSan (mk/shim.mk says why not ASan).
 PLAIN_TESTS = ^test_|t_valgrind|t_active_order|t_hostile|t_soak|t_forward|t_faults
-check: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
+# `make check` first installs what the tests need (deps-test: nothing when
+# all is there), then builds and runs them in a new make, which asks
+# pkg-config again after a fresh install.
+check:
+	@sh scripts/deps.sh test
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_BIN) $(NBCLIENT_BIN) fuzz-replay
 	@echo "== plain build: unit tests, $(PLAIN_TESTS)"
 	@TESTS_WITHIN='$(PLAIN_TESTS)' sh tests/run.sh; rc=$$?; \
 	echo "== ASan+UBSan build: every test"; \
@@ -103,12 +137,21 @@ soak: all
 	@TESTS=t_soak TT_SOAK_SESSIONS=100 TT_SOAK_TRANSFERS=20 \
 		TT_SOAK_ROUNDS=3 sh tests/run.sh
 
-# The built-in demo: a private sshd and vsftpd, curl through -L ftp/.
-demo: all
+# The built-in demo: a private sshd and vsftpd, curl through -L ftp/ and
+# inetutils-ftp through ftp-tunnel-wrap. Installs what it needs first (as
+# check does), then builds.
+demo:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
+# What `make` and `make demo` need; deps-test adds what the tests and the
+# benchmarks need (scripts/deps.sh says which packages and why).
 deps:
 	sh scripts/deps.sh
+
+deps-test:
+	sh scripts/deps.sh test
 
 clean:
 	rm -rf $(BUILD)
@@ -122,8 +165,18 @@ install: all install-extra
 	install -m 755 $(SHIM_LIB) $(DESTDIR)$(LIBDIR)/libftptunnel.so
 	install -m 644 man/ftp-tunnel.1 $(DESTDIR)$(MANDIR)/man1/ftp-tunnel.1
 
-format:
-	clang-format -i $(wildcard daemon/*.[ch] common/*.[ch] include/*.h shim/*.[ch] tests/unit/*.c tests/fuzz/*.c)
+# Our C sources, for clang-format with the repo's .clang-format.
+FORMAT_SRC = $(wildcard $(DAEMON_DIRS:%=%/*.[ch]) common/*.[ch] include/*.h \
+	     shim/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
+	     tests/integration/helpers/*.c bench/*.c)
 
-.PHONY: all unit check check-asan soak demo deps clean install format
+format:
+	clang-format -i $(FORMAT_SRC)
+
+# Fails, naming each file and line, where a file differs from what
+# `make format` would make of it.
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRC)
+
+.PHONY: all unit check check-run check-asan soak demo deps deps-test clean install format format-check
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

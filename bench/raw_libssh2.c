@@ -34,7 +34,8 @@ static void die(const char *what, LIBSSH2_SESSION *s)
 
 	if (s)
 		libssh2_session_last_error(s, &msg, NULL, 0);
-	fprintf(stderr, "raw_libssh2: %s%s%s\n", what, msg ? ": " : "", msg ? msg : "");
+	fprintf(stderr, "raw_libssh2: %s%s%s\n", what, msg ? ": " : "",
+		msg ? msg : "");
 	exit(1);
 }
 
@@ -55,7 +56,8 @@ static int tcp_listen(int port)
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0)
 		die("listen", NULL);
 	return fd;
@@ -100,18 +102,29 @@ int main(int argc, char **argv)
 
 	while ((o = getopt(argc, argv, "dui:l:")) != -1) {
 		switch (o) {
-		case 'd': down = 1; break;
-		case 'u': down = 0; break;
-		case 'i': key = optarg; break;
-		case 'l': lport = atoi(optarg); break;
-		default: return 2;
+		case 'd':
+			down = 1;
+			break;
+		case 'u':
+			down = 0;
+			break;
+		case 'i':
+			key = optarg;
+			break;
+		case 'l':
+			lport = atoi(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (down < 0 || !key || lport <= 0 || argc - optind != 5) {
-		fprintf(stderr, "usage: raw_libssh2 -d|-u -i KEY -l LPORT SSHHOST SSHPORT USER HOST PORT\n");
+		fprintf(stderr, "usage: raw_libssh2 -d|-u -i KEY -l LPORT "
+				"SSHHOST SSHPORT USER HOST PORT\n");
 		return 2;
 	}
-	const char *sshhost = argv[optind], *user = argv[optind + 2], *host = argv[optind + 3];
+	const char *sshhost = argv[optind], *user = argv[optind + 2],
+		   *host = argv[optind + 3];
 	int sshport = atoi(argv[optind + 1]), port = atoi(argv[optind + 4]);
 	snprintf(pub, sizeof(pub), "%s.pub", key);
 
@@ -123,10 +136,14 @@ int main(int argc, char **argv)
 	if (!s)
 		die("session_init", NULL);
 	/* The same algorithms as every other SSH path of the bench. */
-	if (libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_CS, "aes128-ctr") ||
-	    libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_SC, "aes128-ctr") ||
-	    libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_CS, "hmac-sha2-256") ||
-	    libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_SC, "hmac-sha2-256"))
+	if (libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_CS,
+					"aes128-ctr") ||
+	    libssh2_session_method_pref(s, LIBSSH2_METHOD_CRYPT_SC,
+					"aes128-ctr") ||
+	    libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_CS,
+					"hmac-sha2-256") ||
+	    libssh2_session_method_pref(s, LIBSSH2_METHOD_MAC_SC,
+					"hmac-sha2-256"))
 		die("method_pref", s);
 	libssh2_session_set_blocking(s, 1);
 	if (libssh2_session_handshake(s, sfd))
@@ -135,7 +152,8 @@ int main(int argc, char **argv)
 		die("publickey auth", s);
 
 	int lfd = tcp_listen(lport);
-	printf("READY %s %s\n", libssh2_session_methods(s, LIBSSH2_METHOD_CRYPT_SC),
+	printf("READY %s %s\n",
+	       libssh2_session_methods(s, LIBSSH2_METHOD_CRYPT_SC),
 	       libssh2_session_methods(s, LIBSSH2_METHOD_MAC_SC));
 	fflush(stdout);
 	/* A client that never comes (its control connection failed) must not
@@ -146,7 +164,8 @@ int main(int argc, char **argv)
 		die("accept", NULL);
 	alarm(0);
 	close(lfd);
-	LIBSSH2_CHANNEL *ch = libssh2_channel_direct_tcpip_ex(s, host, port, "127.0.0.1", lport);
+	LIBSSH2_CHANNEL *ch =
+	    libssh2_channel_direct_tcpip_ex(s, host, port, "127.0.0.1", lport);
 	if (!ch)
 		die("direct-tcpip", s);
 

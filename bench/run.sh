@@ -60,7 +60,7 @@ for f in "$B/ftp-tunnel" "$B/ftp-tunneld" "$B/ftp-tunnel-wrap" "$SHIM" "$RAW" \
 done
 for c in curl socat proxychains4 sshd ssh vsftpd; do
 	command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] ||
-		{ echo "bench: $c missing: run make deps" >&2; exit 1; }
+		{ echo "bench: $c missing: run make deps-test" >&2; exit 1; }
 done
 
 # ---------------------------------------------------------------- numbers

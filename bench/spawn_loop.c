@@ -49,18 +49,21 @@ int main(int argc, char **argv)
 		pid_t pid;
 		int st;
 
-		if (posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, env) != 0) {
+		if (posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, env) !=
+		    0) {
 			perror("posix_spawn");
 			return 1;
 		}
-		if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
 			fprintf(stderr, "spawn_loop: %s failed\n", argv[2]);
 			return 1;
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%.1f us/start\n",
-	       ((t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3) / (double)n);
+	printf("%.1f us/start\n", ((t1.tv_sec - t0.tv_sec) * 1e6 +
+				   (t1.tv_nsec - t0.tv_nsec) / 1e3) /
+				      (double)n);
 	free(ld);
 	free(env);
 	return 0;

@@ -58,8 +58,7 @@ char *addr_format(const struct sockaddr *sa, char *out, size_t outlen)
 	return out;
 }
 
-/* The IPv4 address of an AF_INET or v4-mapped AF_INET6 sockaddr. */
-static int as_v4(const struct sockaddr *sa, struct in_addr *out)
+int addr_v4(const struct sockaddr *sa, struct in_addr *out)
 {
 	if (sa->sa_family == AF_INET) {
 		*out = ((const struct sockaddr_in *)sa)->sin_addr;
@@ -80,7 +79,7 @@ int addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
 {
 	struct in_addr a4, b4;
 
-	if (as_v4(a, &a4) && as_v4(b, &b4))
+	if (addr_v4(a, &a4) && addr_v4(b, &b4))
 		return a4.s_addr == b4.s_addr;
 	if (a->sa_family == AF_INET6 && b->sa_family == AF_INET6)
 		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
@@ -93,10 +92,22 @@ int addr_is_loopback(const struct sockaddr *sa)
 {
 	struct in_addr a4;
 
-	if (as_v4(sa, &a4))
+	if (addr_v4(sa, &a4))
 		return (ntohl(a4.s_addr) >> 24) == 127;
 	if (sa->sa_family == AF_INET6)
 		return IN6_IS_ADDR_LOOPBACK(
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return 0;
+}
+
+int addr_is_unspecified(const struct sockaddr *sa)
+{
+	struct in_addr a4;
+
+	if (addr_v4(sa, &a4))
+		return a4.s_addr == INADDR_ANY;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr);
 	return 0;
 }

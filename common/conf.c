@@ -6,6 +6,7 @@
 #endif
 #include "conf.h"
 #include "spec.h"
+#include "sshkeys.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -143,62 +144,7 @@ static void err(struct parser *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Splits a line into words: blanks separate them, "double quotes" keep
- * blanks in one, an unquoted word starting with '#' ends the line. The
- * first word may end at '=' too ("Key=value", "Key = value"). Words are
- * written NUL-terminated into buf. Returns the number of words, or -1
- * (error reported). */
 #define MAX_WORDS 128
-static int split(struct parser *p, const char *s, size_t len, char *buf,
-		 char **words)
-{
-	const char *e = s + len;
-	char *w = buf;
-	int n = 0;
-
-	for (;;) {
-		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
-			s++;
-		if (n == 1 && s < e && *s == '=') {
-			/* "Key = value": one '=' between key and value. */
-			s++;
-			while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
-				s++;
-		}
-		if (s == e || (*s == '#'))
-			return n;
-		if (n == MAX_WORDS) {
-			err(p, "too many words on one line");
-			return -1;
-		}
-		words[n++] = w;
-		if (*s == '"') {
-			const char *q = memchr(s + 1, '"', (size_t)(e - s - 1));
-
-			if (!q) {
-				err(p, "unterminated quote");
-				return -1;
-			}
-			memcpy(w, s + 1, (size_t)(q - s - 1));
-			w += q - s - 1;
-			s = q + 1;
-			if (s < e && *s != ' ' && *s != '\t' && *s != '\r') {
-				err(p, "text right after a closing quote");
-				return -1;
-			}
-		} else {
-			while (s < e && *s != ' ' && *s != '\t' && *s != '\r' &&
-			       !(n == 1 && *s == '=')) {
-				if (*s == '"') {
-					err(p, "a quote inside a word");
-					return -1;
-				}
-				*w++ = *s++;
-			}
-		}
-		*w++ = '\0';
-	}
-}
 
 static void add_port(struct conf *c, uint16_t port)
 {
@@ -406,48 +352,16 @@ add:
 	c->pats[c->npats++] = pat;
 }
 
-/* The SSH options a Route may carry: what ftp-tunneld takes (ssh_opts_set,
- * daemon/sshopts.c), with the check of their values. */
-enum vtype { V_PATHS, V_PATH, V_PORT, V_TEXT, V_BOOL, V_STRICT, V_UINT };
-static const struct {
-	const char *key;
-	enum vtype type;
-	unsigned long max;
-	int multi; /* may be given more than once */
-} ssh_keys[] = {
-    {"IdentityFile", V_PATH, 0, 1},
-    {"UserKnownHostsFile", V_PATHS, 0, 0},
-    {"StrictHostKeyChecking", V_STRICT, 0, 0},
-    {"Port", V_PORT, 65535, 0},
-    {"User", V_TEXT, 0, 0},
-    {"ServerAliveInterval", V_UINT, 86400, 0},
-    {"ServerAliveCountMax", V_UINT, 1000, 0},
-    {"ConnectTimeout", V_UINT, 86400, 0},
-    {"MaxChannels", V_UINT, 100000, 0},
-    {"Connections", V_UINT, 64, 0},
-    {"IdentitiesOnly", V_BOOL, 0, 0},
-    {"BatchMode", V_BOOL, 0, 0},
-    {"ExitOnForwardFailure", V_BOOL, 0, 0},
-};
-#define NKEYS (sizeof(ssh_keys) / sizeof(ssh_keys[0]))
-/* Bits of parser.seen past the SSH keys. */
+/* The SSH options of a Route or a Profile are ftp-tunnel -o's (one table,
+ * one value check: common/sshkeys.c); parser.seen has a bit per key, and
+ * these past them. */
+#define NKEYS SSHKEY_COUNT
 #define SEEN_VIA (1UL << NKEYS)
 #define SEEN_FTPHOST (1UL << (NKEYS + 1))
 
 static unsigned long port_bit(void)
 {
-	size_t k;
-
-	for (k = 0; k < NKEYS; k++)
-		if (!strcmp(ssh_keys[k].key, "Port"))
-			break;
-	return 1UL << k;
-}
-
-static int is_bool(const char *v)
-{
-	return !strcasecmp(v, "yes") || !strcasecmp(v, "no") ||
-	       !strcasecmp(v, "true") || !strcasecmp(v, "false");
+	return 1UL << SSHKEY_PORT;
 }
 
 /* A file name: absolute, or "~/..." made absolute with home. 0 or -1. */
@@ -499,24 +413,26 @@ static void add_option(struct parser *p, const char *key, const char *value)
 	}
 }
 
-/* An SSH option line in a Route or Profile block: words[0] is the key. */
+/* An SSH option line in a Route or Profile block: words[0] is the key.
+ * The value is checked as -o checks it (sshkeys_value); files must be
+ * absolute here (ftp-tunneld runs in /), and a block gives a key once
+ * (IdentityFile excepted). Numbers and times are passed on in seconds. */
 static void parse_option(struct parser *p, char **words, int n)
 {
-	char *value = p->value, *path = p->path;
+	char *value = p->value, *path = p->path, why[200];
 	size_t vsize = sizeof(p->value), psize = sizeof(p->path);
 	const char *key = words[0];
-	unsigned long u;
-	size_t k, used = 0;
-	int i;
+	long num;
+	size_t used = 0;
+	int i, k = sshkeys_find(key);
 
-	for (k = 0; k < NKEYS; k++)
-		if (!strcasecmp(key, ssh_keys[k].key))
-			break;
-	if (k == NKEYS) {
+	/* HostName is a Profile's own line; a Route has Via instead. */
+	if (k < 0 || k == SSHKEY_HOSTNAME) {
 		if (p->route >= 0)
 			err(p,
 			    "unknown keyword \"%s\" in a Route block (Via, "
-			    "FtpHost, Sftp or an SSH option: IdentityFile, "
+			    "FtpHost, FtpPassiveAddress, Sftp or an SSH "
+			    "option: IdentityFile, "
 			    "UserKnownHostsFile, StrictHostKeyChecking, Port, "
 			    "User, ...)",
 			    key);
@@ -525,35 +441,48 @@ static void parse_option(struct parser *p, char **words, int n)
 			    "unknown keyword \"%s\" in a Profile block "
 			    "(HostName, User, Port, LocalForward, "
 			    "RemoteForward, AllowRelay, FtpActiveMode, "
-			    "SftpLogin or an "
+			    "FtpPassiveAddress, SftpLogin or an "
 			    "SSH option: IdentityFile, UserKnownHostsFile, "
 			    "StrictHostKeyChecking, ...; see "
 			    "ftp-tunnel.conf(5))",
 			    key);
 		return;
 	}
-	key = ssh_keys[k].key;
+	key = sshkeys[k].name;
 	if (n < 2) {
 		err(p, "%s needs a value", key);
 		return;
 	}
-	if ((p->seen & (1UL << k)) && !ssh_keys[k].multi) {
+	if ((p->seen & (1UL << k)) && sshkeys[k].type != SSHKEY_T_FILE) {
 		err(p, "%s given twice in one %s", key,
 		    p->route >= 0 ? "Route" : "Profile");
 		return;
 	}
 	p->seen |= 1UL << k;
-	if (n > 2 && ssh_keys[k].type != V_PATHS) {
+	if (n > 2 && sshkeys[k].type != SSHKEY_T_FILES) {
 		err(p, "%s takes one value (quote a value with spaces)", key);
 		return;
 	}
+	if (n - 1 > sshkeys[k].max && sshkeys[k].type == SSHKEY_T_FILES) {
+		err(p, "%s: more than %ld files", key, sshkeys[k].max);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		if (sshkeys_value(k, words[i], &num, why, sizeof(why)) < 0) {
+			err(p, "%s %s: %s", key, words[i], why);
+			return;
+		}
+	}
 	value[0] = '\0';
-	switch (ssh_keys[k].type) {
-	case V_PATHS: /* several files, space-separated */
+	switch (sshkeys[k].type) {
+	case SSHKEY_T_FILES: /* several files, space-separated */
 		for (i = 1; i < n; i++) {
 			int w;
 
-			if (expand_path(p, key, words[i], path, psize) < 0)
+			/* "none": no file (as with -o). */
+			if (!strcasecmp(words[i], "none"))
+				snprintf(path, psize, "%s", words[i]);
+			else if (expand_path(p, key, words[i], path, psize) < 0)
 				return;
 			if (strchr(path, ' ')) {
 				err(p,
@@ -571,50 +500,19 @@ static void parse_option(struct parser *p, char **words, int n)
 			used += (size_t)w;
 		}
 		break;
-	case V_PATH:
+	case SSHKEY_T_FILE:
 		if (expand_path(p, key, words[1], value, vsize) < 0)
 			return;
 		break;
-	case V_PORT:
-		if (parse_uint(words[1], 65535, &u) || u == 0) {
-			err(p, "Port %s: not a port", words[1]);
-			return;
-		}
-		*p->port_out = (uint16_t)u;
-		snprintf(value, vsize, "%lu", u);
+	case SSHKEY_T_PORT:
+		*p->port_out = (uint16_t)num;
+		snprintf(value, vsize, "%ld", num);
 		break;
-	case V_UINT:
-		if (parse_uint(words[1], ssh_keys[k].max, &u)) {
-			err(p, "%s %s: not a number from 0 to %lu", key,
-			    words[1], ssh_keys[k].max);
-			return;
-		}
-		snprintf(value, vsize, "%lu", u);
+	case SSHKEY_T_UINT:
+	case SSHKEY_T_TIME:
+		snprintf(value, vsize, "%ld", num);
 		break;
-	case V_BOOL:
-		if (!is_bool(words[1])) {
-			err(p, "%s %s: want yes or no", key, words[1]);
-			return;
-		}
-		snprintf(value, vsize, "%s", words[1]);
-		break;
-	case V_STRICT:
-		if (!is_bool(words[1]) && strcasecmp(words[1], "accept-new") &&
-		    strcasecmp(words[1], "ask") &&
-		    strcasecmp(words[1], "off")) {
-			err(p,
-			    "StrictHostKeyChecking %s: want yes, no, ask or "
-			    "accept-new",
-			    words[1]);
-			return;
-		}
-		snprintf(value, vsize, "%s", words[1]);
-		break;
-	case V_TEXT:
-		if (!*words[1] || strpbrk(words[1], " \t@:")) {
-			err(p, "%s \"%s\": not a user name", key, words[1]);
-			return;
-		}
+	default:
 		snprintf(value, vsize, "%s", words[1]);
 		break;
 	}
@@ -707,11 +605,11 @@ static void parse_sftp(struct parser *p, char **words, int n)
 {
 	struct conf_route *r = &p->c->routes[p->route];
 
-	if (n != 2 || !is_bool(words[1])) {
+	if (n != 2 || sshkeys_yes_no(words[1]) < 0) {
 		err(p, "Sftp takes yes or no");
 		return;
 	}
-	r->sftp = !strcasecmp(words[1], "yes") || !strcasecmp(words[1], "true");
+	r->sftp = sshkeys_yes_no(words[1]);
 }
 
 static void parse_ftphost(struct parser *p, char **words, int n)
@@ -868,22 +766,18 @@ static void parse_forward(struct parser *p, char **words, int n, int remote)
 	memcpy(t->spec, spec, (size_t)len + 1);
 }
 
-static int active_mode_ok(const char *v)
-{
-	return !strcasecmp(v, "forward") || !strcasecmp(v, "passive") ||
-	       !strcasecmp(v, "convert") || !strcasecmp(v, "auto");
-}
-
 /* Bits of parser.seen for a Profile's own keys (past the SSH keys). */
 #define SEEN_HOSTNAME (1UL << (NKEYS + 2))
 #define SEEN_RELAY (1UL << (NKEYS + 3))
 #define SEEN_ACTIVE (1UL << (NKEYS + 4))
-#define SEEN_SFTP_LOGIN (1UL << (NKEYS + 5))
+#define SEEN_PASSIVE (1UL << (NKEYS + 5))
+#define SEEN_SFTP_LOGIN (1UL << (NKEYS + 6))
 
 static int once(struct parser *p, unsigned long bit, const char *key, int n)
 {
 	if (p->seen & bit) {
-		err(p, "%s given twice in one Profile", key);
+		err(p, "%s given twice in one %s", key,
+		    p->route >= 0 ? "Route" : "Profile");
 		return -1;
 	}
 	p->seen |= bit;
@@ -894,10 +788,24 @@ static int once(struct parser *p, unsigned long bit, const char *key, int n)
 	return 0;
 }
 
+/* FtpPassiveAddress control|reply, in a Profile or a Route. */
+static void parse_passive_address(struct parser *p, char **words, int n)
+{
+	if (once(p, SEEN_PASSIVE, "FtpPassiveAddress", n) < 0)
+		return;
+	if (sshkeys_ftp_passive_reply(words[1]) < 0) {
+		err(p, "FtpPassiveAddress %s: want control or reply", words[1]);
+		return;
+	}
+	add_option(p, "FtpPassiveAddress", words[1]);
+}
+
 static void parse_profile_line(struct parser *p, char **words, int n)
 {
 	struct profile *pr = &p->c->profiles[p->profile];
 	const char *key = words[0];
+	char why[200];
+	long num;
 
 	if (!strcasecmp(key, "LocalForward")) {
 		parse_forward(p, words, n, 0);
@@ -906,9 +814,11 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 	} else if (!strcasecmp(key, "HostName")) {
 		if (once(p, SEEN_HOSTNAME, "HostName", n) < 0)
 			return;
-		/* No brackets: a Route's Via written from it ("[v6]:port")
-		 * must parse again. */
-		if (strlen(words[1]) >= sizeof(pr->host) ||
+		/* As -o checks it; and no brackets: a Route's Via written
+		 * from it ("[v6]:port") must parse again. */
+		if (sshkeys_value(SSHKEY_HOSTNAME, words[1], &num, why,
+				  sizeof(why)) < 0 ||
+		    strlen(words[1]) >= sizeof(pr->host) ||
 		    strpbrk(words[1], "@/ \t[]")) {
 			err(p, "HostName %s: not a host name or an address",
 			    words[1]);
@@ -919,19 +829,18 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 		   !strcasecmp(key, "GatewayPorts")) {
 		if (once(p, SEEN_RELAY, "AllowRelay", n) < 0)
 			return;
-		if (!is_bool(words[1])) {
+		p->allow_relay = sshkeys_yes_no(words[1]);
+		if (p->allow_relay < 0) {
+			p->allow_relay = 0;
 			err(p, "%s %s: want yes or no", key, words[1]);
 			return;
 		}
-		p->allow_relay = !strcasecmp(words[1], "yes") ||
-				 !strcasecmp(words[1], "true");
 	} else if (!strcasecmp(key, "SftpLogin")) {
 		/* sftp/ tunnels: whose SSH login serves the FTP logins:
 		 * ftp-tunnel's own (tunnel) or each FTP login's (ftp). */
 		if (once(p, SEEN_SFTP_LOGIN, "SftpLogin", n) < 0)
 			return;
-		if (strcasecmp(words[1], "tunnel") &&
-		    strcasecmp(words[1], "ftp")) {
+		if (sshkeys_sftp_login(words[1]) < 0) {
 			err(p, "SftpLogin %s: want tunnel or ftp", words[1]);
 			return;
 		}
@@ -939,13 +848,15 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 	} else if (!strcasecmp(key, "FtpActiveMode")) {
 		if (once(p, SEEN_ACTIVE, "FtpActiveMode", n) < 0)
 			return;
-		if (!active_mode_ok(words[1])) {
+		if (sshkeys_ftp_active(words[1]) < 0) {
 			err(p,
 			    "FtpActiveMode %s: want forward, passive or auto",
 			    words[1]);
 			return;
 		}
 		add_option(p, "FtpActiveMode", words[1]);
+	} else if (!strcasecmp(key, "FtpPassiveAddress")) {
+		parse_passive_address(p, words, n);
 	} else {
 		/* User and Port land in the fields, the rest in options. */
 		size_t before = strlen(pr->options);
@@ -1004,7 +915,14 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		    CONF_LINE_MAX);
 		return;
 	}
-	n = split(p, s, len, p->words_buf, words);
+	/* ssh_config's syntax (sshkeys_split), quotes and all. */
+	memcpy(p->words_buf, s, len);
+	p->words_buf[len] = '\0';
+	n = sshkeys_split(p->words_buf, words, MAX_WORDS);
+	if (n == SSHKEYS_SPLIT_QUOTE)
+		err(p, "unterminated quote");
+	else if (n == SSHKEYS_SPLIT_MANY)
+		err(p, "too many words on one line");
 	if (n <= 0)
 		return;
 	if (!*words[0]) {
@@ -1052,6 +970,8 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_via(p, words, n);
 	else if (!strcasecmp(words[0], "FtpHost"))
 		parse_ftphost(p, words, n);
+	else if (!strcasecmp(words[0], "FtpPassiveAddress"))
+		parse_passive_address(p, words, n);
 	else if (!strcasecmp(words[0], "Sftp"))
 		parse_sftp(p, words, n);
 	else

@@ -1,7 +1,7 @@
 /* conffile.c — reading one configuration file whole, with the checks ssh
  * makes of its own: a regular file, owned by the user or root, writable
  * by nobody else (a configuration decides where passwords go). Shared by
- * the shim (shim/cfg.c) and ftp-tunnel (daemon/confload.c). */
+ * the shim (shim/cfg.c) and ftp-tunnel (daemon/config/confload.c). */
 #include "conffile.h"
 
 #include <errno.h>
@@ -15,6 +15,12 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+int conffile_trusted(const struct stat *st)
+{
+	return (st->st_uid == 0 || st->st_uid == getuid()) &&
+	       !(st->st_mode & 022);
+}
 
 int conffile_read(const char *path, size_t max, char **text, size_t *len,
 		  char *err, size_t errlen)
@@ -45,10 +51,8 @@ int conffile_read(const char *path, size_t max, char **text, size_t *len,
 		snprintf(err, errlen, "not a regular file");
 		goto out;
 	}
-	if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022)) {
-		snprintf(err, errlen,
-			 "bad owner or permissions (must be yours or root's, "
-			 "and not writable by group or others)");
+	if (!conffile_trusted(&st)) {
+		snprintf(err, errlen, "%s", CONFFILE_UNTRUSTED);
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
@@ -106,4 +110,32 @@ const char *conffile_home(void)
 	if (!home[0] && h && h[0] == '/' && strlen(h) < sizeof(home))
 		strcpy(home, h);
 	return home[0] ? home : NULL;
+}
+
+void conffile_search(const char *file, int privileged,
+		     void (*fn)(void *arg, const char *path, int named),
+		     void *arg)
+{
+	const char *env = privileged ? NULL : getenv(CONFFILE_ENV);
+	const char *home = NULL;
+	char *user;
+
+	if (file) {
+		fn(arg, file, 1);
+		return;
+	}
+	if (env && *env) {
+		fn(arg, env, 1);
+		return;
+	}
+	/* A privileged process reads only the system's file (the shim
+	 * refuses its routes rather than making them in clear). */
+	if (!privileged)
+		home = conffile_home();
+	/* On the heap: the shim may run this on a small thread stack. */
+	if (home && asprintf(&user, "%s%s", home, CONFFILE_USER + 1) > 0) {
+		fn(arg, user, 0);
+		free(user);
+	}
+	fn(arg, CONFFILE_SYSTEM, 0);
 }

@@ -4,6 +4,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -207,16 +210,23 @@ fail:
 
 int ipc_connect(const char *path, int timeout_s)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun;
 	struct timeval tv = {.tv_sec = timeout_s};
-	int s, rc;
+	char why[512];
+	int dfd, pin = -1, s, rc;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	dfd = ipc_dir_open(path, getuid(), 0, why, sizeof(why));
+	if (dfd < 0)
+		return dfd;
+	rc = ipc_sock_addr(dfd, path, getuid(), &sun, &pin, why, sizeof(why));
+	close(dfd);
+	if (rc < 0)
+		return rc;
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
+	if (s < 0) {
+		rc = -errno;
+		goto out;
+	}
 	if (timeout_s > 0) {
 		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -224,9 +234,13 @@ int ipc_connect(const char *path, int timeout_s)
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
 		close(s);
-		return rc;
+		goto out;
 	}
-	return s;
+	rc = s;
+out:
+	if (pin >= 0)
+		close(pin);
+	return rc;
 }
 
 int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
@@ -260,26 +274,259 @@ int ipc_socket_path(uid_t uid, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
+/* The variable that moves the socket, for messages saying what to do. */
+static const char *path_var(void)
+{
+	const char *env = secure_getenv("FTP_TUNNEL_SOCKET");
+
+	return env && *env ? "FTP_TUNNEL_SOCKET" : "XDG_RUNTIME_DIR";
+}
+
+/* "uid 1001 (bob)" into out. */
+static void describe_uid(uid_t uid, char *out, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[2048];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res &&
+	    res->pw_name)
+		snprintf(out, len, "uid %u (%s)", (unsigned)uid, res->pw_name);
+	else
+		snprintf(out, len, "uid %u", (unsigned)uid);
+}
+
+/* Checks the directory dir (fstat of its descriptor in *st): the socket's
+ * own one when last, else one on the way to it. 0, or -EACCES with why. */
+static int check_component(const char *dir, const struct stat *st, uid_t uid,
+			   int last, char *why, size_t whylen)
+{
+	char who[300];
+
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(why, whylen,
+			 "%s is not a directory: remove it or set %s", dir,
+			 path_var());
+		return -EACCES;
+	}
+	describe_uid(st->st_uid, who, sizeof(who));
+	if (last && st->st_uid != uid) {
+		snprintf(why, whylen,
+			 "%s is owned by %s, not you: remove it or set %s", dir,
+			 who, path_var());
+		return -EACCES;
+	}
+	if (last && (st->st_mode & 077)) {
+		snprintf(why, whylen,
+			 "%s has mode %04o, open to others: it must be 0700 "
+			 "(chmod 700 %s)",
+			 dir, (unsigned)(st->st_mode & 07777), dir);
+		return -EACCES;
+	}
+	/* Whoever may rename or replace what a directory on the way holds
+	 * decides what the path names: only uid and root may. */
+	if (!last && st->st_uid != uid && st->st_uid != 0) {
+		snprintf(
+		    why, whylen,
+		    "%s is owned by %s, who could replace what is in it: "
+		    "set %s to a path under directories of yours or root's",
+		    dir, who, path_var());
+		return -EACCES;
+	}
+	if (!last && (st->st_mode & 022) && !(st->st_mode & S_ISVTX)) {
+		snprintf(why, whylen,
+			 "%s is writable by others (mode %04o) and not sticky: "
+			 "set %s to a path under directories only you or root "
+			 "can change",
+			 dir, (unsigned)(st->st_mode & 07777), path_var());
+		return -EACCES;
+	}
+	return 0;
+}
+
+int ipc_dir_open(const char *sock_path, uid_t uid, int create, char *why,
+		 size_t whylen)
+{
+	char dir[4096], *slash, *p;
+	struct stat st;
+	int fd = -1, nfd, rc, last;
+
+	if (snprintf(dir, sizeof(dir), "%s", sock_path) >= (int)sizeof(dir)) {
+		snprintf(why, whylen, "%.200s...: path too long", sock_path);
+		return -ENAMETOOLONG;
+	}
+	slash = strrchr(dir, '/');
+	if (dir[0] != '/' || !slash || slash == dir || !slash[1]) {
+		snprintf(why, whylen,
+			 "%s: the daemon's socket must be an absolute path "
+			 "below a directory: set %s",
+			 sock_path, path_var());
+		return -EINVAL;
+	}
+	*slash = '\0';
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "/: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = check_component("/", &st, uid, 0, why, whylen);
+	if (rc < 0)
+		goto fail;
+	/* One component at a time, each opened relative to the one before
+	 * and never through a symbolic link: what is checked is what is
+	 * used, whatever happens to the path meanwhile. */
+	for (p = dir + 1; *p;) {
+		size_t n = strcspn(p, "/");
+		char name[NAME_MAX + 1], saved;
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (n >= sizeof(name)) {
+			snprintf(why, whylen, "%.200s: name too long", dir);
+			rc = -ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		last = !p[strspn(p, "/")];
+		/* dir up to this component, for the messages. */
+		saved = *p;
+		*p = '\0';
+		if (!strcmp(name, ".") || !strcmp(name, "..")) {
+			snprintf(why, whylen,
+				 "%s: the daemon's socket path must not hold "
+				 "\".\" or \"..\": set %s",
+				 sock_path, path_var());
+			rc = -EINVAL;
+			goto fail;
+		}
+		nfd = openat(fd, name,
+			     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT && last && create) {
+			if (mkdirat(fd, name, 0700) < 0 && errno != EEXIST) {
+				rc = -errno;
+				snprintf(why, whylen, "cannot make %s: %s", dir,
+					 strerror(-rc));
+				goto fail;
+			}
+			nfd = openat(fd, name,
+				     O_PATH | O_DIRECTORY | O_NOFOLLOW |
+					 O_CLOEXEC);
+		}
+		if (nfd < 0) {
+			rc = -errno;
+			if (rc == -ENOTDIR &&
+			    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode)) {
+				snprintf(why, whylen,
+					 "%s is a symbolic link, which the "
+					 "daemon's socket path must not go "
+					 "through: set %s to the real path",
+					 dir, path_var());
+				rc = -EACCES;
+			} else {
+				snprintf(why, whylen, "%s: %s", dir,
+					 strerror(-rc));
+			}
+			goto fail;
+		}
+		close(fd);
+		fd = nfd;
+		if (fstat(fd, &st) < 0) {
+			rc = -errno;
+			snprintf(why, whylen, "%s: %s", dir, strerror(-rc));
+			goto fail;
+		}
+		rc = check_component(dir, &st, uid, last, why, whylen);
+		if (rc < 0)
+			goto fail;
+		*p = saved;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int ipc_sock_addr(int dirfd, const char *sock_path, uid_t uid,
+		  struct sockaddr_un *sun, int *pin, char *why, size_t whylen)
+{
+	const char *name = strrchr(sock_path, '/');
+	struct stat st, via;
+	char who[300];
+	int fd, rc;
+
+	*pin = -1;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (!name || strlen(sock_path) >= sizeof(sun->sun_path)) {
+		snprintf(why, whylen, "%.200s: path too long", sock_path);
+		return -ENAMETOOLONG;
+	}
+	name++;
+	/* O_PATH with O_NOFOLLOW opens a symbolic link itself, so fstat
+	 * sees what the name is. */
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "%s: %s", sock_path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "%s: %s", sock_path, strerror(-rc));
+		goto fail;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(why, whylen,
+			 "%s is a symbolic link, not ftp-tunneld's socket: "
+			 "remove it",
+			 sock_path);
+		rc = -EACCES;
+		goto fail;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		/* What connect() says of a file that is not a socket. */
+		snprintf(why, whylen, "%s is not a socket", sock_path);
+		rc = -ECONNREFUSED;
+		goto fail;
+	}
+	if (st.st_uid != uid && st.st_uid != 0) {
+		describe_uid(st.st_uid, who, sizeof(who));
+		snprintf(why, whylen, "%s belongs to %s, not you: remove it",
+			 sock_path, who);
+		rc = -EACCES;
+		goto fail;
+	}
+	/* connect() takes a path, and follows a link at its end: the magic
+	 * link /proc/self/fd/N names exactly the inode just checked. Without
+	 * /proc, the path itself, which names the same inode unless uid or
+	 * root changes it: ipc_dir_open checked that nobody else can. */
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d", fd);
+	if (stat(sun->sun_path, &via) == 0 && via.st_dev == st.st_dev &&
+	    via.st_ino == st.st_ino) {
+		*pin = fd;
+		return 0;
+	}
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", sock_path);
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
 int ipc_check_dir(const char *sock_path, uid_t uid, int create)
 {
-	char dir[4096];
-	char *slash;
-	struct stat st;
+	char why[512];
+	int fd = ipc_dir_open(sock_path, uid, create, why, sizeof(why));
 
-	if (snprintf(dir, sizeof(dir), "%s", sock_path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return -EINVAL;
-	*slash = '\0';
-	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(dir, &st) < 0)
-		return -errno;
-	/* Another user's directory could hold a socket that impersonates
-	 * the daemon: refuse it. */
-	if (!S_ISDIR(st.st_mode) || st.st_uid != uid ||
-	    (st.st_mode & 0077))
-		return -EPERM;
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }

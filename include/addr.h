@@ -2,6 +2,7 @@
 #ifndef ADDR_H
 #define ADDR_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -17,6 +18,10 @@ char *addr_format(const struct sockaddr *sa, char *out, size_t outlen);
 /* Same host (IPv4-mapped IPv6 equals its IPv4 address); ports ignored. */
 int addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
 int addr_is_loopback(const struct sockaddr *sa);
+/* 0.0.0.0, :: or ::ffff:0.0.0.0: "any address", or in EPRT "my own". */
+int addr_is_unspecified(const struct sockaddr *sa);
+/* 1 and *out set for an AF_INET or v4-mapped AF_INET6 address, else 0. */
+int addr_v4(const struct sockaddr *sa, struct in_addr *out);
 /* Parses a numeric IPv4/IPv6 address (no brackets) and port. 0 or -1. */
 int addr_parse(const char *host, uint16_t port, struct sockaddr_storage *out);
 

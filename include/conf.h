@@ -4,9 +4,10 @@
  * (shim/cfg.c for the shim, daemon/confload.c for ftp-tunnel) read the
  * files. Tested by tests/unit/test_shimcfg.c and test_conf.c.
  *
- * Syntax (keywords case-insensitive, "Key value" or "Key=value", '#' starts
- * a comment at the start of a word, "double quotes" around a value with
- * spaces); man/ftp-tunnel.conf.5 is the user's description:
+ * Syntax: ssh_config's (sshkeys_split: keywords case-insensitive, "Key
+ * value" or "Key=value", '#' starts a comment at the start of a word,
+ * "double" or 'single' quotes around a value with spaces, backslash
+ * escapes); man/ftp-tunnel.conf.5 is the user's description:
  *
  *   Profile NAME             a connection profile (struct profile)
  *       HostName HOST            the SSH server (default: NAME)
@@ -17,11 +18,13 @@
  *       AllowRelay yes|no        forwards without a bind address listen
  *                                on every address (Tectia's allow-relay)
  *       FtpActiveMode forward|passive|auto
+ *       FtpPassiveAddress control|reply
  *       IdentityFile FILE ...    any SSH option the daemon knows
  *   Route PATTERN...         a host name, an address or a CIDR, each with
  *                            an optional :port ([v6]:port), default 21
  *       Via [user@]host[:port]   the SSH server (required), or a Profile
  *       FtpHost HOST             the FTP server as the SSH server sees it
+ *       FtpPassiveAddress control|reply
  *       IdentityFile FILE        any SSH option the daemon knows, passed on
  *       ...                      as option=Key=Value
  *   TectiaConfig FILE        read the profiles of a Tectia

@@ -41,9 +41,10 @@ int ipc_decode(const void *buf, size_t len, struct ipc_msg *m);
  * (use a socket timeout). 0, or -errno (-EPROTO for a bad frame). */
 int ipc_recv(int sock, struct ipc_msg *m, int *fd);
 
-/* Connects to the daemon's socket at path; timeout_s bounds each later
- * send and receive (0: none). The socket, or -errno (connect's errno when
- * no daemon listens). */
+/* Connects to the daemon's socket at path, which must pass ipc_dir_open
+ * for the real uid and ipc_sock_addr (no symbolic link); timeout_s bounds
+ * each later send and receive (0: none). The socket, or -errno (connect's
+ * errno when no daemon listens, -EACCES for an unsafe path). */
 int ipc_connect(const char *path, int timeout_s);
 /* One request to the daemon at path: connect, send req, receive *rep
  * (and *fd, a passed descriptor or -1). timeout_s bounds each send and
@@ -54,8 +55,29 @@ int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *rep,
 
 /* The socket path for uid (docs/IPC.txt). 0 or -1 (too long). */
 int ipc_socket_path(uid_t uid, char *out, size_t outlen);
-/* Makes (daemon) or checks (client) the socket's directory: owned by
- * uid, mode 0700, not a symlink. 0 or -errno. */
+/* The directory of the socket at sock_path, opened (O_PATH) one
+ * component at a time from / without following any symbolic link, each
+ * checked on its descriptor: the directory itself must be a directory of
+ * uid's with no permission for group or others (create: made 0700 when
+ * missing); every directory above it must belong to uid or root and must
+ * not be writable by group or others unless sticky (as /tmp). Then
+ * nobody but uid and root can change what the path names. The
+ * descriptor (the caller closes it), or -errno with a one-line reason
+ * that says what to do in why: -ENOENT when a directory is missing,
+ * -EACCES when one is unsafe or a symbolic link. Does not block. */
+int ipc_dir_open(const char *sock_path, uid_t uid, int create, char *why,
+		 size_t whylen);
+struct sockaddr_un;
+/* The address to connect() to for the socket at sock_path in dirfd (its
+ * ipc_dir_open descriptor), naming the inode checked here and nothing
+ * else: the name, opened without following a link, must be a socket of
+ * uid or root. *sun gets /proc/self/fd/N, N = *pin, an O_PATH descriptor
+ * of the socket to close after connect(); without /proc, the path itself
+ * and *pin = -1. 0, or -errno with why: -ENOENT (none), -ECONNREFUSED
+ * (not a socket), -EACCES (a symbolic link, or another user's). */
+int ipc_sock_addr(int dirfd, const char *sock_path, uid_t uid,
+		  struct sockaddr_un *sun, int *pin, char *why, size_t whylen);
+/* ipc_dir_open without the descriptor or the reason. 0 or -errno. */
 int ipc_check_dir(const char *sock_path, uid_t uid, int create);
 
 #endif

@@ -1,7 +1,7 @@
 /* profile.h — a connection profile: one SSH server, how to log in to it,
  * and the tunnels to open through it. Profiles come from the native
  * configuration file (common/conf.c: "Profile NAME" blocks) and from SSH
- * Tectia's ssh-broker-config.xml (daemon/tectia.c: <profile> elements);
+ * Tectia's ssh-broker-config.xml (daemon/config/tectia.c: <profile> elements);
  * ftp-tunnel PROFILE starts one. Plain data: no pointers, copyable. */
 #ifndef PROFILE_H
 #define PROFILE_H
@@ -15,7 +15,8 @@
 
 struct profile_tunnel {
 	int remote;		     /* RemoteForward / <remote-tunnel> */
-	char spec[PROFILE_SPEC_MAX]; /* -L/-R syntax: [ftp/|tcp/][bind:]port:host:hostport */
+	char spec[PROFILE_SPEC_MAX]; /* -L/-R syntax:
+					[ftp/|tcp/][bind:]port:host:hostport */
 	int line;		     /* where it was defined */
 };
 

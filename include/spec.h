@@ -6,15 +6,14 @@
 #include <stdint.h>
 
 struct fwd_spec {
-	int remote;      /* -R: listener on the SSH server */
-	int ftp;         /* ftp/ prefix: an FTP-aware tunnel */
-	int sftp;	 /* sftp/ prefix: an FTP server here backed by the
-			  * SSH server's SFTP; host is then the directory
-			  * where a login starts ("" for the server's) and
-			  * hostport 0 */
-	char bind[256];  /* empty: loopback; "*": every address */
-	uint16_t port;   /* listening port (0: let the system pick, -R) */
-	char host[256];  /* destination, as the far side resolves it */
+	int remote;	/* -R: listener on the SSH server */
+	int ftp;	/* ftp/ prefix: an FTP-aware tunnel */
+	int sftp;	/* sftp/ prefix: an FTP server here backed by the SSH
+			 * server's SFTP; host is then the directory where a
+			 * login starts ("" for the server's) and hostport 0 */
+	char bind[256]; /* empty: loopback; "*": every address */
+	uint16_t port;	/* listening port (0: let the system pick, -R) */
+	char host[256]; /* destination, as the far side resolves it */
 	uint16_t hostport;
 };
 

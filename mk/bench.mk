@@ -15,7 +15,13 @@ $(BUILD)/bench/spawn_loop: bench/spawn_loop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -g $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-bench: all $(BENCH_BIN)
+# Installs what the benchmarks need first (scripts/deps.sh test), then
+# builds in a new make, which asks pkg-config again after an install.
+bench:
+	@sh scripts/deps.sh test
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: all $(BENCH_BIN)
 	@bash bench/run.sh
 
-.PHONY: bench
+.PHONY: bench bench-run

@@ -16,23 +16,26 @@ FUZZ_CC ?= clang
 REPLAY_CC ?= $(CC)
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-FUZZ_SRC_ftp = daemon/ftp.c
+FUZZ_SRC_ftp = daemon/ftp/ftp.c daemon/ftp/ftp_parse.c common/addr.c
 FUZZ_SRC_ipc = common/ipc.c
-FUZZ_SRC_conf = common/conf.c common/spec.c
-FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c
-FUZZ_SRC_tectia = daemon/tectia.c common/spec.c
+FUZZ_SRC_conf = common/conf.c common/spec.c common/sshkeys.c
+FUZZ_SRC_spec = common/spec.c common/conf.c common/addr.c common/sshkeys.c
+FUZZ_SRC_tectia = daemon/config/tectia.c common/spec.c common/conffile.c
+FUZZ_SRC_knownhosts = daemon/ssh/knownhosts.c
 FUZZ_SRC_ftpcmd = daemon/sftp/ftpcmd.c daemon/sftp/ftppath.c \
 	daemon/sftp/listing.c daemon/sftp/textmode.c daemon/sftp/ftpreply.c \
 	daemon/sftp/feat.c
 # Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
 FUZZ_LIBS_tectia = -lexpat
+FUZZ_LIBS_knownhosts = -lcrypto
 
-FUZZ_HDR = $(wildcard include/*.h daemon/*.h daemon/sftp/*.h)
+FUZZ_HDR = $(wildcard include/*.h $(ENGINE_DIRS:%=%/*.h))
 # The Makefile's warnings (and -Werror with WERROR=1).
 FUZZ_WARN = $(WARN)
-FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -D_GNU_SOURCE -Idaemon -Iinclude -Icommon \
+# -fno-strict-aliasing as in the daemon's build: common/addr.c reads a
+# sockaddr_storage through struct sockaddr_in pointers.
+FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -fno-strict-aliasing -D_GNU_SOURCE $(ENGINE_DIRS:%=-I%) -Iinclude -Icommon \
 	      -fno-omit-frame-pointer -fno-sanitize-recover=all
-FUZZ_CFLAGS += -Idaemon/sftp
 
 # Each target's sources are known only from its stem.
 .SECONDEXPANSION:

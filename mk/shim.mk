@@ -33,8 +33,8 @@ endif
 # with /etc/ld.so.preload, so it keeps them. -z now cost 1.17x.
 
 # Shared by the shim and the wrapper (the daemon client and what it uses).
-SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg names log reg route daemon) \
-		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf conffile spec)
+SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg names log reg route daemon secure) \
+		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf conffile spec sshkeys)
 SHIM_HOOK_OBJ = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(wildcard shim/hook_*.c))
 
 $(BUILD)/shim/%.o: shim/%.c

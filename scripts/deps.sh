@@ -1,17 +1,59 @@
 #!/bin/sh
-# Installs every Debian package the build and the tests need. Idempotent,
-# non-interactive, as root; leaves no service running.
+# deps.sh — installs the Debian packages a make target needs, and no more.
+#   sh scripts/deps.sh        build and demo: what `make` and `make demo` use
+#   sh scripts/deps.sh test   that, plus what `make check`, `make check-deb`
+#                             and `make bench` add (more FTP clients and
+#                             servers, capture, valgrind, debhelper, lintian)
+# Idempotent and non-interactive. When everything is there it installs
+# nothing and needs no root, so make targets can run it every time;
+# otherwise it must run as root. Leaves no service running.
 set -eu
 
-PKGS="build-essential pkg-config libssh2-1-dev libssl-dev uthash-dev libexpat1-dev
-clang clang-format
-openssh-server openssh-client vsftpd curl lftp ftp inetutils-ftp wget ncftp
-python3 socat nftables iproute2 tshark proxychains4 hyperfine procps psmisc
-openssl util-linux passwd valgrind
+# `make`: the compiler and the libraries the programs link.
+BUILD_PKGS="build-essential pkg-config libssh2-1-dev libssl-dev libexpat1-dev"
+# `make demo` (scripts/demo.sh with tests/integration/lib.sh): namespaces
+# and their firewall, a private sshd and vsftpd, curl and inetutils-ftp.
+DEMO_PKGS="openssh-server openssh-client vsftpd curl inetutils-ftp
+iproute2 nftables openssl procps util-linux passwd"
+# `make check`, `make check-deb`, `make bench`: every FTP client of the
+# matrix, captures (tshark's dumpcap), helpers in python3 and socat,
+# valgrind, clang-format, the Debian packaging tools, and the runtime
+# libraries of pure-ftpd and proftpd (unpacked below, not installed).
+TEST_PKGS="clang clang-format lftp ftp wget ncftp python3 socat tshark
+proxychains4 hyperfine psmisc valgrind debhelper lintian fakeroot dpkg-dev
 libsodium23 libpcre2-posix3 libhiredis0.14 libmemcached11 libmemcachedutil2"
 
+case ${1:-} in
+"") PKGS="$BUILD_PKGS $DEMO_PKGS" ;;
+test) PKGS="$BUILD_PKGS $DEMO_PKGS $TEST_PKGS" ;;
+*)
+	echo "usage: sh scripts/deps.sh [test]" >&2
+	exit 2
+	;;
+esac
+
+# The test set also unpacks pure-ftpd and proftpd (they conflict with
+# vsftpd: all Provide ftp-server) beside the tree instead of installing them.
+EXTRA=/opt/ftp-tunnel-testdeps
+UNPACK=""
+if [ "${1:-}" = test ]; then
+	for p in pure-ftpd proftpd-core; do
+		[ -e "$EXTRA/$p.done" ] || UNPACK="$UNPACK $p"
+	done
+fi
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ] && [ -z "$UNPACK" ]; then
+	echo "deps: all packages present${1:+ (with the $1 set)}"
+	exit 0
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: run as root (it installs Debian packages)" >&2
+	echo "deps: missing:$missing$UNPACK; run as root: sh scripts/deps.sh ${1:-}" >&2
 	exit 1
 fi
 
@@ -22,39 +64,28 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-echo "wireshark-common wireshark-common/install-setuid boolean false" |
-	debconf-set-selections
-
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing="$missing $p"
-done
 if [ -n "$missing" ]; then
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# pure-ftpd and proftpd conflict with vsftpd (all Provide ftp-server):
-# unpack them beside the tree instead of installing them.
-EXTRA=/opt/ftp-tunnel-testdeps
 mkdir -p "$EXTRA"
-for p in pure-ftpd proftpd-core; do
-	if [ ! -e "$EXTRA/$p.done" ]; then
-		tmp=$(mktemp -d)
-		(cd "$tmp" && apt-get download -qq "$p") || {
-			apt-get update -qq
-			(cd "$tmp" && apt-get download -qq "$p")
-		}
-		dpkg-deb -x "$tmp"/"$p"_*.deb "$EXTRA/root"
-		rm -rf "$tmp"
-		touch "$EXTRA/$p.done"
-	fi
+for p in $UNPACK; do
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq "$p") || {
+		apt-get update -qq
+		(cd "$tmp" && apt-get download -qq "$p")
+	}
+	dpkg-deb -x "$tmp"/"$p"_*.deb "$EXTRA/root"
+	rm -rf "$tmp"
+	touch "$EXTRA/$p.done"
 done
 
 # Any service the packages started anyway.
 for s in ssh vsftpd; do
 	service "$s" stop >/dev/null 2>&1 || true
 done
-echo "deps: all packages present"
+echo "deps: all packages present${1:+ (with the $1 set)}"

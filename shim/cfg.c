@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,7 +48,7 @@ static void load_ports(const char *s)
 		    (*end && *end != ',' && *end != ' ')) {
 			shim_say("FTP_TUNNEL_PORTS: \"%s\" is not a list of "
 				 "ports; the bad entry routes nothing",
-				 secure_getenv("FTP_TUNNEL_PORTS"));
+				 getenv("FTP_TUNNEL_PORTS"));
 			end = strpbrk(s, ", ");
 			if (!end)
 				break;
@@ -64,12 +63,15 @@ static void load_ports(const char *s)
 
 void shim_cfg_load(void)
 {
-	const char *via = secure_getenv("FTP_TUNNEL_VIA");
-	const char *dbg = secure_getenv("FTP_TUNNEL_DEBUG");
-	const char *opts = secure_getenv("FTP_TUNNEL_OPTIONS");
+	const char *via, *dbg, *opts, *sftp;
 
-	const char *sftp = secure_getenv("FTP_TUNNEL_SFTP");
-
+	/* None of them in a privileged process: its caller set them. */
+	if (shim_privileged())
+		return;
+	via = getenv("FTP_TUNNEL_VIA");
+	dbg = getenv("FTP_TUNNEL_DEBUG");
+	opts = getenv("FTP_TUNNEL_OPTIONS");
+	sftp = getenv("FTP_TUNNEL_SFTP");
 	shim_cfg.debug = dbg && !strcmp(dbg, "1");
 	shim_cfg.sftp = sftp && !strcmp(sftp, "1");
 	if ((!via || !*via) && shim_cfg.sftp) {
@@ -81,7 +83,7 @@ void shim_cfg_load(void)
 			strcpy(shim_cfg.options, opts);
 		else if (opts)
 			shim_cfg.options[0] = '\n';
-		load_ports(secure_getenv("FTP_TUNNEL_PORTS"));
+		load_ports(getenv("FTP_TUNNEL_PORTS"));
 		return;
 	}
 	if (!via || !*via)
@@ -102,7 +104,7 @@ void shim_cfg_load(void)
 		strcpy(shim_cfg.options, opts);
 	else if (opts)
 		shim_cfg.options[0] = '\n'; /* too long: see connect */
-	load_ports(secure_getenv("FTP_TUNNEL_PORTS"));
+	load_ports(getenv("FTP_TUNNEL_PORTS"));
 }
 
 int shim_cfg_routed_port(uint16_t port)
@@ -216,12 +218,16 @@ static int own_program(void)
 	return n && (!strcmp(n, "ftp-tunneld") || !strcmp(n, "ftp-tunnel"));
 }
 
+/* conffile_search's callback. */
+static void load_one(void *arg, const char *path, int named)
+{
+	(void)arg;
+	(void)named;
+	load_file(path);
+}
+
 static void conf_load(void)
 {
-	int secure = getauxval(AT_SECURE) != 0;
-	const char *env = secure ? NULL : getenv("FTP_TUNNEL_CONFIG");
-	const char *home;
-	char *user;
 	int i;
 
 	busy++;
@@ -229,18 +235,9 @@ static void conf_load(void)
 	shim_names_init(&names);
 	if (own_program())
 		goto done;
-	if (env && *env) {
-		load_file(env);
-	} else {
-		/* A setuid program reads only the system's file. */
-		home = secure ? NULL : conffile_home();
-		if (home &&
-		    asprintf(&user, "%s/.config/ftp-tunnel/config", home) > 0) {
-			load_file(user);
-			free(user);
-		}
-		load_file("/etc/ftp-tunnel/config");
-	}
+	/* A privileged process reads only the system's file (its routes
+	 * are refused, not made in clear). */
+	conffile_search(NULL, shim_privileged(), load_one, NULL);
 	conf_finish(&conf);
 	/* Routes now carry what their profiles said; the profiles themselves
 	 * (tunnels, for ftp-tunnel) are not the shim's to keep. */

@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 
 #ifndef FTP_TUNNELD_PATH
@@ -56,24 +55,39 @@ static void close_own(int fd)
 	shim_real.close(fd);
 }
 
-/* A connected socket to the daemon in *out (marked as the shim's own, so
- * the program cannot close it under us). 0 or -errno. */
-static int dial(const char *path, int timeout_s, int *out)
+/* A connected socket to the daemon at path in *out (marked as the shim's
+ * own, so the program cannot close it under us). 0, or -errno and why:
+ * -ENOENT or -ECONNREFUSED when no daemon runs, -EACCES for a path or a
+ * peer that is not uid's. */
+static int dial(const char *path, uid_t uid, int timeout_s, int *out, char *why,
+		size_t whylen)
 {
 	struct sockaddr_un ua;
 	struct timeval tv = {timeout_s, 0};
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	int s, rc;
+	char reason[512];
+	int dfd, pin = -1, s, rc;
 
-	memset(&ua, 0, sizeof(ua));
-	ua.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(ua.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(ua.sun_path, path);
+	/* Every directory on the way checked, and the socket itself reached
+	 * without following a link (common/ipc.c). */
+	dfd = ipc_dir_open(path, uid, 0, reason, sizeof(reason));
+	if (dfd < 0)
+		goto refused;
+	shim_reg_add(dfd, SHIM_REG_OWN, NULL, 0);
+	rc = ipc_sock_addr(dfd, path, uid, &ua, &pin, reason, sizeof(reason));
+	close_own(dfd);
+	if (rc < 0) {
+		dfd = rc;
+		goto refused;
+	}
+	if (pin >= 0)
+		shim_reg_add(pin, SHIM_REG_OWN, NULL, 0);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
+	if (s < 0) {
+		rc = -errno;
+		goto out;
+	}
 	shim_reg_add(s, SHIM_REG_OWN, NULL, 0);
 	/* The daemon answers a request at once or after the SSH setup it
 	 * implies; the timeout bounds a daemon that hangs. */
@@ -85,17 +99,32 @@ static int dial(const char *path, int timeout_s, int *out)
 	if (rc < 0) {
 		rc = -errno;
 		close_own(s);
-		return rc;
+		goto out;
 	}
-	/* The directory check makes a stranger's socket unlikely; the
-	 * peer's uid makes it impossible (as the daemon checks ours). */
+	/* The checks make a stranger's socket unlikely; the peer's uid
+	 * makes it impossible (as the daemon checks ours). */
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-	    cred.uid != getuid()) {
+	    cred.uid != uid) {
+		snprintf(why, whylen,
+			 "refusing the daemon socket %s: uid %u serves it, not "
+			 "you",
+			 path, (unsigned)cred.uid);
 		close_own(s);
-		return -EACCES;
+		rc = -EACCES;
+		goto out;
 	}
 	*out = s;
-	return 0;
+out:
+	if (pin >= 0)
+		close_own(pin);
+	return rc;
+refused:
+	if (dfd == -EACCES)
+		snprintf(why, whylen, "refusing the daemon socket %s: %s", path,
+			 reason);
+	else
+		snprintf(why, whylen, "%s", reason);
+	return dfd;
 }
 
 /* Threads of one process that find no daemon start it one at a time: the
@@ -118,8 +147,7 @@ static int start_once(const char *path, int timeout_s, int *s, char *why,
 	int rc;
 
 	pthread_mutex_lock(&start_lock);
-	if (ipc_check_dir(path, getuid(), 0) == 0 &&
-	    dial(path, timeout_s, s) == 0) {
+	if (dial(path, getuid(), timeout_s, s, why, whylen) == 0) {
 		pthread_mutex_unlock(&start_lock);
 		return 0;
 	}
@@ -137,30 +165,27 @@ int shim_daemon_request(const struct ipc_msg *req, struct ipc_msg *rep, int *fd,
 	int s = -1, rc, started = 0, tries = 0;
 
 	*fd = -1;
+	/* Checked first, before any path or socket: nothing the real user
+	 * controls may steer a privileged process, and no daemon serves it
+	 * (the daemon serves its own uid, the process's effective one is
+	 * another). Its routed connections fail, never in clear. */
+	if (shim_privileged()) {
+		snprintf(why, whylen,
+			 "a set-user-ID or set-group-ID program, or one whose "
+			 "user or group IDs differ, gets no tunneled "
+			 "connection");
+		return -EACCES;
+	}
 	if (ipc_socket_path(uid, path, sizeof(path)) < 0) {
 		snprintf(why, whylen, "the daemon's socket path is too long");
 		return -ENAMETOOLONG;
 	}
 	for (;;) {
-		rc = ipc_check_dir(path, uid, 0);
-		if (rc == 0)
-			rc = dial(path, timeout_s, &s);
+		rc = dial(path, uid, timeout_s, &s, why, whylen);
 		if (rc == 0)
 			break;
-		if (rc == -EACCES) {
-			snprintf(why, whylen,
-				 "refusing the daemon socket %s: another user "
-				 "serves it",
-				 path);
+		if (rc == -EACCES)
 			return -EACCES;
-		}
-		if (rc == -EPERM) {
-			snprintf(why, whylen,
-				 "refusing the daemon socket %s: its directory "
-				 "is not yours or is open to others",
-				 path);
-			return -EACCES;
-		}
 		if (rc != -ENOENT && rc != -ECONNREFUSED) {
 			snprintf(why, whylen,
 				 "cannot reach ftp-tunneld at %s: %s", path,
@@ -414,15 +439,15 @@ static int wait_ready(int fd, const char *path, char *why, size_t whylen)
 
 int shim_daemon_start(char *why, size_t whylen)
 {
-	/* secure_getenv: a set-user-ID program must never start a program
-	 * its caller names, nor a daemon with its privileges. */
-	const char *env_path = secure_getenv("FTP_TUNNELD");
+	/* shim_getenv: a privileged program must never start a program its
+	 * caller names, nor a daemon with its privileges. */
+	const char *env_path = shim_getenv("FTP_TUNNELD");
 	const char *path = env_path && *env_path ? env_path : FTP_TUNNELD_PATH;
 	char **env;
 	int p[2], rc, st;
 	pid_t pid;
 
-	if (getauxval(AT_SECURE)) {
+	if (shim_privileged()) {
 		snprintf(why, whylen,
 			 "a set-user-ID or set-group-ID program does not start "
 			 "ftp-tunneld; start it first as yourself");

@@ -38,6 +38,11 @@ void shim_say(const char *fmt, ...)
 {
 	va_list ap;
 
+	/* A privileged program's stderr is its caller's to read: it is told
+	 * nothing the program's own errno does not say, unless logging was
+	 * asked for. */
+	if (!shim_cfg.debug && shim_privileged())
+		return;
 	va_start(ap, fmt);
 	say("ftp-tunnel: ", fmt, ap);
 	va_end(ap);

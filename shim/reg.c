@@ -231,30 +231,6 @@ int shim_reg_control_host(const struct sockaddr *dst, int *family)
 	return found;
 }
 
-int shim_reg_single_control(struct sockaddr_storage *out)
-{
-	size_t i;
-	int n = 0;
-
-	if (atomic_load(&count) == 0)
-		return 0;
-	pthread_mutex_lock(&lock);
-	for (i = nents; i-- > 0;) {
-		if (ents[i].kind != SHIM_REG_CONTROL || !live(i))
-			continue;
-		if (n == 0) {
-			*out = ents[i].peer;
-			n = 1;
-		} else if (!addr_same_host((struct sockaddr *)out,
-					   (struct sockaddr *)&ents[i].peer)) {
-			n = 2;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return n == 1;
-}
-
 /* fork() while another thread holds the lock would leave the child's copy
  * locked forever: hold it across the fork in every thread's stead. */
 static void prepare(void)

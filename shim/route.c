@@ -1,6 +1,6 @@
 /* route.c — what the hooks do with a connection: route an FTP control
- * connect() through ftp-tunneld, send a data connect() to the daemon's
- * loopback listener, and say which address getpeername()/accept() report. */
+ * connect() through ftp-tunneld, take a data connect()'s socket from the
+ * daemon too, and say which address getpeername()/accept() report. */
 #define _GNU_SOURCE
 #include "shim.h"
 
@@ -22,6 +22,9 @@
  * Linux takes to give up on a direct connect (tcp_syn_retries 6: 127 s),
  * so the daemon's own ETIMEDOUT normally comes first. */
 #define CONNECT_TIMEOUT_S 135
+/* The longest a data connect() waits for the daemon, which answers from
+ * what it has (its listener waits or not). */
+#define DATA_TIMEOUT_S 30
 
 static int sockopt_is(int fd, int name, int want)
 {
@@ -211,16 +214,101 @@ static int build_request(struct ipc_msg *req,
 	return rc ? -1 : 0;
 }
 
+/* sock (from the daemon, of dst's family) takes the place of the
+ * program's fd, with its options and flags (dup3 keeps the number and
+ * FD_CLOEXEC), registered as kind with dst for getpeername(). 0, or -1
+ * and errno after a line for the user; sock is closed either way. */
+static int install(int fd, int sock, const struct sockaddr_storage *dst, int fl,
+		   int fdfl, enum shim_reg_kind kind)
+{
+	int rc, e;
+
+	copy_options(fd, sock, dst->ss_family);
+	copy_flags(fd, sock, fl);
+	do
+		rc = dup3(sock, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	while (rc < 0 && (errno == EINTR || errno == EBUSY));
+	e = errno;
+	shim_reg_del(sock);
+	shim_real.close(sock);
+	if (rc < 0)
+		return refuse(dst, e, "cannot install the tunneled socket");
+	rc = shim_reg_add(fd, kind, (const struct sockaddr *)dst,
+			  addr_len((const struct sockaddr *)dst));
+	if (rc < 0) {
+		/* Unregistered, a control connection's data connections would
+		 * not be routed and getpeername() would name the daemon:
+		 * better no connection at all. */
+		shutdown(fd, SHUT_RDWR);
+		return refuse(dst, -rc, "too many tunneled sockets");
+	}
+	return 0;
+}
+
+/* The longest a program's connect() timeout (SO_SNDTIMEO) allows, up to
+ * limit seconds. */
+static int send_timeout(int fd, int limit)
+{
+	struct timeval tv;
+	socklen_t l = sizeof(tv);
+
+	/* Linux bounds a blocking connect() by SO_SNDTIMEO; so do we. */
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
+	    (tv.tv_sec || tv.tv_usec) && tv.tv_sec < limit)
+		return (int)tv.tv_sec + (tv.tv_usec > 0);
+	return limit;
+}
+
+/* The daemon's reply rep to a request that wants a socket: 0 with *sock
+ * a TCP socket of dst's family, else -1 and errno after a line for the
+ * user (*sock closed). */
+static int take_reply(const struct ipc_msg *rep, int *sock,
+		      const struct sockaddr_storage *dst, const char *what)
+{
+	char why[768], word[16] = "", val[512];
+	int e;
+
+	if (ipc_word(rep, word, sizeof(word)) == 0 && !strcmp(word, "ERR")) {
+		if (*sock >= 0) {
+			shim_reg_del(*sock);
+			shim_real.close(*sock);
+		}
+		e = ipc_get(rep, "errno", 0, val, sizeof(val)) == 0 ? atoi(val)
+								    : 0;
+		if (e <= 0 || e > 4095)
+			e = ECONNABORTED;
+		if (e == EOPNOTSUPP)
+			snprintf(why, sizeof(why),
+				 "ftp-tunneld is older than this program's "
+				 "ftp-tunnel library and cannot make %s; "
+				 "restart it (ftp-tunnel stop)",
+				 what);
+		else if (ipc_get(rep, "message", 0, why, sizeof(why)) < 0)
+			snprintf(why, sizeof(why), "the tunnel failed: %s",
+				 strerror(e));
+		return refuse(dst, e == EOPNOTSUPP ? ECONNREFUSED : e, why);
+	}
+	if (strcmp(word, "OK") || *sock < 0 ||
+	    !is_stream(*sock, dst->ss_family)) {
+		if (*sock >= 0) {
+			shim_reg_del(*sock);
+			shim_real.close(*sock);
+		}
+		return refuse(dst, ECONNABORTED,
+			      "ftp-tunneld answered without a TCP connection "
+			      "of the right family");
+	}
+	return 0;
+}
+
 /* A routed control connection: the daemon's socket takes the place of the
  * program's (dup3 keeps the number and FD_CLOEXEC). */
 static int route_control(int fd, const struct sockaddr_storage *dst,
 			 const struct target *t)
 {
 	struct ipc_msg req, rep;
-	char why[768], word[16] = "", val[512];
-	int fl, fdfl, sock = -1, rc, e, timeout = CONNECT_TIMEOUT_S;
-	struct timeval tv;
-	socklen_t l;
+	char why[768];
+	int fl, fdfl, sock = -1, rc;
 
 	/* --sftp without --via: the daemon takes the dialed host. */
 	if (!t->via[0] && !t->sftp)
@@ -236,57 +324,15 @@ static int route_control(int fd, const struct sockaddr_storage *dst,
 	fdfl = fcntl(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0)
 		return -1; /* EBADF, as connect() would say */
-	/* Linux bounds a blocking connect() by SO_SNDTIMEO; so do we. */
-	l = sizeof(tv);
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) == 0 &&
-	    (tv.tv_sec || tv.tv_usec) && tv.tv_sec < timeout)
-		timeout = (int)tv.tv_sec + (tv.tv_usec > 0);
-	rc = shim_daemon_request(&req, &rep, &sock, 1, timeout, why,
+	rc = shim_daemon_request(&req, &rep, &sock, 1,
+				 send_timeout(fd, CONNECT_TIMEOUT_S), why,
 				 sizeof(why));
 	if (rc < 0)
 		return refuse(dst, -rc, why);
-	if (ipc_word(&rep, word, sizeof(word)) == 0 && !strcmp(word, "ERR")) {
-		if (sock >= 0) {
-			shim_reg_del(sock);
-			shim_real.close(sock);
-		}
-		e = ipc_get(&rep, "errno", 0, val, sizeof(val)) == 0 ? atoi(val)
-								     : 0;
-		if (e <= 0 || e > 4095)
-			e = ECONNABORTED;
-		if (ipc_get(&rep, "message", 0, why, sizeof(why)) < 0)
-			snprintf(why, sizeof(why), "the tunnel failed: %s",
-				 strerror(e));
-		return refuse(dst, e, why);
-	}
-	if (strcmp(word, "OK") || sock < 0 ||
-	    !is_stream(sock, dst->ss_family)) {
-		if (sock >= 0) {
-			shim_reg_del(sock);
-			shim_real.close(sock);
-		}
-		return refuse(dst, ECONNABORTED,
-			      "ftp-tunneld answered without a TCP connection "
-			      "of the right family");
-	}
-	copy_options(fd, sock, dst->ss_family);
-	copy_flags(fd, sock, fl);
-	do
-		rc = dup3(sock, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
-	while (rc < 0 && (errno == EINTR || errno == EBUSY));
-	e = errno;
-	shim_reg_del(sock);
-	shim_real.close(sock);
-	if (rc < 0)
-		return refuse(dst, e, "cannot install the tunneled socket");
-	rc = shim_reg_add(fd, SHIM_REG_CONTROL, (const struct sockaddr *)dst,
-			  addr_len((const struct sockaddr *)dst));
-	if (rc < 0) {
-		/* Unregistered, its data connections would not be
-		 * redirected: better no connection at all. */
-		shutdown(fd, SHUT_RDWR);
-		return refuse(dst, -rc, "too many tunneled sockets");
-	}
+	if (take_reply(&rep, &sock, dst, "a control connection") < 0)
+		return -1;
+	if (install(fd, sock, dst, fl, fdfl, SHIM_REG_CONTROL) < 0)
+		return -1;
 	if (shim_cfg.debug) {
 		char where[INET6_ADDRSTRLEN + 16];
 
@@ -309,57 +355,52 @@ static int route_control(int fd, const struct sockaddr_storage *dst,
 	return 0;
 }
 
-/* A data connection to the server of a live control connection: to the
- * daemon's listener on loopback, same port. */
-static int route_data(int fd, const struct sockaddr_storage *dst,
-		      int ctl_family)
+/* A data connection to the server of a live control connection: a
+ * socket from the daemon whose other end its data listener for dst's
+ * port takes (DATA, docs/IPC.txt). Never a connect() to loopback, where
+ * another user may listen: when the daemon has no listener there, the
+ * connect() fails. */
+static int route_data(int fd, const struct sockaddr_storage *dst)
 {
-	struct sockaddr_storage lo;
-	char where[INET6_ADDRSTRLEN + 16];
-	int rc, e;
+	const struct sockaddr *sa = (const struct sockaddr *)dst;
+	struct ipc_msg req, rep;
+	char why[768], host[INET6_ADDRSTRLEN];
+	int fl, fdfl, sock = -1, rc;
 
-	memset(&lo, 0, sizeof(lo));
-	if (dst->ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&lo;
-
-		/* (A control connection made over IPv6 has its listener on
-		 * ::1, out of an IPv4 socket's reach; the connect fails.) */
-		s4->sin_family = AF_INET;
-		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&lo;
-
-		s6->sin6_family = AF_INET6;
-		if (ctl_family == AF_INET) {
-			/* The listener is on 127.0.0.1: ::ffff:127.0.0.1. */
-			s6->sin6_addr.s6_addr[10] = 0xff;
-			s6->sin6_addr.s6_addr[11] = 0xff;
-			s6->sin6_addr.s6_addr[12] = 127;
-			s6->sin6_addr.s6_addr[15] = 1;
-		} else {
-			s6->sin6_addr = (struct in6_addr)IN6ADDR_LOOPBACK_INIT;
-		}
-	}
-	addr_set_port((struct sockaddr *)&lo,
-		      addr_port((const struct sockaddr *)dst));
-	rc = shim_real.connect(fd, (struct sockaddr *)&lo,
-			       addr_len((struct sockaddr *)&lo));
-	e = errno;
-	if (rc == 0 || e == EINPROGRESS || e == EINTR || e == EALREADY ||
-	    e == EISCONN)
-		shim_reg_add(fd, SHIM_REG_DATA, (const struct sockaddr *)dst,
-			     addr_len((const struct sockaddr *)dst));
+	fl = fcntl(fd, F_GETFL);
+	fdfl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0)
+		return -1; /* EBADF, as connect() would say */
+	ipc_init(&req, "DATA");
+	if (ipc_add(&req, "family",
+		    sa->sa_family == AF_INET ? "inet" : "inet6") < 0 ||
+	    ipc_add(&req, "dst", addr_host(sa, host, sizeof(host))) < 0 ||
+	    ipc_addf(&req, "port", "%u", addr_port(sa)) < 0)
+		return refuse(dst, EINVAL, "cannot build the DATA request");
+	/* The daemon answers at once; it is not started for this (no daemon,
+	 * no data listener). */
+	rc = shim_daemon_request(&req, &rep, &sock, 0,
+				 send_timeout(fd, DATA_TIMEOUT_S), why,
+				 sizeof(why));
+	if (rc < 0)
+		return refuse(dst, rc == -ETIMEDOUT ? ETIMEDOUT : ECONNREFUSED,
+			      why);
+	if (take_reply(&rep, &sock, dst, "data connections") < 0 ||
+	    install(fd, sock, dst, fl, fdfl, SHIM_REG_DATA) < 0)
+		return -1;
 	if (shim_cfg.debug) {
-		char lw[INET6_ADDRSTRLEN + 16];
+		char where[INET6_ADDRSTRLEN + 16];
 
-		shim_debug("fd %d: data connection to %s sent to %s: %s", fd,
-			   addr_format((const struct sockaddr *)dst, where,
-				       sizeof(where)),
-			   addr_format((struct sockaddr *)&lo, lw, sizeof(lw)),
-			   rc == 0 ? "connected" : strerror(e));
+		shim_debug("fd %d: data connection to %s through ftp-tunneld%s",
+			   fd, addr_format(sa, where, sizeof(where)),
+			   (fl & O_NONBLOCK) ? " (EINPROGRESS)" : "");
 	}
-	errno = e;
-	return rc;
+	/* As for a control connection: complete, yet EINPROGRESS. */
+	if (fl & O_NONBLOCK) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	return 0;
 }
 
 enum how { ROUTE_PASS, ROUTE_CONTROL, ROUTE_DATA, ROUTE_ISCONN, ROUTE_BADCONF };
@@ -419,17 +460,16 @@ static int surely_pass(const struct sockaddr *sa, socklen_t len)
 	return !shim_may_route(ntohs(port));
 }
 
-/* What a connect(fd, sa) is to the shim. For ROUTE_DATA, *family is the
- * family of the control connection (where the daemon listens); for
- * ROUTE_CONTROL, *t is where it goes. */
+/* What a connect(fd, sa) is to the shim. For ROUTE_CONTROL, *t is where
+ * it goes. */
 static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
-			 int *family, struct target *t)
+			 struct target *t)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	const struct conf *c;
 	uint16_t port;
-	int kind;
+	int kind, family;
 
 	if (surely_pass(sa, len))
 		return ROUTE_PASS;
@@ -437,6 +477,9 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 	if (!is_stream(fd, sa->sa_family))
 		return ROUTE_PASS;
 	kind = shim_reg_get(fd, NULL, NULL);
+	if (kind == SHIM_REG_DATA &&
+	    shim_real.getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		return ROUTE_ISCONN; /* a data connection we made */
 	if (kind == SHIM_REG_CONTROL) {
 		/* Connected already (by us): EISCONN, as for any connected
 		 * socket. If that connection is gone, route again rather
@@ -462,13 +505,10 @@ static enum how classify(int fd, const struct sockaddr *sa, socklen_t len,
 		return ROUTE_BADCONF;
 	if (c && conf_target(sa, t))
 		return ROUTE_CONTROL;
-	if (shim_reg_control_host(sa, family))
+	if (shim_reg_control_host(sa, &family))
 		return ROUTE_DATA;
-	if (kind == SHIM_REG_DATA) {
-		/* Its control connection is gone: still never in clear. */
-		*family = sa->sa_family;
-		return ROUTE_DATA;
-	}
+	if (kind == SHIM_REG_DATA)
+		return ROUTE_DATA; /* its control is gone: never in clear */
 	return ROUTE_PASS;
 }
 
@@ -495,7 +535,7 @@ static int refuse_badconf(const struct sockaddr_storage *dst)
 }
 
 /* Connects fd the shim's way (how is not ROUTE_PASS). */
-static int route(int fd, const struct sockaddr *sa, enum how how, int family,
+static int route(int fd, const struct sockaddr *sa, enum how how,
 		 const struct target *t)
 {
 	struct sockaddr_storage dst;
@@ -506,7 +546,7 @@ static int route(int fd, const struct sockaddr *sa, enum how how, int family,
 	case ROUTE_CONTROL:
 		return route_control(fd, &dst, t);
 	case ROUTE_DATA:
-		return route_data(fd, &dst, family);
+		return route_data(fd, &dst);
 	case ROUTE_BADCONF:
 		return refuse_badconf(&dst);
 	default:
@@ -518,16 +558,16 @@ static int route(int fd, const struct sockaddr *sa, enum how how, int family,
 int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct target t;
-	int saved, family = 0;
+	int saved;
 	enum how how;
 
 	/* The common case first: an unrouted connect() costs a few loads. */
 	if (surely_pass(sa, len))
 		return shim_real.connect(fd, sa, len);
 	saved = errno;
-	how = classify(fd, sa, len, &family, &t);
+	how = classify(fd, sa, len, &t);
 	if (how != ROUTE_PASS)
-		return route(fd, sa, how, family, &t);
+		return route(fd, sa, how, &t);
 	errno = saved;
 	return shim_real.connect(fd, sa, len);
 }
@@ -538,31 +578,71 @@ int shim_route_fastopen(int fd, const struct sockaddr *sa, socklen_t len,
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	struct target t;
-	int saved = errno, family = 0;
-	enum how how = classify(fd, sa, len, &family, &t);
+	int saved = errno;
+	enum how how = classify(fd, sa, len, &t);
 
 	errno = saved;
 	if (how == ROUTE_PASS)
 		return 0;
-	*rc = route(fd, sa, how, family, &t);
-	/* A routed control connection is complete even when a non-blocking
-	 * connect() says EINPROGRESS: the data can go now. */
-	if (*rc < 0 && errno == EINPROGRESS && how == ROUTE_CONTROL &&
+	*rc = route(fd, sa, how, &t);
+	/* A routed connection is complete even when a non-blocking connect()
+	 * says EINPROGRESS: the data can go now. */
+	if (*rc < 0 && errno == EINPROGRESS &&
+	    (how == ROUTE_CONTROL || how == ROUTE_DATA) &&
 	    shim_real.getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
 		*rc = 0;
 	return 1;
 }
 
+/* Asks the daemon whether the connection from peer to local (what the
+ * program accepted) is an active-mode data connection it made (PEER,
+ * docs/IPC.txt): 1 and, in *server, the FTP server it stands for; else
+ * 0. Only then is a loopback peer relabeled: another user can connect to
+ * the program's listener from loopback too. */
+static int daemon_made(const struct sockaddr_storage *local,
+		       const struct sockaddr_storage *peer,
+		       struct sockaddr_storage *server)
+{
+	struct ipc_msg req, rep;
+	char host[INET6_ADDRSTRLEN], word[16], why[256];
+	int fd = -1, rc = 0;
+
+	ipc_init(&req, "PEER");
+	rc |= ipc_add(
+	    &req, "local",
+	    addr_host((const struct sockaddr *)local, host, sizeof(host)));
+	rc |= ipc_addf(&req, "lport", "%u",
+		       addr_port((const struct sockaddr *)local));
+	rc |= ipc_add(
+	    &req, "peer",
+	    addr_host((const struct sockaddr *)peer, host, sizeof(host)));
+	rc |= ipc_addf(&req, "pport", "%u",
+		       addr_port((const struct sockaddr *)peer));
+	if (rc || shim_daemon_request(&req, &rep, &fd, 0, DATA_TIMEOUT_S, why,
+				      sizeof(why)) < 0)
+		return 0;
+	if (fd >= 0) {
+		shim_reg_del(fd);
+		shim_real.close(fd);
+	}
+	return ipc_word(&rep, word, sizeof(word)) == 0 && !strcmp(word, "OK") &&
+	       ipc_get(&rep, "server", 0, host, sizeof(host)) == 0 &&
+	       addr_parse(host, 0, server) == 0;
+}
+
 void shim_route_accepted(int newfd, struct sockaddr *sa, socklen_t *len)
 {
-	struct sockaddr_storage peer, ctl, rep;
-	socklen_t plen = sizeof(peer), rlen;
+	struct sockaddr_storage peer, local, ctl, rep;
+	socklen_t plen = sizeof(peer), llen = sizeof(local), rlen;
 	int saved = errno;
 
-	if (!shim_routing_active() || newfd < 0 ||
+	/* Only while a control connection may be registered, and only for
+	 * a loopback peer (where the daemon connects from). */
+	if (!shim_routing_active() || !shim_reg_any() || newfd < 0 ||
 	    shim_real.getpeername(newfd, (struct sockaddr *)&peer, &plen) < 0 ||
 	    !addr_is_loopback((struct sockaddr *)&peer) ||
-	    !shim_reg_single_control(&ctl))
+	    getsockname(newfd, (struct sockaddr *)&local, &llen) < 0 ||
+	    !daemon_made(&local, &peer, &ctl))
 		goto out;
 	memset(&rep, 0, sizeof(rep));
 	if (peer.ss_family == ctl.ss_family) {

@@ -55,6 +55,18 @@ void shim_init_real(void);
  * (except FTP_TUNNEL_DEBUG); keeps errno. */
 void shim_init(void);
 
+/* ---- secure.c: privileged processes */
+
+/* Whether the process has privileges its real user lacks: secure-execution
+ * mode (AT_SECURE: set-user-ID, set-group-ID, file capabilities), or real,
+ * effective and saved user or group IDs that differ. Such a process gets
+ * no routed connection, asks no daemon, reads none of the shim's
+ * variables and prints nothing. Checked on each call (a process may change
+ * its IDs); keeps errno. */
+int shim_privileged(void);
+/* getenv(name), or NULL in a privileged process. */
+const char *shim_getenv(const char *name);
+
 /* ---- cfg.c: configuration from the environment and from the files */
 
 #define SHIM_CFG_MAX_PORTS 32
@@ -75,7 +87,8 @@ struct shim_cfg {
 
 extern struct shim_cfg shim_cfg;
 
-/* Reads the environment into shim_cfg (called by shim_init). */
+/* Reads the environment into shim_cfg (called by shim_init); nothing in
+ * a privileged process (shim_privileged). */
 void shim_cfg_load(void);
 /* Whether port is one of the routed ports. */
 int shim_cfg_routed_port(uint16_t port);
@@ -89,8 +102,7 @@ int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
 /* (conf_parse_via is in conf.h.) */
 
 /* The routes of the configuration files (conf.h), read on the first call
- * ($FTP_TUNNEL_CONFIG, else ~/.config/ftp-tunnel/config then
- * /etc/ftp-tunnel/config). NULL while this thread is inside the shim's own
+ * (those conffile_search names, as for ftp-tunnel). NULL while this thread is inside the shim's own
  * work (reading them, resolving a name): whatever it connects or resolves
  * then is not the program's. Empty in ftp-tunnel's own programs. */
 const struct conf *shim_conf_get(void);
@@ -116,7 +128,8 @@ void shim_names_seen_he(const char *name, const struct hostent *he);
 
 /* ---- log.c: the only output of the shim */
 
-/* One line "ftp-tunnel: ..." on stderr, always (errors the user must see). */
+/* One line "ftp-tunnel: ..." on stderr (errors the user must see), unless
+ * the process is privileged and FTP_TUNNEL_DEBUG is off. */
 void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One line "ftp-tunnel[pid]: ..." on stderr when FTP_TUNNEL_DEBUG=1. */
 void shim_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -150,18 +163,15 @@ int shim_reg_maybe(int fd);
 /* Whether a live control connection goes to dst's host; *family gets that
  * control socket's family. */
 int shim_reg_control_host(const struct sockaddr *dst, int *family);
-/* The server address of the live control connections when they all go to
- * one host: 1 and *out, else 0 (none, or several hosts). */
-int shim_reg_single_control(struct sockaddr_storage *out);
 /* Installs the pthread_atfork handlers (once), the daemon client's too. */
 void shim_reg_atfork(void);
 
 /* ---- route.c: what the hooks do */
 
 /* connect() with routing: a control connection through the daemon, a data
- * connection to the daemon's loopback listener, anything else straight to
- * libc. Returns and sets errno as connect() does. May block on the daemon
- * (a non-blocking socket included: see route_control). */
+ * connection as a socket from the daemon (never a connect() to loopback),
+ * anything else straight to libc. Returns and sets errno as connect() does. May
+ * block on the daemon (a non-blocking socket included: see route_control). */
 int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len);
 /* For sendto()/sendmsg() with MSG_FASTOPEN and an address, a connect() in
  * disguise: 0 when the shim has nothing to do with it (send as asked);
@@ -169,10 +179,11 @@ int shim_route_connect(int fd, const struct sockaddr *sa, socklen_t len);
  * gave (0: send the data without the address). */
 int shim_route_fastopen(int fd, const struct sockaddr *sa, socklen_t len,
 			int *rc);
-/* After accept() returned newfd: when the peer is the daemon on loopback
- * and the process's control connections all go to one host, records and
- * reports (in sa/len, as accept() fills them) that host with the peer's
- * port. */
+/* After accept() returned newfd: when the peer is on loopback and the
+ * daemon says it made that very connection (local and peer address and
+ * port), records and reports (in sa/len, as accept() fills them) the FTP
+ * server the daemon names, with the peer's port. Any other connection is
+ * left as the kernel reports it. */
 void shim_route_accepted(int newfd, struct sockaddr *sa, socklen_t *len);
 /* After a successful getpeername(fd): replaces the result with the
  * recorded FTP server address when fd is registered. */

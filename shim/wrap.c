@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include "conffile.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -421,10 +423,7 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE,
 			    "no SSH server: give --via [user@]host[:port] (or "
 			    "set FTP_TUNNEL_VIA), or Route blocks in %s",
-			    config ? "the -F file"
-				   : "~/.config/ftp-tunnel/config or "
-				     "/etc/ftp-tunnel/config (or "
-				     "FTP_TUNNEL_CONFIG's file)");
+			    config ? "the -F file" : CONFFILE_SEARCH_TEXT);
 		ensure_daemon();
 		preload(shim);
 		execvp(argv[optind], argv + optind);

@@ -5,6 +5,8 @@
 #ifndef SFTP_FTPSRV_H
 #define SFTP_FTPSRV_H
 
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "loop.h"
@@ -50,5 +52,16 @@ struct ftpsrv *ftpsrv_new(struct loop *loop, struct ssh_sess *s, int fd,
 void ftpsrv_free(struct ftpsrv *f);
 /* Ends the session with a last reply (e.g. "421 ..."), calling back. */
 void ftpsrv_close(struct ftpsrv *f, const char *reply);
+
+/* ftp-tunneld's DATA and PEER (docs/IPC.txt), for a session whose 227
+ * names the address the program dialed (ftpsrv_opts.pasv_addr). */
+/* The passive listener on port takes fd (the daemon's end of a loopback
+ * pair given to the shim): 0, or -1 when there is none (fd stays the
+ * caller's). */
+int ftpsrv_data_adopt(struct ftpsrv *f, uint16_t port, int fd);
+/* Whether the session made the active data connection src -> dst (being
+ * set up, or set up within the last minute). */
+int ftpsrv_data_made(const struct ftpsrv *f, const struct sockaddr *src,
+		     const struct sockaddr *dst);
 
 #endif

@@ -23,6 +23,9 @@ struct fsdata {
 	struct sockaddr_storage peer; /* passive: who may connect;
 				       * active: where to */
 	uid_t uid; /* passive, on loopback: whose socket may connect */
+	uint16_t bound_port;	     /* passive: the listener's port */
+	struct sockaddr_storage src; /* active: our end, once connecting */
+	int has_src;
 	struct loop_timer *timer;
 	char err[160]; /* why it failed before anybody waited */
 	fsdata_cb cb;
@@ -74,6 +77,18 @@ static int peer_allowed(struct fsdata *d, const struct sockaddr *peer,
 	return sockowner_uid(peer, local, &uid) == 0 && uid == d->uid;
 }
 
+/* The listener's one connection is fd: it stops listening. */
+static void take(struct fsdata *d, int fd)
+{
+	net_nodelay(fd);
+	loop_unwatch(d->loop, d->lfd);
+	close(d->lfd);
+	d->lfd = -1;
+	d->fd = fd;
+	loop_timer_disarm(d->timer);
+	deliver(d, NULL);
+}
+
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 {
 	struct fsdata *d = arg;
@@ -101,14 +116,8 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 			close(fd);
 			continue;
 		}
-		net_nodelay(fd);
 		/* One connection: the listener's job is done. */
-		loop_unwatch(loop, lfd);
-		close(lfd);
-		d->lfd = -1;
-		d->fd = fd;
-		loop_timer_disarm(d->timer);
-		deliver(d, NULL);
+		take(d, fd);
 		return;
 	}
 }
@@ -167,6 +176,7 @@ struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
 		fsdata_free(d);
 		return NULL;
 	}
+	d->bound_port = addr_port((struct sockaddr *)bound);
 	loop_timer_arm(d->timer, FSDATA_TIMEOUT_MS);
 	return d;
 }
@@ -230,6 +240,13 @@ void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
 		}
 		d->fd = fd;
 		d->connecting = 1;
+		/* The port is ours from connect() on: PEER asks for it. */
+		{
+			socklen_t slen = sizeof(d->src);
+
+			d->has_src = getsockname(fd, (struct sockaddr *)&d->src,
+						 &slen) == 0;
+		}
 		if (loop_watch(d->loop, fd, EPOLLOUT, connected_cb, d) < 0) {
 			fail(d, "out of memory");
 			return;
@@ -239,6 +256,25 @@ void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
 	}
 	if (d->fd >= 0 && !d->connecting)
 		deliver(d, NULL);
+}
+
+int fsdata_adopt(struct fsdata *d, uint16_t port, int fd)
+{
+	if (d->active || d->lfd < 0 || d->bound_port != port)
+		return -1;
+	log_debug("%s: data connection passed by the shim", d->name);
+	take(d, fd);
+	return 0;
+}
+
+int fsdata_made(const struct fsdata *d, struct sockaddr_storage *src,
+		struct sockaddr_storage *dst)
+{
+	if (!d->active || !d->has_src)
+		return 0;
+	*src = d->src;
+	*dst = d->peer;
+	return 1;
 }
 
 void fsdata_free(struct fsdata *d)

@@ -6,6 +6,7 @@
 #ifndef SFTP_FTPSRV_DATA_H
 #define SFTP_FTPSRV_DATA_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -35,6 +36,15 @@ struct fsdata *fsdata_connect(struct loop *loop, const struct sockaddr *to,
 			      const char *name);
 /* Hands the connection to cb when there is one (maybe before returning). */
 void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg);
+/* DATA (docs/IPC.txt): a passive listener on port takes fd (a socket of
+ * a loopback pair the daemon made for the shim, whose IPC peer's uid is
+ * checked already) as its connection. 0, or -1 when d is not that
+ * listener (fd is then still the caller's). */
+int fsdata_adopt(struct fsdata *d, uint16_t port, int fd);
+/* PEER: an active connection under way or made: 1 with our end in src
+ * and the client's listener in dst, else 0. */
+int fsdata_made(const struct fsdata *d, struct sockaddr_storage *src,
+		struct sockaddr_storage *dst);
 /* Closes the listener and any connection not handed over. Accepts NULL. */
 void fsdata_free(struct fsdata *d);
 

@@ -85,6 +85,10 @@ struct ftpsrv {
 	int epsv_all;
 	int64_t mfmt_time;
 	struct fsdata *data; /* after PASV/EPSV/PORT/EPRT */
+	/* The last active data connection made (PEER asks after it):
+	 * our end, the client's listener, when (loop ms; 0: none). */
+	struct sockaddr_storage made_src, made_dst;
+	uint64_t made_ms;
 	struct fsxfer x;
 	/* SftpLogin=ftp: the settings, the FTP user, and the session this
 	 * FTP session owns (freed by a reaper: never from inside its own

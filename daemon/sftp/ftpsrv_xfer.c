@@ -382,6 +382,9 @@ static void data_ready_in(struct fsdata *d, int fd, const char *err, void *arg)
 	char why[200];
 
 	snprintf(why, sizeof(why), "%s", err ? err : "");
+	if (fd >= 0 &&
+	    fsdata_made(d, &f->made_src, &f->made_dst)) /* for PEER */
+		f->made_ms = loop_now_ms(f->loop);
 	fsdata_free(d);
 	f->data = NULL;
 	if (fd < 0) {

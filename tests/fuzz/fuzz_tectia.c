@@ -1,5 +1,5 @@
 /* fuzz_tectia.c — libFuzzer target for the reader of Tectia's
- * ssh-broker-config.xml (daemon/tectia.c): the input is the file. Checks
+ * ssh-broker-config.xml (daemon/config/tectia.c): the input is the file. Checks
  * that what it returns is what its callers rely on: every message names
  * the file and a line, every tunnel is a forward spec ftp-tunnel parses,
  * every option is one "Key=Value" line of a key ftp-tunnel knows, every

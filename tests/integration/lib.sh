@@ -101,6 +101,7 @@ tt_init() {
 	chmod 755 "$T"
 	mkdir -p "$T/logs" "$T/clients" "$T/home"
 	chmod 700 "$T/home"
+	[ -n "${_TT_OWN_HOME:-}" ] && _tt_own_home_mount
 	: >"$T/.ports"
 	export T TT_NAME
 	# The machine's and the user's ssh_config are not the test's: ftp-tunnel
@@ -111,6 +112,24 @@ tt_init() {
 	trap '_tt_signal 130' INT
 	trap '_tt_signal 143' TERM
 	trap '_tt_signal 129' HUP
+}
+
+# tt_own_home "$@" (before tt_init): ftp-tunnel takes ~ from the password
+# entry, as ssh does, not from $HOME. A test that gives it a home of its
+# own calls this first: the test runs again in a private mount namespace,
+# where tt_init bind-mounts $T/home on the password entry's home (the real
+# one is neither read nor written there) and exports HOME and TT_PW_HOME
+# as that home's path.
+tt_own_home() {
+	[ -n "${_TT_OWN_HOME:-}" ] && return 0
+	_TT_OWN_HOME=1 exec unshare --mount --propagation private bash "$0" "$@"
+}
+
+_tt_own_home_mount() {
+	TT_PW_HOME=$(getent passwd "$(id -u)" | cut -d: -f6)
+	[ -d "$TT_PW_HOME" ] || tt_die "no home directory in the password entry"
+	mount --bind "$T/home" "$TT_PW_HOME" || tt_die "cannot bind-mount $T/home on $TT_PW_HOME"
+	export HOME=$TT_PW_HOME TT_PW_HOME
 }
 
 _tt_signal() {
@@ -590,7 +609,9 @@ tt_vsftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-VSFTPD} d port lo hi
 	d=$(_tt_newdir "$(echo "$pfx" | tr 'A-Z' 'a-z')") || return 1
 	_tt_ftp_tree "$d"
-	port=$(tt_free_port "$ns") || return 1
+	# TT_VSFTPD_PORT: a fixed port, e.g. 21 in a namespace of the test's own.
+	port=${TT_VSFTPD_PORT:-}
+	[ -n "$port" ] || port=$(tt_free_port "$ns") || return 1
 	read -r lo hi < <(tt_free_range 100 "$ns") || return 1
 	{
 		if [ "${addr#*:}" != "$addr" ]; then
@@ -645,7 +666,7 @@ EOF
 # PUREFTPD_*) and FTP_*, as tt_vsftpd. It keeps no protocol log.
 tt_pureftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-PUREFTPD} d port lo hi home fam=-4
-	[ -x "$TT_PUREFTPD_BIN" ] || { echo "tt_pureftpd: no $TT_PUREFTPD_BIN (scripts/deps.sh)" >&2; return 1; }
+	[ -x "$TT_PUREFTPD_BIN" ] || { echo "tt_pureftpd: no $TT_PUREFTPD_BIN (make deps-test)" >&2; return 1; }
 	home=$(getent passwd ftp | cut -d: -f6)
 	[ -n "$home" ] || { echo "tt_pureftpd: no ftp user" >&2; return 1; }
 	[ -d "$home" ] || mkdir -p "$home" || return 1
@@ -675,7 +696,7 @@ tt_pureftpd() {
 # tt_vsftpd; PREFIX_LOG is the command log.
 tt_proftpd() {
 	local ns=${1:-} addr=${2:-127.0.0.1} pfx=${3:-PROFTPD} d port lo hi v6=off
-	[ -x "$TT_PROFTPD_BIN" ] || { echo "tt_proftpd: no $TT_PROFTPD_BIN (scripts/deps.sh)" >&2; return 1; }
+	[ -x "$TT_PROFTPD_BIN" ] || { echo "tt_proftpd: no $TT_PROFTPD_BIN (make deps-test)" >&2; return 1; }
 	d=$(_tt_newdir "$(echo "$pfx" | tr 'A-Z' 'a-z')") || return 1
 	_tt_ftp_tree "$d"
 	port=$(tt_free_port "$ns") || return 1

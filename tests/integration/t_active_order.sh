@@ -1,6 +1,7 @@
 #!/bin/bash
-# t_active_order.sh — through ftp-tunnel -L ftp/ in active mode (PORT
-# forwarded: the FTP server connects to the SSH server's loopback), the
+# t_active_order.sh — through ftp-tunnel -L ftp/ in forward active mode
+# (-o FtpActiveMode=forward, PORT forwarded: the FTP server connects to
+# the SSH server's loopback; auto converts instead), the
 # server's replies must not overtake its data connection: vsftpd connects
 # to the client, then answers 150 and 226, and a client that reads 226
 # while its listener is still empty gives up on the file (curl: exit 8,
@@ -30,7 +31,7 @@ SH
 	chmod +x "$ft"
 fi
 LP=$(tt_free_port)
-TT_FT_BIN=$ft TT_READY_TENTHS=600 ft_tunnel -vv -L "ftp/$LP:127.0.0.1:$VSFTPD_PORT" \
+TT_FT_BIN=$ft TT_READY_TENTHS=600 ft_tunnel -vv -o FtpActiveMode=forward -L "ftp/$LP:127.0.0.1:$VSFTPD_PORT" \
 	"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "ftp-tunnel$slow"
 out="$T/logs/active_order.out"
 python3 "$TT_LIB_DIR/helpers/active_order.py" 127.0.0.1 "$LP" 1 100 "$VSFTPD_PUB" >"$out" 2>&1

@@ -2,7 +2,8 @@
 # t_daemon.sh — ftp-tunneld itself: one daemon per user however many
 # start it at once, readiness, idle exit, a dropped SSH connection made
 # again on the next request, socket activation, refusal of an unsafe
-# socket directory.
+# socket directory (open to others, another user's, under another user's
+# XDG_RUNTIME_DIR) and of a symbolic link for its lock file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init daemon
@@ -144,6 +145,49 @@ chmod 700 "$T/run"
 tt_check "a directory open to others is refused (exit $rc): $(cat "$T/unsafe.log")" \
 	test "$rc" -ne 0 -a ! -s "$T/ready.unsafe"
 
+# A /tmp/ftp-tunnel-UID made first by another user (here nobody, in a
+# private /tmp): refused, with a message naming the owner and what to do.
+mkdir -m 1777 "$T/ptmp"
+mkdir -m 700 "$T/ptmp/ftp-tunnel-$(id -u)"
+chown nobody "$T/ptmp/ftp-tunnel-$(id -u)"
+env -u FTP_TUNNEL_SOCKET -u XDG_RUNTIME_DIR unshare --mount --propagation private \
+	sh -c 'mount --bind "$0" /tmp && exec "$@"' "$T/ptmp" \
+	"$D" --ready-fd 3 3>"$T/ready.foreign" 2>"$T/foreign.log"
+rc=$?
+tt_check "a foreign /tmp/ftp-tunnel-$(id -u) is refused (exit $rc): $(cat "$T/foreign.log")" \
+	test "$rc" -ne 0 -a ! -s "$T/ready.foreign"
+tt_check "the message names the owner and says what to do" \
+	grep -q "/tmp/ftp-tunnel-$(id -u) is owned by uid $(id -u nobody) (nobody), not you: remove it or set XDG_RUNTIME_DIR" "$T/foreign.log"
+
+# Root with another user's XDG_RUNTIME_DIR: that user could swap what is
+# in it, so the daemon makes nothing there.
+mkdir -m 700 "$T/uxdg" && chown nobody "$T/uxdg"
+env -u FTP_TUNNEL_SOCKET XDG_RUNTIME_DIR="$T/uxdg" "$D" --ready-fd 3 --idle-exit 2 \
+	3>"$T/ready.uxdg" 2>"$T/uxdg.log" &
+up=$!
+tt_track "$up"
+tt_wait_until 50 eval '! _tt_alive "$up" || grep -q READY "$T/ready.uxdg"'
+tt_check "root with nobody's XDG_RUNTIME_DIR is refused: $(cat "$T/uxdg.log")" \
+	[ ! -s "$T/ready.uxdg" ]
+tt_kill "$up"
+tt_check "and made nothing in it ($(ls -A "$T/uxdg" | tr '\n' ' '))" \
+	[ -z "$(ls -A "$T/uxdg")" ]
+tt_check "the message names the owner" grep -q "is owned by uid $(id -u nobody) (nobody)" "$T/uxdg.log"
+
+# A symbolic link where the lock file goes is not followed: nothing is
+# created where it points.
+mkdir -m 700 "$T/run3"
+ln -s "$T/victim" "$T/run3/daemon.sock.lock"
+FTP_TUNNEL_SOCKET="$T/run3/daemon.sock" "$D" --ready-fd 3 --idle-exit 5 3>"$T/ready.lnk" 2>"$T/lnk.log" &
+lp=$!
+tt_track "$lp"
+tt_wait_until 50 eval '! _tt_alive "$lp"'
+tt_check "a symlinked lock file: not followed ($T/victim $(test -e "$T/victim" && echo exists || echo "not created"))" \
+	[ ! -e "$T/victim" ]
+tt_check "and the daemon said why and stopped: $(cat "$T/lnk.log")" \
+	eval '! _tt_alive "$lp" && ! grep -q READY "$T/ready.lnk" && grep -q "symbolic link" "$T/lnk.log"'
+tt_kill "$lp"
+
 # Socket activation (systemd's protocol), where the tool is there.
 if command -v systemd-socket-activate >/dev/null; then
 	tt_spawn systemd-socket-activate -l "$FTP_TUNNEL_SOCKET" \
@@ -176,8 +220,10 @@ import socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(10)
 s.connect(sys.argv[1])
-s.sendall(struct.pack("!I", 11) + b"FTPT1 PING\n")
+# The daemon may close before the request is even sent (EPIPE) or after
+# (ECONNRESET, or EOF): either way, no answer.
 try:
+    s.sendall(struct.pack("!I", 11) + b"FTPT1 PING\n")
     got = s.recv(100)
 except OSError as e:
     got = e.strerror.encode()

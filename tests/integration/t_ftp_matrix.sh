@@ -3,8 +3,10 @@
 # vsftpd, pure-ftpd and proftpd behind a real sshd: every client in every
 # mode it can be made to use (PASV, EPSV, PORT, EPRT), downloads and uploads
 # of 0 B, 1 B and 50 MiB compared by sha256, a listing, 20 files in one
-# session; then an IPv6 client side, two sessions at once, and the
-# converted active mode.
+# session (active mode converted to PASV, FtpActiveMode=auto's way); then
+# an IPv6 client side, two sessions at once, and forward mode
+# (FtpActiveMode=forward: PORT/EPRT passed on naming the SSH server's
+# loopback).
 #
 # TT_MATRIX_BIG (default 50M) sets the large file's size.
 . "$(dirname "$0")/lib.sh"
@@ -136,17 +138,33 @@ for srv in VSFTPD PUREFTPD PROFTPD; do
 	done <"$T/results.$srv"
 done
 
-# The data commands the server saw were the ones each mode stands for:
-# spot-check on vsftpd that the tunnel passed PORT and EPRT on as such
-# (the FTP server is on the SSH server's loopback: active mode forwards).
+# The data commands the server saw: by default (FtpActiveMode=auto) a
+# PORT or EPRT is converted, the server gets PASV.
 tt_wire_mark VSFTPD
 tt_ftp curl port get 127.0.0.1 "${LPORT[VSFTPD]}" pub/f1 "$T/w1" &&
 	tt_ftp curl eprt get 127.0.0.1 "${LPORT[VSFTPD]}" pub/f1 "$T/w2"
 w=$(tt_wire VSFTPD)
-tt_check "vsftpd saw PORT and EPRT |1| naming the SSH server's loopback ($w)" \
-	[ "$w" = "EPRT |1| x1, PORT x1" ]
-tt_check "rewritten PORT named 127.0.0.1 (the SSH server side)" \
+tt_check "auto: vsftpd saw PASV for curl's PORT and EPRT ($w)" [ "$w" = "PASV x2" ]
+
+# Forward mode, asked for: PORT and EPRT pass on, naming the SSH server's
+# loopback (the FTP server shares it), for every client that can.
+FP=$(tt_free_port)
+ft_tunnel -v -o FtpActiveMode=forward -L "ftp/$FP:127.0.0.1:$VSFTPD_PORT" \
+	"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "forward-mode tunnel"
+for c in $TT_FTP_CLIENTS; do
+	for m in port eprt; do
+		tt_ftp_supports "$c" "$m" get 127.0.0.1 || continue
+		tt_wire_mark VSFTPD
+		rm -f "$T/wf"
+		tt_ftp "$c" "$m" get 127.0.0.1 "$FP" pub/many/m20 "$T/wf" &&
+			tt_same "$VSFTPD_PUB/many/m20" "$T/wf" "forward: $c $m get"
+		tt_check "forward: $c $m: vsftpd saw the client's own command ($(tt_wire VSFTPD))" \
+			tt_wire_only VSFTPD "$m"
+	done
+done
+tt_check "forward: the rewritten PORT named 127.0.0.1 (the SSH server side)" \
 	grep -q 'FTP command: Client "127.0.0.1", "PORT 127,0,0,1,' "$VSFTPD_LOG"
+tt_kill "$FT_PID"
 
 # Two sessions at once, both directions.
 rm -f "$T/two1" "$VSFTPD_UPLOAD_DIR/two2"

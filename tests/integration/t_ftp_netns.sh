@@ -8,18 +8,18 @@
 #   ftp-tunnel -L ftp/P1:127.0.0.1:SRVFTP -L ftp/P2:FAR_IP:FARFTP root@SRV_IP
 #
 # - srv's loopback vsftpd: every client in every mode it supports, get and
-#   put of a few MiB, sha256-compared; the server must see the client's own
-#   data command (auto mode forwards PORT/EPRT: the FTP server shares the
-#   SSH server's loopback).
-# - far's vsftpd: the same (auto mode must convert PORT/EPRT into PASV:
-#   the server is not on the SSH server's loopback).
+#   put of a few MiB, sha256-compared; the server must see the client's
+#   PASV/EPSV as such, and PASV for a PORT/EPRT (auto mode converts: no
+#   data listener on srv for another user there to take).
+# - far's vsftpd: the same.
 # - the drop counters stay 0 through all of it; a direct connection from
 #   cli to either FTP server fails (control case); a capture on cli's veth
 #   sees SSH only, no FTP command or file byte in clear.
 # - FtpActiveMode=forward with the far server: vsftpd refuses the PORT
 #   that names the SSH server's loopback (500 Illegal PORT command), the
 #   client fails cleanly, the tunnel lives on and cleans up its forward.
-# - FtpActiveMode=passive with srv's loopback server: converted too.
+# - FtpActiveMode=forward with srv's loopback server, every client that
+#   can: the server sees the client's own PORT/EPRT, naming its loopback.
 #
 # TT_NETNS_SIZE (default 4M) is the transfer size.
 . "$(dirname "$0")/lib.sh"
@@ -97,11 +97,15 @@ tt_netns_drops_reset
 tt_check "drop counters are 0 before the transfers" [ "$(tt_netns_drops)" -eq 0 ]
 for c in $TT_FTP_CLIENTS; do
 	for m in $TT_FTP_MODES; do
-		xfer "srv-lo" SRVFTP "$P1" "$c" "$m" "$(tt_ftp_mode_cmd "$m")"
+		case $m in
+		pasv | epsv) want=$(tt_ftp_mode_cmd "$m") ;;
+		*) want=PASV ;; # auto mode converts: the tunnel sends PASV itself
+		esac
+		xfer "srv-lo" SRVFTP "$P1" "$c" "$m" "$want"
 	done
 done
-tt_check "auto mode forwarded PORT/EPRT to srv's loopback server (PORT named 127.0.0.1)" \
-	grep -q 'FTP command: Client "127.0.0.1", "PORT 127,0,0,1,' "$SRVFTP_LOG"
+tt_check "auto mode: srv's loopback server never saw a PORT or EPRT" \
+	tt_quiet bash -c "! grep -E 'FTP command: .*\"(PORT|EPRT) ' '$SRVFTP_LOG'"
 d=$(tt_netns_drops)
 tt_check "srv-lo: cli's firewall dropped nothing during the tunneled transfers ($d)" [ "$d" -eq 0 ] ||
 	tt_netns_log >&2
@@ -122,8 +126,8 @@ tt_check "the far server never saw a PORT or EPRT" \
 	tt_quiet bash -c "! grep -E 'FTP command: .*\"(PORT|EPRT) ' '$FARFTP_LOG'"
 tt_check "the far server's control peer was srv's address $SRV_FAR_IP" \
 	grep -q "FTP command: Client \"$SRV_FAR_IP\"" "$FARFTP_LOG"
-tt_check "the tunnel chose convert for the far server, forward for srv's loopback (auto)" \
-	bash -c "grep -q 'active mode convert' '$AUTO_LOG' && grep -q 'active mode forward' '$AUTO_LOG'"
+tt_check "auto: the tunnel converts for both, with forward mode as the fallback for srv's loopback only" \
+	bash -c "grep -q 'active mode convert)' '$AUTO_LOG' && grep -q 'active mode convert, else forward)' '$AUTO_LOG' && ! grep -q 'active mode forward' '$AUTO_LOG'"
 d=$(tt_netns_drops)
 tt_check "far: cli's firewall dropped nothing during the tunneled transfers ($d)" [ "$d" -eq 0 ] ||
 	tt_netns_log >&2
@@ -219,19 +223,21 @@ tt_ftp -n "$NS_CLI" curl port get 127.0.0.1 "$P4" pub/fbig "$T/fwd4.got" &&
 d=$(tt_netns_drops)
 tt_check "forward mode: cli's firewall dropped nothing ($d)" [ "$d" -eq 0 ]
 
-# ---- FtpActiveMode=passive (convert) with srv's loopback server --------------
+# ---- FtpActiveMode=forward with srv's loopback server, every client ---------
 
 P5=$(tt_free_port "$NS_CLI")
-ft_tunnel -n "$NS_CLI" -vv -o FtpActiveMode=passive -L "ftp/$P5:127.0.0.1:$SRVFTP_PORT" \
-	"$SSH_USER@$SRV_IP" || tt_die "convert-mode tunnel"
+ft_tunnel -n "$NS_CLI" -vv -o FtpActiveMode=forward -L "ftp/$P5:127.0.0.1:$SRVFTP_PORT" \
+	"$SSH_USER@$SRV_IP" || tt_die "forward-mode tunnel to srv's loopback"
 tt_netns_drops_reset
-for c in curl lftp ftplib; do
+for c in $TT_FTP_CLIENTS; do
 	for m in port eprt; do
-		xfer "convert srv-lo" SRVFTP "$P5" "$c" "$m" PASV
+		xfer "forward srv-lo" SRVFTP "$P5" "$c" "$m" "$(tt_ftp_mode_cmd "$m")"
 	done
 done
+tt_check "forward mode: PORT passed on naming srv's loopback" \
+	grep -q 'FTP command: Client "127.0.0.1", "PORT 127,0,0,1,' "$SRVFTP_LOG"
 d=$(tt_netns_drops)
-tt_check "convert mode: cli's firewall dropped nothing ($d)" [ "$d" -eq 0 ]
+tt_check "forward mode, srv-lo: cli's firewall dropped nothing ($d)" [ "$d" -eq 0 ]
 
 tt_check "the auto-mode tunnel is still running" _tt_alive "$AUTO_PID"
 tt_check "no tunnel logged an error" \

@@ -5,11 +5,12 @@
 # here, so the clients connect to 127.0.0.1:RPORT, which is sshd's
 # listener. Against vsftpd, pure-ftpd and proftpd: every client in every
 # mode it supports, get and put of 0 B, 1 B and a few MiB (sha256), a
-# listing, and the data command each server saw (a remote tunnel forwards
-# PORT/EPRT: the FTP server connects to the tunnel's host, its control
-# peer). Then: the data listeners really are sshd's (the client's data
-# connections go to sshd, not to ftp-tunnel), sessions one after another
-# leave no forward behind, and two sessions at once.
+# listing, and the data command each server saw (PASV/EPSV as such; by
+# default PORT/EPRT converted to PASV). Then forward mode, asked for
+# (FtpActiveMode=forward: PORT/EPRT pass on, naming the tunnel's host, the
+# server's control peer), the data listeners really are sshd's (the
+# client's data connections go to sshd, not to ftp-tunnel), sessions one
+# after another leave no forward behind, and two sessions at once.
 #
 # TT_REMOTE_BIG (default 4M) sets the large file's size; TT_REMOTE_SERVERS
 # (default "VSFTPD PUREFTPD PROFTPD") which servers; TT_REMOTE_LIGHT
@@ -132,9 +133,13 @@ cell() {
 		esac
 		# pure-ftpd keeps no command log.
 		if [ "${!name}" != pure-ftpd ]; then
+			local want
 			w=$(tt_wire_raw "$srv" | awk '{ print toupper($1) }' | sort -u | paste -sd,)
-			tt_check "$tag $op: the server saw only $(tt_ftp_mode_cmd "$m") (saw: $w)" \
-				[ "$w" = "$(tt_ftp_mode_cmd "$m")" ]
+			case $m in
+			pasv | epsv) want=$(tt_ftp_mode_cmd "$m") ;;
+			*) want=PASV ;; # auto converts PORT/EPRT
+			esac
+			tt_check "$tag $op: the server saw only $want (saw: $w)" [ "$w" = "$want" ]
 		fi
 	done
 }
@@ -149,13 +154,31 @@ for srv in $SERVERS; do
 done
 tt_log "matrix took $(($(date +%s) - t0)) s"
 
-# A PORT through a remote tunnel reaches the server naming the tunnel's
-# own address (the server's control peer): vsftpd's strict check passes.
+# Forward mode, asked for: a PORT through a remote tunnel reaches the
+# server naming the tunnel's own address (the server's control peer):
+# vsftpd's strict check passes.
 if [ -n "${VSFTPD_LOG:-}" ]; then
+	main_pid=$FT_PID main_log=$FT_LOG
+	RF=$(tt_free_port)
+	ft_tunnel -vv -o FtpActiveMode=forward -R "ftp/$RF:127.0.0.1:$VSFTPD_PORT" \
+		"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "forward-mode tunnel"
+	for c in $TT_FTP_CLIENTS; do
+		for m in port eprt; do
+			tt_ftp_supports "$c" "$m" get || continue
+			tt_wire_mark VSFTPD
+			rm -f "$T/got"
+			tt_ftp "$c" "$m" get 127.0.0.1 "$RF" pub/fbig "$T/got" &&
+				tt_same "$VSFTPD_PUB/fbig" "$T/got" "-R forward: $c $m get" >/dev/null
+			tt_check "-R forward: $c $m: vsftpd saw the client's own command ($(tt_wire VSFTPD))" \
+				tt_wire_only VSFTPD "$m"
+		done
+	done
 	tt_check "vsftpd: the PORTs it got named 127.0.0.1 (the tunnel's side)" \
 		grep -q 'FTP command: Client "127.0.0.1", "PORT 127,0,0,1,' "$VSFTPD_LOG"
 	tt_check "vsftpd: no PORT or EPRT refused" \
 		tt_quiet bash -c "! grep -q 'Illegal \(PORT\|EPRT\)' '$VSFTPD_LOG'"
+	tt_kill "$FT_PID"
+	FT_PID=$main_pid FT_LOG=$main_log
 fi
 
 # The data connections of a passive session go to sshd: hold a PASV

@@ -23,6 +23,18 @@
 #     the session ends; the tunnel survives and the next good session
 #     (a real transfer from the scripted server, and one from vsftpd)
 #     works.
+# (e) a 227 naming another host (helpers/hostile_ftpd.py "decoy": the
+#     227 names 127.0.0.3:P while 127.0.0.1:P listens too): by default,
+#     through -L ftp/ and -R ftp/, the data connection goes to the control
+#     connection's server (127.0.0.1) at the reply's port and 127.0.0.3
+#     gets nothing; with -o FtpPassiveAddress=reply it goes to 127.0.0.3.
+# (f) active mode opens no listener by default (FtpActiveMode=auto): a
+#     PORT through -L ftp/ to vsftpd on the SSH server's loopback is
+#     converted (vsftpd gets PASV; no tcpip-forward on the SSH server that
+#     another local user there could connect to first), and the file
+#     arrives. A server that refuses PASV/EPSV (hostile_ftpd.py
+#     "activeonly") makes the tunnel fall back to forward mode, say so,
+#     and the file arrives.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init ftp_security
@@ -152,6 +164,7 @@ ft_tunnel -vv -L "ftp/$LP:127.0.0.1:$VSFTPD_PORT" -L "ftp/[::1]:$LP6:127.0.0.1:$
 	-L "ftp/$LB:127.0.0.1:$BADPORT" -R "ftp/$RP:127.0.0.1:$VSFTPD_PORT" \
 	"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel"
 tt_pass "tunnel up: -L ftp/$LP, -L ftp/[::1]:$LP6 -> vsftpd; -L ftp/$LB -> scripted server; -R ftp/$RP -> vsftpd"
+MAIN_LOG=$FT_LOG
 
 # A scripted client: ftpc.py HOST PORT CMD...: one line per command,
 # "CMD<TAB>last line of its reply" (or "CMD<TAB>EOF"); "+" before a command
@@ -206,9 +219,22 @@ BOUNCE=(
 	"port 127,0,0,2,15,160"    # commands are case-insensitive
 	"Port 127,0,0,2,15,160"
 )
+# The good PORT's listener: in the default converted mode the tunnel
+# connects to it before the client gets its 200.
+GP=$(tt_free_port)
+tt_spawn -o "$T/logs/goodport.log" "$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$GP"
 bounce_session() { # TAG PORT
 	local tag=$1 port=$2 out="$T/bounce-${1//[^a-zA-Z]/}.out" c r good
-	good="PORT 127,0,0,1,$((40000 / 256)),$((40000 % 256))"
+	good="PORT 127,0,0,1,$((GP / 256)),$((GP % 256))"
 	tt_wire_mark VSFTPD
 	ftpc 127.0.0.1 "$port" "USER anonymous" "PASS x" "${BOUNCE[@]}" NOOP "$good" NOOP QUIT >"$out" 2>&1
 	for c in "${BOUNCE[@]}"; do
@@ -219,8 +245,9 @@ bounce_session() { # TAG PORT
 	tt_check "(a) $tag: the session goes on: NOOP -> '$r'" [ "${r:0:4}" = "200 " ]
 	r=$(ft_reply_of "$out" "$good")
 	tt_check "(a) $tag: a PORT naming the client itself is accepted: '$r'" [ "${r:0:4}" = "200 " ]
-	# The server saw one PORT only: the good one (rewritten in forward
-	# mode to name the tunnel's forward).
+	# The server saw one data command only: for the good PORT (a PASV
+	# in the default converted mode, a PORT naming the tunnel's forward
+	# in forward mode).
 	local w n
 	w=$(tt_wire_raw VSFTPD)
 	n=$(printf '%s\n' "$w" | grep -c .)
@@ -340,5 +367,64 @@ tt_same "$T/bad.payload" "$T/good.got" "(d) after them, a good session with the 
 tt_ftp curl epsv get 127.0.0.1 "$LP" pub/fbig "$T/good2.got" &&
 	tt_same "$VSFTPD_PUB/fbig" "$T/good2.got" "(d) ... and one with vsftpd through the same tunnel"
 tt_check "the scripted server is still running" _tt_alive "$BADSRV_PID"
+
+# ---- (e) a 227 naming another host -------------------------------------------
+
+DP=$(tt_free_port)
+DLOG="$T/decoy.log"
+tt_spawn -o "$T/logs/decoy.log" "$PY" "$TT_LIB_DIR/helpers/hostile_ftpd.py" "$DP" decoy "$DLOG"
+tt_wait_until 100 _tt_greets "" 127.0.0.1 "$DP" || tt_die "decoy FTP server"
+# decoy SETTING: one RETR through -L and one through -R, each on a tunnel
+# made with SETTING (empty: the default); prints where each data
+# connection landed ("at 127.0.0.1" / "at 127.0.0.3" / "nowhere").
+decoy() {
+	local set=$1 ld rd side out at port
+	ld=$(tt_free_port)
+	rd=$(tt_free_port)
+	ft_tunnel -vv ${set:+-o "$set"} -L "ftp/$ld:127.0.0.1:$DP" -R "ftp/$rd:127.0.0.1:$DP" \
+		"$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel to the decoy server (${set:-default})"
+	for side in L R; do
+		port=$ld
+		[ "$side" = R ] && port=$rd
+		: >"$DLOG"
+		out="$T/decoy-${set:-default}-$side.out"
+		"$PY" "$TT_LIB_DIR/helpers/hostile_ftpc.py" 127.0.0.1 "$port" dataflood 1 65541 >"$out" 2>&1
+		at=$(sed -n 's/^DATA at //p' "$DLOG")
+		echo "$side:${at:-nowhere}:$(awk -F'\t' '$1 == "full" {print $2}' "$out")"
+	done
+	tt_kill "$FT_PID"
+}
+r=$(decoy "" | paste -sd' ')
+tt_check "(e) default: -L and -R data go to the control connection's server, not the 227's 127.0.0.3 ($r)" \
+	[ "$r" = "L:127.0.0.1:1 R:127.0.0.1:1" ]
+r=$(decoy FtpPassiveAddress=reply | paste -sd' ')
+tt_check "(e) FtpPassiveAddress=reply: -L and -R data go to the 227's address ($r)" \
+	[ "$r" = "L:127.0.0.3:1 R:127.0.0.3:1" ]
+
+# ---- (f) active mode without a listener --------------------------------------
+
+fwds() { grep -c "data forward on the server's port" "$MAIN_LOG"; }
+n0=$(fwds)
+v0=$(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG")
+rm -f "$T/act.got"
+tt_ftp curl port get 127.0.0.1 "$LP" pub/fbig "$T/act.got" &&
+	tt_same "$VSFTPD_PUB/fbig" "$T/act.got" "(f) default: curl PORT get through -L to the SSH server's loopback"
+tt_check "(f) default: the PORT reached vsftpd as PASV ($v0 before, $(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG") after)" \
+	[ "$(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG")" -gt "$v0" ]
+tt_check "(f) default: no data listener on the SSH server for it ($n0 before, $(fwds) after)" [ "$(fwds)" = "$n0" ]
+
+AP=$(tt_free_port)
+ALOG="$T/activeonly.log"
+tt_spawn -o "$T/logs/activeonly.log" "$PY" "$TT_LIB_DIR/helpers/hostile_ftpd.py" "$AP" activeonly "$ALOG" "$T/bad.payload"
+tt_wait_until 100 _tt_greets "" 127.0.0.1 "$AP" || tt_die "active-only FTP server"
+LA=$(tt_free_port)
+ft_tunnel -vv -L "ftp/$LA:127.0.0.1:$AP" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "tunnel to the active-only server"
+rm -f "$T/act2.got"
+tt_ftp curl port get 127.0.0.1 "$LA" f "$T/act2.got" &&
+	tt_same "$T/bad.payload" "$T/act2.got" "(f) a server that refuses PASV: curl PORT get still works"
+tt_check "(f) ... the tunnel tried PASV, then sent a PORT naming the SSH server's loopback ($(grep -o -E "^b'(PASV|PORT)[^\\]*" "$ALOG" | paste -sd' '))" \
+	bash -c "grep -q \"^b'PASV\" '$ALOG' && grep -q \"^b'PORT 127,0,0,1,\" '$ALOG'"
+tt_check "(f) ... and said it fell back to forward mode" grep -q "refused PASV/EPSV: active mode falls back to forward" "$FT_LOG"
+tt_kill "$FT_PID"
 
 tt_done

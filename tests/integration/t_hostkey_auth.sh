@@ -3,6 +3,7 @@
 # authentication methods, and the one-line errors for bad input.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
+tt_own_home "$@"
 tt_init hostkey_auth
 tt_sshd || tt_die "sshd"
 dest="$SSH_USER@127.0.0.1:$SSHD_PORT"
@@ -10,8 +11,9 @@ echo_port=$(tt_free_port)
 tt_spawn socat "TCP-LISTEN:$echo_port,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
 tt_wait_port "$echo_port" || tt_die "echo"
 
-# Every run gets an empty HOME: no default keys, no ~/.ssh/known_hosts.
-export HOME="$T/home"
+# Every run gets an empty home (tt_own_home: $T/home on the password
+# entry's home, which ftp-tunnel reads, as ssh does): no default keys, no
+# ~/.ssh/known_hosts.
 unset SSH_AUTH_SOCK
 fwd() { echo "$(tt_free_port):127.0.0.1:$echo_port"; }
 through() { # PORT: the echo service answers through the forward
@@ -60,6 +62,140 @@ for strict in yes no accept-new; do
 		-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.changed" \
 		-o "StrictHostKeyChecking=$strict" -L "$(fwd)" "$dest"
 done
+
+# --- known_hosts read line by line ---------------------------------------
+# ft_refused RC PATTERN ARGS...: ftp-tunnel exits RC and its last line
+# matches PATTERN; a bad known_hosts line adds a warning before it, which
+# ft_run_fail's one-line rule would not allow.
+ft_refused() {
+	local want=$1 pat=$2 out rc
+	shift 2
+	out=$(mktemp "$T/logs/fail.XXXX")
+	timeout 20 setsid -w "$TT_FT_BIN" "$@" </dev/null >/dev/null 2>"$out"
+	rc=$?
+	if [ "$rc" -ne "$want" ] || ! tail -1 "$out" | grep -Eq "$pat"; then
+		tt_fail "exit $rc (want $want), want a last line like /$pat/, got: $(cat "$out")"
+		return 1
+	fi
+	tt_pass "exit $want: $(tail -1 "$out" | cut -c1-150)"
+}
+hk_key=$(cut -d' ' -f1,2 "$SSHD_HOSTKEY_PUB")
+hk_name="[127.0.0.1]:$SSHD_PORT"
+long=$(printf 'h%.0s' $(seq 300))
+
+# Lines libssh2 stopped at: every entry after them was invisible.
+printf '%s\n' "# a comment" "" >"$T/kh.bad"
+printf '\r\n   \r\n' >>"$T/kh.bad"
+printf '%s\n' "$long $hk_key" "$hk_name" "$hk_name ssh-ed25519 not*base64" \
+	"$hk_name ssh-rsa $(cut -d' ' -f2 "$SSHD_HOSTKEY_PUB")" \
+	"@revokd $hk_name $hk_key" "$hk_name $hk_key" >>"$T/kh.bad"
+spec=$(fwd)
+ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.bad" -o StrictHostKeyChecking=yes \
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "bad lines hid the entry after them"
+tt_check "bad lines before the entry: connected" through "${spec%%:*}"
+tt_kill "$FT_PID"
+# Line 5 is no error: OpenSSH has no limit on a name's length.
+for l in 6 7 8 9; do
+	tt_check "bad line $l reported once with file:line" \
+		[ "$(grep -c "kh.bad:$l:" "$FT_LOG")" = 1 ]
+done
+tt_check "comments and blank lines (CRLF too) are not reported" \
+	eval '! grep -Eq "kh.bad:([1-5]|10):" "$FT_LOG"'
+
+# A changed key after a bad line is still seen as changed.
+printf '%s\n' "$hk_name" "$hk_name $(cut -d' ' -f1,2 "$T/other_host_key.pub")" >"$T/kh.bad2"
+ft_refused 255 "REMOTE HOST IDENTIFICATION HAS CHANGED.*known ssh-ed25519 \(.*kh.bad2:2\), offered ssh-ed25519" \
+	-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.bad2" -o StrictHostKeyChecking=accept-new \
+	-L "$(fwd)" "$dest"
+tt_check "changed key after a bad line: nothing added" [ "$(wc -l <"$T/kh.bad2")" = 2 ]
+
+# @revoked: refused whatever StrictHostKeyChecking says, even when the key
+# is also listed as known.
+printf '%s\n' "@revoked * $hk_key" "$hk_name $hk_key" >"$T/kh.revoked"
+for strict in no accept-new yes; do
+	ft_refused 255 "revoked.*kh.revoked:1" -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.revoked" \
+		-o "StrictHostKeyChecking=$strict" -L "$(fwd)" "$dest"
+done
+printf '%s\n' "@revoked $hk_name $hk_key" >"$T/kh.revoked2"
+ft_refused 255 "revoked.*kh.revoked2:1" -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.revoked2" \
+	-o StrictHostKeyChecking=accept-new -L "$(fwd)" "$dest"
+tt_check "revoked key not added" [ "$(wc -l <"$T/kh.revoked2")" = 1 ]
+
+# @cert-authority is no host entry: alone it leaves the host unknown, and
+# it hides nothing after it.
+printf '%s\n' "@cert-authority $hk_name $hk_key" >"$T/kh.ca"
+ft_refused 255 "No ED25519 host key is known for \[127.0.0.1\]:$SSHD_PORT" \
+	-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.ca" -o StrictHostKeyChecking=yes \
+	-L "$(fwd)" "$dest"
+echo "$hk_name $hk_key" >>"$T/kh.ca"
+spec=$(fwd)
+ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.ca" -o StrictHostKeyChecking=yes \
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "@cert-authority hid the entry after it"
+tt_check "@cert-authority line, then the entry: connected" through "${spec%%:*}"
+tt_kill "$FT_PID"
+
+# Patterns: a wildcard, a negation that excludes, a hashed entry among
+# plain ones.
+printf '%s\n' "[127.0.0.*]:$SSHD_PORT,!$hk_name $(cut -d' ' -f1,2 "$T/other_host_key.pub")" \
+	"other.example,[127.0.0.?]:$SSHD_PORT $hk_key" >"$T/kh.pat"
+spec=$(fwd)
+ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.pat" -o StrictHostKeyChecking=yes \
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "wildcard / negated patterns"
+tt_check "negated pattern skipped, wildcard matched: connected" through "${spec%%:*}"
+tt_kill "$FT_PID"
+
+# A key written to a file whose last line has no newline is found next time.
+printf '# no newline at the end' >"$T/kh.nonl"
+spec=$(fwd)
+ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.nonl" -o StrictHostKeyChecking=accept-new \
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "accept-new after a line without newline"
+tt_kill "$FT_PID"
+spec=$(fwd)
+ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.nonl" -o StrictHostKeyChecking=yes \
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "key written after a line without newline not found"
+tt_check "key written after a line without newline: found next time" through "${spec%%:*}"
+tt_kill "$FT_PID"
+
+# Two more sshds with the same configuration: one with an ECDSA key beside
+# the Ed25519 key, one with only the ECDSA key.
+ssh-keygen -q -t ecdsa -b 256 -N '' -f "$T/host_ecdsa_key"
+sshd_with() { # PORT HOSTKEY...: prints nothing, sets TT_PID
+	local port=$1 conf="$T/sshd_$1.conf" k
+	shift
+	{
+		grep -Ev '^(Port|HostKey|PidFile) ' "$SSHD_CONFIG"
+		echo "Port $port"
+		echo "PidFile $T/sshd_$port.pid"
+		for k in "$@"; do echo "HostKey $k"; done
+	} >"$conf"
+	tt_spawn "$TT_SSHD_BIN" -D -e -f "$conf"
+	tt_wait_port "$port"
+}
+both_port=$(tt_free_port)
+sshd_with "$both_port" "$SSHD_DIR/host_ed25519_key" "$T/host_ecdsa_key" || tt_die "sshd ed25519+ecdsa"
+ecdsa_port=$(tt_free_port)
+sshd_with "$ecdsa_port" "$T/host_ecdsa_key" || tt_die "sshd ecdsa"
+
+# The known type is negotiated first: ed25519 known, the server has both.
+echo "[127.0.0.1]:$both_port $hk_key" >"$T/kh.both"
+spec=$(fwd)
+ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.both" -o StrictHostKeyChecking=yes \
+	-o BatchMode=yes -L "$spec" "$SSH_USER@127.0.0.1:$both_port" ||
+	tt_fail "the known ed25519 key was not negotiated"
+tt_check "server with ed25519 and ecdsa, ed25519 known: connected" through "${spec%%:*}"
+tt_kill "$FT_PID"
+tt_check "nothing added for the server with two keys" [ "$(wc -l <"$T/kh.both")" = 1 ]
+
+# ed25519 known, the server (or a man in the middle) offers only ecdsa:
+# changed, whatever StrictHostKeyChecking says.
+echo "# known" >"$T/kh.type"
+echo "[127.0.0.1]:$ecdsa_port $hk_key" >>"$T/kh.type"
+for strict in accept-new no; do
+	ft_refused 255 "host key for \[127.0.0.1\]:$ecdsa_port changed: known ssh-ed25519 \(.*kh.type:2\), offered ecdsa-sha2-nistp256" \
+		-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.type" -o "StrictHostKeyChecking=$strict" \
+		-L "$(fwd)" "$SSH_USER@127.0.0.1:$ecdsa_port"
+done
+tt_check "ecdsa key not added where ed25519 is known" [ "$(wc -l <"$T/kh.type")" = 2 ]
 
 # --- authentication ------------------------------------------------------
 # An identity file given with -i (done above), and ssh-agent without -i.

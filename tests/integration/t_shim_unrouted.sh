@@ -178,7 +178,7 @@ routed_fails "daemon says no READY" 71 '.*fakedaemon.py said "HELLO" instead of 
 	FTP_TUNNELD="$FAKE" FAKE_BAD_READY=1 FTP_TUNNEL_SOCKET="$T/rt2/daemon.sock"
 mkdir -m 0755 "$T/rt3"
 routed_fails "socket directory open to others" 13 \
-	"refusing the daemon socket $T/rt3/daemon.sock: its directory is not yours or is open to others" \
+	"refusing the daemon socket $T/rt3/daemon.sock: $T/rt3 has mode 0755, open to others: it must be 0700 \(chmod 700 $T/rt3\)" \
 	FTP_TUNNELD="$FAKE" FTP_TUNNEL_SOCKET="$T/rt3/daemon.sock"
 routed_fails "bad FTP_TUNNEL_VIA" 22 "FTP_TUNNEL_VIA is not \[user@\]host\[:port\]" \
 	FTP_TUNNEL_VIA=alice@host:notaport FTP_TUNNELD=/nonexistent

@@ -5,7 +5,10 @@
 #     UserKnownHostsFile from ~/.ssh/config (HOME=$T/home, the alias in a
 #     file it Includes); get and put sha256-equal; -v names the files and
 #     blocks; the first value wins over `Host *` below it; without any
-#     file, the default key and known_hosts under HOME/.ssh;
+#     file, the default key and known_hosts under ~/.ssh. ~ is the
+#     password entry's home, as for ssh (tt_own_home: $T/home mounted
+#     there): a HOME naming another directory, with its own .ssh, changes
+#     nothing;
 #  2. ftp-tunnel-wrap --via myalias curl …: the daemon reads the same file;
 #     get and put; the session is named by the alias; another destination
 #     for the same server gets its own session, the alias again does not;
@@ -18,6 +21,7 @@
 #     SendEnv, HashKnownHosts, GSSAPIAuthentication) read without complaint.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
+tt_own_home "$@"
 tt_init ssh_config
 
 for f in ftp-tunnel ftp-tunneld ftp-tunnel-wrap libftptunnel.so; do
@@ -34,9 +38,9 @@ tt_vsftpd || tt_die "vsftpd"
 tt_mkfile "$VSFTPD_PUB/f" 2M
 tt_mkfile "$T/up" 1M
 
-# The user's files, as ssh finds them: ~/.ssh/config in HOME, the alias in
-# a file it includes, defaults at the end that must not win.
-export HOME=$T/home
+# The user's files, as ssh finds them: ~/.ssh/config in the password
+# entry's home (HOME here), the alias in a file it includes, defaults at
+# the end that must not win.
 unset FTP_TUNNEL_SSH_CONFIG
 mkdir -p -m 700 "$HOME/.ssh/config.d"
 # The key and known_hosts named with ~/, as users write them.
@@ -93,13 +97,20 @@ fi
 tt_check "ftp-tunnel --check myalias (what the wrapper runs on a terminal)" \
 	timeout 20 "$TT_FT_BIN" --check myalias </dev/null
 # Without -i or UserKnownHostsFile: the default key and known_hosts in
-# HOME's .ssh, as ssh would take them.
+# ~/.ssh, as ssh takes them: the password entry's home, whatever HOME
+# says. HOME names another directory with a .ssh of its own: its config
+# sends myalias to a closed port, it has no key.
+install -m 600 "$SSH_KEY" "$HOME/.ssh/id_ed25519"
+install -m 600 "$SSH_KNOWN_HOSTS" "$HOME/.ssh/known_hosts"
 mkdir -p -m 700 "$T/home2/.ssh"
-install -m 600 "$SSH_KEY" "$T/home2/.ssh/id_ed25519"
-install -m 600 "$SSH_KNOWN_HOSTS" "$T/home2/.ssh/known_hosts"
-tt_check "ftp-tunnel --check with HOME's default key and known_hosts" \
+printf 'Host myalias\n    Port 1\n    User nobody\n' >"$T/home2/.ssh/config"
+chmod 600 "$T/home2/.ssh/config"
+tt_check "HOME=$T/home2: --check uses the password entry's default key and known_hosts, not HOME's (none)" \
 	env HOME="$T/home2" FTP_TUNNEL_SSH_CONFIG=none timeout 20 "$TT_FT_BIN" \
 	--check -o StrictHostKeyChecking=yes -p "$SSHD_PORT" "$SSH_USER@127.0.0.1" </dev/null
+tt_check "HOME=$T/home2: myalias comes from the password entry's ~/.ssh/config, not HOME's (Port 1)" \
+	env HOME="$T/home2" timeout 20 "$TT_FT_BIN" --check myalias </dev/null
+rm -f "$HOME/.ssh/id_ed25519" "$HOME/.ssh/known_hosts"
 
 # ------------------------------------------------------------ 2. the wrapper
 echo "# 2. ftp-tunnel-wrap --via myalias"

@@ -129,6 +129,25 @@ ft_run_fail 2 "^ftp-tunnel: error: $T/none.xml: No such file or directory" \
 	import-tectia "$T/none.xml"
 ft_run_fail 2 "^usage: ftp-tunnel import-tectia FILE" import-tectia
 
+# ------------------------------------------------------------ owner and permissions
+# The XML says where the profiles connect and which keys they use, as a
+# native configuration does: the same check (yours or root's, writable by
+# nobody else), read directly (-F), through TectiaConfig, or imported.
+trust() { # label file
+	local f=$2
+	ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions .*chmod go-w" -F "$f" ftpserver
+	printf 'TectiaConfig %s\n' "$f" >"$T/trust.conf"
+	chmod 600 "$T/trust.conf"
+	ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions" -F "$T/trust.conf" ftpserver
+	ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions" import-tectia "$f"
+}
+install -m 664 "$x" "$T/gw.xml"
+trust "group-writable" "$T/gw.xml"
+install -m 646 "$x" "$T/ow.xml"
+trust "writable by others" "$T/ow.xml"
+install -m 644 -o 65534 -g 65534 "$x" "$T/foreign.xml"
+trust "another user's" "$T/foreign.xml"
+
 # ------------------------------------------------------------ imported settings at work
 tt_sshd || tt_die "sshd"
 tt_vsftpd || tt_die "vsftpd"

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init valgrind
-command -v valgrind >/dev/null || tt_skip_all "no valgrind (make deps installs it)"
+command -v valgrind >/dev/null || tt_skip_all "no valgrind (make deps-test installs it)"
 
 tt_sshd || tt_die "sshd"
 tt_vsftpd || tt_die "vsftpd"

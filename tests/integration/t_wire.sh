@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init wire
-command -v dumpcap >/dev/null || tt_skip_all "no dumpcap (make deps installs tshark)"
+command -v dumpcap >/dev/null || tt_skip_all "no dumpcap (make deps-test installs tshark)"
 
 tt_netns_topology firewall || tt_die "namespaces"
 tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "sshd"

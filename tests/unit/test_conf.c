@@ -1,8 +1,12 @@
 /* test_conf.c — the configuration file's Profile blocks (common/conf.c):
- * what they hold, their errors with file:line, and a Route whose Via
- * names a profile. */
+ * what they hold, their errors with file:line, a Route whose Via names a
+ * profile, and the SSH settings a block takes being exactly those
+ * ftp-tunnel -o takes. */
 #include "check.h"
 #include "conf.h"
+#include "ftpopts.h"
+#include "ssh.h"
+#include "sshkeys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +51,7 @@ static void test_profile(void)
 		       "    IdentityFile ~/.ssh/id_work\n"
 		       "    ServerAliveInterval 30\n"
 		       "    FtpActiveMode passive\n"
+		       "    FtpPassiveAddress reply\n"
 		       "    LocalForward ftp/2121:ftp.internal:21\n"
 		       "    LocalForward tcp/8080 web:80\n"
 		       "    RemoteForward ftp/0 localhost:21\n"
@@ -59,13 +64,14 @@ static void test_profile(void)
 		  p->line == 2 && !strcmp(p->file, "f"),
 	      "work: host, user, port, line");
 	CHECK(p && !strcmp(p->options, "IdentityFile=/home/u/.ssh/id_work\n"
-					"ServerAliveInterval=30\n"
-					"FtpActiveMode=passive\n"),
+				       "ServerAliveInterval=30\n"
+				       "FtpActiveMode=passive\n"
+				       "FtpPassiveAddress=reply\n"),
 	      "work: options \"%s\"", p ? p->options : "");
 	CHECK(p && p->ntunnels == 3 && !p->tunnels[0].remote &&
 		  !strcmp(p->tunnels[0].spec, "ftp/2121:ftp.internal:21") &&
 		  !strcmp(p->tunnels[1].spec, "tcp/8080:web:80") &&
-		  p->tunnels[1].line == 10 && p->tunnels[2].remote &&
+		  p->tunnels[1].line == 11 && p->tunnels[2].remote &&
 		  !strcmp(p->tunnels[2].spec, "ftp/0:localhost:21"),
 	      "work: tunnels");
 	p = conf_profile(&c, "plain");
@@ -140,6 +146,7 @@ static void test_route_via_profile(void)
 		       "    Via work\n"
 		       "    FtpHost 10.0.0.5\n"
 		       "    StrictHostKeyChecking yes\n"
+		       "    FtpPassiveAddress control\n"
 		       "Profile work\n"
 		       "    HostName 192.0.2.7\n"
 		       "    User bob\n"
@@ -152,7 +159,8 @@ static void test_route_via_profile(void)
 	      "via %s host %s port %u", c.routes[0].via, c.routes[0].via_host,
 	      c.routes[0].via_port);
 	CHECK(!strcmp(c.routes[0].options,
-		      "IdentityFile=/k\nStrictHostKeyChecking=yes\n"),
+		      "IdentityFile=/k\nStrictHostKeyChecking=yes\n"
+		      "FtpPassiveAddress=control\n"),
 	      "options: profile's, then the route's: \"%s\"",
 	      c.routes[0].options);
 	conf_free(&c);
@@ -203,14 +211,180 @@ static void test_errors(void)
 	}
 	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
 	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
-	bad("Profile a\n  User \"a b\"\n", "f:2: User \"a b\": not a user name");
+	bad("Profile a\n  FtpPassiveAddress any\n",
+	    "f:2: FtpPassiveAddress any: want control or reply");
+	bad("Route h\n Via v\n FtpPassiveAddress reply\n FtpPassiveAddress "
+	    "reply\n",
+	    "f:4: FtpPassiveAddress given twice in one Route");
+	bad("Profile a\n  User \"\"\n", "f:2: User : not a user name");
 	bad("Host x\n  User a\n", "f:1: Host blocks belong in ~/.ssh/config");
 	bad("Frobnicate 1\n", "f:1: unknown keyword \"Frobnicate\"");
 	bad("TectiaConfig relative.xml\n", "f:1: TectiaConfig relative.xml: a file must be");
 }
 
+/* One value of an SSH setting, and whether ftp-tunnel -o takes it. */
+static const struct {
+	const char *key, *value;
+	int good;
+} samples[] = {
+    {"HostName", "ssh.example.com", 1},
+    {"HostName", "", 0},
+    {"HostName",
+     "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+     "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+     "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+     "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh",
+     0},
+    {"Port", "2222", 1},
+    {"Port", "0", 0},
+    {"Port", "65536", 0},
+    {"User", "alice", 1},
+    {"User", "alice@corp", 1},
+    {"User", "", 0},
+    {"IdentityFile", "/k/id", 1},
+    {"IdentitiesOnly", "yes", 1},
+    {"IdentitiesOnly", "maybe", 0},
+    {"UserKnownHostsFile", "/k/known_hosts", 1},
+    {"UserKnownHostsFile", "none", 1},
+    {"StrictHostKeyChecking", "accept-new", 1},
+    {"StrictHostKeyChecking", "off", 1},
+    {"StrictHostKeyChecking", "sure", 0},
+    {"ServerAliveInterval", "1m30s", 1},
+    {"ServerAliveInterval", "86401", 0},
+    {"ServerAliveInterval", "5x", 0},
+    {"ServerAliveCountMax", "1000", 1},
+    {"ServerAliveCountMax", "-1", 0},
+    {"ConnectTimeout", "1m", 1},
+    {"ConnectTimeout", "0", 1},
+    {"ConnectTimeout", "2d", 0},
+    {"BatchMode", "true", 1},
+    {"BatchMode", "sometimes", 0},
+    {"MaxChannels", "100000", 1},
+    {"MaxChannels", "100001", 0},
+    {"Connections", "64", 1},
+    {"Connections", "65", 0},
+    {"ExitOnForwardFailure", "yes", 1},
+    {"ExitOnForwardFailure", "maybe", 0},
+    {"ProxyJump", "none", 1},
+    {"ProxyJump", "bastion", 0},
+    {"ProxyCommand", "none", 1},
+    {"ProxyCommand", "nc %h %p", 0},
+    {"Compression", "yes", 0}, /* a key ftp-tunnel does not know */
+};
+
+/* Whether a Profile block (or a Route block) takes key value. */
+static int conf_takes(const char *block, const char *key, const char *value)
+{
+	struct conf c;
+	char text[700];
+	int rc;
+
+	snprintf(text, sizeof(text), "%s\n %s \"%s\"\n", block, key, value);
+	rc = parse(&c, text);
+	conf_free(&c);
+	return rc == 0;
+}
+
+/* The disagreement that was: -o ConnectTimeout=1m worked, a Profile's
+ * ConnectTimeout 1m was refused. Passed on in seconds. */
+static void test_ssh_time(void)
+{
+	struct conf c;
+	const struct profile *p;
+	int rc = parse(&c, "Profile p\n ConnectTimeout 1m\n"
+			   " ServerAliveInterval 1m30s\n"
+			   "Route 10.0.0.1\n Via h\n ConnectTimeout 2m\n");
+
+	p = conf_profile(&c, "p");
+	CHECK(rc == 0 && p &&
+		  !strcmp(p->options,
+			  "ConnectTimeout=60\nServerAliveInterval=90\n") &&
+		  !strcmp(c.routes[0].options, "ConnectTimeout=120\n"),
+	      "rc %d %s / %s", rc, c.err, p ? p->options : "-");
+	conf_free(&c);
+}
+
+/* Every key and value ftp-tunnel -o takes (ssh_opts_apply) a Profile
+ * takes, and a Route too (but HostName: a Route has Via); what one
+ * refuses the others refuse. */
+static void test_ssh_keys_agree(void)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		struct ssh_opts o;
+		char err[300], *args[1];
+		int engine, prof, route;
+
+		ssh_opts_init(&o);
+		args[0] = (char *)samples[i].value;
+		engine =
+		    ssh_opts_apply(&o, samples[i].key, args, 1,
+				   SSH_APPLY_REPLACE, err, sizeof(err)) == 0;
+		ssh_opts_release(&o);
+		prof =
+		    conf_takes("Profile p", samples[i].key, samples[i].value);
+		route = conf_takes("Route 10.0.0.1\n Via h", samples[i].key,
+				   samples[i].value);
+		CHECK(engine == samples[i].good && prof == samples[i].good,
+		      "%s %s: -o %d, Profile %d, want %d", samples[i].key,
+		      samples[i].value, engine, prof, samples[i].good);
+		if (strcasecmp(samples[i].key, "HostName"))
+			CHECK(route == samples[i].good,
+			      "%s %s: Route %d, want %d", samples[i].key,
+			      samples[i].value, route, samples[i].good);
+		else
+			CHECK(!route, "HostName in a Route");
+	}
+	/* Every key of the table has a value above that is taken. */
+	for (k = 0; k < SSHKEY_COUNT; k++) {
+		int found = 0;
+
+		for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+			found |= !strcmp(samples[i].key, sshkeys[k].name) &&
+				 samples[i].good;
+		CHECK(found, "no accepted sample for %s", sshkeys[k].name);
+	}
+}
+
+/* FtpActiveMode and FtpPassiveAddress: what -o takes (ftpopts_set) a
+ * Profile takes. */
+static void test_ftp_keys_agree(void)
+{
+	static const struct {
+		const char *key, *value;
+		int good;
+	} ftp[] = {
+	    {"FtpActiveMode", "forward", 1}, {"FtpActiveMode", "passive", 1},
+	    {"FtpActiveMode", "convert", 1}, {"FtpActiveMode", "AUTO", 1},
+	    {"FtpActiveMode", "sometimes", 0},
+	    {"FtpPassiveAddress", "control", 1},
+	    {"FtpPassiveAddress", "Reply", 1},
+	    {"FtpPassiveAddress", "any", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ftp) / sizeof(ftp[0]); i++) {
+		struct tunnel_opts t;
+		char kv[100], err[200];
+		int engine, prof;
+
+		ftpopts_init(&t);
+		snprintf(kv, sizeof(kv), "%s=%s", ftp[i].key, ftp[i].value);
+		engine = ftpopts_set(&t, kv, err, sizeof(err)) == 0;
+		prof = conf_takes("Profile p", ftp[i].key, ftp[i].value);
+		CHECK(engine == ftp[i].good && prof == ftp[i].good,
+		      "%s: -o %d, Profile %d, want %d", kv, engine, prof,
+		      ftp[i].good);
+	}
+}
+
 int main(void)
 {
+	test_ftp_keys_agree();
+	test_ssh_time();
+	test_ssh_keys_agree();
 	test_profile();
 	test_route_via_profile();
 	test_errors();

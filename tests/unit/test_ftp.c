@@ -66,6 +66,7 @@ struct tcase {
 	enum ftp_active_mode mode;
 	int server_family; /* 0: AF_INET */
 	int allow_auth;
+	int fallback; /* active_fallback */
 	struct step steps[MAX_STEPS];
 	struct blob to_client;
 	struct blob to_server;
@@ -625,6 +626,37 @@ static const struct tcase cases[] = {
 	       FAILED("no route")},
      .to_client = B(VSFTPD_HI "425 Can't open data connection: no route.\r\n"),
      .to_server = B("PASV\r\n")},
+    {"refused PASV: fallback forwards the PORT, and later ones",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\n"),
+	       SV("502 PASV not implemented.\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50000"), AREADY("127.0.0.1:40001"),
+	       SV("200 PORT ok.\r\n"), CL("EPRT |1|127.0.0.1|50001|\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50001"), AREADY("127.0.0.1:40002"),
+	       SV("200 EPRT ok.\r\n")},
+     .to_client = B(VSFTPD_HI "200 PORT ok.\r\n200 EPRT ok.\r\n"),
+     .to_server = B("PASV\r\nPORT 127,0,0,1,156,65\r\n"
+		    "EPRT |1|127.0.0.1|40002|\r\n")},
+    {"refused PASV, multi-line: fallback swallows all of it",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("EPRT |1|127.0.0.1|50000|\r\n"),
+	       SV("500-no\r\n passive\r\n500 here\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50000"), AREADY("127.0.0.1:40001"),
+	       SV("200 EPRT ok.\r\n")},
+     .to_client = B(VSFTPD_HI "200 EPRT ok.\r\n"),
+     .to_server = B("PASV\r\nEPRT |1|127.0.0.1|40001|\r\n")},
+    {"a 4xx to PASV is no refusal: the client gets it, no fallback",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\n"),
+	       SV("425 Cannot open passive connection.\r\n"), REQ("NONE")},
+     .to_client = B(VSFTPD_HI "425 Cannot open passive connection.\r\n"),
+     .to_server = B("PASV\r\n")},
+    {"refused PASV with a command behind it: no fallback",
+     .mode = FTP_ACTIVE_CONVERT, .fallback = 1,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\nNOOP\r\n"),
+	       SV("502 no PASV.\r\n200 NOOP ok.\r\n"), REQ("NONE")},
+     .to_client = B(VSFTPD_HI "502 no PASV.\r\n200 NOOP ok.\r\n"),
+     .to_server = B("PASV\r\nNOOP\r\n")},
     {"converted bounce refused", .mode = FTP_ACTIVE_CONVERT,
      .steps = {SV(VSFTPD_HI), CL("PORT 10,9,9,9,195,80\r\n")},
      .to_client = B(VSFTPD_HI BOUNCE_HOST)},
@@ -832,6 +864,7 @@ static void make_cfg(const struct tcase *tc, struct ftp_rw_config *cfg)
 	cfg->active_mode = tc->mode;
 	cfg->server_family = tc->server_family ? tc->server_family : AF_INET;
 	cfg->allow_auth = tc->allow_auth;
+	cfg->active_fallback = tc->fallback;
 }
 
 /* Runs tc; step `split` (if >= 0) is fed in two parts cut at `at`;
@@ -1259,6 +1292,49 @@ static void test_pending_and_misc(void)
 	check(ftp_rw_new(NULL) == NULL, "ftp_rw_new(NULL)", "misc");
 }
 
+/* The rewriter's named state through a session: a multi-line greeting,
+ * a collected 227, AUTH accepted, and a fatal line. */
+static void test_states(void)
+{
+	struct ftp_rw_config cfg;
+	struct ftp_rw *rw;
+	struct tcase tc;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.mode = FTP_ACTIVE_FORWARD;
+	tc.allow_auth = 1;
+	make_cfg(&tc, &cfg);
+	rw = ftp_rw_new(&cfg);
+	check(strcmp(ftp_rw_state_name(rw), "lines") == 0, "starts in lines",
+	      "states");
+	feed_str(rw, FTP_SERVER, "220-Welcome\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "multi") == 0,
+	      "a multi-line greeting is multi", "states");
+	feed_str(rw, FTP_SERVER, "220 ready\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "lines") == 0,
+	      "its last line ends multi", "states");
+	feed_str(rw, FTP_CLIENT, "PASV\r\n");
+	feed_str(rw, FTP_SERVER, "227-Entering Passive Mode\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "collect") == 0,
+	      "a multi-line 227 is collected", "states");
+	feed_str(rw, FTP_SERVER, "227 (127,0,0,1,4,1)\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "lines") == 0 && ftp_rw_request(rw),
+	      "the collected 227 raises its request", "states");
+	ftp_rw_request_failed(rw, "test");
+	feed_str(rw, FTP_CLIENT, "AUTH TLS\r\n");
+	feed_str(rw, FTP_SERVER, "234 go ahead\r\n");
+	check(strcmp(ftp_rw_state_name(rw), "opaque") == 0,
+	      "234 to AUTH makes it opaque", "states");
+	ftp_rw_free(rw);
+
+	rw = new_rw(FTP_ACTIVE_FORWARD);
+	feed_str(rw, FTP_SERVER, VSFTPD_HI);
+	ftp_rw_feed(rw, FTP_CLIENT, (const uint8_t *)"NO\0OP\r\n", 7);
+	check(strcmp(ftp_rw_state_name(rw), "failed") == 0 && ftp_rw_failed(rw),
+	      "a NUL byte fails it", "states");
+	ftp_rw_free(rw);
+}
+
 int main(void)
 {
 	size_t i;
@@ -1271,6 +1347,7 @@ int main(void)
 	test_out_compact();
 	test_block_max();
 	test_pending_and_misc();
+	test_states();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

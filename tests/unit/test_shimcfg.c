@@ -4,6 +4,7 @@
  * with the shim's flags elsewhere). */
 #include "check.h"
 #include "conf.h"
+#include "conffile.h"
 #include "../../shim/names.c"
 
 #include <arpa/inet.h>
@@ -210,13 +211,11 @@ static void test_errors(void)
 	bad("Route 10.0.0.1\n Via h\n ServerAliveInterval -1\n",
 	    "not a number");
 	bad("Route 10.0.0.1\n Via h\n ConnectTimeout\n", "needs a value");
-	bad("Route 10.0.0.1\n Via h\n User a@b\n", "not a user name");
+	bad("Route 10.0.0.1\n Via h\n User \"\"\n", "not a user name");
 	bad("Route 10.0.0.1\n Via h\n FtpHost 10.0.0.1:21\n",
 	    "FtpHost 10.0.0.1:21: not a host name");
 	bad("Route 10.0.0.1\n Via \"h\n", "f:2: unterminated quote");
-	bad("Route 10.0.0.1\n Via \"h\"x\n",
-	    "text right after a closing quote");
-	bad("Route 10.0.0.1\n Via h\"x\"\n", "a quote inside a word");
+	bad("Route 10.0.0.1\n Via 'h\n", "f:2: unterminated quote");
 	bad("= x\n", "f:1: a line starting with '='");
 	{
 		char big[CONF_LINE_MAX + 64];
@@ -449,8 +448,74 @@ static void test_via(void)
 	CHECK(conf_parse_via("u@", host, sizeof(host), &port) < 0, "u@");
 }
 
+/* conffile_search's callback: records "path named" lines. */
+static void record(void *arg, const char *path, int named)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 1024 - n, "%s %d\n", path, named);
+}
+
+/* The one search order, for ftp-tunnel and the shim: -F, else
+ * FTP_TUNNEL_CONFIG, else the user's then the system's; a privileged
+ * process reads only the system's file, whatever the variable says. */
+static void test_search(void)
+{
+	char got[1024] = "", want[1024];
+	const char *home;
+
+	setenv("FTP_TUNNEL_CONFIG", "/tmp/by-env", 1);
+	conffile_search("/tmp/by-F", 0, record, got);
+	CHECK(!strcmp(got, "/tmp/by-F 1\n"), "-F: %s", got);
+	got[0] = '\0';
+	conffile_search(NULL, 0, record, got);
+	CHECK(!strcmp(got, "/tmp/by-env 1\n"), "variable: %s", got);
+	got[0] = '\0';
+	conffile_search(NULL, 1, record, got);
+	CHECK(!strcmp(got, "/etc/ftp-tunnel/config 0\n"), "privileged: %s",
+	      got);
+	unsetenv("FTP_TUNNEL_CONFIG");
+	got[0] = '\0';
+	conffile_search(NULL, 0, record, got);
+	home = conffile_home();
+	snprintf(want, sizeof(want),
+		 "%s/.config/ftp-tunnel/config 0\n/etc/ftp-tunnel/config 0\n",
+		 home ? home : "");
+	CHECK(home && !strcmp(got, want), "default: %s", got);
+}
+
+/* Words are split as in ~/.ssh/config (sshkeys_split): single quotes,
+ * backslash escapes, quotes inside a word. */
+static void test_words(void)
+{
+	struct conf c;
+	int rc = parse(&c, "Route 10.0.0.1\n"
+			   " Via \"b\"astion\n"
+			   " IdentityFile '/k/it is'\n"
+			   " UserKnownHostsFile /k/a\\\\b \"/k/x\"\n"
+			   "Route 10.0.0.2\n"
+			   " Via=h # comment\n"
+			   " IdentityFile /k/back\\ slash\n");
+
+	CHECK(rc == 0 && c.nroutes == 2 &&
+		  !strcmp(c.routes[0].via, "bastion") &&
+		  !strcmp(c.routes[0].options,
+			  "IdentityFile=/k/it is\n"
+			  "UserKnownHostsFile=/k/a\\b /k/x\n") &&
+		  !strcmp(c.routes[1].via, "h") &&
+		  !strcmp(c.routes[1].options,
+			  "IdentityFile=/k/back slash\n"),
+	      "rc %d %s [%s] [%s]", rc, c.err,
+	      c.nroutes ? c.routes[0].options : "",
+	      c.nroutes > 1 ? c.routes[1].options : "");
+	conf_free(&c);
+}
+
 int main(void)
 {
+	test_search();
+	test_words();
 	test_syntax();
 	test_errors();
 	test_match();

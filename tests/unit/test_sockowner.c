@@ -1,7 +1,9 @@
 /* test_sockowner.c — sockowner_uid on real loopback connections: our own
  * client socket in each family combination a data listener meets, a peer
- * that does not exist, and a listener's port given as the peer (which
- * names no connection and so no owner). */
+ * that does not exist, a listener's port given as the peer (which
+ * names no connection and so no owner), and a client that closed first
+ * and sits in TIME_WAIT (which names no owner: listed as uid 0, it must
+ * not pass for root's). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -83,6 +85,47 @@ out:
 		close(l);
 }
 
+/* The client closes first, then the accepted end: the client's socket
+ * is in TIME_WAIT, which the kernel lists with uid 0 and no inode. */
+static void time_wait(void)
+{
+	struct sockaddr_storage ls, peer, local;
+	socklen_t len = fill(&ls, AF_INET, "127.0.0.1", 0), plen = sizeof(peer),
+		  llen = sizeof(local);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c = -1, s = -1;
+	uid_t uid = 12345;
+	char b;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&ls, len) < 0 ||
+	    listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&ls, &len) < 0)
+		goto out;
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ls, len) == 0,
+	      "TIME_WAIT: connect");
+	s = accept(l, (struct sockaddr *)&peer, &plen);
+	CHECK(s >= 0, "TIME_WAIT: accept");
+	if (s < 0)
+		goto out;
+	getsockname(s, (struct sockaddr *)&local, &llen);
+	close(c);
+	c = -1;
+	CHECK(read(s, &b, 1) == 0, "TIME_WAIT: the client's FIN");
+	close(s);
+	s = -1;
+	CHECK(sockowner_uid((struct sockaddr *)&peer, (struct sockaddr *)&local,
+			    &uid) == SOCKOWNER_GONE &&
+		  uid == 12345,
+	      "TIME_WAIT peer: want SOCKOWNER_GONE, got owner %d", (int)uid);
+out:
+	if (s >= 0)
+		close(s);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+}
+
 int main(void)
 {
 	struct sockaddr_storage a, b;
@@ -94,6 +137,8 @@ int main(void)
 	    "127.0.0.1");
 	one("mapped client, dual-stack listener", AF_INET6, "::", AF_INET6,
 	    "::ffff:127.0.0.1");
+
+	time_wait();
 
 	fill(&a, AF_INET, "127.0.0.9", htons(1));
 	fill(&b, AF_INET, "127.0.0.1", htons(2));

@@ -1,14 +1,19 @@
-/* test_sshconfig.c — the ssh_config reader (daemon/sshconfig.c) and the
- * first-value-wins settings under it (daemon/sshopts.c): a table of
+/* test_sshconfig.c — the ssh_config reader (daemon/config/sshconfig.c) and the
+ * first-value-wins settings under it (daemon/ssh/sshopts.c): a table of
  * destination, command-line options, user file, system file and the files
  * Include may read, against the resulting settings or the error; then the
  * loader on real files (HOME, the environment variables, permissions). */
 #include "check.h"
+#include <errno.h>
 #include <fnmatch.h>
+#include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sshconfig.h"
@@ -724,17 +729,14 @@ static void put(const char *path, const char *text, mode_t mode)
 	chmod(path, mode);
 }
 
-/* The loader on real files. */
-static void test_loader(void)
+/* The loader on real files, in dir, which the password entry's home pw
+ * shows (loader_in_home()); HOME names another directory. */
+static void test_loader(const char *dir, const char *pw)
 {
-	char dir[] = "/tmp/test_sshconfig.XXXXXX", p[512], err[1024];
+	char p[512], err[1024];
 	struct ssh_opts o;
 	int rc;
 
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
 	snprintf(p, sizeof(p), "%s/.ssh", dir);
 	mkdir(p, 0700);
 	snprintf(p, sizeof(p), "%s/.ssh/conf.d", dir);
@@ -747,7 +749,17 @@ static void test_loader(void)
 	snprintf(p, sizeof(p), "%s/sys", dir);
 	put(p, "Port 61\nUser sys\nConnectTimeout 7\n", 0644);
 
-	setenv("HOME", dir, 1);
+	/* ssh takes ~ from the password entry, not from HOME: a HOME with
+	 * other settings must not count. */
+	snprintf(p, sizeof(p), "%s/elsewhere", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/elsewhere/.ssh", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/elsewhere/.ssh/config", dir);
+	put(p, "Host a\n  Port 99\n  User fromhome\n", 0600);
+	snprintf(p, sizeof(p), "%s/elsewhere", dir);
+	setenv("HOME", p, 1);
+	snprintf(p, sizeof(p), "%s/sys", dir);
 	unsetenv("FTP_TUNNEL_SSH_CONFIG");
 	setenv("FTP_TUNNEL_SSH_SYSTEM_CONFIG", p, 1);
 	ssh_opts_init(&o);
@@ -755,12 +767,14 @@ static void test_loader(void)
 	rc = sshconfig_load(&o, err, sizeof(err));
 	CHECK(rc == 0 && o.port == 60 && !strcmp(o.user, "fromglob") &&
 		  o.connect_timeout == 7,
-	      "loader: ~/.ssh/config from HOME, Include glob, system file "
+	      "loader: ~/.ssh/config from the password entry's home, not "
+	      "HOME; Include glob, system file "
 	      "(rc %d %s: %s:%u)",
 	      rc, err, o.user, o.port);
-	snprintf(p, sizeof(p), "%s/k", dir);
+	snprintf(p, sizeof(p), "%s/k", pw);
 	CHECK(o.nidentities == 1 && !strcmp(o.identities[0], p),
-	      "loader: ~ is HOME");
+	      "loader: ~ is the password entry's home (%s)",
+	      o.nidentities ? o.identities[0] : "none");
 	ssh_opts_release(&o);
 
 	setenv("FTP_TUNNEL_SSH_CONFIG", "none", 1);
@@ -790,10 +804,57 @@ static void test_loader(void)
 	CHECK(rc < 0 && strstr(err, "~/.ssh/config: bad owner or permissions"),
 	      "loader: a user file others may write is refused: %s", err);
 	ssh_opts_release(&o);
+}
 
-	snprintf(p, sizeof(p), "rm -rf '%s'",
+/* Runs test_loader() in a child whose private mount namespace shows a new
+ * directory on the password entry's home (the real one is not touched),
+ * and adds its counts. Needs root; skipped otherwise. */
+static void loader_in_home(void)
+{
+	char dir[] = "/tmp/test_sshconfig.XXXXXX", cmd[600];
+	struct passwd *pw = getpwuid(getuid());
+	int fds[2], counts[2] = {0, 0}, st;
+	pid_t pid;
+
+	if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/' || !mkdtemp(dir) ||
+	    pipe(fds) < 0) {
+		perror("loader setup");
+		exit(2);
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(dir, pw->pw_dir, NULL, MS_BIND, NULL) < 0) {
+			printf("skip loader tests: no private mount namespace "
+			       "(%s)\n",
+			       strerror(errno));
+			_exit(0);
+		}
+		/* Only the child's own counts (it inherited the parent's). */
+		counts[0] = -passed;
+		counts[1] = -failed;
+		test_loader(dir, pw->pw_dir);
+		counts[0] += passed;
+		counts[1] += failed;
+		fflush(stdout);
+		_exit(write(fds[1], counts, sizeof(counts)) ==
+			      (ssize_t)sizeof(counts)
+			  ? 0
+			  : 3);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], counts, sizeof(counts)) < 0)
+		counts[0] = counts[1] = 0;
+	close(fds[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	passed += counts[0];
+	failed += counts[1];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'",
 		 dir); /* only our own mkdtemp directory */
-	if (system(p) != 0)
+	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
@@ -802,7 +863,8 @@ int main(void)
 	test_table();
 	test_opts();
 	test_keys();
-	test_loader();
+	fflush(stdout);
+	loader_in_home();
 	printf("test_sshconfig: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

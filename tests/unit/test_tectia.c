@@ -1,5 +1,5 @@
 /* test_tectia.c — the reader of SSH Tectia's ssh-broker-config.xml
- * (daemon/tectia.c): profiles, tunnels, options, warnings, and every
+ * (daemon/config/tectia.c): profiles, tunnels, options, warnings, and every
  * error naming its file and line. */
 #include "check.h"
 #include "spec.h"
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAXP 8
@@ -527,6 +528,28 @@ static void test_read_file(void)
 	CHECK(rc == 0 && nprof == 1 && !strcmp(prof[0].file, path) &&
 		  !strcmp(prof[0].tunnels[0].spec, "ftp/1234:h:21"),
 	      "tectia_read: rc %d (%s)", rc, err);
+	/* Others could rewrite where the profiles connect: refused, as a
+	 * native configuration or ssh_config would be. */
+	CHECK(chmod(path, 0620) == 0, "chmod");
+	rc =
+	    tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL, NULL);
+	CHECK(rc < 0 && strstr(err, path) &&
+		  strstr(err, "bad owner or permissions"),
+	      "group-writable: %s", err);
+	CHECK(chmod(path, 0602) == 0, "chmod");
+	rc =
+	    tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL, NULL);
+	CHECK(rc < 0 && strstr(err, "bad owner or permissions"),
+	      "writable by others: %s", err);
+	CHECK(chmod(path, 0644) == 0, "chmod");
+	if (getuid() == 0) {
+		/* Another user's file (root may read anyone's). */
+		CHECK(chown(path, 65534, 65534) == 0, "chown");
+		rc = tectia_read(path, prof, MAXP, &nprof, err, sizeof(err),
+				 NULL, NULL);
+		CHECK(rc < 0 && strstr(err, "bad owner or permissions"),
+		      "another user's: %s", err);
+	}
 	unlink(path);
 	rc =
 	    tectia_read(path, prof, MAXP, &nprof, err, sizeof(err), NULL, NULL);

@@ -4,13 +4,18 @@
 # a CONNECT is answered with a loopback TCP socket relayed to the FTP server
 # named by FAKE_FTP_SERVER (host:port), with the server's 227 rewritten to
 # name the program's dst (as the daemon does); the server's own passive
-# ports on loopback serve as the "data listeners". Started by the shim like
-# the daemon: fakedaemon.py --ready-fd N.
+# ports on loopback serve as the "data listeners": a DATA request is
+# answered with a loopback socket relayed to that port of the server, and
+# a PEER request takes a connection from the server's host for the
+# daemon's (the server itself makes the active-mode connection). Started
+# by the shim like the daemon: fakedaemon.py --ready-fd N.
 #
 # Environment: FTP_TUNNEL_SOCKET (required: the socket path),
 # FAKE_FTP_SERVER, FAKE_LOG (each request appended, one line),
 # FAKE_ERR="errno message" (answer every CONNECT with that ERR),
-# FAKE_BAD_READY=1 (say something else than READY, then exit). It exits
+# FAKE_BAD_READY=1 (say something else than READY, then exit),
+# FAKE_ANY_PEER=1 (serve any uid: a local user's daemon set up to
+# serve another user's process, as an attack would). It exits
 # when its socket is removed (with the test's directory).
 import array
 import fcntl
@@ -26,6 +31,7 @@ SOCK = os.environ["FTP_TUNNEL_SOCKET"]
 LOG = os.environ.get("FAKE_LOG")
 lock = threading.Lock()
 conn_id = [0]
+last_dst = [""]  # the dst of the latest CONNECT, for PEER
 
 
 def log(line):
@@ -78,6 +84,43 @@ def pump(src, dst, rewrite=None):
             pass
 
 
+def loopback_pair(fam):
+    """A connected pair of TCP sockets on loopback: (program's, ours)."""
+    lo = "::1" if fam == socket.AF_INET6 else "127.0.0.1"
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.bind((lo, 0))
+    ls.listen(1)
+    prog = socket.socket(fam, socket.SOCK_STREAM)
+    prog.connect(ls.getsockname()[:2])
+    mine, _ = ls.accept()
+    ls.close()
+    return prog, mine
+
+
+def data_request(c, keys):
+    fam = socket.AF_INET6 if keys.get("family") == "inet6" else socket.AF_INET
+    host, _, _ = os.environ["FAKE_FTP_SERVER"].rpartition(":")
+    try:
+        server = socket.create_connection((host.strip("[]"),
+                                           int(keys["port"])), timeout=5)
+    except OSError:
+        send_msg(c, "ERR", [("errno", "111"), ("message", "no listener")])
+        return
+    prog, mine = loopback_pair(fam)
+    send_msg(c, "OK", [], prog.fileno())
+    prog.close()
+    threading.Thread(target=pump, args=(server, mine), daemon=True).start()
+    threading.Thread(target=pump, args=(mine, server), daemon=True).start()
+
+
+def peer_request(c, keys):
+    host, _, _ = os.environ["FAKE_FTP_SERVER"].rpartition(":")
+    if keys.get("peer") == host.strip("[]") and last_dst[0]:
+        send_msg(c, "OK", [("server", last_dst[0])])
+    else:
+        send_msg(c, "ERR", [("errno", "2"), ("message", "not ours")])
+
+
 def connect_request(c, keys):
     fam = socket.AF_INET6 if keys.get("family") == "inet6" else socket.AF_INET
     err = os.environ.get("FAKE_ERR")
@@ -88,17 +131,11 @@ def connect_request(c, keys):
     host, _, port = os.environ["FAKE_FTP_SERVER"].rpartition(":")
     server = socket.create_connection((host.strip("[]"), int(port)))
     # The program's end: a TCP socket of the requested family on loopback.
-    lo = "::1" if fam == socket.AF_INET6 else "127.0.0.1"
-    ls = socket.socket(fam, socket.SOCK_STREAM)
-    ls.bind((lo, 0))
-    ls.listen(1)
-    prog = socket.socket(fam, socket.SOCK_STREAM)
-    prog.connect(ls.getsockname()[:2])
-    mine, _ = ls.accept()
-    ls.close()
+    prog, mine = loopback_pair(fam)
     with lock:
         conn_id[0] += 1
         cid = conn_id[0]
+        last_dst[0] = keys.get("dst", "")
     send_msg(c, "OK", [("id", str(cid))], prog.fileno())
     prog.close()
     dst = keys.get("ftphost") or keys.get("dst", "")
@@ -120,7 +157,8 @@ def serve(c):
     try:
         cred = c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                             struct.calcsize("3i"))
-        if struct.unpack("3i", cred)[1] != os.getuid():
+        if (struct.unpack("3i", cred)[1] != os.getuid() and
+                not os.environ.get("FAKE_ANY_PEER")):
             return
         n = struct.unpack("!I", recv_exact(c, 4))[0]
         text = recv_exact(c, n).decode()
@@ -137,12 +175,17 @@ def serve(c):
         log("%s %s options=%s" % (word, " ".join(
             "%s=%s" % kv for kv in sorted(keys.items())), "|".join(opts)))
         if word == "PING":
-            send_msg(c, "OK", [("version", "1"), ("pid", str(os.getpid()))])
+            send_msg(c, "OK", [("version", "1"), ("revision", "2"),
+                               ("pid", str(os.getpid()))])
         elif word == "STOP":
             send_msg(c, "OK", [])
             os._exit(0)
         elif word == "CONNECT":
             connect_request(c, keys)
+        elif word == "DATA":
+            data_request(c, keys)
+        elif word == "PEER":
+            peer_request(c, keys)
         else:
             send_msg(c, "ERR", [("errno", "95"), ("message", "unknown")])
     except (OSError, EOFError, ValueError) as e:

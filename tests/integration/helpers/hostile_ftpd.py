@@ -9,6 +9,7 @@
 # tunnel; data connections are logged as "DATA from HOST:PORT". RETR sends
 # PAYLOAD's bytes (default 64 KiB of a fixed pattern). Runs until killed.
 import os
+import select
 import socket
 import sys
 import threading
@@ -27,6 +28,10 @@ BEHAVIOURS = {
     "iac": "Telnet IAC in replies; RETR trickles until ABOR, then 426 + 226",
     "authtls": "FEAT offers AUTH TLS; PASS answered with 234; 227 names 127.0.0.3",
     "bounce": "PORT/EPRT accepted (200) whatever they name",
+    "decoy": "PASV: 227 naming 127.0.0.3:P while 127.0.0.1:P listens too; "
+             "RETR serves whichever is reached, logged as 'DATA at HOST'",
+    "activeonly": "PASV/EPSV refused with 502; RETR connects to the PORT/EPRT "
+                  "address (logged 'DATA to HOST:PORT') and sends the payload",
 }
 
 port, behaviour, logpath = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -71,6 +76,8 @@ class Session:
     def __init__(self, c):
         self.c = c
         self.data = None  # listening socket for the next RETR
+        self.decoy = None  # "decoy": the listener the 227 names
+        self.active = None  # "activeonly": (host, port) of PORT/EPRT
         self.abor = threading.Event()
 
     def send(self, s):
@@ -85,6 +92,19 @@ class Session:
             return "229 Extended (|||65536|)" if epsv else "227 Entering Passive Mode (127,0,0,1,256,0)."
         if behaviour == "pasvflood":
             p = FIXED.getsockname()[1]
+        elif behaviour == "decoy":
+            # The same port on the control address and on the one the
+            # 227 names: the log shows which the tunnel went to.
+            for s in (self.data, self.decoy):
+                if s:
+                    s.close()
+            self.data = listener("127.0.0.1")
+            p = self.data.getsockname()[1]
+            self.decoy = socket.socket()
+            self.decoy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.decoy.bind(("127.0.0.3", p))
+            self.decoy.listen(8)
+            host = "127.0.0.3"
         elif behaviour == "thirdhost-closed":
             s = socket.socket()
             s.bind((host, 0))  # bound, never listening: connections refused
@@ -97,20 +117,44 @@ class Session:
             p = self.data.getsockname()[1]
         return "229 Extended Passive Mode (|||%d|)" % p if epsv else p227(host, p)
 
+    def retr_active(self):
+        self.send("150 connecting to you")
+        try:
+            d = socket.create_connection(self.active, timeout=10)
+        except OSError:
+            self.send("425 cannot connect to %s:%d" % self.active)
+            return
+        log("DATA to %s:%d" % self.active)
+        self.active = None
+        d.sendall(PAYLOAD)
+        d.close()
+        self.send("226 done")
+
     def retr(self):
+        if behaviour == "activeonly":
+            return self.retr_active() if self.active else self.send("425 use PORT first")
         if not self.data or behaviour == "thirdhost-closed":
             self.send("150 opening")
             time.sleep(1)
             self.send("425 no data connection")
             return
         self.send("150 here it comes")
-        self.data.settimeout(10)
+        waiting = [x for x in (self.data, self.decoy) if x]
+        # Well within the client's 10 s wait for the reply: a tunnel that
+        # sends the connection elsewhere gets its 425 in time.
+        ready, _, _ = select.select(waiting, [], [], 4)
         try:
-            d, peer = self.data.accept()
+            if not ready:
+                raise OSError("timed out")
+            d, peer = ready[0].accept()
         except OSError:
             self.send("425 no data connection")
             return
         log("DATA from %s:%d" % peer[:2])
+        if self.decoy:
+            log("DATA at %s" % d.getsockname()[0])
+            self.decoy.close()
+            self.decoy = None
         self.data.close()
         self.data = None
         if behaviour == "iac":
@@ -163,6 +207,16 @@ class Session:
                 for x in ("EPSV", "PASV", "AUTH TLS", "PBSZ", "PROT", "SIZE"):
                     self.send(" " + x)
                 self.send("211 End")
+            elif verb in ("PASV", "EPSV") and behaviour == "activeonly":
+                self.send("502 %s not implemented here" % verb)
+            elif verb in ("PORT", "EPRT") and behaviour == "activeonly":
+                if verb == "PORT":
+                    n = [int(x) for x in arg.split(",")]
+                    self.active = ("%d.%d.%d.%d" % tuple(n[:4]), n[4] * 256 + n[5])
+                else:
+                    f = arg.split(arg[0])
+                    self.active = (f[2], int(f[3]))
+                self.send("200 %s ok" % verb)
             elif verb in ("PASV", "EPSV"):
                 if behaviour == "noend" and verb == "PASV":
                     endless(c, "227-Entering Passive Mode (127,0,0,1,1,1)")

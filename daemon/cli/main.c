@@ -1,0 +1,715 @@
+/* main.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "confload.h"
+#include "connpool.h"
+#include "fgsock.h"
+#include "fwd.h"
+#include "hold.h"
+#include "ftp.h"
+#include "ftpopts.h"
+#include "import_tectia.h"
+#include "ipc.h"
+#include "log.h"
+#include "mem.h"
+#include "report.h"
+#include "spec.h"
+#include "ssh.h"
+#include "sshconfig.h"
+#include "status.h"
+#include "version.h"
+
+#define MAX_TUNNELS 64
+#define MAX_CLI_OPTIONS 64
+/* Extra connections for concurrent FTP sessions close this long after
+ * their last one ends: the next burst pays a login, an idle tunnel holds
+ * one connection. */
+#define EXTRA_IDLE_MS (30 * 1000)
+
+struct cli {
+	struct loop *loop;
+	struct ssh_sess *sess;
+	struct ssh_opts opts;
+	struct fwd_spec specs[MAX_TUNNELS];
+	struct tunnel *tunnels[MAX_TUNNELS];
+	int ntunnels;
+	int pending; /* tunnels not yet up */
+	int ready_fd;
+	int exit_code;
+	int check; /* --check: connect, authenticate, exit */
+	struct tunnel_opts topts;
+	int ftp_sessions;      /* on sess */
+	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
+	char pool_key[CONNPOOL_KEY_MAX];
+	/* -o, -p, -l, -i as "Key=Value", applied after a profile's. */
+	struct {
+		const char *key; /* "Port=" etc., or "" for -o */
+		const char *arg; /* argv's */
+	} cli_options[MAX_CLI_OPTIONS];
+	int ncli_options;
+	/* -f: the settings and tunnels as given, for the daemon's HOLD. */
+	int hold;
+	struct ipc_msg *hold_req;
+	char spec_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
+	/* For `ftp-tunnel status`: our socket, what we were started as. */
+	struct fgsock *status;
+	const char *name; /* the profile or destination (argv's) */
+	int profile;	  /* name is a profile's */
+	char command[900];
+	uint64_t started_ms;
+	unsigned long ctl_ids; /* FTP control connections so far */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ftp-tunnel [-vqNT] [-F config] [-p port] [-l user]\n"
+		"                  [-i identity_file]"
+		"\n"
+		"                  [-o option=value] [--ready-fd N]\n"
+		"                  -L [ftp/][bind_address:]port:host:hostport "
+		"| -R [ftp/][bind_address:]port:host:hostport\n"
+		"                  | -L sftp/[bind_address:]port[:directory]\n"
+		"                  [user@]host[:port]\n"
+		"       ftp-tunnel [options] [-L ...] [-R ...] PROFILE\n"
+		"       ftp-tunnel -f [options] ... PROFILE|destination   "
+		"(the daemon holds the tunnels)\n"
+		"       ftp-tunnel release PROFILE|destination\n"
+		"       ftp-tunnel --check [options] [user@]host[:port]\n"
+		"       ftp-tunnel status [--json] | stop\n"
+		"       ftp-tunnel import-tectia FILE\n"
+		"Options come before the destination. See ftp-tunnel(1).\n");
+}
+
+static void fatal(struct cli *c, int code, const char *msg)
+{
+	log_err("%s", msg);
+	c->exit_code = code;
+	loop_stop(c->loop);
+}
+
+static void tunnel_up(struct tunnel *t, const char *err, void *arg)
+{
+	struct cli *c = arg;
+
+	if (err) {
+		char msg[1200];
+
+		snprintf(msg, sizeof(msg), "%s: %s", tunnel_name(t), err);
+		fatal(c, 1, msg);
+		return;
+	}
+	log_info("tunnel %s: up", tunnel_name(t));
+	if (--c->pending == 0) {
+		log_info("all tunnels up");
+		if (c->ready_fd >= 0) {
+			char line[64];
+			int i, n;
+
+			/* One line per remote tunnel with port 0, then READY.
+			 */
+			for (i = 0; i < c->ntunnels; i++) {
+				if (!c->specs[i].remote || c->specs[i].port)
+					continue;
+				n = snprintf(line, sizeof(line), "PORT %d\n",
+					     tunnel_bound_port(c->tunnels[i]));
+				if (write(c->ready_fd, line, (size_t)n) < 0)
+					break;
+			}
+			if (write(c->ready_fd, "READY\n", 6) < 0)
+				log_debug("ready fd: %s", strerror(errno));
+			close(c->ready_fd);
+			c->ready_fd = -1;
+		}
+	}
+}
+
+static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
+		       void *arg)
+{
+	struct cli *c = arg;
+	int i;
+
+	(void)s;
+	switch (ev) {
+	case SSH_EV_READY:
+		if (c->check) {
+			c->exit_code = 0;
+			loop_stop(c->loop);
+			break;
+		}
+		c->pending = c->ntunnels;
+		for (i = 0; i < c->ntunnels; i++)
+			tunnel_start(c->tunnels[i]);
+		break;
+	case SSH_EV_FAILED:
+		fatal(c, 255, msg);
+		break;
+	case SSH_EV_CLOSED:
+		fatal(c, 255, msg);
+		break;
+	}
+}
+
+static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+	struct cli *c = arg;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGUSR1) {
+		if (c->sess)
+			ssh_sess_dump(c->sess);
+		return;
+	}
+	log_info("signal %u: stopping", si.ssi_signo);
+	c->exit_code = 0;
+	loop_stop(loop);
+}
+
+/* Every tunnel is an sftp/ one. */
+static int only_sftp(const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->ntunnels; i++)
+		if (!c->specs[i].sftp)
+			return 0;
+	return c->ntunnels > 0;
+}
+
+/* The session and tunnels into a STATUS report (docs/IPC.txt): the
+ * records ftp-tunneld gives for its own, after one "process" record and
+ * one "tunnel" record per tunnel. The tunnels' own session is number 1,
+ * extra connections follow. */
+static void cli_report(struct statusrep *r, void *arg)
+{
+	struct cli *c = arg;
+	struct report_totals tot = {0};
+	uint64_t now = loop_now_ms(c->loop);
+	int i;
+
+	statusrep_record(r, "process");
+	statusrep_add(r, "pid", "%d", (int)getpid());
+	statusrep_add(r, "kind", "foreground");
+	statusrep_add(r, "version", "%s", FTP_TUNNEL_VERSION);
+	statusrep_add(r, "uptime", "%llu",
+		      (unsigned long long)(now - c->started_ms) / 1000);
+	statusrep_add(r, "name", "%s", c->name);
+	if (c->profile)
+		statusrep_add(r, "profile", "%s", c->name);
+	statusrep_add(r, "command", "%s", c->command);
+	statusrep_add(r, "connections", "%lu", c->ctl_ids);
+	for (i = 0; i < c->ntunnels; i++) {
+		statusrep_record(r, "tunnel");
+		statusrep_add(r, "name", "%s", tunnel_name(c->tunnels[i]));
+		statusrep_add(r, "state", "%s",
+			      tunnel_is_up(c->tunnels[i]) ? "up" : "starting");
+		if (c->sess)
+			statusrep_add(r, "session", "1");
+	}
+	/* SftpLogin=ftp alone: each FTP login has its own connection. */
+	if (c->sess)
+		report_session(r, &tot, 1, c->sess, now);
+	for (i = 0; i < c->ntunnels; i++)
+		tunnel_report(c->tunnels[i], r, &tot, 1);
+	fwd_pool_report(c->pool, r, &tot, 1);
+	report_totals(r, &tot);
+}
+
+/* `ftp-tunnel stop PID`: as SIGTERM. */
+static void cli_stop(void *arg)
+{
+	struct cli *c = arg;
+
+	c->exit_code = 0;
+	loop_stop(c->loop);
+}
+
+static const struct fgsock_ops cli_status_ops = {.report = cli_report,
+						 .stop = cli_stop};
+
+/* argv as one line, for the report (cut when long). */
+static void join_args(char *out, size_t len, int argc, char **argv)
+{
+	size_t used = 0;
+	int i, n;
+
+	out[0] = '\0';
+	for (i = 0; i < argc && used < len; i++) {
+		n = snprintf(out + used, len - used, "%s%s", i ? " " : "",
+			     argv[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Extras only help a local FTP tunnel, and only when Connections allows
+ * more than one. */
+static int wants_pool(const struct cli *c)
+{
+	int i;
+
+	if (connpool_max(&c->opts) < 2)
+		return 0;
+	for (i = 0; i < c->ntunnels; i++)
+		if ((c->specs[i].ftp && !c->specs[i].remote) ||
+		    (c->specs[i].sftp && !c->topts.sftp_login_ftp))
+			return 1;
+	return 0;
+}
+
+/* One "Key=Value" setting: FtpActiveMode and FtpPassiveAddress are the
+ * tunnels', the rest the session's. 0, or -1 with the message logged. */
+static int set_option(struct cli *c, const char *kv)
+{
+	char msg[512];
+	int rc;
+
+	if (c->hold_req && ipc_add(c->hold_req, "option", kv) < 0) {
+		log_err("too many settings for the daemon");
+		return -1;
+	}
+	rc = ftpopts_set(&c->topts, kv, msg, sizeof(msg));
+	if (rc < 0) {
+		log_err("%s", msg);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (ssh_opts_set(&c->opts, kv, msg, sizeof(msg)) < 0) {
+		log_err("%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_tunnel(struct cli *c, const char *spec, int remote)
+{
+	char err[1024];
+
+	if (c->ntunnels >= MAX_TUNNELS) {
+		log_err("too many forwards (at most %d)", MAX_TUNNELS);
+		return -1;
+	}
+	if (spec_parse_forward(spec, remote, &c->specs[c->ntunnels], err,
+			       sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	snprintf(c->spec_text[c->ntunnels], sizeof(c->spec_text[0]), "%s",
+		 spec);
+	c->ntunnels++;
+	return 0;
+}
+
+/* A destination that names a profile: its server and settings first (the
+ * command line's options then override them), its tunnels before the
+ * command line's. 1 when dest is a profile, 0 when not, -1 on error. */
+static int use_profile(struct cli *c, const char *config, const char *dest)
+{
+	struct conf conf;
+	struct profile *p;
+	char err[700], line[700];
+	const char *o, *host;
+	int found, i, rc = -1;
+	static struct fwd_spec cli_specs[MAX_TUNNELS];
+	static char cli_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
+	int ncli = c->ntunnels;
+
+	conf_init(&conf);
+	p = malloc(sizeof(*p));
+	if (!p) {
+		log_err("out of memory");
+		return -1;
+	}
+	if (confload_files(&conf, config, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	/* user@host, host:port and [v6] are never profile names. */
+	found = strpbrk(dest, "@:[")
+		    ? 0
+		    : confload_profile(&conf, dest, p, err, sizeof(err));
+	if (found <= 0) {
+		if (found < 0)
+			log_err("%s", err);
+		rc = found;
+		goto out;
+	}
+	log_info("profile %s (%s:%d)", p->name, p->file, p->line);
+	host = p->host[0] ? p->host : p->name;
+	snprintf(line, sizeof(line), strchr(host, ':') ? "[%s]" : "%s", host);
+	if (ssh_opts_set_dest(&c->opts, line) < 0) {
+		log_err("profile %s (%s:%d): bad host '%s'", p->name, p->file,
+			p->line, host);
+		goto out;
+	}
+	if (c->hold_req)
+		ipc_add(c->hold_req, "dest", line);
+	if (p->user[0]) {
+		snprintf(line, sizeof(line), "User=%s", p->user);
+		if (set_option(c, line) < 0)
+			goto out;
+	}
+	if (p->port) {
+		snprintf(line, sizeof(line), "Port=%u", p->port);
+		if (set_option(c, line) < 0)
+			goto out;
+	}
+	for (o = p->options; *o;) {
+		size_t len = strcspn(o, "\n");
+
+		if (len >= sizeof(line)) {
+			log_err("profile %s (%s:%d): a setting is too long",
+				p->name, p->file, p->line);
+			goto out;
+		}
+		memcpy(line, o, len);
+		line[len] = '\0';
+		o += len + (o[len] == '\n');
+		if (set_option(c, line) < 0) {
+			log_err("in profile %s (%s:%d)", p->name, p->file,
+				p->line);
+			goto out;
+		}
+	}
+	memcpy(cli_specs, c->specs, sizeof(c->specs[0]) * (size_t)ncli);
+	memcpy(cli_text, c->spec_text, sizeof(c->spec_text[0]) * (size_t)ncli);
+	c->ntunnels = 0;
+	for (i = 0; i < p->ntunnels; i++) {
+		if (add_tunnel(c, p->tunnels[i].spec, p->tunnels[i].remote) <
+		    0) {
+			log_err("in profile %s (%s:%d)", p->name, p->file,
+				p->tunnels[i].line);
+			goto out;
+		}
+	}
+	for (i = 0; i < ncli; i++) {
+		if (c->ntunnels >= MAX_TUNNELS) {
+			log_err("too many forwards (at most %d)", MAX_TUNNELS);
+			goto out;
+		}
+		memcpy(c->spec_text[c->ntunnels], cli_text[i],
+		       sizeof(cli_text[i]));
+		c->specs[c->ntunnels++] = cli_specs[i];
+	}
+	rc = 1;
+out:
+	free(p);
+	conf_free(&conf);
+	return rc;
+}
+
+/* Reads the command line into c (options, tunnels, --check, -f), *config
+ * (-F) and the log level; the destination is argv[optind]. Returns -1 to
+ * go on, or the status to exit with (0 after --help, 2 for a usage
+ * error). */
+static int parse_args(struct cli *c, int argc, char **argv, const char **config)
+{
+	static const struct option longopts[] = {
+	    {"ready-fd", required_argument, NULL, 'r'},
+	    {"check", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	int verbosity = LOG_LVL_WARN, opt;
+
+	while ((opt = getopt_long(argc, argv, "+vp:l:i:o:F:L:R:NqhTf", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			verbosity++;
+			break;
+		case 'q':
+			verbosity = LOG_LVL_ERR;
+			break;
+		case 'p':
+		case 'l':
+		case 'i':
+		case 'o':
+			if (c->ncli_options == MAX_CLI_OPTIONS) {
+				log_err("too many options (at most %d)",
+					MAX_CLI_OPTIONS);
+				return 2;
+			}
+			c->cli_options[c->ncli_options].key =
+			    opt == 'p'	 ? "Port="
+			    : opt == 'l' ? "User="
+			    : opt == 'i' ? "IdentityFile="
+					 : "";
+			c->cli_options[c->ncli_options].arg = optarg;
+			c->ncli_options++;
+			break;
+		case 'F':
+			*config = optarg;
+			break;
+		case 'f':
+			c->hold = 1;
+			break;
+		case 'L':
+		case 'R':
+			if (add_tunnel(c, optarg, opt == 'R') < 0)
+				return 2;
+			break;
+		case 'r': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (*end || fd < 0 || fd > 1024 ||
+			    fcntl((int)fd, F_GETFD) < 0) {
+				log_err("--ready-fd %s: not an open file "
+					"descriptor",
+					optarg);
+				return 2;
+			}
+			c->ready_fd = (int)fd;
+			break;
+		}
+		case 'c':
+			/* ftp-tunnel-wrap on a terminal: settle the host key
+			 * with the user now, and check that a daemon (which
+			 * has no terminal) will be able to log in. */
+			c->check = 1;
+			c->opts.no_auth_prompt = 1;
+			break;
+		case 'N':
+		case 'T':
+			break; /* ssh compatibility: we never run commands */
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_set_level(verbosity);
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* Settles what to connect to and how for dest: a profile's server,
+ * settings and tunnels, the command line's options over them, then
+ * ~/.ssh/config's under both. With -f, fills the daemon's HOLD request
+ * too. Returns -1 to go on, or the status to exit with. */
+static int resolve_settings(struct cli *c, const char *config, const char *dest)
+{
+	char err[1024];
+	int i, profile;
+
+	if (c->hold) {
+		static struct ipc_msg hold_req;
+
+		ipc_init(&hold_req, "HOLD");
+		c->hold_req = &hold_req;
+	}
+	profile = use_profile(c, config, dest);
+	c->name = dest;
+	c->profile = profile > 0;
+	if (profile < 0)
+		return 2;
+	/* The command line's options win over a profile's; a -o HostName
+	 * before the destination makes the destination its alias. */
+	for (i = 0; i < c->ncli_options; i++) {
+		char kv[1200];
+
+		snprintf(kv, sizeof(kv), "%s%s", c->cli_options[i].key,
+			 c->cli_options[i].arg);
+		if (set_option(c, kv) < 0) {
+			ssh_opts_release(&c->opts);
+			return 2;
+		}
+	}
+	c->ncli_options = 0;
+	if (!profile && c->hold_req)
+		ipc_add(c->hold_req, "dest", dest);
+	if (!profile && ssh_opts_set_dest(&c->opts, dest) < 0) {
+		log_err("bad destination '%s' (expected [user@]host[:port] "
+			"or a profile's name)",
+			dest);
+		return 2;
+	}
+	if (!c->ntunnels && !c->check) {
+		if (profile)
+			log_err("profile %s has no tunnels: add LocalForward "
+				"or RemoteForward to it, or give -L or -R",
+				dest);
+		else
+			log_err("no tunnel given: use -L or -R, or name a "
+				"profile (see ftp-tunnel(1))");
+		return 2;
+	}
+	/* ~/.ssh/config and /etc/ssh/ssh_config fill in what the command
+	 * line left unset; the defaults come after them. */
+	if (sshconfig_load(&c->opts, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		ssh_opts_release(&c->opts);
+		return 255;
+	}
+	if (c->hold_req && c->topts.sftp_login_ftp) {
+		log_err("SftpLogin=ftp is for ftp-tunnel in the foreground: "
+			"the daemon does not hold such tunnels");
+		ssh_opts_release(&c->opts);
+		return 2;
+	}
+	return -1;
+}
+
+/* -f: hands the tunnels to the daemon instead of running them. Returns
+ * the status to exit with. */
+static int send_hold(struct cli *c, const char *dest)
+{
+	int i;
+
+	/* The daemon reads the same settings again (and ssh_config
+	 * for itself); the checks above caught what is malformed. */
+	ipc_add(c->hold_req, "name", dest);
+	for (i = 0; i < c->ntunnels; i++)
+		ipc_add(c->hold_req, c->specs[i].remote ? "remote" : "local",
+			c->spec_text[i]);
+	ssh_opts_release(&c->opts);
+	return hold_send(c->hold_req, dest);
+}
+
+/* Makes the event loop, its signal watch (*sfd), the SSH session, the
+ * pool of extra connections and the tunnels. Returns -1 to go on (to run,
+ * or with c->exit_code set to clean up), or the status to exit with. */
+static int start(struct cli *c, int *sfd)
+{
+	char err[1024];
+	sigset_t mask;
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	c->loop = loop_new();
+	if (!c->loop) {
+		log_err("cannot create event loop: %s", strerror(errno));
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	*sfd = loop_watch_signals(c->loop, &mask, signal_cb, c);
+	if (*sfd < 0) {
+		log_err("cannot watch signals: %s", strerror(-*sfd));
+		return 1;
+	}
+	/* Local listeners first: a port in use is an error before we
+	 * connect anywhere. The session is created right after, unless
+	 * every tunnel is an sftp/ one whose FTP logins log in themselves
+	 * (SftpLogin=ftp). */
+	c->topts.ssh_opts = &c->opts;
+	if (!c->check && c->topts.sftp_login_ftp && only_sftp(c)) {
+		c->sess = NULL;
+	} else {
+		c->sess = ssh_sess_new(c->loop, &c->opts, sess_event, c);
+		if (!c->sess) {
+			log_err("out of memory");
+			return 1;
+		}
+	}
+	c->topts.ftp_sessions = &c->ftp_sessions;
+	c->topts.ctl_ids = &c->ctl_ids;
+	if (!c->check && wants_pool(c)) {
+		/* Concurrent FTP sessions spread over more connections, each
+		 * on a thread of its own (libssh2 1.10 is one core's worth
+		 * per connection). */
+		c->pool =
+		    connpool_new(c->loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
+		ssh_opts_key(&c->opts, c->pool_key, sizeof(c->pool_key));
+		c->topts.pool = c->pool;
+		c->topts.ssh_opts = &c->opts;
+		c->topts.pool_key = c->pool_key;
+	}
+	for (i = 0; i < c->ntunnels; i++) {
+		c->tunnels[i] =
+		    tunnel_new(c->loop, c->sess, &c->specs[i], &c->topts,
+			       tunnel_up, c, err, sizeof(err));
+		if (!c->tunnels[i]) {
+			log_err("%s", err);
+			c->exit_code = 1;
+			return -1;
+		}
+	}
+	if (!c->check) {
+		c->started_ms = loop_now_ms(c->loop);
+		c->status = fgsock_new(c->loop, c->name, &cli_status_ops, c);
+	}
+	if (!c->sess) {
+		/* No SSH session to wait for (SftpLogin=ftp): the tunnels
+		 * start now, after the status socket as with a session. */
+		c->pending = c->ntunnels;
+		for (i = 0; i < c->ntunnels; i++)
+			tunnel_start(c->tunnels[i]);
+	}
+	return -1;
+}
+
+/* Runs the tunnels until a signal or an error, then frees everything
+ * start() made. Returns the status to exit with. */
+static int run(struct cli *c, int sfd)
+{
+	int i;
+
+	if (c->exit_code == 0)
+		loop_run(c->loop);
+	fgsock_free(c->status); /* first: status stops listing us */
+	connpool_free(c->pool); /* its hand-backs name the tunnels */
+	for (i = 0; i < c->ntunnels; i++)
+		tunnel_free(c->tunnels[i]);
+	ssh_sess_free(c->sess);
+	loop_unwatch(c->loop, sfd);
+	close(sfd);
+	loop_free(c->loop);
+	ssh_opts_release(&c->opts);
+	return c->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {.ready_fd = -1, .exit_code = 0};
+	const char *config = NULL;
+	int rc, sfd = -1;
+
+	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
+		return import_tectia_main(argc - 1, argv + 1);
+	if (status_cli_wanted(argc, argv))
+		return status_cli_main(argc, argv);
+	if (argc == 3 && !strcmp(argv[1], "release"))
+		return hold_release(argv[2]);
+	mem_setup();
+	ssh_opts_init(&c.opts);
+	ftpopts_init(&c.topts);
+	log_set_prefix("ftp-tunnel");
+	rc = parse_args(&c, argc, argv, &config);
+	if (rc < 0)
+		rc = resolve_settings(&c, config, argv[optind]);
+	if (rc >= 0)
+		return rc;
+	if (c.hold_req)
+		return send_hold(&c, argv[optind]);
+	join_args(c.command, sizeof(c.command), argc, argv);
+	rc = start(&c, &sfd);
+	if (rc >= 0)
+		return rc;
+	return run(&c, sfd);
+}

@@ -1,0 +1,531 @@
+/* ftpdata.c — one FTP data connection's setup: listener or remote forward
+ * or pair, the peer check, the timeout, then a pump. */
+#include "ftpdata.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "net.h"
+#include "pump.h"
+#include "sockowner.h"
+
+enum ftpdata_kind { KIND_LISTEN_HERE, KIND_LISTEN_THERE, KIND_PAIR };
+
+/* A data listener takes one connection, yet its backlog is as long as the
+ * system allows (net.core.somaxconn caps it): with a short one, a burst
+ * of connections overflows it and the kernel drops the surplus silently.
+ * Those connectors then retry their SYN for seconds (1, 3, 7 s...),
+ * after our listener is gone, into a port that may by then be another
+ * program's listener, which may keep them open (t_hostile's
+ * 200-connection flood: the others' answers took 1.08 s, the first
+ * retransmission; queued instead, they are all reset at once when the
+ * listener closes, in 0.05-0.16 s). */
+#define DATA_BACKLOG SOMAXCONN
+
+struct ftp_data {
+	enum ftpdata_kind kind;
+	struct ssh_sess *s;
+	struct loop *loop;
+	char name[96];
+	ftpdata_done_cb done;
+	ftpdata_bound_cb bound;
+	void *arg;
+	struct loop_timer *timer;
+	/* listen here */
+	int lfd;
+	enum ftpdata_check check;
+	struct sockaddr_storage expected_peer;
+	struct sockaddr_storage listen_addr;
+	uint16_t bound_port; /* the listener's port */
+	/* the channel side */
+	char chan_host[256];
+	int chan_port;
+	long req;            /* pending open or listen request */
+	LIBSSH2_CHANNEL *ch; /* opened or accepted channel */
+	LIBSSH2_LISTENER *rl;
+	/* the socket side */
+	struct sockaddr_storage local_target;
+	struct sockaddr_storage source; /* our end of a local connect */
+	int fd;
+	int fd_connected;
+	int connecting; /* a connection was accepted */
+	struct pump *pump; /* once both halves are connected */
+};
+
+/* Releases everything not yet handed to a pump. */
+static void release(struct ftp_data *d)
+{
+	loop_timer_free(d->timer);
+	if (d->lfd >= 0) {
+		loop_unwatch(d->loop, d->lfd);
+		close(d->lfd);
+	}
+	if (d->fd >= 0) {
+		loop_unwatch(d->loop, d->fd);
+		close(d->fd);
+	}
+	if (d->req > 0)
+		ssh_open_cancel(d->s, d->req);
+	if (d->ch)
+		ssh_chan_discard(d->s, d->ch);
+	if (d->rl)
+		ssh_unlisten(d->s, d->rl);
+	free(d);
+}
+
+static void finish(struct ftp_data *d, const char *err)
+{
+	if (err)
+		log_warn("%s: data connection failed: %s", d->name, err);
+	if (d->done)
+		d->done(d, err, d->arg);
+	release(d);
+}
+
+void ftpdata_cancel(struct ftp_data *d)
+{
+	if (d)
+		release(d);
+}
+
+void ftpdata_detach(struct ftp_data *d)
+{
+	if (!d)
+		return;
+	if (!d->connecting) {
+		release(d);
+		return;
+	}
+	d->done = NULL;
+	d->bound = NULL;
+}
+
+int ftpdata_connecting(const struct ftp_data *d)
+{
+	return d->connecting;
+}
+
+struct pump *ftpdata_pump(const struct ftp_data *d)
+{
+	return d->pump;
+}
+
+/* Both halves are connected: hand them to a pump. */
+static void start_pump(struct ftp_data *d)
+{
+	int fd = d->fd;
+	LIBSSH2_CHANNEL *ch = d->ch;
+
+	d->fd = -1;
+	d->ch = NULL;
+	loop_unwatch(d->loop, fd);
+	d->pump = pump_new(d->s, ch, fd, d->name, NULL, NULL);
+	if (!d->pump) {
+		finish(d, "out of memory");
+		return;
+	}
+	finish(d, NULL);
+}
+
+static void timeout_cb(struct loop *loop, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)loop;
+	finish(d, "no data connection came within 60 s");
+}
+
+static struct ftp_data *data_new(struct ssh_sess *s, enum ftpdata_kind kind,
+				 const char *name, ftpdata_done_cb done,
+				 void *arg)
+{
+	struct ftp_data *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->kind = kind;
+	d->s = s;
+	d->loop = ssh_sess_loop(s);
+	d->lfd = d->fd = -1;
+	d->done = done;
+	d->arg = arg;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->timer = loop_timer_new(d->loop, timeout_cb, d);
+	if (!d->timer) {
+		free(d);
+		return NULL;
+	}
+	loop_timer_arm(d->timer, FTPDATA_TIMEOUT_MS);
+	return d;
+}
+
+/* --- channel opened / local connect finished -------------------------- */
+
+static void maybe_both(struct ftp_data *d)
+{
+	if (d->ch && d->fd >= 0 && d->fd_connected)
+		start_pump(d);
+}
+
+static void chan_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
+			const char *err, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)s;
+	d->req = 0;
+	if (!ch) {
+		finish(d, err);
+		return;
+	}
+	d->ch = ch;
+	maybe_both(d);
+}
+
+static void local_connected(struct loop *loop, int fd, uint32_t events,
+			    void *arg)
+{
+	struct ftp_data *d = arg;
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	char msg[160], where[80];
+
+	(void)events;
+	loop_unwatch(loop, fd);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (soerr) {
+		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
+			 addr_format((struct sockaddr *)&d->local_target,
+				     where, sizeof(where)),
+			 strerror(soerr));
+		finish(d, msg);
+		return;
+	}
+	d->fd_connected = 1;
+	maybe_both(d);
+}
+
+static int connect_local(struct ftp_data *d)
+{
+	const struct sockaddr *sa = (struct sockaddr *)&d->local_target;
+	int fd = net_connect_start(sa, addr_len(sa));
+
+	socklen_t slen = sizeof(d->source);
+
+	if (fd < 0)
+		return fd;
+	d->fd = fd;
+	/* connect() has bound the socket: its port tells the FTP client's
+	 * shim that the connection it accepts is ours (ftpdata_made). */
+	if (getsockname(fd, (struct sockaddr *)&d->source, &slen) < 0)
+		d->source.ss_family = AF_UNSPEC;
+	if (loop_watch(d->loop, fd, EPOLLOUT, local_connected, d) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* --- listen here ------------------------------------------------------ */
+
+/* A socket filter on a loopback data listener (its connections inherit
+ * it) that drops every segment with FIN set: a peer that writes and
+ * closes before we accept stays in FIN_WAIT1, a full socket whose owner
+ * the kernel still names (sockowner.h), instead of becoming a TIME_WAIT
+ * socket with none once our queued connection acknowledged its FIN (a
+ * delayed ACK, 40-200 ms: a loaded host can be slower than that to get
+ * to the accept, and the client's own upload was refused). Removed from
+ * the accepted connection after the check; the peer's FIN comes again at
+ * its next retransmission (its RTO, 200 ms or so), which is what a
+ * client that closes before the accept pays. Offsets are in the TCP
+ * header, where a TCP socket's filter starts. */
+static const struct sock_filter fin_hold_code[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),            /* flags */
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1), /* FIN */
+    BPF_STMT(BPF_RET | BPF_K, 0),                      /* drop */
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),             /* keep */
+};
+
+static void fin_hold(struct ftp_data *d)
+{
+	struct sock_fprog prog = {
+	    .len = sizeof(fin_hold_code) / sizeof(fin_hold_code[0]),
+	    .filter = (struct sock_filter *)fin_hold_code,
+	};
+
+	if (setsockopt(d->lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		       sizeof(prog)) < 0)
+		log_debug("%s: no FIN filter on the data listener (%s): a "
+			  "client that closes before the accept may be "
+			  "refused",
+			  d->name, strerror(errno));
+}
+
+static void fin_release(struct ftp_data *d, int fd)
+{
+	int zero = 0;
+
+	if (d->check == FTPDATA_CHECK_UID)
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+			   sizeof(zero));
+}
+
+/* NULL when the connection from peer may carry the data, else why not. */
+static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
+				const struct sockaddr *local)
+{
+	uid_t uid;
+	int r;
+
+	if (d->check == FTPDATA_CHECK_ADDR)
+		return addr_same_host(peer,
+				      (struct sockaddr *)&d->expected_peer)
+			   ? NULL
+			   : "not the FTP client's address";
+	/* Loopback: only a socket of our own user may take the data. A
+	 * socket closed before we got here may no longer name its owner
+	 * (sockowner.h): whoever it was, its bytes are all in our queue
+	 * already and cannot be told from a stranger's, so it is refused,
+	 * as root too, where "uid 0" used to let in anyone's. The listener
+	 * stays open for the client's own connection. */
+	r = sockowner_uid(peer, local, &uid);
+	if (r == SOCKOWNER_GONE)
+		return "closed before it was accepted, by an owner the "
+		       "kernel no longer names";
+	if (r < 0)
+		return "no local socket owns it";
+	return uid == getuid() ? NULL : "another user's";
+}
+
+/* The listener's one connection is fd (from peer): stop listening and
+ * open its channel. */
+static void take(struct ftp_data *d, int fd, const struct sockaddr *peer)
+{
+	char who[80];
+	long id;
+
+	loop_unwatch(d->loop, d->lfd);
+	close(d->lfd);
+	d->lfd = -1;
+	d->connecting = 1;
+	net_nodelay(fd);
+	d->fd = fd;
+	d->fd_connected = 1;
+	addr_host(peer, who, sizeof(who));
+	id = ssh_open_direct(d->s, d->chan_host, d->chan_port, who,
+			     addr_port(peer), chan_opened, d);
+	if (id < 0) {
+		finish(d, "the SSH session is down");
+		return;
+	}
+	d->req = id;
+}
+
+static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
+			   void *arg)
+{
+	struct ftp_data *d = arg;
+	const char *why;
+	char who[80];
+
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage peer, local;
+		socklen_t plen = sizeof(peer), llen = sizeof(local);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			net_accept_failed(loop, lfd, d->name);
+			return;
+		}
+		getsockname(fd, (struct sockaddr *)&local, &llen);
+		why = peer_refused(d, (struct sockaddr *)&peer,
+				   (struct sockaddr *)&local);
+		if (why) {
+			log_warn("%s: refused a data connection from %s (%s)",
+				 d->name,
+				 addr_format((struct sockaddr *)&peer, who,
+					     sizeof(who)),
+				 why);
+			close(fd);
+			continue;
+		}
+		fin_release(d, fd);
+		take(d, fd, (struct sockaddr *)&peer);
+		return;
+	}
+}
+
+struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
+				     const struct sockaddr *listen_at,
+				     enum ftpdata_check check,
+				     const struct sockaddr *expected_peer,
+				     const char *chan_host, int chan_port,
+				     struct sockaddr_storage *bound,
+				     const char *name, ftpdata_done_cb done,
+				     void *arg, char *err, size_t errlen)
+{
+	struct ftp_data *d = data_new(s, KIND_LISTEN_HERE, name, done, arg);
+	socklen_t blen = sizeof(*bound);
+	char where[80];
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->check = check;
+	memcpy(&d->expected_peer, expected_peer, addr_len(expected_peer));
+	snprintf(d->chan_host, sizeof(d->chan_host), "%s", chan_host);
+	d->chan_port = chan_port;
+	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
+	d->lfd = socket(listen_at->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->lfd >= 0 && check == FTPDATA_CHECK_UID)
+		fin_hold(d); /* before listen(): every connection has it */
+	if (d->lfd < 0 ||
+	    bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
+	    listen(d->lfd, DATA_BACKLOG) < 0 ||
+	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
+	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s",
+			 addr_format(listen_at, where, sizeof(where)),
+			 strerror(errno));
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	d->bound_port = addr_port((struct sockaddr *)bound);
+	log_debug("%s: data listener on %s -> %s:%d", name,
+		  addr_format((struct sockaddr *)bound, where, sizeof(where)),
+		  chan_host, chan_port);
+	return d;
+}
+
+int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
+	if (d->kind != KIND_LISTEN_HERE || d->lfd < 0 || d->connecting ||
+	    d->bound_port != port ||
+	    getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+		return -1;
+	log_debug("%s: data connection passed by the shim", d->name);
+	take(d, fd, (struct sockaddr *)&peer);
+	return 0;
+}
+
+int ftpdata_made(const struct ftp_data *d, struct sockaddr_storage *src,
+		 struct sockaddr_storage *dst)
+{
+	if (d->kind == KIND_LISTEN_HERE || !d->connecting ||
+	    d->source.ss_family == AF_UNSPEC)
+		return 0;
+	*src = d->source;
+	*dst = d->local_target;
+	return 1;
+}
+
+/* --- listen there ----------------------------------------------------- */
+
+static void there_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
+{
+	struct ftp_data *d = arg;
+	int rc;
+
+	if (d->ch || d->connecting) {
+		ssh_chan_discard(s, ch); /* one connection only */
+		return;
+	}
+	d->connecting = 1;
+	d->ch = ch;
+	ssh_unlisten(s, d->rl);
+	d->rl = NULL;
+	rc = connect_local(d);
+	if (rc < 0) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "cannot connect locally: %s",
+			 strerror(-rc));
+		finish(d, msg);
+	}
+}
+
+static void there_listening(struct ssh_sess *s, LIBSSH2_LISTENER *l,
+			    int bound_port, const char *err, void *arg)
+{
+	struct ftp_data *d = arg;
+
+	(void)s;
+	d->req = 0;
+	if (!l) {
+		finish(d, err);
+		return;
+	}
+	d->rl = l;
+	log_debug("%s: data forward on the server's port %d", d->name,
+		  bound_port);
+	if (d->bound)
+		d->bound(d, bound_port, d->arg);
+}
+
+struct ftp_data *ftpdata_listen_there(struct ssh_sess *s,
+				      const char *listen_host,
+				      const struct sockaddr *local_target,
+				      const char *name, ftpdata_bound_cb bound,
+				      ftpdata_done_cb done, void *arg)
+{
+	struct ftp_data *d = data_new(s, KIND_LISTEN_THERE, name, done, arg);
+	long id;
+
+	if (!d)
+		return NULL;
+	d->bound = bound;
+	memcpy(&d->local_target, local_target, addr_len(local_target));
+	id = ssh_listen(s, listen_host, 0, there_listening, there_accept, d);
+	if (id < 0) {
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	d->req = id;
+	return d;
+}
+
+/* --- pair ------------------------------------------------------------- */
+
+struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
+			      int chan_port,
+			      const struct sockaddr *local_target,
+			      const char *name, ftpdata_done_cb done,
+			      void *arg)
+{
+	struct ftp_data *d = data_new(s, KIND_PAIR, name, done, arg);
+	long id;
+
+	if (!d)
+		return NULL;
+	d->connecting = 1;
+	memcpy(&d->local_target, local_target, addr_len(local_target));
+	if (connect_local(d) < 0) {
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	id = ssh_open_direct(s, chan_host, chan_port, "127.0.0.1", 0,
+			     chan_opened, d);
+	if (id < 0) {
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
+	d->req = id;
+	return d;
+}

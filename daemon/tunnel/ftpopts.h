@@ -1,0 +1,21 @@
+/* ftpopts.h — a tunnel's FTP settings given as Key=Value: FtpActiveMode,
+ * FtpPassiveAddress and SftpLogin, from -o, a profile, a Route or a HOLD. One parser
+ * for ftp-tunnel, the held tunnels and the shim's daemon. */
+#ifndef FTPOPTS_H
+#define FTPOPTS_H
+
+#include <stddef.h>
+
+#include "fwd.h"
+
+/* Applies kv to t when its key is an FTP setting: 0, or -1 with a message
+ * in err for a bad value. 1 when the key is not an FTP setting (for
+ * ssh_opts_set). */
+int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err,
+		size_t errlen);
+
+/* The defaults: FtpActiveMode=auto, FtpPassiveAddress=control,
+ * SftpLogin=tunnel. */
+void ftpopts_init(struct tunnel_opts *t);
+
+#endif
