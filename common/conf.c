@@ -1054,6 +1054,15 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_ftphost(p, words, n);
 	else if (!strcasecmp(words[0], "Sftp"))
 		parse_sftp(p, words, n);
+	else if (!strcasecmp(words[0], "SftpLogin")) {
+		/* With Sftp yes: the daemon's own SSH login (tunnel) or
+		 * each FTP login's (ftp), passed on as an option. */
+		if (n != 2 || (strcasecmp(words[1], "tunnel") &&
+			       strcasecmp(words[1], "ftp")))
+			err(p, "SftpLogin takes tunnel or ftp");
+		else
+			add_option(p, "SftpLogin", words[1]);
+	}
 	else
 		parse_option(p, words, n);
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@ struct pending {
 	uint16_t port;
 	unsigned long id;
 	int sftp; /* answered here from SFTP (docs/IPC.txt, sftp=1) */
+	int login_ftp; /* ... with SftpLogin=ftp: the FTP login's own SSH */
 };
 
 /* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
@@ -77,6 +79,7 @@ struct tunneld {
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
+	int nlogins; /* SftpLogin=ftp sessions (each its own SSH login) */
 	uint64_t started_ms;
 };
 
@@ -342,6 +345,76 @@ fail:
 	free(p);
 }
 
+/* SftpLogin=ftp through the shim: the settings each FTP login's SSH
+ * connection is made with (the user and password are the login's). */
+struct login_sess {
+	struct tunneld *d;
+	struct ssh_opts o;
+};
+
+static void login_done(struct ftpsrv *f, void *arg)
+{
+	struct login_sess *ls = arg;
+
+	(void)f;
+	ls->d->nlogins--;
+	ssh_opts_release(&ls->o);
+	free(ls);
+}
+
+/* On the main thread: an FTP session whose USER and PASS log in to SSH
+ * themselves (ftpsrv.h), never on a connection another login made.
+ * Takes o's strings (o is left empty) and p. */
+static void sftp_login_start(struct tunneld *d, struct pending *p,
+			     struct ssh_opts *o)
+{
+	struct login_sess *ls = calloc(1, sizeof(*ls));
+	struct ftpsrv_opts fo = {.start_dir = "",
+				 .peer_uid = getuid(),
+				 .pasv_addr = (struct sockaddr *)&p->dst};
+	struct ipc_msg m;
+	char name[64], dst[80];
+	int give = -1, keep = -1, rc;
+
+	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
+	rc = ls ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		goto fail;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		goto fail;
+	}
+	ls->d = d;
+	ls->o = *o;
+	ssh_opts_init(o); /* its strings are ls's now */
+	fo.login_opts = &ls->o;
+	snprintf(name, sizeof(name), "sftp %lu", p->id);
+	log_info("%s: FTP to %s answered from SFTP, the FTP login's own SSH "
+		 "login to %s",
+		 name, dst, ls->o.host);
+	if (!ftpsrv_new(d->loop, NULL, keep, &fo, name, login_done, ls)) {
+		ssh_opts_release(&ls->o);
+		free(ls);
+		ls = NULL;
+	} else {
+		d->nlogins++;
+	}
+	close(p->client);
+	free(p);
+	return;
+fail:
+	free(ls);
+	ssh_opts_release(o);
+	close(p->client);
+	free(p);
+}
+
 /* On the worker: a CONNECT handed over by the main thread. */
 static void connect_task(struct pool_conn *pc, void *job)
 {
@@ -466,6 +539,11 @@ static void handle_connect(struct tunneld *d, int client,
 	for (i = 0; i < MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
+		if (!strncasecmp(opt, "SftpLogin=", 10)) {
+			/* Not an SSH option: whose login serves sftp=1. */
+			p->login_ftp = !strcasecmp(opt + 10, "ftp");
+			continue;
+		}
 		if (ssh_opts_set(&o, opt, err, sizeof(err)) < 0) {
 			reply_err(client, EINVAL, err);
 			free(p);
@@ -477,6 +555,11 @@ static void handle_connect(struct tunneld *d, int client,
 		reply_err(client, EINVAL, err);
 		free(p);
 		goto fail;
+	}
+	if (p->sftp && p->login_ftp) {
+		/* Each FTP login its own SSH connection: no pool. */
+		sftp_login_start(d, p, &o);
+		return;
 	}
 	/* Requests whose settings come out the same share connections. */
 	ssh_opts_key(&o, key, sizeof(key));
@@ -757,7 +840,7 @@ static void tick_cb(struct loop *loop, void *arg)
 	struct tunneld *d = arg;
 
 	if (d->idle_exit_s > 0 && !connpool_count(d->pool) &&
-	    !held_count(d->held) &&
+	    !held_count(d->held) && !d->nlogins &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
 		log_info("idle for %d s: exiting", d->idle_exit_s);
