@@ -1062,8 +1062,7 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 			err(p, "SftpLogin takes tunnel or ftp");
 		else
 			add_option(p, "SftpLogin", words[1]);
-	}
-	else
+	} else
 		parse_option(p, words, n);
 }
 

@@ -53,7 +53,7 @@ struct pending {
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
-	int sftp; /* answered here from SFTP (docs/IPC.txt, sftp=1) */
+	int sftp;      /* answered here from SFTP (docs/IPC.txt, sftp=1) */
 	int login_ftp; /* ... with SftpLogin=ftp: the FTP login's own SSH */
 };
 
