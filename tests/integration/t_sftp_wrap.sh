@@ -114,8 +114,7 @@ tt_check "and never a key" eval '! grep -q "publickey for $U" "$SSHD_LOG"'
 "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 
 # ---- --sftp without --via: the dialed host's port 22 ------------------
-tt_netns_topology firewall || tt_die "namespaces"
-tt_netns_firewall || tt_die "firewall"
+tt_netns_topology firewall || tt_die "namespaces (with the firewall)"
 TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "sshd in $NS_SRV"
 export FTP_TUNNEL_SOCKET="$T/run2/daemon.sock" FTP_TUNNEL_LOG="$T/daemon2.log"
 tt_log_add daemon2.log "$FTP_TUNNEL_LOG"
