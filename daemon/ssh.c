@@ -558,6 +558,17 @@ static void lose_channels(struct ssh_sess *s)
 	}
 }
 
+/* The session is about to be freed: channel owners free what libssh2
+ * keeps for their channels (ssh.h). */
+static void chans_dying(struct ssh_sess *s, int lost)
+{
+	struct ssh_chan *c;
+
+	for (c = s->chans; c; c = c->next)
+		if (c->ops && c->ops->dying)
+			c->ops->dying(c, lost, c->arg);
+}
+
 static void sess_die(struct ssh_sess *s, const char *msg)
 {
 	enum sess_state was = s->state;
@@ -568,13 +579,8 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	snprintf(copy, sizeof(copy), "%s", msg);
 	log_debug("sess %s: %s -> dead (%s)", s->name,
 		  sess_state_names[was], copy);
-	if (was == SESS_READY) {
-		struct ssh_chan *c;
-
-		for (c = s->chans; c; c = c->next)
-			if (c->ops && c->ops->dying)
-				c->ops->dying(c, c->arg);
-	}
+	if (was == SESS_READY)
+		chans_dying(s, 1);
 	s->state = SESS_DEAD;
 	drop_connection(s);
 	fail_requests(s, copy);
@@ -1562,6 +1568,8 @@ void ssh_sess_free(struct ssh_sess *s)
 	if (!s)
 		return;
 	if (s->state != SESS_DEAD) {
+		if (s->state == SESS_READY)
+			chans_dying(s, 0);
 		s->state = SESS_DEAD;
 		drop_connection(s);
 		/* Owners are going away too: drop requests silently. */
