@@ -974,7 +974,14 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_passive_address(p, words, n);
 	else if (!strcasecmp(words[0], "Sftp"))
 		parse_sftp(p, words, n);
-	else
+	else if (!strcasecmp(words[0], "SftpLogin")) {
+		/* With Sftp yes: the daemon's own SSH login (tunnel) or
+		 * each FTP login's (ftp), passed on as an option. */
+		if (n != 2 || sshkeys_sftp_login(words[1]) < 0)
+			err(p, "SftpLogin takes tunnel or ftp");
+		else
+			add_option(p, "SftpLogin", words[1]);
+	} else
 		parse_option(p, words, n);
 }
 

@@ -299,9 +299,24 @@ static int add_keys_to_agent(const char *opts)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Whether the options (lines) ask each FTP login to log in to SSH itself
+ * (SftpLogin=ftp): there is no login of ours to check then. */
+static int login_is_ftp(const char *opts)
+{
+	const char *p;
+
+	for (p = opts; *p; p++)
+		if ((p == opts || p[-1] == '\n') &&
+		    !strncasecmp(p, "SftpLogin=ftp", 13) &&
+		    (p[13] == '\n' || p[13] == '\0'))
+			return 1;
+	return 0;
+}
+
 static void check_on_terminal(const char *via, const char *opts)
 {
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+	    login_is_ftp(opts))
 		return;
 	if (run_check(via, opts) == 0)
 		return;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -84,6 +85,8 @@ struct tunneld {
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
+	int nlogins; /* SftpLogin=ftp sessions (each its own SSH login) */
+	struct login_sess *logins; /* ... listed for DATA and PEER */
 	uint64_t started_ms;
 };
 
@@ -383,6 +386,89 @@ fail:
 	free(p);
 }
 
+/* SftpLogin=ftp through the shim: the settings each FTP login's SSH
+ * connection is made with (the user and password are the login's). */
+struct login_sess {
+	struct tunneld *d;
+	struct ssh_opts o;
+	struct ftpsrv *f;
+	struct sockaddr_storage dst; /* what the program dialed */
+	struct login_sess *next, **prevp;
+};
+
+static void login_done(struct ftpsrv *f, void *arg)
+{
+	struct login_sess *ls = arg;
+
+	(void)f;
+	ls->d->nlogins--;
+	*ls->prevp = ls->next;
+	if (ls->next)
+		ls->next->prevp = ls->prevp;
+	ssh_opts_release(&ls->o);
+	free(ls);
+}
+
+/* On the main thread: an FTP session whose USER and PASS log in to SSH
+ * themselves (ftpsrv.h), never on a connection another login made.
+ * Takes o's strings (o is left empty) and p. */
+static void sftp_login_start(struct tunneld *d, struct pending *p,
+			     struct ssh_opts *o)
+{
+	struct login_sess *ls = calloc(1, sizeof(*ls));
+	struct ftpsrv_opts fo = {.start_dir = "",
+				 .peer_uid = getuid(),
+				 .pasv_addr = (struct sockaddr *)&p->dst};
+	struct ipc_msg m;
+	char name[64], dst[80];
+	int give = -1, keep = -1, rc;
+
+	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
+	rc = ls ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		goto fail;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		goto fail;
+	}
+	ls->d = d;
+	ls->o = *o;
+	ssh_opts_init(o); /* its strings are ls's now */
+	ls->dst = p->dst;
+	fo.login_opts = &ls->o;
+	snprintf(name, sizeof(name), "sftp %lu", p->id);
+	log_info("%s: FTP to %s answered from SFTP, the FTP login's own SSH "
+		 "login to %s",
+		 name, dst, ls->o.host);
+	ls->f = ftpsrv_new(d->loop, NULL, keep, &fo, name, login_done, ls);
+	if (!ls->f) {
+		ssh_opts_release(&ls->o);
+		free(ls);
+		ls = NULL;
+	} else {
+		d->nlogins++;
+		ls->next = d->logins;
+		if (ls->next)
+			ls->next->prevp = &ls->next;
+		ls->prevp = &d->logins;
+		d->logins = ls;
+	}
+	close(p->client);
+	free(p);
+	return;
+fail:
+	free(ls);
+	ssh_opts_release(o);
+	close(p->client);
+	free(p);
+}
+
 /* On the worker: a CONNECT handed over by the main thread. */
 static void connect_task(struct pool_conn *pc, void *job)
 {
@@ -523,6 +609,11 @@ static void handle_connect(struct tunneld *d, int client,
 		free(p);
 		goto fail;
 	}
+	if (p->sftp && p->topts.sftp_login_ftp) {
+		/* Each FTP login its own SSH connection: no pool. */
+		sftp_login_start(d, p, &o);
+		return;
+	}
 	/* Requests whose settings come out the same share connections. */
 	ssh_opts_key(&o, key, sizeof(key));
 	pc = connpool_pick(d->pool, &o, key, -1);
@@ -593,6 +684,26 @@ static void peer_task(struct loop *loop, void *arg)
 	}
 }
 
+/* On the main thread: DATA or PEER for the SftpLogin=ftp sessions, which
+ * live here, outside the pool. */
+static void data_job_logins(struct tunneld *d, struct data_job *j)
+{
+	struct login_sess *ls;
+
+	for (ls = d->logins; ls && !j->found; ls = ls->next) {
+		if (j->fd >= 0) {
+			j->found =
+			    addr_same_host((struct sockaddr *)&ls->dst,
+					   (struct sockaddr *)&j->dst) &&
+			    ftpsrv_data_adopt(ls->f, j->port, j->fd) == 0;
+		} else if (ftpsrv_data_made(ls->f, (struct sockaddr *)&j->peer,
+					    (struct sockaddr *)&j->local)) {
+			j->found = 1;
+			j->server = ls->dst;
+		}
+	}
+}
+
 static void data_job_of(struct pool_conn *pc, void *arg)
 {
 	struct data_job *j = arg;
@@ -649,6 +760,7 @@ static void handle_data(struct tunneld *d, int client,
 		return;
 	}
 	connpool_each(d->pool, data_job_of, &j);
+	data_job_logins(d, &j);
 	addr_format((struct sockaddr *)&j.dst, where, sizeof(where));
 	if (!j.found) {
 		log_warn("ipc: no data listener of ours waits for %s: "
@@ -691,6 +803,7 @@ static void handle_peer(struct tunneld *d, int client,
 		return;
 	}
 	connpool_each(d->pool, data_job_of, &j);
+	data_job_logins(d, &j);
 	if (!j.found) {
 		reply_err(client, ENOENT, "not a data connection of ours");
 		close(client);
@@ -894,7 +1007,7 @@ static void tick_cb(struct loop *loop, void *arg)
 	struct tunneld *d = arg;
 
 	if (d->idle_exit_s > 0 && !connpool_count(d->pool) &&
-	    !held_count(d->held) &&
+	    !held_count(d->held) && !d->nlogins &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
 		log_info("idle for %d s: exiting", d->idle_exit_s);

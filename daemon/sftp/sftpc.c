@@ -402,17 +402,29 @@ static void chan_lost(struct ssh_chan *ch, void *arg)
 		c->owner->lost(c, "the SSH connection was lost", c->arg);
 }
 
-/* The connection is gone and libssh2's session is freed next: libssh2
- * frees an SFTP handle only in libssh2_sftp_close_handle, which still
- * does so when it cannot send (libssh2 1.10 sftp.c), so the handles and
- * their read-ahead requests are closed here rather than lost with the
- * session. */
-static void chan_dying(struct ssh_chan *ch, void *arg)
+/* libssh2's session is freed next: libssh2 frees an SFTP handle only in
+ * libssh2_sftp_close_handle, which still does so when it cannot send
+ * (libssh2 1.10 sftp.c), and the LIBSSH2_SFTP only when its channel
+ * closes, so the handles, their read-ahead requests and the subsystem
+ * are closed here rather than lost with the session. A connection that
+ * is still up (ftp-tunnel exiting) gets the calls in blocking mode,
+ * bounded by a timeout, unless another call holds libssh2's partly sent
+ * packet; a lost one fails them at once. */
+#define DYING_TIMEOUT_MS 2000
+
+static void chan_dying(struct ssh_chan *ch, int lost, void *arg)
 {
 	struct sftpc *c = arg;
-	int i;
+	LIBSSH2_SESSION *raw = ssh_sess_raw(c->s);
+	int i, blocking = !lost && ssh_chan_gate(ch);
 
-	(void)ch;
+	if (blocking) {
+		libssh2_session_set_timeout(raw, DYING_TIMEOUT_MS);
+		libssh2_session_set_blocking(raw, 1);
+		if (c->op.kind != OP_NONE)
+			step(c); /* finishes the call libssh2 holds */
+		finish_xfer(c);
+	}
 	for (i = 0; i < SFTPC_HANDLES; i++) {
 		if (!c->handles[i])
 			continue;
@@ -426,6 +438,11 @@ static void chan_dying(struct ssh_chan *ch, void *arg)
 	if (c->sftp)
 		libssh2_sftp_shutdown(c->sftp);
 	c->sftp = NULL;
+	c->op.kind = OP_NONE;
+	if (blocking) {
+		libssh2_session_set_blocking(raw, 0);
+		libssh2_session_set_timeout(raw, 0);
+	}
 }
 
 static void chan_dump(struct ssh_chan *ch, void *arg)

@@ -209,7 +209,7 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	log_debug("sess %s: %s -> dead (%s)", s->name,
 		  sess_state_names[was], copy);
 	if (was == SESS_READY)
-		ssh_chan_dying_all(s);
+		ssh_chan_dying_all(s, 1);
 	s->state = SESS_DEAD;
 	drop_connection(s);
 	ssh_req_fail_all(s, copy);
@@ -719,6 +719,8 @@ void ssh_sess_free(struct ssh_sess *s)
 	if (!s)
 		return;
 	if (s->state != SESS_DEAD) {
+		if (s->state == SESS_READY)
+			ssh_chan_dying_all(s, 0);
 		s->state = SESS_DEAD;
 		drop_connection(s);
 		/* Owners are going away too: drop requests silently. */

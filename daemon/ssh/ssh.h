@@ -119,11 +119,12 @@ struct ssh_chan_ops {
 	void (*lost)(struct ssh_chan *c, void *arg);
 	/* Optional: logs the owner's own state (ssh_sess_dump). */
 	void (*dump)(struct ssh_chan *c, void *arg);
-	/* Optional: the connection was lost and libssh2's session is freed
-	 * next: free now what libssh2 keeps for the channel beyond the
-	 * channel itself (SFTP handles); any I/O fails at once. lost()
+	/* Optional: libssh2's session is freed next, the connection lost
+	 * (lost: any I/O fails at once) or closed by ssh_sess_free (the
+	 * server still answers): free now what libssh2 keeps for the
+	 * channel beyond the channel itself (SFTP handles). lost()
 	 * follows. */
-	void (*dying)(struct ssh_chan *c, void *arg);
+	void (*dying)(struct ssh_chan *c, int lost, void *arg);
 };
 
 /* Called once per open request: ch is the new channel (ownership passes to

@@ -290,13 +290,13 @@ void ssh_chan_free_list(struct ssh_chan *c)
 	}
 }
 
-void ssh_chan_dying_all(struct ssh_sess *s)
+void ssh_chan_dying_all(struct ssh_sess *s, int lost)
 {
 	struct ssh_chan *c;
 
 	for (c = s->chans; c; c = c->next)
 		if (c->ops && c->ops->dying)
-			c->ops->dying(c, c->arg);
+			c->ops->dying(c, lost, c->arg);
 }
 
 /* Every channel's owner learns that the connection is gone (and frees

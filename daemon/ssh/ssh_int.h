@@ -108,8 +108,9 @@ void ssh_sess_update_events(struct ssh_sess *s);
 int ssh_chan_service_closing(struct ssh_sess *s);
 /* ssh_chan.c: every attached channel's owner with a dying() hook frees
  * what libssh2 keeps for it beyond the channel (SFTP handles); call
- * before libssh2's session is freed. */
-void ssh_chan_dying_all(struct ssh_sess *s);
+ * before libssh2's session is freed, lost when the connection is gone
+ * (0: ssh_sess_free closes a session the server still answers). */
+void ssh_chan_dying_all(struct ssh_sess *s, int lost);
 /* ssh_chan.c: every attached channel's owner hears the connection is
  * gone (ops->lost); call once the session is dead or being freed. */
 void ssh_chan_lose_all(struct ssh_sess *s);

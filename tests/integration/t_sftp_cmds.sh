@@ -275,6 +275,21 @@ tt_check "another user's connection to the passive port gets nothing ($(tr '\n' 
 	grep -qx "thief 0" "$T/steal.out"
 tt_check "the client's own connection then gets the file" grep -qx "got 1048589 226" "$T/steal.out"
 
+# ---- ftp-tunnel stopped mid-transfer: exits 0 at once, every SFTP handle
+# closed first (check-asan's leak check sees the rest) ----
+tport=$(tt_free_port)
+ft_tunnel -L "sftp/$tport:$R" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ 3"
+timeout 30 curl -sS --limit-rate 2M -o /dev/null "ftp://u:p@127.0.0.1:$tport/pub/big" 2>/dev/null &
+cpid=$!
+sleep 1.5
+t0=$(date +%s%N)
+kill -TERM "$FT_PID"
+wait "$FT_PID"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait "$cpid"
+tt_check "SIGTERM mid-RETR: exit 0 in $ms ms (rc $rc)" [ "$rc" -eq 0 -a "$ms" -lt 3000 ]
+
 # ---- the SSH connection killed mid-transfer: 426, then 421, then EOF ----
 TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd || tt_die "sshd 2"
 kport=$(tt_free_port)

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/tunnel.sh"
 tt_init sftp_wrap
 
-U="ftt-sw$$"
+U="ftt-sw$$" PW="Pw-$$-sw"
 R="$T/home"
 _wrap_exit() {
 	local rc=$?
@@ -27,7 +27,7 @@ trap '_wrap_exit' EXIT
 
 # The SSH user's home is the tree the FTP logins start in.
 mkdir -p "$R/pub" "$R/up"
-useradd -M -d "$R" -U -s /bin/sh "$U" && usermod -p '*' "$U" || tt_die "useradd $U"
+useradd -M -d "$R" -U -s /bin/sh "$U" && echo "$U:$PW" | chpasswd || tt_die "useradd $U"
 chown -R "$U:$U" "$R"
 chmod 755 "$T"
 for s in 0 1 1048589; do
@@ -100,9 +100,21 @@ cells route 127.0.0.8 "curl lftp" "epsv port"
 unset TT_FTP_WRAP
 "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 
+# ---- -o SftpLogin=ftp: each FTP login is its own SSH login (a password) --
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp
+Match User $U
+    PasswordAuthentication yes" tt_sshd || tt_die "sshd with passwords"
+TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp --via 127.0.0.1:$SSHD_PORT -o SftpLogin=ftp -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+TT_FTP_USER=$U TT_FTP_PASS=$PW cells login 127.0.0.7 "curl lftp" "epsv port"
+out=$($TT_FTP_WRAP curl -sS "ftp://$U:wrong@127.0.0.7/pub/f1" -o /dev/null 2>&1)
+tt_check "SftpLogin=ftp through the shim: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q 530'
+unset TT_FTP_WRAP
+tt_check "the logins were password logins as $U" grep -q "Accepted password for $U" "$SSHD_LOG"
+tt_check "and never a key" eval '! grep -q "publickey for $U" "$SSHD_LOG"'
+"$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
+
 # ---- --sftp without --via: the dialed host's port 22 ------------------
-tt_netns_topology firewall || tt_die "namespaces"
-tt_netns_firewall || tt_die "firewall"
+tt_netns_topology firewall || tt_die "namespaces (with the firewall)"
 TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "sshd in $NS_SRV"
 export FTP_TUNNEL_SOCKET="$T/run2/daemon.sock" FTP_TUNNEL_LOG="$T/daemon2.log"
 tt_log_add daemon2.log "$FTP_TUNNEL_LOG"
