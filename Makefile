@@ -19,7 +19,7 @@ SSH_LIBS   := $(shell $(PKG_CONFIG) --libs libssh2)
 # expat reads Tectia's ssh-broker-config.xml (daemon/config/tectia.c).
 EXPAT_LIBS := $(shell $(PKG_CONFIG) --libs expat 2>/dev/null || echo -lexpat)
 BASE_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -Icommon \
-	      $(ENGINE_INC) $(PART_INC) $(SANFLAGS)
+	      $(ENGINE_INC) $(PART_INC) $(FILE_DEFS) $(SANFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 

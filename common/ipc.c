@@ -157,10 +157,12 @@ int ipc_decode(const void *buf, size_t len, struct ipc_msg *m)
 	return 0;
 }
 
-int ipc_recv(int sock, struct ipc_msg *m, int *fd)
+/* recvmsg() of up to len bytes into p with flags, retried on EINTR; *fd
+ * gets a descriptor passed along, or stays as it was. The byte count or
+ * -errno. */
+static ssize_t recv_fd(int sock, void *p, size_t len, int flags, int *fd)
 {
-	uint32_t len;
-	struct iovec iov = {&len, sizeof(len)};
+	struct iovec iov = {p, len};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -171,11 +173,9 @@ int ipc_recv(int sock, struct ipc_msg *m, int *fd)
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c;
 	ssize_t n;
-	int rc;
 
-	*fd = -1;
 	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -183,6 +183,19 @@ int ipc_recv(int sock, struct ipc_msg *m, int *fd)
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+int ipc_recv(int sock, struct ipc_msg *m, int *fd)
+{
+	uint32_t len;
+	ssize_t n;
+	int rc;
+
+	*fd = -1;
+	n = recv_fd(sock, &len, sizeof(len), MSG_WAITALL, fd);
+	if (n < 0)
+		return (int)n;
 	if (n != sizeof(len)) {
 		rc = n == 0 ? -EPROTO : read_full(sock, (char *)&len + n,
 						  sizeof(len) - (size_t)n);
@@ -206,6 +219,41 @@ fail:
 		close(*fd);
 	*fd = -1;
 	return rc;
+}
+
+int ipc_recv_step(int sock, struct ipc_reader *rd, struct ipc_msg *m)
+{
+	for (;;) {
+		size_t want = sizeof(uint32_t);
+		int passed = -1;
+		ssize_t n;
+
+		if (rd->len >= want) {
+			uint32_t len;
+
+			memcpy(&len, rd->buf, sizeof(len));
+			len = ntohl(len);
+			if (len == 0 || len > IPC_MAX)
+				return -EPROTO;
+			want += len;
+			if (rd->len == want)
+				return ipc_decode(rd->buf + sizeof(len), len,
+						  m) < 0
+					   ? -EPROTO
+					   : 1;
+		}
+		n = recv_fd(sock, rd->buf + rd->len, want - rd->len,
+			    MSG_DONTWAIT, &passed);
+		if (passed >= 0)
+			close(passed); /* no request passes one */
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return 0;
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EPROTO;
+		rd->len += (size_t)n;
+	}
 }
 
 int ipc_connect(const char *path, int timeout_s)

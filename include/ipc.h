@@ -41,6 +41,17 @@ int ipc_decode(const void *buf, size_t len, struct ipc_msg *m);
  * (use a socket timeout). 0, or -errno (-EPROTO for a bad frame). */
 int ipc_recv(int sock, struct ipc_msg *m, int *fd);
 
+/* One message being received without blocking (the daemon's side). */
+struct ipc_reader {
+	unsigned char buf[4 + IPC_MAX]; /* the frame: length, then text */
+	size_t len;
+};
+/* Reads what sock has now into rd (start with rd->len 0); a descriptor
+ * passed along is closed. 1: the whole message is in m; 0: the rest is
+ * still to come; -errno: the connection is of no more use (-EPROTO for
+ * the end of the stream or a bad frame). */
+int ipc_recv_step(int sock, struct ipc_reader *rd, struct ipc_msg *m);
+
 /* Connects to the daemon's socket at path, which must pass ipc_dir_open
  * for the real uid and ipc_sock_addr (no symbolic link); timeout_s bounds
  * each later send and receive (0: none). The socket, or -errno (connect's

@@ -16,11 +16,24 @@ SHIM_LIB = $(BUILD)/libftptunnel.so
 WRAP_BIN = $(BUILD)/ftp-tunnel-wrap
 NBCLIENT_BIN = $(BUILD)/tests/nbclient
 
+# Where the installed programs find each other (include/launch.h): the
+# built-in paths, for the shim in a program nobody wrapped; LIBDIR as seen
+# from BINDIR and the compiler's multiarch triplet, for ftp-tunnel-wrap and
+# ftp-tunnel -f, which look beside themselves first (an installation moved
+# elsewhere, or staged with DESTDIR and copied to another root). Given to
+# common/launch.c in both its builds.
+LIB_FROM_BIN := $(shell realpath -m --relative-to=$(BINDIR) $(LIBDIR) 2>/dev/null)
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+LAUNCH_DEFS = -DFTP_TUNNELD_PATH='"$(BINDIR)/ftp-tunneld"' \
+	      -DFTP_TUNNEL_SHIM_PATH='"$(LIBDIR)/libftptunnel.so"' \
+	      $(if $(LIB_FROM_BIN),-DFTP_TUNNEL_LIB_FROM_BIN='"$(LIB_FROM_BIN)"') \
+	      $(if $(MULTIARCH),-DFTP_TUNNEL_MULTIARCH='"$(MULTIARCH)"')
+$(BUILD)/common/launch.o $(BUILD)/shim/common/launch.o: FILE_DEFS = $(LAUNCH_DEFS)
+
 # Each shim file picks its own feature macros (the hook files must not see
 # _GNU_SOURCE), so none is given here; common/ is built as in the Makefile.
 SHIM_CFLAGS = $(WARN) -O2 -g -fno-strict-aliasing -fPIC -fvisibility=hidden -Iinclude -Icommon \
-	      -DFTP_TUNNELD_PATH='"$(BINDIR)/ftp-tunneld"' \
-	      -DFTP_TUNNEL_SHIM_PATH='"$(LIBDIR)/libftptunnel.so"' $(CFLAGS)
+	      $(FILE_DEFS) $(CFLAGS)
 SHIM_LIBS = -ldl -pthread
 ifneq (,$(findstring undefined,$(SANITIZE)))
 SHIM_CFLAGS += -fsanitize=undefined -fno-omit-frame-pointer
@@ -34,7 +47,7 @@ endif
 
 # Shared by the shim and the wrapper (the daemon client and what it uses).
 SHIM_CORE_OBJ = $(patsubst %,$(BUILD)/shim/%.o,real cfg names log reg route daemon secure) \
-		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf conffile spec sshkeys)
+		$(patsubst %,$(BUILD)/shim/common/%.o,ipc addr conf conffile spec sshkeys launch)
 SHIM_HOOK_OBJ = $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(wildcard shim/hook_*.c))
 
 $(BUILD)/shim/%.o: shim/%.c

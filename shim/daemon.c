@@ -1,44 +1,24 @@
 /* daemon.c — the client side of docs/IPC.txt for the shim and the wrapper:
  * one request per connection to ftp-tunneld's Unix socket, and starting the
- * daemon (detached, readiness on a pipe) when it does not run. */
+ * daemon (common/launch.c) when it does not run. */
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifndef FTP_TUNNELD_PATH
-#define FTP_TUNNELD_PATH "/usr/local/bin/ftp-tunneld"
-#endif
+#include "launch.h"
 
 /* How long a started daemon has to say READY. */
 #define START_TIMEOUT_MS 10000
-/* The descriptor the daemon gets for --ready-fd. */
-#define READY_FD 3
-
-extern char **environ;
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -237,262 +217,26 @@ int shim_daemon_request(const struct ipc_msg *req, struct ipc_msg *rep, int *fd,
 	return 0;
 }
 
-/* Whether an LD_PRELOAD entry is this shim. */
-static int is_shim(const char *tok, size_t len)
+static void own_fd(int fd)
 {
-	const char *base = tok, *p;
-	static const char name[] = "libftptunnel";
-
-	for (p = tok; p < tok + len; p++)
-		if (*p == '/')
-			base = p + 1;
-	return (size_t)(tok + len - base) >= sizeof(name) - 1 &&
-	       !memcmp(base, name, sizeof(name) - 1);
-}
-
-/* The daemon's environment: ours without the shim in LD_PRELOAD (the
- * daemon makes the tunnels; it must not route itself) and without the
- * routing variables (so a shim in /etc/ld.so.preload stays inert in it).
- * One allocation holding both the array and the new LD_PRELOAD; NULL on
- * ENOMEM. */
-static char **daemon_env(void)
-{
-	static const char *const drop[] = {
-	    "FTP_TUNNEL_VIA=", "FTP_TUNNEL_OPTIONS=", "FTP_TUNNEL_PORTS="};
-	size_t n = 0, i, k, extra = 0, kept;
-	char **env, *pre, *w;
-
-	for (i = 0; environ && environ[i]; i++) {
-		n++;
-		if (!strncmp(environ[i], "LD_PRELOAD=", 11))
-			extra += strlen(environ[i]) + 1;
-	}
-	env = malloc((n + 1) * sizeof(*env) + extra);
-	if (!env)
-		return NULL;
-	pre = w = (char *)(env + n + 1);
-	for (i = 0, k = 0; i < n; i++) {
-		const char *e = environ[i], *t;
-		size_t d;
-		int skip = 0;
-
-		for (d = 0; d < sizeof(drop) / sizeof(drop[0]); d++)
-			if (!strncmp(e, drop[d], strlen(drop[d])))
-				skip = 1;
-		if (skip)
-			continue;
-		if (strncmp(e, "LD_PRELOAD=", 11)) {
-			env[k++] = (char *)e;
-			continue;
-		}
-		/* ld.so splits LD_PRELOAD on spaces and colons. */
-		pre = w;
-		memcpy(w, e, 11);
-		w += 11;
-		kept = 0;
-		for (t = e + 11; *t;) {
-			size_t len = strcspn(t, ": ");
-
-			if (len && !is_shim(t, len)) {
-				if (kept++)
-					*w++ = ':';
-				memcpy(w, t, len);
-				w += len;
-			}
-			t += len;
-			if (*t)
-				t++;
-		}
-		*w++ = '\0';
-		if (kept)
-			env[k++] = pre;
-	}
-	env[k] = NULL;
-	return env;
-}
-
-/* In the daemon-to-be (async-signal-safe calls only: the program may have
- * threads holding locks): a clean process, stdio on /dev/null, the pipe's
- * write end on READY_FD, nothing else open. Does not return. */
-static void exec_daemon(const char *path, char **env, int wfd)
-{
-	static const char nl[] = "\n";
-	char *argv[] = {(char *)path, "--ready-fd", "3", NULL};
-	struct sigaction sa;
-	sigset_t none;
-	int sig, nul, w, e;
-	char msg[16] = "ERR ", *p = msg + 4, digits[12];
-	int nd = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (chdir("/") < 0) {
-		/* The daemon works with absolute paths only. */
-	}
-	/* Out of the way of 0..3 first: any of them may be the pipe or
-	 * closed (a program run with stdout closed). */
-	w = fcntl(wfd, F_DUPFD_CLOEXEC, 10);
-	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nul >= 0)
-		nul = fcntl(nul, F_DUPFD_CLOEXEC, 10);
-	if (w < 0 || nul < 0)
-		_exit(127);
-	dup2(nul, 0);
-	dup2(nul, 1);
-	dup2(nul, 2);
-	dup2(w, READY_FD);
-	if (syscall(SYS_close_range, READY_FD + 1, ~0U, 0) < 0) {
-		struct rlimit rl;
-		long fd, max = 65536;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < max)
-			max = (long)rl.rlim_cur;
-		for (fd = READY_FD + 1; fd < max; fd++)
-			close((int)fd);
-	}
-	execve(path, argv, env);
-	e = errno;
-	do
-		digits[nd++] = (char)('0' + e % 10);
-	while ((e /= 10) && nd < (int)sizeof(digits));
-	while (nd)
-		*p++ = digits[--nd];
-	if (write(READY_FD, msg, (size_t)(p - msg)) < 0 ||
-	    write(READY_FD, nl, 1) < 0) {
-		/* The parent sees EOF instead. */
-	}
-	_exit(127);
-}
-
-/* fork() without running the program's atfork handlers: the children only
- * exec, and the program's handlers may not expect a fork from inside
- * connect(). */
-static pid_t fork_quiet(void)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-	return _Fork();
-#else
-	return fork();
-#endif
-}
-
-/* Reads the daemon's readiness line from fd: 0 on "READY", else -errno
- * and why. */
-static int wait_ready(int fd, const char *path, char *why, size_t whylen)
-{
-	char buf[64];
-	size_t len = 0;
-	long deadline = now_ms() + START_TIMEOUT_MS;
-
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		long left = deadline - now_ms();
-		char *nl;
-		ssize_t n;
-		int rc;
-
-		if (left <= 0) {
-			snprintf(why, whylen,
-				 "%s did not become ready within %d s", path,
-				 START_TIMEOUT_MS / 1000);
-			return -ETIMEDOUT;
-		}
-		rc = poll(&p, 1, (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0)
-			continue;
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(why, whylen,
-				 "%s exited before it was ready (its log may "
-				 "say why)",
-				 path);
-			return -ECONNREFUSED;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		nl = strchr(buf, '\n');
-		if (!nl && len < sizeof(buf) - 1)
-			continue;
-		if (nl)
-			*nl = '\0';
-		if (!strcmp(buf, "READY"))
-			return 0;
-		if (!strncmp(buf, "ERR ", 4)) {
-			snprintf(why, whylen, "cannot start the daemon %s: %s",
-				 path, strerror(atoi(buf + 4)));
-			return -ECONNREFUSED;
-		}
-		snprintf(why, whylen, "%s said \"%.40s\" instead of READY",
-			 path, buf);
-		return -EPROTO;
-	}
+	shim_reg_add(fd, SHIM_REG_OWN, NULL, 0);
 }
 
 int shim_daemon_start(char *why, size_t whylen)
 {
-	/* shim_getenv: a privileged program must never start a program its
-	 * caller names, nor a daemon with its privileges. */
-	const char *env_path = shim_getenv("FTP_TUNNELD");
-	const char *path = env_path && *env_path ? env_path : FTP_TUNNELD_PATH;
-	char **env;
-	int p[2], rc, st;
-	pid_t pid;
+	static const struct launch_fds fds = {own_fd, close_own};
+	char path[PATH_MAX];
+	int rc;
 
-	if (shim_privileged()) {
-		snprintf(why, whylen,
-			 "a set-user-ID or set-group-ID program does not start "
-			 "ftp-tunneld; start it first as yourself");
-		return -EACCES;
+	/* $FTP_TUNNELD (ftp-tunnel-wrap sets it to the daemon it found
+	 * beside itself), else the built-in path; a privileged process
+	 * reads no variable and starts nothing (launch.h). */
+	if (launch_daemon_path(0, path, sizeof(path)) < 0) {
+		snprintf(why, whylen, "$FTP_TUNNELD is too long");
+		return -ENAMETOOLONG;
 	}
-
-	env = daemon_env();
-	if (!env) {
-		snprintf(why, whylen, "cannot start %s: out of memory", path);
-		return -ENOMEM;
-	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		rc = -errno;
-		free(env);
-		snprintf(why, whylen, "cannot start %s: pipe: %s", path,
-			 strerror(-rc));
-		return rc;
-	}
-	shim_reg_add(p[0], SHIM_REG_OWN, NULL, 0);
-	shim_reg_add(p[1], SHIM_REG_OWN, NULL, 0);
 	shim_debug("starting %s", path);
-	pid = fork_quiet();
-	if (pid == 0) {
-		/* A session of its own, and not our child: the program must
-		 * never see the daemon in wait() or its signals. */
-		setsid();
-		pid = fork_quiet();
-		if (pid == 0)
-			exec_daemon(path, env, p[1]);
-		_exit(pid < 0 ? 1 : 0);
-	}
-	rc = pid < 0 ? -errno : 0;
-	free(env);
-	close_own(p[1]);
-	if (pid > 0) {
-		/* ECHILD: the program reaped it first (SIGCHLD handler or
-		 * SIG_IGN); that's fine. */
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		rc = wait_ready(p[0], path, why, whylen);
-	} else {
-		snprintf(why, whylen, "cannot start %s: fork: %s", path,
-			 strerror(-rc));
-	}
-	close_own(p[0]);
+	rc = launch_daemon(path, START_TIMEOUT_MS, &fds, why, whylen);
 	if (rc == 0)
 		shim_debug("%s is ready", path);
 	return rc;

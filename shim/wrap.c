@@ -17,9 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef FTP_TUNNEL_SHIM_PATH
-#define FTP_TUNNEL_SHIM_PATH "/usr/local/lib/libftptunnel.so"
-#endif
+#include "launch.h"
 
 /* Exit statuses, as env(1): its own failure, command not executable,
  * command not found; and 2 for a usage error. */
@@ -137,14 +135,12 @@ static int readable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* The shim to preload: $FTP_TUNNEL_SHIM, the installed one, or one next
- * to this program (the build tree: build/) or in ../lib of it. */
+/* The shim to preload: $FTP_TUNNEL_SHIM, else the one beside this
+ * program (the build tree, or the lib/ of the installation it runs from,
+ * wherever that was moved), else the installed one (launch.h). */
 static void find_shim(char *out, size_t size)
 {
 	const char *env = getenv("FTP_TUNNEL_SHIM");
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
 
 	if (env && *env) {
 		/* ld.so resolves a relative LD_PRELOAD entry against the
@@ -153,27 +149,23 @@ static void find_shim(char *out, size_t size)
 			return;
 		die(EXIT_FAIL, "FTP_TUNNEL_SHIM=%s: %s", env, strerror(errno));
 	}
-	if (readable(FTP_TUNNEL_SHIM_PATH)) {
-		snprintf(out, size, "%s", FTP_TUNNEL_SHIM_PATH);
+	if (launch_shim_path(out, size) == 0)
 		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if (snprintf(out, size, "%s/%s", self, SHIM_NAME) <
-				(int)size &&
-			    readable(out))
-				return;
-			if (snprintf(out, size, "%s/../lib/%s", self,
-				     SHIM_NAME) < (int)size &&
-			    readable(out))
-				return;
-		}
-	}
 	die(EXIT_FAIL, "cannot find %s (set FTP_TUNNEL_SHIM)", SHIM_NAME);
+}
+
+/* The daemon this wrapper and the command's shim start: $FTP_TUNNELD,
+ * else the one beside this program, else the installed one. Exported as
+ * FTP_TUNNELD, which the shim reads (never in a privileged process: that
+ * one starts nothing). */
+static void find_daemon(void)
+{
+	char path[PATH_MAX];
+
+	if (launch_daemon_path(1, path, sizeof(path)) < 0)
+		die(EXIT_FAIL, "FTP_TUNNELD is too long");
+	if (setenv("FTP_TUNNELD", path, 1) < 0)
+		die(EXIT_FAIL, "setenv: %s", strerror(errno));
 }
 
 /* shim first in LD_PRELOAD, keeping what was there. */
@@ -217,17 +209,13 @@ static int run_check(const char *via, const char *opts)
 	char cli[PATH_MAX + 16], self[PATH_MAX], *copy, *line, *save = NULL;
 	const char *argv[2 * 64 + 4];
 	const char *env = getenv("FTP_TUNNEL_CLI");
-	ssize_t n;
 	int argc = 0, status;
 	pid_t pid;
 
 	/* The command line tool: $FTP_TUNNEL_CLI, next to us, or on PATH. */
 	if (env && *env) {
 		snprintf(cli, sizeof(cli), "%s", env);
-	} else if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) >
-		   0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
+	} else if (launch_self_dir(self, sizeof(self)) == 0) {
 		snprintf(cli, sizeof(cli), "%s/ftp-tunnel", self);
 		if (!readable(cli))
 			snprintf(cli, sizeof(cli), "ftp-tunnel");
@@ -408,6 +396,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	find_shim(shim, sizeof(shim));
+	find_daemon();
 	if (sftp && setenv("FTP_TUNNEL_SFTP", "1", 1) < 0)
 		die(EXIT_FAIL, "setenv: %s", strerror(errno));
 	if (sftp && (!via || !*via)) {

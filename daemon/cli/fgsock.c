@@ -29,8 +29,7 @@
 struct fgconn {
 	struct fgsock *f;
 	int fd;
-	unsigned char in[4 + IPC_MAX]; /* the request's frame */
-	size_t inlen;
+	struct ipc_reader rd; /* the request, as it comes */
 	char *out; /* the reply's frames, owned */
 	size_t outlen, outoff;
 	int stop_after; /* a STOP: stop the process once it is sent */
@@ -180,34 +179,16 @@ static void conn_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 
 	(void)loop;
 	(void)events;
-	/* Reading the request: the length prefix, then its text. */
-	while (!c->out) {
-		size_t need = 4;
-		uint32_t len;
+	/* Reading the request (common/ipc.c, as the daemon reads its). */
+	if (!c->out) {
 		struct ipc_msg req;
+		int rc = ipc_recv_step(fd, &c->rd, &req);
 
-		if (c->inlen >= 4) {
-			memcpy(&len, c->in, 4);
-			len = ntohl(len);
-			if (len == 0 || len > IPC_MAX)
-				goto drop;
-			need = 4 + len;
-		}
-		if (c->inlen == need && need > 4) {
-			if (ipc_decode(c->in + 4, c->inlen - 4, &req) < 0 ||
-			    answer(c, &req) < 0 ||
-			    loop_set_events(c->f->loop, fd, EPOLLOUT) < 0)
-				goto drop;
-			break;
-		}
-		n = read(fd, c->in + c->inlen, need - c->inlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0)
+		if (rc == 0)
+			return; /* the rest later */
+		if (rc < 0 || answer(c, &req) < 0 ||
+		    loop_set_events(c->f->loop, fd, EPOLLOUT) < 0)
 			goto drop;
-		c->inlen += (size_t)n;
 	}
 	while (c->outoff < c->outlen) {
 		n = send(fd, c->out + c->outoff, c->outlen - c->outoff,

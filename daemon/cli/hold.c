@@ -3,90 +3,34 @@
 #include "hold.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "log.h"
 
 /* The tunnels of a HOLD come up within ConnectTimeout plus the login;
  * past this the daemon is taken to be stuck. */
 #define HOLD_WAIT_S 120
+/* How long a started daemon has to say READY. */
+#define START_WAIT_MS 15000
 
-/* ftp-tunneld: $FTP_TUNNELD, else the one next to this program. */
-static void daemon_path(char *out, size_t outlen)
-{
-	const char *env = getenv("FTP_TUNNELD");
-	char self[PATH_MAX];
-	ssize_t n;
-	char *slash;
-
-	if (env && *env) {
-		snprintf(out, outlen, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	slash = strrchr(self, '/');
-	if (n <= 0 || !slash) {
-		snprintf(out, outlen, "ftp-tunneld");
-		return;
-	}
-	snprintf(out, outlen, "%.*s/ftp-tunneld", (int)(slash - self), self);
-}
-
-/* Starts ftp-tunneld in a session of its own and waits for its READY
+/* Starts ftp-tunneld ($FTP_TUNNELD, else the one beside this program,
+ * else the installed one) in a session of its own and waits for its READY
  * line. 0, or -1 with the reason logged. */
 static int start_daemon(void)
 {
-	char path[PATH_MAX], buf[64];
-	int p[2], st, nul;
-	ssize_t n;
-	pid_t pid;
-	struct pollfd pf;
+	char path[PATH_MAX], why[PATH_MAX + 200];
 
-	daemon_path(path, sizeof(path));
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		log_err("cannot start %s: %s", path, strerror(errno));
+	if (launch_daemon_path(1, path, sizeof(path)) < 0) {
+		log_err("FTP_TUNNELD is too long");
 		return -1;
 	}
-	pid = fork();
-	if (pid == 0) {
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		if (p[1] == 3)
-			fcntl(3, F_SETFD, 0); /* keep it across exec */
-		else
-			dup2(p[1], 3); /* dup2 clears close-on-exec */
-		execl(path, path, "--ready-fd", "3", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		log_err("cannot start %s: %s", path, strerror(errno));
-		close(p[0]);
-		return -1;
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	pf.fd = p[0];
-	pf.events = POLLIN;
-	n = poll(&pf, 1, 15000) == 1 ? read(p[0], buf, sizeof(buf) - 1) : -1;
-	close(p[0]);
-	if (n < 6 || strncmp(buf, "READY", 5)) {
-		log_err("%s did not start (run it with -v in a terminal to see "
-			"why)",
-			path);
+	log_debug("starting %s", path);
+	if (launch_daemon(path, START_WAIT_MS, NULL, why, sizeof(why)) < 0) {
+		log_err("%s", why);
 		return -1;
 	}
 	return 0;

@@ -246,10 +246,10 @@ static int connect_local(struct ftp_data *d)
  * client that closes before the accept pays. Offsets are in the TCP
  * header, where a TCP socket's filter starts. */
 static const struct sock_filter fin_hold_code[] = {
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),            /* flags */
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),	      /* flags */
     BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1), /* FIN */
-    BPF_STMT(BPF_RET | BPF_K, 0),                      /* drop */
-    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),             /* keep */
+    BPF_STMT(BPF_RET | BPF_K, 0),		      /* drop */
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),	      /* keep */
 };
 
 static void fin_hold(struct ftp_data *d)
@@ -389,8 +389,7 @@ struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (d->lfd >= 0 && check == FTPDATA_CHECK_UID)
 		fin_hold(d); /* before listen(): every connection has it */
-	if (d->lfd < 0 ||
-	    bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
+	if (d->lfd < 0 || bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
 	    listen(d->lfd, DATA_BACKLOG) < 0 ||
 	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
 	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {

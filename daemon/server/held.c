@@ -1,16 +1,20 @@
 /* held.c — tunnels the daemon holds for `ftp-tunnel -f` (see held.h). Each
- * HOLD gets its own SSH session: a held profile is independent of the
- * shim's sessions and of other profiles, and releasing it closes exactly
- * what it opened. */
+ * HOLD gets an SSH connection of its own (connpool_own): a held profile is
+ * independent of the shim's sessions and of other profiles, and releasing
+ * it closes exactly what it opened. The connection, its tunnels and
+ * their listeners live on the connection's worker, like every SSH
+ * connection of the daemon; the main thread keeps the list of names. */
 #include "held.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "connpool.h"
 #include "ftp.h"
 #include "ftpopts.h"
 #include "fwd.h"
@@ -18,6 +22,7 @@
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
+#include "worker.h"
 
 #define HELD_MAX_TUNNELS 64
 #define HELD_MAX_OPTIONS 64
@@ -25,22 +30,39 @@
 struct held {
 	struct held_set *set;
 	char name[128];
-	struct ssh_sess *s;
+	struct pool_conn *pc;
+	/* The main thread's. */
+	int listed;   /* sname and tnames are written (the worker said so) */
+	int released; /* RELEASE asked for it */
+	int gone;     /* the worker is done with it */
+	int refs;     /* the worker's, and one per RELEASE on its way */
+	struct held *next;
+	/* The worker's, once posted (the main thread fills them before). */
 	struct fwd_spec specs[HELD_MAX_TUNNELS];
 	struct tunnel *tunnels[HELD_MAX_TUNNELS];
 	int ntunnels;
 	int pending; /* tunnels not yet up */
 	int client;  /* the HOLD request, until answered; else -1 */
-	int up;	     /* answered OK */
+	int made;    /* start_task made the tunnels */
+	int ready;   /* the session is ready */
+	char failed[1200]; /* why the session failed before start_task ran */
+	int ending;	   /* end_task is queued */
+	int ended;	   /* its tunnels are closed: nothing more to do */
 	struct tunnel_opts topts;
-	struct held *next;
+	/* Read by the main thread for STATUS. */
+	atomic_int up; /* answered OK */
+	char sname[300];
+	char tnames[HELD_MAX_TUNNELS][200];
 };
 
 struct held_set {
 	struct loop *loop;
 	struct held *list;
-	struct loop_timer *reaper; /* frees entries that failed */
+	struct connpool *pool; /* the held connections */
+	struct taskq *q;       /* news from their workers */
 };
+
+/* --- on the connection's worker ------------------------------------------ */
 
 static void answer(struct held *e, const char *word, int err, const char *msg)
 {
@@ -63,48 +85,78 @@ static void answer(struct held *e, const char *word, int err, const char *msg)
 	e->client = -1;
 }
 
-static void entry_free(struct held *e)
+/* On the main thread: one user of e less; the last frees it. */
+static void unref(struct held *e)
 {
-	int i;
+	struct held **pp;
 
-	answer(e, "ERR", ECONNABORTED, "released before it was up");
-	for (i = 0; i < e->ntunnels; i++)
-		tunnel_free(e->tunnels[i]);
-	ssh_sess_free(e->s);
+	if (--e->refs > 0)
+		return;
+	for (pp = &e->set->list; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
 	free(e);
 }
 
-/* Unlinks and frees e (from the reaper: never inside e's own callbacks,
- * which the session or a tunnel is still running). */
-static void drop_later(struct held *e)
+/* On the main thread: the worker is done with e (no task of its will
+ * touch it again, but a RELEASE's may be on its way). */
+static void gone_main(struct loop *loop, void *arg)
 {
-	e->up = -1;
-	loop_timer_arm(e->set->reaper, 0);
-}
-
-static void reap_cb(struct loop *loop, void *arg)
-{
-	struct held_set *h = arg;
-	struct held **pp = &h->list;
+	struct held *e = arg;
 
 	(void)loop;
-	while (*pp) {
-		struct held *e = *pp;
+	e->gone = 1;
+	unref(e);
+}
 
-		if (e->up >= 0) {
-			pp = &e->next;
-			continue;
-		}
-		*pp = e->next;
-		entry_free(e);
-	}
+/* On the main thread: a RELEASE's task is done with e. */
+static void release_done_main(struct loop *loop, void *arg)
+{
+	(void)loop;
+	unref(arg);
+}
+
+/* Closes e's tunnels and its connection; the main thread then forgets
+ * it. Never inside a callback of e's session or tunnels. */
+static void end(struct held *e)
+{
+	int i;
+
+	if (e->ended)
+		return;
+	e->ended = 1;
+	answer(e, "ERR", ECONNABORTED, "released before it was up");
+	for (i = 0; i < e->ntunnels; i++)
+		tunnel_free(e->tunnels[i]);
+	*connpool_data(e->pc) = NULL;
+	connpool_close(e->pc);
+	if (taskq_post(e->set->q, gone_main, e) < 0)
+		log_err("held %s: out of memory (its entry stays listed)",
+			e->name);
+}
+
+static void end_task(struct loop *loop, void *arg)
+{
+	(void)loop;
+	end(arg);
 }
 
 static void fail(struct held *e, int err, const char *msg)
 {
 	log_warn("held %s: %s", e->name, msg);
 	answer(e, "ERR", err, msg);
-	drop_later(e);
+	/* Later, from the worker's queue: the session or a tunnel is
+	 * running the callback that brought us here. Once: the first
+	 * end_task lets the main thread free e. */
+	if (e->ending)
+		return;
+	if (connpool_ask(e->pc, end_task, e) < 0)
+		log_err("held %s: out of memory", e->name);
+	else
+		e->ending = 1;
 }
 
 static void tunnel_up(struct tunnel *t, const char *err, void *arg)
@@ -112,7 +164,7 @@ static void tunnel_up(struct tunnel *t, const char *err, void *arg)
 	struct held *e = arg;
 	char msg[1200];
 
-	if (e->up < 0)
+	if (e->ended)
 		return;
 	if (err) {
 		snprintf(msg, sizeof(msg), "%s: %s", tunnel_name(t), err);
@@ -121,26 +173,41 @@ static void tunnel_up(struct tunnel *t, const char *err, void *arg)
 	}
 	log_info("held %s: tunnel %s: up", e->name, tunnel_name(t));
 	if (--e->pending == 0) {
-		e->up = 1;
+		atomic_store(&e->up, 1);
 		answer(e, "OK", 0, NULL);
 	}
 }
 
-static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
-		       void *arg)
+static void start_tunnels(struct held *e)
 {
-	struct held *e = arg;
-	char line[1200];
 	int i;
 
-	(void)s;
-	if (e->up < 0)
+	e->pending = e->ntunnels;
+	for (i = 0; i < e->ntunnels; i++)
+		tunnel_start(e->tunnels[i]);
+}
+
+/* The pool's event hook: e's session is ready, failed or lost. */
+static void sess_event(struct pool_conn *pc, enum ssh_event ev, const char *msg,
+		       void *arg)
+{
+	struct held *e = *connpool_data(pc);
+	char line[1200];
+
+	(void)arg;
+	if (!e || e->ended)
 		return;
+	if (!e->made) {
+		/* Before start_task: it acts on what happened. */
+		if (ev == SSH_EV_READY)
+			e->ready = 1;
+		else
+			snprintf(e->failed, sizeof(e->failed), "%s", msg);
+		return;
+	}
 	switch (ev) {
 	case SSH_EV_READY:
-		e->pending = e->ntunnels;
-		for (i = 0; i < e->ntunnels; i++)
-			tunnel_start(e->tunnels[i]);
+		start_tunnels(e);
 		break;
 	case SSH_EV_FAILED:
 		fail(e, ECONNREFUSED, msg);
@@ -157,12 +224,100 @@ static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
 	}
 }
 
+/* The pool's closing hook: the daemon stops (or the connection ends
+ * before e did). */
+static void conn_closing(struct pool_conn *pc, int stopping, void *arg)
+{
+	struct held *e = *connpool_data(pc);
+
+	(void)stopping;
+	(void)arg;
+	if (e)
+		end(e);
+}
+
+/* On the main thread: STATUS may list e now. */
+static void listed_main(struct loop *loop, void *arg)
+{
+	struct held *e = arg;
+
+	(void)loop;
+	e->listed = 1;
+}
+
+/* The first task on e's connection: binds the local listeners (a port
+ * in use is refused now), then starts the tunnels once the session is
+ * ready. */
+static void start_task(struct loop *loop, void *arg)
+{
+	struct held *e = arg;
+	struct ssh_sess *s = connpool_sess(e->pc);
+	char err[1200];
+	int i;
+
+	snprintf(e->sname, sizeof(e->sname), "%s", ssh_sess_name(s));
+	e->made = 1; /* from here on, e's events are acted on */
+	for (i = 0; i < e->ntunnels; i++) {
+		e->tunnels[i] = tunnel_new(loop, s, &e->specs[i], &e->topts,
+					   tunnel_up, e, err, sizeof(err));
+		if (!e->tunnels[i]) {
+			e->ntunnels = i;
+			log_warn("held %s: %s", e->name, err);
+			answer(e, "ERR", EINVAL, err);
+			end(e);
+			return;
+		}
+		snprintf(e->tnames[i], sizeof(e->tnames[i]), "%s",
+			 tunnel_name(e->tunnels[i]));
+	}
+	log_info("held %s: via %s, %d tunnel(s)", e->name, e->sname,
+		 e->ntunnels);
+	if (taskq_post(e->set->q, listed_main, e) < 0)
+		log_err("held %s: out of memory (not in STATUS)", e->name);
+	/* The session may have got there before this task ran. */
+	if (e->failed[0])
+		fail(e, ECONNREFUSED, e->failed);
+	else if (e->ready)
+		start_tunnels(e);
+}
+
+/* A RELEASE on its way to the worker. */
+struct release {
+	struct held *e;
+	int client;
+};
+
+static void release_task(struct loop *loop, void *arg)
+{
+	struct release *r = arg;
+	struct ipc_msg m;
+
+	(void)loop;
+	log_info("held %s: released", r->e->name);
+	end(r->e);
+	/* Answered once the listeners are closed. */
+	ipc_init(&m, "OK");
+	ipc_send(r->client, &m, -1);
+	close(r->client);
+	if (taskq_post(r->e->set->q, release_done_main, r->e) < 0)
+		log_err("held %s: out of memory (its entry stays listed)",
+			r->e->name);
+	free(r);
+}
+
+/* --- on the main thread ------------------------------------------------ */
+
+static const struct connpool_ops held_pool_ops = {
+    .closing = conn_closing,
+    .event = sess_event,
+};
+
 static struct held *find(struct held_set *h, const char *name)
 {
 	struct held *e;
 
 	for (e = h->list; e; e = e->next)
-		if (e->up >= 0 && !strcmp(e->name, name))
+		if (!e->released && !e->gone && !strcmp(e->name, name))
 			return e;
 	return NULL;
 }
@@ -204,8 +359,8 @@ static int read_settings(const struct ipc_msg *req, struct ssh_opts *o,
 	return 0;
 }
 
-static int read_tunnels(struct held_set *h, const struct ipc_msg *req,
-			struct held *e, char *err, size_t errlen)
+static int read_tunnels(const struct ipc_msg *req, struct held *e, char *err,
+			size_t errlen)
 {
 	static const char *const kinds[2] = {"local", "remote"};
 	char spec[700];
@@ -214,18 +369,12 @@ static int read_tunnels(struct held_set *h, const struct ipc_msg *req,
 	for (k = 0; k < 2; k++) {
 		for (i = 0; ipc_get(req, kinds[k], i, spec, sizeof(spec)) == 0;
 		     i++) {
-			struct fwd_spec *fs = &e->specs[e->ntunnels];
-
 			if (e->ntunnels == HELD_MAX_TUNNELS) {
 				snprintf(err, errlen, "too many tunnels");
 				return -1;
 			}
-			if (spec_parse_forward(spec, k, fs, err, errlen) < 0)
-				return -1;
-			e->tunnels[e->ntunnels] =
-			    tunnel_new(h->loop, e->s, fs, &e->topts, tunnel_up,
-				       e, err, errlen);
-			if (!e->tunnels[e->ntunnels])
+			if (spec_parse_forward(spec, k, &e->specs[e->ntunnels],
+					       err, errlen) < 0)
 				return -1;
 			e->ntunnels++;
 		}
@@ -262,23 +411,32 @@ void held_hold(struct held_set *h, int client, const struct ipc_msg *req)
 			 e->name, e->name);
 		goto refuse;
 	}
-	if (read_settings(req, &o, e, err, sizeof(err)) < 0)
+	if (read_settings(req, &o, e, err, sizeof(err)) < 0 ||
+	    read_tunnels(req, e, err, sizeof(err)) < 0)
 		goto refuse;
-	e->s = ssh_sess_new(h->loop, &o, sess_event, e);
-	if (!e->s) {
-		snprintf(err, sizeof(err), "out of memory");
+	e->pc = connpool_own(h->pool, &o, e);
+	if (!e->pc) {
+		snprintf(err, sizeof(err), "cannot start an SSH connection: %s",
+			 strerror(errno));
 		goto refuse;
 	}
-	/* Local listeners are bound here: a port in use is refused now. */
-	if (read_tunnels(h, req, e, err, sizeof(err)) < 0)
-		goto refuse;
-	e->client = client;
+	e->refs = 1;
 	e->next = h->list;
 	h->list = e;
-	log_info("held %s: via %s, %d tunnel(s)", e->name, ssh_sess_name(e->s),
-		 e->ntunnels);
+	e->client = client; /* before the worker may answer it */
+	if (connpool_ask(e->pc, start_task, e) < 0) {
+		/* Its connection holds e until it closes: e stays listed,
+		 * inert, until the daemon stops. */
+		e->client = -1;
+		e->ended = 1;
+		e->gone = 1;
+		connpool_close(e->pc);
+		snprintf(err, sizeof(err), "out of memory");
+		e = NULL;
+		goto refuse;
+	}
 	ssh_opts_release(&o);
-	return; /* answered when the tunnels are up */
+	return; /* its worker answers when the tunnels are up */
 refuse:
 	log_warn("held %s: %s", e ? e->name : "?", err);
 	ipc_init(&m, "ERR");
@@ -286,8 +444,7 @@ refuse:
 	ipc_add(&m, "message", err);
 	ipc_send(client, &m, -1);
 	close(client);
-	if (e)
-		entry_free(e);
+	free(e);
 	ssh_opts_release(&o);
 }
 
@@ -295,19 +452,24 @@ void held_release(struct held_set *h, int client, const struct ipc_msg *req)
 {
 	char name[128];
 	struct held *e = NULL;
+	struct release *r;
 	struct ipc_msg m;
 
 	if (ipc_get(req, "name", 0, name, sizeof(name)) == 0)
 		e = find(h, name);
-	if (e) {
-		log_info("held %s: released", e->name);
-		drop_later(e);
-		ipc_init(&m, "OK");
-	} else {
-		ipc_init(&m, "ERR");
-		ipc_addf(&m, "errno", "%d", ENOENT);
-		ipc_add(&m, "message", "no such name is held");
+	if (e && (r = malloc(sizeof(*r)))) {
+		r->e = e;
+		r->client = client;
+		if (connpool_ask(e->pc, release_task, r) == 0) {
+			e->released = 1;
+			e->refs++;
+			return; /* its worker answers */
+		}
+		free(r);
 	}
+	ipc_init(&m, "ERR");
+	ipc_addf(&m, "errno", "%d", e ? ENOMEM : ENOENT);
+	ipc_add(&m, "message", e ? "out of memory" : "no such name is held");
 	ipc_send(client, &m, -1);
 	close(client);
 }
@@ -318,7 +480,7 @@ int held_count(const struct held_set *h)
 	int n = 0;
 
 	for (e = h->list; e; e = e->next)
-		n += e->up >= 0;
+		n += !e->released && !e->gone;
 	return n;
 }
 
@@ -328,16 +490,15 @@ void held_status(const struct held_set *h, struct statusrep *r)
 	int i;
 
 	for (e = h->list; e; e = e->next) {
-		if (e->up < 0)
+		if (!e->listed || e->released || e->gone)
 			continue;
 		for (i = 0; i < e->ntunnels; i++) {
 			statusrep_record(r, "held");
 			statusrep_add(r, "name", "%s", e->name);
-			statusrep_add(r, "session", "%s", ssh_sess_name(e->s));
+			statusrep_add(r, "session", "%s", e->sname);
 			statusrep_add(r, "state", "%s",
-				      e->up ? "up" : "starting");
-			statusrep_add(r, "tunnel", "%s",
-				      tunnel_name(e->tunnels[i]));
+				      atomic_load(&e->up) ? "up" : "starting");
+			statusrep_add(r, "tunnel", "%s", e->tnames[i]);
 		}
 	}
 }
@@ -349,8 +510,13 @@ struct held_set *held_new(struct loop *loop)
 	if (!h)
 		return NULL;
 	h->loop = loop;
-	h->reaper = loop_timer_new(loop, reap_cb, h);
-	if (!h->reaper) {
+	h->q = taskq_new(loop);
+	/* Idle time does not matter: connpool_own's connections close only
+	 * when lost or released. */
+	h->pool = connpool_new(loop, &held_pool_ops, h, 0);
+	if (!h->q || !h->pool) {
+		connpool_free(h->pool);
+		taskq_free(h->q);
 		free(h);
 		return NULL;
 	}
@@ -363,10 +529,13 @@ void held_free(struct held_set *h)
 
 	if (!h)
 		return;
+	/* Every worker ends its tunnels first (conn_closing); their news
+	 * then goes with the queue. */
+	connpool_free(h->pool);
+	taskq_free(h->q);
 	while ((e = h->list)) {
 		h->list = e->next;
-		entry_free(e);
+		free(e);
 	}
-	loop_timer_free(h->reaper);
 	free(h);
 }

@@ -1,12 +1,14 @@
-/* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STATUS,
- * STOP. A CONNECT finds (or makes) an SSH connection to its server, opens
- * a channel to the FTP server, makes a loopback TCP connection of the
- * program's family, hands one end to the shim and runs the FTP glue on
- * the other. A DATA hands the shim one end of another such connection and
- * gives the other to the control's waiting passive listener; a PEER says
- * whether the daemon made an active-mode connection the program accepted.
+/* tunneld.c — the daemon's requests: PING, CONNECT, DATA, PEER, STOP,
+ * and HOLD, RELEASE and STATUS handed to held.c and statusreq.c. A CONNECT
+ * finds (or makes) an SSH connection to its server, opens a channel to the FTP
+ * server, makes a loopback TCP connection of the program's family, hands one
+ * end to the shim and runs the FTP glue on the other. A DATA hands the shim one
+ * end of another such connection and gives the other to the control's waiting
+ * passive listener; a PEER says whether the daemon made an active-mode
+ * connection the program accepted.
  *
- * Threads: the main thread serves the IPC socket; the SSH connections are
+ * Threads: the main thread serves the IPC socket, never waiting for a
+ * client or a worker; the SSH connections are
  * a connpool.h pool, each on a worker thread of its own with everything
  * that rides on it (channels, pumps, FTP controls, data listeners,
  * timers). The main thread reaches a connection only by posting jobs to
@@ -33,46 +35,40 @@
 #include "ftpopts.h"
 #include "ftpsrv.h"
 #include "fwd.h"
+#include "handoff.h"
+#include "control.h"
 #include "held.h"
 #include "ipc.h"
 #include "ipcsock.h"
 #include "log.h"
 #include "mem.h"
 #include "net.h"
-#include "report.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
-#include "statusrep.h"
-#include "version.h"
+#include "statusreq.h"
+#include "worker.h"
 
 #define MAX_OPTIONS 32
+/* A client has this long to send its whole request, and at most this
+ * many may be sending one at a time. */
+#define REQ_WAIT_MS 2000
+#define REQ_MAX_READING 128
 #define SESSION_IDLE_MS (5 * 60 * 1000)
 
 /* A CONNECT waiting for its channel (made by the main thread, then the
  * worker's; back to the main thread if its connection cannot log in). */
 struct pending {
-	struct pool_conn *pc;
+	struct handoff h; /* first: the job the pool carries */
 	int client; /* the IPC connection, answered when the channel opens */
 	struct sockaddr_storage dst; /* what the program asked for */
+	char dst_name[80];	     /* dst, formatted */
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
+	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress,
+				   * SftpLogin */
 	int sftp; /* answered here from SFTP (docs/IPC.txt, sftp=1) */
-	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress */
-};
-
-/* A live FTP control connection, as `ftp-tunnel status` lists it. Lives
- * on its connection's worker, listed from *connpool_data(). */
-struct control {
-	struct pool_conn *pc;
-	struct ftp_ctl *k; /* a tunneled control connection, or */
-	struct ftpsrv *f;  /* an FTP session served from SFTP */
-	unsigned long id;
-	char dst[80];     /* what the program connect()ed to */
-	char ftp[300];    /* the FTP server as the SSH server sees it */
-	struct sockaddr_storage dst_sa; /* dst, for DATA and PEER */
-	struct control *next;
 };
 
 struct tunneld {
@@ -82,6 +78,11 @@ struct tunneld {
 	uint64_t last_activity;
 	struct connpool *pool;
 	struct held_set *held; /* ftp-tunnel -f's tunnels */
+	struct statusreq_set *reports; /* STATUS requests being answered */
+	struct taskq *q;	    /* DATA and PEER answers from workers */
+	struct data_job *data_jobs; /* DATA and PEER requests in flight */
+	struct reader *readers;	    /* connections whose request is due */
+	int nreaders;
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
@@ -102,89 +103,10 @@ static void reply_err(int client, int err, const char *msg)
 
 /* --- connections (on their workers) ---------------------------------- */
 
-static struct control **controls_of(struct pool_conn *pc)
-{
-	return (struct control **)connpool_data(pc);
-}
-
-/* The connection closes: its FTP clients learn why, as from a server
- * shutting down (RFC 959: 421 closes the control connection). */
-static void conn_closing(struct pool_conn *pc, int stopping, void *arg)
-{
-	struct control **controls = controls_of(pc);
-	unsigned long n = 0;
-	struct control *c;
-
-	(void)arg;
-	for (c = *controls; c; c = c->next)
-		n++;
-	if (n)
-		log_info("sess %s: closing %lu FTP control connection(s)",
-			 ssh_sess_name(connpool_sess(pc)), n);
-	while (*controls) {
-		const char *why = stopping ? "421 ftp-tunnel: the tunnel "
-					     "daemon is stopping.\r\n"
-					   : "421 ftp-tunnel: the SSH "
-					     "connection is closing.\r\n";
-
-		if ((*controls)->f)
-			/* ftpsrv adds its own line end. */
-			ftpsrv_close((*controls)->f,
-				     stopping ? "421 ftp-tunnel: the tunnel "
-						"daemon is stopping."
-					      : "421 ftp-tunnel: the SSH "
-						"connection is closing.");
-		else
-			ftpfwd_control_close((*controls)->k, why);
-	}
-}
-
 static void conn_dump(struct loop *loop, void *arg)
 {
 	(void)loop;
 	ssh_sess_dump(connpool_sess(arg));
-}
-
-/* --- control connections (on the connection's worker) -------------------- */
-
-static void control_done(struct ftp_ctl *k, void *arg)
-{
-	struct control *c = arg, **pp;
-
-	(void)k;
-	for (pp = controls_of(c->pc); *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	connpool_job_done(c->pc);
-	free(c);
-}
-
-/* Keeps k in the list STATUS reports and counts it in the session's
- * load; without memory it closes k. */
-static void control_add(struct ftp_ctl *k, const struct pending *p,
-			const char *dst)
-{
-	struct control *c = calloc(1, sizeof(*c));
-
-	if (!c) {
-		ftpfwd_control_close(k, "421 ftp-tunnel: out of memory.\r\n");
-		connpool_job_done(p->pc);
-		return;
-	}
-	c->pc = p->pc;
-	c->k = k;
-	c->id = p->id;
-	snprintf(c->dst, sizeof(c->dst), "%s", dst);
-	c->dst_sa = p->dst;
-	snprintf(c->ftp, sizeof(c->ftp),
-		 strchr(p->ftphost, ':') ? "[%s]:%u" : "%s:%u", p->ftphost,
-		 p->port);
-	c->next = *controls_of(p->pc);
-	*controls_of(p->pc) = c;
-	ftpfwd_control_set_done(k, control_done, c);
 }
 
 /* --- CONNECT ---------------------------------------------------------- */
@@ -255,36 +177,19 @@ fail:
 	return rc ? rc : -EIO;
 }
 
-/* On the worker: the channel for a CONNECT opened (ch) or failed. */
-static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
-			   const char *err, void *arg)
+/* On the worker: the channel is open; the program gets its end of a
+ * loopback connection, the FTP glue the other. */
+static int connect_opened(struct handoff *h, struct ssh_sess *s)
 {
-	struct pending *p = arg;
-	struct fwd_spec spec;
+	struct pending *p = (struct pending *)h;
 	struct ipc_msg m;
-	struct ftp_ctl *k;
-	char name[64], dst[80];
 	int give = -1, keep = -1, rc;
 
-	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
-	if (!ch) {
-		/* The SSH server could not reach the FTP server: the program
-		 * sees what a direct connect would have told it. */
-		char msg[1600];
-		int e = ssh_sess_dead(s) ? ECONNABORTED : ECONNREFUSED;
-
-		if (ssh_sess_dead(s) && connpool_handback(p->pc, p))
-			return; /* another connection takes it */
-
-		snprintf(msg, sizeof(msg), "%s", err ? err : "no channel");
-		reply_err(p->client, e, msg);
-		goto fail;
-	}
+	(void)s;
 	rc = loopback_pair(p->dst.ss_family, &give, &keep);
 	if (rc < 0) {
 		reply_err(p->client, -rc, "cannot make a loopback connection");
-		ssh_chan_discard(s, ch);
-		goto fail;
+		return -1;
 	}
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "id", "%lu", p->id);
@@ -295,65 +200,69 @@ static void connect_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			 "connection was ready",
 			 p->id);
 		close(keep);
-		ssh_chan_discard(s, ch);
-		goto fail;
+		return -1;
 	}
-	memset(&spec, 0, sizeof(spec));
-	snprintf(spec.host, sizeof(spec.host), "%s", p->ftphost);
-	spec.hostport = p->port;
-	snprintf(name, sizeof(name), "ctl %lu", p->id);
-	log_info("%s: FTP control connection to %s through %s", name, dst,
-		 ssh_sess_name(s));
-	k = ftpfwd_control_new(s, ch, keep, &spec, p->topts.ftp_active_mode,
-			       p->topts.ftp_passive_reply,
-			       (struct sockaddr *)&p->dst, name);
-	if (!k)
-		goto fail;
-	control_add(k, p, dst);
-	close(p->client);
-	free(p);
-	return;
-fail:
-	connpool_job_done(p->pc);
-	close(p->client);
-	free(p);
+	log_info("%s: FTP control connection to %s through %s", h->name,
+		 p->dst_name, ssh_sess_name(s));
+	return keep;
 }
 
-static void sftp_done(struct ftpsrv *f, void *arg)
+/* On the worker: the FTP glue runs (k), or could not start. */
+static void connect_started(struct handoff *h, struct ftp_ctl *k)
 {
-	struct control *c = arg, **pp;
+	struct pending *p = (struct pending *)h;
 
-	(void)f;
-	for (pp = controls_of(c->pc); *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	connpool_job_done(c->pc);
-	free(c);
+	if (k)
+		control_add(h->pc, k, p->id, (struct sockaddr *)&p->dst,
+			    p->ftphost, p->port);
+	close(p->client);
+	free(p);
 }
+
+/* On the worker: no channel; the program sees what a direct connect
+ * would have told it. */
+static void connect_failed(struct handoff *h, int opening, int err,
+			   const char *msg)
+{
+	struct pending *p = (struct pending *)h;
+
+	(void)opening;
+	reply_err(p->client, err, msg);
+	close(p->client);
+	free(p);
+}
+
+/* On the main thread: a CONNECT whose extra connection could not log in
+ * and that no other connection to its server took fails as it would
+ * have. */
+static void connect_orphaned(struct handoff *h)
+{
+	struct pending *p = (struct pending *)h;
+
+	reply_err(p->client, ECONNABORTED, "the SSH session is down");
+	close(p->client);
+	free(p);
+}
+
+/* --- CONNECT with sftp=1: answered here from SFTP ---------------------- */
 
 /* On the worker: a CONNECT with sftp=1. The program gets one end of a
  * loopback connection; the other is an FTP server session here whose
- * files are the SSH server's, through its SFTP subsystem. Nothing is
- * sent to the FTP port: the program's 227 names the address it dialed,
- * and the shim brings its data connection to our loopback listener. */
+ * files are the SSH server's, through its SFTP subsystem (control.h).
+ * Nothing is sent to the FTP port: the program's 227 names the address
+ * it dialed, and the shim's DATA brings its data connection to the
+ * session's listener. */
 static void sftp_task(struct pending *p, struct ssh_sess *s)
 {
-	struct ftpsrv_opts o = {.start_dir = "",
-				.peer_uid = getuid(),
-				.pasv_addr = (struct sockaddr *)&p->dst};
-	struct control *c = calloc(1, sizeof(*c));
 	struct ipc_msg m;
-	char name[64], dst[80];
+	char name[64];
 	int give = -1, keep = -1, rc;
 
-	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
-	rc = c ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
+	rc = loopback_pair(p->dst.ss_family, &give, &keep);
 	if (rc < 0) {
 		reply_err(p->client, -rc, "cannot make a loopback connection");
-		goto fail;
+		connpool_job_done(p->h.pc);
+		goto out;
 	}
 	ipc_init(&m, "OK");
 	ipc_addf(&m, "id", "%lu", p->id);
@@ -361,29 +270,47 @@ static void sftp_task(struct pending *p, struct ssh_sess *s)
 	close(give);
 	if (rc < 0) {
 		close(keep);
-		goto fail;
+		connpool_job_done(p->h.pc);
+		goto out;
 	}
 	snprintf(name, sizeof(name), "sftp %lu", p->id);
-	log_info("%s: FTP to %s answered from SFTP on %s", name, dst,
+	log_info("%s: FTP to %s answered from SFTP on %s", name, p->dst_name,
 		 ssh_sess_name(s));
-	c->pc = p->pc;
-	c->id = p->id;
-	snprintf(c->dst, sizeof(c->dst), "%s", dst);
-	c->dst_sa = p->dst; /* DATA and PEER find the session by it */
-	snprintf(c->ftp, sizeof(c->ftp), "sftp:%s", ssh_sess_name(s));
-	c->f = ftpsrv_new(ssh_sess_loop(s), s, keep, &o, name, sftp_done, c);
-	if (!c->f)
-		goto fail;
-	c->next = *controls_of(p->pc);
-	*controls_of(p->pc) = c;
+	control_add_sftp(p->h.pc, keep, p->id, (struct sockaddr *)&p->dst,
+			 name);
+out:
 	close(p->client);
 	free(p);
-	return;
-fail:
-	free(c);
-	connpool_job_done(p->pc);
-	close(p->client);
-	free(p);
+}
+
+/* On the worker: the job of a CONNECT with sftp=1 (no channel to open:
+ * the sftp subsystem is the session's). */
+static void sftp_run(struct pool_conn *pc, void *job)
+{
+	struct pending *p = job;
+	struct ssh_sess *s = connpool_sess(pc);
+
+	p->h.pc = pc;
+	if (ssh_sess_dead(s) && connpool_handback(pc, p))
+		return; /* another connection takes it */
+	sftp_task(p, s);
+}
+
+static void connect_orphaned(struct handoff *h);
+
+/* The pool's rehome: a CONNECT job whose extra connection could not log
+ * in goes to another connection, the way it came. */
+static void connect_rehome(void *job, struct pool_conn *to, void *arg)
+{
+	struct pending *p = job;
+
+	if (!p->sftp) {
+		handoff_rehome(job, to, arg);
+		return;
+	}
+	if (to && connpool_post(to, sftp_run, p) == 0)
+		return;
+	connect_orphaned(&p->h);
 }
 
 /* SftpLogin=ftp through the shim: the settings each FTP login's SSH
@@ -469,55 +396,16 @@ fail:
 	free(p);
 }
 
-/* On the worker: a CONNECT handed over by the main thread. */
-static void connect_task(struct pool_conn *pc, void *job)
-{
-	struct pending *p = job;
-	struct ssh_sess *s = connpool_sess(pc);
-	long rc;
-
-	p->pc = pc;
-	if (p->sftp) {
-		if (ssh_sess_dead(s) && connpool_handback(pc, p))
-			return;
-		sftp_task(p, s);
-		return;
-	}
-	log_debug("ctl %lu: CONNECT port %u via %s (sess %lu)", p->id, p->port,
-		  ssh_sess_name(s), connpool_id(pc));
-	rc = ssh_open_direct(s, p->ftphost, p->port, "127.0.0.1", 0,
-			     connect_opened, p);
-	if (rc >= 0)
-		return; /* answered when the channel opens */
-	if (rc == -ENOTCONN && connpool_handback(pc, p))
-		return;
-	reply_err(p->client, rc == -EMFILE ? EAGAIN : ECONNABORTED,
-		  rc == -EMFILE ? "the SSH connection carries as many "
-				  "channels as MaxChannels allows; try "
-				  "again later"
-				: "the SSH session is down");
-	connpool_job_done(pc);
-	close(p->client);
-	free(p);
-}
-
-/* On the main thread: a CONNECT whose extra connection could not log in
- * goes to another connection to its server, or fails as it would have. */
-static void connect_rehome(void *job, struct pool_conn *to, void *arg)
-{
-	struct pending *p = job;
-
-	(void)arg;
-	if (to && connpool_post(to, connect_task, p) == 0)
-		return;
-	reply_err(p->client, ECONNABORTED, "the SSH session is down");
-	close(p->client);
-	free(p);
-}
+static const struct handoff_ops connect_ops = {
+    .opened = connect_opened,
+    .started = connect_started,
+    .failed = connect_failed,
+    .orphaned = connect_orphaned,
+};
 
 static const struct connpool_ops connect_pool_ops = {
     .rehome = connect_rehome,
-    .closing = conn_closing,
+    .closing = control_closing,
 };
 
 static void handle_connect(struct tunneld *d, int client,
@@ -609,6 +497,8 @@ static void handle_connect(struct tunneld *d, int client,
 		free(p);
 		goto fail;
 	}
+	addr_format((struct sockaddr *)&p->dst, p->dst_name,
+		    sizeof(p->dst_name));
 	if (p->sftp && p->topts.sftp_login_ftp) {
 		/* Each FTP login its own SSH connection: no pool. */
 		sftp_login_start(d, p, &o);
@@ -624,7 +514,24 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	log_debug("ctl %lu: CONNECT %s port %u, sess %lu", p->id, dst, p->port,
 		  connpool_id(pc));
-	if (connpool_post(pc, connect_task, p) < 0) {
+	if (p->sftp) {
+		if (connpool_post(pc, sftp_run, p) < 0) {
+			reply_err(client, ENOMEM, "out of memory");
+			free(p);
+			goto fail;
+		}
+		ssh_opts_release(&o);
+		return; /* the worker answers */
+	}
+	p->h.ops = &connect_ops;
+	snprintf(p->h.spec.host, sizeof(p->h.spec.host), "%s", p->ftphost);
+	p->h.spec.hostport = p->port;
+	p->h.active_mode = p->topts.ftp_active_mode;
+	p->h.passive_reply = p->topts.ftp_passive_reply;
+	p->h.advertise = (struct sockaddr *)&p->dst;
+	snprintf(p->h.origin_host, sizeof(p->h.origin_host), "127.0.0.1");
+	snprintf(p->h.name, sizeof(p->h.name), "ctl %lu", p->id);
+	if (handoff_post(pc, &p->h) < 0) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
 		goto fail;
@@ -638,16 +545,36 @@ fail:
 
 /* --- DATA and PEER: the shim's data connections ---------------------- */
 
-/* What a DATA or PEER request looks for, and what it found. */
+/* A DATA or PEER request: what it looks for and what it found. The
+ * main thread asks one connection's worker at a time, newest first, and
+ * goes on when the answer comes back: it never waits for a worker. */
 struct data_job {
+	struct tunneld *d;
+	int client;			     /* owned until answered */
+	int fd;				     /* DATA: our end of the pair */
+	int give;			     /* DATA: the program's end */
 	struct sockaddr_storage dst;	     /* DATA: the FTP server asked */
 	uint16_t port;			     /* DATA: its data port */
-	int fd;				     /* DATA: our end of the pair */
 	struct sockaddr_storage local, peer; /* PEER: the accepted socket */
-	struct pool_conn *pc;
+	struct pool_conn *pc;		     /* the one being asked */
+	unsigned long below;		     /* ask those numbered below */
 	int found;
 	struct sockaddr_storage server; /* PEER: its control's dst */
+	struct data_job *next, **prevp; /* in flight, for tunneld_free */
 };
+
+static void data_job_free(struct data_job *j)
+{
+	*j->prevp = j->next;
+	if (j->next)
+		j->next->prevp = j->prevp;
+	if (j->fd >= 0 && !j->found)
+		close(j->fd); /* else a data listener took it */
+	if (j->give >= 0)
+		close(j->give);
+	close(j->client);
+	free(j);
+}
 
 /* On the worker: the control to job->dst whose passive listener waits on
  * job->port takes job->fd. */
@@ -657,7 +584,7 @@ static void data_task(struct loop *loop, void *arg)
 	struct control *c;
 
 	(void)loop;
-	for (c = *controls_of(j->pc); c && !j->found; c = c->next)
+	for (c = control_list(j->pc); c && !j->found; c = c->next)
 		if (addr_same_host((struct sockaddr *)&c->dst_sa,
 				   (struct sockaddr *)&j->dst) &&
 		    (c->k ? ftpfwd_data_adopt(c->k, j->port, j->fd)
@@ -673,7 +600,7 @@ static void peer_task(struct loop *loop, void *arg)
 	struct control *c;
 
 	(void)loop;
-	for (c = *controls_of(j->pc); c && !j->found; c = c->next) {
+	for (c = control_list(j->pc); c && !j->found; c = c->next) {
 		if (c->k ? ftpfwd_data_made(c->k, (struct sockaddr *)&j->peer,
 					    (struct sockaddr *)&j->local)
 			 : ftpsrv_data_made(c->f, (struct sockaddr *)&j->peer,
@@ -704,14 +631,67 @@ static void data_job_logins(struct tunneld *d, struct data_job *j)
 	}
 }
 
-static void data_job_of(struct pool_conn *pc, void *arg)
+static void data_back(struct loop *loop, void *arg);
+
+/* On the worker: asks its controls, then tells the main thread. */
+static void data_ask_task(struct loop *loop, void *arg)
 {
 	struct data_job *j = arg;
 
+	if (j->fd >= 0)
+		data_task(loop, j);
+	else
+		peer_task(loop, j);
+	/* Without memory for the queue's entry the request is never
+	 * answered; the program's own timeout ends its wait. */
+	if (taskq_post(j->d->q, data_back, j) < 0)
+		log_err("ipc: DATA/PEER: out of memory");
+}
+
+/* The live connection numbered highest below j->below. */
+static void newest_below(struct pool_conn *pc, void *arg)
+{
+	struct data_job *j = arg;
+
+	if (connpool_id(pc) < j->below &&
+	    (!j->pc || connpool_id(pc) > connpool_id(j->pc)))
+		j->pc = pc;
+}
+
+static void data_answer(struct data_job *j);
+
+/* Asks the next connection, or answers when none is left. The main
+ * thread's own SftpLogin=ftp sessions are asked first. */
+static void data_next(struct data_job *j)
+{
+	if (j->below == ~0UL) {
+		data_job_logins(j->d, j);
+		if (j->found) {
+			data_answer(j);
+			return;
+		}
+	}
+	for (;;) {
+		j->pc = NULL;
+		connpool_each(j->d->pool, newest_below, j);
+		if (!j->pc)
+			break;
+		j->below = connpool_id(j->pc);
+		if (connpool_ask(j->pc, data_ask_task, j) == 0)
+			return;
+	}
+	data_answer(j);
+}
+
+static void data_back(struct loop *loop, void *arg)
+{
+	struct data_job *j = arg;
+
+	(void)loop;
 	if (j->found)
-		return;
-	j->pc = pc;
-	connpool_call(pc, j->fd >= 0 ? data_task : peer_task, j);
+		data_answer(j);
+	else
+		data_next(j);
 }
 
 /* Reads key (an address) and key's port (portkey) into out. 0 or -1. */
@@ -730,6 +710,67 @@ static int get_addr(const struct ipc_msg *req, const char *key,
 	return addr_parse(host, (uint16_t)p, out);
 }
 
+static struct data_job *data_job_new(struct tunneld *d, int client)
+{
+	struct data_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		reply_err(client, ENOMEM, "out of memory");
+		close(client);
+		return NULL;
+	}
+	j->d = d;
+	j->client = client;
+	j->fd = j->give = -1;
+	j->below = ~0UL;
+	j->next = d->data_jobs;
+	if (j->next)
+		j->next->prevp = &j->next;
+	j->prevp = &d->data_jobs;
+	d->data_jobs = j;
+	return j;
+}
+
+/* Every connection was asked, or one said yes. */
+static void data_answer(struct data_job *j)
+{
+	char where[80], server[80];
+	struct ipc_msg m;
+
+	if (j->fd < 0) { /* PEER */
+		if (!j->found) {
+			reply_err(j->client, ENOENT,
+				  "not a data connection of ours");
+		} else {
+			ipc_init(&m, "OK");
+			ipc_add(&m, "server",
+				addr_host((struct sockaddr *)&j->server, server,
+					  sizeof(server)));
+			ipc_send(j->client, &m, -1);
+		}
+		data_job_free(j);
+		return;
+	}
+	addr_format((struct sockaddr *)&j->dst, where, sizeof(where));
+	if (!j->found) {
+		log_warn("ipc: no data listener of ours waits for %s: "
+			 "connection refused",
+			 where);
+		reply_err(j->client, ECONNREFUSED,
+			  "no FTP data connection of a tunneled session waits "
+			  "on that port");
+		data_job_free(j);
+		return;
+	}
+	log_debug("ipc: data connection to %s passed to the program", where);
+	ipc_init(&m, "OK");
+	if (ipc_send(j->client, &m, j->give) < 0)
+		log_warn("ipc: the program went away before its data "
+			 "connection to %s was ready",
+			 where);
+	data_job_free(j);
+}
+
 /* DATA: the program's connect() to a data port of a tunneled FTP server
  * gets one end of a loopback pair whose other end the waiting passive
  * listener takes as its connection. Never a connection to a port anybody
@@ -737,51 +778,28 @@ static int get_addr(const struct ipc_msg *req, const char *key,
 static void handle_data(struct tunneld *d, int client,
 			const struct ipc_msg *req)
 {
-	char family[16], where[80];
-	struct data_job j;
-	struct ipc_msg m;
-	int give = -1, rc;
+	char family[16];
+	struct data_job *j = data_job_new(d, client);
+	int rc;
 
-	memset(&j, 0, sizeof(j));
-	j.fd = -1;
+	if (!j)
+		return;
 	if (ipc_get(req, "family", 0, family, sizeof(family)) ||
 	    (strcmp(family, "inet") && strcmp(family, "inet6")) ||
-	    get_addr(req, "dst", "port", &j.dst) < 0) {
+	    get_addr(req, "dst", "port", &j->dst) < 0) {
 		reply_err(client, EINVAL, "DATA needs family, dst, port");
-		close(client);
+		data_job_free(j);
 		return;
 	}
-	j.port = addr_port((struct sockaddr *)&j.dst);
-	rc = loopback_pair(strcmp(family, "inet") ? AF_INET6 : AF_INET, &give,
-			   &j.fd);
+	j->port = addr_port((struct sockaddr *)&j->dst);
+	rc = loopback_pair(strcmp(family, "inet") ? AF_INET6 : AF_INET,
+			   &j->give, &j->fd);
 	if (rc < 0) {
 		reply_err(client, -rc, "cannot make a loopback connection");
-		close(client);
+		data_job_free(j);
 		return;
 	}
-	connpool_each(d->pool, data_job_of, &j);
-	data_job_logins(d, &j);
-	addr_format((struct sockaddr *)&j.dst, where, sizeof(where));
-	if (!j.found) {
-		log_warn("ipc: no data listener of ours waits for %s: "
-			 "connection refused",
-			 where);
-		close(j.fd);
-		close(give);
-		reply_err(client, ECONNREFUSED,
-			  "no FTP data connection of a tunneled session waits "
-			  "on that port");
-		close(client);
-		return;
-	}
-	log_debug("ipc: data connection to %s passed to the program", where);
-	ipc_init(&m, "OK");
-	if (ipc_send(client, &m, give) < 0)
-		log_warn("ipc: the program went away before its data "
-			 "connection to %s was ready",
-			 where);
-	close(give);
-	close(client);
+	data_next(j);
 }
 
 /* PEER: whether a connection the program accepted is an active-mode data
@@ -789,145 +807,124 @@ static void handle_data(struct tunneld *d, int client,
 static void handle_peer(struct tunneld *d, int client,
 			const struct ipc_msg *req)
 {
-	char server[80];
-	struct data_job j;
-	struct ipc_msg m;
+	struct data_job *j = data_job_new(d, client);
 
-	memset(&j, 0, sizeof(j));
-	j.fd = -1;
-	if (get_addr(req, "local", "lport", &j.local) < 0 ||
-	    get_addr(req, "peer", "pport", &j.peer) < 0) {
+	if (!j)
+		return;
+	if (get_addr(req, "local", "lport", &j->local) < 0 ||
+	    get_addr(req, "peer", "pport", &j->peer) < 0) {
 		reply_err(client, EINVAL,
 			  "PEER needs local, lport, peer, pport");
-		close(client);
+		data_job_free(j);
 		return;
 	}
-	connpool_each(d->pool, data_job_of, &j);
-	data_job_logins(d, &j);
-	if (!j.found) {
-		reply_err(client, ENOENT, "not a data connection of ours");
-		close(client);
-		return;
-	}
-	ipc_init(&m, "OK");
-	ipc_add(
-	    &m, "server",
-	    addr_host((struct sockaddr *)&j.server, server, sizeof(server)));
-	ipc_send(client, &m, -1);
-	close(client);
+	data_next(j);
 }
 
 /* --- the IPC socket --------------------------------------------------- */
 
-static unsigned long long age_s(uint64_t now_ms, uint64_t since_ms)
-{
-	return (now_ms - since_ms) / 1000;
-}
-
-/* One session's part of a STATUS reply, written by its worker while the
- * main thread waits (so r and the totals have one user at a time). */
-struct status_job {
-	struct pool_conn *pc;
-	struct statusrep *r;
-	struct report_totals tot;
-	char line[600]; /* format 1: "name state" */
+/* A client's request being read: never by waiting on it (the main loop
+ * serves everyone), with a buffer of its own and a deadline. */
+struct reader {
+	struct tunneld *d;
+	int fd;
+	struct ipc_reader rd;
+	struct loop_timer *deadline;
+	struct reader *next, **prevp;
 };
 
-/* A control record, then one record per running data connection. */
-static void status_control(struct status_job *j, const struct control *c,
-			   uint64_t now)
+/* Forgets r; its connection too unless keep. */
+static void reader_free(struct reader *r, int keep)
 {
-	struct report_ctl rc = {.id = c->id,
-				.session = connpool_id(j->pc),
-				.dst = c->dst,
-				.ftp_server = c->ftp};
-
-	report_control(j->r, &j->tot, &rc, c->k, now);
+	*r->prevp = r->next;
+	if (r->next)
+		r->next->prevp = r->prevp;
+	r->d->nreaders--;
+	loop_unwatch(r->d->loop, r->fd);
+	loop_timer_free(r->deadline);
+	if (!keep)
+		close(r->fd);
+	free(r);
 }
 
-/* On the worker: its session and controls into j->r (format 2), or its
- * one line into j->line (format 1, j->r NULL). */
-static void status_task(struct loop *loop, void *arg)
+static void reader_late(struct loop *loop, void *arg)
 {
-	struct status_job *j = arg;
-	struct ssh_sess *s = connpool_sess(j->pc);
-	const struct control *c;
+	struct reader *r = arg;
 
-	if (!j->r) {
-		snprintf(j->line, sizeof(j->line), "%s %s", ssh_sess_name(s),
-			 ssh_sess_dead(s)    ? "dead"
-			 : ssh_sess_ready(s) ? "ready"
-					     : "connecting");
-		return;
-	}
-	report_session(j->r, &j->tot, connpool_id(j->pc), s,
-		       loop_now_ms(loop));
-	for (c = *controls_of(j->pc); c; c = c->next)
-		status_control(j, c, loop_now_ms(loop));
+	(void)loop;
+	log_debug("ipc: no whole request within %d ms: closed", REQ_WAIT_MS);
+	reader_free(r, 0);
 }
 
-/* Adds one connection's records to j (format 2). */
-static void status_records_of(struct pool_conn *pc, void *arg)
-{
-	struct status_job *j = arg;
-
-	j->pc = pc;
-	connpool_call(pc, status_task, j);
-}
-
-/* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
-static void status_records(struct tunneld *d, int client)
-{
-	struct statusrep r;
-	struct status_job j;
-
-	memset(&j, 0, sizeof(j));
-	j.r = &r;
-	statusrep_init(&r, client);
-	statusrep_record(&r, "daemon");
-	statusrep_add(&r, "pid", "%d", (int)getpid());
-	statusrep_add(&r, "version", "%s", FTP_TUNNEL_VERSION);
-	statusrep_add(&r, "uptime", "%llu",
-		      age_s(loop_now_ms(d->loop), d->started_ms));
-	statusrep_add(&r, "connections", "%lu", d->nconn);
-	statusrep_add(&r, "requests", "%lu", d->nrequests);
-	connpool_each(d->pool, status_records_of, &j);
-	held_status(d->held, &r);
-	report_totals(&r, &j.tot);
-	if (statusrep_finish(&r) < 0)
-		log_debug("ipc: the STATUS reply was not read");
-	close(client);
-}
-
-/* Adds one connection's line to a format 1 reply. */
-static void status_line_of(struct pool_conn *pc, void *arg)
-{
-	struct status_job j;
-
-	memset(&j, 0, sizeof(j));
-	j.pc = pc;
-	connpool_call(pc, status_task, &j);
-	ipc_add(arg, "session", j.line);
-}
-
-static void handle_status(struct tunneld *d, int client,
-			  const struct ipc_msg *req)
+/* The request on client: answered now, or handed to what answers it
+ * later (client owned from here). */
+static void dispatch(struct tunneld *d, int client, const struct ipc_msg *req)
 {
 	struct ipc_msg m;
-	char format[8];
+	char word[32];
 
-	if (ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
-	    atoi(format) >= 2) {
-		status_records(d, client);
+	if (ipc_word(req, word, sizeof(word)) < 0) {
+		close(client);
 		return;
 	}
-	/* Format 1, for clients that ask for nothing else. */
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "pid", "%d", (int)getpid());
-	ipc_addf(&m, "connections", "%lu", d->nconn);
-	connpool_each(d->pool, status_line_of, &m);
-	ipc_send(client, &m, -1);
-	close(client);
+	d->nrequests++;
+	if (!strcmp(word, "PING")) {
+		ipc_init(&m, "OK");
+		ipc_add(&m, "version", "1");
+		ipc_add(&m, "revision", "2");
+		ipc_addf(&m, "pid", "%d", (int)getpid());
+		ipc_send(client, &m, -1);
+		close(client);
+	} else if (!strcmp(word, "CONNECT")) {
+		handle_connect(d, client, req);
+	} else if (!strcmp(word, "DATA")) {
+		handle_data(d, client, req);
+	} else if (!strcmp(word, "PEER")) {
+		handle_peer(d, client, req);
+	} else if (!strcmp(word, "HOLD")) {
+		held_hold(d->held, client, req);
+	} else if (!strcmp(word, "RELEASE")) {
+		held_release(d->held, client, req);
+	} else if (!strcmp(word, "STATUS")) {
+		struct statusreq_daemon rd = {
+		    .pool = d->pool,
+		    .started_ms = d->started_ms,
+		    .nconn = d->nconn,
+		    .nrequests = d->nrequests,
+		};
+
+		statusreq_answer(d->reports, &rd, client, req);
+	} else if (!strcmp(word, "STOP")) {
+		/* The pid lets the client wait until we are gone. */
+		ipc_init(&m, "OK");
+		ipc_addf(&m, "pid", "%d", (int)getpid());
+		ipc_send(client, &m, -1);
+		close(client);
+		log_info("stopping on request");
+		loop_stop(d->loop);
+	} else {
+		reply_err(client, EOPNOTSUPP, "unknown request");
+		close(client);
+	}
+}
+
+/* Reads what the client sent so far, without waiting; a whole request
+ * is dispatched. */
+static void reader_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct reader *r = arg;
+	struct tunneld *d = r->d;
+	struct ipc_msg req;
+	int rc;
+
+	(void)loop;
+	(void)events;
+	rc = ipc_recv_step(fd, &r->rd, &req);
+	if (rc == 0)
+		return; /* the rest later */
+	reader_free(r, rc > 0);
+	if (rc > 0)
+		dispatch(d, fd, &req);
 }
 
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
@@ -937,9 +934,8 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 	(void)events;
 	for (;;) {
 		struct timeval tv = {.tv_sec = 2};
-		struct ipc_msg req, m;
-		char word[32];
-		int uid, passed, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct reader *r;
+		int uid, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (client < 0) {
 			net_accept_failed(loop, lfd, "ipc");
@@ -953,52 +949,42 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 			close(client);
 			continue;
 		}
-		/* A request follows its connect at once; don't let a stuck
-		 * peer hold the daemon for long. */
-		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (ipc_recv(client, &req, &passed) < 0 ||
-		    ipc_word(&req, word, sizeof(word)) < 0) {
-			if (passed >= 0)
-				close(passed);
+		if (d->nreaders >= REQ_MAX_READING) {
+			log_warn("ipc: %d connections have not sent their "
+				 "request yet: refusing another",
+				 d->nreaders);
 			close(client);
 			continue;
 		}
-		if (passed >= 0)
-			close(passed); /* no request passes descriptors */
-		d->nrequests++;
-		if (!strcmp(word, "PING")) {
-			ipc_init(&m, "OK");
-			ipc_add(&m, "version", "1");
-			ipc_add(&m, "revision", "2");
-			ipc_addf(&m, "pid", "%d", (int)getpid());
-			ipc_send(client, &m, -1);
+		/* The request is read without blocking (reader_cb); the
+		 * replies are small and written at once, or, for STATUS,
+		 * without blocking either (statusreq.c); the timeouts bound a
+		 * peer that reads nothing. */
+		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		r = calloc(1, sizeof(*r));
+		if (r)
+			r->deadline = loop_timer_new(loop, reader_late, r);
+		if (!r || !r->deadline ||
+		    loop_watch(loop, client, EPOLLIN, reader_cb, r) < 0) {
+			if (r)
+				loop_timer_free(r->deadline);
+			free(r);
+			log_warn("ipc: out of memory: a request is refused");
 			close(client);
-		} else if (!strcmp(word, "CONNECT")) {
-			handle_connect(d, client, &req);
-		} else if (!strcmp(word, "DATA")) {
-			handle_data(d, client, &req);
-		} else if (!strcmp(word, "PEER")) {
-			handle_peer(d, client, &req);
-		} else if (!strcmp(word, "HOLD")) {
-			held_hold(d->held, client, &req);
-		} else if (!strcmp(word, "RELEASE")) {
-			held_release(d->held, client, &req);
-		} else if (!strcmp(word, "STATUS")) {
-			handle_status(d, client, &req);
-		} else if (!strcmp(word, "STOP")) {
-			/* The pid lets the client wait until we are gone. */
-			ipc_init(&m, "OK");
-			ipc_addf(&m, "pid", "%d", (int)getpid());
-			ipc_send(client, &m, -1);
-			close(client);
-			log_info("stopping on request");
-			loop_stop(loop);
-			return;
-		} else {
-			reply_err(client, EOPNOTSUPP, "unknown request");
-			close(client);
+			continue;
 		}
+		r->d = d;
+		r->fd = client;
+		r->next = d->readers;
+		if (r->next)
+			r->next->prevp = &r->next;
+		r->prevp = &d->readers;
+		d->readers = r;
+		d->nreaders++;
+		loop_timer_arm(r->deadline, REQ_WAIT_MS);
+		/* The request usually came with the connection. */
+		reader_cb(loop, client, EPOLLIN, r);
 	}
 }
 
@@ -1030,12 +1016,16 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->started_ms = d->last_activity;
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
+	d->reports = d->held ? statusreq_set_new(loop, d->held) : NULL;
+	d->q = taskq_new(loop);
 	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
-	if (!d->tick || !d->held || !d->pool ||
+	if (!d->tick || !d->held || !d->reports || !d->q || !d->pool ||
 	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
 		loop_timer_free(d->tick);
+		statusreq_set_free(d->reports);
 		held_free(d->held);
 		connpool_free(d->pool);
+		taskq_free(d->q);
 		free(d);
 		return NULL;
 	}
@@ -1062,7 +1052,15 @@ void tunneld_free(struct tunneld *d)
 		return;
 	loop_unwatch(d->loop, d->lfd);
 	close(d->lfd);
-	connpool_free(d->pool); /* conn_closing tells the FTP clients */
+	while (d->readers)
+		reader_free(d->readers, 0);
+	connpool_free(d->pool); /* control_closing tells the FTP clients */
+	/* After the pool: no worker writes a STATUS part or answers a DATA
+	 * or PEER any more. */
+	statusreq_set_free(d->reports);
+	taskq_free(d->q);
+	while (d->data_jobs)
+		data_job_free(d->data_jobs);
 	held_free(d->held);
 	loop_timer_free(d->tick);
 	free(d);

@@ -25,6 +25,7 @@ struct pool_conn {
 	char key[CONNPOOL_KEY_MAX]; /* ssh_opts_key of its settings */
 	unsigned long id;
 	int extra; /* made while another live connection had this key */
+	int reserved; /* its owner's alone (connpool_own) */
 	struct worker *w;
 	/* Shared between the threads. */
 	atomic_int load;      /* jobs posted and not yet done */
@@ -139,7 +140,7 @@ static struct pool_conn *least_loaded(struct connpool *p, const char *key,
 
 	*n = 0;
 	for (pc = p->conns; pc; pc = pc->next) {
-		if (pc == skip || strcmp(pc->key, key) ||
+		if (pc == skip || pc->reserved || strcmp(pc->key, key) ||
 		    atomic_load(&pc->dead))
 			continue;
 		(*n)++;
@@ -182,7 +183,8 @@ static void conn_free(struct pool_conn *pc)
 
 /* A new connection with settings o on a thread of its own, or NULL. */
 static struct pool_conn *conn_new(struct connpool *p, const struct ssh_opts *o,
-				  const char *key, int extra)
+				  const char *key, int extra, int reserved,
+				  void *data)
 {
 	struct pool_conn *pc = calloc(1, sizeof(*pc));
 	struct ssh_opts batch = *o; /* shallow: ssh_sess_new copies it */
@@ -194,6 +196,8 @@ static struct pool_conn *conn_new(struct connpool *p, const struct ssh_opts *o,
 	snprintf(pc->key, sizeof(pc->key), "%s", key);
 	pc->id = ++p->nconns;
 	pc->extra = extra;
+	pc->reserved = reserved;
+	pc->data = data; /* before any event can look for it */
 	pc->w = worker_new();
 	if (!pc->w)
 		goto fail;
@@ -242,7 +246,7 @@ struct pool_conn *connpool_pick(struct connpool *p, const struct ssh_opts *o,
 	errno = 0;
 	if (n && (best_load == 0 || n >= max || backed_off(p, key)))
 		return best;
-	pc = conn_new(p, o, key, n > 0);
+	pc = conn_new(p, o, key, n > 0, 0, NULL);
 	if (!pc) {
 		if (n) {
 			errno = 0;
@@ -256,6 +260,22 @@ struct pool_conn *connpool_pick(struct connpool *p, const struct ssh_opts *o,
 			 "for concurrent FTP sessions",
 			 pc->id, n + 1, max);
 	return pc;
+}
+
+struct pool_conn *connpool_own(struct connpool *p, const struct ssh_opts *o,
+			       void *data)
+{
+	struct pool_conn *pc = conn_new(p, o, "", 0, 1, data);
+
+	if (!pc && !errno)
+		errno = ENOMEM;
+	return pc;
+}
+
+void connpool_close(struct pool_conn *pc)
+{
+	/* Ended on the next tick, as a lost one is. */
+	atomic_store(&pc->dead, 1);
 }
 
 /* A job on its way to a worker. */
@@ -327,7 +347,8 @@ static void reap(struct connpool *p, int all)
 		else if (!pc->idle_since)
 			pc->idle_since = now;
 		if (all || atomic_load(&pc->dead) ||
-		    (idle && now - pc->idle_since >= p->idle_ms)) {
+		    (idle && !pc->reserved &&
+		     now - pc->idle_since >= p->idle_ms)) {
 			if (all) {
 				pc->stopping = 1;
 				worker_call(pc->w, conn_end, pc);
@@ -427,6 +448,11 @@ void connpool_each(struct connpool *p,
 		fn(pc, arg);
 }
 
+int connpool_ask(struct pool_conn *pc, worker_fn fn, void *arg)
+{
+	return worker_post(pc->w, fn, arg);
+}
+
 void connpool_call(struct pool_conn *pc, worker_fn fn, void *arg)
 {
 	worker_call(pc->w, fn, arg);
@@ -467,6 +493,8 @@ static void conn_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
 {
 	struct pool_conn *pc = arg;
 
+	if (pc->p->ops->event)
+		pc->p->ops->event(pc, ev, msg, pc->p->arg);
 	if (ev == SSH_EV_READY) {
 		log_info("sess %s: ready", ssh_sess_name(s));
 		return;

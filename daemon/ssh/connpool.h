@@ -3,7 +3,8 @@
  * core on one connection's cipher work): which connection a new FTP
  * session goes to, handing its job back when an extra connection fails
  * before it logs in, the back-off after such a failure, and closing idle
- * and dead connections. ftp-tunneld pools all its connections;
+ * and dead connections. ftp-tunneld pools all its connections (the ones
+ * ftp-tunnel -f has it hold are its owner's alone: connpool_own);
  * ftp-tunnel -L keeps its first connection on the main thread and pools
  * only the extras. Functions run on the main thread (the loop the pool
  * was made on) unless marked "worker". */
@@ -29,11 +30,16 @@ struct connpool_ops {
 	/* A job handed back by connpool_handback. to: a live connection
 	 * with the same settings, or NULL when the pool has none left; the
 	 * owner posts the job there, gives it to a connection of its own,
-	 * or fails it. */
+	 * or fails it. Only extra connections hand jobs back: a pool whose
+	 * connections all come from connpool_own may leave it NULL. */
 	void (*rehome)(void *job, struct pool_conn *to, void *arg);
 	/* Worker, optional: pc is about to close (idle or dead, or the
 	 * pool is being freed: stopping set); end what rides on it. */
 	void (*closing)(struct pool_conn *pc, int stopping, void *arg);
+	/* Worker, optional: pc's session became ready, failed or was
+	 * lost (ssh.h), before the pool itself acts on it. */
+	void (*event)(struct pool_conn *pc, enum ssh_event ev, const char *msg,
+		      void *arg);
 };
 
 /* A pool on loop. idle_ms: close a connection idle that long. NULL with
@@ -58,6 +64,17 @@ int connpool_max(const struct ssh_opts *o);
 struct pool_conn *connpool_pick(struct connpool *p, const struct ssh_opts *o,
 				const char *key, int first_load);
 
+/* A new connection with settings o for its owner alone: never picked
+ * for a job, never closed for idleness, only when lost or told
+ * (connpool_close). Its connpool_data starts as data, so that ops->event
+ * finds it from the first event on. Logs in without asking anybody. NULL
+ * with errno set. */
+struct pool_conn *connpool_own(struct connpool *p, const struct ssh_opts *o,
+			       void *data);
+/* Ends pc soon (on the pool's next tick), as a lost connection: closing
+ * runs on its worker, then the session closes. Any thread. */
+void connpool_close(struct pool_conn *pc);
+
 /* Counts the job in pc's load and runs fn(pc, job) on pc's worker. 0, or
  * -ENOMEM (load unchanged). */
 int connpool_post(struct pool_conn *pc, connpool_job_fn fn, void *job);
@@ -74,6 +91,9 @@ int connpool_count(const struct connpool *p);
 /* fn(pc, arg) for each connection not closing, newest first. */
 void connpool_each(struct connpool *p,
 		   void (*fn)(struct pool_conn *pc, void *arg), void *arg);
+/* Queues fn(loop, arg) for pc's worker, not counted as load, and returns
+ * at once. 0, or -ENOMEM (fn will not run). */
+int connpool_ask(struct pool_conn *pc, worker_fn fn, void *arg);
 /* Runs fn(loop, arg) on pc's worker and waits until it returned. */
 void connpool_call(struct pool_conn *pc, worker_fn fn, void *arg);
 

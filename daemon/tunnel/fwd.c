@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "ftpfwd.h"
+#include "handoff.h"
 #include "log.h"
 #include "net.h"
 #include "pump.h"
@@ -327,24 +328,24 @@ static void open_local(struct tunnel *t, int fd, const char *peer_host,
 /* --- local FTP sessions on extra connections (connpool.h) ------------- */
 
 /* An FTP client's connection on its way to an extra connection. The
- * tunnel is the main thread's: the worker reads only the copies. */
+ * tunnel is the main thread's: the worker reads only the job's copies. */
 struct spread_job {
+	struct handoff h; /* first: the job the pool carries */
 	struct tunnel *t;
-	struct pool_conn *pc;
 	int fd;
-	struct fwd_spec spec;
-	int active_mode;
-	int passive_reply;
-	char name[96];
-	char peer_host[INET6_ADDRSTRLEN];
-	int peer_port;
-	unsigned long id;
+	unsigned long id;  /* its control connection's number */
+	struct fwd_ctl *e; /* its registry entry (worker) */
 };
 
-static void spread_done(struct ftp_ctl *k, void *arg)
+/* On the worker: the channel is open; the FTP client's socket goes to the
+ * glue, listed for STATUS first (its addresses are read before). */
+static int spread_opened(struct handoff *h, struct ssh_sess *s)
 {
-	(void)k;
-	connpool_job_done(arg);
+	struct spread_job *j = (struct spread_job *)h;
+
+	(void)s;
+	j->e = fwd_ctl_new(&h->spec, j->fd, j->id, j->t->name);
+	return j->fd;
 }
 
 /* Worker: the FTP sessions on pc, from its connpool_data slot. */
@@ -353,69 +354,55 @@ static struct fwd_ctl **ctls_of(struct pool_conn *pc)
 	return (struct fwd_ctl **)connpool_data(pc);
 }
 
-/* On the worker: the channel opened, or not. */
-static void spread_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
-			  const char *err, void *arg)
+static void spread_started(struct handoff *h, struct ftp_ctl *k)
 {
-	struct spread_job *j = arg;
-	struct fwd_ctl *e;
-	struct ftp_ctl *k;
+	struct spread_job *j = (struct spread_job *)h;
 
-	if (!ch) {
-		if (ssh_sess_dead(s) && connpool_handback(j->pc, j))
-			return; /* the main thread finds it another */
-		log_warn("%s: %s", j->name, err);
-		reset_close(j->fd);
-		connpool_job_done(j->pc);
-		free(j);
-		return;
-	}
-	log_debug("%s: through %s", j->name, ssh_sess_name(s));
-	e = fwd_ctl_new(&j->spec, j->fd, j->id, j->t->name);
-	k = ftpfwd_control_new(s, ch, j->fd, &j->spec, j->active_mode,
-			       j->passive_reply, NULL, j->name);
-	if (k && e) {
-		e->k = k;
-		e->pc = j->pc;
-		fwd_ctl_link(e, ctls_of(j->pc));
-		ftpfwd_control_set_done(k, fwd_ctl_done, e);
+	if (k && j->e) {
+		j->e->k = k;
+		j->e->pc = h->pc;
+		fwd_ctl_link(j->e, ctls_of(h->pc));
+		ftpfwd_control_set_done(k, fwd_ctl_done, j->e);
 	} else if (k) {
-		ftpfwd_control_set_done(k, spread_done, j->pc);
+		ftpfwd_control_set_done(k, handoff_ctl_done, h->pc);
 	} else {
-		free(e);
-		log_warn("%s: cannot start FTP session", j->name);
-		connpool_job_done(j->pc);
+		free(j->e);
 	}
 	free(j);
 }
 
-static void spread_run(struct pool_conn *pc, void *job)
+static void spread_failed(struct handoff *h, int opening, int err,
+			  const char *msg)
 {
-	struct spread_job *j = job;
-	long rc;
+	struct spread_job *j = (struct spread_job *)h;
 
-	j->pc = pc;
-	rc = ssh_open_direct(connpool_sess(pc), j->spec.host, j->spec.hostport,
-			     j->peer_host, j->peer_port, spread_opened, j);
-	if (rc >= 0 || (rc == -ENOTCONN && connpool_handback(pc, j)))
-		return;
-	refuse_full(j->fd, 1, j->name);
-	connpool_job_done(pc);
+	(void)err;
+	if (opening) {
+		refuse_full(j->fd, 1, h->name);
+	} else {
+		log_warn("%s: %s", h->name, msg);
+		reset_close(j->fd);
+	}
 	free(j);
 }
 
-static void spread_rehome(void *job, struct pool_conn *to, void *arg)
+/* No extra connection took it: the tunnel's own session does. */
+static void spread_orphaned(struct handoff *h)
 {
-	struct spread_job *j = job;
+	struct spread_job *j = (struct spread_job *)h;
 
-	(void)arg;
-	if (!to || connpool_post(to, spread_run, j) < 0) {
-		open_local(j->t, j->fd, j->peer_host, j->peer_port, j->name);
-		free(j);
-	}
+	open_local(j->t, j->fd, h->origin_host, h->origin_port, h->name);
+	free(j);
 }
 
-const struct connpool_ops fwd_pool_ops = {.rehome = spread_rehome};
+static const struct handoff_ops spread_ops = {
+    .opened = spread_opened,
+    .started = spread_started,
+    .failed = spread_failed,
+    .orphaned = spread_orphaned,
+};
+
+const struct connpool_ops fwd_pool_ops = {.rehome = handoff_rehome};
 
 /* --- sftp/ sessions on extra connections ------------------------------- */
 
@@ -537,14 +524,15 @@ static int spread(struct tunnel *t, int fd, const char *peer_host,
 		return 0;
 	j->t = t;
 	j->fd = fd;
-	j->spec = t->spec;
-	j->active_mode = t->topts.ftp_active_mode;
-	j->passive_reply = t->topts.ftp_passive_reply;
-	snprintf(j->name, sizeof(j->name), "%s", name);
-	snprintf(j->peer_host, sizeof(j->peer_host), "%s", peer_host);
-	j->peer_port = peer_port;
+	j->h.ops = &spread_ops;
+	j->h.spec = t->spec;
+	j->h.active_mode = t->topts.ftp_active_mode;
+	j->h.passive_reply = t->topts.ftp_passive_reply;
+	snprintf(j->h.name, sizeof(j->h.name), "%s", name);
+	snprintf(j->h.origin_host, sizeof(j->h.origin_host), "%s", peer_host);
+	j->h.origin_port = peer_port;
 	j->id = next_ctl_id(t);
-	if (connpool_post(pc, spread_run, j) < 0) {
+	if (handoff_post(pc, &j->h) < 0) {
 		free(j);
 		return 0;
 	}

@@ -30,11 +30,18 @@ void statusrep_init_buf(struct statusrep *r)
 	statusrep_init(r, -1);
 }
 
-/* Appends the message as a frame (docs/IPC.txt) to r->out. 0 or -errno. */
-static int gather(struct statusrep *r)
+void statusrep_init_part(struct statusrep *r)
 {
-	uint32_t len = htonl((uint32_t)r->m.len);
-	size_t need = r->outlen + sizeof(len) + r->m.len;
+	memset(r, 0, sizeof(*r));
+	r->sock = -1;
+	start_message(r);
+}
+
+/* Room for n more bytes in r->out, up to STATUSREP_BUF_MAX. 0 or
+ * -errno. */
+static int grow(struct statusrep *r, size_t n)
+{
+	size_t need = r->outlen + n;
 
 	if (need > STATUSREP_BUF_MAX)
 		return -EMSGSIZE;
@@ -48,9 +55,58 @@ static int gather(struct statusrep *r)
 		r->out = t;
 		r->outcap = cap;
 	}
+	return 0;
+}
+
+/* Appends m as a frame (docs/IPC.txt) to r->out. 0 or -errno. */
+static int gather_msg(struct statusrep *r, const struct ipc_msg *m)
+{
+	uint32_t len = htonl((uint32_t)m->len);
+	int rc = grow(r, sizeof(len) + m->len);
+
+	if (rc < 0)
+		return rc;
 	memcpy(r->out + r->outlen, &len, sizeof(len));
-	memcpy(r->out + r->outlen + sizeof(len), r->m.text, r->m.len);
-	r->outlen = need;
+	memcpy(r->out + r->outlen + sizeof(len), m->text, m->len);
+	r->outlen += sizeof(len) + m->len;
+	return 0;
+}
+
+/* Appends the message being filled. */
+static int gather(struct statusrep *r)
+{
+	return gather_msg(r, &r->m);
+}
+
+int statusrep_put(struct statusrep *r, const struct ipc_msg *m)
+{
+	if (!r->err)
+		r->err = gather_msg(r, m);
+	return r->err;
+}
+
+int statusrep_flush(struct statusrep *r)
+{
+	struct ipc_msg word;
+
+	/* Only the word: nothing to gather. */
+	ipc_init(&word, "OK");
+	if (r->err || r->m.len == word.len)
+		return r->err;
+	r->err = gather(r);
+	start_message(r);
+	return r->err;
+}
+
+int statusrep_append(struct statusrep *r, const struct statusrep *part)
+{
+	if (!r->err)
+		r->err = grow(r, part->outlen);
+	if (r->err)
+		return r->err;
+	if (part->outlen)
+		memcpy(r->out + r->outlen, part->out, part->outlen);
+	r->outlen += part->outlen;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* statusrep.h — writes a STATUS reply of format 2 (docs/IPC.txt): records
  * of key=value lines, streamed over as many IPC messages as they need,
- * either sent at once on a socket (the daemon) or gathered in memory for
- * a caller that writes them without blocking (a foreground ftp-tunnel). */
+ * either sent at once on a socket or gathered in memory for a caller that
+ * writes them without blocking (a foreground ftp-tunnel, ftp-tunneld), and
+ * in parts written on other threads. */
 #ifndef STATUSREP_H
 #define STATUSREP_H
 
@@ -25,6 +26,18 @@ void statusrep_init(struct statusrep *r, int sock);
 /* Starts a reply gathered in memory: statusrep_finish then leaves the
  * frames in r->out (r->outlen bytes), freed by statusrep_release. */
 void statusrep_init_buf(struct statusrep *r);
+/* Starts a part of a gathered reply that another statusrep opened (no
+ * "format=2"): a worker's records, added with statusrep_append. */
+void statusrep_init_part(struct statusrep *r);
+/* Gathers the message being filled, if it holds a key, and starts a new
+ * one. 0 or -errno. */
+int statusrep_flush(struct statusrep *r);
+/* Gathers m, a whole message of the caller's, as a frame of its own. 0
+ * or -errno. */
+int statusrep_put(struct statusrep *r, const struct ipc_msg *m);
+/* Adds the frames gathered in part after those of r (both gathered). 0
+ * or -errno. */
+int statusrep_append(struct statusrep *r, const struct statusrep *part);
 /* Starts a record of the given type ("session", ...). */
 void statusrep_record(struct statusrep *r, const char *type);
 /* Adds key=value to the current record; a value holding a newline is
