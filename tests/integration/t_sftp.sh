@@ -296,7 +296,7 @@ for cm in "curl pasv" "lftp port" "ftplib epsv" "inetutils port"; do
 		tt_fail "netns $1 $2 put: $(tail -3 "$TT_FTP_LOG" | tr '\n' ' ')"
 	fi
 done
-tt_check "the firewall dropped nothing: only SSH left the client's namespace ($(tt_netns_drops) dropped)" \
+tt_check "the firewall dropped nothing: only SSH left $NS_CLI ($(tt_netns_drops) dropped)" \
 	[ "$(tt_netns_drops)" -eq 0 ]
 
 tt_done

@@ -122,7 +122,7 @@ tt_netns_drops_reset
 TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp -o User=$U -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
 cells dialed "$SRV_IP" "curl lftp ftplib" "pasv port" "$NS_CLI"
 unset TT_FTP_WRAP
-tt_check "only SSH left the client's namespace ($(tt_netns_drops) packets dropped)" \
+tt_check "only SSH left $NS_CLI ($(tt_netns_drops) packets dropped)" \
 	[ "$(tt_netns_drops)" -eq 0 ]
 tt_check "the daemon went to $SRV_IP port 22" grep -q "$SRV_IP:22" "$FTP_TUNNEL_LOG"
 
