@@ -93,11 +93,12 @@ unit: $(UNIT_BIN)
 # targets under ASan/UBSan:
 #  - the plain build: the unit tests and the tests that need it as shipped
 #    (valgrind's memcheck, which also slows ftp-tunnel for t_active_order;
-#    memory back to baseline, which ASan's shadow memory hides);
+#    memory back to baseline, which ASan's shadow memory hides; the
+#    demo, as `make demo` runs it);
 #  - check-asan: the unit tests and the whole integration suite again, with
 #    ftp-tunnel and ftp-tunneld built with ASan+UBSan and the shim and the
 #    wrapper with UBSan (mk/shim.mk says why not ASan).
-PLAIN_TESTS = ^test_|t_valgrind|t_active_order|t_hostile|t_soak|t_forward|t_faults
+PLAIN_TESTS = ^test_|t_valgrind|t_active_order|t_hostile|t_soak|t_forward|t_faults|t_demo
 # `make check` first installs what the tests need (deps-test: nothing when
 # all is there), then builds and runs them in a new make, which asks
 # pkg-config again after a fresh install.

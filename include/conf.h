@@ -1,7 +1,7 @@
 /* conf.h — the configuration file (~/.config/ftp-tunnel/config,
  * /etc/ftp-tunnel/config): its profiles, for ftp-tunnel PROFILE and for
  * routes, and the shim's routes. Pure: no I/O, no globals; the loaders
- * (shim/cfg.c for the shim, daemon/confload.c for ftp-tunnel) read the
+ * (shim/cfg.c for the shim, daemon/config/confload.c for ftp-tunnel) read the
  * files. Tested by tests/unit/test_shimcfg.c and test_conf.c.
  *
  * Syntax: ssh_config's (sshkeys_split: keywords case-insensitive, "Key

@@ -4,6 +4,10 @@
 #   sh scripts/deps.sh test   that, plus what `make check`, `make check-deb`
 #                             and `make bench` add (more FTP clients and
 #                             servers, capture, valgrind, debhelper, lintian)
+#   sh scripts/deps.sh list   installs nothing: prints both sets, one
+#                             package a line, "base PKG" (deps) and
+#                             "test PKG" (what the test set adds; "unpack
+#                             PKG" for the two unpacked below)
 # Idempotent and non-interactive. When everything is there it installs
 # nothing and needs no root, so make targets can run it every time;
 # otherwise it must run as root. Leaves no service running.
@@ -17,17 +21,28 @@ DEMO_PKGS="openssh-server openssh-client vsftpd curl inetutils-ftp
 iproute2 nftables openssl procps util-linux passwd"
 # `make check`, `make check-deb`, `make bench`: every FTP client of the
 # matrix, captures (tshark's dumpcap), helpers in python3 and socat,
-# valgrind, clang-format, the Debian packaging tools, and the runtime
-# libraries of pure-ftpd and proftpd (unpacked below, not installed).
+# valgrind, strace, clang-format, the Debian packaging tools, and the
+# runtime libraries of pure-ftpd and proftpd (unpacked below, not
+# installed). tests/integration/t_deps.sh checks that what make, make
+# install and make demo run comes with the first two lists, and the
+# tools only the tests use with this one alone.
 TEST_PKGS="clang clang-format lftp ftp wget ncftp python3 socat tshark
-proxychains4 hyperfine psmisc valgrind debhelper lintian fakeroot dpkg-dev
-libsodium23 libpcre2-posix3 libhiredis0.14 libmemcached11 libmemcachedutil2"
+proxychains4 hyperfine psmisc valgrind strace debhelper lintian fakeroot
+dpkg-dev libsodium23 libpcre2-posix3 libhiredis0.14 libmemcached11
+libmemcachedutil2"
+UNPACK_PKGS="pure-ftpd proftpd-core"
 
 case ${1:-} in
 "") PKGS="$BUILD_PKGS $DEMO_PKGS" ;;
 test) PKGS="$BUILD_PKGS $DEMO_PKGS $TEST_PKGS" ;;
+list)
+	for p in $BUILD_PKGS $DEMO_PKGS; do echo "base $p"; done
+	for p in $TEST_PKGS; do echo "test $p"; done
+	for p in $UNPACK_PKGS; do echo "unpack $p"; done
+	exit 0
+	;;
 *)
-	echo "usage: sh scripts/deps.sh [test]" >&2
+	echo "usage: sh scripts/deps.sh [test|list]" >&2
 	exit 2
 	;;
 esac
@@ -37,7 +52,7 @@ esac
 EXTRA=/opt/ftp-tunnel-testdeps
 UNPACK=""
 if [ "${1:-}" = test ]; then
-	for p in pure-ftpd proftpd-core; do
+	for p in $UNPACK_PKGS; do
 		[ -e "$EXTRA/$p.done" ] || UNPACK="$UNPACK $p"
 	done
 fi

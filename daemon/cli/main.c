@@ -87,7 +87,8 @@ static void usage(FILE *f)
 		"(the daemon holds the tunnels)\n"
 		"       ftp-tunnel release PROFILE|destination\n"
 		"       ftp-tunnel --check [options] [user@]host[:port]\n"
-		"       ftp-tunnel status [--json] | stop\n"
+		"       ftp-tunnel status [--json]\n"
+		"       ftp-tunnel stop [PID|NAME]\n"
 		"       ftp-tunnel import-tectia FILE\n"
 		"Options come before the destination. See ftp-tunnel(1).\n");
 }

@@ -1,5 +1,5 @@
 /* fuzz_knownhosts.c — libFuzzer target for the known_hosts reader
- * (daemon/knownhosts.c): every line through kh_parse_line and the verdict,
+ * (daemon/ssh/knownhosts.c): every line through kh_parse_line and the verdict,
  * checked against what the header promises, and the known types through
  * kh_order_algs.
  *

@@ -113,14 +113,14 @@ xp=$!
 tt_track "$xp"
 tt_wait_until 50 grep -q READY "$T/ready.xdg"
 xdir="$T/xdg/ftp-tunnel"
-tt_check "the daemon's directory is 0700 and ours ($(stat -c '%a %U' "$xdir" 2>&1))" \
+tt_check "finding 8: the daemon's directory is 0700 and ours ($(stat -c '%a %U' "$xdir" 2>&1))" \
 	[ "$(stat -c '%a %u' "$xdir")" = "700 $(id -u)" ]
-tt_check "the other uid can reach the parent directory (so the modes are what stops it)" \
+tt_check "finding 8: the other uid can reach the parent directory (so the modes are what stops it)" \
 	setpriv --reuid="$other" --regid=nogroup --clear-groups ls "$T/xdg"
 for what in "ls $xdir" "cat $xdir/daemon.sock.lock" \
 	"/usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' $xdir/daemon.sock"; do
 	out=$(setpriv --reuid="$other" --regid=nogroup --clear-groups sh -c "$what" 2>&1)
-	tt_check "another uid: $what: permission denied ($(echo "$out" | tail -1))" \
+	tt_check "finding 8: another uid: $what: permission denied ($(echo "$out" | tail -1))" \
 		eval 'echo "$out" | grep -q "Permission denied"'
 done
 (
@@ -142,7 +142,7 @@ chmod 755 "$T/run"
 "$D" --ready-fd 3 3>"$T/ready.unsafe" 2>"$T/unsafe.log"
 rc=$?
 chmod 700 "$T/run"
-tt_check "a directory open to others is refused (exit $rc): $(cat "$T/unsafe.log")" \
+tt_check "finding 8: a directory open to others is refused (exit $rc): $(cat "$T/unsafe.log")" \
 	test "$rc" -ne 0 -a ! -s "$T/ready.unsafe"
 
 # A /tmp/ftp-tunnel-UID made first by another user (here nobody, in a
@@ -154,9 +154,9 @@ env -u FTP_TUNNEL_SOCKET -u XDG_RUNTIME_DIR unshare --mount --propagation privat
 	sh -c 'mount --bind "$0" /tmp && exec "$@"' "$T/ptmp" \
 	"$D" --ready-fd 3 3>"$T/ready.foreign" 2>"$T/foreign.log"
 rc=$?
-tt_check "a foreign /tmp/ftp-tunnel-$(id -u) is refused (exit $rc): $(cat "$T/foreign.log")" \
+tt_check "finding 8: a foreign /tmp/ftp-tunnel-$(id -u) is refused (exit $rc): $(cat "$T/foreign.log")" \
 	test "$rc" -ne 0 -a ! -s "$T/ready.foreign"
-tt_check "the message names the owner and says what to do" \
+tt_check "finding 8: the message names the owner and says what to do" \
 	grep -q "/tmp/ftp-tunnel-$(id -u) is owned by uid $(id -u nobody) (nobody), not you: remove it or set XDG_RUNTIME_DIR" "$T/foreign.log"
 
 # Root with another user's XDG_RUNTIME_DIR: that user could swap what is
@@ -167,12 +167,12 @@ env -u FTP_TUNNEL_SOCKET XDG_RUNTIME_DIR="$T/uxdg" "$D" --ready-fd 3 --idle-exit
 up=$!
 tt_track "$up"
 tt_wait_until 50 eval '! _tt_alive "$up" || grep -q READY "$T/ready.uxdg"'
-tt_check "root with nobody's XDG_RUNTIME_DIR is refused: $(cat "$T/uxdg.log")" \
+tt_check "finding 8: root with nobody's XDG_RUNTIME_DIR is refused: $(cat "$T/uxdg.log")" \
 	[ ! -s "$T/ready.uxdg" ]
 tt_kill "$up"
-tt_check "and made nothing in it ($(ls -A "$T/uxdg" | tr '\n' ' '))" \
+tt_check "finding 8: and made nothing in it ($(ls -A "$T/uxdg" | tr '\n' ' '))" \
 	[ -z "$(ls -A "$T/uxdg")" ]
-tt_check "the message names the owner" grep -q "is owned by uid $(id -u nobody) (nobody)" "$T/uxdg.log"
+tt_check "finding 8: the message names the owner" grep -q "is owned by uid $(id -u nobody) (nobody)" "$T/uxdg.log"
 
 # A symbolic link where the lock file goes is not followed: nothing is
 # created where it points.
@@ -182,9 +182,9 @@ FTP_TUNNEL_SOCKET="$T/run3/daemon.sock" "$D" --ready-fd 3 --idle-exit 5 3>"$T/re
 lp=$!
 tt_track "$lp"
 tt_wait_until 50 eval '! _tt_alive "$lp"'
-tt_check "a symlinked lock file: not followed ($T/victim $(test -e "$T/victim" && echo exists || echo "not created"))" \
+tt_check "finding 8: a symlinked lock file: not followed ($T/victim $(test -e "$T/victim" && echo exists || echo "not created"))" \
 	[ ! -e "$T/victim" ]
-tt_check "and the daemon said why and stopped: $(cat "$T/lnk.log")" \
+tt_check "finding 8: and the daemon said why and stopped: $(cat "$T/lnk.log")" \
 	eval '! _tt_alive "$lp" && ! grep -q READY "$T/ready.lnk" && grep -q "symbolic link" "$T/lnk.log"'
 tt_kill "$lp"
 
@@ -228,7 +228,7 @@ try:
 except OSError as e:
     got = e.strerror.encode()
 print("connected; the answer:", repr(got))' "$osock" 2>&1)
-	tt_check "another uid reaches an open socket but gets no answer ($out)" \
+	tt_check "own uid only: another uid reaches an open socket but gets no answer ($out)" \
 		eval 'echo "$out" | grep -q "^connected; the answer: " && ! echo "$out" | grep -q FTPT1'
 	tt_check "and the daemon logged the refusal" \
 		tt_wait_until 30 grep -q "refused a connection from uid $(id -u "$other")" "$T/logs/open-activate.log"

@@ -239,12 +239,12 @@ bounce_session() { # TAG PORT
 	ftpc 127.0.0.1 "$port" "USER anonymous" "PASS x" "${BOUNCE[@]}" NOOP "$good" NOOP QUIT >"$out" 2>&1
 	for c in "${BOUNCE[@]}"; do
 		r=$(ft_reply_of "$out" "$c")
-		tt_check "(a) $tag: '$c' -> '$r'" [ "${r:0:4}" = "500 " ]
+		tt_check "(a) FTP bounce: $tag: '$c' -> '$r'" [ "${r:0:4}" = "500 " ]
 	done
 	r=$(ft_reply_of "$out" NOOP)
-	tt_check "(a) $tag: the session goes on: NOOP -> '$r'" [ "${r:0:4}" = "200 " ]
+	tt_check "(a) FTP bounce: $tag: the session goes on: NOOP -> '$r'" [ "${r:0:4}" = "200 " ]
 	r=$(ft_reply_of "$out" "$good")
-	tt_check "(a) $tag: a PORT naming the client itself is accepted: '$r'" [ "${r:0:4}" = "200 " ]
+	tt_check "(a) FTP bounce: $tag: a PORT naming the client itself is accepted: '$r'" [ "${r:0:4}" = "200 " ]
 	# The server saw one data command only: for the good PORT (a PASV
 	# in the default converted mode, a PORT naming the tunnel's forward
 	# in forward mode).
@@ -252,14 +252,14 @@ bounce_session() { # TAG PORT
 	w=$(tt_wire_raw VSFTPD)
 	n=$(printf '%s\n' "$w" | grep -c .)
 	if [ "$n" -eq 1 ] && ! grep -q -E '127,0,0,2|10,1,2,3|127\.0\.0\.9|10\.1\.2\.3|,0,21$|,3,255$|\|21\|' <<<"$w"; then
-		tt_pass "(a) $tag: vsftpd got no bounce PORT/EPRT, only the good one ($w)"
+		tt_pass "(a) FTP bounce: $tag: vsftpd got no bounce PORT/EPRT, only the good one ($w)"
 	else
-		tt_fail "(a) $tag: vsftpd got these data commands: $(paste -sd';' <<<"$w")"
+		tt_fail "(a) FTP bounce: $tag: vsftpd got these data commands: $(paste -sd';' <<<"$w")"
 	fi
 }
 bounce_session "-L ftp/" "$LP"
 bounce_session "-R ftp/" "$RP"
-tt_check "(a) vsftpd never said Illegal PORT/EPRT (the tunnel refused first)" \
+tt_check "(a) FTP bounce: vsftpd never said Illegal PORT/EPRT (the tunnel refused first)" \
 	tt_quiet bash -c "! grep -q 'Illegal' '$VSFTPD_LOG'"
 
 # ---- (b) data listener theft -------------------------------------------------
@@ -276,7 +276,7 @@ theft() { # TAG HOST PORT MODE
 	chmod 755 "$d"
 	${THEFT_PRE:-} "$PY" "$LEGIT" "$host" "$port" "$mode" "$d" >"$d/legit.out" 2>&1 &
 	lpid=$!
-	tt_wait_until 100 test -s "$d/port" || { tt_fail "(b) $tag: no passive reply ($(cat "$d/legit.out"))"; kill "$lpid"; return; }
+	tt_wait_until 100 test -s "$d/port" || { tt_fail "(b) data listener theft: $tag: no passive reply ($(cat "$d/legit.out"))"; kill "$lpid"; return; }
 	dport=$(cat "$d/port")
 	local before
 	before=$(grep -c 'refused a data connection' "${THEFT_LOG:-$FT_LOG}")
@@ -288,7 +288,7 @@ theft() { # TAG HOST PORT MODE
 	touch "$d/go"
 	wait "$tpid"
 	wait "$lpid"
-	ft_theft_verdict "(b) $tag (thief: uid $THIEF_UID, data port $dport)" "$d" \
+	ft_theft_verdict "(b) data listener theft: $tag (thief: uid $THIEF_UID, data port $dport)" "$d" \
 		"${THEFT_LOG:-$FT_LOG}" 'refused a data connection' "$before" "$VSFTPD_PUB/fbig"
 }
 theft "PASV on 127.0.0.1" 127.0.0.1 "$LP" pasv
@@ -304,7 +304,7 @@ mkdir -p "$T/run" && chmod 700 "$T/run"
 THEFT_LOG="$T/logs/daemon.log"
 "$TT_BUILD/ftp-tunneld" -vv --ready-fd 3 3>"$T/daemon.ready" >"$THEFT_LOG" 2>&1 &
 tt_track "$!"
-tt_wait_until 50 grep -q READY "$T/daemon.ready" || tt_fail "(b) the daemon did not start"
+tt_wait_until 50 grep -q READY "$T/daemon.ready" || tt_fail "(b) data listener theft: the daemon did not start"
 THEFT_PRE="$TT_BUILD/ftp-tunnel-wrap --via $SSH_USER@127.0.0.1:$SSHD_PORT --ports $VSFTPD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
 theft "PASV through the daemon (shim)" 127.0.0.1 "$VSFTPD_PORT" pasv
 "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
@@ -313,32 +313,32 @@ unset THEFT_PRE THEFT_LOG
 # ---- (c) AUTH TLS -----------------------------------------------------------
 
 ftpc 127.0.0.1 "$VSFTPD_PORT" "+FEAT" QUIT >"$T/feat-direct.out" 2>&1
-tt_check "(c) control: vsftpd itself offers AUTH TLS, PBSZ, PROT in FEAT" \
+tt_check "(c) AUTH TLS: control: vsftpd itself offers AUTH TLS, PBSZ, PROT in FEAT" \
 	bash -c "grep -q -E '^  \| +AUTH TLS' '$T/feat-direct.out' && grep -q -E '^  \| +PBSZ' '$T/feat-direct.out' && grep -q -E '^  \| +PROT' '$T/feat-direct.out'"
 tt_wire_mark VSFTPD
 ftpc 127.0.0.1 "$LP" "+FEAT" "AUTH TLS" "AUTH SSL" "auth tls" "USER anonymous" NOOP "TYPE I" "SIZE pub/fbig" QUIT \
 	>"$T/auth.out" 2>&1
-tt_check "(c) FEAT through the tunnel: $(ft_reply_of "$T/auth.out" FEAT)" \
+tt_check "(c) AUTH TLS: FEAT through the tunnel: $(ft_reply_of "$T/auth.out" FEAT)" \
 	bash -c "grep -q '^FEAT	211 ' '$T/auth.out' && grep -q -E '^  \| +EPSV' '$T/auth.out'"
-tt_check "(c) FEAT through the tunnel lists no AUTH, PBSZ or PROT" \
+tt_check "(c) AUTH TLS: FEAT through the tunnel lists no AUTH, PBSZ or PROT" \
 	tt_quiet bash -c "! grep -E '^  \\| +(AUTH|PBSZ|PROT)' '$T/auth.out'"
 for c in "AUTH TLS" "AUTH SSL" "auth tls"; do
 	r=$(ft_reply_of "$T/auth.out" "$c")
-	tt_check "(c) '$c' -> '$r'" [ "${r:0:4}" = "534 " ]
+	tt_check "(c) AUTH TLS: '$c' -> '$r'" [ "${r:0:4}" = "534 " ]
 done
 r="$(ft_reply_of "$T/auth.out" "USER anonymous") / $(ft_reply_of "$T/auth.out" NOOP) / $(ft_reply_of "$T/auth.out" "SIZE pub/fbig")"
-tt_check "(c) the session goes on in clear: login, NOOP, SIZE -> '$r'" \
+tt_check "(c) AUTH TLS: the session goes on in clear: login, NOOP, SIZE -> '$r'" \
 	grep -q -E '^230 .* / 200 .* / 213 ' <<<"$r"
-tt_check "(c) vsftpd never saw an AUTH command" \
+tt_check "(c) AUTH TLS: vsftpd never saw an AUTH command" \
 	tt_quiet bash -c "! grep -i 'FTP command: .*\"AUTH ' '$VSFTPD_LOG'"
 rm -f "$T/ssl.got"
 curl -sS -v --ssl -o "$T/ssl.got" "ftp://anonymous:x@127.0.0.1:$LP/pub/fbig" >"$T/curl-ssl.log" 2>&1
 rc=$?
-tt_check "(c) curl --ssl falls back to clear text inside the tunnel (exit $rc)" \
+tt_check "(c) AUTH TLS: curl --ssl falls back to clear text inside the tunnel (exit $rc)" \
 	bash -c "[ $rc = 0 ] && cmp -s '$VSFTPD_PUB/fbig' '$T/ssl.got' && grep -q '< 534' '$T/curl-ssl.log'"
 timeout 20 curl -sS -v --ssl-reqd -o "$T/sslreqd.got" "ftp://anonymous:x@127.0.0.1:$LP/pub/fbig" >"$T/curl-sslreqd.log" 2>&1
 rc=$?
-tt_check "(c) curl --ssl-reqd fails cleanly (exit $rc, no file)" [ "$rc" -ne 0 -a "$rc" -ne 124 -a ! -s "$T/sslreqd.got" ]
+tt_check "(c) AUTH TLS: curl --ssl-reqd fails cleanly (exit $rc, no file)" [ "$rc" -ne 0 -a "$rc" -ne 124 -a ! -s "$T/sslreqd.got" ]
 
 # ---- (d) malformed replies from the server ----------------------------------
 
@@ -347,12 +347,12 @@ bad() {
 	local v=$1 c=$2 what=$3 out="$T/bad-$1.out" r
 	ftpc 127.0.0.1 "$LB" "USER $v" "PASS x" "$c" "TYPE I" QUIT >"$out" 2>&1
 	r=$(ft_reply_of "$out" "$c")
-	tt_check "(d) $what: the client gets '$r'" bash -c "[[ '$r' =~ ^[45][0-9][0-9]\  ]]"
+	tt_check "(d) malformed reply: $what: the client gets '$r'" bash -c "[[ '$r' =~ ^[45][0-9][0-9]\  ]]"
 	r=$(ft_reply_of "$out" "TYPE I")
-	tt_check "(d) $what: ... and the session ends (next command: '$r')" [ "${r:0:3}" = EOF ]
-	tt_check "(d) $what: nothing of the bad reply reached the client" \
+	tt_check "(d) malformed reply: $what: ... and the session ends (next command: '$r')" [ "${r:0:3}" = EOF ]
+	tt_check "(d) malformed reply: $what: nothing of the bad reply reached the client" \
 		tt_quiet bash -c "! grep -q -E '300,1|\\(1,2,3\\)|99999|10,1,2,3|xxxxxxxx' '$out'"
-	tt_check "(d) $what: the tunnel is still running" _tt_alive "$FT_PID"
+	tt_check "(d) malformed reply: $what: the tunnel is still running" _tt_alive "$FT_PID"
 }
 bad v300 PASV "227 (300,1,1,1,1,1)"
 bad vport300 PASV "227 (127,0,0,1,300,1)"
@@ -395,10 +395,10 @@ decoy() {
 	tt_kill "$FT_PID"
 }
 r=$(decoy "" | paste -sd' ')
-tt_check "(e) default: -L and -R data go to the control connection's server, not the 227's 127.0.0.3 ($r)" \
+tt_check "(e) finding 5: default: -L and -R data go to the control connection's server, not the 227's 127.0.0.3 ($r)" \
 	[ "$r" = "L:127.0.0.1:1 R:127.0.0.1:1" ]
 r=$(decoy FtpPassiveAddress=reply | paste -sd' ')
-tt_check "(e) FtpPassiveAddress=reply: -L and -R data go to the 227's address ($r)" \
+tt_check "(e) finding 5: FtpPassiveAddress=reply: -L and -R data go to the 227's address ($r)" \
 	[ "$r" = "L:127.0.0.3:1 R:127.0.0.3:1" ]
 
 # ---- (f) active mode without a listener --------------------------------------
@@ -409,9 +409,9 @@ v0=$(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG")
 rm -f "$T/act.got"
 tt_ftp curl port get 127.0.0.1 "$LP" pub/fbig "$T/act.got" &&
 	tt_same "$VSFTPD_PUB/fbig" "$T/act.got" "(f) default: curl PORT get through -L to the SSH server's loopback"
-tt_check "(f) default: the PORT reached vsftpd as PASV ($v0 before, $(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG") after)" \
+tt_check "(f) finding 6: default: the PORT reached vsftpd as PASV ($v0 before, $(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG") after)" \
 	[ "$(grep -c 'FTP command: .*"PASV"' "$VSFTPD_LOG")" -gt "$v0" ]
-tt_check "(f) default: no data listener on the SSH server for it ($n0 before, $(fwds) after)" [ "$(fwds)" = "$n0" ]
+tt_check "(f) finding 6: default: no data listener on the SSH server for it ($n0 before, $(fwds) after)" [ "$(fwds)" = "$n0" ]
 
 AP=$(tt_free_port)
 ALOG="$T/activeonly.log"
@@ -422,9 +422,9 @@ ft_tunnel -vv -L "ftp/$LA:127.0.0.1:$AP" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_
 rm -f "$T/act2.got"
 tt_ftp curl port get 127.0.0.1 "$LA" f "$T/act2.got" &&
 	tt_same "$T/bad.payload" "$T/act2.got" "(f) a server that refuses PASV: curl PORT get still works"
-tt_check "(f) ... the tunnel tried PASV, then sent a PORT naming the SSH server's loopback ($(grep -o -E "^b'(PASV|PORT)[^\\]*" "$ALOG" | paste -sd' '))" \
+tt_check "(f) finding 6: ... the tunnel tried PASV, then sent a PORT naming the SSH server's loopback ($(grep -o -E "^b'(PASV|PORT)[^\\]*" "$ALOG" | paste -sd' '))" \
 	bash -c "grep -q \"^b'PASV\" '$ALOG' && grep -q \"^b'PORT 127,0,0,1,\" '$ALOG'"
-tt_check "(f) ... and said it fell back to forward mode" grep -q "refused PASV/EPSV: active mode falls back to forward" "$FT_LOG"
+tt_check "(f) finding 6: ... and said it fell back to forward mode" grep -q "refused PASV/EPSV: active mode falls back to forward" "$FT_LOG"
 tt_kill "$FT_PID"
 
 tt_done

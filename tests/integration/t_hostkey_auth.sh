@@ -23,7 +23,8 @@ through() { # PORT: the echo service answers through the forward
 # --- host keys -----------------------------------------------------------
 kh="$T/kh.empty"
 : >"$kh"
-ft_run_fail 255 "No ED25519 host key is known for \[127.0.0.1\]:$SSHD_PORT.*StrictHostKeyChecking" \
+FT_WHAT="host keys: an unknown key without a terminal is refused" \
+	ft_run_fail 255 "No ED25519 host key is known for \[127.0.0.1\]:$SSHD_PORT.*StrictHostKeyChecking" \
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$kh" -L "$(fwd)" "$dest"
 tt_check "unknown key without a terminal: nothing recorded" [ ! -s "$kh" ]
 
@@ -58,7 +59,8 @@ fi
 ssh-keygen -q -t ed25519 -N '' -f "$T/other_host_key"
 echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$T/other_host_key.pub")" >"$T/kh.changed"
 for strict in yes no accept-new; do
-	ft_run_fail 255 "REMOTE HOST IDENTIFICATION HAS CHANGED.*ssh-keygen -R" \
+	FT_WHAT="host keys: a changed key is refused (StrictHostKeyChecking=$strict)" \
+		ft_run_fail 255 "REMOTE HOST IDENTIFICATION HAS CHANGED.*ssh-keygen -R" \
 		-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.changed" \
 		-o "StrictHostKeyChecking=$strict" -L "$(fwd)" "$dest"
 done
@@ -74,10 +76,10 @@ ft_refused() {
 	timeout 20 setsid -w "$TT_FT_BIN" "$@" </dev/null >/dev/null 2>"$out"
 	rc=$?
 	if [ "$rc" -ne "$want" ] || ! tail -1 "$out" | grep -Eq "$pat"; then
-		tt_fail "exit $rc (want $want), want a last line like /$pat/, got: $(cat "$out")"
+		tt_fail "${FT_WHAT:+$FT_WHAT: }exit $rc (want $want), want a last line like /$pat/, got: $(cat "$out")"
 		return 1
 	fi
-	tt_pass "exit $want: $(tail -1 "$out" | cut -c1-150)"
+	tt_pass "${FT_WHAT:+$FT_WHAT: }exit $want: $(tail -1 "$out" | cut -c1-150)"
 }
 hk_key=$(cut -d' ' -f1,2 "$SSHD_HOSTKEY_PUB")
 hk_name="[127.0.0.1]:$SSHD_PORT"
@@ -91,47 +93,51 @@ printf '%s\n' "$long $hk_key" "$hk_name" "$hk_name ssh-ed25519 not*base64" \
 	"@revokd $hk_name $hk_key" "$hk_name $hk_key" >>"$T/kh.bad"
 spec=$(fwd)
 ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.bad" -o StrictHostKeyChecking=yes \
-	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "bad lines hid the entry after them"
-tt_check "bad lines before the entry: connected" through "${spec%%:*}"
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "finding 2: bad lines hid the entry after them"
+tt_check "finding 2: bad lines before the entry hide nothing: connected" through "${spec%%:*}"
 tt_kill "$FT_PID"
 # Line 5 is no error: OpenSSH has no limit on a name's length.
 for l in 6 7 8 9; do
-	tt_check "bad line $l reported once with file:line" \
+	tt_check "finding 2: bad line $l reported once with file:line" \
 		[ "$(grep -c "kh.bad:$l:" "$FT_LOG")" = 1 ]
 done
-tt_check "comments and blank lines (CRLF too) are not reported" \
+tt_check "finding 2: comments and blank lines (CRLF too) are not reported" \
 	eval '! grep -Eq "kh.bad:([1-5]|10):" "$FT_LOG"'
 
 # A changed key after a bad line is still seen as changed.
 printf '%s\n' "$hk_name" "$hk_name $(cut -d' ' -f1,2 "$T/other_host_key.pub")" >"$T/kh.bad2"
-ft_refused 255 "REMOTE HOST IDENTIFICATION HAS CHANGED.*known ssh-ed25519 \(.*kh.bad2:2\), offered ssh-ed25519" \
+FT_WHAT="finding 2: a changed key after a bad line is still changed" \
+	ft_refused 255 "REMOTE HOST IDENTIFICATION HAS CHANGED.*known ssh-ed25519 \(.*kh.bad2:2\), offered ssh-ed25519" \
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.bad2" -o StrictHostKeyChecking=accept-new \
 	-L "$(fwd)" "$dest"
-tt_check "changed key after a bad line: nothing added" [ "$(wc -l <"$T/kh.bad2")" = 2 ]
+tt_check "finding 2: changed key after a bad line: nothing added" [ "$(wc -l <"$T/kh.bad2")" = 2 ]
 
 # @revoked: refused whatever StrictHostKeyChecking says, even when the key
 # is also listed as known.
 printf '%s\n' "@revoked * $hk_key" "$hk_name $hk_key" >"$T/kh.revoked"
 for strict in no accept-new yes; do
-	ft_refused 255 "revoked.*kh.revoked:1" -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.revoked" \
+	FT_WHAT="finding 2: a @revoked key is refused (StrictHostKeyChecking=$strict)" \
+		ft_refused 255 "revoked.*kh.revoked:1" -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.revoked" \
 		-o "StrictHostKeyChecking=$strict" -L "$(fwd)" "$dest"
 done
 printf '%s\n' "@revoked $hk_name $hk_key" >"$T/kh.revoked2"
-ft_refused 255 "revoked.*kh.revoked2:1" -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.revoked2" \
+FT_WHAT="finding 2: a @revoked host entry is refused with accept-new" \
+	ft_refused 255 "revoked.*kh.revoked2:1" -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.revoked2" \
 	-o StrictHostKeyChecking=accept-new -L "$(fwd)" "$dest"
-tt_check "revoked key not added" [ "$(wc -l <"$T/kh.revoked2")" = 1 ]
+tt_check "finding 2: revoked key not added" [ "$(wc -l <"$T/kh.revoked2")" = 1 ]
 
 # @cert-authority is no host entry: alone it leaves the host unknown, and
 # it hides nothing after it.
 printf '%s\n' "@cert-authority $hk_name $hk_key" >"$T/kh.ca"
-ft_refused 255 "No ED25519 host key is known for \[127.0.0.1\]:$SSHD_PORT" \
+FT_WHAT="finding 2: an @cert-authority line alone leaves the host unknown" \
+	ft_refused 255 "No ED25519 host key is known for \[127.0.0.1\]:$SSHD_PORT" \
 	-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.ca" -o StrictHostKeyChecking=yes \
 	-L "$(fwd)" "$dest"
 echo "$hk_name $hk_key" >>"$T/kh.ca"
 spec=$(fwd)
 ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.ca" -o StrictHostKeyChecking=yes \
-	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "@cert-authority hid the entry after it"
-tt_check "@cert-authority line, then the entry: connected" through "${spec%%:*}"
+	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "finding 2: @cert-authority hid the entry after it"
+tt_check "finding 2: @cert-authority line, then the entry: connected" through "${spec%%:*}"
 tt_kill "$FT_PID"
 
 # Patterns: a wildcard, a negation that excludes, a hashed entry among
@@ -141,7 +147,7 @@ printf '%s\n' "[127.0.0.*]:$SSHD_PORT,!$hk_name $(cut -d' ' -f1,2 "$T/other_host
 spec=$(fwd)
 ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.pat" -o StrictHostKeyChecking=yes \
 	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "wildcard / negated patterns"
-tt_check "negated pattern skipped, wildcard matched: connected" through "${spec%%:*}"
+tt_check "finding 2: negated pattern skipped, wildcard matched: connected" through "${spec%%:*}"
 tt_kill "$FT_PID"
 
 # A key written to a file whose last line has no newline is found next time.
@@ -153,7 +159,7 @@ tt_kill "$FT_PID"
 spec=$(fwd)
 ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.nonl" -o StrictHostKeyChecking=yes \
 	-o BatchMode=yes -L "$spec" "$dest" || tt_fail "key written after a line without newline not found"
-tt_check "key written after a line without newline: found next time" through "${spec%%:*}"
+tt_check "finding 2: key written after a line without newline: found next time" through "${spec%%:*}"
 tt_kill "$FT_PID"
 
 # Two more sshds with the same configuration: one with an ECDSA key beside
@@ -181,21 +187,22 @@ echo "[127.0.0.1]:$both_port $hk_key" >"$T/kh.both"
 spec=$(fwd)
 ft_tunnel -e -i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.both" -o StrictHostKeyChecking=yes \
 	-o BatchMode=yes -L "$spec" "$SSH_USER@127.0.0.1:$both_port" ||
-	tt_fail "the known ed25519 key was not negotiated"
-tt_check "server with ed25519 and ecdsa, ed25519 known: connected" through "${spec%%:*}"
+	tt_fail "finding 2: the known ed25519 key was not negotiated"
+tt_check "finding 2: known key type first: server with ed25519 and ecdsa, ed25519 known: connected" through "${spec%%:*}"
 tt_kill "$FT_PID"
-tt_check "nothing added for the server with two keys" [ "$(wc -l <"$T/kh.both")" = 1 ]
+tt_check "finding 2: nothing added for the server with two keys" [ "$(wc -l <"$T/kh.both")" = 1 ]
 
 # ed25519 known, the server (or a man in the middle) offers only ecdsa:
 # changed, whatever StrictHostKeyChecking says.
 echo "# known" >"$T/kh.type"
 echo "[127.0.0.1]:$ecdsa_port $hk_key" >>"$T/kh.type"
 for strict in accept-new no; do
-	ft_refused 255 "host key for \[127.0.0.1\]:$ecdsa_port changed: known ssh-ed25519 \(.*kh.type:2\), offered ecdsa-sha2-nistp256" \
+	FT_WHAT="finding 2: a key of another type counts as changed (StrictHostKeyChecking=$strict)" \
+		ft_refused 255 "host key for \[127.0.0.1\]:$ecdsa_port changed: known ssh-ed25519 \(.*kh.type:2\), offered ecdsa-sha2-nistp256" \
 		-i "$SSH_KEY" -o "UserKnownHostsFile=$T/kh.type" -o "StrictHostKeyChecking=$strict" \
 		-L "$(fwd)" "$SSH_USER@127.0.0.1:$ecdsa_port"
 done
-tt_check "ecdsa key not added where ed25519 is known" [ "$(wc -l <"$T/kh.type")" = 2 ]
+tt_check "finding 2: ecdsa key not added where ed25519 is known" [ "$(wc -l <"$T/kh.type")" = 2 ]
 
 # --- authentication ------------------------------------------------------
 # An identity file given with -i (done above), and ssh-agent without -i.

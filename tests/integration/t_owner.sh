@@ -62,13 +62,13 @@ steal() { # TAG WAIT
 	before=$(grep -c "refused a data connection" "$FT_LOG")
 	"$PY" "$H/owner_upload.py" 127.0.0.1 "$LP" steal "$FT_PID" "$wait" "steal-$tag" \
 		-- "$T/bin/as_thief_cmd" >"$out" 2>&1
-	tt_check "($tag) the thief wrote and closed before the accept ($(paste -sd' ' "$out" | tr '\t' '='))" \
+	tt_check "finding 1 ($tag) the thief wrote and closed before the accept ($(paste -sd' ' "$out" | tr '\t' '='))" \
 		grep -q "thief wrote and closed" "$out"
-	tt_check "($tag) no byte of the thief's reached the server" \
+	tt_check "finding 1 ($tag) no byte of the thief's reached the server" \
 		tt_quiet bash -c "! grep -q THIEF-MARKER '$up'"
-	tt_check "($tag) the tunnel logged the refusal" \
+	tt_check "finding 1 ($tag) the tunnel logged the refusal" \
 		tt_wait_until 30 eval "[ \$(grep -c 'refused a data connection' '$FT_LOG') -gt $before ]"
-	tt_check "($tag) the real client's upload arrived: $(val stor "$out") / $(val end "$out")" \
+	tt_check "finding 1 ($tag) the real client's upload arrived: $(val stor "$out") / $(val end "$out")" \
 		eval '[ "$(cat "$up" 2>/dev/null)" = "$(ourline)" ] && [ "$(val end "$out" | cut -c1-3)" = 226 ]'
 }
 val() { awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$2"; }
@@ -112,10 +112,10 @@ fast() { # TAG N
 		[ "$(od -An -c "$VSFTPD_UPLOAD_DIR/u$i" 2>/dev/null | tr -d ' ')" = "$(printf "\\$(printf %o $((97 + i % 26)))")" ] &&
 			good=$((good + 1))
 	done
-	tt_check "($tag) $n one-byte uploads closing at once, 2 CPU hogs: $(val ok "$T/fast-$tag.out") got 226, $good arrived intact in ${secs}s $(grep '^bad' "$T/fast-$tag.out" | head -3 | paste -sd' ')" \
+	tt_check "finding 1 ($tag) $n one-byte uploads closing at once, 2 CPU hogs: $(val ok "$T/fast-$tag.out") got 226, $good arrived intact in ${secs}s $(grep '^bad' "$T/fast-$tag.out" | head -3 | paste -sd' ')" \
 		eval '[ "$(val ok "$T/fast-$tag.out")" = "$n" ] && [ "$good" = "$n" ]'
 	refused=$(($(grep -c "refused a data connection" "$FT_LOG") - refused0))
-	tt_check "($tag) none of them refused by the tunnel ($refused refused)" [ "$refused" = 0 ]
+	tt_check "finding 1 ($tag) none of them refused by the tunnel ($refused refused)" [ "$refused" = 0 ]
 }
 
 steal timewait 0.5
@@ -152,7 +152,7 @@ steal user-timewait 0.5
 steal user-orphan 0
 fast user-c $((FAST_N / 4))
 
-tt_check "no byte of a thief's anywhere on the server" \
+tt_check "finding 1: no byte of a thief's anywhere on the server" \
 	tt_quiet bash -c "! grep -rq THIEF-MARKER '$VSFTPD_UPLOAD_DIR'"
 tt_check "the tunnel is still running" _tt_alive "$FT_PID"
 

@@ -57,9 +57,9 @@ export FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunn
 ip netns exec "$NS_CLI" $WRAP curl -sS --max-time 30 -o "$T/got" "ftp://$SRV_IP:$VSFTPD_PORT/pub/f" >"$T/curl.log" 2>&1
 wait "$tpid"
 out=$(paste -sd' ' "$T/thief.out")
-tt_check "the thief read nothing of the FTP session ($out)" \
+tt_check "finding 7: the thief read nothing of the FTP session ($out)" \
 	tt_quiet bash -c "! grep -q \"read b'220\" '$T/thief.out'"
-tt_check "the thief did reach the daemon's private listener: the daemon logged it" \
+tt_check "finding 7: the thief did reach the daemon's private listener: the daemon logged it" \
 	grep -q "loopback pair: refused a connection" "$T/logs/daemon.log"
 tt_same "$VSFTPD_PUB/f" "$T/got" "the client's download went through ($(head -c 200 "$T/curl.log"))"
 ip netns exec "$NS_CLI" "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1

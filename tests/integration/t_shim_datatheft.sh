@@ -64,22 +64,22 @@ tt_wait_until 100 grep -q '^end' "$T/stranger.out"
 tt_log "stranger: $(tr '\t\n' ' ;' <"$T/stranger.out")"
 
 stale=$(cat "$D/stale" 2>/dev/null)
-tt_check "the stranger could listen on the closed passive port $stale" \
+tt_check "finding 4: the stranger could listen on the closed passive port $stale" \
 	eval '! grep -q "^stale.cannot" "$T/stranger.out"'
-tt_check "a connect to the closed passive port fails ($(val stale))" \
+tt_check "finding 4: a connect to the closed passive port fails ($(val stale))" \
 	eval '[ "$(val stale)" = "refused (ECONNREFUSED)" ]'
-tt_check "a connect to port $other of the FTP server's host fails ($(val other))" \
+tt_check "finding 4: a connect to port $other of the FTP server's host fails ($(val other))" \
 	eval '[ "$(val other)" = "refused (ECONNREFUSED)" ]'
-tt_check "the stranger received no connection of the program's" \
+tt_check "finding 4: the stranger received no connection of the program's" \
 	eval '! grep -q "^conn" "$T/stranger.out"'
-tt_check "the stranger's connection is not reported as the FTP server's ($(val accepted))" \
+tt_check "finding 4: the stranger's connection is not reported as the FTP server's ($(val accepted))" \
 	[ "$(val accepted)" = 127.0.0.1 ]
-tt_check "a real active-mode connection is reported as the FTP server's ($(val active_peer))" \
+tt_check "finding 4: a real active-mode connection is reported as the FTP server's ($(val active_peer))" \
 	[ "$(val active_peer)" = "$SRV_IP" ]
-tt_check "active RETR arrives intact" [ "$(val active_sha)" = "$want" ]
-tt_check "passive RETR arrives intact" [ "$(val passive_sha)" = "$want" ]
+tt_check "finding 4: active RETR arrives intact" [ "$(val active_sha)" = "$want" ]
+tt_check "finding 4: passive RETR arrives intact" [ "$(val passive_sha)" = "$want" ]
 tt_same "$VSFTPD_PUB/f" "$T/curl.f" "curl: the FTP file, beside its second URL"
-tt_check "curl's second URL reached nobody" [ ! -s "$T/curl.http" ]
+tt_check "finding 4: curl's second URL reached nobody" [ ! -s "$T/curl.http" ]
 
 ip netns exec "$NS_CLI" "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 tt_done

@@ -140,17 +140,17 @@ for who in suid sgid reuid; do
 	out=$(run "$who" 127.0.0.1 "$FP" 2>"$T/err.$who")
 	ids=$(echo "$out" | head -1)
 	res=$(echo "$out" | sed -n 2p)
-	tt_check "$who ($ids): the routed connect() fails with EACCES ($res)" \
+	tt_check "finding 3: $who ($ids): the routed connect() fails with EACCES ($res)" \
 		eval '[ "$res" = "connect: Permission denied (errno 13)" ]'
-	tt_check "$who: no request reached the user's daemon" \
+	tt_check "finding 3: $who: no request reached the user's daemon" \
 		[ "$(grep -c '^CONNECT' "$T/fake.log")" = "$n0" ]
-	tt_check "$who: and nothing went in clear: no greeting at all" \
+	tt_check "finding 3: $who: and nothing went in clear: no greeting at all" \
 		eval '! echo "$out" | grep -q "220"'
-	tt_check "$who: silent (FTP_TUNNEL_DEBUG ignored; stderr: $(head -c 200 "$T/err.$who"))" \
+	tt_check "finding 3: $who: silent (FTP_TUNNEL_DEBUG ignored; stderr: $(head -c 200 "$T/err.$who"))" \
 		[ ! -s "$T/err.$who" ]
-	tt_check "$who: FTP_TUNNELD was not run" [ ! -e "$T/evild.ran" ]
+	tt_check "finding 3: $who: FTP_TUNNELD was not run" [ ! -e "$T/evild.ran" ]
 	out=$(run "$who" 127.0.0.1 "$UP" 2>&1)
-	tt_check "$who: an unrouted connection (the user's routes ignored) is untouched ($(echo $out))" \
+	tt_check "finding 3: $who: an unrouted connection (the user's routes ignored) is untouched ($(echo $out))" \
 		eval 'echo "$out" | grep -q "^connected: hello$"'
 done
 tt_check "the set-user-ID helper ran with euid 0" grep -q "ruid=$UU euid=0" <(run suid 127.0.0.1 "$UP")
@@ -175,9 +175,9 @@ for p in $(sed -n 's/^started pid=\([0-9]*\).*/\1/p' "$T/fake.log"); do tt_kill 
 rm -f "$SDIR/daemon.sock"
 as_user ln -s "$T/rootonly/l.sock" "$SDIR/daemon.sock"
 out=$(run suid 127.0.0.1 "$FP" 2>&1)
-tt_check "suid, daemon.sock a link to root's socket: the connect() fails ($(echo "$out" | sed -n 2p))" \
+tt_check "finding 3: suid, daemon.sock a link to root's socket: the connect() fails ($(echo "$out" | sed -n 2p))" \
 	eval 'echo "$out" | grep -q "^connect: Permission denied"'
-tt_check "and root's socket was never connected to ($(wc -l <"$T/rootonly.log") connections)" \
+tt_check "finding 3: and root's socket was never connected to ($(wc -l <"$T/rootonly.log") connections)" \
 	[ ! -s "$T/rootonly.log" ]
 
 # The user's own, unprivileged process: the link leads to another daemon
@@ -189,10 +189,10 @@ fake_start "$T/elsewhere/daemon.sock" "$T/fake2.log"
 as_user ln -s "$T/elsewhere/daemon.sock" "$SDIR/daemon.sock"
 out=$(sys "${AS_USER[@]}" env -u FTP_TUNNEL_SOCKET -u XDG_RUNTIME_DIR FTP_TUNNEL_CONFIG=/dev/null FTP_TUNNELD=/nonexistent \
 	FTP_TUNNEL_VIA=nobody@127.0.0.1:1 FTP_TUNNEL_PORTS="$FP" "$T/bin/plain" 127.0.0.1 "$FP" 2>&1)
-tt_check "the user's own process, daemon.sock a link: the connect() fails ($(echo $out))" \
+tt_check "finding 8: the user's own process, daemon.sock a link: the connect() fails ($(echo $out))" \
 	eval 'echo "$out" | grep -q "^connect: "'
-tt_check "and says why" eval 'echo "$out" | grep -q "symbolic link"'
-tt_check "and the daemon the link names got no request" \
+tt_check "finding 8: and says why" eval 'echo "$out" | grep -q "symbolic link"'
+tt_check "finding 8: and the daemon the link names got no request" \
 	eval '! grep -q "^CONNECT" "$T/fake2.log"'
 for p in $(sed -n 's/^started pid=\([0-9]*\).*/\1/p' "$T/fake2.log"); do tt_kill "$p"; done
 tt_done

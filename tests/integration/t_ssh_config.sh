@@ -105,10 +105,10 @@ install -m 600 "$SSH_KNOWN_HOSTS" "$HOME/.ssh/known_hosts"
 mkdir -p -m 700 "$T/home2/.ssh"
 printf 'Host myalias\n    Port 1\n    User nobody\n' >"$T/home2/.ssh/config"
 chmod 600 "$T/home2/.ssh/config"
-tt_check "HOME=$T/home2: --check uses the password entry's default key and known_hosts, not HOME's (none)" \
+tt_check "finding 9: HOME=$T/home2: --check uses the password entry's default key and known_hosts, not HOME's (none)" \
 	env HOME="$T/home2" FTP_TUNNEL_SSH_CONFIG=none timeout 20 "$TT_FT_BIN" \
 	--check -o StrictHostKeyChecking=yes -p "$SSHD_PORT" "$SSH_USER@127.0.0.1" </dev/null
-tt_check "HOME=$T/home2: myalias comes from the password entry's ~/.ssh/config, not HOME's (Port 1)" \
+tt_check "finding 9: HOME=$T/home2: myalias comes from the password entry's ~/.ssh/config, not HOME's (Port 1)" \
 	env HOME="$T/home2" timeout 20 "$TT_FT_BIN" --check myalias </dev/null
 rm -f "$HOME/.ssh/id_ed25519" "$HOME/.ssh/known_hosts"
 

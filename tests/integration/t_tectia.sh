@@ -135,11 +135,14 @@ ft_run_fail 2 "^usage: ftp-tunnel import-tectia FILE" import-tectia
 # nobody else), read directly (-F), through TectiaConfig, or imported.
 trust() { # label file
 	local f=$2
-	ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions .*chmod go-w" -F "$f" ftpserver
+	FT_WHAT="finding 9: $1 Tectia XML refused (-F)" \
+		ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions .*chmod go-w" -F "$f" ftpserver
 	printf 'TectiaConfig %s\n' "$f" >"$T/trust.conf"
 	chmod 600 "$T/trust.conf"
-	ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions" -F "$T/trust.conf" ftpserver
-	ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions" import-tectia "$f"
+	FT_WHAT="finding 9: $1 Tectia XML refused (TectiaConfig)" \
+		ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions" -F "$T/trust.conf" ftpserver
+	FT_WHAT="finding 9: $1 Tectia XML refused (import-tectia)" \
+		ft_run_fail 2 "^ftp-tunnel: error: $f: bad owner or permissions" import-tectia "$f"
 }
 install -m 664 "$x" "$T/gw.xml"
 trust "group-writable" "$T/gw.xml"

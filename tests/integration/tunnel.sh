@@ -40,7 +40,9 @@ ft_tunnel() {
 
 # ft_run_fail EXPECT_RC PATTERN ARGS...: run ftp-tunnel (no terminal) in the
 # foreground with ARGS; pass if it exits with EXPECT_RC within 20 s and
-# prints exactly one line on stderr matching PATTERN (grep -E).
+# prints exactly one line on stderr matching PATTERN (grep -E). FT_WHAT,
+# if set, starts the check's message (e.g. "finding 9: ..."), so the
+# case is named by what it proves rather than by the error it expects.
 ft_run_fail() {
 	local want=$1 pat=$2 out rc
 	shift 2
@@ -48,14 +50,14 @@ ft_run_fail() {
 	timeout 20 setsid -w "$TT_FT_BIN" "$@" </dev/null >/dev/null 2>"$out"
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
-		tt_fail "exit $rc (want $want) for: $*: $(head -3 "$out")"
+		tt_fail "${FT_WHAT:+$FT_WHAT: }exit $rc (want $want) for: $*: $(head -3 "$out")"
 		return 1
 	fi
 	if [ "$(wc -l <"$out")" -ne 1 ] || ! grep -Eq "$pat" "$out"; then
-		tt_fail "message for: $*: want one line like /$pat/, got: $(cat "$out")"
+		tt_fail "${FT_WHAT:+$FT_WHAT: }message for: $*: want one line like /$pat/, got: $(cat "$out")"
 		return 1
 	fi
-	tt_pass "exit $want, one line: $(cut -c1-110 "$out")"
+	tt_pass "${FT_WHAT:+$FT_WHAT: }exit $want, one line: $(cut -c1-110 "$out")"
 }
 
 # ft_daemon_env: a private ftp-tunneld for the shim, started on demand:

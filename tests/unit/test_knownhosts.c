@@ -1,4 +1,4 @@
-/* test_knownhosts.c — the known_hosts reader (daemon/knownhosts.c): a table
+/* test_knownhosts.c — the known_hosts reader (daemon/ssh/knownhosts.c): a table
  * of files (text, host, port, offered key) against the verdict, where it
  * came from and which lines are bad; then host patterns, names, and the
  * host key algorithm order. Keys and hashed names are real: made with
