@@ -19,6 +19,10 @@
 #                        build/test-logs)
 #   TT_KEEP=1            passed on: tests keep their temp dirs
 #
+# A test that leaves a process running from its temp dir, the temp dir, or
+# a network namespace named with this run's TT_NETNS_PREFIX (exported)
+# behind FAILS with a LEAK line.
+#
 # A test exiting 77 is SKIPPED (automake's convention; lib.sh's
 # tt_skip_all). Integration tests run as root (they start sshd, FTP
 # servers, network namespaces); without root they skip.
@@ -48,9 +52,15 @@ done
 
 npass=0 nfail=0 nskip=0
 failed=()
-# Namespaces made by the tests are named ftt-*: note the ones that exist
-# before, to report any a test leaves behind.
-netns_snapshot() { ip netns list 2>/dev/null | awk '$1 ~ /^ftt-/ { print $1 }' | sort; }
+# The tests name their namespaces with this run's prefix (lib.sh's
+# tt_netns_topology): note the ones that exist before each test, to report
+# any it leaves behind. Other runs on the same machine (other worktrees)
+# make and delete namespaces of their own meanwhile, with other prefixes:
+# counting those too failed a test for namespaces it never made.
+export TT_NETNS_PREFIX="ftt-$$r$RANDOM-"
+netns_snapshot() {
+	ip netns list 2>/dev/null | awk -v p="$TT_NETNS_PREFIX" 'index($1, p) == 1 { print $1 }' | sort
+}
 
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)

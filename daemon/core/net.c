@@ -37,6 +37,23 @@ int net_connect_start(const struct sockaddr *sa, socklen_t salen)
 	return fd;
 }
 
+int net_refuse_waiting(struct loop *loop, int lfd, const char *who)
+{
+	int fd, zero = 0, n = 0;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		/* Without the listener's filter (ftpdata.c's FIN hold) the
+		 * peer's FIN, after ours, ends the connection on both sides
+		 * now, not after its retransmissions time out. */
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+			   sizeof(zero));
+		close(fd);
+		n++;
+	}
+	net_accept_failed(loop, lfd, who);
+	return n;
+}
+
 void net_accept_failed(struct loop *loop, int lfd, const char *who)
 {
 	if (errno != EMFILE && errno != ENFILE)

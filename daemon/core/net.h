@@ -18,5 +18,9 @@ int net_connect_start(const struct sockaddr *sa, socklen_t salen);
  * ENFILE) pauses the listener for a while and says so, rather than
  * spinning on a backlog it cannot take; the connections wait there. */
 void net_accept_failed(struct loop *loop, int lfd, const char *who);
+/* Accepts and closes every connection waiting on lfd (a listener whose one
+ * connection is taken), so each is told at once; before the close, a
+ * socket filter inherited from lfd is removed. The number closed. */
+int net_refuse_waiting(struct loop *loop, int lfd, const char *who);
 
 #endif

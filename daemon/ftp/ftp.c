@@ -97,8 +97,10 @@ struct ftp_rw {
 	enum held held;
 	int held_eprt;
 	enum rw_state state;
-	int greeted;  /* the server's greeting has been seen */
-	int epsv_all; /* the client sent EPSV ALL (RFC 2428 §4) */
+	int greeted;		 /* the server's greeting has been seen */
+	int epsv_all;		 /* the client sent EPSV ALL (RFC 2428 §4) */
+	unsigned long downloads; /* RETR, LIST, NLST, MLSD passed on */
+	int not_stream;		 /* the client asked for a MODE other than S */
 	/* RW_MULTI: the FEAT reply's AUTH, PBSZ and PROT lines are dropped. */
 	int feat_filter;
 	/* RW_MULTI: the multi-line refusal in progress is swallowed
@@ -388,6 +390,17 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 		}
 	} else if (ftp_word_is(verb, vlen, "FEAT")) {
 		kind = CMD_FEAT;
+	} else if (ftp_word_is(verb, vlen, "MODE")) {
+		/* RFC 959 §3.4: block and compressed modes may keep a data
+		 * connection for the next transfer, either way; asked once,
+		 * refused or not, no download counts as one-way again. */
+		if (aend - ab != 1 || (t[ab] != 'S' && t[ab] != 's'))
+			rw->not_stream = 1;
+	} else if (!rw->not_stream && (ftp_word_is(verb, vlen, "RETR") ||
+				       ftp_word_is(verb, vlen, "LIST") ||
+				       ftp_word_is(verb, vlen, "NLST") ||
+				       ftp_word_is(verb, vlen, "MLSD"))) {
+		rw->downloads++;
 	}
 	if (emit(rw, FTP_SERVER, line, len) < 0)
 		return -1;
@@ -909,6 +922,11 @@ int ftp_rw_failed(const struct ftp_rw *rw)
 const char *ftp_rw_state_name(const struct ftp_rw *rw)
 {
 	return rw_state_names[rw->state];
+}
+
+unsigned long ftp_rw_downloads(const struct ftp_rw *rw)
+{
+	return rw->downloads;
 }
 
 int ftp_rw_fell_back(const struct ftp_rw *rw)

@@ -130,6 +130,11 @@ int ftp_rw_failed(const struct ftp_rw *rw);
 /* 1 once the server refused PASV/EPSV and active mode fell back to FORWARD
  * (active_fallback). */
 int ftp_rw_fell_back(const struct ftp_rw *rw);
+/* How many commands whose data connection carries data from the server
+ * only (RETR, LIST, NLST, MLSD) the client has sent so far; none count
+ * once it asked for a transfer mode other than stream (MODE S), where a
+ * data connection may outlive its transfer. */
+unsigned long ftp_rw_downloads(const struct ftp_rw *rw);
 /* The rewriter's state by name, for dumps and tests: "lines", "multi"
  * (a multi-line reply passing), "collect" (a 227/229 being collected),
  * "opaque" (after AUTH) or "failed". A static string. */

@@ -48,7 +48,7 @@ struct ftp_data {
 	/* the channel side */
 	char chan_host[256];
 	int chan_port;
-	long req;            /* pending open or listen request */
+	long req;	     /* pending open or listen request */
 	LIBSSH2_CHANNEL *ch; /* opened or accepted channel */
 	LIBSSH2_LISTENER *rl;
 	/* the socket side */
@@ -56,7 +56,8 @@ struct ftp_data {
 	struct sockaddr_storage source; /* our end of a local connect */
 	int fd;
 	int fd_connected;
-	int connecting; /* a connection was accepted */
+	int connecting;	   /* a connection was accepted */
+	int download;	   /* ftpdata_download() */
 	struct pump *pump; /* once both halves are connected */
 };
 
@@ -108,6 +109,11 @@ void ftpdata_detach(struct ftp_data *d)
 	d->bound = NULL;
 }
 
+void ftpdata_download(struct ftp_data *d)
+{
+	d->download = 1;
+}
+
 int ftpdata_connecting(const struct ftp_data *d)
 {
 	return d->connecting;
@@ -131,6 +137,13 @@ static void start_pump(struct ftp_data *d)
 	if (!d->pump) {
 		finish(d, "out of memory");
 		return;
+	}
+	if (d->download)
+		pump_input_done(d->pump);
+	if (d->lfd >= 0) {
+		loop_unwatch(d->loop, d->lfd);
+		pump_keep_listener(d->pump, d->lfd);
+		d->lfd = -1;
 	}
 	finish(d, NULL);
 }
@@ -203,8 +216,8 @@ static void local_connected(struct loop *loop, int fd, uint32_t events,
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
 		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-			 addr_format((struct sockaddr *)&d->local_target,
-				     where, sizeof(where)),
+			 addr_format((struct sockaddr *)&d->local_target, where,
+				     sizeof(where)),
 			 strerror(soerr));
 		finish(d, msg);
 		return;
@@ -303,28 +316,54 @@ static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
 	return uid == getuid() ? NULL : "another user's";
 }
 
-/* The listener's one connection is fd (from peer): stop listening and
- * open its channel. */
-static void take(struct ftp_data *d, int fd, const struct sockaddr *peer)
+/* Once the listener's connection is taken: every further one is closed at
+ * once (the pump does so too once it has the listener, till it ends). */
+static void refuse_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 {
-	char who[80];
+	struct ftp_data *d = arg;
+
+	(void)events;
+	net_refuse_waiting(loop, lfd, d->name);
+}
+
+/* Opens the listener's channel before its connection comes: the port is
+ * the one the FTP server (or, -R active, the client) just named, and it
+ * will be used, so its round trip overlaps the client's connect and next
+ * command instead of following them. The originator is our listener (the
+ * peer is not known yet); a listener nobody uses discards its channel
+ * (release). */
+static int open_early(struct ftp_data *d, const struct sockaddr *bound)
+{
+	char here[80];
 	long id;
 
+	addr_host(bound, here, sizeof(here));
+	id = ssh_open_direct(d->s, d->chan_host, d->chan_port, here,
+			     addr_port(bound), chan_opened, d);
+	if (id < 0)
+		return (int)id;
+	d->req = id;
+	return 0;
+}
+
+/* The listener's one connection is fd; the pump starts as soon as the
+ * channel opened early is there too. The listener is not closed yet:
+ * connections to it still being set up in the kernel would be lost
+ * without a reset, established at the client's end only, that client
+ * waiting for ever (t_hostile's 200 at once: one such in some runs on a
+ * loaded host). It goes with the pump, refusing. */
+static void take(struct ftp_data *d, int fd)
+{
 	loop_unwatch(d->loop, d->lfd);
-	close(d->lfd);
-	d->lfd = -1;
+	if (loop_watch(d->loop, d->lfd, EPOLLIN, refuse_cb, d) < 0) {
+		close(d->lfd);
+		d->lfd = -1;
+	}
 	d->connecting = 1;
 	net_nodelay(fd);
 	d->fd = fd;
 	d->fd_connected = 1;
-	addr_host(peer, who, sizeof(who));
-	id = ssh_open_direct(d->s, d->chan_host, d->chan_port, who,
-			     addr_port(peer), chan_opened, d);
-	if (id < 0) {
-		finish(d, "the SSH session is down");
-		return;
-	}
-	d->req = id;
+	maybe_both(d);
 }
 
 static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
@@ -354,23 +393,21 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				 addr_format((struct sockaddr *)&peer, who,
 					     sizeof(who)),
 				 why);
+			fin_release(d, fd); /* its FIN may end it now */
 			close(fd);
 			continue;
 		}
 		fin_release(d, fd);
-		take(d, fd, (struct sockaddr *)&peer);
+		take(d, fd);
 		return;
 	}
 }
 
-struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
-				     const struct sockaddr *listen_at,
-				     enum ftpdata_check check,
-				     const struct sockaddr *expected_peer,
-				     const char *chan_host, int chan_port,
-				     struct sockaddr_storage *bound,
-				     const char *name, ftpdata_done_cb done,
-				     void *arg, char *err, size_t errlen)
+struct ftp_data *ftpdata_listen_here(
+    struct ssh_sess *s, const struct sockaddr *listen_at,
+    enum ftpdata_check check, const struct sockaddr *expected_peer,
+    const char *chan_host, int chan_port, struct sockaddr_storage *bound,
+    const char *name, ftpdata_done_cb done, void *arg, char *err, size_t errlen)
 {
 	struct ftp_data *d = data_new(s, KIND_LISTEN_HERE, name, done, arg);
 	socklen_t blen = sizeof(*bound);
@@ -401,6 +438,14 @@ struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 		return NULL;
 	}
 	d->bound_port = addr_port((struct sockaddr *)bound);
+	if (open_early(d, (struct sockaddr *)bound) < 0) {
+		snprintf(err, errlen,
+			 "cannot open a channel (the SSH session is down or "
+			 "at MaxChannels): try again later");
+		d->done = NULL;
+		release(d);
+		return NULL;
+	}
 	log_debug("%s: data listener on %s -> %s:%d", name,
 		  addr_format((struct sockaddr *)bound, where, sizeof(where)),
 		  chan_host, chan_port);
@@ -417,7 +462,7 @@ int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd)
 	    getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
 		return -1;
 	log_debug("%s: data connection passed by the shim", d->name);
-	take(d, fd, (struct sockaddr *)&peer);
+	take(d, fd);
 	return 0;
 }
 
@@ -503,8 +548,7 @@ struct ftp_data *ftpdata_listen_there(struct ssh_sess *s,
 struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
 			      int chan_port,
 			      const struct sockaddr *local_target,
-			      const char *name, ftpdata_done_cb done,
-			      void *arg)
+			      const char *name, ftpdata_done_cb done, void *arg)
 {
 	struct ftp_data *d = data_new(s, KIND_PAIR, name, done, arg);
 	long id;

@@ -1,7 +1,8 @@
 /* ftpdata.h — setting up one FTP data connection through the SSH session.
  * Three shapes cover passive and active, local and remote tunnels:
- *   - a one-shot listener here, whose connection becomes a direct-tcpip
- *     channel (-L passive, -R active forward);
+ *   - a one-shot listener here, whose connection is carried by a
+ *     direct-tcpip channel opened with the listener (-L passive, -R active
+ *     forward), so its round trip overlaps the client's connect;
  *   - a one-shot tcpip-forward on the SSH server, whose channel is
  *     connected to an address reached from here (-L active forward,
  *     -R passive);
@@ -22,8 +23,7 @@ struct ftp_data;
 /* The setup is over: err NULL when the data connection is established
  * (the pump now runs by itself), else why it failed. d is freed after the
  * callback returns. */
-typedef void (*ftpdata_done_cb)(struct ftp_data *d, const char *err,
-				void *arg);
+typedef void (*ftpdata_done_cb)(struct ftp_data *d, const char *err, void *arg);
 /* A remote listener is bound (port > 0) — the address to advertise. */
 typedef void (*ftpdata_bound_cb)(struct ftp_data *d, int port, void *arg);
 
@@ -35,9 +35,10 @@ enum ftpdata_check {
 /* How long a data listener waits for its connection. */
 #define FTPDATA_TIMEOUT_MS 60000
 
-/* Listens at listen_at (port 0: any) and accepts the one connection that
- * passes the check, then opens a channel to chan_host:chan_port. *bound
- * gets the listening address. NULL with err set. */
+/* Listens at listen_at (port 0: any), opens a channel to
+ * chan_host:chan_port at once and accepts the one connection that passes
+ * the check; the pump starts when both are there. *bound gets the
+ * listening address. NULL with err set. */
 struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
 				     const struct sockaddr *listen_at,
 				     enum ftpdata_check check,
@@ -81,6 +82,11 @@ int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd);
  * callback too. */
 int ftpdata_made(const struct ftp_data *d, struct sockaddr_storage *src,
 		 struct sockaddr_storage *dst);
+
+/* The data connection will carry data from the server only (the client
+ * sent RETR, LIST, ...): its channel gets EOF from our side as soon as
+ * its pump runs (pump_input_done). */
+void ftpdata_download(struct ftp_data *d);
 
 /* Cancels a setup that has not finished; its callback is not called. */
 void ftpdata_cancel(struct ftp_data *d);

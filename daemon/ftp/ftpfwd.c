@@ -58,6 +58,10 @@ struct ftp_ctl {
 	struct ftp_data *data[CTL_MAX_DATA];
 	struct ftpfwd_data_info data_kind[CTL_MAX_DATA]; /* per slot */
 	struct ftp_data *passive; /* the pending passive listener, if any */
+	/* The running data connection of the last PASV/EPSV, until a
+	 * command uses it (-L only; see note_downloads). */
+	struct data_link *pasv_link;
+	unsigned long downloads; /* ftp_rw_downloads() already acted on */
 	unsigned long ndata;
 	uint32_t events;
 	struct data_link *links; /* running data connections */
@@ -109,6 +113,8 @@ static void link_done(struct pump *p, const char *why, void *arg)
 
 	(void)p;
 	(void)why;
+	if (l->k->pasv_link == l)
+		l->k->pasv_link = NULL;
 	for (pp = &l->k->links; *pp; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
@@ -118,13 +124,14 @@ static void link_done(struct pump *p, const char *why, void *arg)
 	free(l);
 }
 
-/* The data connection of slot i now runs on pump p: keep it in view. */
-static void link_pump(struct ftp_ctl *k, int i, struct pump *p)
+/* The data connection of slot i now runs on pump p: keep it in view.
+ * Returns the link, NULL when out of memory. */
+static struct data_link *link_pump(struct ftp_ctl *k, int i, struct pump *p)
 {
 	struct data_link *l = calloc(1, sizeof(*l));
 
 	if (!l)
-		return; /* only the counters miss it */
+		return NULL; /* only the counters miss it */
 	l->k = k;
 	l->p = p;
 	l->info = k->data_kind[i];
@@ -132,6 +139,32 @@ static void link_pump(struct ftp_ctl *k, int i, struct pump *p)
 	l->next = k->links;
 	k->links = l;
 	pump_set_done(p, link_done, l);
+	return l;
+}
+
+/* A download's data connection carries nothing from the client, but
+ * closing its half only when the client closes (after the last byte)
+ * costs the server a round trip: vsftpd, for one, sends 226 only once
+ * its lingering close of the data connection is acknowledged, and the
+ * SSH server's socket acknowledges the FIN late unless it has sent its
+ * own. So when the client sends RETR, LIST, NLST or MLSD, the data
+ * connection of the last PASV/EPSV (-L: the client is on our side) gets
+ * its EOF at once, as the client would send it at the end. */
+static void note_downloads(struct ftp_ctl *k)
+{
+	unsigned long n = ftp_rw_downloads(k->rw);
+
+	if (n == k->downloads)
+		return;
+	k->downloads = n;
+	if (k->remote)
+		return;
+	if (k->passive) {
+		ftpdata_download(k->passive);
+	} else if (k->pasv_link) {
+		pump_input_done(k->pasv_link->p);
+		k->pasv_link = NULL;
+	}
 }
 
 static void untrack(struct ftp_ctl *k, struct ftp_data *d)
@@ -158,7 +191,8 @@ static int replies_held(const struct ftp_ctl *k)
 
 	for (i = 0; i < CTL_MAX_DATA; i++)
 		if (k->data[i] && k->data_kind[i].active &&
-		    !k->data_kind[i].converted && ftpdata_connecting(k->data[i]))
+		    !k->data_kind[i].converted &&
+		    ftpdata_connecting(k->data[i]))
 			return 1;
 	return 0;
 }
@@ -180,9 +214,14 @@ static void data_done(struct ftp_data *d, const char *err, void *arg)
 		m->at_ms = loop_now_ms(k->loop);
 	}
 
-	for (i = 0; i < CTL_MAX_DATA; i++)
-		if (k->data[i] == d && !err && ftpdata_pump(d))
-			link_pump(k, i, ftpdata_pump(d));
+	for (i = 0; i < CTL_MAX_DATA; i++) {
+		if (k->data[i] == d && !err && ftpdata_pump(d)) {
+			struct data_link *l = link_pump(k, i, ftpdata_pump(d));
+
+			if (k->passive == d)
+				k->pasv_link = l;
+		}
+	}
 	untrack(k, d);
 	/* A converted active request waits for its pair to connect. */
 	if (k->busy && req && req->kind == FTP_REQ_CONVERTED) {
@@ -295,6 +334,7 @@ static void handle_request(struct ftp_ctl *k)
 	if (req->kind == FTP_REQ_PASSIVE) {
 		server_data_host(k, req, host, sizeof(host));
 		port = req_port(&req->target);
+		k->pasv_link = NULL; /* a command will use the new one */
 		/* A new PASV replaces a listener nobody used. untrack()
 		 * clears k->passive, so hold on to it to release it. */
 		if (k->passive && !ftpdata_connecting(k->passive)) {
@@ -329,18 +369,16 @@ static void handle_request(struct ftp_ctl *k)
 				return;
 			}
 		} else if (local_addr_of(host, port, &target) == 0) {
-			d = ftpdata_listen_there(k->s, "127.0.0.1",
-						 (struct sockaddr *)&target,
-						 name, data_bound, data_done,
-						 k);
+			d = ftpdata_listen_there(
+			    k->s, "127.0.0.1", (struct sockaddr *)&target, name,
+			    data_bound, data_done, k);
 			if (d && track(k, d, 0, 0) == 0) {
 				k->passive = d;
 				k->busy = 1;
 				return;
 			}
 		} else {
-			snprintf(err, sizeof(err), "bad data address %s",
-				 host);
+			snprintf(err, sizeof(err), "bad data address %s", host);
 		}
 	} else if (req->kind == FTP_REQ_ACTIVE) {
 		if (k->active_mode == FTP_ACTIVE_CONVERT &&
@@ -389,8 +427,8 @@ static void handle_request(struct ftp_ctl *k)
 		} else if (local_addr_of(host, port, &target) == 0) {
 			char chost[64];
 
-			addr_host((struct sockaddr *)&req->client_target,
-				  chost, sizeof(chost));
+			addr_host((struct sockaddr *)&req->client_target, chost,
+				  sizeof(chost));
 			d = ftpdata_pair(
 			    k->s, chost,
 			    addr_port((struct sockaddr *)&req->client_target),
@@ -565,6 +603,8 @@ static int ctl_run(struct ftp_ctl *k, int in_service)
 				buf_consume(&k->in[side], (size_t)n);
 				progress = 1;
 			}
+			if (side == FTP_CLIENT)
+				note_downloads(k);
 		}
 		if (!k->closing)
 			handle_request(k);
@@ -700,8 +740,8 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 
 	if (!k->remote) {
 		cfg.client_addr = k->fd_peer;
-		cfg.server_family = strchr(spec->host, ':') ? AF_INET6
-							     : AF_INET;
+		cfg.server_family =
+		    strchr(spec->host, ':') ? AF_INET6 : AF_INET;
 	} else {
 		/* The client reached the SSH server's loopback listener. */
 		addr_parse("127.0.0.1", 0, &cfg.client_addr);

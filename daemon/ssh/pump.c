@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "net.h"
 
 /* libssh2 1.10 sends at most 32 700 bytes of data per packet and one
  * packet per channel write (PUMP_BUF is a multiple of it). */
@@ -42,6 +43,7 @@ struct pump {
 	struct ssh_sess *s;
 	struct ssh_chan *c;
 	int fd;
+	int lfd; /* pump_keep_listener's, or -1 */
 	char name[96];
 	pump_done_cb cb;
 	void *arg;
@@ -92,6 +94,10 @@ static void set_state(struct pump *p, enum dir d, enum half st, const char *why)
 
 static void destroy(struct pump *p, int reset)
 {
+	if (p->lfd >= 0) {
+		loop_unwatch(ssh_sess_loop(p->s), p->lfd);
+		close(p->lfd);
+	}
 	loop_unwatch(ssh_sess_loop(p->s), p->fd);
 	if (reset) {
 		/* The other side was cut: make this one see a reset too. */
@@ -391,6 +397,28 @@ static void pump_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	ssh_sess_kick(p->s);
 }
 
+static void refuse_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct pump *p = arg;
+	int n;
+
+	(void)events;
+	n = net_refuse_waiting(loop, lfd, p->name);
+	if (n)
+		log_debug(
+		    "chan %s: closed %d more connection%s to its listener",
+		    p->name, n, n == 1 ? "" : "s");
+}
+
+void pump_keep_listener(struct pump *p, int lfd)
+{
+	if (loop_watch(ssh_sess_loop(p->s), lfd, EPOLLIN, refuse_cb, p) < 0) {
+		close(lfd); /* no memory to watch it: closed now, as before */
+		return;
+	}
+	p->lfd = lfd;
+}
+
 struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 		      const char *name, pump_done_cb cb, void *arg)
 {
@@ -405,6 +433,7 @@ struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 	buf_init_deferred(&p->down, PUMP_BUF);
 	p->s = s;
 	p->fd = fd;
+	p->lfd = -1;
 	p->cb = cb;
 	p->arg = arg;
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -433,4 +462,13 @@ fail:
 	close(fd);
 	libssh2_channel_free(ch);
 	return NULL;
+}
+
+void pump_input_done(struct pump *p)
+{
+	if (!p || p->finished || p->state[DIR_INPUT] != HALF_OPEN)
+		return;
+	set_state(p, DIR_INPUT, HALF_DRAIN, "a download: no data this way");
+	update(p);
+	ssh_sess_kick(p->s);
 }

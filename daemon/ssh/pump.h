@@ -21,6 +21,17 @@ struct pump *pump_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, int fd,
 /* Cuts the pump short without calling its callback: closes the socket and
  * the channel. */
 void pump_abort(struct pump *p);
+/* Nothing more will come from the socket that matters (an FTP download's
+ * data connection): the input half closes as if the socket had sent EOF,
+ * so the channel's EOF goes out now. No effect once the input is closing
+ * already. */
+void pump_input_done(struct pump *p);
+/* Keeps lfd, the listener whose one connection fd is, until the pump ends
+ * (then closes it), closing every further connection to it at once: a
+ * listener closed while connections to it are still being set up can
+ * leave one established at the client's end only, which then waits for
+ * ever (Linux drops such a half-made connection without a reset). */
+void pump_keep_listener(struct pump *p, int lfd);
 /* Replaces the done callback (NULL: none), for an owner that starts
  * watching a running pump or stops before the pump ends. */
 void pump_set_done(struct pump *p, pump_done_cb cb, void *arg);

@@ -21,6 +21,7 @@
 #include "hostkey.h"
 #include "log.h"
 #include "net.h"
+#include "ssh_cipher.h"
 
 static const char *const sess_state_names[] = {
     "connecting", "handshake", "authenticating", "ready", "dead"};
@@ -308,6 +309,7 @@ static int start_handshake(struct ssh_sess *s)
 		return -1;
 	libssh2_session_set_blocking(s->raw, 0);
 	hostkey_prefer(s->raw, &s->opts);
+	ssh_cipher_prefer(s->raw, s->name);
 	if (log_get_level() >= LOG_LVL_TRACE) {
 		/* Only a libssh2 built with debugging traces anything; the
 		 * socket-level trace (every packet) is left out. */

@@ -17,27 +17,88 @@
  * (64 downloads: 150 MiB). Our channels open with a small window and the
  * process shares a budget among the channels attached to all its sessions
  * (the daemon and ftp-tunnel -L spread FTP sessions over several SSH
- * connections, on threads of their own): one transfer still
- * gets 2 MiB (the bandwidth-delay product of a WAN link), many get what
- * the budget allows each. libssh2's own top-up keeps a window near the
- * initial one plus the read length, so the small initial window also
- * bounds what it grants. That initial window, WINDOW_OPEN, is in
- * ssh_int.h: ssh_req.c opens the channels. */
+ * connections, on threads of their own): one transfer starts with
+ * 2 MiB (OpenSSH's window), many get what the budget allows each.
+ * libssh2's own top-up keeps a window near the initial one plus the read
+ * length, so the small initial window also bounds what it grants. That
+ * initial window, WINDOW_OPEN, is in ssh_int.h: ssh_req.c opens the
+ * channels.
+ *
+ * A window of W bytes carries at most W per round trip: 2 MiB over a
+ * 40 ms path is 52 MB/s, whatever the link. So, as HPN-SSH does for
+ * OpenSSH, a channel's window follows its path: each round trip (the
+ * session's shortest channel open, ssh_req.c) it compares what it
+ * received with its window, and one that received at least half of it
+ * in a round trip doubles it, up to its part of the budget (WINDOW_CEIL
+ * for one alone): topped up at half, the window then limits it. A channel
+ * limited by its reader or the CPU receives less than its window and
+ * stays where it is; on loopback (a round trip under a millisecond)
+ * nothing grows. Each top-up is clamped to the budget's share again, so
+ * windows shrink as more channels come. */
 #define WINDOW_MAX (2 * 1024 * 1024)
 #define WINDOW_MIN (128 * 1024)
 #define WINDOW_BUDGET (16 * 1024 * 1024)
+#define WINDOW_CEIL (16 * 1024 * 1024)
 
 /* Channels attached to any session of the process. */
 static atomic_int process_chans;
 
-static unsigned long window_share(void)
+/* The budget's part for each attached channel, at least WINDOW_MIN and
+ * at most ceil. */
+static unsigned long window_part(unsigned long ceil)
 {
 	int n = atomic_load(&process_chans);
 	unsigned long share = WINDOW_BUDGET / (unsigned long)(n > 0 ? n : 1);
 
-	if (share > WINDOW_MAX)
-		return WINDOW_MAX;
+	if (share > ceil)
+		return ceil;
 	return share < WINDOW_MIN ? WINDOW_MIN : share;
+}
+
+/* The window c keeps: its share of the budget up to WINDOW_MAX, more
+ * when a round trip's worth of data filled half of it (see above). n is
+ * what the read just returned. */
+static unsigned long window_target(struct ssh_chan *c, ssize_t n)
+{
+	unsigned long floor = window_part(WINDOW_MAX);
+	unsigned long cap = window_part(WINDOW_CEIL);
+	uint64_t now = loop_now_ms(c->s->loop), rtt = c->s->rtt_ms;
+
+	if (n > 0)
+		c->rtt_bytes += (unsigned long)n;
+	if (c->s->rtt_known && rtt > 0 && c->win_target < cap) {
+		if (!c->rtt_start_ms) {
+			c->rtt_start_ms = now;
+			c->rtt_bytes = 0;
+		} else if (now - c->rtt_start_ms >= rtt) {
+			/* Bytes per round trip, over the time it took. */
+			unsigned long per_rtt =
+			    (unsigned long)((uint64_t)c->rtt_bytes * rtt /
+					    (now - c->rtt_start_ms));
+			/* Topped up at half, a window-limited sender gets
+			 * between half and all of it per round trip: from
+			 * half on, the window is what limits it. */
+			if (per_rtt >= c->win_target / 2) {
+				unsigned long want = 2 * c->win_target;
+
+				c->win_target = want < cap ? want : cap;
+				log_debug(
+				    "chan %s: window %lu KiB (%lu KiB "
+				    "in %llu ms, round trip %llu ms)",
+				    c->name, c->win_target / 1024,
+				    per_rtt / 1024,
+				    (unsigned long long)(now - c->rtt_start_ms),
+				    (unsigned long long)rtt);
+			}
+			c->rtt_start_ms = now;
+			c->rtt_bytes = 0;
+		}
+	}
+	if (c->win_target > cap)
+		c->win_target = cap;
+	if (c->win_target < floor)
+		c->win_target = floor;
+	return c->win_target;
 }
 
 /* Sends the window adjust of c->adjust_len bytes, or resumes it when
@@ -63,16 +124,16 @@ static int adjust_again(struct ssh_chan *c)
  * used, as OpenSSH does, or repeats an adjust libssh2 holds half sent. 0,
  * EAGAIN, or a libssh2 error. Only when no other call holds a partly sent
  * packet: libssh2 sends the adjust at once. */
-static int widen_window(struct ssh_chan *c)
+static int widen_window(struct ssh_chan *c, ssize_t n)
 {
 	unsigned long win, share;
 
 	if (c->adjust_pending)
 		return ssh_chan_ungate(c, SSH_OP_ADJUST, adjust_again(c));
+	share = window_target(c, n);
 	if (c->s->owner)
 		return 0;
 	win = libssh2_channel_window_read_ex(c->raw, NULL, NULL);
-	share = window_share();
 	if (win >= share / 2)
 		return 0;
 	c->adjust_len = (uint32_t)(share - win);
@@ -87,7 +148,7 @@ static int finish_adjust(struct ssh_chan *c)
 
 	if (!c->adjust_pending)
 		return 0;
-	rc = widen_window(c);
+	rc = widen_window(c, 0);
 	return rc == LIBSSH2_ERROR_EAGAIN ? rc : 0;
 }
 
@@ -111,7 +172,7 @@ ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
 			    (int)libssh2_channel_read(c->raw, buf, len));
 	c->read_retry_len = n == LIBSSH2_ERROR_EAGAIN ? len : 0;
 	if (n >= 0 || n == LIBSSH2_ERROR_EAGAIN) {
-		int rc = widen_window(c);
+		int rc = widen_window(c, n);
 
 		if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN && n <= 0)
 			n = rc;

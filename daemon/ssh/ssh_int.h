@@ -37,6 +37,10 @@ struct ssh_req {
 	ssh_sftp_cb sftp_cb;
 	void *arg;
 	int cancelled;
+	/* libssh2 holds this request's state from its first call on: only
+	 * a request not started yet can leave the queue early. */
+	int started;
+	uint64_t started_ms; /* when the open was first sent */
 	struct ssh_req *next;
 };
 
@@ -62,6 +66,11 @@ struct ssh_chan {
 	size_t read_retry_len;	/* length of a read that stopped short */
 	uint32_t adjust_len;	/* our last window adjust's amount */
 	int adjust_pending;	/* libssh2 holds it unsent (EAGAIN) */
+	/* The receive window it keeps, and what came in since the round
+	 * trip being measured began (ssh_chan.c: window_target). */
+	unsigned long win_target;
+	uint64_t rtt_start_ms;
+	unsigned long rtt_bytes;
 	struct ssh_chan *next;
 };
 
@@ -92,6 +101,11 @@ struct ssh_sess {
 	int rx_pending_seen;
 	unsigned long long rx_bytes, tx_bytes;
 	uint64_t started_ms;
+	/* The shortest round trip seen: a channel open's, from the request
+	 * to the server's answer (0: none yet). The receive windows size
+	 * themselves by it (ssh_chan.c). */
+	uint64_t rtt_ms;
+	int rtt_known;
 	int was_ready;	 /* reached READY once */
 	int login_typed; /* auth_typed() of the login */
 };

@@ -137,13 +137,44 @@ long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg)
 	return r->id;
 }
 
+/* A request libssh2 has not seen yet leaves the queue at once, so a
+ * client that asks for data connections faster than their opens finish
+ * (each PASV opens one, ftpdata.c) does not fill MaxChannels with opens
+ * nobody waits for; a started one must finish (libssh2 resumes it) and its
+ * channel is discarded then. */
 void ssh_open_cancel(struct ssh_sess *s, long id)
 {
-	struct ssh_req *r;
+	struct ssh_req **pp;
 
-	for (r = s->reqs; r; r = r->next)
-		if (r->id == id)
+	for (pp = &s->reqs; *pp; pp = &(*pp)->next) {
+		struct ssh_req *r = *pp;
+
+		if (r->id != id)
+			continue;
+		if (r->started) {
 			r->cancelled = 1;
+			return;
+		}
+		*pp = r->next;
+		if (s->reqs_tail == &r->next)
+			s->reqs_tail = pp;
+		free(r);
+		return;
+	}
+}
+
+/* A channel open answered: its time is a round trip's, plus the server's
+ * connect to the target; the shortest one is kept. */
+static void rtt_sample(struct ssh_sess *s, const struct ssh_req *r)
+{
+	uint64_t t = loop_now_ms(s->loop) - r->started_ms;
+
+	if (!s->rtt_known || t < s->rtt_ms) {
+		s->rtt_ms = t;
+		s->rtt_known = 1;
+		log_debug("sess %s: round trip %llu ms (a channel open)",
+			  s->name, (unsigned long long)t);
+	}
 }
 
 void ssh_req_pop(struct ssh_sess *s)
@@ -164,6 +195,10 @@ int ssh_req_service(struct ssh_sess *s)
 		struct ssh_req *r = s->reqs;
 		char msg[1400];
 
+		if (!r->started) {
+			r->started = 1;
+			r->started_ms = loop_now_ms(s->loop);
+		}
 		if (r->kind == REQ_SFTP) {
 			/* libssh2_sftp_init opens a "session" channel and
 			 * keeps its resume state in the session, as channel
@@ -197,6 +232,8 @@ int ssh_req_service(struct ssh_sess *s)
 			if (ssh_ungate(s, r, rc) == LIBSSH2_ERROR_EAGAIN)
 				break;
 			progress = 1;
+			if (ch)
+				rtt_sample(s, r);
 			if (ch && r->cancelled) {
 				ssh_chan_discard(s, ch);
 			} else if (!r->cancelled) {

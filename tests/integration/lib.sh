@@ -753,11 +753,13 @@ EOF
 #   NS_CLI (CLI_IP 10.200.X.2) ---veth--- NS_SRV (SRV_IP 10.200.X.1)
 # with "far", also NS_SRV (SRV_FAR_IP 10.201.X.1) ---veth--- NS_FAR
 # (FAR_IP 10.201.X.2): far is reachable from srv, never from cli (srv
-# does not forward). X (NS_X) is unique among this machine's ftt-*
-# namespaces. "firewall": tt_netns_firewall. IPv6 is off on the veths
+# does not forward). The names begin with TT_NETNS_PREFIX (default ftt-;
+# tests/run.sh sets one per run, so that it counts as leaked only what its
+# own tests left, not another run's namespaces on the same machine), and
+# X (NS_X) makes them unique. "firewall": tt_netns_firewall. IPv6 is off on the veths
 # (no router/neighbour chatter in the drop counters); lo has ::1.
 tt_netns_topology() {
-	local far=0 fw=0 a x
+	local far=0 fw=0 a x p=${TT_NETNS_PREFIX:-ftt-}
 	for a in "$@"; do
 		case $a in
 		far) far=1 ;;
@@ -768,20 +770,20 @@ tt_netns_topology() {
 	# X: a number whose namespace name is free; `ip netns add` is the lock.
 	for _ in $(seq 50); do
 		x=$((1 + RANDOM % 250))
-		if ip netns add "ftt-$x-srv" 2>/dev/null; then
+		if ip netns add "$p$x-srv" 2>/dev/null; then
 			break
 		fi
 		x=""
 	done
 	[ -n "$x" ] || { echo "tt_netns_topology: no free namespace number" >&2; return 1; }
-	NS_X=$x NS_SRV="ftt-$x-srv" NS_CLI="ftt-$x-cli" NS_FAR=""
+	NS_X=$x NS_SRV="$p$x-srv" NS_CLI="$p$x-cli" NS_FAR=""
 	TT_NETNS+=("$NS_SRV")
 	ip netns add "$NS_CLI" || return 1
 	TT_NETNS+=("$NS_CLI")
 	SRV_IP="10.200.$x.1" CLI_IP="10.200.$x.2" FAR_IP="" SRV_FAR_IP=""
 	_tt_veth "$NS_CLI" v-cli "$CLI_IP" "$NS_SRV" v-srv "$SRV_IP" || return 1
 	if [ "$far" = 1 ]; then
-		NS_FAR="ftt-$x-far"
+		NS_FAR="$p$x-far"
 		ip netns add "$NS_FAR" || return 1
 		TT_NETNS+=("$NS_FAR")
 		SRV_FAR_IP="10.201.$x.1" FAR_IP="10.201.$x.2"

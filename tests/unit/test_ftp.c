@@ -1335,6 +1335,30 @@ static void test_states(void)
 	ftp_rw_free(rw);
 }
 
+/* ftp_rw_downloads counts the commands whose data comes from the server
+ * only, as they pass to it, in any case and after blanks. */
+static void test_downloads(void)
+{
+	struct ftp_rw *rw = new_rw(FTP_ACTIVE_FORWARD);
+
+	feed_str(rw, FTP_SERVER, VSFTPD_HI);
+	feed_str(rw, FTP_CLIENT, "STOR a\r\nAPPE b\r\nSIZE c\r\n");
+	check(ftp_rw_downloads(rw) == 0, "STOR, APPE, SIZE are no downloads",
+	      "downloads");
+	feed_str(rw, FTP_CLIENT, "RETR a\r\nlist\r\n NLST\r\nMLSD x\r\n");
+	check(ftp_rw_downloads(rw) == 4, "RETR, list, NLST, MLSD are",
+	      "downloads");
+	feed_str(rw, FTP_CLIENT, "RETRY\r\nMLST x\r\n");
+	check(ftp_rw_downloads(rw) == 4, "whole verbs only", "downloads");
+	feed_str(rw, FTP_CLIENT, "MODE s\r\nRETR a\r\n");
+	check(ftp_rw_downloads(rw) == 5, "MODE S keeps counting", "downloads");
+	feed_str(rw, FTP_CLIENT, "MODE B\r\nRETR a\r\nMODE S\r\nRETR b\r\n");
+	check(ftp_rw_downloads(rw) == 5,
+	      "after MODE B, no download counts, even back in MODE S",
+	      "downloads");
+	ftp_rw_free(rw);
+}
+
 int main(void)
 {
 	size_t i;
@@ -1348,6 +1372,7 @@ int main(void)
 	test_block_max();
 	test_pending_and_misc();
 	test_states();
+	test_downloads();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

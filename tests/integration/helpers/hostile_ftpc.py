@@ -9,7 +9,9 @@
 #   pasvflood N       log in, N PASV (pipelined 50 at a time): how many got
 #                     a 227 naming HOST, how many distinct ports
 #   dataflood K SIZE  log in, PASV, K simultaneous connections to the data
-#                     port, RETR: how many got SIZE bytes, 0 bytes, refused
+#                     port, RETR: how many got SIZE bytes, 0 bytes, refused;
+#                     for each still open after 15 s, "open_sock": its port,
+#                     bytes and `ss -tnoi` of both ends
 #   abor              RETR, then IAC IP IAC DM (DM as TCP urgent data) ABOR
 #                     mid-transfer, then NOOP
 #   noend SECS        NOOP, read the endless reply for SECS, hang up
@@ -17,6 +19,7 @@
 import re
 import select
 import socket
+import subprocess
 import sys
 import time
 
@@ -147,6 +150,18 @@ elif mode == "dataflood":
     out("partial", sum(1 for v in got.values() if 0 < v < size))
     out("zero", sum(1 for v in got.values() if v == 0) + refused)
     out("still_open", len(live))
+    # Which ones, to read a failure by: the bytes each got and both ends
+    # of its connection as the kernel sees them (the tunnel's end too).
+    for d in live:
+        lp = d.getsockname()[1]
+        try:
+            ss = subprocess.run(
+                ["ss", "-tnoi", "state", "all", "( sport = :%d or dport = :%d )" % (lp, lp)],
+                capture_output=True, text=True, timeout=5).stdout
+        except (OSError, subprocess.SubprocessError) as e:
+            ss = "(ss: %s)" % e
+        out("open_sock", "port %d got %d of %d; ss: %s" % (lp, got[d], size, " | ".join(
+            " ".join(l.split()) for l in ss.splitlines())))
     out("retr", reply())
     out("end", reply())
     out("noop", cmd(b"NOOP"))
