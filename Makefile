@@ -30,7 +30,7 @@ COMMON_SRC = $(wildcard common/*.c)
 # engine part is one more word in ENGINE_PARTS. Each program adds its own
 # folder: nothing of cli/ goes into ftp-tunneld, nothing of server/ into
 # ftp-tunnel, and the unit tests link the engine alone.
-ENGINE_PARTS = core ssh config ftp tunnel sftp
+ENGINE_PARTS = core ssh config ftp sftp tunnel
 ENGINE_DIRS = $(ENGINE_PARTS:%=daemon/%)
 DAEMON_DIRS = $(ENGINE_DIRS) daemon/server daemon/cli
 ENGINE_SRC = $(foreach d,$(ENGINE_DIRS),$(wildcard $(d)/*.c))

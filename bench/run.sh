@@ -7,7 +7,7 @@
 #
 # Environment: BENCH_SIZE (bulk file, default 1G; K/M/G suffixes),
 # BENCH_RUNS (repetitions, interleaved, default 3), BENCH_ONLY (comma list
-# of sections: bulk,parallel,small,latency,shim,memory,scale,jump; cpu
+# of sections: bulk,parallel,small,latency,shim,memory,scale,jump,sftp; cpu
 # comes with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
 # BENCH_PAR_SIZE (each parallel download, default BENCH_SIZE),
 # BENCH_MEM_SIZE / BENCH_SCALE_SIZE (per transfer in memory / scale, 32M /
@@ -43,7 +43,7 @@ SIZE_H=${BENCH_SIZE:-1G}
 SIZE=$(bytes "$SIZE_H")
 PAR_SIZE_H=${BENCH_PAR_SIZE:-$SIZE_H}
 PAR_SIZE=$(bytes "$PAR_SIZE_H")
-ONLY=${BENCH_ONLY:-bulk,parallel,small,latency,wan,shim,memory,scale,jump}
+ONLY=${BENCH_ONLY:-bulk,parallel,small,latency,wan,shim,memory,scale,jump,sftp}
 WAN_DELAY=${BENCH_WAN_DELAY:-20}
 WAN_SIZE_H=${BENCH_WAN_SIZE:-128M}
 WAN_SIZE=$(bytes "$WAN_SIZE_H")
@@ -120,7 +120,8 @@ T_START=$(date +%s)
 # prefers, every SSH path negotiates the same algorithms.
 TT_SSHD_EXTRA="Ciphers $CIPHER
 MACs $MAC
-MaxSessions 1000" tt_sshd || tt_die "sshd"
+MaxSessions 1000
+Subsystem sftp internal-sftp" tt_sshd || tt_die "sshd"
 SSHOPTS=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes
 	-o UserKnownHostsFile="$SSH_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null
 	-o IdentitiesOnly=yes -i "$SSH_KEY" -p "$SSHD_PORT" -c "$CIPHER" -m "$MAC"
@@ -412,6 +413,7 @@ many() {
 	tunnelJ) host=127.0.0.1 port=$FTJ_LPORT ;;
 	sshL) host=127.0.0.1 port=$FWD_CTL ;;
 	sshJ) host=127.0.0.3 port=$FWD_CTL ;;
+	sftp) host=127.0.0.1 port=$SFTP_LPORT ;;
 	wtunnel) host=127.0.0.1 port=$FTW_LPORT ;;
 	wdirect) host=127.0.0.1 port=$WDIR_PORT ;;
 	esac
@@ -795,6 +797,102 @@ section_jump() {
 		"$(fmt "$(calc "$(med cpu-tunnelJ) / $(med cpu-tunnel)")" 2)" "" ""
 }
 
+# sftp: FTP to SFTP conversion (ftp-tunnel -L sftp/, curl as the FTP
+# client) against the SFTP clients a user would take instead: curl
+# sftp:// (libssh2, like ftp-tunnel) and OpenSSH's sftp in batch mode;
+# then NSMALL files of 4 KiB, lftp mget through -L sftp/ against OpenSSH
+# sftp's mget.
+SFTPOPTS=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes
+	-o UserKnownHostsFile="$SSH_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null
+	-o IdentitiesOnly=yes -i "$SSH_KEY" -P "$SSHD_PORT" -c "$CIPHER" -o "MACs=$MAC"
+	-o Compression=no)
+
+# sftp_x WHO down|up: one bulk transfer of SIZE bytes; MB/s into
+# samples/sftp-WHO-DIR.
+sftp_x() {
+	local who=$1 dir=$2 t0 t1 rc got up="$MAIN_UPLOAD_DIR/s-$1" t0c t1c
+	rm -f "$up" "$T/sftp.got"
+	[ "$who" = tunnel ] && t0c=$(cpu_ticks "$SFTP_PID")
+	t0=$(date +%s.%N)
+	case $who:$dir in
+	tunnel:down) curl -sS --max-time 900 -o /dev/null "ftp://x:y@127.0.0.1:$SFTP_LPORT/pub/bulk" ;;
+	tunnel:up) curl -sS --max-time 900 -T "$T/up.bin" "ftp://x:y@127.0.0.1:$SFTP_LPORT/upload/s-$who" ;;
+	curl:down) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
+		-o /dev/null "sftp://$SSH_USER@127.0.0.1:$SSHD_PORT$MAIN_PUB/bulk" ;;
+	curl:up) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
+		-T "$T/up.bin" "sftp://$SSH_USER@127.0.0.1:$SSHD_PORT$up" ;;
+	openssh:down) printf 'get %s /dev/null\n' "$MAIN_PUB/bulk" |
+		sftp -q "${SFTPOPTS[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
+	openssh:up) printf 'put %s %s\n' "$T/up.bin" "$up" |
+		sftp -q "${SFTPOPTS[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
+	esac
+	rc=$?
+	t1=$(date +%s.%N)
+	[ "$who" = tunnel ] && t1c=$(cpu_ticks "$SFTP_PID")
+	if [ "$dir" = up ]; then got=$(stat -c %s "$up" 2>/dev/null); else got=$SIZE; fi
+	rm -f "$up"
+	if [ "$rc" != 0 ] || [ "${got:-0}" != "$SIZE" ]; then
+		say "sftp $who $dir failed (exit $rc, ${got:-0} of $SIZE bytes)"
+		rec "fail-sftp-$who-$dir" 1
+		return 1
+	fi
+	rec "sftp-$who-$dir" "$(calc "$SIZE / ($t1 - $t0) / 1e6")"
+	[ "$who" = tunnel ] && rec "cpu-sftp" "$(calc "($t1c - $t0c) / $HZ / ($SIZE / 1073741824)")"
+	return 0
+}
+
+# OpenSSH sftp fetching NSMALL files of 4 KiB in one session (mget).
+sftp_many() {
+	local t0 t1 got
+	rm -rf "$T/sink" && mkdir -p "$T/sink"
+	t0=$(date +%s.%N)
+	printf 'cd %s\nlcd %s\nmget *\n' "$MAIN_PUB/small" "$T/sink" |
+		sftp -q "${SFTPOPTS[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null
+	t1=$(date +%s.%N)
+	got=$(find "$T/sink" -type f | wc -l)
+	if [ "$got" != "$NSMALL" ]; then
+		say "sftp mget: $got of $NSMALL files"
+		rec "fail-many-small-openssh" 1
+		return 1
+	fi
+	rec "many-small-openssh" "$(calc "$t1 - $t0")"
+}
+
+section_sftp() {
+	local r dir who
+	SFTP_LPORT=$(tt_free_port) || tt_die "ports"
+	ft_tunnel -o Port="$SSHD_PORT" -L "sftp/$SFTP_LPORT:$(dirname "$MAIN_PUB")" \
+		"$SSH_USER@127.0.0.1" || tt_die "ftp-tunnel -L sftp/"
+	SFTP_PID=$FT_PID
+	say "sftp: $RUNS runs x {tunnel curl openssh} x {down up}, $SIZE_H each; $NSMALL x 4 KiB mget"
+	for ((r = 1; r <= RUNS; r++)); do
+		for dir in down up; do
+			for who in tunnel curl openssh; do
+				sftp_x "$who" "$dir"
+			done
+		done
+		many sftp small "$NSMALL"
+		sftp_many
+	done
+	local v o c dname
+	for dir in down up; do
+		[ "$dir" = down ] && dname="RETR (download)" || dname="STOR (upload)"
+		v=$(med "sftp-tunnel-$dir")
+		o=$(med "sftp-openssh-$dir")
+		c=$(med "sftp-curl-$dir")
+		row "SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
+			"OpenSSH sftp -b" "$(fmt "$o")" "$(fmt "$(calc "$v / $o")" 2)" "" ""
+		row "SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
+			"curl sftp://" "$(fmt "$c")" "$(fmt "$(calc "$v / $c")" 2)" "" ""
+	done
+	row "CPU s/GiB (ftp-tunnel -L sftp/)" "$(fmt "$(med cpu-sftp)" 2)" "" "" "" "" ""
+	v=$(med many-small-sftp)
+	o=$(med many-small-openssh)
+	row "$NSMALL files of 4 KiB, s (-L sftp/ + lftp mget)" "$(fmt "$v" 3)" "OpenSSH sftp mget" \
+		"$(fmt "$o" 3)" "$(fmt "$(calc "$v / $o")" 2)" "" ""
+	kill "$SFTP_PID"
+}
+
 # hold: no figure; keeps the fixtures up for poking by hand (BENCH_ONLY=hold)
 # for BENCH_HOLD seconds (600) or until $T/stop exists; $T/env says where.
 section_hold() {
@@ -817,7 +915,7 @@ section_hold() {
 } >"$T/header"
 cat "$T/header" >&2
 
-for s in bulk parallel small latency wan shim memory scale jump hold; do
+for s in bulk parallel small latency wan shim memory scale jump sftp hold; do
 	want "$s" && "section_$s"
 done
 

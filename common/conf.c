@@ -438,8 +438,8 @@ static void parse_option(struct parser *p, char **words, int n)
 		if (p->route >= 0)
 			err(p,
 			    "unknown keyword \"%s\" in a Route block (Via, "
-			    "FtpHost, FtpPassiveAddress or an SSH option: "
-			    "IdentityFile, "
+			    "FtpHost, FtpPassiveAddress, Sftp or an SSH "
+			    "option: IdentityFile, "
 			    "UserKnownHostsFile, StrictHostKeyChecking, Port, "
 			    "User, ...)",
 			    key);
@@ -448,7 +448,7 @@ static void parse_option(struct parser *p, char **words, int n)
 			    "unknown keyword \"%s\" in a Profile block "
 			    "(HostName, User, Port, LocalForward, "
 			    "RemoteForward, AllowRelay, FtpActiveMode, "
-			    "FtpPassiveAddress or an "
+			    "FtpPassiveAddress, SftpLogin or an "
 			    "SSH option: IdentityFile, UserKnownHostsFile, "
 			    "StrictHostKeyChecking, ...; see "
 			    "ftp-tunnel.conf(5))",
@@ -632,6 +632,19 @@ static void parse_via(struct parser *p, char **words, int n)
 		r->via_port = port;
 }
 
+/* Sftp yes|no: the routed FTP connections are answered by ftp-tunneld
+ * from the SSH server's SFTP; nothing goes to the FTP port anywhere. */
+static void parse_sftp(struct parser *p, char **words, int n)
+{
+	struct conf_route *r = &p->c->routes[p->route];
+
+	if (n != 2 || sshkeys_yes_no(words[1]) < 0) {
+		err(p, "Sftp takes yes or no");
+		return;
+	}
+	r->sftp = sshkeys_yes_no(words[1]);
+}
+
 static void parse_ftphost(struct parser *p, char **words, int n)
 {
 	struct conf_route *r = &p->c->routes[p->route];
@@ -791,6 +804,7 @@ static void parse_forward(struct parser *p, char **words, int n, int remote)
 #define SEEN_RELAY (1UL << (NKEYS + 3))
 #define SEEN_ACTIVE (1UL << (NKEYS + 4))
 #define SEEN_PASSIVE (1UL << (NKEYS + 5))
+#define SEEN_SFTP_LOGIN (1UL << (NKEYS + 6))
 
 static int once(struct parser *p, unsigned long bit, const char *key, int n)
 {
@@ -854,6 +868,16 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 			err(p, "%s %s: want yes or no", key, words[1]);
 			return;
 		}
+	} else if (!strcasecmp(key, "SftpLogin")) {
+		/* sftp/ tunnels: whose SSH login serves the FTP logins:
+		 * ftp-tunnel's own (tunnel) or each FTP login's (ftp). */
+		if (once(p, SEEN_SFTP_LOGIN, "SftpLogin", n) < 0)
+			return;
+		if (sshkeys_sftp_login(words[1]) < 0) {
+			err(p, "SftpLogin %s: want tunnel or ftp", words[1]);
+			return;
+		}
+		add_option(p, "SftpLogin", words[1]);
 	} else if (!strcasecmp(key, "FtpActiveMode")) {
 		if (once(p, SEEN_ACTIVE, "FtpActiveMode", n) < 0)
 			return;
@@ -981,7 +1005,16 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_ftphost(p, words, n);
 	else if (!strcasecmp(words[0], "FtpPassiveAddress"))
 		parse_passive_address(p, words, n);
-	else
+	else if (!strcasecmp(words[0], "Sftp"))
+		parse_sftp(p, words, n);
+	else if (!strcasecmp(words[0], "SftpLogin")) {
+		/* With Sftp yes: the daemon's own SSH login (tunnel) or
+		 * each FTP login's (ftp), passed on as an option. */
+		if (n != 2 || sshkeys_sftp_login(words[1]) < 0)
+			err(p, "SftpLogin takes tunnel or ftp");
+		else
+			add_option(p, "SftpLogin", words[1]);
+	} else
 		parse_option(p, words, n);
 }
 

@@ -1,5 +1,6 @@
 /* spec.c — forward specs in OpenSSH/sshg3 syntax:
  *   -L [ftp/|tcp/][bind_address:]port:host:hostport
+ *   -L sftp/[bind_address:]port[:directory]
  * where any address may be an IPv6 literal in brackets. */
 #include "spec.h"
 
@@ -59,6 +60,43 @@ static int parse_port(const char *s, int allow_zero, uint16_t *out)
 	return 0;
 }
 
+/* "sftp/[bind:]port[:directory]": two fields are bind:port when the
+ * first is not a port number, else port:directory. */
+static int parse_sftp(const char *arg, int remote, struct fwd_spec *out,
+		      char *err, size_t errlen)
+{
+	char f[3][256];
+	uint16_t port;
+	int n = split_fields(arg + 5, f, 3), i = 0;
+	int bracketed = arg[5] == '['; /* never a port */
+
+	out->sftp = 1;
+	if (remote) {
+		snprintf(err, errlen,
+			 "sftp/ is for -L only: the FTP server it makes "
+			 "runs on this host");
+		return -1;
+	}
+	if (n == 3 ||
+	    (n == 2 && (bracketed || parse_port(f[0], 0, &port) < 0))) {
+		snprintf(out->bind, sizeof(out->bind), "%s", f[0]);
+		i = 1;
+	} else if (n < 1) {
+		goto bad;
+	}
+	if (parse_port(f[i], 0, &out->port) < 0)
+		goto bad;
+	if (i + 1 < n)
+		snprintf(out->host, sizeof(out->host), "%s", f[i + 1]);
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "bad forward specification '%s' (expected "
+		 "sftp/[bind_address:]port[:directory])",
+		 arg);
+	return -1;
+}
+
 int spec_parse_forward(const char *arg, int remote, struct fwd_spec *out,
 		       char *err, size_t errlen)
 {
@@ -68,6 +106,8 @@ int spec_parse_forward(const char *arg, int remote, struct fwd_spec *out,
 
 	memset(out, 0, sizeof(*out));
 	out->remote = remote;
+	if (!strncasecmp(s, "sftp/", 5))
+		return parse_sftp(arg, remote, out, err, errlen);
 	if (!strncasecmp(s, "ftp/", 4)) {
 		out->ftp = 1;
 		s += 4;
@@ -102,13 +142,26 @@ static int needs_brackets(const char *f)
 
 static int has_prefix(const char *f)
 {
-	return !strncasecmp(f, "ftp/", 4) || !strncasecmp(f, "tcp/", 4);
+	return !strncasecmp(f, "ftp/", 4) || !strncasecmp(f, "tcp/", 4) ||
+	       !strncasecmp(f, "sftp/", 5);
 }
 
 int spec_format(const struct fwd_spec *fs, char *out, size_t outlen)
 {
 	int bb = needs_brackets(fs->bind), hb = needs_brackets(fs->host);
 	int n;
+
+	if (fs->sftp) {
+		/* A bind address that reads as a port gets brackets. */
+		bb |= fs->bind[0] &&
+		      strspn(fs->bind, "0123456789") == strlen(fs->bind);
+		n = snprintf(out, outlen, "sftp/%s%s%s%s%u%s%s%s%s",
+			     bb ? "[" : "", fs->bind, bb ? "]" : "",
+			     fs->bind[0] ? ":" : "", fs->port,
+			     fs->host[0] ? ":" : "", hb ? "[" : "", fs->host,
+			     hb ? "]" : "");
+		return n >= 0 && (size_t)n < outlen ? 0 : -1;
+	}
 
 	/* tcp/ keeps a bind address "ftp/x" from reading as a prefix. */
 	n = snprintf(out, outlen, "%s%s%s%s%s%u:%s%s%s:%u",

@@ -303,6 +303,15 @@ int sshkeys_ftp_passive_reply(const char *v)
 	return -1;
 }
 
+int sshkeys_sftp_login(const char *v)
+{
+	if (!strcasecmp(v, "tunnel"))
+		return 0;
+	if (!strcasecmp(v, "ftp"))
+		return 1;
+	return -1;
+}
+
 #define WS " \t\r\n"
 
 int sshkeys_split(char *s, char **w, int max)

@@ -66,6 +66,8 @@ struct conf_route {
 	char via_host[256]; /* its host ([] and user@ removed) */
 	uint16_t via_port;  /* the SSH port: Port option, via's, or 22 */
 	char ftphost[256];  /* "" when not given */
+	int sftp;	    /* Sftp yes: the daemon answers the program's FTP
+			     * itself, from the SSH server's SFTP */
 	char options[CONF_OPTS_MAX]; /* "Key=Value" lines, '\n'-ended */
 	int file, line;			  /* where its Route line is */
 };

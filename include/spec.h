@@ -8,6 +8,9 @@
 struct fwd_spec {
 	int remote;	/* -R: listener on the SSH server */
 	int ftp;	/* ftp/ prefix: an FTP-aware tunnel */
+	int sftp;	/* sftp/ prefix: an FTP server here backed by the SSH
+			 * server's SFTP; host is then the directory where a
+			 * login starts ("" for the server's) and hostport 0 */
 	char bind[256]; /* empty: loopback; "*": every address */
 	uint16_t port;	/* listening port (0: let the system pick, -R) */
 	char host[256]; /* destination, as the far side resolves it */
@@ -15,7 +18,8 @@ struct fwd_spec {
 };
 
 /* Parses "[ftp/|tcp/][bind:]port:host:hostport" (IPv6 addresses in
- * brackets). 0, or -1 with a message in err. */
+ * brackets), or "sftp/[bind:]port[:directory]" (local only). 0, or -1
+ * with a message in err. */
 int spec_parse_forward(const char *arg, int remote, struct fwd_spec *out,
 		       char *err, size_t errlen);
 

@@ -1,7 +1,8 @@
 /* sshkeys.h — the option keys of ftp-tunnel -o, of ~/.ssh/config and of
  * the configuration file's Profile and Route blocks, in one place: the
  * table of the SSH keys (names, kinds of value, limits), the checking of a
- * value, the two FTP keys' values, and the splitting of an
+ * value, the values of ftp-tunnel's own keys (FtpActiveMode,
+ * FtpPassiveAddress, SftpLogin), and the splitting of an
  * ssh_config-style "Key value" line into words (one syntax for
  * ~/.ssh/config and the configuration file).
  *
@@ -93,7 +94,7 @@ int sshkeys_value(int id, const char *v, long *n, char *why, size_t whylen);
 /* A yes/no value (yes, true, no, false; any case): 1, 0, or -1. */
 int sshkeys_yes_no(const char *v);
 
-/* FtpActiveMode and FtpPassiveAddress (ftp-tunnel's own keys, not
+/* FtpActiveMode, FtpPassiveAddress and SftpLogin (ftp-tunnel's own keys, not
  * ssh_config's): the value, or -1 when it is none of those below. */
 enum sshkeys_active {
 	SSHKEYS_ACTIVE_FORWARD, /* forward */
@@ -103,6 +104,10 @@ enum sshkeys_active {
 int sshkeys_ftp_active(const char *v);
 /* 0 for control, 1 for reply, -1 otherwise. */
 int sshkeys_ftp_passive_reply(const char *v);
+/* SftpLogin: 0 for tunnel (ftp-tunnel's own SSH login serves an sftp/
+ * tunnel's FTP logins), 1 for ftp (each FTP login's USER and PASS log in
+ * to SSH), -1 otherwise. */
+int sshkeys_sftp_login(const char *v);
 
 /* Splits a line (NUL-terminated, changed in place) as ssh does with
  * ssh_config: the keyword ends at white space or one '='; arguments are

@@ -63,7 +63,7 @@ static void load_ports(const char *s)
 
 void shim_cfg_load(void)
 {
-	const char *via, *dbg, *opts;
+	const char *via, *dbg, *opts, *sftp;
 
 	/* None of them in a privileged process: its caller set them. */
 	if (shim_privileged())
@@ -71,7 +71,21 @@ void shim_cfg_load(void)
 	via = getenv("FTP_TUNNEL_VIA");
 	dbg = getenv("FTP_TUNNEL_DEBUG");
 	opts = getenv("FTP_TUNNEL_OPTIONS");
+	sftp = getenv("FTP_TUNNEL_SFTP");
 	shim_cfg.debug = dbg && !strcmp(dbg, "1");
+	shim_cfg.sftp = sftp && !strcmp(sftp, "1");
+	if ((!via || !*via) && shim_cfg.sftp) {
+		/* ftp-tunnel-wrap --sftp without --via: each program's FTP
+		 * server host is its own SSH server. */
+		shim_cfg.enabled = 1;
+		shim_cfg.via[0] = '\0';
+		if (opts && strlen(opts) < sizeof(shim_cfg.options))
+			strcpy(shim_cfg.options, opts);
+		else if (opts)
+			shim_cfg.options[0] = '\n';
+		load_ports(getenv("FTP_TUNNEL_PORTS"));
+		return;
+	}
 	if (!via || !*via)
 		return;
 	shim_cfg.enabled = 1;

@@ -161,6 +161,7 @@ struct target {
 	const char *name;    /* the host name matched, or NULL */
 	const char *options; /* "Key=Value" lines */
 	char origin[300];    /* "FTP_TUNNEL_VIA" or "file:line" */
+	int sftp;	     /* answered by the daemon from SFTP */
 };
 
 /* The CONNECT request for dst (docs/IPC.txt). 0 or -1 (too long). */
@@ -179,6 +180,8 @@ static int build_request(struct ipc_msg *req,
 	rc |= ipc_add(req, "dst", addr_host(sa, host, sizeof(host)));
 	rc |= ipc_addf(req, "port", "%u", addr_port(sa));
 	rc |= ipc_add(req, "via", t->via);
+	if (t->sftp)
+		rc |= ipc_add(req, "sftp", "1");
 	if (t->name)
 		rc |= ipc_add(req, "name", t->name);
 	if (t->ftphost && t->ftphost[0]) {
@@ -307,7 +310,8 @@ static int route_control(int fd, const struct sockaddr_storage *dst,
 	char why[768];
 	int fl, fdfl, sock = -1, rc;
 
-	if (!t->via[0])
+	/* --sftp without --via: the daemon takes the dialed host. */
+	if (!t->via[0] && !t->sftp)
 		return refuse(dst, EINVAL,
 			      "FTP_TUNNEL_VIA is not [user@]host[:port]");
 	if (t->options[0] == '\n' || build_request(&req, dst, t) < 0) {
@@ -407,6 +411,7 @@ static void env_target(struct target *t)
 	memset(t, 0, sizeof(*t));
 	t->via = shim_cfg.via;
 	t->options = shim_cfg.options;
+	t->sftp = shim_cfg.sftp;
 	snprintf(t->origin, sizeof(t->origin), "FTP_TUNNEL_VIA");
 }
 
@@ -427,6 +432,7 @@ static int conf_target(const struct sockaddr *sa, struct target *t)
 	memset(t, 0, sizeof(*t));
 	t->via = r->via;
 	t->ftphost = r->ftphost;
+	t->sftp = r->sftp;
 	t->name = name >= 0 ? c->names[name] : NULL;
 	t->options = r->options;
 	snprintf(t->origin, sizeof(t->origin), "%s:%d", c->files[r->file],

@@ -72,7 +72,10 @@ const char *shim_getenv(const char *name);
 #define SHIM_CFG_MAX_PORTS 32
 
 struct shim_cfg {
-	int enabled;	    /* FTP_TUNNEL_VIA is set */
+	int enabled;	    /* FTP_TUNNEL_VIA is set (or FTP_TUNNEL_SFTP) */
+	int sftp;	    /* FTP_TUNNEL_SFTP=1: the daemon answers from SFTP;
+			     * via "" then means the host the program
+			     * dialed, port 22 */
 	int debug;	    /* FTP_TUNNEL_DEBUG=1 */
 	char via[512];	    /* FTP_TUNNEL_VIA verbatim */
 	char via_host[256]; /* its host, without user@, [] or :port */

@@ -29,7 +29,8 @@
 #define SHIM_NAME "libftptunnel.so"
 
 static const char usage_text[] =
-    "usage: ftp-tunnel-wrap [--via [user@]host[:port]] [--ports LIST]\n"
+    "usage: ftp-tunnel-wrap [--sftp] [--via [user@]host[:port]] [--ports "
+    "LIST]\n"
     "                       [-F config] [-i identity_file] [-J jump_hosts]\n"
     "                       [-o Key=Value]...\n"
     "                       [--] COMMAND [ARGS...]\n"
@@ -37,6 +38,9 @@ static const char usage_text[] =
     "ports (21, or LIST such as 21,2121) go through the SSH server given\n"
     "by --via (or FTP_TUNNEL_VIA), control and data channels alike;\n"
     "without --via, the Route blocks of the configuration decide.\n"
+    "  --sftp      the daemon answers those FTP connections itself, from\n"
+    "              the SSH server's SFTP: nothing goes to an FTP port;\n"
+    "              without --via the SSH server is the host dialed (port 22)\n"
     "  -F FILE     the configuration file (FTP_TUNNEL_CONFIG=FILE)\n"
     "  -i FILE     SSH identity (IdentityFile=FILE)\n"
     "  -J LIST     jump hosts [user@]host[:port],... on the way to --via's\n"
@@ -286,9 +290,24 @@ static int add_keys_to_agent(const char *opts)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* Whether the options (lines) ask each FTP login to log in to SSH itself
+ * (SftpLogin=ftp): there is no login of ours to check then. */
+static int login_is_ftp(const char *opts)
+{
+	const char *p;
+
+	for (p = opts; *p; p++)
+		if ((p == opts || p[-1] == '\n') &&
+		    !strncasecmp(p, "SftpLogin=ftp", 13) &&
+		    (p[13] == '\n' || p[13] == '\0'))
+			return 1;
+	return 0;
+}
+
 static void check_on_terminal(const char *via, const char *opts)
 {
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+	    login_is_ftp(opts))
 		return;
 	if (run_check(via, opts) == 0)
 		return;
@@ -320,6 +339,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"via", required_argument, NULL, 'v'},
+	    {"sftp", no_argument, NULL, 's'},
 	    {"ports", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -327,7 +347,7 @@ int main(int argc, char **argv)
 	char opts[IPC_MAX] = "", host[256], shim[PATH_MAX];
 	const char *via = getenv("FTP_TUNNEL_VIA"), *ports = NULL, *inherited;
 	uint16_t port;
-	int c, config = 0;
+	int c, config = 0, sftp = 0;
 
 	shim_init();
 	/* '+': options end at COMMAND, whose own options are its own. */
@@ -348,6 +368,9 @@ int main(int argc, char **argv)
 		}
 		case 'v':
 			via = optarg;
+			break;
+		case 's':
+			sftp = 1;
 			break;
 		case 'p':
 			check_ports(optarg);
@@ -388,6 +411,24 @@ int main(int argc, char **argv)
 	}
 	find_shim(shim, sizeof(shim));
 	find_daemon();
+	if (sftp && setenv("FTP_TUNNEL_SFTP", "1", 1) < 0)
+		die(EXIT_FAIL, "setenv: %s", strerror(errno));
+	if (sftp && (!via || !*via)) {
+		/* Each program's FTP server host is its SSH server: no
+		 * single server to check a login with beforehand. */
+		inherited = getenv("FTP_TUNNEL_OPTIONS");
+		if (inherited && *inherited)
+			add_line(opts, sizeof(opts), inherited);
+		ensure_daemon();
+		if (unsetenv("FTP_TUNNEL_VIA") < 0 ||
+		    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||
+		    (ports && setenv("FTP_TUNNEL_PORTS", ports, 1) < 0))
+			die(EXIT_FAIL, "setenv: %s", strerror(errno));
+		preload(shim);
+		execvp(argv[optind], argv + optind);
+		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
+		    argv[optind], strerror(errno));
+	}
 	if (!via || !*via) {
 		/* The configuration's routes decide, server by server:
 		 * -F's file, else FTP_TUNNEL_CONFIG's, else the user's and

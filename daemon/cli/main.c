@@ -80,6 +80,7 @@ static void usage(FILE *f)
 		"                  [-o option=value] [--ready-fd N]\n"
 		"                  -L [ftp/][bind_address:]port:host:hostport "
 		"| -R [ftp/][bind_address:]port:host:hostport\n"
+		"                  | -L sftp/[bind_address:]port[:directory]\n"
 		"                  [user@]host[:port]\n"
 		"       ftp-tunnel [options] [-L ...] [-R ...] PROFILE\n"
 		"       ftp-tunnel -f [options] ... PROFILE|destination   "
@@ -171,12 +172,24 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	if (si.ssi_signo == SIGUSR1) {
-		ssh_sess_dump(c->sess);
+		if (c->sess)
+			ssh_sess_dump(c->sess);
 		return;
 	}
 	log_info("signal %u: stopping", si.ssi_signo);
 	c->exit_code = 0;
 	loop_stop(loop);
+}
+
+/* Every tunnel is an sftp/ one. */
+static int only_sftp(const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->ntunnels; i++)
+		if (!c->specs[i].sftp)
+			return 0;
+	return c->ntunnels > 0;
 }
 
 /* The session and tunnels into a STATUS report (docs/IPC.txt): the
@@ -206,9 +219,12 @@ static void cli_report(struct statusrep *r, void *arg)
 		statusrep_add(r, "name", "%s", tunnel_name(c->tunnels[i]));
 		statusrep_add(r, "state", "%s",
 			      tunnel_is_up(c->tunnels[i]) ? "up" : "starting");
-		statusrep_add(r, "session", "1");
+		if (c->sess)
+			statusrep_add(r, "session", "1");
 	}
-	report_session(r, &tot, 1, c->sess, now);
+	/* SftpLogin=ftp alone: each FTP login has its own connection. */
+	if (c->sess)
+		report_session(r, &tot, 1, c->sess, now);
 	for (i = 0; i < c->ntunnels; i++)
 		tunnel_report(c->tunnels[i], r, &tot, 1);
 	fwd_pool_report(c->pool, r, &tot, 1);
@@ -252,7 +268,8 @@ static int wants_pool(const struct cli *c)
 	if (connpool_max(&c->opts) < 2)
 		return 0;
 	for (i = 0; i < c->ntunnels; i++)
-		if (c->specs[i].ftp && !c->specs[i].remote)
+		if ((c->specs[i].ftp && !c->specs[i].remote) ||
+		    (c->specs[i].sftp && !c->topts.sftp_login_ftp))
 			return 1;
 	return 0;
 }
@@ -549,6 +566,12 @@ static int resolve_settings(struct cli *c, const char *config, const char *dest)
 		ssh_opts_release(&c->opts);
 		return 255;
 	}
+	if (c->hold_req && c->topts.sftp_login_ftp) {
+		log_err("SftpLogin=ftp is for ftp-tunnel in the foreground: "
+			"the daemon does not hold such tunnels");
+		ssh_opts_release(&c->opts);
+		return 2;
+	}
 	return -1;
 }
 
@@ -594,11 +617,18 @@ static int start(struct cli *c, int *sfd)
 		return 1;
 	}
 	/* Local listeners first: a port in use is an error before we
-	 * connect anywhere. The session is created right after. */
-	c->sess = ssh_sess_new(c->loop, &c->opts, sess_event, c);
-	if (!c->sess) {
-		log_err("out of memory");
-		return 1;
+	 * connect anywhere. The session is created right after, unless
+	 * every tunnel is an sftp/ one whose FTP logins log in themselves
+	 * (SftpLogin=ftp). */
+	c->topts.ssh_opts = &c->opts;
+	if (!c->check && c->topts.sftp_login_ftp && only_sftp(c)) {
+		c->sess = NULL;
+	} else {
+		c->sess = ssh_sess_new(c->loop, &c->opts, sess_event, c);
+		if (!c->sess) {
+			log_err("out of memory");
+			return 1;
+		}
 	}
 	c->topts.ftp_sessions = &c->ftp_sessions;
 	c->topts.ctl_ids = &c->ctl_ids;
@@ -626,6 +656,13 @@ static int start(struct cli *c, int *sfd)
 	if (!c->check) {
 		c->started_ms = loop_now_ms(c->loop);
 		c->status = fgsock_new(c->loop, c->name, &cli_status_ops, c);
+	}
+	if (!c->sess) {
+		/* No SSH session to wait for (SftpLogin=ftp): the tunnels
+		 * start now, after the status socket as with a session. */
+		c->pending = c->ntunnels;
+		for (i = 0; i < c->ntunnels; i++)
+			tunnel_start(c->tunnels[i]);
 	}
 	return -1;
 }

@@ -345,6 +345,14 @@ static int read_settings(const struct ipc_msg *req, struct ssh_opts *o,
 		if (rc == 1 && ssh_opts_set(o, opt, err, errlen) < 0)
 			return -1;
 	}
+	/* sftp/ tunnels: ftp-tunnel refuses -f with SftpLogin=ftp, whose
+	 * FTP logins would each need a password nobody here can give. */
+	if (e->topts.sftp_login_ftp) {
+		snprintf(err, errlen,
+			 "SftpLogin=ftp is for ftp-tunnel in the foreground: "
+			 "the daemon does not hold such tunnels");
+		return -1;
+	}
 	if (sshconfig_load(o, err, errlen) < 0)
 		return -1;
 	o->batch_mode = 1; /* the daemon has no terminal: it never asks */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "connpool.h"
 #include "ftpfwd.h"
 #include "ftpopts.h"
+#include "ftpsrv.h"
 #include "fwd.h"
 #include "handoff.h"
 #include "control.h"
@@ -64,7 +66,9 @@ struct pending {
 	char ftphost[256];
 	uint16_t port;
 	unsigned long id;
-	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress */
+	struct tunnel_opts topts; /* its FtpActiveMode, FtpPassiveAddress,
+				   * SftpLogin */
+	int sftp; /* answered here from SFTP (docs/IPC.txt, sftp=1) */
 };
 
 struct tunneld {
@@ -82,6 +86,8 @@ struct tunneld {
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
+	int nlogins; /* SftpLogin=ftp sessions (each its own SSH login) */
+	struct login_sess *logins; /* ... listed for DATA and PEER */
 	uint64_t started_ms;
 };
 
@@ -238,6 +244,158 @@ static void connect_orphaned(struct handoff *h)
 	free(p);
 }
 
+/* --- CONNECT with sftp=1: answered here from SFTP ---------------------- */
+
+/* On the worker: a CONNECT with sftp=1. The program gets one end of a
+ * loopback connection; the other is an FTP server session here whose
+ * files are the SSH server's, through its SFTP subsystem (control.h).
+ * Nothing is sent to the FTP port: the program's 227 names the address
+ * it dialed, and the shim's DATA brings its data connection to the
+ * session's listener. */
+static void sftp_task(struct pending *p, struct ssh_sess *s)
+{
+	struct ipc_msg m;
+	char name[64];
+	int give = -1, keep = -1, rc;
+
+	rc = loopback_pair(p->dst.ss_family, &give, &keep);
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		connpool_job_done(p->h.pc);
+		goto out;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		connpool_job_done(p->h.pc);
+		goto out;
+	}
+	snprintf(name, sizeof(name), "sftp %lu", p->id);
+	log_info("%s: FTP to %s answered from SFTP on %s", name, p->dst_name,
+		 ssh_sess_name(s));
+	control_add_sftp(p->h.pc, keep, p->id, (struct sockaddr *)&p->dst,
+			 name);
+out:
+	close(p->client);
+	free(p);
+}
+
+/* On the worker: the job of a CONNECT with sftp=1 (no channel to open:
+ * the sftp subsystem is the session's). */
+static void sftp_run(struct pool_conn *pc, void *job)
+{
+	struct pending *p = job;
+	struct ssh_sess *s = connpool_sess(pc);
+
+	p->h.pc = pc;
+	if (ssh_sess_dead(s) && connpool_handback(pc, p))
+		return; /* another connection takes it */
+	sftp_task(p, s);
+}
+
+static void connect_orphaned(struct handoff *h);
+
+/* The pool's rehome: a CONNECT job whose extra connection could not log
+ * in goes to another connection, the way it came. */
+static void connect_rehome(void *job, struct pool_conn *to, void *arg)
+{
+	struct pending *p = job;
+
+	if (!p->sftp) {
+		handoff_rehome(job, to, arg);
+		return;
+	}
+	if (to && connpool_post(to, sftp_run, p) == 0)
+		return;
+	connect_orphaned(&p->h);
+}
+
+/* SftpLogin=ftp through the shim: the settings each FTP login's SSH
+ * connection is made with (the user and password are the login's). */
+struct login_sess {
+	struct tunneld *d;
+	struct ssh_opts o;
+	struct ftpsrv *f;
+	struct sockaddr_storage dst; /* what the program dialed */
+	struct login_sess *next, **prevp;
+};
+
+static void login_done(struct ftpsrv *f, void *arg)
+{
+	struct login_sess *ls = arg;
+
+	(void)f;
+	ls->d->nlogins--;
+	*ls->prevp = ls->next;
+	if (ls->next)
+		ls->next->prevp = ls->prevp;
+	ssh_opts_release(&ls->o);
+	free(ls);
+}
+
+/* On the main thread: an FTP session whose USER and PASS log in to SSH
+ * themselves (ftpsrv.h), never on a connection another login made.
+ * Takes o's strings (o is left empty) and p. */
+static void sftp_login_start(struct tunneld *d, struct pending *p,
+			     struct ssh_opts *o)
+{
+	struct login_sess *ls = calloc(1, sizeof(*ls));
+	struct ftpsrv_opts fo = {.start_dir = "",
+				 .peer_uid = getuid(),
+				 .pasv_addr = (struct sockaddr *)&p->dst};
+	struct ipc_msg m;
+	char name[64], dst[80];
+	int give = -1, keep = -1, rc;
+
+	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
+	rc = ls ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		goto fail;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		goto fail;
+	}
+	ls->d = d;
+	ls->o = *o;
+	ssh_opts_init(o); /* its strings are ls's now */
+	ls->dst = p->dst;
+	fo.login_opts = &ls->o;
+	snprintf(name, sizeof(name), "sftp %lu", p->id);
+	log_info("%s: FTP to %s answered from SFTP, the FTP login's own SSH "
+		 "login to %s",
+		 name, dst, ls->o.host);
+	ls->f = ftpsrv_new(d->loop, NULL, keep, &fo, name, login_done, ls);
+	if (!ls->f) {
+		ssh_opts_release(&ls->o);
+		free(ls);
+		ls = NULL;
+	} else {
+		d->nlogins++;
+		ls->next = d->logins;
+		if (ls->next)
+			ls->next->prevp = &ls->next;
+		ls->prevp = &d->logins;
+		d->logins = ls;
+	}
+	close(p->client);
+	free(p);
+	return;
+fail:
+	free(ls);
+	ssh_opts_release(o);
+	close(p->client);
+	free(p);
+}
+
 static const struct handoff_ops connect_ops = {
     .opened = connect_opened,
     .started = connect_started,
@@ -246,7 +404,7 @@ static const struct handoff_ops connect_ops = {
 };
 
 static const struct connpool_ops connect_pool_ops = {
-    .rehome = handoff_rehome,
+    .rehome = connect_rehome,
     .closing = control_closing,
 };
 
@@ -295,6 +453,25 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	if (ipc_get(req, "ftphost", 0, p->ftphost, sizeof(p->ftphost)))
 		snprintf(p->ftphost, sizeof(p->ftphost), "%s", dst);
+	{
+		char v[8];
+
+		p->sftp = ipc_get(req, "sftp", 0, v, sizeof(v)) == 0 &&
+			  !strcmp(v, "1");
+	}
+	if (p->sftp && !via[0]) {
+		/* ftp-tunnel-wrap --sftp without --via: the host the
+		 * program dialed is the SSH server, port 22 (or ssh_config's
+		 * Port for it). */
+		char name[256];
+
+		if (ipc_get(req, "name", 0, name, sizeof(name)) == 0 && name[0])
+			snprintf(via, sizeof(via), "%s", name);
+		else
+			snprintf(via, sizeof(via),
+				 strchr(p->ftphost, ':') ? "[%s]" : "%s",
+				 p->ftphost);
+	}
 	if (ssh_opts_set_dest(&o, via) < 0) {
 		reply_err(client, EINVAL, "bad via (expected [user@]host[:port])");
 		free(p);
@@ -320,6 +497,13 @@ static void handle_connect(struct tunneld *d, int client,
 		free(p);
 		goto fail;
 	}
+	addr_format((struct sockaddr *)&p->dst, p->dst_name,
+		    sizeof(p->dst_name));
+	if (p->sftp && p->topts.sftp_login_ftp) {
+		/* Each FTP login its own SSH connection: no pool. */
+		sftp_login_start(d, p, &o);
+		return;
+	}
 	/* Requests whose settings come out the same share connections. */
 	ssh_opts_key(&o, key, sizeof(key));
 	pc = connpool_pick(d->pool, &o, key, -1);
@@ -330,6 +514,15 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	log_debug("ctl %lu: CONNECT %s port %u, sess %lu", p->id, dst, p->port,
 		  connpool_id(pc));
+	if (p->sftp) {
+		if (connpool_post(pc, sftp_run, p) < 0) {
+			reply_err(client, ENOMEM, "out of memory");
+			free(p);
+			goto fail;
+		}
+		ssh_opts_release(&o);
+		return; /* the worker answers */
+	}
 	p->h.ops = &connect_ops;
 	snprintf(p->h.spec.host, sizeof(p->h.spec.host), "%s", p->ftphost);
 	p->h.spec.hostport = p->port;
@@ -338,8 +531,6 @@ static void handle_connect(struct tunneld *d, int client,
 	p->h.advertise = (struct sockaddr *)&p->dst;
 	snprintf(p->h.origin_host, sizeof(p->h.origin_host), "127.0.0.1");
 	snprintf(p->h.name, sizeof(p->h.name), "ctl %lu", p->id);
-	addr_format((struct sockaddr *)&p->dst, p->dst_name,
-		    sizeof(p->dst_name));
 	if (handoff_post(pc, &p->h) < 0) {
 		reply_err(client, ENOMEM, "out of memory");
 		free(p);
@@ -396,7 +587,8 @@ static void data_task(struct loop *loop, void *arg)
 	for (c = control_list(j->pc); c && !j->found; c = c->next)
 		if (addr_same_host((struct sockaddr *)&c->dst_sa,
 				   (struct sockaddr *)&j->dst) &&
-		    ftpfwd_data_adopt(c->k, j->port, j->fd) == 0)
+		    (c->k ? ftpfwd_data_adopt(c->k, j->port, j->fd)
+			  : ftpsrv_data_adopt(c->f, j->port, j->fd)) == 0)
 			j->found = 1;
 }
 
@@ -409,10 +601,32 @@ static void peer_task(struct loop *loop, void *arg)
 
 	(void)loop;
 	for (c = control_list(j->pc); c && !j->found; c = c->next) {
-		if (ftpfwd_data_made(c->k, (struct sockaddr *)&j->peer,
-				     (struct sockaddr *)&j->local)) {
+		if (c->k ? ftpfwd_data_made(c->k, (struct sockaddr *)&j->peer,
+					    (struct sockaddr *)&j->local)
+			 : ftpsrv_data_made(c->f, (struct sockaddr *)&j->peer,
+					    (struct sockaddr *)&j->local)) {
 			j->found = 1;
 			j->server = c->dst_sa;
+		}
+	}
+}
+
+/* On the main thread: DATA or PEER for the SftpLogin=ftp sessions, which
+ * live here, outside the pool. */
+static void data_job_logins(struct tunneld *d, struct data_job *j)
+{
+	struct login_sess *ls;
+
+	for (ls = d->logins; ls && !j->found; ls = ls->next) {
+		if (j->fd >= 0) {
+			j->found =
+			    addr_same_host((struct sockaddr *)&ls->dst,
+					   (struct sockaddr *)&j->dst) &&
+			    ftpsrv_data_adopt(ls->f, j->port, j->fd) == 0;
+		} else if (ftpsrv_data_made(ls->f, (struct sockaddr *)&j->peer,
+					    (struct sockaddr *)&j->local)) {
+			j->found = 1;
+			j->server = ls->dst;
 		}
 	}
 }
@@ -446,9 +660,17 @@ static void newest_below(struct pool_conn *pc, void *arg)
 
 static void data_answer(struct data_job *j);
 
-/* Asks the next connection, or answers when none is left. */
+/* Asks the next connection, or answers when none is left. The main
+ * thread's own SftpLogin=ftp sessions are asked first. */
 static void data_next(struct data_job *j)
 {
+	if (j->below == ~0UL) {
+		data_job_logins(j->d, j);
+		if (j->found) {
+			data_answer(j);
+			return;
+		}
+	}
 	for (;;) {
 		j->pc = NULL;
 		connpool_each(j->d->pool, newest_below, j);
@@ -771,7 +993,7 @@ static void tick_cb(struct loop *loop, void *arg)
 	struct tunneld *d = arg;
 
 	if (d->idle_exit_s > 0 && !connpool_count(d->pool) &&
-	    !held_count(d->held) &&
+	    !held_count(d->held) && !d->nlogins &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
 		log_info("idle for %d s: exiting", d->idle_exit_s);

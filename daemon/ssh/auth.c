@@ -23,6 +23,8 @@ enum auth_phase {
 	AUTH_KBDINT,
 	AUTH_PASSWORD_START,
 	AUTH_PASSWORD_TRY,
+	AUTH_GIVEN_KBDINT, /* SftpLogin=ftp: the FTP password only */
+	AUTH_GIVEN_PASSWORD,
 	AUTH_FAILED,
 	AUTH_DONE,
 };
@@ -155,6 +157,41 @@ static void kbdint_cb(const char *name, int name_len, const char *instruction,
 		    responses[i].text ? (unsigned)strlen(answer) : 0;
 		explicit_bzero(answer, sizeof(answer));
 	}
+}
+
+/* SftpLogin=ftp: every keyboard-interactive prompt is answered with the
+ * FTP client's password (the session's abstract pointer is its struct
+ * ssh_sess, ssh.c). */
+static void kbdint_given_cb(const char *name, int name_len,
+			    const char *instruction, int instruction_len,
+			    int num_prompts,
+			    const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
+			    LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses,
+			    void **abstract)
+{
+	const struct ssh_opts *o = ssh_sess_opts(*abstract);
+	int i;
+
+	(void)name;
+	(void)name_len;
+	(void)instruction;
+	(void)instruction_len;
+	(void)prompts;
+	for (i = 0; i < num_prompts; i++) {
+		responses[i].text = strdup(o->login_password);
+		responses[i].length =
+		    responses[i].text ? (unsigned)strlen(o->login_password) : 0;
+	}
+}
+
+static void fail_given(struct auth *a)
+{
+	snprintf(a->error, sizeof(a->error),
+		 "Permission denied for %s: the FTP login's password was "
+		 "refused (tried %s; the server offers %s)",
+		 a->label, a->tried[0] ? a->tried : "nothing",
+		 a->offered[0] ? a->offered : "(none)");
+	a->phase = AUTH_FAILED;
 }
 
 static void fail(struct auth *a)
@@ -342,7 +379,11 @@ int auth_step(struct auth *a)
 			}
 			snprintf(a->offered, sizeof(a->offered), "%s", list);
 			log_debug("sess %s: server offers %s", a->label, list);
-			a->phase = AUTH_AGENT_START;
+			/* With the FTP login's password, that password
+			 * alone: an agent or a key of ours must never log
+			 * somebody in who typed a wrong one. */
+			a->phase = a->o->login_given ? AUTH_GIVEN_KBDINT
+						     : AUTH_AGENT_START;
 			continue;
 		}
 		case AUTH_AGENT_START:
@@ -405,6 +446,36 @@ int auth_step(struct auth *a)
 				a->phase = AUTH_DONE;
 			else
 				fail(a);
+			continue;
+		case AUTH_GIVEN_KBDINT:
+			if (!offered(a, "keyboard-interactive")) {
+				a->phase = AUTH_GIVEN_PASSWORD;
+				continue;
+			}
+			rc = libssh2_userauth_keyboard_interactive_ex(
+			    a->raw, user, (unsigned)strlen(user),
+			    kbdint_given_cb);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				return rc;
+			note_tried(a, "keyboard-interactive");
+			a->phase = rc == 0 ? AUTH_DONE : AUTH_GIVEN_PASSWORD;
+			continue;
+		case AUTH_GIVEN_PASSWORD:
+			if (!offered(a, "password")) {
+				fail_given(a);
+				continue;
+			}
+			rc = libssh2_userauth_password_ex(
+			    a->raw, user, (unsigned)strlen(user),
+			    a->o->login_password,
+			    (unsigned)strlen(a->o->login_password), NULL);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				return rc;
+			note_tried(a, "password");
+			if (rc == 0)
+				a->phase = AUTH_DONE;
+			else
+				fail_given(a);
 			continue;
 		case AUTH_FAILED:
 			return -1;

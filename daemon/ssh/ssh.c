@@ -40,6 +40,26 @@ LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s)
 	return s->raw;
 }
 
+const struct ssh_opts *ssh_sess_opts(const struct ssh_sess *s)
+{
+	return &s->opts;
+}
+
+static void no_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
+		     void *arg)
+{
+	(void)s;
+	(void)ev;
+	(void)msg;
+	(void)arg;
+}
+
+void ssh_sess_set_cb(struct ssh_sess *s, ssh_event_cb cb, void *arg)
+{
+	s->cb = cb ? cb : no_event;
+	s->cb_arg = arg;
+}
+
 struct loop *ssh_sess_loop(struct ssh_sess *s)
 {
 	return s->loop;
@@ -197,6 +217,8 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 	snprintf(s->why, sizeof(s->why), "%s", copy);
 	log_debug("sess %s: %s -> dead (%s)", s->name,
 		  sess_state_names[was], copy);
+	if (was == SESS_READY)
+		ssh_chan_dying_all(s, 1);
 	s->state = SESS_DEAD;
 	drop_connection(s);
 	ssh_req_fail_all(s, copy);
@@ -766,6 +788,8 @@ void ssh_sess_free(struct ssh_sess *s)
 	if (!s)
 		return;
 	if (s->state != SESS_DEAD) {
+		if (s->state == SESS_READY)
+			ssh_chan_dying_all(s, 0);
 		s->state = SESS_DEAD;
 		drop_connection(s);
 		/* Owners are going away too: drop requests silently. */

@@ -12,6 +12,7 @@
 #define SSH_H
 
 #include <libssh2.h>
+#include <libssh2_sftp.h>
 #include <stdint.h>
 
 #include "loop.h"
@@ -77,6 +78,12 @@ struct ssh_opts {
 	 * host gets the defaults. 0, or -1 with a message in err. */
 	int (*resolve)(struct ssh_opts *o, char *err, size_t errlen);
 	unsigned set; /* enum ssh_set_bit */
+	/* SftpLogin=ftp: log in with this password only (password and
+	 * keyboard-interactive), never an agent, a key or a prompt: the
+	 * FTP client's PASS. Zeroed by ssh_opts_release; never logged nor
+	 * part of ssh_opts_key. */
+	int login_given;
+	char login_password[256];
 };
 
 void ssh_opts_init(struct ssh_opts *o);
@@ -124,6 +131,12 @@ struct ssh_chan_ops {
 	void (*lost)(struct ssh_chan *c, void *arg);
 	/* Optional: logs the owner's own state (ssh_sess_dump). */
 	void (*dump)(struct ssh_chan *c, void *arg);
+	/* Optional: libssh2's session is freed next, the connection lost
+	 * (lost: any I/O fails at once) or closed by ssh_sess_free (the
+	 * server still answers): free now what libssh2 keeps for the
+	 * channel beyond the channel itself (SFTP handles). lost()
+	 * follows. */
+	void (*dying)(struct ssh_chan *c, int lost, void *arg);
 };
 
 /* Called once per open request: ch is the new channel (ownership passes to
@@ -162,6 +175,11 @@ int ssh_sess_busy(const struct ssh_sess *s);
 /* "user@host:port", for log lines. Borrowed. */
 const char *ssh_sess_name(const struct ssh_sess *s);
 LIBSSH2_SESSION *ssh_sess_raw(struct ssh_sess *s);
+/* The session's settings (a copy of those it was made with). */
+const struct ssh_opts *ssh_sess_opts(const struct ssh_sess *s);
+/* Replaces the event callback (NULL: none), for an owner that goes away
+ * before the session is freed. */
+void ssh_sess_set_cb(struct ssh_sess *s, ssh_event_cb cb, void *arg);
 struct loop *ssh_sess_loop(struct ssh_sess *s);
 
 /* How many more channels the session may open (MaxChannels less those
@@ -177,6 +195,15 @@ long ssh_listen(struct ssh_sess *s, const char *host, int port,
 		ssh_listen_cb lcb, ssh_accept_cb acb, void *arg);
 /* Stops accepting on l and cancels the forward (asynchronously). */
 void ssh_unlisten(struct ssh_sess *s, LIBSSH2_LISTENER *l);
+/* The sftp subsystem is up (sftp) or could not be started (err set). The
+ * caller owns sftp; its channel (libssh2_sftp_get_channel) is attached
+ * with ssh_chan_attach so the session services it. */
+typedef void (*ssh_sftp_cb)(struct ssh_sess *s, LIBSSH2_SFTP *sftp,
+			    const char *err, void *arg);
+/* Queues the start of an sftp subsystem (a "session" channel, RFC 4254
+ * §6.5, and libssh2_sftp_init), in turn with channel opens. Returns an id
+ * for ssh_open_cancel (>0), or -errno. */
+long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg);
 /* Forgets a queued request; a channel it still yields is closed. */
 void ssh_open_cancel(struct ssh_sess *s, long id);
 
@@ -189,6 +216,9 @@ struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				 const char *name);
 /* Detaches and closes the channel in the background (EOF, close, free). */
 void ssh_chan_close(struct ssh_chan *c);
+/* Forgets a channel whose libssh2 object the owner has freed itself
+ * (libssh2_sftp_shutdown frees the sftp channel), and frees c. */
+void ssh_chan_detach(struct ssh_chan *c);
 /* Tells the session whether the owner would read or write the channel if
  * serviced now (room for data, or data to send). The session watches its
  * socket for input only while somebody will read it. */

@@ -298,6 +298,25 @@ void ssh_chan_close(struct ssh_chan *c)
 	ssh_sess_kick(s);
 }
 
+void ssh_chan_detach(struct ssh_chan *c)
+{
+	struct ssh_sess *s = c->s;
+	struct ssh_chan **pp;
+
+	for (pp = &s->chans; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			atomic_fetch_sub(&process_chans, 1);
+			break;
+		}
+	}
+	if (s->owner == c)
+		s->owner = NULL;
+	free(c);
+	if (!s->chans && !s->closing)
+		mem_trim();
+}
+
 void ssh_chan_set_wants(struct ssh_chan *c, int wants_io)
 {
 	if (c->wants_io != wants_io) {
@@ -344,6 +363,15 @@ void ssh_chan_free_list(struct ssh_chan *c)
 		free(c);
 		c = next;
 	}
+}
+
+void ssh_chan_dying_all(struct ssh_sess *s, int lost)
+{
+	struct ssh_chan *c;
+
+	for (c = s->chans; c; c = c->next)
+		if (c->ops && c->ops->dying)
+			c->ops->dying(c, lost, c->arg);
 }
 
 /* Every channel's owner learns that the connection is gone (and frees

@@ -18,7 +18,7 @@ enum sess_state {
 	SESS_DEAD,
 };
 
-enum req_kind { REQ_DIRECT, REQ_LISTEN };
+enum req_kind { REQ_DIRECT, REQ_LISTEN, REQ_SFTP };
 
 struct ssh_req {
 	long id;
@@ -34,6 +34,7 @@ struct ssh_req {
 	ssh_open_cb open_cb;
 	ssh_listen_cb listen_cb;
 	ssh_accept_cb accept_cb;
+	ssh_sftp_cb sftp_cb;
 	void *arg;
 	int cancelled;
 	/* libssh2 holds this request's state from its first call on: only
@@ -121,6 +122,11 @@ void ssh_sess_update_events(struct ssh_sess *s);
 /* ssh_chan.c: closes, drains and frees the channels on s->closing as far
  * as the gate lets them go. Nonzero if any moved. */
 int ssh_chan_service_closing(struct ssh_sess *s);
+/* ssh_chan.c: every attached channel's owner with a dying() hook frees
+ * what libssh2 keeps for it beyond the channel (SFTP handles); call
+ * before libssh2's session is freed, lost when the connection is gone
+ * (0: ssh_sess_free closes a session the server still answers). */
+void ssh_chan_dying_all(struct ssh_sess *s, int lost);
 /* ssh_chan.c: every attached channel's owner hears the connection is
  * gone (ops->lost); call once the session is dead or being freed. */
 void ssh_chan_lose_all(struct ssh_sess *s);
@@ -132,8 +138,8 @@ void ssh_chan_poke(struct ssh_sess *s);
  * channels: libssh2_session_free does that). */
 void ssh_chan_free_list(struct ssh_chan *c);
 
-/* ssh_req.c: starts or resumes the queued channel opens and remote
- * forwards, one at a time. Nonzero if any finished. */
+/* ssh_req.c: starts or resumes the queued channel opens, sftp subsystem
+ * starts and remote forwards, one at a time. Nonzero if any finished. */
 int ssh_req_service(struct ssh_sess *s);
 /* ssh_req.c: accepts on and cancels the remote-forward listeners. Nonzero
  * if any moved. */

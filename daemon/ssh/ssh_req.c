@@ -1,6 +1,6 @@
-/* ssh_req.c — the session's request queue: direct-tcpip channel opens and
- * remote forwards, one in flight at a time, and the listeners of the
- * remote forwards it set up. */
+/* ssh_req.c — the session's request queue: direct-tcpip channel opens,
+ * sftp subsystem starts and remote forwards, one in flight at a time, and
+ * the listeners of the remote forwards it set up. */
 #include "ssh_int.h"
 
 #include <errno.h>
@@ -43,7 +43,7 @@ int ssh_sess_room(const struct ssh_sess *s)
 	for (c = s->closing; c; c = c->next)
 		n++;
 	for (r = s->reqs; r; r = r->next)
-		n += r->kind == REQ_DIRECT;
+		n += r->kind == REQ_DIRECT || r->kind == REQ_SFTP;
 	return n < s->opts.max_channels ? s->opts.max_channels - n : 0;
 }
 
@@ -121,6 +121,22 @@ long ssh_listen(struct ssh_sess *s, const char *host, int port,
 	return r->id;
 }
 
+long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg)
+{
+	struct ssh_req *r;
+
+	if (s->state == SESS_DEAD)
+		return -ENOTCONN;
+	if (ssh_sess_room(s) == 0)
+		return -EMFILE;
+	r = new_req(s, REQ_SFTP, "sftp", 0, arg);
+	if (!r)
+		return -ENOMEM;
+	r->sftp_cb = cb;
+	ssh_sess_kick(s);
+	return r->id;
+}
+
 /* A request libssh2 has not seen yet leaves the queue at once, so a
  * client that asks for data connections faster than their opens finish
  * (each PASV opens one, ftpdata.c) does not fill MaxChannels with opens
@@ -183,7 +199,30 @@ int ssh_req_service(struct ssh_sess *s)
 			r->started = 1;
 			r->started_ms = loop_now_ms(s->loop);
 		}
-		if (r->kind == REQ_DIRECT) {
+		if (r->kind == REQ_SFTP) {
+			/* libssh2_sftp_init opens a "session" channel and
+			 * keeps its resume state in the session, as channel
+			 * opens do: it waits its turn in the same queue. */
+			LIBSSH2_SFTP *sftp = libssh2_sftp_init(s->raw);
+			int rc = sftp ? 0 : libssh2_session_last_errno(s->raw);
+
+			if (ssh_ungate(s, r, rc) == LIBSSH2_ERROR_EAGAIN)
+				break;
+			progress = 1;
+			if (sftp && r->cancelled) {
+				/* Closing the channel frees the SFTP state
+				 * too (libssh2's close callback). */
+				ssh_chan_discard(
+				    s, libssh2_sftp_get_channel(sftp));
+			} else if (!r->cancelled) {
+				if (!sftp)
+					snprintf(msg, sizeof(msg),
+						 "%s refused the sftp "
+						 "subsystem: %s",
+						 s->name, ssh_last_error(s));
+				r->sftp_cb(s, sftp, sftp ? NULL : msg, r->arg);
+			}
+		} else if (r->kind == REQ_DIRECT) {
 			LIBSSH2_CHANNEL *ch = libssh2_channel_open_ex(
 			    s->raw, "direct-tcpip", sizeof("direct-tcpip") - 1,
 			    WINDOW_OPEN, LIBSSH2_CHANNEL_PACKET_DEFAULT,
@@ -315,6 +354,8 @@ void ssh_req_fail_all(struct ssh_sess *s, const char *why)
 		if (!r->cancelled) {
 			if (r->kind == REQ_DIRECT)
 				r->open_cb(s, NULL, why, r->arg);
+			else if (r->kind == REQ_SFTP)
+				r->sftp_cb(s, NULL, why, r->arg);
 			else
 				r->listen_cb(s, NULL, 0, why, r->arg);
 		}

@@ -29,6 +29,8 @@ void ssh_opts_release(struct ssh_opts *o)
 	for (i = 0; i < o->nknown_hosts; i++)
 		free(o->known_hosts[i]);
 	o->nidentities = o->nknown_hosts = 0;
+	explicit_bzero(o->login_password, sizeof(o->login_password));
+	o->login_given = 0;
 }
 
 /* Which bit of o->set records each key (0: never recorded). */

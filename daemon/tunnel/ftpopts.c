@@ -27,6 +27,7 @@ void ftpopts_init(struct tunnel_opts *t)
 {
 	t->ftp_active_mode = FWD_ACTIVE_AUTO;
 	t->ftp_passive_reply = 0;
+	t->sftp_login_ftp = 0;
 }
 
 int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err, size_t errlen)
@@ -64,6 +65,22 @@ int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err, size_t errlen)
 			return -1;
 		}
 		t->ftp_passive_reply = reply;
+		return 0;
+	}
+	if ((v = value_of(kv, "SftpLogin"))) {
+		/* Whose SSH login serves an sftp/ tunnel's FTP logins:
+		 * ftp-tunnel's own, or each FTP login's own. */
+		int ftp = sshkeys_sftp_login(v);
+
+		if (ftp < 0) {
+			snprintf(err, errlen,
+				 "bad value for SftpLogin '%s' (tunnel: "
+				 "ftp-tunnel's own SSH login; ftp: each FTP "
+				 "login's USER and PASS)",
+				 v);
+			return -1;
+		}
+		t->sftp_login_ftp = ftp;
 		return 0;
 	}
 	return 1;

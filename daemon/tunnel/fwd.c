@@ -21,6 +21,7 @@
 #include "net.h"
 #include "pump.h"
 #include "report.h"
+#include "sftp_tunnel.h"
 
 #define MAX_LISTENERS 4
 
@@ -38,9 +39,10 @@ struct tunnel {
 	int bound_port;
 	long listen_req;
 	unsigned long nconn;
-	struct pending *pending; /* connections waiting for their other half */
-	int up;			 /* reported up */
-	struct fwd_ctl *ctls;	 /* its FTP sessions on its own session */
+	struct pending *pending;  /* connections waiting for their other half */
+	struct sftp_tunnel *sftp; /* sftp/: the FTP sessions served here */
+	int up;			  /* reported up */
+	struct fwd_ctl *ctls;	  /* its FTP sessions on its own session */
 };
 
 /* An FTP control connection a tunnel carries, as `ftp-tunnel status`
@@ -402,6 +404,69 @@ static const struct handoff_ops spread_ops = {
 
 const struct connpool_ops fwd_pool_ops = {.rehome = handoff_rehome};
 
+/* --- sftp/ sessions on extra connections ------------------------------- */
+
+struct sftp_job {
+	struct pool_conn *pc;
+	int fd;
+	uid_t uid;
+	char start_dir[1024];
+	char name[96];
+};
+
+static void sftp_job_done(void *arg)
+{
+	connpool_job_done(arg);
+}
+
+/* On the worker: the FTP session on its connection. A connection that
+ * cannot log in answers the client 421 (extra connections log in without
+ * asking anybody, as the first one did: see spread_sftp). */
+static void sftp_job_run(struct pool_conn *pc, void *job)
+{
+	struct sftp_job *j = job;
+	struct ssh_sess *s = connpool_sess(pc);
+
+	log_debug("%s: through %s", j->name, ssh_sess_name(s));
+	if (sftp_tunnel_serve(ssh_sess_loop(s), s, j->fd, j->start_dir, j->uid,
+			      j->name, sftp_job_done, pc) < 0) {
+		log_warn("%s: cannot start the FTP session", j->name);
+		connpool_job_done(pc);
+	}
+	free(j);
+}
+
+/* Gives an admitted sftp/ connection to an extra connection when the
+ * pool picks one: concurrent FTP sessions then spread over SSH
+ * connections, each a core's worth of libssh2. 1 when it took fd. */
+static int spread_sftp(struct tunnel *t, int fd, uid_t uid, const char *name)
+{
+	struct sftp_job *j;
+	struct pool_conn *pc;
+
+	if (!t->topts.pool || sftp_tunnel_has_own_login(t->sftp) ||
+	    ssh_sess_login_typed(t->s))
+		return 0;
+	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
+			   sftp_tunnel_sessions(t->sftp));
+	if (!pc)
+		return 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return 0;
+	j->fd = fd;
+	j->uid = uid;
+	snprintf(j->start_dir, sizeof(j->start_dir), "%s",
+		 sftp_tunnel_start_dir(t->sftp));
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	if (connpool_post(pc, sftp_job_run, j) < 0) {
+		free(j);
+		return 0;
+	}
+	log_debug("%s: to sess %lu", name, connpool_id(pc));
+	return 1;
+}
+
 /* One extra connection's part of a report, written on its worker while
  * the main thread waits. */
 struct pool_report {
@@ -499,6 +564,23 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			  addr_format((struct sockaddr *)&peer, peername,
 				      sizeof(peername)),
 			  t->name);
+		if (t->sftp) {
+			uid_t uid;
+
+			snprintf(name, sizeof(name), "sftp #%lu", t->nconn);
+			if (t->topts.pool &&
+			    !sftp_tunnel_has_own_login(t->sftp)) {
+				if (sftp_tunnel_admit(t->sftp, fd, name, &uid) <
+				    0)
+					continue;
+				if (spread_sftp(t, fd, uid, name))
+					continue;
+				sftp_tunnel_adopt(t->sftp, fd, uid, name);
+				continue;
+			}
+			sftp_tunnel_accept(t->sftp, fd, name);
+			continue;
+		}
 		addr_host((struct sockaddr *)&peer, host, sizeof(host));
 		port = addr_port((struct sockaddr *)&peer);
 		if (t->spec.ftp && spread(t, fd, host, port, name))
@@ -681,10 +763,37 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
 	t->topts = *topts;
 	t->cb = cb;
 	t->arg = arg;
-	snprintf(t->name, sizeof(t->name), "%s %s%s%s%u -> %s:%u",
-		 spec->remote ? "-R" : "-L", spec->ftp ? "ftp/" : "",
-		 spec->bind[0] ? spec->bind : "", spec->bind[0] ? ":" : "",
-		 spec->port, spec->host, spec->hostport);
+	if (spec->sftp && topts->sftp_login_ftp)
+		snprintf(t->name, sizeof(t->name),
+			 "-L sftp/%.100s%s%u -> (FTP user)@%.200s:%.200s",
+			 spec->bind, spec->bind[0] ? ":" : "", spec->port,
+			 topts->ssh_opts->host,
+			 spec->host[0] ? spec->host : ".");
+	else if (spec->sftp)
+		snprintf(t->name, sizeof(t->name), "-L sftp/%s%s%u -> %s:%s",
+			 spec->bind, spec->bind[0] ? ":" : "", spec->port,
+			 ssh_sess_name(s), spec->host[0] ? spec->host : ".");
+	else
+		snprintf(t->name, sizeof(t->name), "%s %s%s%s%u -> %s:%u",
+			 spec->remote ? "-R" : "-L", spec->ftp ? "ftp/" : "",
+			 spec->bind[0] ? spec->bind : "",
+			 spec->bind[0] ? ":" : "", spec->port, spec->host,
+			 spec->hostport);
+	if (spec->sftp) {
+		if (!topts->sftp_login_ftp &&
+		    sftp_tunnel_check_bind(spec->bind, err, errlen) < 0) {
+			tunnel_free(t);
+			return NULL;
+		}
+		t->sftp = sftp_tunnel_new(
+		    loop, s, spec->host,
+		    topts->sftp_login_ftp ? topts->ssh_opts : NULL, t->name);
+		if (!t->sftp) {
+			snprintf(err, errlen, "out of memory");
+			tunnel_free(t);
+			return NULL;
+		}
+	}
 	if (!spec->remote && bind_local(t, err, errlen) < 0) {
 		tunnel_free(t);
 		return NULL;
@@ -725,6 +834,7 @@ void tunnel_free(struct tunnel *t)
 		ssh_open_cancel(t->s, t->listen_req);
 	if (t->rlistener)
 		ssh_unlisten(t->s, t->rlistener);
+	sftp_tunnel_free(t->sftp);
 	/* Its FTP sessions may end after it (with the session): they keep
 	 * only the count. */
 	while (t->ctls) {

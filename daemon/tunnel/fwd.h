@@ -37,6 +37,10 @@ struct tunnel_opts {
 	 * connections of every tunnel that shares it (status reports them
 	 * by it); without it each tunnel counts its own. */
 	unsigned long *ctl_ids;
+	/* sftp/ tunnels with SftpLogin=ftp: each FTP login logs in to SSH
+	 * itself, with ssh_opts otherwise; the tunnel's session is unused
+	 * (may be NULL). */
+	int sftp_login_ftp;
 };
 
 /* Binds a local tunnel's listeners now (so a port in use is an error at

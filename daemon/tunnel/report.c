@@ -42,7 +42,6 @@ void report_control(struct statusrep *r, struct report_totals *t,
 	struct ftpfwd_data_info di;
 	int i;
 
-	ftpfwd_control_info(k, &ci);
 	statusrep_record(r, "control");
 	statusrep_add(r, "id", "%lu", c->id);
 	statusrep_add(r, "session", "%lu", c->session);
@@ -52,6 +51,12 @@ void report_control(struct statusrep *r, struct report_totals *t,
 		statusrep_add(r, "client", "%s", c->client);
 	if (c->tunnel && *c->tunnel)
 		statusrep_add(r, "tunnel", "%s", c->tunnel);
+	if (!k) {
+		/* An FTP session served from SFTP: no channel counts. */
+		t->controls++;
+		return;
+	}
+	ftpfwd_control_info(k, &ci);
 	statusrep_add(r, "uptime", "%llu", age_s(now_ms, ci.started_ms));
 	statusrep_add(r, "bytes_up", "%llu", ci.up);
 	statusrep_add(r, "bytes_down", "%llu", ci.down);

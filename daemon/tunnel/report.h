@@ -34,7 +34,8 @@ void report_session(struct statusrep *r, struct report_totals *t,
 		    unsigned long id, const struct ssh_sess *s,
 		    uint64_t now_ms);
 /* A "control" record for k, then a "data" record per data connection
- * carrying bytes now; counted into t. Call on k's thread. */
+ * carrying bytes now; counted into t. Call on k's thread. k NULL: an FTP
+ * session served from SFTP (sftp/), which has no channel counts. */
 void report_control(struct statusrep *r, struct report_totals *t,
 		    const struct report_ctl *c, const struct ftp_ctl *k,
 		    uint64_t now_ms);

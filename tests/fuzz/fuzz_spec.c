@@ -53,8 +53,11 @@ static void check_forward(const char *s, uint8_t flags)
 	if (!terminated(fs.bind, sizeof(fs.bind)) ||
 	    !terminated(fs.host, sizeof(fs.host)))
 		die("forward: field not terminated", s);
-	if (fs.remote != remote || !fs.host[0] || !fs.hostport ||
-	    (!fs.port && !remote))
+	if (fs.sftp != !strncasecmp(s, "sftp/", 5) ||
+	    (fs.sftp && (remote || fs.hostport || !fs.port)))
+		die("forward: sftp/ misread", s);
+	if (!fs.sftp && (fs.remote != remote || !fs.host[0] || !fs.hostport ||
+			 (!fs.port && !remote)))
 		die("forward: fields out of range", s);
 	if (fs.ftp != !strncasecmp(s, "ftp/", 4))
 		die("forward: ftp/ prefix misread", s);
@@ -63,9 +66,9 @@ static void check_forward(const char *s, uint8_t flags)
 		die("forward: does not print", s);
 	if (spec_parse_forward(back, remote, &again, e2, sizeof(e2)) < 0)
 		die("forward: printed back, does not parse", back);
-	if (again.ftp != fs.ftp || again.port != fs.port ||
-	    again.hostport != fs.hostport || strcmp(again.bind, fs.bind) ||
-	    strcmp(again.host, fs.host))
+	if (again.ftp != fs.ftp || again.sftp != fs.sftp ||
+	    again.port != fs.port || again.hostport != fs.hostport ||
+	    strcmp(again.bind, fs.bind) || strcmp(again.host, fs.host))
 		die("forward: printed back, parses to other fields", back);
 }
 

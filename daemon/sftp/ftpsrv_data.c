@@ -1,0 +1,294 @@
+/* ftpsrv_data.c — local FTP data connections of the SFTP bridge: one
+ * passive listener or one active connect, with the owner and address
+ * checks of the engine's data listeners (ftpdata.c), and a timeout. */
+#include "ftpsrv_data.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "net.h"
+#include "sockowner.h"
+
+struct fsdata {
+	struct loop *loop;
+	int lfd;	/* passive: the listener */
+	int fd;		/* the connection, once there is one */
+	int connecting; /* active: connect under way */
+	int active;
+	struct sockaddr_storage peer; /* passive: who may connect;
+				       * active: where to */
+	uid_t uid; /* passive, on loopback: whose socket may connect */
+	uint16_t bound_port;	     /* passive: the listener's port */
+	struct sockaddr_storage src; /* active: our end, once connecting */
+	int has_src;
+	struct loop_timer *timer;
+	char err[160]; /* why it failed before anybody waited */
+	fsdata_cb cb;
+	void *arg;
+	char name[96];
+};
+
+static void deliver(struct fsdata *d, const char *err)
+{
+	fsdata_cb cb = d->cb;
+	int fd = d->fd;
+
+	if (!cb) {
+		/* Kept until somebody waits. */
+		if (err)
+			snprintf(d->err, sizeof(d->err), "%s", err);
+		return;
+	}
+	d->cb = NULL;
+	d->fd = -1;
+	loop_timer_disarm(d->timer);
+	if (fd >= 0)
+		loop_unwatch(d->loop, fd);
+	cb(d, err ? -1 : fd, err, d->arg);
+}
+
+static void fail(struct fsdata *d, const char *err)
+{
+	if (d->fd >= 0) {
+		loop_unwatch(d->loop, d->fd);
+		close(d->fd);
+		d->fd = -1;
+	}
+	deliver(d, err);
+}
+
+/* Only the FTP client may take the data: its host, and on loopback a
+ * socket of the control connection's user (a stranger on this host could
+ * otherwise steal a download or inject an upload). */
+static int peer_allowed(struct fsdata *d, const struct sockaddr *peer,
+			const struct sockaddr *local)
+{
+	uid_t uid;
+
+	if (!addr_same_host(peer, (struct sockaddr *)&d->peer))
+		return 0;
+	if (!addr_is_loopback(peer))
+		return 1;
+	return sockowner_uid(peer, local, &uid) == 0 && uid == d->uid;
+}
+
+/* The listener's one connection is fd: it stops listening. */
+static void take(struct fsdata *d, int fd)
+{
+	net_nodelay(fd);
+	loop_unwatch(d->loop, d->lfd);
+	close(d->lfd);
+	d->lfd = -1;
+	d->fd = fd;
+	loop_timer_disarm(d->timer);
+	deliver(d, NULL);
+}
+
+static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct fsdata *d = arg;
+
+	(void)events;
+	for (;;) {
+		struct sockaddr_storage peer, local;
+		socklen_t plen = sizeof(peer), llen = sizeof(local);
+		char who[80];
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			net_accept_failed(loop, lfd, d->name);
+			return;
+		}
+		getsockname(fd, (struct sockaddr *)&local, &llen);
+		if (!peer_allowed(d, (struct sockaddr *)&peer,
+				  (struct sockaddr *)&local)) {
+			log_warn("%s: refused a data connection from %s (not "
+				 "the FTP client's)",
+				 d->name,
+				 addr_format((struct sockaddr *)&peer, who,
+					     sizeof(who)));
+			close(fd);
+			continue;
+		}
+		/* One connection: the listener's job is done. */
+		take(d, fd);
+		return;
+	}
+}
+
+static void timeout_cb(struct loop *loop, void *arg)
+{
+	struct fsdata *d = arg;
+
+	(void)loop;
+	fail(d, "the data connection did not come in time");
+}
+
+static struct fsdata *fsdata_alloc(struct loop *loop, const char *name)
+{
+	struct fsdata *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->loop = loop;
+	d->lfd = d->fd = -1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->timer = loop_timer_new(loop, timeout_cb, d);
+	if (!d->timer) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
+			     const struct sockaddr *peer, uid_t uid,
+			     struct sockaddr_storage *bound, const char *name,
+			     char *err, size_t errlen)
+{
+	struct fsdata *d = fsdata_alloc(loop, name);
+	struct sockaddr_storage a;
+	socklen_t blen = sizeof(*bound);
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	memcpy(&a, at, addr_len(at));
+	addr_set_port((struct sockaddr *)&a, 0);
+	memcpy(&d->peer, peer, addr_len(peer));
+	d->uid = uid;
+	d->lfd = socket(at->sa_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->lfd < 0 ||
+	    bind(d->lfd, (struct sockaddr *)&a, addr_len(at)) < 0 ||
+	    listen(d->lfd, 4) < 0 ||
+	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
+	    loop_watch(loop, d->lfd, EPOLLIN, accept_cb, d) < 0) {
+		snprintf(err, errlen, "cannot listen for a data connection: %s",
+			 strerror(errno));
+		fsdata_free(d);
+		return NULL;
+	}
+	d->bound_port = addr_port((struct sockaddr *)bound);
+	loop_timer_arm(d->timer, FSDATA_TIMEOUT_MS);
+	return d;
+}
+
+struct fsdata *fsdata_connect(struct loop *loop, const struct sockaddr *to,
+			      const char *name)
+{
+	struct fsdata *d = fsdata_alloc(loop, name);
+
+	if (!d)
+		return NULL;
+	d->active = 1;
+	memcpy(&d->peer, to, addr_len(to));
+	return d;
+}
+
+static void connected_cb(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct fsdata *d = arg;
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	char msg[160], where[80];
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	d->connecting = 0;
+	if (soerr) {
+		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
+			 addr_format((struct sockaddr *)&d->peer, where,
+				     sizeof(where)),
+			 strerror(soerr));
+		fail(d, msg);
+		return;
+	}
+	deliver(d, NULL);
+}
+
+void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
+{
+	d->cb = cb;
+	d->arg = arg;
+	if (d->err[0]) {
+		deliver(d, d->err);
+		return;
+	}
+	if (d->active && d->fd < 0 && !d->connecting) {
+		char msg[160], where[80];
+		int fd =
+		    net_connect_start((struct sockaddr *)&d->peer,
+				      addr_len((struct sockaddr *)&d->peer));
+
+		if (fd < 0) {
+			snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
+				 addr_format((struct sockaddr *)&d->peer, where,
+					     sizeof(where)),
+				 strerror(-fd));
+			deliver(d, msg);
+			return;
+		}
+		d->fd = fd;
+		d->connecting = 1;
+		/* The port is ours from connect() on: PEER asks for it. */
+		{
+			socklen_t slen = sizeof(d->src);
+
+			d->has_src = getsockname(fd, (struct sockaddr *)&d->src,
+						 &slen) == 0;
+		}
+		if (loop_watch(d->loop, fd, EPOLLOUT, connected_cb, d) < 0) {
+			fail(d, "out of memory");
+			return;
+		}
+		loop_timer_arm(d->timer, FSDATA_TIMEOUT_MS);
+		return;
+	}
+	if (d->fd >= 0 && !d->connecting)
+		deliver(d, NULL);
+}
+
+int fsdata_adopt(struct fsdata *d, uint16_t port, int fd)
+{
+	if (d->active || d->lfd < 0 || d->bound_port != port)
+		return -1;
+	log_debug("%s: data connection passed by the shim", d->name);
+	take(d, fd);
+	return 0;
+}
+
+int fsdata_made(const struct fsdata *d, struct sockaddr_storage *src,
+		struct sockaddr_storage *dst)
+{
+	if (!d->active || !d->has_src)
+		return 0;
+	*src = d->src;
+	*dst = d->peer;
+	return 1;
+}
+
+void fsdata_free(struct fsdata *d)
+{
+	if (!d)
+		return;
+	if (d->lfd >= 0) {
+		loop_unwatch(d->loop, d->lfd);
+		close(d->lfd);
+	}
+	if (d->fd >= 0) {
+		loop_unwatch(d->loop, d->fd);
+		close(d->fd);
+	}
+	loop_timer_free(d->timer);
+	free(d);
+}

@@ -1,0 +1,92 @@
+#!/bin/bash
+# t_sftp_login.sh — `ftp-tunnel -L sftp/ -o SftpLogin=ftp`: each FTP login
+# opens its own SSH connection as the FTP USER with the FTP PASS as the
+# SSH password; a wrong password is 530 and leaves no connection open; a
+# user whose only way in is a key ftp-tunnel holds is still refused
+# (never an agent or a key of ours for somebody else's login); two logins
+# never share an SSH connection; the password never reaches the log.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tunnel.sh"
+tt_init sftp_login
+
+U1="ftt-sl1$$" U2="ftt-sl2$$" PW1="Pw1-$$-sekrit" PW2="Pw2-$$-sekrit"
+_login_exit() {
+	local rc=$? u
+	for u in "$U1" "$U2"; do
+		if id -u "$u" >/dev/null 2>&1; then
+			pkill -KILL -U "$(id -u "$u")" 2>/dev/null
+			userdel "$u" >/dev/null 2>&1 || userdel -f "$u" >/dev/null 2>&1
+		fi
+	done
+	(exit "$rc")
+	_tt_exit
+}
+trap '_login_exit' EXIT
+useradd -M -U -s /bin/sh "$U1" && echo "$U1:$PW1" | chpasswd || tt_die "useradd $U1"
+useradd -M -U -s /bin/sh "$U2" && echo "$U2:$PW2" | chpasswd || tt_die "useradd $U2"
+
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp
+Match User $U1,$U2
+    PasswordAuthentication yes" tt_sshd || tt_die "sshd"
+
+R="$T/srv"
+mkdir -p "$R/pub" "$R/u1" "$R/u2"
+chmod 755 "$T" "$R" "$R/pub"
+chown "$U1" "$R/u1"
+chown "$U2" "$R/u2"
+tt_mkfile "$R/pub/f" 1048589
+chmod 644 "$R/pub/f"
+tt_mkfile "$T/src" 300000
+
+port=$(tt_free_port)
+# Our own key and known_hosts are given: SftpLogin=ftp must not use the key.
+ft_tunnel -v -o SftpLogin=ftp -L "sftp/$port:$R" "127.0.0.1:$SSHD_PORT" ||
+	tt_die "-L sftp/ with SftpLogin=ftp"
+tt_log_add ftp-tunnel "$FT_LOG"
+tt_check "no SSH connection before any FTP login" \
+	eval '[ "$(ss -Htn state established "dport = :$SSHD_PORT" | wc -l)" -eq 0 ]'
+
+rm -f "$T/got"
+TT_FTP_USER=$U1 TT_FTP_PASS=$PW1 tt_ftp curl epsv get 127.0.0.1 "$port" pub/f "$T/got"
+tt_same "$R/pub/f" "$T/got" "curl get as $U1 with its SSH password"
+TT_FTP_USER=$U2 TT_FTP_PASS=$PW2 tt_ftp lftp port put 127.0.0.1 "$port" u2/up "$T/src"
+tt_same "$T/src" "$R/u2/up" "lftp put as $U2"
+tt_check "$U2's upload belongs to $U2 (the SSH login was $U2's)" \
+	[ "$(stat -c %U "$R/u2/up")" = "$U2" ]
+TT_FTP_USER=$U1 TT_FTP_PASS=$PW1 tt_ftp curl pasv put 127.0.0.1 "$port" u2/no "$T/src"
+tt_check "$U1 cannot write into $U2's directory" [ ! -e "$R/u2/no" ]
+
+# A wrong password: 530, and no SSH connection left open.
+BAD="Wrong-$$-pw"
+out=$(timeout 30 curl -sS "ftp://$U1:$BAD@127.0.0.1:$port/pub/f" -o /dev/null 2>&1)
+tt_check "wrong password: 530 ($out)" eval 'echo "$out" | grep -q "530"'
+sleep 0.5
+tt_check "wrong password: no SSH connection left" \
+	eval '[ "$(ss -Htn state established "dport = :$SSHD_PORT" | wc -l)" -eq 0 ]'
+# root has only a key (the one ftp-tunnel was given): refused all the same.
+mark=$(wc -l <"$SSHD_LOG")
+out=$(timeout 30 curl -sS "ftp://root:anything@127.0.0.1:$port/pub/f" -o /dev/null 2>&1)
+tt_check "a key-only user is refused, the tunnel's key is never tried ($out)" \
+	eval 'echo "$out" | grep -q "530"'
+tt_check "sshd saw no publickey attempt for it" \
+	eval '! tail -n +"$((mark + 1))" "$SSHD_LOG" | grep -q "publickey"'
+
+# Two logins at once: two SSH connections, each its user's.
+cat >"$T/two.py" <<'PY'
+import ftplib, sys, time
+port, u1, p1, u2, p2 = int(sys.argv[1]), *sys.argv[2:6]
+a = ftplib.FTP(); a.connect("127.0.0.1", port, timeout=30); a.login(u1, p1)
+b = ftplib.FTP(); b.connect("127.0.0.1", port, timeout=30); b.login(u2, p2)
+print("pwd", a.pwd() == b.pwd())
+time.sleep(1)
+import subprocess
+print("conns", subprocess.run(["ss", "-Htn", "state", "established", "dport = :" + sys.argv[6]],
+      capture_output=True, text=True).stdout.count("\n"))
+a.quit(); b.quit()
+PY
+timeout 60 "$TT_PYTHON" "$T/two.py" "$port" "$U1" "$PW1" "$U2" "$PW2" "$SSHD_PORT" >"$T/two.out" 2>&1
+tt_check "two concurrent logins: two SSH connections ($(tr '\n' ' ' <"$T/two.out"))" grep -qx "conns 2" "$T/two.out"
+tt_check "the passwords never reach the log" eval '! grep -q -e "$PW1" -e "$PW2" -e "$BAD" "$FT_LOG"'
+
+ft_run_fail 2 "bad value for SftpLogin" -o SftpLogin=bogus -L "sftp/$(tt_free_port)" "127.0.0.1:$SSHD_PORT"
+tt_done
