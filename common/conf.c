@@ -18,8 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-int conf_parse_via(const char *via, char *host, size_t hostlen,
-		       uint16_t *port)
+int conf_parse_via(const char *via, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *at = strrchr(via, '@');
 	const char *h = at ? at + 1 : via, *hend, *p = NULL;
@@ -75,12 +74,11 @@ void conf_free(struct conf *c)
 	conf_init(c);
 }
 
-static void vfail(struct conf *c, const char *file, int line,
-		  const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
+static void vfail(struct conf *c, const char *file, int line, const char *fmt,
+		  va_list ap) __attribute__((format(printf, 4, 0)));
 
-static void vfail(struct conf *c, const char *file, int line,
-		  const char *fmt, va_list ap)
+static void vfail(struct conf *c, const char *file, int line, const char *fmt,
+		  va_list ap)
 {
 	int n;
 
@@ -96,8 +94,7 @@ static void vfail(struct conf *c, const char *file, int line,
 	vsnprintf(c->err + n, sizeof(c->err) - (size_t)n, fmt, ap);
 }
 
-void conf_fail(struct conf *c, const char *file, int line,
-		    const char *fmt, ...)
+void conf_fail(struct conf *c, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -683,7 +680,6 @@ static void parse_ftphost(struct parser *p, char **words, int n)
 	strcpy(r->ftphost, host);
 }
 
-
 /* ---- Profile blocks */
 
 static void end_profile(struct parser *p)
@@ -922,8 +918,8 @@ static void parse_tectia(struct parser *p, char **words, int n)
 		err(p, "TectiaConfig takes one file name");
 		return;
 	}
-	if (expand_path(p, "TectiaConfig", words[1], p->path,
-			sizeof(p->path)) < 0)
+	if (expand_path(p, "TectiaConfig", words[1], p->path, sizeof(p->path)) <
+	    0)
 		return;
 	if (c->ntectia == CONF_MAX_FILES) {
 		err(p, "too many TectiaConfig files (at most %d)",
@@ -944,8 +940,7 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	int n;
 
 	if (len > CONF_LINE_MAX) {
-		err(p, "line too long (more than %d bytes)",
-		    CONF_LINE_MAX);
+		err(p, "line too long (more than %d bytes)", CONF_LINE_MAX);
 		return;
 	}
 	/* ssh_config's syntax (sshkeys_split), quotes and all. */
@@ -1018,8 +1013,8 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_option(p, words, n);
 }
 
-int conf_parse(struct conf *c, const char *file, const char *text,
-		    size_t len, const char *home)
+int conf_parse(struct conf *c, const char *file, const char *text, size_t len,
+	       const char *home)
 {
 	struct parser *p = calloc(1, sizeof(*p));
 	const char *s = text, *e = text + len;
@@ -1082,10 +1077,10 @@ void conf_finish(struct conf *c)
 		if (!pr)
 			continue;
 		host = pr->host[0] ? pr->host : pr->name;
-		n = snprintf(via, sizeof(via), "%s%s%s%s%s:%u", pr->user,
-			     pr->user[0] ? "@" : "", strchr(host, ':') ? "[" : "",
-			     host, strchr(host, ':') ? "]" : "",
-			     pr->port ? pr->port : 22);
+		n = snprintf(
+		    via, sizeof(via), "%s%s%s%s%s:%u", pr->user,
+		    pr->user[0] ? "@" : "", strchr(host, ':') ? "[" : "", host,
+		    strchr(host, ':') ? "]" : "", pr->port ? pr->port : 22);
 		if (n < 0 || (size_t)n >= sizeof(via)) {
 			/* Not silently the profile's name as the host. */
 			conf_fail(c, c->files[r->file], r->line,
@@ -1183,9 +1178,8 @@ static int in_net(const unsigned char a[16], const struct conf_pattern *p)
 }
 
 int conf_match(const struct conf *c, const struct sockaddr *sa,
-		    int (*has_name)(void *arg, int name,
-				    const struct sockaddr *sa),
-		    void *arg, int *name)
+	       int (*has_name)(void *arg, int name, const struct sockaddr *sa),
+	       void *arg, int *name)
 {
 	unsigned char a[16];
 	uint16_t port;

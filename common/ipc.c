@@ -96,8 +96,7 @@ int ipc_get(const struct ipc_msg *m, const char *key, int n, char *out,
 int ipc_send(int sock, const struct ipc_msg *m, int fd)
 {
 	uint32_t len = htonl((uint32_t)m->len);
-	struct iovec iov[2] = {{&len, sizeof(len)},
-			       {(void *)m->text, m->len}};
+	struct iovec iov[2] = {{&len, sizeof(len)}, {(void *)m->text, m->len}};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -197,8 +196,9 @@ int ipc_recv(int sock, struct ipc_msg *m, int *fd)
 	if (n < 0)
 		return (int)n;
 	if (n != sizeof(len)) {
-		rc = n == 0 ? -EPROTO : read_full(sock, (char *)&len + n,
-						  sizeof(len) - (size_t)n);
+		rc = n == 0 ? -EPROTO
+			    : read_full(sock, (char *)&len + n,
+					sizeof(len) - (size_t)n);
 		if (rc < 0)
 			goto fail;
 	}

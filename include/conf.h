@@ -47,7 +47,7 @@
 #define CONF_MAX_FILES 4
 #define CONF_LINE_MAX 4096
 #define CONF_OPTS_MAX 3072 /* a route's option lines */
-#define CONF_NAME_MAX 254	/* a host name (253) and its NUL */
+#define CONF_NAME_MAX 254  /* a host name (253) and its NUL */
 #define CONF_MAX_PROFILES 256
 
 enum conf_kind { CONF_PAT_NET = 1, CONF_PAT_NAME };
@@ -69,7 +69,7 @@ struct conf_route {
 	int sftp;	    /* Sftp yes: the daemon answers the program's FTP
 			     * itself, from the SSH server's SFTP */
 	char options[CONF_OPTS_MAX]; /* "Key=Value" lines, '\n'-ended */
-	int file, line;			  /* where its Route line is */
+	int file, line;		     /* where its Route line is */
 };
 
 struct conf {
@@ -106,8 +106,8 @@ void conf_free(struct conf *c);
  * file options stands for (NULL: none). 0, or -1 when the file has an
  * error (the first one is in c->err; the rest of the file is still read
  * for its ports). */
-int conf_parse(struct conf *c, const char *file, const char *text,
-		    size_t len, const char *home);
+int conf_parse(struct conf *c, const char *file, const char *text, size_t len,
+	       const char *home);
 
 /* After the last file: a Route whose Via names a Profile takes the
  * profile's server, user, port and options (the Route's own options
@@ -120,8 +120,8 @@ const struct profile *conf_profile(const struct conf *c, const char *name);
 
 /* Records an error found outside the parser (a file that cannot be read),
  * unless there is one already. line 0: none. */
-void conf_fail(struct conf *c, const char *file, int line,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void conf_fail(struct conf *c, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Whether a bad configuration must refuse connections to port. */
 int conf_port_guarded(const struct conf *c, uint16_t port);
@@ -138,13 +138,11 @@ int conf_names_on_port(const struct conf *c, uint16_t port);
  * A name pattern matches when has_name(arg, name_id, sa) says so; *name
  * gets the matched name's index (or -1 for an address match). */
 int conf_match(const struct conf *c, const struct sockaddr *sa,
-		    int (*has_name)(void *arg, int name,
-				    const struct sockaddr *sa),
-		    void *arg, int *name);
+	       int (*has_name)(void *arg, int name, const struct sockaddr *sa),
+	       void *arg, int *name);
 
 /* Splits "[user@]host[:port]" (host may be [v6] or a bare v6 literal)
  * into host and *port (22 when absent). 0 or -EINVAL. */
-int conf_parse_via(const char *via, char *host, size_t hostlen,
-		       uint16_t *port);
+int conf_parse_via(const char *via, char *host, size_t hostlen, uint16_t *port);
 
 #endif

@@ -21,7 +21,7 @@ void ipc_init(struct ipc_msg *m, const char *word);
 /* Appends "key=value\n". 0, or -1 if it doesn't fit or value has '\n'. */
 int ipc_add(struct ipc_msg *m, const char *key, const char *value);
 int ipc_addf(struct ipc_msg *m, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The message's word ("CONNECT", "OK", ...) into out. 0 or -1 (not a
  * version 1 message). */

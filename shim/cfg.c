@@ -93,9 +93,8 @@ void shim_cfg_load(void)
 	 * message, hook_connect.c): falling back to a clear-text
 	 * connection because of a typo is what must never happen. */
 	if (strlen(via) >= sizeof(shim_cfg.via) || strchr(via, '\n') ||
-	    conf_parse_via(via, shim_cfg.via_host,
-			       sizeof(shim_cfg.via_host),
-			       &shim_cfg.via_port) < 0) {
+	    conf_parse_via(via, shim_cfg.via_host, sizeof(shim_cfg.via_host),
+			   &shim_cfg.via_port) < 0) {
 		shim_cfg.via[0] = '\0';
 	} else {
 		strcpy(shim_cfg.via, via);
@@ -185,8 +184,8 @@ static void load_file(const char *path)
 {
 	char *text, err[200];
 	size_t len;
-	int rc = conffile_read(path, CONF_FILE_MAX, &text, &len, err,
-			       sizeof(err));
+	int rc =
+	    conffile_read(path, CONF_FILE_MAX, &text, &len, err, sizeof(err));
 
 	if (rc < 0)
 		conf_fail(&conf, path, 0, "%s", err);

@@ -102,9 +102,10 @@ int shim_cfg_is_endpoint(const struct sockaddr *sa, const char *host,
 /* (conf_parse_via is in conf.h.) */
 
 /* The routes of the configuration files (conf.h), read on the first call
- * (those conffile_search names, as for ftp-tunnel). NULL while this thread is inside the shim's own
- * work (reading them, resolving a name): whatever it connects or resolves
- * then is not the program's. Empty in ftp-tunnel's own programs. */
+ * (those conffile_search names, as for ftp-tunnel). NULL while this thread is
+ * inside the shim's own work (reading them, resolving a name): whatever it
+ * connects or resolves then is not the program's. Empty in ftp-tunnel's own
+ * programs. */
 const struct conf *shim_conf_get(void);
 /* Whether a connect() to port may be the shim's, from what is known
  * without a lock or a system call: false when FTP_TUNNEL_VIA does not

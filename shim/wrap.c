@@ -357,7 +357,8 @@ int main(int argc, char **argv)
 		case 'F': {
 			char abs[PATH_MAX];
 
-			/* The command may change directory: keep it absolute. */
+			/* The command may change directory: keep it absolute.
+			 */
 			if (!realpath(optarg, abs))
 				die(EXIT_USAGE, "-F %s: %s", optarg,
 				    strerror(errno));

@@ -30,7 +30,7 @@ struct fgconn {
 	struct fgsock *f;
 	int fd;
 	struct ipc_reader rd; /* the request, as it comes */
-	char *out; /* the reply's frames, owned */
+	char *out;	      /* the reply's frames, owned */
 	size_t outlen, outoff;
 	int stop_after; /* a STOP: stop the process once it is sent */
 	struct loop_timer *deadline;

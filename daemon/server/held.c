@@ -41,10 +41,10 @@ struct held {
 	struct fwd_spec specs[HELD_MAX_TUNNELS];
 	struct tunnel *tunnels[HELD_MAX_TUNNELS];
 	int ntunnels;
-	int pending; /* tunnels not yet up */
-	int client;  /* the HOLD request, until answered; else -1 */
-	int made;    /* start_task made the tunnels */
-	int ready;   /* the session is ready */
+	int pending;	   /* tunnels not yet up */
+	int client;	   /* the HOLD request, until answered; else -1 */
+	int made;	   /* start_task made the tunnels */
+	int ready;	   /* the session is ready */
 	char failed[1200]; /* why the session failed before start_task ran */
 	int ending;	   /* end_task is queued */
 	int ended;	   /* its tunnels are closed: nothing more to do */

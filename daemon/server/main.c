@@ -116,9 +116,10 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ftp-tunneld [-v...] [--log-file FILE] [--ready-fd N] "
-		   "[--idle-exit SECONDS]\n"
-		   "See ftp-tunneld(8).\n");
+	fprintf(f,
+		"usage: ftp-tunneld [-v...] [--log-file FILE] [--ready-fd N] "
+		"[--idle-exit SECONDS]\n"
+		"See ftp-tunneld(8).\n");
 }
 
 /* Where the log goes: --log-file, else FTP_TUNNEL_LOG (FILE, syslog or
@@ -134,9 +135,9 @@ static int setup_log(const char *log_file, int nverbose)
 	int rc, level = -1, to_stderr;
 
 	if (!where)
-		where = env && *env ? env
-		      : log_stderr_useful() ? "stderr"
-					    : "syslog";
+		where = env && *env	      ? env
+			: log_stderr_useful() ? "stderr"
+					      : "syslog";
 	rc = log_open(where);
 	if (rc < 0 && log_file) {
 		log_err("cannot open the log file %s: %s", log_file,

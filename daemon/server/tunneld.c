@@ -77,11 +77,11 @@ struct tunneld {
 	int idle_exit_s;
 	uint64_t last_activity;
 	struct connpool *pool;
-	struct held_set *held; /* ftp-tunnel -f's tunnels */
+	struct held_set *held;	       /* ftp-tunnel -f's tunnels */
 	struct statusreq_set *reports; /* STATUS requests being answered */
-	struct taskq *q;	    /* DATA and PEER answers from workers */
-	struct data_job *data_jobs; /* DATA and PEER requests in flight */
-	struct reader *readers;	    /* connections whose request is due */
+	struct taskq *q;	       /* DATA and PEER answers from workers */
+	struct data_job *data_jobs;    /* DATA and PEER requests in flight */
+	struct reader *readers;	       /* connections whose request is due */
 	int nreaders;
 	struct loop_timer *tick;
 	unsigned long nconn;
@@ -133,9 +133,11 @@ static int loopback_pair(int family, int *give, int *keep)
 
 	addr_parse(family == AF_INET6 ? "::1" : "127.0.0.1", 0, &a);
 	l = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&a,
-			  addr_len((struct sockaddr *)&a)) < 0 ||
-	    listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&a, &alen) < 0)
+	if (l < 0 ||
+	    bind(l, (struct sockaddr *)&a, addr_len((struct sockaddr *)&a)) <
+		0 ||
+	    listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &alen) < 0)
 		goto fail;
 	c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&a, alen) < 0 ||
@@ -423,7 +425,8 @@ static void handle_connect(struct tunneld *d, int client,
 	    ipc_get(req, "dst", 0, dst, sizeof(dst)) ||
 	    ipc_get(req, "port", 0, port, sizeof(port)) ||
 	    ipc_get(req, "via", 0, via, sizeof(via))) {
-		reply_err(client, EINVAL, "CONNECT needs family, dst, port, via");
+		reply_err(client, EINVAL,
+			  "CONNECT needs family, dst, port, via");
 		goto fail;
 	}
 	p = calloc(1, sizeof(*p));
@@ -473,7 +476,8 @@ static void handle_connect(struct tunneld *d, int client,
 				 p->ftphost);
 	}
 	if (ssh_opts_set_dest(&o, via) < 0) {
-		reply_err(client, EINVAL, "bad via (expected [user@]host[:port])");
+		reply_err(client, EINVAL,
+			  "bad via (expected [user@]host[:port])");
 		free(p);
 		goto fail;
 	}

@@ -24,7 +24,7 @@ struct pool_conn {
 	struct connpool *p;
 	char key[CONNPOOL_KEY_MAX]; /* ssh_opts_key of its settings */
 	unsigned long id;
-	int extra; /* made while another live connection had this key */
+	int extra;    /* made while another live connection had this key */
 	int reserved; /* its owner's alone (connpool_own) */
 	struct worker *w;
 	/* Shared between the threads. */

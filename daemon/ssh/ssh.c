@@ -119,8 +119,8 @@ const char *ssh_last_error(struct ssh_sess *s)
 /* libssh2 reads through this, so every read of the SSH socket re-arms
  * TCP_QUICKACK (Linux clears it) and counts liveness: without QUICKACK,
  * delayed ACKs cost tens of milliseconds per channel (TESTBED.md). */
-static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len,
-			 int flags, void **abstract)
+static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
+			 void **abstract)
 {
 	struct ssh_sess *s = *abstract;
 	ssize_t n = recv(fd, buf, len, flags);
@@ -215,8 +215,8 @@ static void sess_die(struct ssh_sess *s, const char *msg)
 		msg = transport_why(s->tr);
 	snprintf(copy, sizeof(copy), "%s", msg);
 	snprintf(s->why, sizeof(s->why), "%s", copy);
-	log_debug("sess %s: %s -> dead (%s)", s->name,
-		  sess_state_names[was], copy);
+	log_debug("sess %s: %s -> dead (%s)", s->name, sess_state_names[was],
+		  copy);
 	if (was == SESS_READY)
 		ssh_chan_dying_all(s, 1);
 	s->state = SESS_DEAD;
@@ -345,11 +345,10 @@ static int start_handshake(struct ssh_sess *s)
 		/* Only a libssh2 built with debugging traces anything; the
 		 * socket-level trace (every packet) is left out. */
 		libssh2_trace_sethandler(s->raw, s, libssh2_trace_cb);
-		libssh2_trace(s->raw, LIBSSH2_TRACE_TRANS | LIBSSH2_TRACE_KEX |
-					  LIBSSH2_TRACE_AUTH |
-					  LIBSSH2_TRACE_CONN |
-					  LIBSSH2_TRACE_PUBLICKEY |
-					  LIBSSH2_TRACE_ERROR);
+		libssh2_trace(
+		    s->raw, LIBSSH2_TRACE_TRANS | LIBSSH2_TRACE_KEX |
+				LIBSSH2_TRACE_AUTH | LIBSSH2_TRACE_CONN |
+				LIBSSH2_TRACE_PUBLICKEY | LIBSSH2_TRACE_ERROR);
 	}
 #if LIBSSH2_VERSION_NUM >= 0x010b01
 	/* 1.11.1 deprecates the void * form. */
@@ -464,8 +463,8 @@ void ssh_sess_dump(struct ssh_sess *s)
 		 wants_input(s));
 	for (c = s->chans; c; c = c->next) {
 		unsigned long avail = 0, initial = 0;
-		unsigned long win = libssh2_channel_window_read_ex(
-		    c->raw, &avail, &initial);
+		unsigned long win =
+		    libssh2_channel_window_read_ex(c->raw, &avail, &initial);
 
 		log_warn("  chan %s: wants %d pending %d window in %lu (queued "
 			 "%lu) out %lu eof %d",
@@ -581,9 +580,8 @@ static void sess_service(struct ssh_sess *s)
 		if (s->io_error) {
 			char msg[1400];
 
-			snprintf(msg, sizeof(msg),
-				 "connection to %s lost: %s", s->name,
-				 ssh_last_error(s));
+			snprintf(msg, sizeof(msg), "connection to %s lost: %s",
+				 s->name, ssh_last_error(s));
 			sess_die(s, msg);
 		}
 		break;
@@ -645,8 +643,9 @@ static void sess_io_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	if ((events & (EPOLLRDHUP | EPOLLHUP)) && !wants_input(s)) {
 		char msg[1400];
 
-		snprintf(msg, sizeof(msg), "connection to %s closed by the "
-					   "server",
+		snprintf(msg, sizeof(msg),
+			 "connection to %s closed by the "
+			 "server",
 			 s->name);
 		sess_die(s, msg);
 		return;

@@ -18,8 +18,12 @@
 #include "loop.h"
 #include "sshkeys.h"
 
-enum ssh_strict { SSH_STRICT_ASK, SSH_STRICT_YES, SSH_STRICT_ACCEPT_NEW,
-		  SSH_STRICT_NO };
+enum ssh_strict {
+	SSH_STRICT_ASK,
+	SSH_STRICT_YES,
+	SSH_STRICT_ACCEPT_NEW,
+	SSH_STRICT_NO
+};
 
 #define SSH_MAX_IDENTITIES SSHKEYS_MAX_IDENTITIES
 #define SSH_MAX_KNOWN_HOSTS SSHKEYS_MAX_KNOWN_HOSTS
@@ -49,7 +53,7 @@ enum ssh_set_bit {
 };
 
 struct ssh_opts {
-	char host[256]; /* name or address connected to (HostName's value) */
+	char host[256];	 /* name or address connected to (HostName's value) */
 	char alias[256]; /* the name as given, when HostName replaced it */
 	uint16_t port;
 	char user[SSHKEYS_USER_MAX];
@@ -62,7 +66,7 @@ struct ssh_opts {
 	int alive_interval;  /* seconds, 0 = off */
 	int alive_count_max; /* default 3 */
 	int connect_timeout; /* seconds, 0 = the system's */
-	int batch_mode;      /* never prompt */
+	int batch_mode;	     /* never prompt */
 	int no_auth_prompt;  /* may ask about host keys, never for secrets */
 	int max_channels;    /* MaxChannels: open or opening at once */
 	int connections;     /* Connections: SSH connections to one server
@@ -262,12 +266,12 @@ struct ssh_sess_info {
 	const char *via; /* the jump hosts before it ("a → b"), or
 			  * "ProxyCommand", or "" */
 	const char *user;
-	const char *state; /* connecting, authenticating, ready or dead */
+	const char *state;   /* connecting, authenticating, ready or dead */
 	uint64_t started_ms; /* loop_now_ms() when it was made */
 	/* Negotiated methods (libssh2_session_methods), "" before the
 	 * handshake: cs = client to server, sc = server to client. */
 	const char *kex, *hostkey, *cipher_cs, *cipher_sc, *mac_cs, *mac_sc;
-	int nchannels; /* attached channels */
+	int nchannels;			       /* attached channels */
 	unsigned long long rx_bytes, tx_bytes; /* on the SSH socket */
 };
 void ssh_sess_info(const struct ssh_sess *s, struct ssh_sess_info *out);

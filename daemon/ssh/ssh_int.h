@@ -108,8 +108,8 @@ struct ssh_sess {
 	int rtt_known;
 	struct transport *tr; /* ProxyJump/ProxyCommand, or NULL */
 	char why[1024];	      /* why it died, "" while alive */
-	int was_ready;	 /* reached READY once */
-	int login_typed; /* auth_typed() of the login */
+	int was_ready;	      /* reached READY once */
+	int login_typed;      /* auth_typed() of the login */
 };
 
 /* The receive window a channel opens with: small, so that libssh2's own

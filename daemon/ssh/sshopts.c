@@ -257,8 +257,8 @@ int ssh_opts_set(struct ssh_opts *o, const char *keyval, char *err,
 	} else {
 		args[nargs++] = copy;
 	}
-	rc = ssh_opts_apply(o, key, args, nargs, SSH_APPLY_REPLACE, err,
-			    errlen);
+	rc =
+	    ssh_opts_apply(o, key, args, nargs, SSH_APPLY_REPLACE, err, errlen);
 	free(copy);
 	if (rc == SSH_OPTS_UNKNOWN) {
 		snprintf(err, errlen,

@@ -1,6 +1,6 @@
 /* ftpopts.h — a tunnel's FTP settings given as Key=Value: FtpActiveMode,
- * FtpPassiveAddress and SftpLogin, from -o, a profile, a Route or a HOLD. One parser
- * for ftp-tunnel, the held tunnels and the shim's daemon. */
+ * FtpPassiveAddress and SftpLogin, from -o, a profile, a Route or a HOLD. One
+ * parser for ftp-tunnel, the held tunnels and the shim's daemon. */
 #ifndef FTPOPTS_H
 #define FTPOPTS_H
 

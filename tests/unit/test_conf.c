@@ -172,7 +172,8 @@ static void test_route_via_profile(void)
 	      "plain via");
 	conf_free(&c);
 	/* An IPv6 server. */
-	rc = parse(&c, "Route 10.0.0.1\n Via six\nProfile six\n HostName ::1\n");
+	rc =
+	    parse(&c, "Route 10.0.0.1\n Via six\nProfile six\n HostName ::1\n");
 	CHECK(rc == 0 && !strcmp(c.routes[0].via, "[::1]:22"), "v6 via %s",
 	      c.routes[0].via);
 	conf_free(&c);
@@ -180,16 +181,21 @@ static void test_route_via_profile(void)
 
 static void test_errors(void)
 {
-	bad("Profile a\n  Tunnel foo\n", "f:2: unknown keyword \"Tunnel\" in a Profile");
-	bad("Profile a\nProfile b\nProfile a\n", "f:3: Profile a defined twice (first at line 1)");
+	bad("Profile a\n  Tunnel foo\n",
+	    "f:2: unknown keyword \"Tunnel\" in a Profile");
+	bad("Profile a\nProfile b\nProfile a\n",
+	    "f:3: Profile a defined twice (first at line 1)");
 	bad("Profile a\n  Port 70000\n", "f:2: Port 70000: not a port");
-	bad("Profile a\n  LocalForward ftp/99999:h:21\n", "f:2: LocalForward: bad forward");
+	bad("Profile a\n  LocalForward ftp/99999:h:21\n",
+	    "f:2: LocalForward: bad forward");
 	bad("Profile a\n  LocalForward 2121\n", "f:2: LocalForward");
 	bad("Profile a\n  RemoteForward a b c\n", "f:2: RemoteForward takes");
 	bad("Profile\n", "f:1: Profile takes one name");
 	bad("Profile a@b\n", "f:1: Profile takes one name");
-	bad("Profile a\n  HostName x\n  HostName y\n", "f:3: HostName given twice");
-	bad("Profile a\n  HostName a[b]:c\n", "f:2: HostName a[b]:c: not a host");
+	bad("Profile a\n  HostName x\n  HostName y\n",
+	    "f:3: HostName given twice");
+	bad("Profile a\n  HostName a[b]:c\n",
+	    "f:2: HostName a[b]:c: not a host");
 	{
 		/* A via too long to write is an error, not the profile's
 		 * name taken for the host. */
@@ -209,8 +215,10 @@ static void test_errors(void)
 		      "via too long: %s", c.err);
 		conf_free(&c);
 	}
-	bad("Profile a\n  AllowRelay maybe\n", "f:2: AllowRelay maybe: want yes or no");
-	bad("Profile a\n  FtpActiveMode sometimes\n", "f:2: FtpActiveMode sometimes");
+	bad("Profile a\n  AllowRelay maybe\n",
+	    "f:2: AllowRelay maybe: want yes or no");
+	bad("Profile a\n  FtpActiveMode sometimes\n",
+	    "f:2: FtpActiveMode sometimes");
 	bad("Profile a\n  FtpPassiveAddress any\n",
 	    "f:2: FtpPassiveAddress any: want control or reply");
 	bad("Route h\n Via v\n FtpPassiveAddress reply\n FtpPassiveAddress "
@@ -219,7 +227,8 @@ static void test_errors(void)
 	bad("Profile a\n  User \"\"\n", "f:2: User : not a user name");
 	bad("Host x\n  User a\n", "f:1: Host blocks belong in ~/.ssh/config");
 	bad("Frobnicate 1\n", "f:1: unknown keyword \"Frobnicate\"");
-	bad("TectiaConfig relative.xml\n", "f:1: TectiaConfig relative.xml: a file must be");
+	bad("TectiaConfig relative.xml\n",
+	    "f:1: TectiaConfig relative.xml: a file must be");
 }
 
 /* ProxyJump and ProxyCommand: carried as options to the daemon and to
@@ -402,8 +411,10 @@ static void test_ftp_keys_agree(void)
 		const char *key, *value;
 		int good;
 	} ftp[] = {
-	    {"FtpActiveMode", "forward", 1}, {"FtpActiveMode", "passive", 1},
-	    {"FtpActiveMode", "convert", 1}, {"FtpActiveMode", "AUTO", 1},
+	    {"FtpActiveMode", "forward", 1},
+	    {"FtpActiveMode", "passive", 1},
+	    {"FtpActiveMode", "convert", 1},
+	    {"FtpActiveMode", "AUTO", 1},
 	    {"FtpActiveMode", "sometimes", 0},
 	    {"FtpPassiveAddress", "control", 1},
 	    {"FtpPassiveAddress", "Reply", 1},

@@ -51,8 +51,8 @@ static int match(const struct conf *c, const char *host, unsigned port,
 	struct sockaddr_storage ss = sa(host, port);
 	int dummy;
 
-	return conf_match(c, (struct sockaddr *)&ss, t ? in_table : NULL,
-			       t, name ? name : &dummy);
+	return conf_match(c, (struct sockaddr *)&ss, t ? in_table : NULL, t,
+			  name ? name : &dummy);
 }
 
 /* Text that must fail with err (a substring of "f:LINE: ..."). */
@@ -113,10 +113,8 @@ static void test_syntax(void)
 		      "Port=2022\nIdentityFile=/keys/with space\n"),
 	      "options 1: [%s]", c.routes[1].options);
 	CHECK(c.routes[1].ftphost[0] == '\0', "no ftphost");
-	CHECK(conf_port_guarded(&c, 21) &&
-		  conf_port_guarded(&c, 2121) &&
-		  conf_port_guarded(&c, 990) &&
-		  !conf_port_guarded(&c, 22),
+	CHECK(conf_port_guarded(&c, 21) && conf_port_guarded(&c, 2121) &&
+		  conf_port_guarded(&c, 990) && !conf_port_guarded(&c, 22),
 	      "guarded ports");
 	conf_free(&c);
 
@@ -151,11 +149,11 @@ static void test_syntax(void)
 	/* ~ alone, home with a trailing slash. */
 	conf_init(&c);
 	rc = conf_parse(&c, "g",
-			     "Route h1\n Via v\n UserKnownHostsFile ~\n"
-			     "Route h2\n Via v\n IdentityFile ~/k\n",
-			     strlen("Route h1\n Via v\n UserKnownHostsFile ~\n"
-				    "Route h2\n Via v\n IdentityFile ~/k\n"),
-			     "/");
+			"Route h1\n Via v\n UserKnownHostsFile ~\n"
+			"Route h2\n Via v\n IdentityFile ~/k\n",
+			strlen("Route h1\n Via v\n UserKnownHostsFile ~\n"
+			       "Route h2\n Via v\n IdentityFile ~/k\n"),
+			"/");
 	CHECK(rc == 0 &&
 		  !strcmp(c.routes[0].options, "UserKnownHostsFile=/\n") &&
 		  !strcmp(c.routes[1].options, "IdentityFile=/k\n"),
@@ -275,9 +273,9 @@ static void test_errors(void)
 
 		conf_init(&c);
 		ra = conf_parse(&c, "/home/u/.config/ftp-tunnel/config", a,
-				     sizeof(a) - 1, "/home/u");
-		rb = conf_parse(&c, "/etc/ftp-tunnel/config", b,
-				     sizeof(b) - 1, "/home/u");
+				sizeof(a) - 1, "/home/u");
+		rb = conf_parse(&c, "/etc/ftp-tunnel/config", b, sizeof(b) - 1,
+				"/home/u");
 		CHECK(ra == 0 && rb < 0 &&
 			  !strncmp(c.err,
 				   "/etc/ftp-tunnel/config:4: unknown "
@@ -292,8 +290,7 @@ static void test_errors(void)
 		struct conf c;
 
 		conf_init(&c);
-		conf_fail(&c, "/x", 0, "cannot read: %s",
-			       "Permission denied");
+		conf_fail(&c, "/x", 0, "cannot read: %s", "Permission denied");
 		conf_fail(&c, "/y", 3, "second");
 		CHECK(!strcmp(c.err, "/x: cannot read: Permission denied"),
 		      "fail: %s", c.err);
@@ -357,8 +354,7 @@ static void test_match(void)
 	      "a name with a port");
 	CHECK(match(&c, "198.51.100.9", 21, &t, &name) == -1,
 	      "a name with a port: not 21");
-	CHECK(conf_names_on_port(&c, 2121) &&
-		  conf_names_on_port(&c, 21) &&
+	CHECK(conf_names_on_port(&c, 2121) && conf_names_on_port(&c, 21) &&
 		  !conf_names_on_port(&c, 990),
 	      "names on port");
 	ss = sa("10.1.7.7", 0);
@@ -434,16 +430,13 @@ static void test_via(void)
 	CHECK(conf_parse_via("u@h", host, sizeof(host), &port) == 0 &&
 		  !strcmp(host, "h") && port == 22,
 	      "u@h");
-	CHECK(conf_parse_via("[::1]:2222", host, sizeof(host), &port) ==
-		      0 &&
+	CHECK(conf_parse_via("[::1]:2222", host, sizeof(host), &port) == 0 &&
 		  !strcmp(host, "::1") && port == 2222,
 	      "[::1]:2222");
-	CHECK(conf_parse_via("2001:db8::1", host, sizeof(host), &port) ==
-		      0 &&
+	CHECK(conf_parse_via("2001:db8::1", host, sizeof(host), &port) == 0 &&
 		  !strcmp(host, "2001:db8::1") && port == 22,
 	      "bare v6");
-	CHECK(conf_parse_via("h:+22", host, sizeof(host), &port) < 0,
-	      "h:+22");
+	CHECK(conf_parse_via("h:+22", host, sizeof(host), &port) < 0, "h:+22");
 	CHECK(conf_parse_via("h:", host, sizeof(host), &port) < 0, "h:");
 	CHECK(conf_parse_via("u@", host, sizeof(host), &port) < 0, "u@");
 }
@@ -504,8 +497,7 @@ static void test_words(void)
 			  "IdentityFile=/k/it is\n"
 			  "UserKnownHostsFile=/k/a\\b /k/x\n") &&
 		  !strcmp(c.routes[1].via, "h") &&
-		  !strcmp(c.routes[1].options,
-			  "IdentityFile=/k/back slash\n"),
+		  !strcmp(c.routes[1].options, "IdentityFile=/k/back slash\n"),
 	      "rc %d %s [%s] [%s]", rc, c.err,
 	      c.nroutes ? c.routes[0].options : "",
 	      c.nroutes > 1 ? c.routes[1].options : "");
