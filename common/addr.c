@@ -88,6 +88,16 @@ int addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
 	return 0;
 }
 
+int addr_same_conn(const struct sockaddr *src, const struct sockaddr *dst,
+		   const struct sockaddr_storage *a,
+		   const struct sockaddr_storage *b)
+{
+	return addr_same_host(src, (const struct sockaddr *)a) &&
+	       addr_port(src) == addr_port((const struct sockaddr *)a) &&
+	       addr_same_host(dst, (const struct sockaddr *)b) &&
+	       addr_port(dst) == addr_port((const struct sockaddr *)b);
+}
+
 int addr_is_loopback(const struct sockaddr *sa)
 {
 	struct in_addr a4;

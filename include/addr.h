@@ -17,6 +17,12 @@ char *addr_host(const struct sockaddr *sa, char *out, size_t outlen);
 char *addr_format(const struct sockaddr *sa, char *out, size_t outlen);
 /* Same host (IPv4-mapped IPv6 equals its IPv4 address); ports ignored. */
 int addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
+
+/* Whether src -> dst (hosts and ports) is the connection a -> b: the
+ * DATA/PEER checks of both FTP engines ask this of an accepted socket. */
+int addr_same_conn(const struct sockaddr *src, const struct sockaddr *dst,
+		   const struct sockaddr_storage *a,
+		   const struct sockaddr_storage *b);
 int addr_is_loopback(const struct sockaddr *sa);
 /* 0.0.0.0, :: or ::ffff:0.0.0.0: "any address", or in EPRT "my own". */
 int addr_is_unspecified(const struct sockaddr *sa);

@@ -833,17 +833,6 @@ int ftpfwd_data_adopt(struct ftp_ctl *k, uint16_t port, int fd)
 	return -1;
 }
 
-/* Whether src -> dst (hosts and ports) is the connection a -> b. */
-static int same_conn(const struct sockaddr *src, const struct sockaddr *dst,
-		     const struct sockaddr_storage *a,
-		     const struct sockaddr_storage *b)
-{
-	return addr_same_host(src, (const struct sockaddr *)a) &&
-	       addr_port(src) == addr_port((const struct sockaddr *)a) &&
-	       addr_same_host(dst, (const struct sockaddr *)b) &&
-	       addr_port(dst) == addr_port((const struct sockaddr *)b);
-}
-
 int ftpfwd_data_made(const struct ftp_ctl *k, const struct sockaddr *src,
 		     const struct sockaddr *dst)
 {
@@ -856,11 +845,11 @@ int ftpfwd_data_made(const struct ftp_ctl *k, const struct sockaddr *src,
 	for (i = 0; i < CTL_MAX_DATA; i++)
 		if (k->data[i] && k->data_kind[i].active &&
 		    ftpdata_made(k->data[i], &a, &b) &&
-		    same_conn(src, dst, &a, &b))
+		    addr_same_conn(src, dst, &a, &b))
 			return 1;
 	for (i = 0; i < CTL_MADE; i++)
 		if (k->made[i].at_ms && now - k->made[i].at_ms < CTL_MADE_MS &&
-		    same_conn(src, dst, &k->made[i].src, &k->made[i].dst))
+		    addr_same_conn(src, dst, &k->made[i].src, &k->made[i].dst))
 			return 1;
 	return 0;
 }

@@ -17,25 +17,14 @@ int ftpsrv_data_adopt(struct ftpsrv *f, uint16_t port, int fd)
 	return fsdata_adopt(f->data, port, fd);
 }
 
-/* Whether src -> dst (hosts and ports) is the connection a -> b. */
-static int same_conn(const struct sockaddr *src, const struct sockaddr *dst,
-		     const struct sockaddr_storage *a,
-		     const struct sockaddr_storage *b)
-{
-	return addr_same_host(src, (const struct sockaddr *)a) &&
-	       addr_port(src) == addr_port((const struct sockaddr *)a) &&
-	       addr_same_host(dst, (const struct sockaddr *)b) &&
-	       addr_port(dst) == addr_port((const struct sockaddr *)b);
-}
-
 int ftpsrv_data_made(const struct ftpsrv *f, const struct sockaddr *src,
 		     const struct sockaddr *dst)
 {
 	struct sockaddr_storage a, b;
 
 	if (f->data && fsdata_made(f->data, &a, &b) &&
-	    same_conn(src, dst, &a, &b))
+	    addr_same_conn(src, dst, &a, &b))
 		return 1;
 	return f->made_ms && loop_now_ms(f->loop) - f->made_ms < MADE_MS &&
-	       same_conn(src, dst, &f->made_src, &f->made_dst);
+	       addr_same_conn(src, dst, &f->made_src, &f->made_dst);
 }
