@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "datalisten.h"
 #include "log.h"
 #include "net.h"
 #include "pump.h"
@@ -366,41 +367,28 @@ static void take(struct ftp_data *d, int fd)
 	maybe_both(d);
 }
 
+static const char *here_check(void *arg, const struct sockaddr *peer,
+			      const struct sockaddr *local)
+{
+	return peer_refused(arg, peer, local);
+}
+
+/* Every accepted socket, refused or taken: its FIN may end it now. */
+static void here_settle(void *arg, int fd)
+{
+	fin_release(arg, fd);
+}
+
 static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			   void *arg)
 {
 	struct ftp_data *d = arg;
-	const char *why;
-	char who[80];
+	int fd;
 
 	(void)events;
-	for (;;) {
-		struct sockaddr_storage peer, local;
-		socklen_t plen = sizeof(peer), llen = sizeof(local);
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			net_accept_failed(loop, lfd, d->name);
-			return;
-		}
-		getsockname(fd, (struct sockaddr *)&local, &llen);
-		why = peer_refused(d, (struct sockaddr *)&peer,
-				   (struct sockaddr *)&local);
-		if (why) {
-			log_warn("%s: refused a data connection from %s (%s)",
-				 d->name,
-				 addr_format((struct sockaddr *)&peer, who,
-					     sizeof(who)),
-				 why);
-			fin_release(d, fd); /* its FIN may end it now */
-			close(fd);
-			continue;
-		}
-		fin_release(d, fd);
+	fd = datalisten_accept(loop, lfd, d->name, here_check, here_settle, d);
+	if (fd >= 0)
 		take(d, fd);
-		return;
-	}
 }
 
 struct ftp_data *ftpdata_listen_here(

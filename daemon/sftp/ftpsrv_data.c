@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "datalisten.h"
 #include "log.h"
 #include "net.h"
 #include "sockowner.h"
@@ -89,37 +90,22 @@ static void take(struct fsdata *d, int fd)
 	deliver(d, NULL);
 }
 
+static const char *accept_check(void *arg, const struct sockaddr *peer,
+				const struct sockaddr *local)
+{
+	return peer_allowed(arg, peer, local) ? NULL : "not the FTP client's";
+}
+
 static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 {
 	struct fsdata *d = arg;
+	int fd;
 
 	(void)events;
-	for (;;) {
-		struct sockaddr_storage peer, local;
-		socklen_t plen = sizeof(peer), llen = sizeof(local);
-		char who[80];
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			net_accept_failed(loop, lfd, d->name);
-			return;
-		}
-		getsockname(fd, (struct sockaddr *)&local, &llen);
-		if (!peer_allowed(d, (struct sockaddr *)&peer,
-				  (struct sockaddr *)&local)) {
-			log_warn("%s: refused a data connection from %s (not "
-				 "the FTP client's)",
-				 d->name,
-				 addr_format((struct sockaddr *)&peer, who,
-					     sizeof(who)));
-			close(fd);
-			continue;
-		}
-		/* One connection: the listener's job is done. */
+	fd = datalisten_accept(loop, lfd, d->name, accept_check, NULL, d);
+	/* One connection: the listener's job is done. */
+	if (fd >= 0)
 		take(d, fd);
-		return;
-	}
 }
 
 static void timeout_cb(struct loop *loop, void *arg)
