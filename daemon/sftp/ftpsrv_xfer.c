@@ -36,6 +36,18 @@ static void x_closed(struct sftpc *c, int rc, void *arg);
 static void list_next(struct ftpsrv *f);
 static void send_out(struct ftpsrv *f);
 
+/* Defines the sftpc callback name as name_in run between ftpsrv_enter
+ * and ftpsrv_leave: the session may end inside it, and only the
+ * outermost leave may free it (ftpsrv_int.h). One definition, so no
+ * callback can miss the pair. */
+#define SFTPC_ENTERED(name)                                                    \
+	static void name(struct sftpc *c, int rc, void *arg)                   \
+	{                                                                      \
+		ftpsrv_enter(arg);                                             \
+		name##_in(c, rc, arg);                                         \
+		ftpsrv_leave(arg);                                             \
+	}
+
 static void x_reset(struct ftpsrv *f)
 {
 	buf_release(&f->x.a);
@@ -130,12 +142,7 @@ static void space_checked_in(struct sftpc *c, int rc, void *arg)
 	x_finished(f);
 }
 
-static void space_checked(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	space_checked_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(space_checked)
 
 static void x_closed_in(struct sftpc *c, int rc, void *arg)
 {
@@ -159,12 +166,7 @@ static void x_closed_in(struct sftpc *c, int rc, void *arg)
 	x_finished(f);
 }
 
-static void x_closed(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	x_closed_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(x_closed)
 
 static void x_close_handle(struct ftpsrv *f)
 {
@@ -496,12 +498,7 @@ static void retr_statted_in(struct sftpc *c, int rc, void *arg)
 	open_data(f, what);
 }
 
-static void retr_statted(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	retr_statted_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(retr_statted)
 
 static void retr_opened_in(struct sftpc *c, int rc, void *arg)
 {
@@ -521,12 +518,7 @@ static void retr_opened_in(struct sftpc *c, int rc, void *arg)
 		x_start_failed(f, rc, FTPREPLY_RETR);
 }
 
-static void retr_opened(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	retr_opened_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(retr_opened)
 
 void ftpsrv_xfer_retr(struct ftpsrv *f, const char *path)
 {
@@ -600,12 +592,7 @@ static void stor_opened_in(struct sftpc *c, int rc, void *arg)
 	open_data(f, what);
 }
 
-static void stor_opened(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	stor_opened_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(stor_opened)
 
 void ftpsrv_xfer_stor(struct ftpsrv *f, const char *path, int append,
 		      int unique)
@@ -739,12 +726,7 @@ static void link_read_in(struct sftpc *c, int rc, void *arg)
 	list_next(f);
 }
 
-static void link_read(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	link_read_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(link_read)
 
 static void list_entry_in(struct sftpc *c, int rc, void *arg)
 {
@@ -788,12 +770,7 @@ static void list_entry_in(struct sftpc *c, int rc, void *arg)
 	list_next(f);
 }
 
-static void list_entry(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	list_entry_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(list_entry)
 
 /* The next entry, while the buffer has room for its line. */
 static void list_next(struct ftpsrv *f)
@@ -842,12 +819,7 @@ static void list_statted_in(struct sftpc *c, int rc, void *arg)
 	open_data(f, "Here comes the directory listing.");
 }
 
-static void list_statted(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	list_statted_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(list_statted)
 
 static void list_opened_in(struct sftpc *c, int rc, void *arg)
 {
@@ -873,12 +845,7 @@ static void list_opened_in(struct sftpc *c, int rc, void *arg)
 	open_data(f, "Here comes the directory listing.");
 }
 
-static void list_opened(struct sftpc *c, int rc, void *arg)
-{
-	ftpsrv_enter(arg);
-	list_opened_in(c, rc, arg);
-	ftpsrv_leave(arg);
-}
+SFTPC_ENTERED(list_opened)
 
 void ftpsrv_xfer_list(struct ftpsrv *f, enum xkind kind, const char *arg)
 {
