@@ -34,7 +34,7 @@
 #include "ftpfwd.h"
 #include "ftpopts.h"
 #include "ftpsrv.h"
-#include "fwd.h"
+#include "tunnel.h"
 #include "handoff.h"
 #include "control.h"
 #include "held.h"

@@ -1,8 +1,8 @@
-/* fwd.c — local and remote forwards. A local tunnel listens here and opens
+/* tunnel.c — local and remote forwards. A local tunnel listens here and opens
  * a direct-tcpip channel per connection; a remote tunnel asks the server
  * for a tcpip-forward and connects each forwarded-tcpip channel to its
  * destination from here. */
-#include "fwd.h"
+#include "tunnel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -402,7 +402,7 @@ static const struct handoff_ops spread_ops = {
     .orphaned = spread_orphaned,
 };
 
-const struct connpool_ops fwd_pool_ops = {.rehome = handoff_rehome};
+const struct connpool_ops tunnel_pool_ops = {.rehome = handoff_rehome};
 
 /* --- sftp/ sessions on extra connections ------------------------------- */
 
@@ -494,8 +494,8 @@ static void pool_report_of(struct pool_conn *pc, void *arg)
 	connpool_call(pc, pool_report_task, j);
 }
 
-void fwd_pool_report(struct connpool *pool, struct statusrep *r,
-		     struct report_totals *tot, unsigned long id_base)
+void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
+			struct report_totals *tot, unsigned long id_base)
 {
 	struct pool_report j = {.r = r, .tot = tot, .id_base = id_base};
 
