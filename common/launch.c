@@ -360,7 +360,7 @@ static int beside(const char *dir, const char *name, int mode, char *out,
 	return n > 0 && (size_t)n < outlen && access(out, mode) == 0 ? 0 : -1;
 }
 
-int launch_daemon_path(int near_self, char *out, size_t outlen)
+int launch_daemon_bin_path(int near_self, char *out, size_t outlen)
 {
 	const char *env = launch_privileged() ? NULL : getenv("FTP_TUNNELD");
 	char dir[PATH_MAX];

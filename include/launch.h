@@ -41,7 +41,7 @@ int launch_self_dir(char *out, size_t outlen);
  * tree) when there is one; else the built-in path (BINDIR/ftp-tunneld when
  * built). A privileged process gets the built-in path. 0, or
  * -ENAMETOOLONG. */
-int launch_daemon_path(int near_self, char *out, size_t outlen);
+int launch_daemon_bin_path(int near_self, char *out, size_t outlen);
 
 /* The shim beside the running program: in its directory (the build
  * tree), else in the library directory of its installation: LIBDIR as

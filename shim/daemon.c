@@ -231,7 +231,7 @@ int shim_daemon_start(char *why, size_t whylen)
 	/* $FTP_TUNNELD (ftp-tunnel-wrap sets it to the daemon it found
 	 * beside itself), else the built-in path; a privileged process
 	 * reads no variable and starts nothing (launch.h). */
-	if (launch_daemon_path(0, path, sizeof(path)) < 0) {
+	if (launch_daemon_bin_path(0, path, sizeof(path)) < 0) {
 		snprintf(why, whylen, "$FTP_TUNNELD is too long");
 		return -ENAMETOOLONG;
 	}

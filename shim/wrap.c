@@ -165,7 +165,7 @@ static void find_daemon(void)
 {
 	char path[PATH_MAX];
 
-	if (launch_daemon_path(1, path, sizeof(path)) < 0)
+	if (launch_daemon_bin_path(1, path, sizeof(path)) < 0)
 		die(EXIT_FAIL, "FTP_TUNNELD is too long");
 	if (setenv("FTP_TUNNELD", path, 1) < 0)
 		die(EXIT_FAIL, "setenv: %s", strerror(errno));

@@ -24,7 +24,7 @@ static int start_daemon(void)
 {
 	char path[PATH_MAX], why[PATH_MAX + 200];
 
-	if (launch_daemon_path(1, path, sizeof(path)) < 0) {
+	if (launch_daemon_bin_path(1, path, sizeof(path)) < 0) {
 		log_err("FTP_TUNNELD is too long");
 		return -1;
 	}

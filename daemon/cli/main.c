@@ -15,7 +15,7 @@
 #include "confload.h"
 #include "connpool.h"
 #include "fgsock.h"
-#include "fwd.h"
+#include "tunnel.h"
 #include "hold.h"
 #include "ftp.h"
 #include "ftpopts.h"
@@ -227,7 +227,7 @@ static void cli_report(struct statusrep *r, void *arg)
 		report_session(r, &tot, 1, c->sess, now);
 	for (i = 0; i < c->ntunnels; i++)
 		tunnel_report(c->tunnels[i], r, &tot, 1);
-	fwd_pool_report(c->pool, r, &tot, 1);
+	tunnel_pool_report(c->pool, r, &tot, 1);
 	report_totals(r, &tot);
 }
 
@@ -636,8 +636,8 @@ static int start(struct cli *c, int *sfd)
 		/* Concurrent FTP sessions spread over more connections, each
 		 * on a thread of its own (libssh2 1.10 is one core's worth
 		 * per connection). */
-		c->pool =
-		    connpool_new(c->loop, &fwd_pool_ops, NULL, EXTRA_IDLE_MS);
+		c->pool = connpool_new(c->loop, &tunnel_pool_ops, NULL,
+				       EXTRA_IDLE_MS);
 		ssh_opts_key(&c->opts, c->pool_key, sizeof(c->pool_key));
 		c->topts.pool = c->pool;
 		c->topts.ssh_opts = &c->opts;

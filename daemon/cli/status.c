@@ -65,7 +65,7 @@ static int pid_gone(int pid);
 /* --- talking to the daemon -------------------------------------------- */
 
 /* The daemon's socket path, or -1 after saying why there is none. */
-static int daemon_path(char *path, size_t len)
+static int daemon_sock_path(char *path, size_t len)
 {
 	if (ipc_socket_path(getuid(), path, len) < 0 ||
 	    ipc_check_dir(path, getuid(), 0) < 0) {
@@ -872,7 +872,7 @@ static int do_stop(void)
 	struct timespec pause = {0, 50 * 1000 * 1000};
 	int fd, rc, pid = 0, i;
 
-	if (daemon_path(path, sizeof(path)) < 0)
+	if (daemon_sock_path(path, sizeof(path)) < 0)
 		return 1;
 	ipc_init(&req, "STOP");
 	rc = ipc_call(path, &req, &m, &fd, DAEMON_TIMEOUT_S);

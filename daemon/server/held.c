@@ -17,7 +17,7 @@
 #include "connpool.h"
 #include "ftp.h"
 #include "ftpopts.h"
-#include "fwd.h"
+#include "tunnel.h"
 #include "log.h"
 #include "spec.h"
 #include "ssh.h"

@@ -34,7 +34,7 @@
 #include "ftpfwd.h"
 #include "ftpopts.h"
 #include "ftpsrv.h"
-#include "fwd.h"
+#include "tunnel.h"
 #include "handoff.h"
 #include "control.h"
 #include "held.h"
@@ -58,7 +58,7 @@
 
 /* A CONNECT waiting for its channel (made by the main thread, then the
  * worker's; back to the main thread if its connection cannot log in). */
-struct pending {
+struct connect_req {
 	struct handoff h; /* first: the job the pool carries */
 	int client; /* the IPC connection, answered when the channel opens */
 	struct sockaddr_storage dst; /* what the program asked for */
@@ -183,7 +183,7 @@ fail:
  * loopback connection, the FTP glue the other. */
 static int connect_opened(struct handoff *h, struct ssh_sess *s)
 {
-	struct pending *p = (struct pending *)h;
+	struct connect_req *p = (struct connect_req *)h;
 	struct ipc_msg m;
 	int give = -1, keep = -1, rc;
 
@@ -212,7 +212,7 @@ static int connect_opened(struct handoff *h, struct ssh_sess *s)
 /* On the worker: the FTP glue runs (k), or could not start. */
 static void connect_started(struct handoff *h, struct ftp_ctl *k)
 {
-	struct pending *p = (struct pending *)h;
+	struct connect_req *p = (struct connect_req *)h;
 
 	if (k)
 		control_add(h->pc, k, p->id, (struct sockaddr *)&p->dst,
@@ -226,7 +226,7 @@ static void connect_started(struct handoff *h, struct ftp_ctl *k)
 static void connect_failed(struct handoff *h, int opening, int err,
 			   const char *msg)
 {
-	struct pending *p = (struct pending *)h;
+	struct connect_req *p = (struct connect_req *)h;
 
 	(void)opening;
 	reply_err(p->client, err, msg);
@@ -239,7 +239,7 @@ static void connect_failed(struct handoff *h, int opening, int err,
  * have. */
 static void connect_orphaned(struct handoff *h)
 {
-	struct pending *p = (struct pending *)h;
+	struct connect_req *p = (struct connect_req *)h;
 
 	reply_err(p->client, ECONNABORTED, "the SSH session is down");
 	close(p->client);
@@ -254,7 +254,7 @@ static void connect_orphaned(struct handoff *h)
  * Nothing is sent to the FTP port: the program's 227 names the address
  * it dialed, and the shim's DATA brings its data connection to the
  * session's listener. */
-static void sftp_task(struct pending *p, struct ssh_sess *s)
+static void sftp_task(struct connect_req *p, struct ssh_sess *s)
 {
 	struct ipc_msg m;
 	char name[64];
@@ -289,7 +289,7 @@ out:
  * the sftp subsystem is the session's). */
 static void sftp_run(struct pool_conn *pc, void *job)
 {
-	struct pending *p = job;
+	struct connect_req *p = job;
 	struct ssh_sess *s = connpool_sess(pc);
 
 	p->h.pc = pc;
@@ -304,7 +304,7 @@ static void connect_orphaned(struct handoff *h);
  * in goes to another connection, the way it came. */
 static void connect_rehome(void *job, struct pool_conn *to, void *arg)
 {
-	struct pending *p = job;
+	struct connect_req *p = job;
 
 	if (!p->sftp) {
 		handoff_rehome(job, to, arg);
@@ -341,7 +341,7 @@ static void login_done(struct ftpsrv *f, void *arg)
 /* On the main thread: an FTP session whose USER and PASS log in to SSH
  * themselves (ftpsrv.h), never on a connection another login made.
  * Takes o's strings (o is left empty) and p. */
-static void sftp_login_start(struct tunneld *d, struct pending *p,
+static void sftp_login_start(struct tunneld *d, struct connect_req *p,
 			     struct ssh_opts *o)
 {
 	struct login_sess *ls = calloc(1, sizeof(*ls));
@@ -416,7 +416,7 @@ static void handle_connect(struct tunneld *d, int client,
 	char family[16], dst[80], port[8], via[512], opt[1024];
 	char key[CONNPOOL_KEY_MAX], err[1200];
 	struct ssh_opts o;
-	struct pending *p;
+	struct connect_req *p;
 	struct pool_conn *pc;
 	int i;
 

@@ -1,5 +1,5 @@
 /* sftp_tunnel.h — `-L sftp/[bind:]port[:dir]`: the FTP sessions of one
- * local listener (fwd.c binds and accepts), each an FTP server backed by
+ * local listener (tunnel.c binds and accepts), each an FTP server backed by
  * the SSH server's SFTP (ftpsrv.h), with SftpLogin=tunnel: the SSH login
  * is ftp-tunnel's own, so only the same local user may connect. */
 #ifndef SFTP_SFTP_TUNNEL_H

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "fwd.h"
+#include "tunnel.h"
 
 /* Applies kv to t when its key is an FTP setting: 0, or -1 with a message
  * in err for a bad value. 1 when the key is not an FTP setting (for

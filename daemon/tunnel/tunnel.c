@@ -1,8 +1,8 @@
-/* fwd.c — local and remote forwards. A local tunnel listens here and opens
+/* tunnel.c — local and remote forwards. A local tunnel listens here and opens
  * a direct-tcpip channel per connection; a remote tunnel asks the server
  * for a tcpip-forward and connects each forwarded-tcpip channel to its
  * destination from here. */
-#include "fwd.h"
+#include "tunnel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,10 +39,10 @@ struct tunnel {
 	int bound_port;
 	long listen_req;
 	unsigned long nconn;
-	struct pending *pending;  /* connections waiting for their other half */
-	struct sftp_tunnel *sftp; /* sftp/: the FTP sessions served here */
-	int up;			  /* reported up */
-	struct fwd_ctl *ctls;	  /* its FTP sessions on its own session */
+	struct half_open *half_open; /* waiting for their other half */
+	struct sftp_tunnel *sftp;    /* sftp/: the FTP sessions served here */
+	int up;			     /* reported up */
+	struct fwd_ctl *ctls;	     /* its FTP sessions on its own session */
 };
 
 /* An FTP control connection a tunnel carries, as `ftp-tunnel status`
@@ -63,34 +63,34 @@ struct fwd_ctl {
 
 /* A connection waiting for its other half: a local client waiting for its
  * channel to open, or a forwarded channel waiting for its local connect. */
-struct pending {
+struct half_open {
 	struct tunnel *t;
 	int fd;
 	LIBSSH2_CHANNEL *ch;
 	long req; /* a local one's channel open */
 	char name[96];
-	struct pending *next, **prevp;
+	struct half_open *next, **prevp;
 };
 
-/* Pendings stay listed in their tunnel so that tunnel_free can end the
- * ones whose other half never came. */
-static struct pending *pending_new(struct tunnel *t)
+/* Half-open connections stay listed in their tunnel so that tunnel_free can end
+ * the ones whose other half never came. */
+static struct half_open *half_open_new(struct tunnel *t)
 {
-	struct pending *pd = calloc(1, sizeof(*pd));
+	struct half_open *pd = calloc(1, sizeof(*pd));
 
 	if (!pd)
 		return NULL;
 	pd->t = t;
 	pd->fd = -1;
-	pd->next = t->pending;
+	pd->next = t->half_open;
 	if (pd->next)
 		pd->next->prevp = &pd->next;
-	pd->prevp = &t->pending;
-	t->pending = pd;
+	pd->prevp = &t->half_open;
+	t->half_open = pd;
 	return pd;
 }
 
-static void pending_free(struct pending *pd)
+static void half_open_free(struct half_open *pd)
 {
 	*pd->prevp = pd->next;
 	if (pd->next)
@@ -287,7 +287,7 @@ static void refuse_full(int fd, int ftp, const char *name)
 static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			 const char *err, void *arg)
 {
-	struct pending *pd = arg;
+	struct half_open *pd = arg;
 
 	(void)s;
 	if (!ch) {
@@ -298,14 +298,14 @@ static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	} else {
 		connect_halves(pd->t, pd->fd, ch, pd->name);
 	}
-	pending_free(pd);
+	half_open_free(pd);
 }
 
 /* Opens fd's channel on the tunnel's own session. */
 static void open_local(struct tunnel *t, int fd, const char *peer_host,
 		       int peer_port, const char *name)
 {
-	struct pending *pd = pending_new(t);
+	struct half_open *pd = half_open_new(t);
 
 	if (!pd) {
 		close(fd);
@@ -321,7 +321,7 @@ static void open_local(struct tunnel *t, int fd, const char *peer_host,
 		if (t->spec.ftp)
 			ftp_session_ends(NULL, t->topts.ftp_sessions);
 		refuse_full(fd, t->spec.ftp, name);
-		pending_free(pd);
+		half_open_free(pd);
 	}
 }
 
@@ -402,7 +402,7 @@ static const struct handoff_ops spread_ops = {
     .orphaned = spread_orphaned,
 };
 
-const struct connpool_ops fwd_pool_ops = {.rehome = handoff_rehome};
+const struct connpool_ops tunnel_pool_ops = {.rehome = handoff_rehome};
 
 /* --- sftp/ sessions on extra connections ------------------------------- */
 
@@ -494,8 +494,8 @@ static void pool_report_of(struct pool_conn *pc, void *arg)
 	connpool_call(pc, pool_report_task, j);
 }
 
-void fwd_pool_report(struct connpool *pool, struct statusrep *r,
-		     struct report_totals *tot, unsigned long id_base)
+void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
+			struct report_totals *tot, unsigned long id_base)
 {
 	struct pool_report j = {.r = r, .tot = tot, .id_base = id_base};
 
@@ -662,7 +662,7 @@ static int bind_local(struct tunnel *t, char *err, size_t errlen)
 static void remote_connected(struct loop *loop, int fd, uint32_t events,
 			     void *arg)
 {
-	struct pending *pd = arg;
+	struct half_open *pd = arg;
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
@@ -678,7 +678,7 @@ static void remote_connected(struct loop *loop, int fd, uint32_t events,
 	} else {
 		connect_halves(pd->t, fd, pd->ch, pd->name);
 	}
-	pending_free(pd);
+	half_open_free(pd);
 }
 
 static void remote_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
@@ -686,7 +686,7 @@ static void remote_accept(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, void *arg)
 	struct tunnel *t = arg;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
-	struct pending *pd = pending_new(t);
+	struct half_open *pd = half_open_new(t);
 	char port[8];
 	int fd = -1, rc;
 
@@ -720,7 +720,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	if (pd)
-		pending_free(pd);
+		half_open_free(pd);
 	ssh_chan_discard(s, ch);
 }
 
@@ -846,8 +846,8 @@ void tunnel_free(struct tunnel *t)
 	}
 	/* Halves still waiting: a local client whose channel is being
 	 * opened, a forwarded channel whose local connect is under way. */
-	while (t->pending) {
-		struct pending *pd = t->pending;
+	while (t->half_open) {
+		struct half_open *pd = t->half_open;
 
 		if (pd->ch) {
 			loop_unwatch(t->loop, pd->fd);
@@ -856,7 +856,7 @@ void tunnel_free(struct tunnel *t)
 			ssh_open_cancel(t->s, pd->req);
 		}
 		close(pd->fd);
-		pending_free(pd);
+		half_open_free(pd);
 	}
 	free(t);
 }

@@ -1,8 +1,8 @@
-/* fwd.h — tunnels: a local (-L) or remote (-R) forward on one SSH
+/* tunnel.h — tunnels: a local (-L) or remote (-R) forward on one SSH
  * session. Plain ones pump bytes; FTP ones hand each connection to the
  * FTP control-channel glue (ftpfwd.h). */
-#ifndef FWD_H
-#define FWD_H
+#ifndef TUNNEL_H
+#define TUNNEL_H
 
 #include <netinet/in.h>
 
@@ -25,7 +25,7 @@ struct tunnel_opts {
 	/* Optional, borrowed, outliving the tunnel's session: counts the
 	 * FTP sessions on it. */
 	int *ftp_sessions;
-	/* Optional, borrowed (made with fwd_pool_ops): FTP connections to a
+	/* Optional, borrowed (made with tunnel_pool_ops): FTP connections to a
 	 * local tunnel that arrive while its session carries an FTP session
 	 * may go to extra connections with settings ssh_opts (whose
 	 * ssh_opts_key is pool_key), unless the session's login asked
@@ -57,7 +57,7 @@ void tunnel_free(struct tunnel *t);
 /* The pool operations for tunnel_opts.pool: an FTP connection whose extra
  * connection could not log in goes to another one, or to the tunnel's
  * own session. */
-extern const struct connpool_ops fwd_pool_ops;
+extern const struct connpool_ops tunnel_pool_ops;
 
 struct statusrep;
 struct report_totals;
@@ -69,8 +69,8 @@ void tunnel_report(const struct tunnel *t, struct statusrep *r,
 /* Adds a session record, and its FTP control connections, for each extra
  * connection of pool (NULL: none), numbered connpool_id + id_base. Each
  * is written on its worker while the caller waits. Main thread. */
-void fwd_pool_report(struct connpool *pool, struct statusrep *r,
-		     struct report_totals *tot, unsigned long id_base);
+void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
+			struct report_totals *tot, unsigned long id_base);
 /* Whether the tunnel is up (listening here or on the server). */
 int tunnel_is_up(const struct tunnel *t);
 
