@@ -167,9 +167,11 @@ int import_tectia_main(int argc, char **argv)
 	print_sanitized(argv[1]);
 	printf(" (SSH Tectia ssh-broker-config.xml)\n"
 	       "# by ftp-tunnel import-tectia. A <static-tunnels> entry is a "
-	       "LocalForward\n# of the profile it names; a <filter-engine> "
-	       "ftp-proxy rule is a\n# Route with Sftp yes (FTP to SFTP "
-	       "conversion).\n");
+	       "LocalForward\n# of the profile it names.\n");
+	if (rules.n)
+		printf(
+		    "# A <filter-engine> ftp-proxy rule is a Route with Sftp "
+		    "yes (FTP to SFTP\n# conversion).\n");
 	for (i = 0; i < n; i++)
 		if (print_profile(&profiles[i]) < 0)
 			goto out;

@@ -6,7 +6,8 @@
 # bad file prints one "error: FILE:LINE:" line and exits 2. Then the
 # profile for the test's own sshd and vsftpd, started by name from the XML
 # itself, from its import and through a TectiaConfig line, carries real
-# FTP downloads, passive and active.
+# FTP downloads, passive and active. <filter-engine> ftp-proxy rules print
+# as Routes with Sftp yes that the configuration parser takes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init tectia
@@ -150,6 +151,63 @@ install -m 646 "$x" "$T/ow.xml"
 trust "writable by others" "$T/ow.xml"
 install -m 644 -o 65534 -g 65534 "$x" "$T/foreign.xml"
 trust "another user's" "$T/foreign.xml"
+
+# ------------------------------------------------------------ FTP-SFTP rules
+# Two <filter-engine> ftp-proxy rules become Routes with Sftp yes; a
+# block rule is reported by line. The output is a native configuration:
+# ftp-tunnel-wrap's parser takes it.
+z=$T/rules.xml
+cat >"$z" <<'EOF'
+<secsh-broker>
+  <profiles>
+    <profile id="gw1" name="sftpgw" host="sftp.example.com" user="alice" />
+  </profiles>
+  <filter-engine>
+    <network id="office">
+      <rule host="ftp.example.com" ports="21-22" action="ftp-proxy" profile-id="gw1" />
+    </network>
+    <rule ip-address="10.1.2.3" action="ftp-proxy" hostname-from-app="yes" username-from-app="yes" />
+    <rule host="old.example.com" action="block" />
+  </filter-engine>
+</secsh-broker>
+EOF
+chmod 600 "$z"
+cat >"$T/rules.want" <<EOF
+# Imported from $z (SSH Tectia ssh-broker-config.xml)
+# by ftp-tunnel import-tectia. A <static-tunnels> entry is a LocalForward
+# of the profile it names.
+# A <filter-engine> ftp-proxy rule is a Route with Sftp yes (FTP to SFTP
+# conversion).
+
+Profile sftpgw
+    HostName sftp.example.com
+    User alice
+
+# <rule action="ftp-proxy"> at $z:7
+Route ftp.example.com:21 ftp.example.com:22
+    Via sftpgw
+    Sftp yes
+    SftpLogin tunnel
+
+# <rule action="ftp-proxy"> at $z:9 (no ports: FTP's port 21)
+Route 10.1.2.3
+    Via 10.1.2.3
+    Sftp yes
+    SftpLogin ftp
+EOF
+"$FT" import-tectia "$z" >"$T/rules.out" 2>"$T/rules.err"
+rc=$?
+tt_check "ftp-proxy rules: exit 0" test "$rc" -eq 0
+tt_check "ftp-proxy rules: the expected Routes" diff -u "$T/rules.want" "$T/rules.out"
+tt_check "ftp-proxy rules: the block rule warned by line" \
+	grep -q "^ftp-tunnel: warning: $z:10: <rule action=\"block\"> is not supported" "$T/rules.err"
+chmod 600 "$T/rules.out"
+tt_check "ftp-proxy rules: the output parses back (ftp-tunnel-wrap -F)" \
+	"$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.out" true
+sed 's/SftpLogin ftp/SftpLogin bogus/' "$T/rules.out" >"$T/rules.bad"
+chmod 600 "$T/rules.bad"
+tt_check "ftp-proxy rules: ... and the parser does check it" \
+	eval '! "$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.bad" true 2>/dev/null'
 
 # ------------------------------------------------------------ imported settings at work
 tt_sshd || tt_die "sshd"
