@@ -5,7 +5,8 @@
  * <tunnels> (<local-tunnel>, <remote-tunnel>), <static-tunnels><tunnel
  * profile="ID"> (appended to that profile as local tunnels), and the
  * settings of <general>, <default-settings> and <profile> that have an
- * OpenSSH equivalent (profile.options). Other Tectia elements are reported
+ * OpenSSH equivalent (profile.options); with tectia_parse_ex(), the
+ * <filter-engine> ftp-proxy rules too. Other Tectia elements are reported
  * through the warning callback as "FILE:LINE: <x> is not used by
  * ftp-tunnel; ignored". Malformed XML, elements that are not Tectia's,
  * missing or bad attributes, duplicate profile ids and static tunnels
