@@ -210,7 +210,7 @@ tt_check "ftp-proxy rules: ... and the parser does check it" \
 	eval '! "$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.bad" true 2>/dev/null'
 
 # ------------------------------------------------------------ imported settings at work
-tt_sshd || tt_die "sshd"
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd || tt_die "sshd"
 tt_vsftpd || tt_die "vsftpd"
 tt_mkfile "$VSFTPD_PUB/f" 1M
 chmod -R a+rX "$VSFTPD_PUB"
@@ -262,6 +262,34 @@ by_name() { # label ftp-tunnel-args...
 by_name "ftp-tunnel -F broker.xml live" -F "$y"
 by_name "ftp-tunnel -F imported.conf live" -F "$T/live.out"
 by_name "TectiaConfig broker.xml, ftp-tunnel live" -F "$T/include.conf"
+# The live profile's import as an FTP-SFTP Route, used by an unmodified
+# client under ftp-tunnel-wrap: the daemon answers 127.0.0.9:21 (where
+# nothing listens) from the test sshd's SFTP.
+if ss -Hltn 'sport = :21' | grep -q .; then
+	tt_skip "ftp-proxy rule at work: something listens on port 21 here"
+else
+	w=$T/sftp.xml
+	sed "s|</profiles>|</profiles>\n  <filter-engine><rule host=\"127.0.0.9\" ports=\"21\" action=\"ftp-proxy\" profile-id=\"live\" /></filter-engine>|" "$y" >"$w"
+	chmod 600 "$w"
+	"$FT" import-tectia "$w" >"$T/sftp.conf" 2>"$T/sftp.err"
+	chmod 600 "$T/sftp.conf"
+	tt_check "ftp-proxy rule at work: imported as a Route with Sftp yes" \
+		grep -qx "Route 127.0.0.9:21" "$T/sftp.conf"
+	mkdir -p "$T/run" && chmod 700 "$T/run"
+	rm -f "$T/sftp.got"
+	if FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so" \
+		FTP_TUNNEL_CLI="$FT" FTP_TUNNEL_SOCKET="$T/run/daemon.sock" \
+		FTP_TUNNEL_LOG="$T/sftpd.log" \
+		"$TT_BUILD/ftp-tunnel-wrap" -F "$T/sftp.conf" \
+		curl -sS --max-time 30 "ftp://x:y@127.0.0.9/%2F${VSFTPD_PUB#/}/f" -o "$T/sftp.got" 2>"$T/sftp.curl"; then
+		tt_same "$VSFTPD_PUB/f" "$T/sftp.got" "ftp-proxy rule at work: curl get through the imported Route"
+	else
+		tt_fail "ftp-proxy rule at work: curl: $(tail -3 "$T/sftp.curl" "$T/sftpd.log" | tr '\n' ' ')"
+	fi
+	tt_check "ftp-proxy rule at work: the daemon answered from SFTP" \
+		grep -q "answered from SFTP" "$T/sftpd.log"
+	FTP_TUNNEL_SOCKET="$T/run/daemon.sock" "$FT" stop >/dev/null 2>&1
+fi
 # The first example's import is a good native file too.
 chmod 600 "$T/got.out"
 ft_run_fail 2 "no tunnel given" -F "$T/got.out" nosuchprofile
