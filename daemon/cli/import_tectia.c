@@ -1,6 +1,7 @@
 /* import_tectia.c — `ftp-tunnel import-tectia FILE`: reads a Tectia
- * Connection Broker configuration (tectia.c) and prints the same profiles
- * in the native configuration's syntax, so a user can review them and
+ * Connection Broker configuration (tectia.c) and prints the same profiles,
+ * and its FTP-SFTP conversion rules as Routes, in the native
+ * configuration's syntax, so a user can review them and
  * paste them into ~/.config/ftp-tunnel/config. */
 #include "import_tectia.h"
 
@@ -12,6 +13,7 @@
 #include "tectia.h"
 
 #define IMPORT_MAX_PROFILES 256
+#define IMPORT_MAX_PORTS 64 /* a rule's port range, as Route patterns */
 
 static void print_warning(void *arg, const char *msg)
 {
@@ -54,6 +56,59 @@ static int print_forward(const struct profile_tunnel *t)
 	return 0;
 }
 
+/* The Route patterns of a rule: its host (or every address) at each of
+ * its ports (Route's default, 21, when the rule names none). */
+static void print_patterns(const struct tectia_rule *r)
+{
+	static const char *const any[] = {"0.0.0.0/0", "::/0"};
+	unsigned p;
+	int i;
+
+	for (i = 0; i < (r->host[0] ? 1 : 2); i++) {
+		const char *h = r->host[0] ? r->host : any[i];
+		int v6 = strchr(h, ':') && !strchr(h, '/');
+
+		if (!r->port_lo) {
+			printf(" %s", h);
+			continue;
+		}
+		for (p = r->port_lo; p <= r->port_hi; p++)
+			printf(" %s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "",
+			       p);
+	}
+}
+
+/* A Tectia ftp-proxy rule as a Route with FTP-SFTP conversion. Rules
+ * ftp-tunnel cannot express are printed commented out, with a warning. */
+static void print_rule(const char *file, const struct tectia_rule *r)
+{
+	const char *via = r->hostname_from_app ? r->host : r->via;
+	const char *why = NULL;
+
+	if (!via[0])
+		why = "hostname-from-app=\"yes\" without a host: a Route "
+		      "needs a fixed SSH server (Via)";
+	else if (r->port_lo && r->port_hi - r->port_lo >= IMPORT_MAX_PORTS)
+		why = "more ports than ftp-tunnel prints as Route patterns";
+	printf("\n# <rule action=\"ftp-proxy\"> at ");
+	print_sanitized(file);
+	printf(":%d%s\n", r->line,
+	       r->port_lo ? "" : " (no ports: FTP's port 21)");
+	if (why) {
+		fprintf(stderr,
+			"ftp-tunnel: warning: %s:%d: %s; not imported\n", file,
+			r->line, why);
+		printf("# not imported: %s\n", why);
+		return;
+	}
+	printf("Route");
+	print_patterns(r);
+	/* hostname-from-app: the SSH server is the host the program
+	 * dialed, i.e. the rule's host. */
+	printf("\n    Via %s\n    Sftp yes\n    SftpLogin %s\n", via,
+	       r->username_from_app ? "ftp" : "tunnel");
+}
+
 /* One Profile block; options "Key=Value" lines become "Key Value". */
 static int print_profile(const struct profile *p)
 {
@@ -89,6 +144,7 @@ static int print_profile(const struct profile *p)
 int import_tectia_main(int argc, char **argv)
 {
 	struct profile *profiles;
+	struct tectia_rules rules = {NULL, TECTIA_RULES_MAX, 0};
 	char err[1024];
 	int n, i, ret = 2;
 
@@ -97,12 +153,13 @@ int import_tectia_main(int argc, char **argv)
 		return 2;
 	}
 	profiles = calloc(IMPORT_MAX_PROFILES, sizeof(*profiles));
-	if (!profiles) {
+	rules.v = calloc(TECTIA_RULES_MAX, sizeof(*rules.v));
+	if (!profiles || !rules.v) {
 		fprintf(stderr, "ftp-tunnel: error: out of memory\n");
 		return 1;
 	}
-	if (tectia_read(argv[1], profiles, IMPORT_MAX_PROFILES, &n, err,
-			sizeof(err), print_warning, NULL) < 0) {
+	if (tectia_read_ex(argv[1], profiles, IMPORT_MAX_PROFILES, &n, &rules,
+			   err, sizeof(err), print_warning, NULL) < 0) {
 		fprintf(stderr, "ftp-tunnel: error: %s\n", err);
 		goto out;
 	}
@@ -111,9 +168,15 @@ int import_tectia_main(int argc, char **argv)
 	printf(" (SSH Tectia ssh-broker-config.xml)\n"
 	       "# by ftp-tunnel import-tectia. A <static-tunnels> entry is a "
 	       "LocalForward\n# of the profile it names.\n");
+	if (rules.n)
+		printf(
+		    "# A <filter-engine> ftp-proxy rule is a Route with Sftp "
+		    "yes (FTP to SFTP\n# conversion).\n");
 	for (i = 0; i < n; i++)
 		if (print_profile(&profiles[i]) < 0)
 			goto out;
+	for (i = 0; i < rules.n; i++)
+		print_rule(argv[1], &rules.v[i]);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr,
 			"ftp-tunnel: error: writing the output failed\n");
@@ -123,5 +186,6 @@ int import_tectia_main(int argc, char **argv)
 	ret = 0;
 out:
 	free(profiles);
+	free(rules.v);
 	return ret;
 }

@@ -33,6 +33,7 @@ enum tectia_ctx {
 	CTX_PUBKEY,    /* <auth-publickey> */
 	CTX_TUNNELS,   /* <profile><tunnels> */
 	CTX_STATIC,    /* <static-tunnels> */
+	CTX_FILTER,    /* <filter-engine>, when rules are read */
 	CTX_LEAF,      /* an element read here: nothing may be inside */
 	CTX_SKIP,      /* inside an ignored element: not looked at */
 };
@@ -66,6 +67,7 @@ struct tectia {
 	int host_keys_line;   /* the later of the two, for messages */
 	struct tectia_static *statics;
 	int nstatics;
+	struct tectia_rules *rules; /* NULL: <filter-engine> is ignored */
 	int failed;
 	char *err;
 	size_t errlen;
@@ -675,6 +677,117 @@ static int conn_setting(struct tectia *st, int line, const char *name,
 	return unknown(st, line, name, parent);
 }
 
+/* Tectia's rule ports: "N" or "N-M". */
+static int take_ports(struct tectia *st, int line, const char *v, unsigned *lo,
+		      unsigned *hi)
+{
+	char a[16], b[16];
+	size_t k = strcspn(v, "-");
+
+	if (k >= sizeof(a) || strlen(v + k) >= sizeof(b)) {
+		fail_at(st, line, "bad ports '%.20s' in <rule>", v);
+		return -1;
+	}
+	memcpy(a, v, k);
+	a[k] = '\0';
+	snprintf(b, sizeof(b), "%s", v[k] ? v + k + 1 : a);
+	if (take_port(st, line, "rule", "ports", a, lo) < 0 ||
+	    take_port(st, line, "rule", "ports", b, hi) < 0)
+		return -1;
+	if (*hi < *lo) {
+		fail_at(st, line, "bad ports '%.20s' in <rule> (N-M, N <= M)",
+			v);
+		return -1;
+	}
+	return 0;
+}
+
+/* A <filter-engine> <rule>: ftp-proxy rules are kept for import-tectia;
+ * the others say what ftp-tunnel does instead. */
+static int read_rule(struct tectia *st, int line, const char **atts)
+{
+	static const char *const used[] = {"action",
+					   "host",
+					   "ip-address",
+					   "ports",
+					   "profile-id",
+					   "hostname-from-app",
+					   "username-from-app",
+					   "fallback-to-plain",
+					   NULL};
+	const char *action = attr(atts, "action"), *v;
+	struct tectia_rule *r;
+	int b;
+
+	if (!action) {
+		fail_at(st, line, "<rule> has no action");
+		return -1;
+	}
+	if (!strcasecmp(action, "direct")) {
+		/* Connections no Route takes go directly already. */
+		warn_at(st, line,
+			"<rule action=\"direct\">: ftp-tunnel leaves "
+			"connections no Route takes direct; nothing to import");
+		return 0;
+	}
+	if (strcasecmp(action, "ftp-proxy")) {
+		warn_at(st, line,
+			"<rule action=\"%.20s\"> is not supported by "
+			"ftp-tunnel; ignored (only ftp-proxy rules become "
+			"Routes)",
+			action);
+		return 0;
+	}
+	warn_attrs(st, line, "rule", atts, used);
+	if (st->rules->n >= st->rules->max) {
+		fail_at(st, line, "more than %d ftp-proxy rules",
+			st->rules->max);
+		return -1;
+	}
+	r = &st->rules->v[st->rules->n];
+	memset(r, 0, sizeof(*r));
+	r->line = line;
+	v = attr(atts, "host");
+	if (!v)
+		v = attr(atts, "ip-address");
+	/* ".*" is Tectia's "any address" (the manual's example). */
+	if (v && *v && strcmp(v, ".*") &&
+	    take_host(st, line, "rule", "host", v, 0, r->host,
+		      sizeof(r->host)) < 0)
+		return -1;
+	if ((v = attr(atts, "ports")) &&
+	    take_ports(st, line, v, &r->port_lo, &r->port_hi) < 0)
+		return -1;
+	if ((v = attr(atts, "hostname-from-app"))) {
+		if ((b = take_bool(st, line, "rule", "hostname-from-app", v)) <
+		    0)
+			return -1;
+		r->hostname_from_app = b;
+	}
+	if ((v = attr(atts, "username-from-app"))) {
+		if ((b = take_bool(st, line, "rule", "username-from-app", v)) <
+		    0)
+			return -1;
+		r->username_from_app = b;
+	}
+	v = attr(atts, "profile-id");
+	if (!r->hostname_from_app) {
+		if (!v || !*v) {
+			fail_at(st, line,
+				"<rule action=\"ftp-proxy\"> has no "
+				"profile-id (the SSH server to convert "
+				"through); add one, or hostname-from-app="
+				"\"yes\"");
+			return -1;
+		}
+		if (take_value(st, line, "rule", "profile-id", v, 0, r->via,
+			       sizeof(r->via)) < 0)
+			return -1;
+	}
+	st->rules->n++;
+	return 0;
+}
+
 /* What the element name opens, given where it is: a context, or -1
  * after an error. */
 static int dispatch(struct tectia *st, int line, enum tectia_ctx parent,
@@ -700,6 +813,8 @@ static int dispatch(struct tectia *st, int line, enum tectia_ctx parent,
 			return CTX_PROFILES;
 		if (!strcmp(name, "static-tunnels"))
 			return CTX_STATIC;
+		if (!strcmp(name, "filter-engine") && st->rules)
+			return CTX_FILTER;
 		if (in_list(broker_ignored, name))
 			return ignored(st, line, name);
 		return unknown(st, line, name, pname);
@@ -783,6 +898,14 @@ static int dispatch(struct tectia *st, int line, enum tectia_ctx parent,
 		    strcmp(name, "remote-tunnel"))
 			return unknown(st, line, name, pname);
 		return read_tunnel(st, line, name, atts) < 0 ? -1 : CTX_LEAF;
+	case CTX_FILTER:
+		/* Rules may sit in <network> groups; the rest of the filter
+		 * engine (dns, network addresses) has no use here. */
+		if (!strcmp(name, "network"))
+			return CTX_FILTER;
+		if (!strcmp(name, "rule"))
+			return read_rule(st, line, atts) < 0 ? -1 : CTX_LEAF;
+		return ignored(st, line, name);
 	case CTX_STATIC:
 		if (strcmp(name, "tunnel"))
 			return unknown(st, line, name, pname);
@@ -970,6 +1093,23 @@ static int finish(struct tectia *st)
 		if (add_tunnel(st, s->line, &st->out[j], 0, s->spec) < 0)
 			return -1;
 	}
+	for (i = 0; st->rules && i < st->rules->n; i++) {
+		struct tectia_rule *r = &st->rules->v[i];
+
+		if (!r->via[0])
+			continue;
+		for (j = 0; j < st->n && strcmp(st->ids[j], r->via); j++)
+			;
+		if (j == st->n) {
+			fail_at(st, r->line,
+				"<rule> names profile-id '%s', which is not "
+				"defined",
+				r->via);
+			return -1;
+		}
+		/* Printed Routes name the Profile block, i.e. its name. */
+		snprintf(r->via, sizeof(r->via), "%s", st->out[j].name);
+	}
 	for (i = 0; i < st->n; i++) {
 		struct profile *p = &st->out[i];
 
@@ -1005,6 +1145,15 @@ int tectia_parse(const char *file_name, const char *text, size_t len,
 		 struct profile *out, int max, int *n, char *err, size_t errlen,
 		 tectia_warn_fn warn, void *warn_arg)
 {
+	return tectia_parse_ex(file_name, text, len, out, max, n, NULL, err,
+			       errlen, warn, warn_arg);
+}
+
+int tectia_parse_ex(const char *file_name, const char *text, size_t len,
+		    struct profile *out, int max, int *n,
+		    struct tectia_rules *rules, char *err, size_t errlen,
+		    tectia_warn_fn warn, void *warn_arg)
+{
 	struct tectia st;
 	int ret = -1;
 
@@ -1018,6 +1167,9 @@ int tectia_parse(const char *file_name, const char *text, size_t len,
 	st.errlen = errlen;
 	st.warn = warn;
 	st.warn_arg = warn_arg;
+	st.rules = rules;
+	if (rules)
+		rules->n = 0;
 	*n = 0;
 	if (errlen)
 		err[0] = '\0';
@@ -1050,6 +1202,8 @@ int tectia_parse(const char *file_name, const char *text, size_t len,
 	*n = st.n;
 	ret = 0;
 out:
+	if (ret < 0 && rules)
+		rules->n = 0;
 	if (st.xp)
 		XML_ParserFree(st.xp);
 	free(st.ids);
@@ -1060,6 +1214,14 @@ out:
 
 int tectia_read(const char *path, struct profile *out, int max, int *n,
 		char *err, size_t errlen, tectia_warn_fn warn, void *warn_arg)
+{
+	return tectia_read_ex(path, out, max, n, NULL, err, errlen, warn,
+			      warn_arg);
+}
+
+int tectia_read_ex(const char *path, struct profile *out, int max, int *n,
+		   struct tectia_rules *rules, char *err, size_t errlen,
+		   tectia_warn_fn warn, void *warn_arg)
 {
 	char *text = NULL, why[256];
 	size_t len = 0;
@@ -1075,8 +1237,8 @@ int tectia_read(const char *path, struct profile *out, int max, int *n,
 			 rc > 0 ? strerror(ENOENT) : why);
 		return -1;
 	}
-	ret = tectia_parse(path, text, len, out, max, n, err, errlen, warn,
-			   warn_arg);
+	ret = tectia_parse_ex(path, text, len, out, max, n, rules, err, errlen,
+			      warn, warn_arg);
 	free(text);
 	return ret;
 }

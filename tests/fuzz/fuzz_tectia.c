@@ -3,7 +3,8 @@
  * that what it returns is what its callers rely on: every message names
  * the file and a line, every tunnel is a forward spec ftp-tunnel parses,
  * every option is one "Key=Value" line of a key ftp-tunnel knows, every
- * string is terminated inside its field. */
+ * string is terminated inside its field, every <filter-engine> ftp-proxy
+ * rule names a returned profile or its own host. */
 #include "spec.h"
 #include "tectia.h"
 
@@ -15,6 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_MAX_PROFILES 8
+#define FUZZ_MAX_RULES 4
 
 static void die(const char *what, const char *detail)
 {
@@ -107,19 +109,48 @@ static void check_profile(const struct profile *p)
 	}
 }
 
+/* An ftp-proxy rule as import-tectia prints it: its Via is a profile the
+ * parse returned (by name), or its own host with hostname-from-app. */
+static void check_rule(const struct tectia_rule *r, const struct profile *out,
+		       int n)
+{
+	int i;
+
+	check_terminated(r->host, sizeof(r->host), "rule host");
+	check_terminated(r->via, sizeof(r->via), "rule via");
+	if (r->line < 1 || r->port_lo > r->port_hi || r->port_hi > 65535 ||
+	    (r->port_lo == 0) != (r->port_hi == 0))
+		die("bad rule", r->host);
+	if ((r->hostname_from_app != 0 && r->hostname_from_app != 1) ||
+	    (r->username_from_app != 0 && r->username_from_app != 1))
+		die("bad rule flag", r->host);
+	if (r->hostname_from_app) {
+		if (r->via[0])
+			die("rule with hostname-from-app and a Via", r->via);
+		return;
+	}
+	for (i = 0; i < n && strcmp(out[i].name, r->via); i++)
+		;
+	if (i == n)
+		die("rule naming no returned profile", r->via);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct profile out[FUZZ_MAX_PROFILES];
+	static struct tectia_rule rulev[FUZZ_MAX_RULES];
+	struct tectia_rules rules = {rulev, FUZZ_MAX_RULES, -1};
 	char err[1024];
 	int n = -1, i, rc;
 
 	memset(out, 0xa5, sizeof(out));
-	rc = tectia_parse("fuzz", (const char *)data, size, out,
-			  FUZZ_MAX_PROFILES, &n, err, sizeof(err), on_warning,
-			  NULL);
+	memset(rulev, 0xa5, sizeof(rulev));
+	rc = tectia_parse_ex("fuzz", (const char *)data, size, out,
+			     FUZZ_MAX_PROFILES, &n, &rules, err, sizeof(err),
+			     on_warning, NULL);
 	if (rc < 0) {
-		if (n != 0)
-			die("profiles returned with an error", err);
+		if (n != 0 || rules.n != 0)
+			die("profiles or rules returned with an error", err);
 		check_message(err);
 		return 0;
 	}
@@ -127,5 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		die("bad result", "count");
 	for (i = 0; i < n; i++)
 		check_profile(&out[i]);
+	if (rules.n < 0 || rules.n > FUZZ_MAX_RULES)
+		die("bad result", "rule count");
+	for (i = 0; i < rules.n; i++)
+		check_rule(&rulev[i], out, n);
 	return 0;
 }

@@ -6,7 +6,8 @@
 # bad file prints one "error: FILE:LINE:" line and exits 2. Then the
 # profile for the test's own sshd and vsftpd, started by name from the XML
 # itself, from its import and through a TectiaConfig line, carries real
-# FTP downloads, passive and active.
+# FTP downloads, passive and active. <filter-engine> ftp-proxy rules print
+# as Routes with Sftp yes that the configuration parser takes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init tectia
@@ -151,8 +152,65 @@ trust "writable by others" "$T/ow.xml"
 install -m 644 -o 65534 -g 65534 "$x" "$T/foreign.xml"
 trust "another user's" "$T/foreign.xml"
 
+# ------------------------------------------------------------ FTP-SFTP rules
+# Two <filter-engine> ftp-proxy rules become Routes with Sftp yes; a
+# block rule is reported by line. The output is a native configuration:
+# ftp-tunnel-wrap's parser takes it.
+z=$T/rules.xml
+cat >"$z" <<'EOF'
+<secsh-broker>
+  <profiles>
+    <profile id="gw1" name="sftpgw" host="sftp.example.com" user="alice" />
+  </profiles>
+  <filter-engine>
+    <network id="office">
+      <rule host="ftp.example.com" ports="21-22" action="ftp-proxy" profile-id="gw1" />
+    </network>
+    <rule ip-address="10.1.2.3" action="ftp-proxy" hostname-from-app="yes" username-from-app="yes" />
+    <rule host="old.example.com" action="block" />
+  </filter-engine>
+</secsh-broker>
+EOF
+chmod 600 "$z"
+cat >"$T/rules.want" <<EOF
+# Imported from $z (SSH Tectia ssh-broker-config.xml)
+# by ftp-tunnel import-tectia. A <static-tunnels> entry is a LocalForward
+# of the profile it names.
+# A <filter-engine> ftp-proxy rule is a Route with Sftp yes (FTP to SFTP
+# conversion).
+
+Profile sftpgw
+    HostName sftp.example.com
+    User alice
+
+# <rule action="ftp-proxy"> at $z:7
+Route ftp.example.com:21 ftp.example.com:22
+    Via sftpgw
+    Sftp yes
+    SftpLogin tunnel
+
+# <rule action="ftp-proxy"> at $z:9 (no ports: FTP's port 21)
+Route 10.1.2.3
+    Via 10.1.2.3
+    Sftp yes
+    SftpLogin ftp
+EOF
+"$FT" import-tectia "$z" >"$T/rules.out" 2>"$T/rules.err"
+rc=$?
+tt_check "ftp-proxy rules: exit 0" test "$rc" -eq 0
+tt_check "ftp-proxy rules: the expected Routes" diff -u "$T/rules.want" "$T/rules.out"
+tt_check "ftp-proxy rules: the block rule warned by line" \
+	grep -q "^ftp-tunnel: warning: $z:10: <rule action=\"block\"> is not supported" "$T/rules.err"
+chmod 600 "$T/rules.out"
+tt_check "ftp-proxy rules: the output parses back (ftp-tunnel-wrap -F)" \
+	"$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.out" true
+sed 's/SftpLogin ftp/SftpLogin bogus/' "$T/rules.out" >"$T/rules.bad"
+chmod 600 "$T/rules.bad"
+tt_check "ftp-proxy rules: ... and the parser does check it" \
+	eval '! "$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.bad" true 2>/dev/null'
+
 # ------------------------------------------------------------ imported settings at work
-tt_sshd || tt_die "sshd"
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd || tt_die "sshd"
 tt_vsftpd || tt_die "vsftpd"
 tt_mkfile "$VSFTPD_PUB/f" 1M
 chmod -R a+rX "$VSFTPD_PUB"
@@ -204,6 +262,34 @@ by_name() { # label ftp-tunnel-args...
 by_name "ftp-tunnel -F broker.xml live" -F "$y"
 by_name "ftp-tunnel -F imported.conf live" -F "$T/live.out"
 by_name "TectiaConfig broker.xml, ftp-tunnel live" -F "$T/include.conf"
+# The live profile's import as an FTP-SFTP Route, used by an unmodified
+# client under ftp-tunnel-wrap: the daemon answers 127.0.0.9:21 (where
+# nothing listens) from the test sshd's SFTP.
+if ss -Hltn 'sport = :21' | grep -q .; then
+	tt_skip "ftp-proxy rule at work: something listens on port 21 here"
+else
+	w=$T/sftp.xml
+	sed "s|</profiles>|</profiles>\n  <filter-engine><rule host=\"127.0.0.9\" ports=\"21\" action=\"ftp-proxy\" profile-id=\"live\" /></filter-engine>|" "$y" >"$w"
+	chmod 600 "$w"
+	"$FT" import-tectia "$w" >"$T/sftp.conf" 2>"$T/sftp.err"
+	chmod 600 "$T/sftp.conf"
+	tt_check "ftp-proxy rule at work: imported as a Route with Sftp yes" \
+		grep -qx "Route 127.0.0.9:21" "$T/sftp.conf"
+	mkdir -p "$T/run" && chmod 700 "$T/run"
+	rm -f "$T/sftp.got"
+	if FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SHIM="$TT_BUILD/libftptunnel.so" \
+		FTP_TUNNEL_CLI="$FT" FTP_TUNNEL_SOCKET="$T/run/daemon.sock" \
+		FTP_TUNNEL_LOG="$T/sftpd.log" \
+		"$TT_BUILD/ftp-tunnel-wrap" -F "$T/sftp.conf" \
+		curl -sS --max-time 30 "ftp://x:y@127.0.0.9/%2F${VSFTPD_PUB#/}/f" -o "$T/sftp.got" 2>"$T/sftp.curl"; then
+		tt_same "$VSFTPD_PUB/f" "$T/sftp.got" "ftp-proxy rule at work: curl get through the imported Route"
+	else
+		tt_fail "ftp-proxy rule at work: curl: $(tail -3 "$T/sftp.curl" "$T/sftpd.log" | tr '\n' ' ')"
+	fi
+	tt_check "ftp-proxy rule at work: the daemon answered from SFTP" \
+		grep -q "answered from SFTP" "$T/sftpd.log"
+	FTP_TUNNEL_SOCKET="$T/run/daemon.sock" "$FT" stop >/dev/null 2>&1
+fi
 # The first example's import is a good native file too.
 chmod 600 "$T/got.out"
 ft_run_fail 2 "no tunnel given" -F "$T/got.out" nosuchprofile

@@ -603,6 +603,125 @@ static void test_read_file(void)
 	      "directory: %s", err);
 }
 
+static struct tectia_rule rulev[4];
+
+/* Parses body (inside the root) with rules read; returns the result. */
+static int parse_rules(const char *body, struct tectia_rules *r)
+{
+	const char *text = doc(body);
+
+	warnings[0] = '\0';
+	memset(rulev, 0x5a, sizeof(rulev));
+	r->v = rulev;
+	r->max = 4;
+	r->n = -1;
+	return tectia_parse_ex("f", text, strlen(text), prof, MAXP, &nprof, r,
+			       err, sizeof(err), collect, NULL);
+}
+
+#define GW                                                                     \
+	"<profiles><profile id=\"p1\" name=\"gw\" host=\"gw.example\"/>"       \
+	"</profiles>\n"
+
+/* <filter-engine> ftp-proxy rules: each attribute's mapping. */
+static void test_filter_rules(void)
+{
+	struct tectia_rules r;
+
+	/* host, ports, profile-id (by its name), the default SftpLogin. */
+	CHECK(parse_rules(GW "<filter-engine>\n<network id=\"n\">\n"
+			     "<rule host=\"ftp.example.com\" ports=\"21-23\" "
+			     "action=\"ftp-proxy\" profile-id=\"p1\"/>\n"
+			     "</network>\n</filter-engine>",
+			  &r) == 0,
+	      "%s", err);
+	CHECK(r.n == 1, "rules %d", r.n);
+	CHECK(!strcmp(rulev[0].host, "ftp.example.com"), "%s", rulev[0].host);
+	CHECK(rulev[0].port_lo == 21 && rulev[0].port_hi == 23, "%u-%u",
+	      rulev[0].port_lo, rulev[0].port_hi);
+	CHECK(!strcmp(rulev[0].via, "gw"), "via %s", rulev[0].via);
+	CHECK(!rulev[0].hostname_from_app && !rulev[0].username_from_app,
+	      "from-app flags set");
+	CHECK(rulev[0].line == 5, "line %d", rulev[0].line);
+
+	/* hostname-from-app: no profile needed; username-from-app; one
+	 * port; ip-address as Tectia's manual spells the host. */
+	CHECK(parse_rules("<filter-engine>\n<rule ip-address=\"10.1.2.3\" "
+			  "ports=\"2121\" action=\"FTP-PROXY\" "
+			  "hostname-from-app=\"yes\" "
+			  "username-from-app=\"YES\"/>\n</filter-engine>",
+			  &r) == 0,
+	      "%s", err);
+	CHECK(r.n == 1 && !strcmp(rulev[0].host, "10.1.2.3") &&
+		  rulev[0].port_lo == 2121 && rulev[0].port_hi == 2121,
+	      "rule %d %s", r.n, rulev[0].host);
+	CHECK(rulev[0].hostname_from_app && rulev[0].username_from_app &&
+		  !rulev[0].via[0],
+	      "from-app: via '%s'", rulev[0].via);
+
+	/* A rule without host (or ".*", any) or ports. */
+	CHECK(parse_rules(GW "<filter-engine>\n<rule action=\"ftp-proxy\" "
+			     "profile-id=\"p1\"/>\n<rule ip-address=\".*\" "
+			     "action=\"ftp-proxy\" profile-id=\"p1\"/>\n"
+			     "</filter-engine>",
+			  &r) == 0,
+	      "%s", err);
+	CHECK(r.n == 2 && !rulev[0].host[0] && !rulev[1].host[0] &&
+		  rulev[0].port_lo == 0 && rulev[0].port_hi == 0,
+	      "no host: %d '%s' '%s'", r.n, rulev[0].host, rulev[1].host);
+
+	/* Other actions warn with their line; not kept. */
+	CHECK(parse_rules("<filter-engine>\n<rule action=\"direct\"/>\n"
+			  "<rule action=\"tunnel\" profile-id=\"x\"/>\n"
+			  "<dns id=\"d\"/>\n</filter-engine>",
+			  &r) == 0,
+	      "%s", err);
+	CHECK(r.n == 0, "rules %d", r.n);
+	CHECK(strstr(warnings, "f:3: <rule action=\"direct\">") != NULL, "%s",
+	      warnings);
+	CHECK(strstr(warnings, "f:4: <rule action=\"tunnel\"> is not "
+			       "supported") != NULL,
+	      "%s", warnings);
+	CHECK(strstr(warnings, "f:5: <dns> is not used") != NULL, "%s",
+	      warnings);
+
+	/* Errors name the line. */
+	CHECK(parse_rules("<filter-engine>\n<rule action=\"ftp-proxy\" "
+			  "profile-id=\"nope\"/>\n</filter-engine>",
+			  &r) < 0 &&
+		  strstr(err, "f:3: <rule> names profile-id 'nope'") &&
+		  r.n == 0,
+	      "%s", err);
+	CHECK(parse_rules("<filter-engine>\n<rule action=\"ftp-proxy\"/>\n"
+			  "</filter-engine>",
+			  &r) < 0 &&
+		  strstr(err, "f:3: <rule action=\"ftp-proxy\"> has no "
+			      "profile-id"),
+	      "%s", err);
+	CHECK(parse_rules(GW "<filter-engine>\n<rule action=\"ftp-proxy\" "
+			     "profile-id=\"p1\" ports=\"30-21\"/>\n"
+			     "</filter-engine>",
+			  &r) < 0 &&
+		  strstr(err, "f:4: bad ports '30-21'"),
+	      "%s", err);
+	CHECK(parse_rules("<filter-engine>\n<rule ports=\"21\"/>\n"
+			  "</filter-engine>",
+			  &r) < 0 &&
+		  strstr(err, "f:3: <rule> has no action"),
+	      "%s", err);
+	CHECK(parse_rules("<filter-engine>\n<rule action=\"ftp-proxy\" "
+			  "hostname-from-app=\"maybe\"/>\n</filter-engine>",
+			  &r) < 0 &&
+		  strstr(err, "f:3: bad hostname-from-app"),
+	      "%s", err);
+
+	/* Without a rule array, <filter-engine> is ignored as before. */
+	CHECK(parse("<secsh-broker><filter-engine><rule action=\"x\"/>"
+		    "</filter-engine></secsh-broker>") == 0 &&
+		  strstr(warnings, "<filter-engine> is not used"),
+	      "%s / %s", err, warnings);
+}
+
 int main(void)
 {
 	test_manual_example();
@@ -614,6 +733,7 @@ int main(void)
 	test_errors();
 	test_limits();
 	test_read_file();
+	test_filter_rules();
 	printf("test_tectia: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
