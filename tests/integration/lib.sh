@@ -612,7 +612,9 @@ tt_vsftpd() {
 	# TT_VSFTPD_PORT: a fixed port, e.g. 21 in a namespace of the test's own.
 	port=${TT_VSFTPD_PORT:-}
 	[ -n "$port" ] || port=$(tt_free_port "$ns") || return 1
-	read -r lo hi < <(tt_free_range 100 "$ns") || return 1
+	# TT_VSFTPD_PASV_PORTS: how many passive ports (100). vsftpd ends a
+	# session with "500 OOPS: vsf_sysutil_bind" when it finds none free.
+	read -r lo hi < <(tt_free_range "${TT_VSFTPD_PASV_PORTS:-100}" "$ns") || return 1
 	{
 		if [ "${addr#*:}" != "$addr" ]; then
 			printf 'listen=NO\nlisten_ipv6=YES\nlisten_address6=%s\n' "$addr"
