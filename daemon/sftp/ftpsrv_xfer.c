@@ -272,6 +272,18 @@ void ftpsrv_xfer_ctl_room(struct ftpsrv *f)
 	list_next(f);
 }
 
+/* After a failed send or recv on the data connection: 0 when it only
+ * has to wait (EAGAIN, EINTR), else ends the transfer with 426 and
+ * returns 1. */
+static int data_io_failed(struct ftpsrv *f)
+{
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	x_end(f, 426, "Connection closed; transfer aborted (%s).",
+	      strerror(errno));
+	return 1;
+}
+
 /* RETR and listings: buffered bytes to the client; the end once all is
  * read and sent. */
 static void send_out(struct ftpsrv *f)
@@ -296,13 +308,9 @@ static void send_out(struct ftpsrv *f)
 			break;
 		n = send(f->x.dfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			x_end(f, 426,
-			      "Connection closed; transfer aborted "
-			      "(%s).",
-			      strerror(errno));
-			return;
+			if (data_io_failed(f))
+				return;
+			break;
 		}
 		buf_consume(ob, (size_t)n);
 		if (f->x.kind == XK_RETR)
@@ -327,13 +335,9 @@ static void recv_in(struct ftpsrv *f)
 			break;
 		n = recv(f->x.dfd, p, room, MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			x_end(f, 426,
-			      "Connection closed; transfer aborted "
-			      "(%s).",
-			      strerror(errno));
-			return;
+			if (data_io_failed(f))
+				return;
+			break;
 		}
 		if (n == 0) {
 			f->x.src_eof = 1;
