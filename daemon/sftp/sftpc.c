@@ -4,9 +4,11 @@
 #include "sftpc.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -67,6 +69,12 @@ struct sftpc {
 	LIBSSH2_SFTP_HANDLE *result_h;
 	unsigned long status;
 
+	/* The shortest operation seen, request to answer: the SFTP round
+	 * trip (0: none yet), which sizes a transfer's write-ahead. */
+	uint64_t op_start_us;
+	unsigned rtt_ms;
+	int rtt_known;
+
 	enum xfer_kind xfer;
 	LIBSSH2_SFTP_HANDLE *xfer_h;
 	LIBSSH2_SFTP_HANDLE *handles[SFTPC_HANDLES];
@@ -97,6 +105,31 @@ LIBSSH2_SFTP_HANDLE *sftpc_handle(const struct sftpc *c)
 unsigned long sftpc_status(const struct sftpc *c)
 {
 	return c->status;
+}
+
+unsigned sftpc_rtt_ms(const struct sftpc *c)
+{
+	return c->rtt_ms;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* An operation answered: its time is a round trip, or more when it
+ * waited behind a transfer's packets or the server's disk. */
+static void note_rtt(struct sftpc *c)
+{
+	unsigned ms = (unsigned)((now_us() - c->op_start_us) / 1000);
+
+	if (!c->rtt_known || ms < c->rtt_ms) {
+		c->rtt_ms = ms;
+		c->rtt_known = 1;
+	}
 }
 
 int sftpc_busy(const struct sftpc *c)
@@ -352,6 +385,7 @@ static int chan_service(struct ssh_chan *ch, void *arg)
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				break;
 			progress = 1;
+			note_rtt(c);
 			cb = c->op.cb;
 			cbarg = c->op.arg;
 			c->op.kind = OP_NONE;
@@ -543,6 +577,7 @@ static int start(struct sftpc *c, enum op_kind kind, const char *path,
 	c->op.h = NULL;
 	c->result_h = NULL;
 	c->status = 0;
+	c->op_start_us = now_us();
 	update_wants(c);
 	ssh_sess_kick(c->s);
 	return 0;
