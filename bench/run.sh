@@ -7,8 +7,8 @@
 #
 # Environment: BENCH_SIZE (bulk file, default 1G; K/M/G suffixes),
 # BENCH_RUNS (repetitions, interleaved, default 3), BENCH_ONLY (comma list
-# of sections: bulk,parallel,small,latency,shim,memory,scale,jump,sftp; cpu
-# comes with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
+# of sections: bulk,parallel,small,latency,wan,shim,memory,scale,jump,sftp,
+# sftpwan; cpu comes with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
 # BENCH_PAR_SIZE (each parallel download, default BENCH_SIZE),
 # BENCH_MEM_SIZE / BENCH_SCALE_SIZE (per transfer in memory / scale, 32M /
 # 16M), BENCH_CONNECTS (100000), BENCH_SPAWNS (1000), BENCH_KEEP=1 keeps
@@ -882,14 +882,16 @@ section_sftp() {
 		c=$(med "sftp-curl-$dir")
 		row "SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
 			"OpenSSH sftp -b" "$(fmt "$o")" "$(fmt "$(calc "$v / $o")" 2)" "" ""
+		ratio=$(calc "$v / $c")
 		row "SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
-			"curl sftp://" "$(fmt "$c")" "$(fmt "$(calc "$v / $c")" 2)" "" ""
+			"curl sftp://" "$(fmt "$c")" "$(fmt "$ratio" 2)" "≥ 1.0" "$(verdict "$ratio" '>=' 1.0)"
 	done
 	row "CPU s/GiB (ftp-tunnel -L sftp/)" "$(fmt "$(med cpu-sftp)" 2)" "" "" "" "" ""
 	v=$(med many-small-sftp)
 	o=$(med many-small-openssh)
+	ratio=$(calc "$v / $o")
 	row "$NSMALL files of 4 KiB, s (-L sftp/ + lftp mget)" "$(fmt "$v" 3)" "OpenSSH sftp mget" \
-		"$(fmt "$o" 3)" "$(fmt "$(calc "$v / $o")" 2)" "" ""
+		"$(fmt "$o" 3)" "$(fmt "$ratio" 2)" "≤ 1.5" "$(verdict "$ratio" '<=' 1.5)"
 	kill "$SFTP_PID"
 }
 
