@@ -534,10 +534,9 @@ static void keep_heap_top(void)
 struct sftpc *sftpc_new(struct ssh_sess *s, const char *name,
 			const struct sftpc_owner *owner, void *arg)
 {
+	static pthread_once_t heap_once = PTHREAD_ONCE_INIT;
 	struct sftpc *c = calloc(1, sizeof(*c));
 	long id;
-
-	static pthread_once_t heap_once = PTHREAD_ONCE_INIT;
 
 	if (!c)
 		return NULL;
