@@ -130,6 +130,19 @@ ft_tunnel -o SftpLogin=tunnel -L "sftp/$dport:$R" "127.0.0.1:$SSHD_PORT" ||
 	tt_die "-L sftp/ -o SftpLogin=tunnel"
 any_pw "-L sftp/ -o SftpLogin=tunnel, no user" "$dport"
 stop_ft
+# ssh_config's User for the host counts as given; its other settings
+# alone do not.
+printf '%s\n' "Host sl-user" "    HostName 127.0.0.1" "    Port $SSHD_PORT" "    User root" \
+	"Host sl-nouser" "    HostName 127.0.0.1" "    Port $SSHD_PORT" >"$T/ssh_config"
+chmod 600 "$T/ssh_config"
+dport=$(tt_free_port)
+FTP_TUNNEL_SSH_CONFIG="$T/ssh_config" ft_tunnel -L "sftp/$dport:$R" sl-user || tt_die "-L sftp/ sl-user"
+any_pw "-L sftp/ to a host whose ssh_config sets User" "$dport"
+stop_ft
+dport=$(tt_free_port)
+FTP_TUNNEL_SSH_CONFIG="$T/ssh_config" ft_tunnel -L "sftp/$dport:$R" sl-nouser || tt_die "-L sftp/ sl-nouser"
+wrong_pw "-L sftp/ to a host whose ssh_config sets no User" "$dport"
+stop_ft
 # Profiles: a User in the profile counts as given.
 pa=$(tt_free_port) pb=$(tt_free_port)
 printf '%s\n' "Profile nouser" "    HostName 127.0.0.1" "    Port $SSHD_PORT" \
