@@ -601,6 +601,14 @@ static int resolve_settings(struct cli *c, const char *config, const char *dest)
 		ssh_opts_release(&c->opts);
 		return 2;
 	}
+	if (login_unset && any_sftp(c))
+		log_info("sftp/: %s, so %s (-o SftpLogin= chooses)",
+			 c->topts.sftp_login_ftp ? "no SSH user given"
+						 : "an SSH user given",
+			 c->topts.sftp_login_ftp
+			     ? "each FTP login is its own SSH login (ftp)"
+			     : "ftp-tunnel's own login serves every FTP login "
+			       "(tunnel)");
 	if (c->check_sftp && c->topts.sftp_login_ftp) {
 		log_info("SftpLogin=ftp: each FTP login is its own SSH login; "
 			 "nothing to check");
