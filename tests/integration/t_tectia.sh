@@ -211,8 +211,13 @@ tt_check "ftp-proxy rules: the block rule warned by line" \
 tt_check "ftp-proxy rules: no other warning (the any-host rule is imported)" \
 	[ "$(wc -l <"$T/rules.err")" -eq 1 ]
 chmod 600 "$T/rules.out"
+# ftp-tunnel-wrap starts a daemon for a file with routes: ours, on a
+# socket of the test's, stopped after (not the user's own).
+mkdir -p "$T/run" && chmod 700 "$T/run"
 tt_check "ftp-proxy rules: the output parses back (ftp-tunnel-wrap -F)" \
-	"$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.out" true
+	env FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SOCKET="$T/run/parse.sock" \
+	FTP_TUNNEL_LOG="$T/parse.log" "$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.out" true
+FTP_TUNNEL_SOCKET="$T/run/parse.sock" "$FT" stop >/dev/null 2>&1
 sed 's/SftpLogin ftp/SftpLogin bogus/' "$T/rules.out" >"$T/rules.bad"
 chmod 600 "$T/rules.bad"
 tt_check "ftp-proxy rules: ... and the parser does check it" \
