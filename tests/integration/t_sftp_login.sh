@@ -117,6 +117,18 @@ dport=$(tt_free_port)
 ft_tunnel -L "sftp/$dport:$R" "127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ without a user"
 wrong_pw "-L sftp/ host (no user, no SftpLogin)" "$dport"
 stop_ft
+# A relay bind (every address) is allowed so, and refused with a user
+# (the tunnel's own login must stay the local user's).
+dport=$(tt_free_port)
+if ft_tunnel -L "sftp/0.0.0.0:$dport:$R" "127.0.0.1:$SSHD_PORT"; then
+	wrong_pw "-L sftp/0.0.0.0: host (no user)" "$dport"
+	stop_ft
+else
+	tt_fail "-L sftp/0.0.0.0: without a user did not come up"
+fi
+FT_WHAT="-L sftp/0.0.0.0: with a user" ft_run_fail 1 "listens on loopback only with SftpLogin=tunnel" \
+	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -o BatchMode=yes \
+	-L "sftp/0.0.0.0:$(tt_free_port)" "root@127.0.0.1:$SSHD_PORT"
 dport=$(tt_free_port)
 ft_tunnel -L "sftp/$dport:$R" "root@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ root@"
 any_pw "-L sftp/ root@host" "$dport"
