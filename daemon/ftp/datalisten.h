@@ -1,5 +1,5 @@
 /* datalisten.h — the accept path shared by the local data listeners of
- * both FTP engines (ftpdata.c, sftp/ftpsrv_data.c): take the first
+ * both FTP engines (ftpdata.c, sftp/fsdata.c): take the first
  * connection its owner's check lets in, refuse and log every other. */
 #ifndef DATALISTEN_H
 #define DATALISTEN_H

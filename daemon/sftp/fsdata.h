@@ -1,10 +1,11 @@
-/* ftpsrv_data.h — the SFTP bridge's FTP data connections, all of them
- * local between the FTP client and ftp-tunnel: a passive listener that
- * takes one connection from the client (by socket owner on loopback, by
- * address elsewhere), or an active connect to the client's own address.
+/* fsdata.h — the SFTP bridge's FTP data connections ("FTP server
+ * data": the data side of ftpsrv.h), all of them local between the FTP
+ * client and ftp-tunnel: a passive listener that takes one connection
+ * from the client (by socket owner on loopback, by address elsewhere), or
+ * an active connect to the client's own address.
  * No SSH here: file bytes reach the SSH server inside SFTP. */
-#ifndef SFTP_FTPSRV_DATA_H
-#define SFTP_FTPSRV_DATA_H
+#ifndef SFTP_FSDATA_H
+#define SFTP_FSDATA_H
 
 #include <stdint.h>
 #include <sys/socket.h>

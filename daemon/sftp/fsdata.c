@@ -1,7 +1,7 @@
-/* ftpsrv_data.c — local FTP data connections of the SFTP bridge: one
+/* fsdata.c — local FTP data connections of the SFTP bridge: one
  * passive listener or one active connect, with the owner and address
  * checks of the engine's data listeners (ftpdata.c), and a timeout. */
-#include "ftpsrv_data.h"
+#include "fsdata.h"
 
 #include <errno.h>
 #include <stdio.h>
