@@ -169,6 +169,18 @@ static struct ftp_data *data_new(struct ssh_sess *s, enum ftpdata_kind kind,
 	return d;
 }
 
+/* A constructor's SSH request (id < 0: it could not be queued) is in
+ * flight: d, else d is released (its callback never called) and NULL. */
+static struct ftp_data *requested(struct ftp_data *d, long id)
+{
+	if (id < 0) {
+		release(d);
+		return NULL;
+	}
+	d->req = id;
+	return d;
+}
+
 /* --- channel opened / local connect finished -------------------------- */
 
 static void maybe_both(struct ftp_data *d)
@@ -203,13 +215,11 @@ static void local_connected(struct loop *loop, int fd, uint32_t events,
 			    void *arg)
 {
 	struct ftp_data *d = arg;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
+	int soerr = net_connect_result(fd);
 	char msg[160], where[80];
 
 	(void)events;
 	loop_unwatch(loop, fd);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
 		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
 			 addr_format((struct sockaddr *)&d->local_target, where,
@@ -363,7 +373,6 @@ struct ftp_data *ftpdata_listen_here(
 			 addr_format(listen_at, where, sizeof(where)),
 			 strerror(-d->lfd));
 		d->lfd = -1;
-		d->done = NULL;
 		release(d);
 		return NULL;
 	}
@@ -372,7 +381,6 @@ struct ftp_data *ftpdata_listen_here(
 		snprintf(err, errlen,
 			 "cannot open a channel (the SSH session is down or "
 			 "at MaxChannels): try again later");
-		d->done = NULL;
 		release(d);
 		return NULL;
 	}
@@ -450,20 +458,13 @@ struct ftp_data *ftpdata_listen_there(struct ssh_sess *s,
 				      ftpdata_done_cb done, void *arg)
 {
 	struct ftp_data *d = data_new(s, KIND_LISTEN_THERE, name, done, arg);
-	long id;
 
 	if (!d)
 		return NULL;
 	d->bound = bound;
 	memcpy(&d->local_target, local_target, addr_len(local_target));
-	id = ssh_listen(s, listen_host, 0, there_listening, there_accept, d);
-	if (id < 0) {
-		d->done = NULL;
-		release(d);
-		return NULL;
-	}
-	d->req = id;
-	return d;
+	return requested(
+	    d, ssh_listen(s, listen_host, 0, there_listening, there_accept, d));
 }
 
 /* --- pair ------------------------------------------------------------- */
@@ -474,24 +475,15 @@ struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
 			      const char *name, ftpdata_done_cb done, void *arg)
 {
 	struct ftp_data *d = data_new(s, KIND_PAIR, name, done, arg);
-	long id;
 
 	if (!d)
 		return NULL;
 	d->connecting = 1;
 	memcpy(&d->local_target, local_target, addr_len(local_target));
 	if (connect_local(d) < 0) {
-		d->done = NULL;
 		release(d);
 		return NULL;
 	}
-	id = ssh_open_direct(s, chan_host, chan_port, "127.0.0.1", 0,
-			     chan_opened, d);
-	if (id < 0) {
-		d->done = NULL;
-		release(d);
-		return NULL;
-	}
-	d->req = id;
-	return d;
+	return requested(d, ssh_open_direct(s, chan_host, chan_port,
+					    "127.0.0.1", 0, chan_opened, d));
 }

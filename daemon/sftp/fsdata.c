@@ -190,24 +190,28 @@ struct fsdata *fsdata_connect(struct loop *loop, const struct sockaddr *to,
 	return d;
 }
 
+/* The active connect failed with errno err. */
+static void connect_failed(struct fsdata *d, int err)
+{
+	char msg[160], where[80];
+
+	snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
+		 addr_format((struct sockaddr *)&d->peer, where, sizeof(where)),
+		 strerror(err));
+	fail(d, msg);
+}
+
 static void connected_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct fsdata *d = arg;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	char msg[160], where[80];
+	int soerr = net_connect_result(d->fd);
 
 	(void)loop;
 	(void)fd;
 	(void)events;
-	getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	d->connecting = 0;
 	if (soerr) {
-		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-			 addr_format((struct sockaddr *)&d->peer, where,
-				     sizeof(where)),
-			 strerror(soerr));
-		fail(d, msg);
+		connect_failed(d, soerr);
 		return;
 	}
 	deliver(d, NULL);
@@ -222,17 +226,12 @@ void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
 		return;
 	}
 	if (d->active && d->fd < 0 && !d->connecting) {
-		char msg[160], where[80];
 		int fd =
 		    net_connect_start((struct sockaddr *)&d->peer,
 				      addr_len((struct sockaddr *)&d->peer));
 
 		if (fd < 0) {
-			snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-				 addr_format((struct sockaddr *)&d->peer, where,
-					     sizeof(where)),
-				 strerror(-fd));
-			deliver(d, msg);
+			connect_failed(d, -fd);
 			return;
 		}
 		d->fd = fd;
