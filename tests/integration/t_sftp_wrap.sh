@@ -79,7 +79,22 @@ cells() {
 
 # ---- --sftp --via: the program dials 127.0.0.7:21, where nothing listens
 TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp --via $U@127.0.0.1:$SSHD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+# A passive port waits 60 s for its data connection (fsdata.h), then takes
+# none, not even one the shim hands over (it used to, after the timeout:
+# the listener stayed open and DATA gave it the connection, which was
+# then never closed). Started now, it waits while the clients run.
+LATE="/usr/bin/python3 $TT_TOP/tests/integration/helpers/late_data.py 127.0.0.7 21 anonymous x"
+$TT_FTP_WRAP $LATE 0 >"$T/late0.out" 2>&1
+tt_spawn -o "$T/late.out" $TT_FTP_WRAP $LATE 62
+late_pid=$TT_PID
 cells via 127.0.0.7 "curl lftp tnftp inetutils ftplib wget ncftp" "pasv epsv port"
+tt_check "a passive port takes its data connection in time ($(tr '\t\n' ' ;' <"$T/late0.out"))" \
+	grep -qx "$(printf 'connect\tconnected')" "$T/late0.out"
+tt_wait_until 900 grep -q '^connect' "$T/late.out"
+tt_check "a passive port 62 s old takes no connection from the shim ($(tr '\t\n' ' ;' <"$T/late.out"))" \
+	grep -qx "$(printf 'connect\trefused (ECONNREFUSED)')" "$T/late.out"
+wait "$late_pid" 2>/dev/null
+tt_untrack "$late_pid"
 rm -f "$T/ls"
 if tt_ftp ftplib pasv ls 127.0.0.7 21 pub "$T/ls" && grep -q f1048589 "$T/ls"; then
 	tt_pass "via: ftplib ls"
