@@ -118,7 +118,9 @@ const char *ssh_last_error(struct ssh_sess *s)
 
 /* libssh2 reads through this, so every read of the SSH socket re-arms
  * TCP_QUICKACK (Linux clears it) and counts liveness: without QUICKACK,
- * delayed ACKs cost tens of milliseconds per channel (TESTBED.md). */
+ * delayed ACKs cost tens of milliseconds per channel (TESTBED.md).
+ * Through a transport the socket is one end of a socket pair: no TCP,
+ * and the call would fail (once per 16 KiB read). */
 static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 			 void **abstract)
 {
@@ -132,7 +134,9 @@ static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		s->rx_bytes += (unsigned long long)n;
 		s->last_rx_ms = loop_now_ms(s->loop);
 		s->rx_pending_seen = 0;
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		if (!s->tr)
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+				   sizeof(one));
 	}
 	return n;
 }
