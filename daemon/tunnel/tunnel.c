@@ -45,19 +45,21 @@ struct tunnel {
 	struct fwd_ctl *ctls;	     /* its FTP sessions on its own session */
 };
 
-/* An FTP control connection a tunnel carries, as `ftp-tunnel status`
- * lists it. Listed in its tunnel (on the tunnel's own session, main
- * thread) or in its extra connection's connpool_data (that worker's). */
+/* An FTP control connection a tunnel carries, or an sftp/ tunnel's FTP
+ * session (k NULL), as `ftp-tunnel status` lists it. Listed in its
+ * tunnel (on the tunnel's own session, the tunnel's thread) or in its
+ * extra connection's connpool_data (that worker's). */
 struct fwd_ctl {
-	struct ftp_ctl *k;
+	struct ftp_ctl *k; /* NULL: an FTP session served from SFTP */
 	unsigned long id;
 	char client[80];      /* the FTP client's address, "" when not ours */
 	char dst[300];	      /* what the FTP client connected to */
 	char ftp[300];	      /* the FTP server, as the SSH server reaches it */
-	const char *tunnel;   /* its tunnel's name, borrowed: the tunnel
-			       * outlives every report */
+	char tunnel[600];     /* its tunnel's name (a copy: an extra
+			       * connection's may outlive the tunnel) */
 	int *sessions;	      /* the FTP session counter, or NULL */
 	struct pool_conn *pc; /* on an extra connection: its job ends */
+	int own_login;	      /* SftpLogin=ftp: no session of ours (0) */
 	struct fwd_ctl *next, **prevp;
 };
 
@@ -129,7 +131,7 @@ static struct fwd_ctl *fwd_ctl_new(const struct fwd_spec *spec, int fd,
 	if (!e)
 		return NULL;
 	e->id = id;
-	e->tunnel = tunnel;
+	snprintf(e->tunnel, sizeof(e->tunnel), "%s", tunnel);
 	snprintf(e->ftp, sizeof(e->ftp),
 		 strchr(spec->host, ':') ? "[%s]:%u" : "%s:%u", spec->host,
 		 spec->hostport);
@@ -178,13 +180,36 @@ static void fwd_ctl_done(struct ftp_ctl *k, void *arg)
 	free(e);
 }
 
+/* An sftp/ session's entry: served from the SFTP of session s (NULL:
+ * each FTP login's own SSH login, to host). */
+static void fwd_ctl_sftp(struct fwd_ctl *e, const struct ssh_sess *s,
+			 const char *host)
+{
+	if (s)
+		snprintf(e->ftp, sizeof(e->ftp), "sftp:%s", ssh_sess_name(s));
+	else
+		snprintf(e->ftp, sizeof(e->ftp), "sftp:(FTP user)@%s", host);
+}
+
+/* An sftp/ session ended: out of the list, out of its connection's
+ * load. */
+static void sftp_ctl_done(void *arg)
+{
+	struct fwd_ctl *e = arg;
+
+	fwd_ctl_unlink(e);
+	if (e->pc)
+		connpool_job_done(e->pc);
+	free(e);
+}
+
 static void report_list(const struct fwd_ctl *e, struct statusrep *r,
 			struct report_totals *tot, unsigned long sess_id,
 			uint64_t now)
 {
 	for (; e; e = e->next) {
 		struct report_ctl c = {.id = e->id,
-				       .session = sess_id,
+				       .session = e->own_login ? 0 : sess_id,
 				       .dst = e->dst,
 				       .ftp_server = e->ftp,
 				       .client = e->client,
@@ -327,15 +352,47 @@ static void open_local(struct tunnel *t, int fd, const char *peer_host,
 
 /* --- local FTP sessions on extra connections (connpool.h) ------------- */
 
-/* An FTP client's connection on its way to an extra connection. The
- * tunnel is the main thread's: the worker reads only the job's copies. */
+/* The tunnel lives on its own session's worker (topts.own); the pick of a
+ * connection for a new FTP session is made on the pool's thread, and a
+ * session the pick leaves to the tunnel comes back to the tunnel's
+ * worker. An FTP client's connection on that way: its job copies what
+ * the other threads read, so they never touch the tunnel. */
 struct spread_job {
 	struct handoff h; /* first: the job the pool carries */
-	struct tunnel *t;
+	struct tunnel *t; /* read on the tunnel's worker only */
+	struct connpool *pool;
+	const struct ssh_opts *ssh_opts;
+	const char *pool_key;
+	struct pool_conn *own;
+	int first_load; /* FTP sessions on the tunnel's own session */
 	int fd;
 	unsigned long id;  /* its control connection's number */
+	char tunnel[600];  /* the tunnel's name */
 	struct fwd_ctl *e; /* its registry entry (worker) */
+	/* sftp/: the job the pool carries is an sftp_job instead. */
+	int sftp;
+	uid_t uid;
+	char start_dir[1024];
 };
+
+static struct spread_job *spread_job_new(struct tunnel *t, int fd,
+					 int first_load, const char *name)
+{
+	struct spread_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->t = t;
+	j->pool = t->topts.pool;
+	j->ssh_opts = t->topts.ssh_opts;
+	j->pool_key = t->topts.pool_key;
+	j->own = t->topts.own;
+	j->first_load = first_load;
+	j->fd = fd;
+	snprintf(j->tunnel, sizeof(j->tunnel), "%s", t->name);
+	snprintf(j->h.name, sizeof(j->h.name), "%s", name);
+	return j;
+}
 
 /* On the worker: the channel is open; the FTP client's socket goes to the
  * glue, listed for STATUS first (its addresses are read before). */
@@ -344,7 +401,7 @@ static int spread_opened(struct handoff *h, struct ssh_sess *s)
 	struct spread_job *j = (struct spread_job *)h;
 
 	(void)s;
-	j->e = fwd_ctl_new(&h->spec, j->fd, j->id, j->t->name);
+	j->e = fwd_ctl_new(&h->spec, j->fd, j->id, j->tunnel);
 	return j->fd;
 }
 
@@ -386,13 +443,65 @@ static void spread_failed(struct handoff *h, int opening, int err,
 	free(j);
 }
 
+static void unlisted_done(void *arg)
+{
+	(void)arg;
+}
+
+/* On the tunnel's thread: an sftp/ FTP session on the tunnel's own
+ * session (SftpLogin=tunnel) or with its own SSH login (SftpLogin=ftp),
+ * listed in the tunnel. e: its entry, or NULL to make it here. */
+static void adopt_sftp(struct tunnel *t, int fd, uid_t uid, const char *name,
+		       struct fwd_ctl *e)
+{
+	int own_login = sftp_tunnel_has_own_login(t->sftp);
+
+	if (!e)
+		e = fwd_ctl_new(&t->spec, fd, next_ctl_id(t), t->name);
+	if (!e) {
+		sftp_tunnel_adopt(t->sftp, fd, uid, name, unlisted_done, NULL);
+		return;
+	}
+	fwd_ctl_sftp(e, own_login ? NULL : t->s,
+		     t->topts.ssh_opts ? t->topts.ssh_opts->host : "?");
+	e->own_login = own_login;
+	fwd_ctl_link(e, &t->ctls);
+	if (sftp_tunnel_adopt(t->sftp, fd, uid, name, sftp_ctl_done, e) < 0) {
+		fwd_ctl_unlink(e);
+		free(e);
+	}
+}
+
+/* On the tunnel's worker: its own session carries the FTP session. */
+static void own_task(struct loop *loop, void *arg)
+{
+	struct spread_job *j = arg;
+
+	(void)loop;
+	if (j->sftp)
+		adopt_sftp(j->t, j->fd, j->uid, j->h.name, j->e);
+	else
+		open_local(j->t, j->fd, j->h.origin_host, j->h.origin_port,
+			   j->h.name);
+	free(j);
+}
+
+/* On the pool's thread: back to the tunnel's own session. */
+static void to_own(struct spread_job *j)
+{
+	if (connpool_ask(j->own, own_task, j) == 0)
+		return;
+	log_warn("%s: out of memory", j->h.name);
+	close(j->fd);
+	if (j->sftp)
+		free(j->e);
+	free(j);
+}
+
 /* No extra connection took it: the tunnel's own session does. */
 static void spread_orphaned(struct handoff *h)
 {
-	struct spread_job *j = (struct spread_job *)h;
-
-	open_local(j->t, j->fd, h->origin_host, h->origin_port, h->name);
-	free(j);
+	to_own((struct spread_job *)h);
 }
 
 static const struct handoff_ops spread_ops = {
@@ -402,38 +511,101 @@ static const struct handoff_ops spread_ops = {
     .orphaned = spread_orphaned,
 };
 
-const struct connpool_ops tunnel_pool_ops = {.rehome = handoff_rehome};
-
 /* --- sftp/ sessions on extra connections ------------------------------- */
 
-struct sftp_job {
-	struct pool_conn *pc;
-	int fd;
-	uid_t uid;
-	char start_dir[1024];
-	char name[96];
-};
-
+/* An unlisted job's end (its entry could not be made). */
 static void sftp_job_done(void *arg)
 {
 	connpool_job_done(arg);
 }
 
-/* On the worker: the FTP session on its connection. A connection that
- * cannot log in answers the client 421 (extra connections log in without
- * asking anybody, as the first one did: see spread_sftp). */
+struct sftp_job {
+	int fd;
+	uid_t uid;
+	char start_dir[1024];
+	char name[96];
+	struct fwd_ctl *e; /* its entry for status, or NULL */
+};
+
+/* On the worker: the FTP session on its connection, listed in it. A
+ * connection that cannot log in answers the client 421 (extra
+ * connections log in without asking anybody, as the first one did: see
+ * spread_sftp). */
 static void sftp_job_run(struct pool_conn *pc, void *job)
 {
 	struct sftp_job *j = job;
 	struct ssh_sess *s = connpool_sess(pc);
+	struct fwd_ctl *e = j->e;
 
 	log_debug("%s: through %s", j->name, ssh_sess_name(s));
+	if (e) {
+		e->pc = pc;
+		fwd_ctl_sftp(e, s, "");
+		fwd_ctl_link(e, ctls_of(pc));
+	}
 	if (sftp_tunnel_serve(ssh_sess_loop(s), s, j->fd, j->start_dir, j->uid,
-			      j->name, sftp_job_done, pc) < 0) {
+			      j->name, e ? sftp_ctl_done : sftp_job_done,
+			      e ? (void *)e : (void *)pc) < 0) {
 		log_warn("%s: cannot start the FTP session", j->name);
-		connpool_job_done(pc);
+		if (e)
+			sftp_ctl_done(e);
+		else
+			connpool_job_done(pc);
 	}
 	free(j);
+}
+
+/* On the pool's thread: an extra connection for an sftp/ session. 0 when
+ * one took it. */
+static int post_sftp(struct spread_job *sj, struct pool_conn *pc)
+{
+	struct sftp_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -1;
+	j->fd = sj->fd;
+	j->uid = sj->uid;
+	snprintf(j->start_dir, sizeof(j->start_dir), "%s", sj->start_dir);
+	snprintf(j->name, sizeof(j->name), "%s", sj->h.name);
+	j->e = sj->e;
+	if (connpool_post(pc, sftp_job_run, j) < 0) {
+		free(j);
+		return -1;
+	}
+	free(sj);
+	return 0;
+}
+
+/* On the pool's thread: the connection for a new FTP session, as
+ * connpool_pick says; the tunnel's own session when it says so or no
+ * other takes the job. */
+static void pick_task(struct loop *loop, void *arg)
+{
+	struct spread_job *j = arg;
+	struct pool_conn *pc;
+	unsigned long id;
+
+	(void)loop;
+	pc = connpool_pick(j->pool, j->ssh_opts, j->pool_key, j->first_load);
+	if (!pc) {
+		to_own(j);
+		return;
+	}
+	id = connpool_id(pc);
+	log_debug("%s: to sess %lu", j->h.name, id);
+	if ((j->sftp ? post_sftp(j, pc) : handoff_post(pc, &j->h)) < 0)
+		to_own(j);
+}
+
+/* Sends j to the pool's thread for a pick. 1 when it took the FTP
+ * client's connection, 0 when the tunnel's own session should carry it
+ * now. */
+static int ask_pick(struct spread_job *j)
+{
+	if (connpool_post_main(j->own, pick_task, j) == 0)
+		return 1;
+	free(j);
+	return 0;
 }
 
 /* Gives an admitted sftp/ connection to an extra connection when the
@@ -441,30 +613,25 @@ static void sftp_job_run(struct pool_conn *pc, void *job)
  * connections, each a core's worth of libssh2. 1 when it took fd. */
 static int spread_sftp(struct tunnel *t, int fd, uid_t uid, const char *name)
 {
-	struct sftp_job *j;
-	struct pool_conn *pc;
+	struct spread_job *j;
+	int load;
 
 	if (!t->topts.pool || sftp_tunnel_has_own_login(t->sftp) ||
 	    ssh_sess_login_typed(t->s))
 		return 0;
-	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
-			   sftp_tunnel_sessions(t->sftp));
-	if (!pc)
+	/* An idle own session takes it: connpool_pick would say so too. */
+	load = sftp_tunnel_sessions(t->sftp);
+	if (load == 0)
 		return 0;
-	j = calloc(1, sizeof(*j));
+	j = spread_job_new(t, fd, load, name);
 	if (!j)
 		return 0;
-	j->fd = fd;
+	j->sftp = 1;
 	j->uid = uid;
 	snprintf(j->start_dir, sizeof(j->start_dir), "%s",
 		 sftp_tunnel_start_dir(t->sftp));
-	snprintf(j->name, sizeof(j->name), "%s", name);
-	if (connpool_post(pc, sftp_job_run, j) < 0) {
-		free(j);
-		return 0;
-	}
-	log_debug("%s: to sess %lu", name, connpool_id(pc));
-	return 1;
+	j->e = fwd_ctl_new(&t->spec, fd, next_ctl_id(t), t->name);
+	return ask_pick(j);
 }
 
 /* One extra connection's part of a report, written on its worker while
@@ -490,6 +657,8 @@ static void pool_report_of(struct pool_conn *pc, void *arg)
 {
 	struct pool_report *j = arg;
 
+	if (connpool_is_own(pc))
+		return; /* the tunnels' own session: its owner reports it */
 	j->pc = pc;
 	connpool_call(pc, pool_report_task, j);
 }
@@ -505,39 +674,43 @@ void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
 
 /* Gives an FTP client's connection to an extra connection when the pool
  * picks one. 1 when it took fd, 0 when the tunnel's own session should
- * carry it: no pool, a login somebody typed for, or the pick. */
+ * carry it now: no pool, a login somebody typed for, an idle own
+ * session. */
 static int spread(struct tunnel *t, int fd, const char *peer_host,
 		  int peer_port, const char *name)
 {
 	struct spread_job *j;
-	struct pool_conn *pc;
 
 	if (!t->topts.pool || !t->topts.ftp_sessions ||
 	    ssh_sess_login_typed(t->s))
 		return 0;
-	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
-			   *t->topts.ftp_sessions);
-	if (!pc)
+	/* An idle own session takes it: connpool_pick would say so too. */
+	if (*t->topts.ftp_sessions == 0)
 		return 0;
-	j = calloc(1, sizeof(*j));
+	j = spread_job_new(t, fd, *t->topts.ftp_sessions, name);
 	if (!j)
 		return 0;
-	j->t = t;
-	j->fd = fd;
 	j->h.ops = &spread_ops;
 	j->h.spec = t->spec;
 	j->h.active_mode = t->topts.ftp_active_mode;
 	j->h.passive_reply = t->topts.ftp_passive_reply;
-	snprintf(j->h.name, sizeof(j->h.name), "%s", name);
 	snprintf(j->h.origin_host, sizeof(j->h.origin_host), "%s", peer_host);
 	j->h.origin_port = peer_port;
 	j->id = next_ctl_id(t);
-	if (handoff_post(pc, &j->h) < 0) {
-		free(j);
-		return 0;
-	}
-	log_debug("%s: to sess %lu", name, connpool_id(pc));
-	return 1;
+	return ask_pick(j);
+}
+
+/* An sftp/ connection the listener let in: an extra connection's when
+ * the pool picks one, else the tunnel's own session's. */
+static void serve_sftp(struct tunnel *t, int fd, const char *name)
+{
+	uid_t uid;
+
+	if (sftp_tunnel_admit(t->sftp, fd, name, &uid) < 0)
+		return;
+	if (spread_sftp(t, fd, uid, name))
+		return;
+	adopt_sftp(t, fd, uid, name, NULL);
 }
 
 static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
@@ -565,20 +738,8 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				      sizeof(peername)),
 			  t->name);
 		if (t->sftp) {
-			uid_t uid;
-
 			snprintf(name, sizeof(name), "sftp #%lu", t->nconn);
-			if (t->topts.pool &&
-			    !sftp_tunnel_has_own_login(t->sftp)) {
-				if (sftp_tunnel_admit(t->sftp, fd, name, &uid) <
-				    0)
-					continue;
-				if (spread_sftp(t, fd, uid, name))
-					continue;
-				sftp_tunnel_adopt(t->sftp, fd, uid, name);
-				continue;
-			}
-			sftp_tunnel_accept(t->sftp, fd, name);
+			serve_sftp(t, fd, name);
 			continue;
 		}
 		addr_host((struct sockaddr *)&peer, host, sizeof(host));
@@ -841,7 +1002,9 @@ void tunnel_free(struct tunnel *t)
 		struct fwd_ctl *e = t->ctls;
 
 		fwd_ctl_unlink(e);
-		ftpfwd_control_set_done(e->k, ftp_session_ends, e->sessions);
+		if (e->k) /* sftp/ ones ended with t->sftp */
+			ftpfwd_control_set_done(e->k, ftp_session_ends,
+						e->sessions);
 		free(e);
 	}
 	/* Halves still waiting: a local client whose channel is being
