@@ -310,6 +310,7 @@ static void cli_stop(void *arg)
 {
 	struct cli *c = arg;
 
+	c->stop_signal = SIGTERM; /* a prompt open now ends as on one */
 	c->exit_code = 0;
 	loop_stop(c->loop);
 }
