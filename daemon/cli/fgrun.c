@@ -14,6 +14,7 @@
 #include "handoff.h"
 #include "log.h"
 #include "report.h"
+#include "spread.h"
 #include "tty.h"
 #include "version.h"
 
@@ -301,7 +302,7 @@ static void cli_report(struct statusrep *r, void *arg)
 		report_process(&j, -1);
 		report_tunnels(&j);
 	}
-	tunnel_pool_report(c->pool, r, &j.tot, 0);
+	spread_pool_report(c->pool, r, &j.tot, 0);
 	report_totals(r, &j.tot);
 }
 

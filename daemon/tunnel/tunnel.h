@@ -67,12 +67,6 @@ struct report_totals;
  * On the tunnel's thread. */
 void tunnel_report(const struct tunnel *t, struct statusrep *r,
 		   struct report_totals *tot, unsigned long sess_id);
-/* Adds a session record, and its FTP control connections, for each extra
- * connection of pool (NULL: none; connpool_own's are left to their
- * owners), numbered connpool_id + id_base. Each is written on its worker
- * while the caller waits. The pool's thread. */
-void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
-			struct report_totals *tot, unsigned long id_base);
 /* Whether the tunnel is up (listening here or on the server). */
 int tunnel_is_up(const struct tunnel *t);
 
