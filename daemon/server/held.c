@@ -427,7 +427,7 @@ void held_hold(struct held_set *h, int client, const struct ipc_msg *req)
 	    read_tunnels(req, e, err, sizeof(err)) < 0 ||
 	    check_sftp_login(e, err, sizeof(err)) < 0)
 		goto refuse;
-	e->pc = connpool_own(h->pool, &o, e);
+	e->pc = connpool_own(h->pool, &o, e, NULL);
 	if (!e->pc) {
 		snprintf(err, sizeof(err), "cannot start an SSH connection: %s",
 			 strerror(errno));
