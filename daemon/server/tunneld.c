@@ -246,6 +246,30 @@ static void connect_orphaned(struct handoff *h)
 
 /* --- CONNECT with sftp=1: answered here from SFTP ---------------------- */
 
+/* Answers p's CONNECT with one end of a new loopback connection; the
+ * other end, for the FTP session here, or -1 (the program has its
+ * error, or its socket is gone). */
+static int give_loopback_pair(struct connect_req *p)
+{
+	struct ipc_msg m;
+	int give = -1, keep = -1, rc;
+
+	rc = loopback_pair(p->dst.ss_family, &give, &keep);
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		return -1;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		return -1;
+	}
+	return keep;
+}
+
 /* On the worker: a CONNECT with sftp=1. The program gets one end of a
  * loopback connection; the other is an FTP server session here whose
  * files are the SSH server's, through its SFTP subsystem (control.h).
@@ -254,22 +278,10 @@ static void connect_orphaned(struct handoff *h)
  * session's listener. */
 static void sftp_task(struct connect_req *p, struct ssh_sess *s)
 {
-	struct ipc_msg m;
 	char name[64];
-	int give = -1, keep = -1, rc;
+	int keep = give_loopback_pair(p);
 
-	rc = loopback_pair(p->dst.ss_family, &give, &keep);
-	if (rc < 0) {
-		reply_err(p->client, -rc, "cannot make a loopback connection");
-		connpool_job_done(p->h.pc);
-		goto out;
-	}
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "id", "%lu", p->id);
-	rc = ipc_send(p->client, &m, give);
-	close(give);
-	if (rc < 0) {
-		close(keep);
+	if (keep < 0) {
 		connpool_job_done(p->h.pc);
 		goto out;
 	}
@@ -346,24 +358,18 @@ static void sftp_login_start(struct tunneld *d, struct connect_req *p,
 	struct ftpsrv_opts fo = {.start_dir = "",
 				 .peer_uid = getuid(),
 				 .pasv_addr = (struct sockaddr *)&p->dst};
-	struct ipc_msg m;
 	char name[64], dst[80];
-	int give = -1, keep = -1, rc;
+	int keep;
 
 	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
-	rc = ls ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
-	if (rc < 0) {
-		reply_err(p->client, -rc, "cannot make a loopback connection");
+	if (!ls) {
+		reply_err(p->client, ENOMEM,
+			  "cannot make a loopback connection");
 		goto fail;
 	}
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "id", "%lu", p->id);
-	rc = ipc_send(p->client, &m, give);
-	close(give);
-	if (rc < 0) {
-		close(keep);
+	keep = give_loopback_pair(p);
+	if (keep < 0)
 		goto fail;
-	}
 	ls->d = d;
 	ls->o = *o;
 	ssh_opts_init(o); /* its strings are ls's now */
