@@ -274,8 +274,9 @@ static int wants_pool(const struct cli *c)
 	return 0;
 }
 
-/* One "Key=Value" setting: FtpActiveMode and FtpPassiveAddress are the
- * tunnels', the rest the session's. 0, or -1 with the message logged. */
+/* One "Key=Value" setting: FtpActiveMode, FtpPassiveAddress and
+ * FtpPassiveAhead are the tunnels', the rest the session's. 0, or -1 with the
+ * message logged. */
 static int set_option(struct cli *c, const char *kv)
 {
 	char msg[512];

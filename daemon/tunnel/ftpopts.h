@@ -1,6 +1,7 @@
 /* ftpopts.h — a tunnel's FTP settings given as Key=Value: FtpActiveMode,
- * FtpPassiveAddress and SftpLogin, from -o, a profile, a Route or a HOLD. One
- * parser for ftp-tunnel, the held tunnels and the shim's daemon. */
+ * FtpPassiveAddress, FtpPassiveAhead and SftpLogin, from -o, a profile, a Route
+ * or a HOLD. One parser for ftp-tunnel, the held tunnels and the shim's daemon.
+ */
 #ifndef FTPOPTS_H
 #define FTPOPTS_H
 
@@ -15,7 +16,7 @@ int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err,
 		size_t errlen);
 
 /* The defaults: FtpActiveMode=auto, FtpPassiveAddress=control,
- * SftpLogin=tunnel. */
+ * FtpPassiveAhead=yes, SftpLogin=tunnel. */
 void ftpopts_init(struct tunnel_opts *t);
 
 #endif

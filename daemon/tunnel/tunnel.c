@@ -233,7 +233,8 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 		    fwd_ctl_new(&t->spec, fd, next_ctl_id(t), t->name);
 		struct ftp_ctl *k = ftpfwd_control_new(
 		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode,
-		    t->topts.ftp_passive_reply, NULL, name);
+		    t->topts.ftp_passive_reply, t->topts.ftp_passive_ahead,
+		    NULL, name);
 
 		if (!k) {
 			log_warn("%s: cannot start FTP session", name);
@@ -528,6 +529,7 @@ static int spread(struct tunnel *t, int fd, const char *peer_host,
 	j->h.spec = t->spec;
 	j->h.active_mode = t->topts.ftp_active_mode;
 	j->h.passive_reply = t->topts.ftp_passive_reply;
+	j->h.passive_ahead = t->topts.ftp_passive_ahead;
 	snprintf(j->h.name, sizeof(j->h.name), "%s", name);
 	snprintf(j->h.origin_host, sizeof(j->h.origin_host), "%s", peer_host);
 	j->h.origin_port = peer_port;
