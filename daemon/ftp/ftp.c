@@ -123,6 +123,7 @@ struct ftp_rw {
 	 * the verb the server last took for a passive data connection (0:
 	 * none, or the last one was PORT/EPRT); its reply's address. */
 	enum ahead ahead;
+	int ahead_due; /* the client's next command may take one along */
 	int ahead_claimed;
 	int ahead_verb;
 	struct sockaddr_storage ahead_target;
@@ -248,9 +249,17 @@ static void fifo_pop(struct ftp_rw *rw)
 /* Over a long round trip, every PASV a client waits for costs one. After
  * a passive transfer the next one will want a PASV too (lftp's mget:
  * SIZE, MDTM, PASV, RETR per file), so the rewriter asks the server
- * then, keeps the 227/229, and answers the client's PASV from it. The
- * server sees the same commands in the same order as if the client had
- * sent PASV at once; a PORT, USER, REIN or QUIT in between drops it. */
+ * with the client's next command, keeps the 227/229, and answers the
+ * client's PASV from it. The server sees the same commands in the same
+ * order as if the client had sent PASV at once; a PORT, USER, REIN or
+ * QUIT in between drops it.
+ *
+ * Sent with the next command, not at the 226: an SSH server without
+ * TCP_NODELAY (OpenSSH on a connection without a pty) holds a small
+ * packet until the one before is acknowledged, a round trip. Replies
+ * to two commands that reach the FTP server together tend to leave in
+ * one packet; sent alone, the 227 would hold back the reply the client
+ * waits for and take the round trip it saved. */
 #define VERB_PASV 1
 #define VERB_EPSV 2
 
@@ -268,13 +277,43 @@ static int is_data_command(const uint8_t *verb, size_t vlen)
 }
 
 /* After the 2xx of a transfer, with nothing else outstanding (a client
- * that pipelined its next command decided already). Not in a MODE other
- * than stream: its data connection may be kept for the next transfer. */
+ * that pipelined its next command decided already): the next command
+ * may take a PASV ahead with it (ahead_send). Not in a MODE other than
+ * stream: its data connection may be kept for the next transfer. */
+static void ahead_arm(struct ftp_rw *rw)
+{
+	rw->ahead_due = rw->cfg.passive_ahead && rw->ahead_verb &&
+			!rw->not_stream && rw->ahead == AHEAD_NONE &&
+			!rw->fifo_len;
+}
+
+/* Whether a PASV ahead is worth sending before the client's command
+ * verb: not before what would use it at once (PASV, EPSV, PORT, EPRT:
+ * the server is asked now anyway), drop it (USER, REIN, QUIT, AUTH,
+ * MODE) or find no PASV since the last transfer. */
+static int ahead_before(const uint8_t *verb, size_t vlen)
+{
+	static const char *const words[] = {
+	    "PASV", "EPSV", "PORT", "EPRT", "LPSV", "LPRT", "LPASV",
+	    "SPSV", "USER", "REIN", "QUIT", "AUTH", "MODE", "ABOR"};
+	size_t i;
+
+	if (!vlen || is_data_command(verb, vlen))
+		return 0;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (ftp_word_is(verb, vlen, words[i]))
+			return 0;
+	return 1;
+}
+
+/* Sends the PASV ahead, just before the client's command (the caller
+ * checked the room for both). */
 static void ahead_send(struct ftp_rw *rw)
 {
 	struct cmd *c;
 	int epsv = rw->ahead_verb == VERB_EPSV || rw->epsv_all;
 
+	rw->ahead_due = 0;
 	if (!rw->cfg.passive_ahead || !rw->ahead_verb || rw->not_stream ||
 	    rw->ahead != AHEAD_NONE || rw->fifo_len ||
 	    rw->req.kind != FTP_REQ_NONE || rw->state != RW_LINES ||
@@ -503,6 +542,11 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	for (aend = n; aend > ab && ftp_is_blank(t[aend - 1]); aend--)
 		;
 
+	if (rw->ahead_due) {
+		if (ahead_before(verb, vlen))
+			ahead_send(rw);
+		rw->ahead_due = 0;
+	}
 	if (vb == n) {
 		/* Servers differ on whether a blank line gets a reply;
 		 * answering it here keeps replies and commands paired. */
@@ -620,7 +664,7 @@ static void reply_done(struct ftp_rw *rw, int code, int answers)
 		data_cmd = c->data_cmd;
 		fifo_pop(rw);
 		if (data_cmd && code / 100 == 2)
-			ahead_send(rw);
+			ahead_arm(rw);
 	}
 	pump(rw);
 }

@@ -5,12 +5,12 @@
 # it. Against vsftpd, proftpd and pure-ftpd, in active modes auto
 # (converted) and forward, helpers/passive_ahead.py checks every reply a
 # client sees around it, in order (PASV at once after a 226, after SIZE
-# and MDTM, pipelined commands, RETR without PASV, PORT, EPSV, QUIT), and
+# and MDTM pipelined, other commands pipelined, RETR without PASV, PORT,
+# EPSV, QUIT), and
 # the bytes. Proof that the speculation was used: the server's own
 # command log (vsftpd, proftpd) shows PASV where the client sent EPSV or
-# PORT, one more PASV than the client sent, and ftp-tunnel counts the
-# PASVs it answered ahead; with FtpPassiveAhead=no the server sees what
-# the client sent.
+# PORT, and ftp-tunnel counts the PASVs it answered ahead; with
+# FtpPassiveAhead=no the server sees what the client sent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init passive_ahead
@@ -55,16 +55,18 @@ run() {
 	tt_kill "$FT_PID"
 }
 
-# The client sends PASV f1, f2, f3, f5, EPSV f6, PORT f4. auto converts
-# PORT; every transfer is passive on the server's side, each followed by
-# a PASV sent ahead: f2, f3, f4 (PORT), f5 and f6 (EPSV) use one, the
-# last (after f6) goes unused. forward: the PORT drops the one sent after
-# f3 and no PASV follows the active f4, so f5's PASV goes to the server.
-run VSFTPD auto yes 5 "PASV x7"
-run VSFTPD forward yes 3 "PASV x7, PORT x1"
+# The client sends PASV f1, f2, f3, f5, EPSV f6 and PORT f4. auto
+# converts PORT: every transfer is passive on the server's side, and the
+# first command after each one but f1 (a PASV) takes a PASV ahead along:
+# SIZE f3 (for f3's PASV), NOOP (for f4's PORT), SIZE f5, MDTM f6 (for
+# the EPSV), so the server sees PASV only. forward: the PORT drops the
+# one sent with NOOP and none goes with SIZE f5 (after an active
+# transfer): f3 and f6 use one.
+run VSFTPD auto yes 4 "PASV x6"
+run VSFTPD forward yes 2 "PASV x6, PORT x1"
 run VSFTPD auto no 0 "EPSV x1, PASV x5"
-run PROFTPD auto yes 5 "PASV x7"
-run PROFTPD forward yes 3 "PASV x7, PORT x1"
-run PUREFTPD auto yes 5 ""
-run PUREFTPD forward yes 3 ""
+run PROFTPD auto yes 4 "PASV x6"
+run PROFTPD forward yes 2 "PASV x6, PORT x1"
+run PUREFTPD auto yes 4 ""
+run PUREFTPD forward yes 2 ""
 tt_done

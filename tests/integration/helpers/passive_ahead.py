@@ -6,10 +6,12 @@ answers the client's PASV from it. Every reply must answer the command it
 follows, in order, with nothing extra (the server's reply to the PASV sent
 ahead is never the client's); every file PREFIX/fN must equal DIR/fN.
 
-Steps: PASV and RETR at once after a 226 (the PASV sent ahead is still on
-its way); SIZE, then PASV (its reply is here); commands pipelined after
-a transfer; RETR without PASV or PORT (425); PORT and RETR (active mode,
-forwarded or converted); PASV after an active transfer; EPSV; QUIT.
+Steps: PASV and RETR at once after a 226 (nothing is sent ahead of a
+PASV); SIZE, MDTM and PASV pipelined (the PASV waits for the reply to
+the one sent ahead with SIZE); commands pipelined after a transfer;
+RETR without PASV or PORT (425); PORT and RETR (active mode, forwarded
+or converted); SIZE then PASV after an active transfer; MDTM then EPSV;
+QUIT.
 Prints one line per step; exit 0 when all hold."""
 import os
 import re
@@ -120,7 +122,7 @@ if code == 331:
 send("TYPE I")
 expect("TYPE I", (200,))
 passive_get(PREFIX + "f1")
-# At once: the PASV sent ahead after f1's 226 has not been answered yet.
+# At once: nothing goes ahead of a PASV.
 passive_get(PREFIX + "f2")
 # Its reply is here by now: SIZE first, as lftp's mget does.
 time.sleep(0.3)
@@ -134,8 +136,9 @@ send("RETR " + PREFIX + "f4")
 expect("RETR without PASV or PORT", range(400, 600))
 active_get(PREFIX + "f4")
 time.sleep(0.3)
-passive_get(PREFIX + "f5")
-passive_get(PREFIX + "f6", verb="EPSV")
+passive_get(PREFIX + "f5", pre=("SIZE " + PREFIX + "f5",))
+time.sleep(0.3)
+passive_get(PREFIX + "f6", verb="EPSV", pre=("MDTM " + PREFIX + "f6",))
 time.sleep(0.3)
 send("QUIT")
 expect("QUIT", (221,))
