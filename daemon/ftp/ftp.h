@@ -48,10 +48,12 @@ struct ftp_rw_config {
 	/* Allow AUTH TLS/SSL through (default 0: refused with 534, hidden
 	 * from FEAT, since an encrypted control channel can't be rewritten). */
 	int allow_auth;
-	/* PASV sent ahead: when a transfer whose data connection the server
-	 * made passively ends (its 2xx with nothing else outstanding), the
+	/* PASV sent ahead: after a transfer whose data connection the server
+	 * made passively (its 2xx with nothing else outstanding), the
 	 * rewriter sends the server a PASV (or EPSV, as that transfer used)
-	 * of its own and keeps the reply; the client's next bare PASV/EPSV,
+	 * of its own before the client's next command (unless that would
+	 * use or drop it at once: PASV, PORT, QUIT, a transfer...) and keeps
+	 * the reply; the client's next bare PASV/EPSV,
 	 * or a PORT/EPRT it converts, is answered from it without a round
 	 * trip. The reply to a PASV sent ahead never reaches the client; a
 	 * refusal makes the client's command go to the server as usual. */
