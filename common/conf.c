@@ -551,7 +551,9 @@ static void parse_option(struct parser *p, char **words, int n)
 	add_option(p, key, value);
 }
 
-/* Closes the open Route block: it needs a Via. */
+/* Closes the open Route block: it needs a Via, except with Sftp yes,
+ * where none means the host the program dialed (Tectia's
+ * hostname-from-app), as ftp-tunnel-wrap --sftp without --via. */
 static void end_route(struct parser *p)
 {
 	struct conf_route *r;
@@ -560,11 +562,17 @@ static void end_route(struct parser *p)
 	if (p->route < 0)
 		return;
 	r = &p->c->routes[p->route];
-	if (!r->via[0]) {
-		p->line = r->line;
-		err(p, "Route has no Via (the SSH server to go through)");
-		p->line = line;
-	}
+	p->line = r->line;
+	if (!r->via[0] && !r->sftp)
+		err(p, "Route has no Via (the SSH server to go through; "
+		       "only a Route with Sftp yes may go without: to the "
+		       "host dialed)");
+	else if (!r->via[0] && r->ftphost[0])
+		/* The daemon would take FtpHost for the SSH server. */
+		err(p, "Route with Sftp yes and no Via has FtpHost: its SSH "
+		       "server is the host the program dialed; give Via, or "
+		       "drop FtpHost");
+	p->line = line;
 	p->route = -1;
 }
 

@@ -48,6 +48,9 @@ struct cli {
 	int ready_fd;
 	int exit_code;
 	int check; /* --check: connect, authenticate, exit */
+	/* --check-sftp: --check for ftp-tunnel-wrap --sftp, whose login
+	 * may be each FTP login's (SftpLogin=ftp): nothing to check then. */
+	int check_sftp;
 	struct tunnel_opts topts;
 	int ftp_sessions;      /* on sess */
 	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
@@ -179,6 +182,17 @@ static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 	log_info("signal %u: stopping", si.ssi_signo);
 	c->exit_code = 0;
 	loop_stop(loop);
+}
+
+/* Some tunnel is an sftp/ one. */
+static int any_sftp(const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->ntunnels; i++)
+		if (c->specs[i].sftp)
+			return 1;
+	return 0;
 }
 
 /* Every tunnel is an sftp/ one. */
@@ -426,6 +440,7 @@ static int parse_args(struct cli *c, int argc, char **argv, const char **config)
 	static const struct option longopts[] = {
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"check", no_argument, NULL, 'c'},
+	    {"check-sftp", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	int verbosity = LOG_LVL_WARN, opt;
@@ -483,6 +498,9 @@ static int parse_args(struct cli *c, int argc, char **argv, const char **config)
 			c->ready_fd = (int)fd;
 			break;
 		}
+		case 'S':
+			c->check_sftp = 1;
+			/* fall through */
 		case 'c':
 			/* ftp-tunnel-wrap on a terminal: settle the host key
 			 * with the user now, and check that a daemon (which
@@ -516,7 +534,7 @@ static int parse_args(struct cli *c, int argc, char **argv, const char **config)
 static int resolve_settings(struct cli *c, const char *config, const char *dest)
 {
 	char err[1024];
-	int i, profile;
+	int i, profile, login_unset;
 
 	if (c->hold) {
 		static struct ipc_msg hold_req;
@@ -567,11 +585,36 @@ static int resolve_settings(struct cli *c, const char *config, const char *dest)
 		ssh_opts_release(&c->opts);
 		return 255;
 	}
-	if (c->hold_req && c->topts.sftp_login_ftp) {
-		log_err("SftpLogin=ftp is for ftp-tunnel in the foreground: "
-			"the daemon does not hold such tunnels");
+	/* Now that every source of a User has had its say. */
+	login_unset = c->topts.sftp_login_ftp < 0;
+	ftpopts_settle(&c->topts, &c->opts);
+	if (c->hold_req && any_sftp(c) && c->topts.sftp_login_ftp) {
+		if (login_unset)
+			log_err(
+			    "sftp/ without an SSH user means SftpLogin=ftp, "
+			    "which is for ftp-tunnel in the foreground: "
+			    "give user@host or -o SftpLogin=tunnel to "
+			    "hold it");
+		else
+			log_err("SftpLogin=ftp is for ftp-tunnel in the "
+				"foreground: the daemon does not hold such "
+				"tunnels");
 		ssh_opts_release(&c->opts);
 		return 2;
+	}
+	if (login_unset && any_sftp(c))
+		log_info("sftp/: %s, so %s (-o SftpLogin= chooses)",
+			 c->topts.sftp_login_ftp ? "no SSH user given"
+						 : "an SSH user given",
+			 c->topts.sftp_login_ftp
+			     ? "each FTP login is its own SSH login (ftp)"
+			     : "ftp-tunnel's own login serves every FTP login "
+			       "(tunnel)");
+	if (c->check_sftp && c->topts.sftp_login_ftp) {
+		log_info("SftpLogin=ftp: each FTP login is its own SSH login; "
+			 "nothing to check");
+		ssh_opts_release(&c->opts);
+		return 0;
 	}
 	return -1;
 }

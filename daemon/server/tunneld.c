@@ -503,6 +503,9 @@ static void handle_connect(struct tunneld *d, int client,
 	}
 	addr_format((struct sockaddr *)&p->dst, p->dst_name,
 		    sizeof(p->dst_name));
+	/* No SSH user from via, the options or ssh_config: each FTP
+	 * login is its own (unless SftpLogin says otherwise). */
+	ftpopts_settle(&p->topts, &o);
 	if (p->sftp && p->topts.sftp_login_ftp) {
 		/* Each FTP login its own SSH connection: no pool. */
 		sftp_login_start(d, p, &o);

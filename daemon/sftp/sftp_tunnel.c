@@ -52,7 +52,9 @@ int sftp_tunnel_check_bind(const char *bind, char *err, size_t errlen)
 	snprintf(err, errlen,
 		 "-L sftp/ listens on loopback only with SftpLogin=tunnel "
 		 "(the SSH login is ftp-tunnel's own, so any FTP login is "
-		 "accepted): drop the bind address '%s'",
+		 "accepted): drop the bind address '%s', or let each FTP "
+		 "login be its own SSH login (SftpLogin=ftp, the default "
+		 "without an SSH user)",
 		 bind);
 	return -1;
 }

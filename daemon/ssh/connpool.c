@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "taskq.h"
 
 #define POOL_TICK_MS 1000
 /* After an extra connection failed to log in, concurrent FTP sessions

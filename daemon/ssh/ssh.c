@@ -368,10 +368,8 @@ static int start_handshake(struct ssh_sess *s)
 
 static void on_connected(struct ssh_sess *s)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = net_connect_result(s->fd);
 
-	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err) {
 		loop_unwatch(s->loop, s->fd);
 		close(s->fd);

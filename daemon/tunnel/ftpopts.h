@@ -16,7 +16,14 @@ int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err,
 		size_t errlen);
 
 /* The defaults: FtpActiveMode=auto, FtpPassiveAddress=control,
- * FtpPassiveAhead=yes, SftpLogin=tunnel. */
+ * FtpPassiveAhead=yes, and SftpLogin unsettled (-1) until
+ * ftpopts_settle. */
 void ftpopts_init(struct tunnel_opts *t);
+
+/* Settles SftpLogin when no setting gave it: tunnel when an SSH user was
+ * given (user@host, -l, User on the command line, in a profile or route,
+ * or in ssh_config for the host: o->set has SSH_SET_USER), ftp when none
+ * was. Call after sshconfig_load(o) and before t is used. */
+void ftpopts_settle(struct tunnel_opts *t, const struct ssh_opts *o);
 
 #endif

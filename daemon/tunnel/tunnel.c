@@ -665,12 +665,10 @@ static void remote_connected(struct loop *loop, int fd, uint32_t events,
 			     void *arg)
 {
 	struct half_open *pd = arg;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
+	int soerr = net_connect_result(fd);
 
 	(void)events;
 	loop_unwatch(loop, fd);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
 		log_warn("%s: cannot connect to %s port %u: %s", pd->name,
 			 pd->t->spec.host, pd->t->spec.hostport,

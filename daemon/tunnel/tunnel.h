@@ -42,7 +42,7 @@ struct tunnel_opts {
 	unsigned long *ctl_ids;
 	/* sftp/ tunnels with SftpLogin=ftp: each FTP login logs in to SSH
 	 * itself, with ssh_opts otherwise; the tunnel's session is unused
-	 * (may be NULL). */
+	 * (may be NULL). -1 until ftpopts_settle (ftpopts.h) decides. */
 	int sftp_login_ftp;
 };
 
