@@ -19,6 +19,7 @@
  *                                on every address (Tectia's allow-relay)
  *       FtpActiveMode forward|passive|auto
  *       FtpPassiveAddress control|reply
+ *       FtpPassiveAhead yes|no
  *       IdentityFile FILE ...    any SSH option the daemon knows
  *   Route PATTERN...         a host name, an address or a CIDR, each with
  *                            an optional :port ([v6]:port), default 21
@@ -28,6 +29,7 @@
  *       SftpLogin tunnel|ftp     with Sftp yes: whose SSH login
  *       FtpHost HOST             the FTP server as the SSH server sees it
  *       FtpPassiveAddress control|reply
+ *       FtpPassiveAhead yes|no
  *       IdentityFile FILE        any SSH option the daemon knows, passed on
  *       ...                      as option=Key=Value
  *   TectiaConfig FILE        read the profiles of a Tectia

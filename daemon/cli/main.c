@@ -57,8 +57,9 @@ static void join_args(char *out, size_t len, int argc, char **argv)
 	}
 }
 
-/* One "Key=Value" setting: FtpActiveMode and FtpPassiveAddress are the
- * tunnels', the rest the session's. 0, or -1 with the message logged. */
+/* One "Key=Value" setting: FtpActiveMode, FtpPassiveAddress and
+ * FtpPassiveAhead are the tunnels', the rest the session's. 0, or -1 with the
+ * message logged. */
 static int set_option(struct cli *c, const char *kv)
 {
 	char msg[512];

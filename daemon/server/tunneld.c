@@ -529,6 +529,7 @@ static int connect_post(struct connect_req *p, struct pool_conn *pc)
 	p->h.spec.hostport = p->port;
 	p->h.active_mode = p->topts.ftp_active_mode;
 	p->h.passive_reply = p->topts.ftp_passive_reply;
+	p->h.passive_ahead = p->topts.ftp_passive_ahead;
 	p->h.advertise = (struct sockaddr *)&p->dst;
 	snprintf(p->h.origin_host, sizeof(p->h.origin_host), "127.0.0.1");
 	snprintf(p->h.name, sizeof(p->h.name), "ctl %lu", p->id);

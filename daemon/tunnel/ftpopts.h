@@ -1,6 +1,7 @@
 /* ftpopts.h — a tunnel's FTP settings given as Key=Value: FtpActiveMode,
- * FtpPassiveAddress and SftpLogin, from -o, a profile, a Route or a HOLD. One
- * parser for ftp-tunnel, the held tunnels and the shim's daemon. */
+ * FtpPassiveAddress, FtpPassiveAhead and SftpLogin, from -o, a profile, a Route
+ * or a HOLD. One parser for ftp-tunnel, the held tunnels and the shim's daemon.
+ */
 #ifndef FTPOPTS_H
 #define FTPOPTS_H
 
@@ -14,8 +15,9 @@
 int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err,
 		size_t errlen);
 
-/* The defaults: FtpActiveMode=auto, FtpPassiveAddress=control, and
- * SftpLogin unsettled (-1) until ftpopts_settle. */
+/* The defaults: FtpActiveMode=auto, FtpPassiveAddress=control,
+ * FtpPassiveAhead=yes, and SftpLogin unsettled (-1) until
+ * ftpopts_settle. */
 void ftpopts_init(struct tunnel_opts *t);
 
 /* Settles SftpLogin when no setting gave it: tunnel when an SSH user was

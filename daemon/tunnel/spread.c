@@ -324,6 +324,7 @@ int spread_ftp(struct tunnel *t, int fd, const char *peer_host, int peer_port,
 	j->h.spec = t->spec;
 	j->h.active_mode = t->topts.ftp_active_mode;
 	j->h.passive_reply = t->topts.ftp_passive_reply;
+	j->h.passive_ahead = t->topts.ftp_passive_ahead;
 	snprintf(j->h.origin_host, sizeof(j->h.origin_host), "%s", peer_host);
 	j->h.origin_port = peer_port;
 	j->id = tunnel_next_ctl_id(t);

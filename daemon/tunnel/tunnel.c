@@ -219,7 +219,8 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 		    &t->spec, fd, tunnel_next_ctl_id(t), t->name);
 		struct ftp_ctl *k = ftpfwd_control_new(
 		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode,
-		    t->topts.ftp_passive_reply, NULL, name);
+		    t->topts.ftp_passive_reply, t->topts.ftp_passive_ahead,
+		    NULL, name);
 
 		if (!k) {
 			log_warn("%s: cannot start FTP session", name);

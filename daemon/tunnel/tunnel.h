@@ -22,6 +22,9 @@ struct tunnel_opts {
 	 * address it names (default 0: to the control connection's server,
 	 * at the reply's port). */
 	int ftp_passive_reply;
+	/* FtpPassiveAhead (default yes): after a passive transfer, ask the
+	 * FTP server for the next PASV before the client does (ftp.h). */
+	int ftp_passive_ahead;
 	/* Optional, borrowed, outliving the tunnel's session: counts the
 	 * FTP sessions on it. */
 	int *ftp_sessions;

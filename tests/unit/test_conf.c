@@ -403,8 +403,8 @@ static void test_ssh_keys_agree(void)
 	}
 }
 
-/* FtpActiveMode and FtpPassiveAddress: what -o takes (ftpopts_set) a
- * Profile takes. */
+/* FtpActiveMode, FtpPassiveAddress and FtpPassiveAhead: what -o takes
+ * (ftpopts_set) a Profile takes. */
 static void test_ftp_keys_agree(void)
 {
 	static const struct {
@@ -419,6 +419,9 @@ static void test_ftp_keys_agree(void)
 	    {"FtpPassiveAddress", "control", 1},
 	    {"FtpPassiveAddress", "Reply", 1},
 	    {"FtpPassiveAddress", "any", 0},
+	    {"FtpPassiveAhead", "yes", 1},
+	    {"FtpPassiveAhead", "No", 1},
+	    {"FtpPassiveAhead", "maybe", 0},
 	};
 	size_t i;
 
@@ -434,6 +437,16 @@ static void test_ftp_keys_agree(void)
 		CHECK(engine == ftp[i].good && prof == ftp[i].good,
 		      "%s: -o %d, Profile %d, want %d", kv, engine, prof,
 		      ftp[i].good);
+		if (strcmp(ftp[i].key, "FtpActiveMode"))
+			CHECK(conf_takes("Route 10.0.0.1\n Via h", ftp[i].key,
+					 ftp[i].value) == ftp[i].good,
+			      "%s in a Route", kv);
+	}
+	{
+		struct tunnel_opts t;
+
+		ftpopts_init(&t);
+		CHECK(t.ftp_passive_ahead == 1, "FtpPassiveAhead default yes");
 	}
 }
 
