@@ -981,6 +981,7 @@ section_hold() {
 	declare -p FTP_ADDR MAIN_PORT FT_LPORT FWD_CTL RAW_CTL RAW_PASV SOCKS_PORT SSHD_PORT \
 		SSH_KEY SSH_KNOWN_HOSTS FTP_TUNNEL_SOCKET DPID FT_PID SSHL_PID WRAP T >"$T/env"
 	declare -p WAN_SSH FTW_LPORT FTW_PID WFWD_PORT WDIR_PORT WRAP_WAN >>"$T/env"
+	declare -p FTJ_LPORT FTJ_PID JB_PORT >>"$T/env" 2>/dev/null || true
 	say "holding: . $T/env; touch $T/stop to end"
 	tt_wait_until "$((${BENCH_HOLD:-600} * 10))" test -e "$T/stop"
 }

@@ -435,7 +435,8 @@ static void parse_option(struct parser *p, char **words, int n)
 		if (p->route >= 0)
 			err(p,
 			    "unknown keyword \"%s\" in a Route block (Via, "
-			    "FtpHost, FtpPassiveAddress, Sftp or an SSH "
+			    "FtpHost, FtpPassiveAddress, FtpPassiveAhead, Sftp "
+			    "or an SSH "
 			    "option: IdentityFile, "
 			    "UserKnownHostsFile, StrictHostKeyChecking, Port, "
 			    "User, ...)",
@@ -445,7 +446,8 @@ static void parse_option(struct parser *p, char **words, int n)
 			    "unknown keyword \"%s\" in a Profile block "
 			    "(HostName, User, Port, LocalForward, "
 			    "RemoteForward, AllowRelay, FtpActiveMode, "
-			    "FtpPassiveAddress, SftpLogin or an "
+			    "FtpPassiveAddress, FtpPassiveAhead, SftpLogin or "
+			    "an "
 			    "SSH option: IdentityFile, UserKnownHostsFile, "
 			    "StrictHostKeyChecking, ...; see "
 			    "ftp-tunnel.conf(5))",
@@ -549,7 +551,9 @@ static void parse_option(struct parser *p, char **words, int n)
 	add_option(p, key, value);
 }
 
-/* Closes the open Route block: it needs a Via. */
+/* Closes the open Route block: it needs a Via, except with Sftp yes,
+ * where none means the host the program dialed (Tectia's
+ * hostname-from-app), as ftp-tunnel-wrap --sftp without --via. */
 static void end_route(struct parser *p)
 {
 	struct conf_route *r;
@@ -558,11 +562,17 @@ static void end_route(struct parser *p)
 	if (p->route < 0)
 		return;
 	r = &p->c->routes[p->route];
-	if (!r->via[0]) {
-		p->line = r->line;
-		err(p, "Route has no Via (the SSH server to go through)");
-		p->line = line;
-	}
+	p->line = r->line;
+	if (!r->via[0] && !r->sftp)
+		err(p, "Route has no Via (the SSH server to go through; "
+		       "only a Route with Sftp yes may go without: to the "
+		       "host dialed)");
+	else if (!r->via[0] && r->ftphost[0])
+		/* The daemon would take FtpHost for the SSH server. */
+		err(p, "Route with Sftp yes and no Via has FtpHost: its SSH "
+		       "server is the host the program dialed; give Via, or "
+		       "drop FtpHost");
+	p->line = line;
 	p->route = -1;
 }
 
@@ -801,6 +811,7 @@ static void parse_forward(struct parser *p, char **words, int n, int remote)
 #define SEEN_ACTIVE (1UL << (NKEYS + 4))
 #define SEEN_PASSIVE (1UL << (NKEYS + 5))
 #define SEEN_SFTP_LOGIN (1UL << (NKEYS + 6))
+#define SEEN_AHEAD (1UL << (NKEYS + 7))
 
 static int once(struct parser *p, unsigned long bit, const char *key, int n)
 {
@@ -827,6 +838,18 @@ static void parse_passive_address(struct parser *p, char **words, int n)
 		return;
 	}
 	add_option(p, "FtpPassiveAddress", words[1]);
+}
+
+/* FtpPassiveAhead yes|no, in a Profile or a Route. */
+static void parse_passive_ahead(struct parser *p, char **words, int n)
+{
+	if (once(p, SEEN_AHEAD, "FtpPassiveAhead", n) < 0)
+		return;
+	if (sshkeys_yes_no(words[1]) < 0) {
+		err(p, "FtpPassiveAhead %s: want yes or no", words[1]);
+		return;
+	}
+	add_option(p, "FtpPassiveAhead", words[1]);
 }
 
 static void parse_profile_line(struct parser *p, char **words, int n)
@@ -886,6 +909,8 @@ static void parse_profile_line(struct parser *p, char **words, int n)
 		add_option(p, "FtpActiveMode", words[1]);
 	} else if (!strcasecmp(key, "FtpPassiveAddress")) {
 		parse_passive_address(p, words, n);
+	} else if (!strcasecmp(key, "FtpPassiveAhead")) {
+		parse_passive_ahead(p, words, n);
 	} else {
 		/* User and Port land in the fields, the rest in options. */
 		size_t before = strlen(pr->options);
@@ -1000,6 +1025,8 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		parse_ftphost(p, words, n);
 	else if (!strcasecmp(words[0], "FtpPassiveAddress"))
 		parse_passive_address(p, words, n);
+	else if (!strcasecmp(words[0], "FtpPassiveAhead"))
+		parse_passive_ahead(p, words, n);
 	else if (!strcasecmp(words[0], "Sftp"))
 		parse_sftp(p, words, n);
 	else if (!strcasecmp(words[0], "SftpLogin")) {

@@ -19,12 +19,17 @@
  *                                on every address (Tectia's allow-relay)
  *       FtpActiveMode forward|passive|auto
  *       FtpPassiveAddress control|reply
+ *       FtpPassiveAhead yes|no
  *       IdentityFile FILE ...    any SSH option the daemon knows
  *   Route PATTERN...         a host name, an address or a CIDR, each with
  *                            an optional :port ([v6]:port), default 21
- *       Via [user@]host[:port]   the SSH server (required), or a Profile
+ *       Via [user@]host[:port]   the SSH server, or a Profile (required
+ *                                but with Sftp yes: the host dialed)
+ *       Sftp yes|no              answered by the daemon from SFTP
+ *       SftpLogin tunnel|ftp     with Sftp yes: whose SSH login
  *       FtpHost HOST             the FTP server as the SSH server sees it
  *       FtpPassiveAddress control|reply
+ *       FtpPassiveAhead yes|no
  *       IdentityFile FILE        any SSH option the daemon knows, passed on
  *       ...                      as option=Key=Value
  *   TectiaConfig FILE        read the profiles of a Tectia
@@ -62,7 +67,8 @@ struct conf_pattern {
 };
 
 struct conf_route {
-	char via[256];	    /* [user@]host[:port] verbatim */
+	char via[256];	    /* [user@]host[:port] verbatim; "" only with
+			     * sftp: the host the program dialed, port 22 */
 	char via_host[256]; /* its host ([] and user@ removed) */
 	uint16_t via_port;  /* the SSH port: Port option, via's, or 22 */
 	char ftphost[256];  /* "" when not given */

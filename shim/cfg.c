@@ -255,9 +255,12 @@ done:
 		if (conf.bad)
 			shim_debug("configuration: %s", conf.err);
 		for (i = 0; i < conf.nroutes; i++)
-			shim_debug("route %s:%d via %s",
+			shim_debug("route %s:%d via %s%s",
 				   conf.files[conf.routes[i].file],
-				   conf.routes[i].line, conf.routes[i].via);
+				   conf.routes[i].line,
+				   conf.routes[i].via[0] ? conf.routes[i].via
+							 : "the host dialed",
+				   conf.routes[i].sftp ? " (SFTP)" : "");
 		if (!conf.nroutes && !conf.bad)
 			shim_debug("configuration: no routes");
 	}

@@ -341,8 +341,8 @@ static int route_control(int fd, const struct sockaddr_storage *dst,
 			   fd,
 			   addr_format((const struct sockaddr *)dst, where,
 				       sizeof(where)),
-			   t->name ? " = " : "", t->name ? t->name : "", t->via,
-			   t->origin,
+			   t->name ? " = " : "", t->name ? t->name : "",
+			   t->via[0] ? t->via : "the host dialed", t->origin,
 			   (fl & O_NONBLOCK) ? " (EINPROGRESS)" : "");
 	}
 	/* A non-blocking connect() to a remote host says EINPROGRESS, and

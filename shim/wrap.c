@@ -206,8 +206,11 @@ static void preload(const char *shim)
 
 /* On a terminal, settle what only the user can before the command
  * starts: `ftp-tunnel --check` asks about an unknown host key (recording
- * it) and proves that the daemon, which has no terminal, can log in. */
-static int run_check(const char *via, const char *opts)
+ * it) and proves that the daemon, which has no terminal, can log in.
+ * With --sftp, `--check-sftp`: ftp-tunnel checks nothing when the login
+ * will be each FTP login's (no SSH user given, ssh_config included,
+ * which only it reads). */
+static int run_check(const char *via, const char *opts, int sftp)
 {
 	char cli[PATH_MAX + 16], self[PATH_MAX], *copy, *line, *save = NULL;
 	const char *argv[2 * 64 + 4];
@@ -226,7 +229,7 @@ static int run_check(const char *via, const char *opts)
 		snprintf(cli, sizeof(cli), "ftp-tunnel");
 	}
 	argv[argc++] = cli;
-	argv[argc++] = "--check";
+	argv[argc++] = sftp ? "--check-sftp" : "--check";
 	copy = strdup(opts);
 	if (!copy)
 		die(EXIT_FAIL, "out of memory");
@@ -304,14 +307,14 @@ static int login_is_ftp(const char *opts)
 	return 0;
 }
 
-static void check_on_terminal(const char *via, const char *opts)
+static void check_on_terminal(const char *via, const char *opts, int sftp)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
-	    login_is_ftp(opts))
+	    (sftp && login_is_ftp(opts)))
 		return;
-	if (run_check(via, opts) == 0)
+	if (run_check(via, opts, sftp) == 0)
 		return;
-	if (add_keys_to_agent(opts) == 0 && run_check(via, opts) == 0)
+	if (add_keys_to_agent(opts) == 0 && run_check(via, opts, sftp) == 0)
 		return;
 	exit(EXIT_FAIL);
 }
@@ -458,7 +461,7 @@ int main(int argc, char **argv)
 	if (inherited && *inherited)
 		add_line(opts, sizeof(opts), inherited);
 
-	check_on_terminal(via, opts);
+	check_on_terminal(via, opts, sftp);
 	ensure_daemon();
 	if (setenv("FTP_TUNNEL_VIA", via, 1) < 0 ||
 	    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||

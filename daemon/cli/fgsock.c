@@ -1,9 +1,9 @@
 /* fgsock.c — a foreground ftp-tunnel's status socket (see fgsock.h). The
  * socket is made like the daemon's (ipc_dir_open, ipcsock_listen) and
- * serves only our uid; every client connection is non-blocking with a
- * deadline, and a reply is built whole in memory and written as the
- * client reads it: a client that stops reading costs a buffer until the
- * deadline, never a stalled transfer. */
+ * served like it (ipcserve.h): only our uid, every client connection
+ * non-blocking with a deadline, and a reply built whole in memory and
+ * written as the client reads it: a client that stops reading costs a
+ * buffer until the deadline, never a stalled transfer. */
 #include "fgsock.h"
 
 #include <arpa/inet.h>
@@ -16,26 +16,15 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "ipcserve.h"
 #include "ipcsock.h"
 #include "log.h"
-#include "net.h"
 #include "version.h"
 
-/* Clients at once (more are closed at once) and how long each may take
- * from connect to the last byte of its reply. */
+/* Clients at once (more are closed at once), and how long each may take
+ * to send its request, and to read its reply. */
 #define FGSOCK_MAX_CONNS 16
 #define FGSOCK_DEADLINE_MS 10000
-
-struct fgconn {
-	struct fgsock *f;
-	int fd;
-	struct ipc_reader rd; /* the request, as it comes */
-	char *out;	      /* the reply's frames, owned */
-	size_t outlen, outoff;
-	int stop_after; /* a STOP: stop the process once it is sent */
-	struct loop_timer *deadline;
-	struct fgconn *next, **prevp;
-};
 
 struct fgsock {
 	struct loop *loop;
@@ -46,8 +35,7 @@ struct fgsock {
 	char sockname[64];
 	int dfd; /* the checked directory: the socket is removed through it */
 	int lfd;
-	int nconns;
-	struct fgconn *conns;
+	struct ipcserve *srv;
 };
 
 int fgsock_path(pid_t pid, char *out, size_t outlen)
@@ -82,72 +70,60 @@ pid_t fgsock_name_pid(const char *name)
 	return pid > 0 ? (pid_t)pid : 0;
 }
 
-static void conn_free(struct fgconn *c)
+/* A STOP's reply is out: the process stops as on SIGTERM. */
+static void stop_sent(int whole, void *arg)
 {
-	struct fgsock *f = c->f;
-	int stop = c->stop_after && c->outoff == c->outlen && c->outlen;
+	struct fgsock *f = arg;
 
-	*c->prevp = c->next;
-	if (c->next)
-		c->next->prevp = c->prevp;
-	f->nconns--;
-	loop_unwatch(f->loop, c->fd);
-	close(c->fd);
-	loop_timer_free(c->deadline);
-	free(c->out);
-	free(c);
-	if (stop)
+	if (whole)
 		f->ops->stop(f->arg);
 }
 
-static void deadline_cb(struct loop *loop, void *arg)
-{
-	struct fgconn *c = arg;
-
-	(void)loop;
-	log_debug("status socket: a client took too long; closed");
-	conn_free(c);
-}
-
-/* m as the reply's one frame. 0 or -ENOMEM. */
-static int reply_one(struct fgconn *c, const struct ipc_msg *m)
+/* m as the reply's one frame, into *out. 0 or -ENOMEM. */
+static int one_frame(const struct ipc_msg *m, char **out, size_t *outlen)
 {
 	uint32_t len = htonl((uint32_t)m->len);
 
-	c->out = malloc(sizeof(len) + m->len);
-	if (!c->out)
+	*out = malloc(sizeof(len) + m->len);
+	if (!*out)
 		return -ENOMEM;
-	memcpy(c->out, &len, sizeof(len));
-	memcpy(c->out + sizeof(len), m->text, m->len);
-	c->outlen = sizeof(len) + m->len;
+	memcpy(*out, &len, sizeof(len));
+	memcpy(*out + sizeof(len), m->text, m->len);
+	*outlen = sizeof(len) + m->len;
 	return 0;
 }
 
-/* The request is in; the reply goes into c->out. 0 or -errno. */
-static int answer(struct fgconn *c, const struct ipc_msg *req)
+/* A format-2 STATUS report, gathered whole, into *out. 0 or -errno. */
+static int report(struct fgsock *f, char **out, size_t *outlen)
 {
-	struct fgsock *f = c->f;
 	struct statusrep r;
+	int rc;
+
+	statusrep_init_buf(&r);
+	f->ops->report(&r, f->arg);
+	rc = statusrep_finish(&r);
+	if (rc < 0) {
+		statusrep_release(&r);
+		return rc;
+	}
+	*out = r.out; /* taken over */
+	*outlen = r.outlen;
+	return 0;
+}
+
+/* The reply to req into *out; *stop set for a STOP. 0 or -errno. */
+static int answer(struct fgsock *f, const struct ipc_msg *req, char **out,
+		  size_t *outlen, int *stop)
+{
 	struct ipc_msg m;
 	char word[32], format[8];
-	int rc;
 
 	if (ipc_word(req, word, sizeof(word)) < 0)
 		return -EPROTO;
 	if (!strcmp(word, "STATUS") &&
 	    ipc_get(req, "format", 0, format, sizeof(format)) == 0 &&
-	    atoi(format) >= 2) {
-		statusrep_init_buf(&r);
-		f->ops->report(&r, f->arg);
-		rc = statusrep_finish(&r);
-		if (rc < 0) {
-			statusrep_release(&r);
-			return rc;
-		}
-		c->out = r.out; /* taken over */
-		c->outlen = r.outlen;
-		return 0;
-	}
+	    atoi(format) >= 2)
+		return report(f, out, outlen);
 	ipc_init(&m, "OK");
 	if (!strcmp(word, "PING")) {
 		ipc_add(&m, "version", "1");
@@ -162,102 +138,37 @@ static int answer(struct fgconn *c, const struct ipc_msg *req)
 		ipc_add(&m, "name", f->name);
 	} else if (!strcmp(word, "STOP")) {
 		ipc_addf(&m, "pid", "%d", (int)getpid());
-		c->stop_after = 1;
+		*stop = 1;
 		log_info("stopping on request (ftp-tunnel stop)");
 	} else {
 		ipc_init(&m, "ERR");
 		ipc_addf(&m, "errno", "%d", EOPNOTSUPP);
 		ipc_add(&m, "message", "unknown request");
 	}
-	return reply_one(c, &m);
+	return one_frame(&m, out, outlen);
 }
 
-static void conn_cb(struct loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct fgconn *c = arg;
-	ssize_t n;
-
-	(void)loop;
-	(void)events;
-	/* Reading the request (common/ipc.c, as the daemon reads its). */
-	if (!c->out) {
-		struct ipc_msg req;
-		int rc = ipc_recv_step(fd, &c->rd, &req);
-
-		if (rc == 0)
-			return; /* the rest later */
-		if (rc < 0 || answer(c, &req) < 0 ||
-		    loop_set_events(c->f->loop, fd, EPOLLOUT) < 0)
-			goto drop;
-	}
-	while (c->outoff < c->outlen) {
-		n = send(fd, c->out + c->outoff, c->outlen - c->outoff,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return; /* the client reads slowly: EPOLLOUT again */
-		if (n <= 0)
-			goto drop;
-		c->outoff += (size_t)n;
-	}
-	/* Sent whole: one request per connection (docs/IPC.txt). */
-drop:
-	conn_free(c);
-}
-
-static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
+/* A whole request came: the reply goes out as the client reads it. */
+static void request(int fd, const struct ipc_msg *req, void *arg)
 {
 	struct fgsock *f = arg;
+	char *out = NULL;
+	size_t outlen = 0;
+	int stop = 0;
 
-	(void)events;
-	for (;;) {
-		struct fgconn *c;
-		int uid,
-		    fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			net_accept_failed(loop, lfd, "status socket");
-			return;
-		}
-		/* Only our own user: another uid gets nothing, not even an
-		 * error message. */
-		if (!ipcsock_peer_is_us(fd, &uid)) {
-			log_warn("status socket: refused a connection from "
-				 "uid %d",
-				 uid);
-			close(fd);
-			continue;
-		}
-		if (f->nconns >= FGSOCK_MAX_CONNS) {
-			log_debug("status socket: %d clients already",
-				  f->nconns);
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (c) {
-			c->f = f;
-			c->fd = fd;
-			c->deadline = loop_timer_new(loop, deadline_cb, c);
-		}
-		if (!c || !c->deadline ||
-		    loop_watch(loop, fd, EPOLLIN, conn_cb, c) < 0) {
-			if (c)
-				loop_timer_free(c->deadline);
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->next = f->conns;
-		if (c->next)
-			c->next->prevp = &c->next;
-		c->prevp = &f->conns;
-		f->conns = c;
-		f->nconns++;
-		loop_timer_arm(c->deadline, FGSOCK_DEADLINE_MS);
+	if (answer(f, req, &out, &outlen, &stop) < 0) {
+		close(fd);
+		return;
 	}
+	ipcserve_reply(f->srv, fd, out, outlen, FGSOCK_DEADLINE_MS,
+		       stop ? stop_sent : NULL, f);
 }
+
+static const struct ipcserve_ops serve_ops = {.request = request};
+static const struct ipcserve_limits serve_limits = {
+    .what = "status socket",
+    .max_conns = FGSOCK_MAX_CONNS,
+    .request_ms = FGSOCK_DEADLINE_MS};
 
 struct fgsock *fgsock_new(struct loop *loop, const char *name,
 			  const struct fgsock_ops *ops, void *arg)
@@ -292,7 +203,10 @@ struct fgsock *fgsock_new(struct loop *loop, const char *name,
 		goto fail;
 	}
 	f->lfd = ipcsock_listen(f->dfd, f->path, f->sockname);
-	if (f->lfd < 0 || loop_watch(loop, f->lfd, EPOLLIN, accept_cb, f) < 0) {
+	if (f->lfd >= 0)
+		f->srv =
+		    ipcserve_new(loop, f->lfd, &serve_ops, &serve_limits, f);
+	if (!f->srv) {
 		log_warn("ftp-tunnel status will not list this process");
 		goto fail;
 	}
@@ -307,12 +221,8 @@ void fgsock_free(struct fgsock *f)
 {
 	if (!f)
 		return;
-	while (f->conns) {
-		f->conns->stop_after = 0;
-		conn_free(f->conns);
-	}
+	ipcserve_free(f->srv); /* without calling back: no STOP now */
 	if (f->lfd >= 0) {
-		loop_unwatch(f->loop, f->lfd);
 		close(f->lfd);
 		/* Ours by its pid while we run: nobody else made this name. */
 		unlinkat(f->dfd, f->sockname, 0);

@@ -66,7 +66,9 @@ static void print_patterns(const struct tectia_rule *r)
 
 	for (i = 0; i < (r->host[0] ? 1 : 2); i++) {
 		const char *h = r->host[0] ? r->host : any[i];
-		int v6 = strchr(h, ':') && !strchr(h, '/');
+		/* "[::/0]:21": a v6 network too is bracketed before its
+		 * port (conf.c reads "::/0:21" as a bad prefix length). */
+		int v6 = strchr(h, ':') != NULL;
 
 		if (!r->port_lo) {
 			printf(" %s", h);
@@ -85,10 +87,7 @@ static void print_rule(const char *file, const struct tectia_rule *r)
 	const char *via = r->hostname_from_app ? r->host : r->via;
 	const char *why = NULL;
 
-	if (!via[0])
-		why = "hostname-from-app=\"yes\" without a host: a Route "
-		      "needs a fixed SSH server (Via)";
-	else if (r->port_lo && r->port_hi - r->port_lo >= IMPORT_MAX_PORTS)
+	if (r->port_lo && r->port_hi - r->port_lo >= IMPORT_MAX_PORTS)
 		why = "more ports than ftp-tunnel prints as Route patterns";
 	printf("\n# <rule action=\"ftp-proxy\"> at ");
 	print_sanitized(file);
@@ -104,8 +103,12 @@ static void print_rule(const char *file, const struct tectia_rule *r)
 	printf("Route");
 	print_patterns(r);
 	/* hostname-from-app: the SSH server is the host the program
-	 * dialed, i.e. the rule's host. */
-	printf("\n    Via %s\n    Sftp yes\n    SftpLogin %s\n", via,
+	 * dialed: the rule's host, or, for a rule on any host, a Route
+	 * without Via, which means just that. */
+	printf("\n");
+	if (via[0])
+		printf("    Via %s\n", via);
+	printf("    Sftp yes\n    SftpLogin %s\n",
 	       r->username_from_app ? "ftp" : "tunnel");
 }
 

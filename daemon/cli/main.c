@@ -1,75 +1,23 @@
-/* main.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax. */
-#include <errno.h>
+/* main.c — ftp-tunnel: foreground tunnels, in sshg3/OpenSSH syntax: the
+ * command line, profiles and settings; the run is fgrun.c's. */
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "confload.h"
-#include "connpool.h"
-#include "fgsock.h"
-#include "tunnel.h"
+#include "fgrun.h"
 #include "hold.h"
-#include "ftp.h"
 #include "ftpopts.h"
 #include "import_tectia.h"
 #include "ipc.h"
 #include "log.h"
 #include "mem.h"
-#include "report.h"
 #include "spec.h"
 #include "ssh.h"
 #include "sshconfig.h"
 #include "status.h"
-#include "version.h"
-
-#define MAX_TUNNELS 64
-#define MAX_CLI_OPTIONS 64
-/* Extra connections for concurrent FTP sessions close this long after
- * their last one ends: the next burst pays a login, an idle tunnel holds
- * one connection. */
-#define EXTRA_IDLE_MS (30 * 1000)
-
-struct cli {
-	struct loop *loop;
-	struct ssh_sess *sess;
-	struct ssh_opts opts;
-	struct fwd_spec specs[MAX_TUNNELS];
-	struct tunnel *tunnels[MAX_TUNNELS];
-	int ntunnels;
-	int pending; /* tunnels not yet up */
-	int ready_fd;
-	int exit_code;
-	int check; /* --check: connect, authenticate, exit */
-	struct tunnel_opts topts;
-	int ftp_sessions;      /* on sess */
-	struct connpool *pool; /* extras for -L ftp/ tunnels, or NULL */
-	char pool_key[CONNPOOL_KEY_MAX];
-	/* -o, -p, -l, -i, -J as "Key=Value", applied after a profile's. */
-	struct {
-		const char *key; /* "Port=" etc., or "" for -o */
-		const char *arg; /* argv's */
-	} cli_options[MAX_CLI_OPTIONS];
-	int ncli_options;
-	/* -f: the settings and tunnels as given, for the daemon's HOLD. */
-	int hold;
-	struct ipc_msg *hold_req;
-	char spec_text[MAX_TUNNELS][PROFILE_SPEC_MAX];
-	/* For `ftp-tunnel status`: our socket, what we were started as. */
-	struct fgsock *status;
-	const char *name; /* the profile or destination (argv's) */
-	int profile;	  /* name is a profile's */
-	char command[900];
-	uint64_t started_ms;
-	unsigned long ctl_ids; /* FTP control connections so far */
-};
 
 static void usage(FILE *f)
 {
@@ -93,156 +41,6 @@ static void usage(FILE *f)
 		"Options come before the destination. See ftp-tunnel(1).\n");
 }
 
-static void fatal(struct cli *c, int code, const char *msg)
-{
-	log_err("%s", msg);
-	c->exit_code = code;
-	loop_stop(c->loop);
-}
-
-static void tunnel_up(struct tunnel *t, const char *err, void *arg)
-{
-	struct cli *c = arg;
-
-	if (err) {
-		char msg[1200];
-
-		snprintf(msg, sizeof(msg), "%s: %s", tunnel_name(t), err);
-		fatal(c, 1, msg);
-		return;
-	}
-	log_info("tunnel %s: up", tunnel_name(t));
-	if (--c->pending == 0) {
-		log_info("all tunnels up");
-		if (c->ready_fd >= 0) {
-			char line[64];
-			int i, n;
-
-			/* One line per remote tunnel with port 0, then READY.
-			 */
-			for (i = 0; i < c->ntunnels; i++) {
-				if (!c->specs[i].remote || c->specs[i].port)
-					continue;
-				n = snprintf(line, sizeof(line), "PORT %d\n",
-					     tunnel_bound_port(c->tunnels[i]));
-				if (write(c->ready_fd, line, (size_t)n) < 0)
-					break;
-			}
-			if (write(c->ready_fd, "READY\n", 6) < 0)
-				log_debug("ready fd: %s", strerror(errno));
-			close(c->ready_fd);
-			c->ready_fd = -1;
-		}
-	}
-}
-
-static void sess_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
-		       void *arg)
-{
-	struct cli *c = arg;
-	int i;
-
-	(void)s;
-	switch (ev) {
-	case SSH_EV_READY:
-		if (c->check) {
-			c->exit_code = 0;
-			loop_stop(c->loop);
-			break;
-		}
-		c->pending = c->ntunnels;
-		for (i = 0; i < c->ntunnels; i++)
-			tunnel_start(c->tunnels[i]);
-		break;
-	case SSH_EV_FAILED:
-		fatal(c, 255, msg);
-		break;
-	case SSH_EV_CLOSED:
-		fatal(c, 255, msg);
-		break;
-	}
-}
-
-static void signal_cb(struct loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct signalfd_siginfo si;
-	struct cli *c = arg;
-
-	(void)events;
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	if (si.ssi_signo == SIGUSR1) {
-		if (c->sess)
-			ssh_sess_dump(c->sess);
-		return;
-	}
-	log_info("signal %u: stopping", si.ssi_signo);
-	c->exit_code = 0;
-	loop_stop(loop);
-}
-
-/* Every tunnel is an sftp/ one. */
-static int only_sftp(const struct cli *c)
-{
-	int i;
-
-	for (i = 0; i < c->ntunnels; i++)
-		if (!c->specs[i].sftp)
-			return 0;
-	return c->ntunnels > 0;
-}
-
-/* The session and tunnels into a STATUS report (docs/IPC.txt): the
- * records ftp-tunneld gives for its own, after one "process" record and
- * one "tunnel" record per tunnel. The tunnels' own session is number 1,
- * extra connections follow. */
-static void cli_report(struct statusrep *r, void *arg)
-{
-	struct cli *c = arg;
-	struct report_totals tot = {0};
-	uint64_t now = loop_now_ms(c->loop);
-	int i;
-
-	statusrep_record(r, "process");
-	statusrep_add(r, "pid", "%d", (int)getpid());
-	statusrep_add(r, "kind", "foreground");
-	statusrep_add(r, "version", "%s", FTP_TUNNEL_VERSION);
-	statusrep_add(r, "uptime", "%llu",
-		      (unsigned long long)(now - c->started_ms) / 1000);
-	statusrep_add(r, "name", "%s", c->name);
-	if (c->profile)
-		statusrep_add(r, "profile", "%s", c->name);
-	statusrep_add(r, "command", "%s", c->command);
-	statusrep_add(r, "connections", "%lu", c->ctl_ids);
-	for (i = 0; i < c->ntunnels; i++) {
-		statusrep_record(r, "tunnel");
-		statusrep_add(r, "name", "%s", tunnel_name(c->tunnels[i]));
-		statusrep_add(r, "state", "%s",
-			      tunnel_is_up(c->tunnels[i]) ? "up" : "starting");
-		if (c->sess)
-			statusrep_add(r, "session", "1");
-	}
-	/* SftpLogin=ftp alone: each FTP login has its own connection. */
-	if (c->sess)
-		report_session(r, &tot, 1, c->sess, now);
-	for (i = 0; i < c->ntunnels; i++)
-		tunnel_report(c->tunnels[i], r, &tot, 1);
-	tunnel_pool_report(c->pool, r, &tot, 1);
-	report_totals(r, &tot);
-}
-
-/* `ftp-tunnel stop PID`: as SIGTERM. */
-static void cli_stop(void *arg)
-{
-	struct cli *c = arg;
-
-	c->exit_code = 0;
-	loop_stop(c->loop);
-}
-
-static const struct fgsock_ops cli_status_ops = {.report = cli_report,
-						 .stop = cli_stop};
-
 /* argv as one line, for the report (cut when long). */
 static void join_args(char *out, size_t len, int argc, char **argv)
 {
@@ -259,23 +57,9 @@ static void join_args(char *out, size_t len, int argc, char **argv)
 	}
 }
 
-/* Extras only help a local FTP tunnel, and only when Connections allows
- * more than one. */
-static int wants_pool(const struct cli *c)
-{
-	int i;
-
-	if (connpool_max(&c->opts) < 2)
-		return 0;
-	for (i = 0; i < c->ntunnels; i++)
-		if ((c->specs[i].ftp && !c->specs[i].remote) ||
-		    (c->specs[i].sftp && !c->topts.sftp_login_ftp))
-			return 1;
-	return 0;
-}
-
-/* One "Key=Value" setting: FtpActiveMode and FtpPassiveAddress are the
- * tunnels', the rest the session's. 0, or -1 with the message logged. */
+/* One "Key=Value" setting: FtpActiveMode, FtpPassiveAddress and
+ * FtpPassiveAhead are the tunnels', the rest the session's. 0, or -1 with the
+ * message logged. */
 static int set_option(struct cli *c, const char *kv)
 {
 	char msg[512];
@@ -425,6 +209,7 @@ static int parse_args(struct cli *c, int argc, char **argv, const char **config)
 	static const struct option longopts[] = {
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"check", no_argument, NULL, 'c'},
+	    {"check-sftp", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	int verbosity = LOG_LVL_WARN, opt;
@@ -482,6 +267,9 @@ static int parse_args(struct cli *c, int argc, char **argv, const char **config)
 			c->ready_fd = (int)fd;
 			break;
 		}
+		case 'S':
+			c->check_sftp = 1;
+			/* fall through */
 		case 'c':
 			/* ftp-tunnel-wrap on a terminal: settle the host key
 			 * with the user now, and check that a daemon (which
@@ -512,10 +300,21 @@ static int parse_args(struct cli *c, int argc, char **argv, const char **config)
  * settings and tunnels, the command line's options over them, then
  * ~/.ssh/config's under both. With -f, fills the daemon's HOLD request
  * too. Returns -1 to go on, or the status to exit with. */
+/* Some tunnel is an sftp/ one. */
+static int any_sftp(const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->ntunnels; i++)
+		if (c->specs[i].sftp)
+			return 1;
+	return 0;
+}
+
 static int resolve_settings(struct cli *c, const char *config, const char *dest)
 {
 	char err[1024];
-	int i, profile;
+	int i, profile, login_unset;
 
 	if (c->hold) {
 		static struct ipc_msg hold_req;
@@ -566,11 +365,36 @@ static int resolve_settings(struct cli *c, const char *config, const char *dest)
 		ssh_opts_release(&c->opts);
 		return 255;
 	}
-	if (c->hold_req && c->topts.sftp_login_ftp) {
-		log_err("SftpLogin=ftp is for ftp-tunnel in the foreground: "
-			"the daemon does not hold such tunnels");
+	/* Now that every source of a User has had its say. */
+	login_unset = c->topts.sftp_login_ftp < 0;
+	ftpopts_settle(&c->topts, &c->opts);
+	if (c->hold_req && any_sftp(c) && c->topts.sftp_login_ftp) {
+		if (login_unset)
+			log_err(
+			    "sftp/ without an SSH user means SftpLogin=ftp, "
+			    "which is for ftp-tunnel in the foreground: "
+			    "give user@host or -o SftpLogin=tunnel to "
+			    "hold it");
+		else
+			log_err("SftpLogin=ftp is for ftp-tunnel in the "
+				"foreground: the daemon does not hold such "
+				"tunnels");
 		ssh_opts_release(&c->opts);
 		return 2;
+	}
+	if (login_unset && any_sftp(c))
+		log_info("sftp/: %s, so %s (-o SftpLogin= chooses)",
+			 c->topts.sftp_login_ftp ? "no SSH user given"
+						 : "an SSH user given",
+			 c->topts.sftp_login_ftp
+			     ? "each FTP login is its own SSH login (ftp)"
+			     : "ftp-tunnel's own login serves every FTP login "
+			       "(tunnel)");
+	if (c->check_sftp && c->topts.sftp_login_ftp) {
+		log_info("SftpLogin=ftp: each FTP login is its own SSH login; "
+			 "nothing to check");
+		ssh_opts_release(&c->opts);
+		return 0;
 	}
 	return -1;
 }
@@ -591,107 +415,11 @@ static int send_hold(struct cli *c, const char *dest)
 	return hold_send(c->hold_req, dest);
 }
 
-/* Makes the event loop, its signal watch (*sfd), the SSH session, the
- * pool of extra connections and the tunnels. Returns -1 to go on (to run,
- * or with c->exit_code set to clean up), or the status to exit with. */
-static int start(struct cli *c, int *sfd)
-{
-	char err[1024];
-	sigset_t mask;
-	int i;
-
-	signal(SIGPIPE, SIG_IGN);
-	c->loop = loop_new();
-	if (!c->loop) {
-		log_err("cannot create event loop: %s", strerror(errno));
-		return 1;
-	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	*sfd = loop_watch_signals(c->loop, &mask, signal_cb, c);
-	if (*sfd < 0) {
-		log_err("cannot watch signals: %s", strerror(-*sfd));
-		return 1;
-	}
-	/* Local listeners first: a port in use is an error before we
-	 * connect anywhere. The session is created right after, unless
-	 * every tunnel is an sftp/ one whose FTP logins log in themselves
-	 * (SftpLogin=ftp). */
-	c->topts.ssh_opts = &c->opts;
-	if (!c->check && c->topts.sftp_login_ftp && only_sftp(c)) {
-		c->sess = NULL;
-	} else {
-		c->sess = ssh_sess_new(c->loop, &c->opts, sess_event, c);
-		if (!c->sess) {
-			log_err("out of memory");
-			return 1;
-		}
-	}
-	c->topts.ftp_sessions = &c->ftp_sessions;
-	c->topts.ctl_ids = &c->ctl_ids;
-	if (!c->check && wants_pool(c)) {
-		/* Concurrent FTP sessions spread over more connections, each
-		 * on a thread of its own (libssh2 1.10 is one core's worth
-		 * per connection). */
-		c->pool = connpool_new(c->loop, &tunnel_pool_ops, NULL,
-				       EXTRA_IDLE_MS);
-		ssh_opts_key(&c->opts, c->pool_key, sizeof(c->pool_key));
-		c->topts.pool = c->pool;
-		c->topts.ssh_opts = &c->opts;
-		c->topts.pool_key = c->pool_key;
-	}
-	for (i = 0; i < c->ntunnels; i++) {
-		c->tunnels[i] =
-		    tunnel_new(c->loop, c->sess, &c->specs[i], &c->topts,
-			       tunnel_up, c, err, sizeof(err));
-		if (!c->tunnels[i]) {
-			log_err("%s", err);
-			c->exit_code = 1;
-			return -1;
-		}
-	}
-	if (!c->check) {
-		c->started_ms = loop_now_ms(c->loop);
-		c->status = fgsock_new(c->loop, c->name, &cli_status_ops, c);
-	}
-	if (!c->sess) {
-		/* No SSH session to wait for (SftpLogin=ftp): the tunnels
-		 * start now, after the status socket as with a session. */
-		c->pending = c->ntunnels;
-		for (i = 0; i < c->ntunnels; i++)
-			tunnel_start(c->tunnels[i]);
-	}
-	return -1;
-}
-
-/* Runs the tunnels until a signal or an error, then frees everything
- * start() made. Returns the status to exit with. */
-static int run(struct cli *c, int sfd)
-{
-	int i;
-
-	if (c->exit_code == 0)
-		loop_run(c->loop);
-	fgsock_free(c->status); /* first: status stops listing us */
-	connpool_free(c->pool); /* its hand-backs name the tunnels */
-	for (i = 0; i < c->ntunnels; i++)
-		tunnel_free(c->tunnels[i]);
-	ssh_sess_free(c->sess);
-	loop_unwatch(c->loop, sfd);
-	close(sfd);
-	loop_free(c->loop);
-	ssh_opts_release(&c->opts);
-	return c->exit_code;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli c = {.ready_fd = -1, .exit_code = 0};
 	const char *config = NULL;
-	int rc, sfd = -1;
+	int rc;
 
 	if (argc >= 2 && !strcmp(argv[1], "import-tectia"))
 		return import_tectia_main(argc - 1, argv + 1);
@@ -711,8 +439,5 @@ int main(int argc, char **argv)
 	if (c.hold_req)
 		return send_hold(&c, argv[optind]);
 	join_args(c.command, sizeof(c.command), argc, argv);
-	rc = start(&c, &sfd);
-	if (rc >= 0)
-		return rc;
-	return run(&c, sfd);
+	return fgrun(&c);
 }

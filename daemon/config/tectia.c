@@ -771,6 +771,14 @@ static int read_rule(struct tectia *st, int line, const char **atts)
 		r->username_from_app = b;
 	}
 	v = attr(atts, "profile-id");
+	if (r->hostname_from_app && v && *v)
+		/* A Route takes a profile's settings only with its host. */
+		warn_at(st, line,
+			"<rule> profile-id=\"%.40s\" is not used with "
+			"hostname-from-app=\"yes\" (the SSH server is the host "
+			"dialed): give the Route the profile's User and keys "
+			"yourself",
+			v);
 	if (!r->hostname_from_app) {
 		if (!v || !*v) {
 			fail_at(st, line,

@@ -242,14 +242,19 @@ void loop_timer_free(struct loop_timer *t)
 	free(t);
 }
 
-int loop_watch_signals(struct loop *loop, const sigset_t *mask, loop_fd_cb cb,
-		       void *arg)
+int loop_watch_signals(struct loop *loop, loop_fd_cb cb, void *arg)
 {
+	sigset_t mask;
 	int fd, rc;
 
-	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	fd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	rc = loop_watch(loop, fd, EPOLLIN, cb, arg);

@@ -45,11 +45,12 @@ void loop_timer_disarm(struct loop_timer *t);
 int loop_timer_armed(const struct loop_timer *t);
 void loop_timer_free(struct loop_timer *t);
 
-/* Blocks the signals of mask and watches them through a signalfd: cb
- * reads a struct signalfd_siginfo from fd. Returns the signalfd (the
- * caller unwatches and closes it) or -errno. */
-int loop_watch_signals(struct loop *loop, const sigset_t *mask, loop_fd_cb cb,
-		       void *arg);
+/* Blocks the signals both programs act on (SIGINT, SIGTERM, SIGHUP: stop;
+ * SIGUSR1: log the state) and watches them through a signalfd: cb reads
+ * a struct signalfd_siginfo from fd. Threads started afterwards inherit
+ * the mask. Returns the signalfd (the caller unwatches and closes it) or
+ * -errno. */
+int loop_watch_signals(struct loop *loop, loop_fd_cb cb, void *arg);
 
 /* Milliseconds of CLOCK_MONOTONIC, cached per loop iteration. */
 uint64_t loop_now_ms(struct loop *loop);

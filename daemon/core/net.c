@@ -37,12 +37,22 @@ int net_connect_start(const struct sockaddr *sa, socklen_t salen)
 	return fd;
 }
 
+int net_connect_result(int fd)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return errno;
+	return soerr;
+}
+
 int net_refuse_waiting(struct loop *loop, int lfd, const char *who)
 {
 	int fd, zero = 0, n = 0;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		/* Without the listener's filter (ftpdata.c's FIN hold) the
+		/* Without the listener's filter (datalisten.c's FIN hold) the
 		 * peer's FIN, after ours, ends the connection on both sides
 		 * now, not after its retransmissions time out. */
 		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,

@@ -37,12 +37,17 @@ enum cmd_kind {
 	CMD_AUTH,
 	CMD_CONV,  /* PASV/EPSV sent by us in place of the client's PORT */
 	CMD_LOCAL, /* answered here: text goes out when its turn comes */
+	CMD_AHEAD, /* PASV/EPSV sent ahead by us: its reply is kept */
+	CMD_CLAIM, /* the client's PASV/EPSV/converted PORT, answered from
+		      the PASV sent ahead in its turn (claim says which) */
 };
 
 struct cmd {
 	enum cmd_kind kind;
-	int epsv;			   /* CMD_CONV: EPSV sent, 229 due */
-	int eprt;			   /* CMD_CONV: the client used EPRT */
+	enum cmd_kind claim; /* CMD_CLAIM: CMD_PASV, CMD_EPSV or CMD_CONV */
+	int data_cmd;	     /* a transfer command (RETR, STOR, LIST...) */
+	int epsv; /* CMD_CONV, CMD_AHEAD, CMD_CLAIM: EPSV sent (or due) */
+	int eprt; /* CMD_CONV: the client used EPRT */
 	struct sockaddr_storage client_ep; /* CMD_CONV: the client's listener */
 	char text[LOCAL_MAX]; /* CMD_LOCAL: the reply, CRLF ended */
 };
@@ -66,6 +71,13 @@ enum rw_state {
 	RW_COLLECT, /* a multi-line 227/229, collected to be replaced */
 	RW_OPAQUE,  /* AUTH accepted: the rest is TLS, passed unread */
 	RW_FAILED,  /* the closing 421 is queued: nothing more is taken */
+};
+
+/* The PASV sent ahead (ftp_rw_config.passive_ahead). */
+enum ahead {
+	AHEAD_NONE,  /* none, or dropped (its reply is still swallowed) */
+	AHEAD_SENT,  /* sent, its reply not here yet */
+	AHEAD_READY, /* the server's data address is in ahead_target */
 };
 
 static const char *const rw_state_names[] = {"lines", "multi", "collect",
@@ -107,6 +119,17 @@ struct ftp_rw {
 	 * (active_fallback): the client gets the forwarded PORT's reply. */
 	int multi_drop;
 	int fell_back; /* active mode fell back to FORWARD */
+	/* PASV sent ahead: its state; whether a CMD_CLAIM waits for it;
+	 * the verb the server last took for a passive data connection (0:
+	 * none, or the last one was PORT/EPRT); its reply's address. */
+	enum ahead ahead;
+	int ahead_due; /* the client's next command may take one along */
+	int ahead_claimed;
+	int ahead_verb;
+	struct sockaddr_storage ahead_target;
+	/* RW_MULTI: the multi-line reply to a PASV sent ahead, swallowed. */
+	int multi_ahead;
+	unsigned long ahead_used;
 	/* The reply in progress answers the oldest command; 0 when nothing
 	 * was outstanding as it began (a later command is not its). */
 	int multi_answers;
@@ -221,8 +244,168 @@ static void fifo_pop(struct ftp_rw *rw)
 	rw->fifo_len--;
 }
 
+/* --- PASV sent ahead ------------------------------------------------ */
+
+/* Over a long round trip, every PASV a client waits for costs one. After
+ * a passive transfer the next one will want a PASV too (lftp's mget:
+ * SIZE, MDTM, PASV, RETR per file), so the rewriter asks the server
+ * with the client's next command, keeps the 227/229, and answers the
+ * client's PASV from it. The server sees the same commands in the same
+ * order as if the client had sent PASV at once; a PORT, USER, REIN or
+ * QUIT in between drops it.
+ *
+ * Sent with the next command, not at the 226: an SSH server without
+ * TCP_NODELAY (OpenSSH on a connection without a pty) holds a small
+ * packet until the one before is acknowledged, a round trip. Replies
+ * to two commands that reach the FTP server together tend to leave in
+ * one packet; sent alone, the 227 would hold back the reply the client
+ * waits for and take the round trip it saved. */
+#define VERB_PASV 1
+#define VERB_EPSV 2
+
+/* A transfer command whose 2xx may send a PASV ahead. */
+static int is_data_command(const uint8_t *verb, size_t vlen)
+{
+	static const char *const words[] = {"RETR", "STOR", "STOU", "APPE",
+					    "LIST", "NLST", "MLSD"};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (ftp_word_is(verb, vlen, words[i]))
+			return 1;
+	return 0;
+}
+
+/* After the 2xx of a transfer, with nothing else outstanding (a client
+ * that pipelined its next command decided already): the next command
+ * may take a PASV ahead with it (ahead_send). Not in a MODE other than
+ * stream: its data connection may be kept for the next transfer. */
+static void ahead_arm(struct ftp_rw *rw)
+{
+	rw->ahead_due = rw->cfg.passive_ahead && rw->ahead_verb &&
+			!rw->not_stream && rw->ahead == AHEAD_NONE &&
+			!rw->fifo_len;
+}
+
+/* Whether a PASV ahead is worth sending before the client's command
+ * verb: not before what would use it at once (PASV, EPSV, PORT, EPRT:
+ * the server is asked now anyway), drop it (USER, REIN, QUIT, AUTH,
+ * MODE) or find no PASV since the last transfer. */
+static int ahead_before(const uint8_t *verb, size_t vlen)
+{
+	static const char *const words[] = {
+	    "PASV", "EPSV", "PORT", "EPRT", "LPSV", "LPRT", "LPASV",
+	    "SPSV", "USER", "REIN", "QUIT", "AUTH", "MODE", "ABOR"};
+	size_t i;
+
+	if (!vlen || is_data_command(verb, vlen))
+		return 0;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (ftp_word_is(verb, vlen, words[i]))
+			return 0;
+	return 1;
+}
+
+/* Sends the PASV ahead, just before the client's command (the caller
+ * checked the room for both). */
+static void ahead_send(struct ftp_rw *rw)
+{
+	struct cmd *c;
+	int epsv = rw->ahead_verb == VERB_EPSV || rw->epsv_all;
+
+	rw->ahead_due = 0;
+	if (!rw->cfg.passive_ahead || !rw->ahead_verb || rw->not_stream ||
+	    rw->ahead != AHEAD_NONE || rw->fifo_len ||
+	    rw->req.kind != FTP_REQ_NONE || rw->state != RW_LINES ||
+	    ob_room(&rw->out[FTP_SERVER]) < 8)
+		return;
+	ob_put(&rw->out[FTP_SERVER], epsv ? "EPSV\r\n" : "PASV\r\n", 6);
+	c = fifo_push(rw, CMD_AHEAD);
+	c->epsv = epsv;
+	rw->ahead = AHEAD_SENT;
+}
+
+/* The client did something after which the server's passive listener is
+ * not the one its next transfer uses. A claimed one stays: the client
+ * asked for it, as if its PASV had gone to the server. */
+static void ahead_drop(struct ftp_rw *rw)
+{
+	if (!rw->ahead_claimed)
+		rw->ahead = AHEAD_NONE;
+}
+
+/* The client's PASV/EPSV (kind) or converted PORT/EPRT (kind CMD_CONV,
+ * conv its fields) takes the PASV sent ahead: 1, or 0 when there is
+ * none to take. Answered when its turn comes (pump). */
+static int ahead_claim(struct ftp_rw *rw, enum cmd_kind kind,
+		       const struct cmd *conv)
+{
+	struct cmd *c;
+
+	if (rw->ahead == AHEAD_NONE || rw->ahead_claimed)
+		return 0;
+	c = fifo_push(rw, CMD_CLAIM);
+	if (conv)
+		*c = *conv;
+	c->kind = CMD_CLAIM;
+	c->claim = kind;
+	rw->ahead_claimed = 1;
+	return 1;
+}
+
+/* The claim c is the oldest command and the address is here: raise the
+ * request the server's reply would have raised. */
+static void ahead_use(struct ftp_rw *rw, const struct cmd *c)
+{
+	if (rw->ahead != AHEAD_READY) {
+		fatal(rw, "internal error: PASV ahead not ready");
+		return;
+	}
+	memset(&rw->req, 0, sizeof(rw->req));
+	rw->req.target = rw->ahead_target;
+	if (c->claim == CMD_CONV) {
+		rw->req.kind = FTP_REQ_CONVERTED;
+		rw->req.client_target = c->client_ep;
+		rw->held = HELD_CONV;
+		rw->held_eprt = c->eprt;
+	} else {
+		rw->req.kind = FTP_REQ_PASSIVE;
+		rw->held = c->claim == CMD_PASV ? HELD_PASV : HELD_EPSV;
+	}
+	rw->ahead = AHEAD_NONE;
+	rw->ahead_claimed = 0;
+	rw->ahead_used++;
+	fifo_pop(rw);
+}
+
+/* The server refused the PASV sent ahead (its reply, swallowed, was not
+ * 227/229): a claim waiting for it goes to the server as the client's
+ * own command would have. Client lines wait while a claim does, so the
+ * claim is the newest command. */
+static int ahead_refused(struct ftp_rw *rw)
+{
+	struct cmd *c;
+	int epsv;
+
+	fifo_pop(rw);
+	rw->ahead = AHEAD_NONE;
+	rw->ahead_verb = 0;
+	if (!rw->ahead_claimed)
+		return 0;
+	rw->ahead_claimed = 0;
+	c = rw->fifo_len
+		? &rw->fifo[(rw->fifo_head + rw->fifo_len - 1) % FIFO_MAX]
+		: NULL;
+	if (!c || c->kind != CMD_CLAIM)
+		return (int)fatal(rw, "internal error: no claim");
+	epsv = c->claim == CMD_CONV ? c->epsv : c->claim == CMD_EPSV;
+	c->kind = c->claim;
+	return emit_str(rw, FTP_SERVER, epsv ? "EPSV\r\n" : "PASV\r\n");
+}
+
 /* Sends the replies made here once every earlier command is answered, so
- * a pipelining client reads them in order. */
+ * a pipelining client reads them in order; a claim of the PASV sent
+ * ahead raises its request in the same turn. */
 static void pump(struct ftp_rw *rw)
 {
 	struct cmd *c;
@@ -231,6 +414,10 @@ static void pump(struct ftp_rw *rw)
 	while (rw->state == RW_LINES && rw->greeted &&
 	       rw->req.kind == FTP_REQ_NONE) {
 		c = fifo_front(rw);
+		if (c && c->kind == CMD_CLAIM) {
+			ahead_use(rw, c);
+			break;
+		}
 		if (!c || c->kind != CMD_LOCAL)
 			break;
 		n = strlen(c->text);
@@ -245,7 +432,7 @@ static int fifo_front_local(struct ftp_rw *rw)
 {
 	const struct cmd *c = fifo_front(rw);
 
-	return c && c->kind == CMD_LOCAL;
+	return c && (c->kind == CMD_LOCAL || c->kind == CMD_CLAIM);
 }
 
 /* A reply made here, in its turn. */
@@ -301,6 +488,8 @@ static int client_active(struct ftp_rw *rw, const uint8_t *arg, size_t alen,
 		return 0;
 	}
 	if (rw->cfg.active_mode == FTP_ACTIVE_FORWARD) {
+		ahead_drop(rw);
+		rw->ahead_verb = 0;
 		memset(&rw->req, 0, sizeof(rw->req));
 		rw->req.kind = FTP_REQ_ACTIVE;
 		rw->req.target = ep;
@@ -310,6 +499,17 @@ static int client_active(struct ftp_rw *rw, const uint8_t *arg, size_t alen,
 	}
 	/* After EPSV ALL the server refuses PASV (RFC 2428 §4). */
 	r = rw->cfg.server_family == AF_INET6 || rw->epsv_all;
+	if (rw->ahead != AHEAD_NONE && !rw->ahead_claimed) {
+		struct cmd conv;
+
+		memset(&conv, 0, sizeof(conv));
+		conv.epsv = r;
+		conv.eprt = eprt;
+		conv.client_ep = ep;
+		ahead_claim(rw, CMD_CONV, &conv);
+		pump(rw);
+		return 0;
+	}
 	if (emit_str(rw, FTP_SERVER, r ? "EPSV\r\n" : "PASV\r\n") < 0)
 		return -1;
 	c = fifo_push(rw, CMD_CONV);
@@ -342,6 +542,11 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	for (aend = n; aend > ab && ftp_is_blank(t[aend - 1]); aend--)
 		;
 
+	if (rw->ahead_due) {
+		if (ahead_before(verb, vlen))
+			ahead_send(rw);
+		rw->ahead_due = 0;
+	}
 	if (vb == n) {
 		/* Servers differ on whether a blank line gets a reply;
 		 * answering it here keeps replies and commands paired. */
@@ -362,6 +567,31 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 				"EPSV).\r\n");
 		return 0;
 	}
+	if (rw->ahead != AHEAD_NONE && !rw->ahead_claimed &&
+	    is_data_command(verb, vlen)) {
+		/* No PASV or PORT since the last transfer: the server would
+		 * say so, but with the PASV sent ahead it would wait for a
+		 * data connection the client never makes. */
+		local_reply(rw, "425 Use PORT or PASV first.\r\n");
+		return 0;
+	}
+	if (aend == ab &&
+	    (ftp_word_is(verb, vlen, "PASV") ||
+	     ftp_word_is(verb, vlen, "EPSV")) &&
+	    ahead_claim(rw,
+			ftp_word_is(verb, vlen, "PASV") ? CMD_PASV : CMD_EPSV,
+			NULL)) {
+		pump(rw);
+		return 0;
+	}
+	/* Any other PASV/EPSV, and these, leave the server's passive
+	 * listener unused or gone. */
+	if (ftp_word_is(verb, vlen, "PASV") ||
+	    ftp_word_is(verb, vlen, "EPSV") ||
+	    ftp_word_is(verb, vlen, "USER") ||
+	    ftp_word_is(verb, vlen, "REIN") ||
+	    ftp_word_is(verb, vlen, "QUIT") || ftp_word_is(verb, vlen, "AUTH"))
+		ahead_drop(rw);
 	if (ftp_word_is(verb, vlen, "AUTH")) {
 		if (!rw->cfg.allow_auth) {
 			/* RFC 2228 §4: 534, refused for policy reasons. */
@@ -404,7 +634,7 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 	}
 	if (emit(rw, FTP_SERVER, line, len) < 0)
 		return -1;
-	fifo_push(rw, kind);
+	fifo_push(rw, kind)->data_cmd = is_data_command(verb, vlen);
 	return 0;
 }
 
@@ -415,6 +645,7 @@ static int client_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 static void reply_done(struct ftp_rw *rw, int code, int answers)
 {
 	struct cmd *c;
+	int data_cmd;
 
 	if (code / 100 == 1)
 		return;
@@ -430,7 +661,10 @@ static void reply_done(struct ftp_rw *rw, int code, int answers)
 			set_state(rw, RW_OPAQUE);
 			return;
 		}
+		data_cmd = c->data_cmd;
 		fifo_pop(rw);
+		if (data_cmd && code / 100 == 2)
+			ahead_arm(rw);
 	}
 	pump(rw);
 }
@@ -441,7 +675,7 @@ static int answers_passive(const struct cmd *c, int code)
 {
 	if (!c)
 		return 0;
-	if (c->kind == CMD_CONV)
+	if (c->kind == CMD_CONV || c->kind == CMD_AHEAD)
 		return c->epsv == (code == 229);
 	return c->kind == (code == 227 ? CMD_PASV : CMD_EPSV);
 }
@@ -463,6 +697,18 @@ static int address_reply(struct ftp_rw *rw, int code)
 			 : ftp_parse_229(text, n, &target)) < 0)
 		return (int)fatal(rw, code == 227 ? "malformed 227 reply"
 						  : "malformed 229 reply");
+	if (c->kind == CMD_AHEAD) {
+		/* Kept for the client's next PASV, unless dropped since. */
+		if (rw->ahead == AHEAD_SENT) {
+			rw->ahead_target = target;
+			rw->ahead = AHEAD_READY;
+		}
+		fifo_pop(rw);
+		pump(rw);
+		return 0;
+	}
+	/* The server's side of the next transfer will be passive too. */
+	rw->ahead_verb = code == 229 ? VERB_EPSV : VERB_PASV;
 	memset(&rw->req, 0, sizeof(rw->req));
 	rw->req.target = target;
 	if (c->kind == CMD_CONV) {
@@ -541,6 +787,15 @@ static int collect_line(struct ftp_rw *rw, size_t n, int code, uint8_t sep)
 static int multi_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
 		      size_t n, int code, uint8_t sep)
 {
+	if (ends_reply(rw, code, sep) && rw->multi_ahead) {
+		if (set_state(rw, RW_LINES) < 0)
+			return -1;
+		rw->multi_ahead = 0;
+		if (ahead_refused(rw) < 0)
+			return -1;
+		pump(rw);
+		return 0;
+	}
 	if (ends_reply(rw, code, sep) && rw->multi_drop) {
 		if (set_state(rw, RW_LINES) < 0)
 			return -1;
@@ -561,7 +816,7 @@ static int multi_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
 	 * any "xyz-") could read this as one. */
 	if (code == 227 || code == 229)
 		return (int)fatal(rw, "227/229 line inside another reply");
-	if (rw->multi_drop ||
+	if (rw->multi_drop || rw->multi_ahead ||
 	    (rw->feat_filter && ftp_hidden_feature(rw->clean, n)))
 		return 0;
 	return emit(rw, FTP_CLIENT, line, len);
@@ -595,6 +850,22 @@ static int reply_line(struct ftp_rw *rw, const uint8_t *line, size_t len,
 	if (c && c->kind == CMD_CONV && code / 100 != 1 && code / 100 != 4 &&
 	    code / 100 != 5)
 		return (int)fatal(rw, "unexpected reply to PASV/EPSV");
+	if (c && c->kind == CMD_AHEAD) {
+		/* Not a 227/229: the PASV sent ahead was refused; the reply
+		 * answers nothing the client sent. */
+		if (sep == '-') {
+			rw->multi_ahead = 1;
+			rw->multi_answers = 1;
+			memcpy(rw->multi_code, t, 3);
+			return set_state(rw, RW_MULTI);
+		}
+		if (code / 100 == 1)
+			return 0;
+		if (ahead_refused(rw) < 0)
+			return -1;
+		pump(rw);
+		return 0;
+	}
 	if (falls_back(rw, c, code)) {
 		if (sep != '-')
 			return fall_back(rw);
@@ -646,9 +917,15 @@ static int server_line(struct ftp_rw *rw, const uint8_t *line, size_t len)
 static int can_take_line(struct ftp_rw *rw, enum ftp_side from)
 {
 	if (from == FTP_CLIENT)
+		/* A claim waiting for the PASV sent ahead may still have to
+		 * go to the server (ahead_refused): nothing may pass it. */
 		return rw->fifo_len < FIFO_MAX &&
-		       ob_room(&rw->out[FTP_SERVER]) >= LINE_ROOM;
+		       ob_room(&rw->out[FTP_SERVER]) >= LINE_ROOM &&
+		       !(rw->ahead_claimed && rw->ahead == AHEAD_SENT);
 	if (ob_room(&rw->out[FTP_CLIENT]) < LINE_ROOM)
+		return 0;
+	/* A refused PASV sent ahead may send the claim's own. */
+	if (rw->ahead_claimed && ob_room(&rw->out[FTP_SERVER]) < 8)
 		return 0;
 	/* A reply made here must go out before the server's next one. */
 	return !(rw->greeted && rw->state == RW_LINES && fifo_front_local(rw));
@@ -927,6 +1204,11 @@ const char *ftp_rw_state_name(const struct ftp_rw *rw)
 unsigned long ftp_rw_downloads(const struct ftp_rw *rw)
 {
 	return rw->downloads;
+}
+
+unsigned long ftp_rw_passive_ahead_used(const struct ftp_rw *rw)
+{
+	return rw->ahead_used;
 }
 
 int ftp_rw_fell_back(const struct ftp_rw *rw)

@@ -48,6 +48,16 @@ struct ftp_rw_config {
 	/* Allow AUTH TLS/SSL through (default 0: refused with 534, hidden
 	 * from FEAT, since an encrypted control channel can't be rewritten). */
 	int allow_auth;
+	/* PASV sent ahead: after a transfer whose data connection the server
+	 * made passively (its 2xx with nothing else outstanding), the
+	 * rewriter sends the server a PASV (or EPSV, as that transfer used)
+	 * of its own before the client's next command (unless that would
+	 * use or drop it at once: PASV, PORT, QUIT, a transfer...) and keeps
+	 * the reply; the client's next bare PASV/EPSV,
+	 * or a PORT/EPRT it converts, is answered from it without a round
+	 * trip. The reply to a PASV sent ahead never reaches the client; a
+	 * refusal makes the client's command go to the server as usual. */
+	int passive_ahead;
 };
 
 enum ftp_req_kind {
@@ -135,6 +145,8 @@ int ftp_rw_fell_back(const struct ftp_rw *rw);
  * once it asked for a transfer mode other than stream (MODE S), where a
  * data connection may outlive its transfer. */
 unsigned long ftp_rw_downloads(const struct ftp_rw *rw);
+/* How many client commands were answered from a PASV sent ahead. */
+unsigned long ftp_rw_passive_ahead_used(const struct ftp_rw *rw);
 /* The rewriter's state by name, for dumps and tests: "lines", "multi"
  * (a multi-line reply passing), "collect" (a 227/229 being collected),
  * "opaque" (after AUTH) or "failed". A static string. */

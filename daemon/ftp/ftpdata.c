@@ -3,7 +3,6 @@
 #include "ftpdata.h"
 
 #include <errno.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -19,17 +18,6 @@
 #include "sockowner.h"
 
 enum ftpdata_kind { KIND_LISTEN_HERE, KIND_LISTEN_THERE, KIND_PAIR };
-
-/* A data listener takes one connection, yet its backlog is as long as the
- * system allows (net.core.somaxconn caps it): with a short one, a burst
- * of connections overflows it and the kernel drops the surplus silently.
- * Those connectors then retry their SYN for seconds (1, 3, 7 s...),
- * after our listener is gone, into a port that may by then be another
- * program's listener, which may keep them open (t_hostile's
- * 200-connection flood: the others' answers took 1.08 s, the first
- * retransmission; queued instead, they are all reset at once when the
- * listener closes, in 0.05-0.16 s). */
-#define DATA_BACKLOG SOMAXCONN
 
 struct ftp_data {
 	enum ftpdata_kind kind;
@@ -181,6 +169,18 @@ static struct ftp_data *data_new(struct ssh_sess *s, enum ftpdata_kind kind,
 	return d;
 }
 
+/* A constructor's SSH request (id < 0: it could not be queued) is in
+ * flight: d, else d is released (its callback never called) and NULL. */
+static struct ftp_data *requested(struct ftp_data *d, long id)
+{
+	if (id < 0) {
+		release(d);
+		return NULL;
+	}
+	d->req = id;
+	return d;
+}
+
 /* --- channel opened / local connect finished -------------------------- */
 
 static void maybe_both(struct ftp_data *d)
@@ -189,17 +189,24 @@ static void maybe_both(struct ftp_data *d)
 		start_pump(d);
 }
 
+/* Our SSH request (a channel open, a remote listen) was answered: 1 when
+ * it gave what was asked (ok), else 0 and the setup failed with err. */
+static int answered(struct ftp_data *d, int ok, const char *err)
+{
+	d->req = 0;
+	if (!ok)
+		finish(d, err);
+	return ok;
+}
+
 static void chan_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 			const char *err, void *arg)
 {
 	struct ftp_data *d = arg;
 
 	(void)s;
-	d->req = 0;
-	if (!ch) {
-		finish(d, err);
+	if (!answered(d, ch != NULL, err))
 		return;
-	}
 	d->ch = ch;
 	maybe_both(d);
 }
@@ -208,13 +215,11 @@ static void local_connected(struct loop *loop, int fd, uint32_t events,
 			    void *arg)
 {
 	struct ftp_data *d = arg;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
+	int soerr = net_connect_result(fd);
 	char msg[160], where[80];
 
 	(void)events;
 	loop_unwatch(loop, fd);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
 		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
 			 addr_format((struct sockaddr *)&d->local_target, where,
@@ -247,48 +252,6 @@ static int connect_local(struct ftp_data *d)
 }
 
 /* --- listen here ------------------------------------------------------ */
-
-/* A socket filter on a loopback data listener (its connections inherit
- * it) that drops every segment with FIN set: a peer that writes and
- * closes before we accept stays in FIN_WAIT1, a full socket whose owner
- * the kernel still names (sockowner.h), instead of becoming a TIME_WAIT
- * socket with none once our queued connection acknowledged its FIN (a
- * delayed ACK, 40-200 ms: a loaded host can be slower than that to get
- * to the accept, and the client's own upload was refused). Removed from
- * the accepted connection after the check; the peer's FIN comes again at
- * its next retransmission (its RTO, 200 ms or so), which is what a
- * client that closes before the accept pays. Offsets are in the TCP
- * header, where a TCP socket's filter starts. */
-static const struct sock_filter fin_hold_code[] = {
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),	      /* flags */
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1), /* FIN */
-    BPF_STMT(BPF_RET | BPF_K, 0),		      /* drop */
-    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),	      /* keep */
-};
-
-static void fin_hold(struct ftp_data *d)
-{
-	struct sock_fprog prog = {
-	    .len = sizeof(fin_hold_code) / sizeof(fin_hold_code[0]),
-	    .filter = (struct sock_filter *)fin_hold_code,
-	};
-
-	if (setsockopt(d->lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-		       sizeof(prog)) < 0)
-		log_debug("%s: no FIN filter on the data listener (%s): a "
-			  "client that closes before the accept may be "
-			  "refused",
-			  d->name, strerror(errno));
-}
-
-static void fin_release(struct ftp_data *d, int fd)
-{
-	int zero = 0;
-
-	if (d->check == FTPDATA_CHECK_UID)
-		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero,
-			   sizeof(zero));
-}
 
 /* NULL when the connection from peer may carry the data, else why not. */
 static const char *peer_refused(struct ftp_data *d, const struct sockaddr *peer,
@@ -373,12 +336,6 @@ static const char *here_check(void *arg, const struct sockaddr *peer,
 	return peer_refused(arg, peer, local);
 }
 
-/* Every accepted socket, refused or taken: its FIN may end it now. */
-static void here_settle(void *arg, int fd)
-{
-	fin_release(arg, fd);
-}
-
 static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 			   void *arg)
 {
@@ -386,7 +343,7 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 	int fd;
 
 	(void)events;
-	fd = datalisten_accept(loop, lfd, d->name, here_check, here_settle, d);
+	fd = datalisten_accept(loop, lfd, d->name, here_check, d);
 	if (fd >= 0)
 		take(d, fd);
 }
@@ -398,7 +355,6 @@ struct ftp_data *ftpdata_listen_here(
     const char *name, ftpdata_done_cb done, void *arg, char *err, size_t errlen)
 {
 	struct ftp_data *d = data_new(s, KIND_LISTEN_HERE, name, done, arg);
-	socklen_t blen = sizeof(*bound);
 	char where[80];
 
 	if (!d) {
@@ -410,18 +366,13 @@ struct ftp_data *ftpdata_listen_here(
 	snprintf(d->chan_host, sizeof(d->chan_host), "%s", chan_host);
 	d->chan_port = chan_port;
 	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
-	d->lfd = socket(listen_at->sa_family,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->lfd >= 0 && check == FTPDATA_CHECK_UID)
-		fin_hold(d); /* before listen(): every connection has it */
-	if (d->lfd < 0 || bind(d->lfd, listen_at, addr_len(listen_at)) < 0 ||
-	    listen(d->lfd, DATA_BACKLOG) < 0 ||
-	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
-	    loop_watch(d->loop, d->lfd, EPOLLIN, here_accept_cb, d) < 0) {
+	d->lfd = datalisten_open(d->loop, listen_at, check == FTPDATA_CHECK_UID,
+				 here_accept_cb, d, bound, name);
+	if (d->lfd < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s",
 			 addr_format(listen_at, where, sizeof(where)),
-			 strerror(errno));
-		d->done = NULL;
+			 strerror(-d->lfd));
+		d->lfd = -1;
 		release(d);
 		return NULL;
 	}
@@ -430,7 +381,6 @@ struct ftp_data *ftpdata_listen_here(
 		snprintf(err, errlen,
 			 "cannot open a channel (the SSH session is down or "
 			 "at MaxChannels): try again later");
-		d->done = NULL;
 		release(d);
 		return NULL;
 	}
@@ -442,14 +392,10 @@ struct ftp_data *ftpdata_listen_here(
 
 int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd)
 {
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
-
-	if (d->kind != KIND_LISTEN_HERE || d->lfd < 0 || d->connecting ||
-	    d->bound_port != port ||
-	    getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
+	if (d->kind != KIND_LISTEN_HERE ||
+	    datalisten_may_adopt(d->lfd, d->bound_port, d->connecting, port, fd,
+				 d->name) < 0)
 		return -1;
-	log_debug("%s: data connection passed by the shim", d->name);
 	take(d, fd);
 	return 0;
 }
@@ -496,11 +442,8 @@ static void there_listening(struct ssh_sess *s, LIBSSH2_LISTENER *l,
 	struct ftp_data *d = arg;
 
 	(void)s;
-	d->req = 0;
-	if (!l) {
-		finish(d, err);
+	if (!answered(d, l != NULL, err))
 		return;
-	}
 	d->rl = l;
 	log_debug("%s: data forward on the server's port %d", d->name,
 		  bound_port);
@@ -515,20 +458,13 @@ struct ftp_data *ftpdata_listen_there(struct ssh_sess *s,
 				      ftpdata_done_cb done, void *arg)
 {
 	struct ftp_data *d = data_new(s, KIND_LISTEN_THERE, name, done, arg);
-	long id;
 
 	if (!d)
 		return NULL;
 	d->bound = bound;
 	memcpy(&d->local_target, local_target, addr_len(local_target));
-	id = ssh_listen(s, listen_host, 0, there_listening, there_accept, d);
-	if (id < 0) {
-		d->done = NULL;
-		release(d);
-		return NULL;
-	}
-	d->req = id;
-	return d;
+	return requested(
+	    d, ssh_listen(s, listen_host, 0, there_listening, there_accept, d));
 }
 
 /* --- pair ------------------------------------------------------------- */
@@ -539,24 +475,15 @@ struct ftp_data *ftpdata_pair(struct ssh_sess *s, const char *chan_host,
 			      const char *name, ftpdata_done_cb done, void *arg)
 {
 	struct ftp_data *d = data_new(s, KIND_PAIR, name, done, arg);
-	long id;
 
 	if (!d)
 		return NULL;
 	d->connecting = 1;
 	memcpy(&d->local_target, local_target, addr_len(local_target));
 	if (connect_local(d) < 0) {
-		d->done = NULL;
 		release(d);
 		return NULL;
 	}
-	id = ssh_open_direct(s, chan_host, chan_port, "127.0.0.1", 0,
-			     chan_opened, d);
-	if (id < 0) {
-		d->done = NULL;
-		release(d);
-		return NULL;
-	}
-	d->req = id;
-	return d;
+	return requested(d, ssh_open_direct(s, chan_host, chan_port,
+					    "127.0.0.1", 0, chan_opened, d));
 }

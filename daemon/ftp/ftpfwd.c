@@ -452,8 +452,9 @@ static void destroy(struct ftp_ctl *k)
 {
 	int i;
 
-	log_debug("%s: control connection closed (%llu bytes up, %llu down)",
-		  k->name, k->up, k->down);
+	log_debug("%s: control connection closed (%llu bytes up, %llu down, "
+		  "%lu PASV answered ahead)",
+		  k->name, k->up, k->down, ftp_rw_passive_ahead_used(k->rw));
 	if (k->done)
 		k->done(k, k->done_arg);
 	for (i = 0; i < CTL_MAX_DATA; i++)
@@ -631,6 +632,11 @@ static int ctl_run(struct ftp_ctl *k, int in_service)
 			    !ftp_rw_request(k->rw))
 				k->closing = 1;
 	}
+	/* A client's PASV answered from the PASV sent ahead raises its
+	 * request in its turn, which may come as output is taken: never
+	 * leave it waiting for the next event. */
+	if (!k->closing && ftp_rw_request(k->rw))
+		handle_request(k);
 	if (k->closing) {
 		size_t a, b;
 
@@ -696,6 +702,7 @@ static int is_loopback_name(const char *host)
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
 				   int active_mode, int passive_reply,
+				   int passive_ahead,
 				   const struct sockaddr *advertise,
 				   const char *name)
 {
@@ -748,6 +755,7 @@ struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 		cfg.server_family = k->fd_peer.ss_family;
 	}
 	cfg.active_mode = k->active_mode;
+	cfg.passive_ahead = passive_ahead;
 	k->rw = ftp_rw_new(&cfg);
 	if (!k->rw || buf_init(&k->in[0], CTL_INBUF) < 0 ||
 	    buf_init(&k->in[1], CTL_INBUF) < 0)

@@ -23,12 +23,14 @@ struct ftp_ctl;
  * reverse. active_mode: enum ftp_active_mode or FWD_ACTIVE_AUTO.
  * passive_reply: a 227's data connection goes to the address the reply
  * names; 0: to the control connection's server, at the reply's port.
+ * passive_ahead: the rewriter's passive_ahead (ftp.h).
  * advertise (may be NULL, copied): the host a rewritten 227 names instead
  * of the data listener's own (the shim redirects it there). NULL on
  * failure (fd and ch closed). */
 struct ftp_ctl *ftpfwd_control_new(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 				   int fd, const struct fwd_spec *spec,
 				   int active_mode, int passive_reply,
+				   int passive_ahead,
 				   const struct sockaddr *advertise,
 				   const char *name);
 

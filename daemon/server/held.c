@@ -345,17 +345,29 @@ static int read_settings(const struct ipc_msg *req, struct ssh_opts *o,
 		if (rc == 1 && ssh_opts_set(o, opt, err, errlen) < 0)
 			return -1;
 	}
-	/* sftp/ tunnels: ftp-tunnel refuses -f with SftpLogin=ftp, whose
-	 * FTP logins would each need a password nobody here can give. */
-	if (e->topts.sftp_login_ftp) {
-		snprintf(err, errlen,
-			 "SftpLogin=ftp is for ftp-tunnel in the foreground: "
-			 "the daemon does not hold such tunnels");
-		return -1;
-	}
 	if (sshconfig_load(o, err, errlen) < 0)
 		return -1;
+	ftpopts_settle(&e->topts, o);
 	o->batch_mode = 1; /* the daemon has no terminal: it never asks */
+	return 0;
+}
+
+/* sftp/ tunnels: ftp-tunnel refuses -f with SftpLogin=ftp (given, or the
+ * default without an SSH user), whose FTP logins each log in themselves:
+ * there is no session of the daemon's to hold them on. */
+static int check_sftp_login(const struct held *e, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < e->ntunnels; i++) {
+		if (e->specs[i].sftp && e->topts.sftp_login_ftp) {
+			snprintf(err, errlen,
+				 "SftpLogin=ftp is for ftp-tunnel in the "
+				 "foreground: the daemon does not hold such "
+				 "tunnels");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -412,9 +424,10 @@ void held_hold(struct held_set *h, int client, const struct ipc_msg *req)
 		goto refuse;
 	}
 	if (read_settings(req, &o, e, err, sizeof(err)) < 0 ||
-	    read_tunnels(req, e, err, sizeof(err)) < 0)
+	    read_tunnels(req, e, err, sizeof(err)) < 0 ||
+	    check_sftp_login(e, err, sizeof(err)) < 0)
 		goto refuse;
-	e->pc = connpool_own(h->pool, &o, e);
+	e->pc = connpool_own(h->pool, &o, e, NULL);
 	if (!e->pc) {
 		snprintf(err, sizeof(err), "cannot start an SSH connection: %s",
 			 strerror(errno));

@@ -179,7 +179,6 @@ int main(int argc, char **argv)
 	const char *name;
 	struct loop *loop;
 	struct tunneld *d = NULL;
-	sigset_t mask;
 	int opt, nverbose = 0, ready_fd = -1, idle = 600;
 	const char *log_file = NULL;
 	int dfd, lock, lfd, sfd, owns_socket = 1;
@@ -258,12 +257,7 @@ int main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(errno));
 		return 1;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	sfd = loop_watch_signals(loop, &mask, signal_cb, &d);
+	sfd = loop_watch_signals(loop, signal_cb, &d);
 	if (sfd < 0) {
 		log_err("cannot start: %s", strerror(-sfd));
 		return 1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ipcserve.h"
 #include "log.h"
 #include "report.h"
 #include "ssh.h"
@@ -51,13 +52,12 @@ struct sreq {
 	int npieces;
 	int waiting; /* pieces not back yet (main thread's) */
 	struct statusrep out;
-	size_t sent;
-	struct loop_timer *deadline;
 	struct sreq *next, **prevp;
 };
 
 struct statusreq_set {
 	struct loop *loop;
+	struct ipcserve *srv; /* writes the replies */
 	struct held_set *held;
 	struct taskq *q; /* pieces coming back from the workers */
 	struct sreq *list;
@@ -75,6 +75,7 @@ static void status_control(struct piece *j, const struct control *c,
 	report_control(&j->r, &j->tot, &rc, c->k, now);
 }
 
+/* Forgets rep; its client too unless the reply took it. */
 static void sreq_free(struct sreq *rep)
 {
 	int i;
@@ -85,52 +86,10 @@ static void sreq_free(struct sreq *rep)
 	for (i = 0; i < rep->npieces; i++)
 		statusrep_release(&rep->pieces[i].r);
 	statusrep_release(&rep->out);
-	loop_timer_free(rep->deadline);
-	loop_unwatch(rep->set->loop, rep->client);
-	close(rep->client);
+	if (rep->client >= 0)
+		close(rep->client);
 	free(rep->pieces);
 	free(rep);
-}
-
-/* Writes what the client takes now; ends the report once all is sent
- * or the client is gone. */
-static void write_cb(struct loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct sreq *rep = arg;
-
-	(void)loop;
-	(void)events;
-	while (rep->sent < rep->out.outlen) {
-		ssize_t n = send(fd, rep->out.out + rep->sent,
-				 rep->out.outlen - rep->sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* A client that reads has REPLY_WAIT_MS more. */
-			loop_timer_arm(rep->deadline, REPLY_WAIT_MS);
-			return;
-		}
-		if (n <= 0) {
-			log_debug("ipc: the STATUS reply was not read (%s)",
-				  strerror(errno));
-			sreq_free(rep);
-			return;
-		}
-		rep->sent += (size_t)n;
-	}
-	sreq_free(rep);
-}
-
-static void deadline_cb(struct loop *loop, void *arg)
-{
-	struct sreq *rep = arg;
-
-	(void)loop;
-	log_debug("ipc: the STATUS reply was not read within %d ms",
-		  REPLY_WAIT_MS);
-	sreq_free(rep);
 }
 
 /* Format 2 (docs/IPC.txt): records, for `ftp-tunnel status [--json]`. */
@@ -184,17 +143,21 @@ static void lines(struct sreq *rep)
  * it, never holding the main loop. */
 static void reply(struct sreq *rep)
 {
+	char *out;
+	size_t len;
+
 	if (rep->format >= 2)
 		records(rep);
 	else
 		lines(rep);
-	loop_timer_arm(rep->deadline, REPLY_WAIT_MS);
-	if (loop_watch(rep->set->loop, rep->client, EPOLLOUT, write_cb, rep) <
-	    0) {
-		sreq_free(rep);
-		return;
-	}
-	write_cb(rep->set->loop, rep->client, EPOLLOUT, rep);
+	out = rep->out.out; /* the reply's now, with the client */
+	len = rep->out.outlen;
+	rep->out.out = NULL;
+	if (ipcserve_reply(rep->set->srv, rep->client, out, len, REPLY_WAIT_MS,
+			   NULL, NULL) < 0)
+		log_err("ipc: STATUS: out of memory");
+	rep->client = -1;
+	sreq_free(rep);
 }
 
 /* On the main thread: a piece came back from its worker. */
@@ -267,14 +230,10 @@ void statusreq_answer(struct statusreq_set *set,
 	if (rep) {
 		connpool_each(d->pool, count_conn, &n);
 		rep->pieces = calloc((size_t)n + 1, sizeof(*rep->pieces));
-		rep->deadline = loop_timer_new(set->loop, deadline_cb, rep);
 	}
-	if (!rep || !rep->pieces || !rep->deadline) {
-		if (rep) {
-			loop_timer_free(rep->deadline);
-			free(rep->pieces);
+	if (!rep || !rep->pieces) {
+		if (rep)
 			free(rep);
-		}
 		log_err("ipc: STATUS: out of memory");
 		close(client);
 		return;
@@ -301,13 +260,15 @@ void statusreq_answer(struct statusreq_set *set,
 }
 
 struct statusreq_set *statusreq_set_new(struct loop *loop,
-					struct held_set *held)
+					struct held_set *held,
+					struct ipcserve *srv)
 {
 	struct statusreq_set *set = calloc(1, sizeof(*set));
 
 	if (!set)
 		return NULL;
 	set->loop = loop;
+	set->srv = srv;
 	set->held = held;
 	set->q = taskq_new(loop);
 	if (!set->q) {

@@ -11,6 +11,7 @@
 #include "connpool.h"
 #include "held.h"
 #include "ipc.h"
+#include "ipcserve.h"
 #include "loop.h"
 
 struct statusreq_set;
@@ -24,9 +25,11 @@ struct statusreq_daemon {
 };
 
 /* The STATUS requests in progress, on loop (the main thread's), reporting
- * held's tunnels (borrowed). NULL with errno set. */
+ * held's tunnels (borrowed); srv (borrowed) writes the replies. NULL with
+ * errno set. */
 struct statusreq_set *statusreq_set_new(struct loop *loop,
-					struct held_set *held);
+					struct held_set *held,
+					struct ipcserve *srv);
 /* Drops the requests in progress. Call after the pool is freed (no worker
  * may still write a part). Accepts NULL. */
 void statusreq_set_free(struct statusreq_set *set);

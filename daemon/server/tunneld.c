@@ -26,7 +26,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -39,7 +38,7 @@
 #include "control.h"
 #include "held.h"
 #include "ipc.h"
-#include "ipcsock.h"
+#include "ipcserve.h"
 #include "log.h"
 #include "mem.h"
 #include "net.h"
@@ -50,10 +49,10 @@
 #include "worker.h"
 
 #define MAX_OPTIONS 32
-/* A client has this long to send its whole request, and at most this
- * many may be sending one at a time. */
+/* A client has this long to send its whole request (and to read a
+ * reply), and at most this many connections are in hand at a time. */
 #define REQ_WAIT_MS 2000
-#define REQ_MAX_READING 128
+#define REQ_MAX_CONNS 128
 #define SESSION_IDLE_MS (5 * 60 * 1000)
 
 /* A CONNECT waiting for its channel (made by the main thread, then the
@@ -81,8 +80,7 @@ struct tunneld {
 	struct statusreq_set *reports; /* STATUS requests being answered */
 	struct taskq *q;	       /* DATA and PEER answers from workers */
 	struct data_job *data_jobs;    /* DATA and PEER requests in flight */
-	struct reader *readers;	       /* connections whose request is due */
-	int nreaders;
+	struct ipcserve *srv;	       /* the IPC socket's connections */
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
@@ -248,6 +246,30 @@ static void connect_orphaned(struct handoff *h)
 
 /* --- CONNECT with sftp=1: answered here from SFTP ---------------------- */
 
+/* Answers p's CONNECT with one end of a new loopback connection; the
+ * other end, for the FTP session here, or -1 (the program has its
+ * error, or its socket is gone). */
+static int give_loopback_pair(struct connect_req *p)
+{
+	struct ipc_msg m;
+	int give = -1, keep = -1, rc;
+
+	rc = loopback_pair(p->dst.ss_family, &give, &keep);
+	if (rc < 0) {
+		reply_err(p->client, -rc, "cannot make a loopback connection");
+		return -1;
+	}
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "id", "%lu", p->id);
+	rc = ipc_send(p->client, &m, give);
+	close(give);
+	if (rc < 0) {
+		close(keep);
+		return -1;
+	}
+	return keep;
+}
+
 /* On the worker: a CONNECT with sftp=1. The program gets one end of a
  * loopback connection; the other is an FTP server session here whose
  * files are the SSH server's, through its SFTP subsystem (control.h).
@@ -256,22 +278,10 @@ static void connect_orphaned(struct handoff *h)
  * session's listener. */
 static void sftp_task(struct connect_req *p, struct ssh_sess *s)
 {
-	struct ipc_msg m;
 	char name[64];
-	int give = -1, keep = -1, rc;
+	int keep = give_loopback_pair(p);
 
-	rc = loopback_pair(p->dst.ss_family, &give, &keep);
-	if (rc < 0) {
-		reply_err(p->client, -rc, "cannot make a loopback connection");
-		connpool_job_done(p->h.pc);
-		goto out;
-	}
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "id", "%lu", p->id);
-	rc = ipc_send(p->client, &m, give);
-	close(give);
-	if (rc < 0) {
-		close(keep);
+	if (keep < 0) {
 		connpool_job_done(p->h.pc);
 		goto out;
 	}
@@ -348,24 +358,18 @@ static void sftp_login_start(struct tunneld *d, struct connect_req *p,
 	struct ftpsrv_opts fo = {.start_dir = "",
 				 .peer_uid = getuid(),
 				 .pasv_addr = (struct sockaddr *)&p->dst};
-	struct ipc_msg m;
 	char name[64], dst[80];
-	int give = -1, keep = -1, rc;
+	int keep;
 
 	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
-	rc = ls ? loopback_pair(p->dst.ss_family, &give, &keep) : -ENOMEM;
-	if (rc < 0) {
-		reply_err(p->client, -rc, "cannot make a loopback connection");
+	if (!ls) {
+		reply_err(p->client, ENOMEM,
+			  "cannot make a loopback connection");
 		goto fail;
 	}
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "id", "%lu", p->id);
-	rc = ipc_send(p->client, &m, give);
-	close(give);
-	if (rc < 0) {
-		close(keep);
+	keep = give_loopback_pair(p);
+	if (keep < 0)
 		goto fail;
-	}
 	ls->d = d;
 	ls->o = *o;
 	ssh_opts_init(o); /* its strings are ls's now */
@@ -410,29 +414,42 @@ static const struct connpool_ops connect_pool_ops = {
     .closing = control_closing,
 };
 
-static void handle_connect(struct tunneld *d, int client,
-			   const struct ipc_msg *req)
+/* An IPv4 destination for a program whose socket is IPv6: the
+ * program gets an IPv6 socket, so the address becomes v4-mapped. */
+static void map_v4_to_v6(struct sockaddr_storage *dst, uint16_t port)
 {
-	char family[16], dst[80], port[8], via[512], opt[1024];
-	char key[CONNPOOL_KEY_MAX], err[1200];
-	struct ssh_opts o;
-	struct connect_req *p;
-	struct pool_conn *pc;
-	int i;
+	struct sockaddr_in6 m6 = {.sin6_family = AF_INET6,
+				  .sin6_port = htons(port)};
+	struct sockaddr_in *v4 = (struct sockaddr_in *)dst;
 
-	ssh_opts_init(&o);
+	m6.sin6_addr.s6_addr[10] = m6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&m6.sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+	memcpy(dst, &m6, sizeof(m6));
+}
+
+/* A CONNECT's job from the request's family, dst, port, ftphost and
+ * sftp; dst (the text) and via are copied out for the next steps. NULL
+ * after refusing the client (the caller closes it). */
+static struct connect_req *connect_req_new(struct tunneld *d, int client,
+					   const struct ipc_msg *req, char *dst,
+					   size_t dstlen, char *via,
+					   size_t vialen)
+{
+	char family[16], port[8], v[8];
+	struct connect_req *p;
+
 	if (ipc_get(req, "family", 0, family, sizeof(family)) ||
-	    ipc_get(req, "dst", 0, dst, sizeof(dst)) ||
+	    ipc_get(req, "dst", 0, dst, dstlen) ||
 	    ipc_get(req, "port", 0, port, sizeof(port)) ||
-	    ipc_get(req, "via", 0, via, sizeof(via))) {
+	    ipc_get(req, "via", 0, via, vialen)) {
 		reply_err(client, EINVAL,
 			  "CONNECT needs family, dst, port, via");
-		goto fail;
+		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		reply_err(client, ENOMEM, "out of memory");
-		goto fail;
+		return NULL;
 	}
 	ftpopts_init(&p->topts);
 	p->client = client;
@@ -442,67 +459,106 @@ static void handle_connect(struct tunneld *d, int client,
 	    (strcmp(family, "inet") == 0 && p->dst.ss_family != AF_INET)) {
 		reply_err(client, EINVAL, "bad dst or family");
 		free(p);
-		goto fail;
+		return NULL;
 	}
-	if (strcmp(family, "inet6") == 0 && p->dst.ss_family == AF_INET) {
-		/* The program's socket is IPv6: give it an IPv6 socket. */
-		struct sockaddr_in6 m6 = {.sin6_family = AF_INET6,
-					  .sin6_port = htons(p->port)};
-		struct sockaddr_in *v4 = (struct sockaddr_in *)&p->dst;
-
-		m6.sin6_addr.s6_addr[10] = m6.sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&m6.sin6_addr.s6_addr[12], &v4->sin_addr, 4);
-		memcpy(&p->dst, &m6, sizeof(m6));
-	}
+	if (strcmp(family, "inet6") == 0 && p->dst.ss_family == AF_INET)
+		map_v4_to_v6(&p->dst, p->port);
 	if (ipc_get(req, "ftphost", 0, p->ftphost, sizeof(p->ftphost)))
 		snprintf(p->ftphost, sizeof(p->ftphost), "%s", dst);
-	{
-		char v[8];
+	p->sftp = ipc_get(req, "sftp", 0, v, sizeof(v)) == 0 && !strcmp(v, "1");
+	return p;
+}
 
-		p->sftp = ipc_get(req, "sftp", 0, v, sizeof(v)) == 0 &&
-			  !strcmp(v, "1");
-	}
-	if (p->sftp && !via[0]) {
-		/* ftp-tunnel-wrap --sftp without --via: the host the
-		 * program dialed is the SSH server, port 22 (or ssh_config's
-		 * Port for it). */
-		char name[256];
+/* ftp-tunnel-wrap --sftp without --via: the host the program dialed is
+ * the SSH server, port 22 (or ssh_config's Port for it). */
+static void sftp_default_via(const struct connect_req *p,
+			     const struct ipc_msg *req, char *via,
+			     size_t vialen)
+{
+	char name[256];
 
-		if (ipc_get(req, "name", 0, name, sizeof(name)) == 0 && name[0])
-			snprintf(via, sizeof(via), "%s", name);
-		else
-			snprintf(via, sizeof(via),
-				 strchr(p->ftphost, ':') ? "[%s]" : "%s",
-				 p->ftphost);
-	}
-	if (ssh_opts_set_dest(&o, via) < 0) {
-		reply_err(client, EINVAL,
+	if (ipc_get(req, "name", 0, name, sizeof(name)) == 0 && name[0])
+		snprintf(via, vialen, "%s", name);
+	else
+		snprintf(via, vialen, strchr(p->ftphost, ':') ? "[%s]" : "%s",
+			 p->ftphost);
+}
+
+/* The SSH settings of a CONNECT into o: via, then the request's options
+ * (they win over via's user and port, as the shim's Route blocks
+ * document), then ssh_config for the rest. 0, or -1 after refusing the
+ * client. */
+static int connect_settings(struct connect_req *p, const struct ipc_msg *req,
+			    const char *via, struct ssh_opts *o)
+{
+	char opt[1024], err[1200];
+	int i;
+
+	if (ssh_opts_set_dest(o, via) < 0) {
+		reply_err(p->client, EINVAL,
 			  "bad via (expected [user@]host[:port])");
-		free(p);
-		goto fail;
+		return -1;
 	}
-	/* The request's options win over via's user and port (as the
-	 * shim's Route blocks document), then ssh_config fills the rest. */
 	for (i = 0; i < MAX_OPTIONS &&
 		    ipc_get(req, "option", i, opt, sizeof(opt)) == 0;
 	     i++) {
 		int rc = ftpopts_set(&p->topts, opt, err, sizeof(err));
 
 		if (rc < 0 ||
-		    (rc == 1 && ssh_opts_set(&o, opt, err, sizeof(err)) < 0)) {
-			reply_err(client, EINVAL, err);
-			free(p);
-			goto fail;
+		    (rc == 1 && ssh_opts_set(o, opt, err, sizeof(err)) < 0)) {
+			reply_err(p->client, EINVAL, err);
+			return -1;
 		}
 	}
-	if (sshconfig_load(&o, err, sizeof(err)) < 0) {
+	if (sshconfig_load(o, err, sizeof(err)) < 0) {
 		log_warn("ctl %lu: %s", p->id, err);
-		reply_err(client, EINVAL, err);
-		free(p);
-		goto fail;
+		reply_err(p->client, EINVAL, err);
+		return -1;
 	}
+	return 0;
+}
+
+/* The job onto pc: answered there from SFTP, or through a channel to the
+ * FTP server. 0, or -ENOMEM (p is still the caller's). */
+static int connect_post(struct connect_req *p, struct pool_conn *pc)
+{
+	if (p->sftp)
+		return connpool_post(pc, sftp_run, p);
+	p->h.ops = &connect_ops;
+	snprintf(p->h.spec.host, sizeof(p->h.spec.host), "%s", p->ftphost);
+	p->h.spec.hostport = p->port;
+	p->h.active_mode = p->topts.ftp_active_mode;
+	p->h.passive_reply = p->topts.ftp_passive_reply;
+	p->h.passive_ahead = p->topts.ftp_passive_ahead;
+	p->h.advertise = (struct sockaddr *)&p->dst;
+	snprintf(p->h.origin_host, sizeof(p->h.origin_host), "127.0.0.1");
+	snprintf(p->h.name, sizeof(p->h.name), "ctl %lu", p->id);
+	return handoff_post(pc, &p->h);
+}
+
+/* CONNECT: the program's FTP control connection, through a pooled SSH
+ * connection to the FTP server, or answered from SFTP. */
+static void handle_connect(struct tunneld *d, int client,
+			   const struct ipc_msg *req)
+{
+	char dst[80], via[512], key[CONNPOOL_KEY_MAX];
+	struct ssh_opts o;
+	struct connect_req *p;
+	struct pool_conn *pc;
+
+	ssh_opts_init(&o);
+	p = connect_req_new(d, client, req, dst, sizeof(dst), via, sizeof(via));
+	if (!p)
+		goto fail;
+	if (p->sftp && !via[0])
+		sftp_default_via(p, req, via, sizeof(via));
+	if (connect_settings(p, req, via, &o) < 0)
+		goto fail;
 	addr_format((struct sockaddr *)&p->dst, p->dst_name,
 		    sizeof(p->dst_name));
+	/* No SSH user from via, the options or ssh_config: each FTP
+	 * login is its own (unless SftpLogin says otherwise). */
+	ftpopts_settle(&p->topts, &o);
 	if (p->sftp && p->topts.sftp_login_ftp) {
 		/* Each FTP login its own SSH connection: no pool. */
 		sftp_login_start(d, p, &o);
@@ -513,36 +569,18 @@ static void handle_connect(struct tunneld *d, int client,
 	pc = connpool_pick(d->pool, &o, key, -1);
 	if (!pc) {
 		reply_err(client, ENOMEM, "out of memory");
-		free(p);
 		goto fail;
 	}
 	log_debug("ctl %lu: CONNECT %s port %u, sess %lu", p->id, dst, p->port,
 		  connpool_id(pc));
-	if (p->sftp) {
-		if (connpool_post(pc, sftp_run, p) < 0) {
-			reply_err(client, ENOMEM, "out of memory");
-			free(p);
-			goto fail;
-		}
-		ssh_opts_release(&o);
-		return; /* the worker answers */
-	}
-	p->h.ops = &connect_ops;
-	snprintf(p->h.spec.host, sizeof(p->h.spec.host), "%s", p->ftphost);
-	p->h.spec.hostport = p->port;
-	p->h.active_mode = p->topts.ftp_active_mode;
-	p->h.passive_reply = p->topts.ftp_passive_reply;
-	p->h.advertise = (struct sockaddr *)&p->dst;
-	snprintf(p->h.origin_host, sizeof(p->h.origin_host), "127.0.0.1");
-	snprintf(p->h.name, sizeof(p->h.name), "ctl %lu", p->id);
-	if (handoff_post(pc, &p->h) < 0) {
+	if (connect_post(p, pc) < 0) {
 		reply_err(client, ENOMEM, "out of memory");
-		free(p);
 		goto fail;
 	}
 	ssh_opts_release(&o);
 	return; /* the worker answers */
 fail:
+	free(p);
 	ssh_opts_release(&o);
 	close(client);
 }
@@ -827,44 +865,49 @@ static void handle_peer(struct tunneld *d, int client,
 
 /* --- the IPC socket --------------------------------------------------- */
 
-/* A client's request being read: never by waiting on it (the main loop
- * serves everyone), with a buffer of its own and a deadline. */
-struct reader {
-	struct tunneld *d;
-	int fd;
-	struct ipc_reader rd;
-	struct loop_timer *deadline;
-	struct reader *next, **prevp;
-};
-
-/* Forgets r; its connection too unless keep. */
-static void reader_free(struct reader *r, int keep)
+static void handle_ping(int client)
 {
-	*r->prevp = r->next;
-	if (r->next)
-		r->next->prevp = r->prevp;
-	r->d->nreaders--;
-	loop_unwatch(r->d->loop, r->fd);
-	loop_timer_free(r->deadline);
-	if (!keep)
-		close(r->fd);
-	free(r);
+	struct ipc_msg m;
+
+	ipc_init(&m, "OK");
+	ipc_add(&m, "version", "1");
+	ipc_add(&m, "revision", "2");
+	ipc_addf(&m, "pid", "%d", (int)getpid());
+	ipc_send(client, &m, -1);
+	close(client);
 }
 
-static void reader_late(struct loop *loop, void *arg)
+static void handle_status(struct tunneld *d, int client,
+			  const struct ipc_msg *req)
 {
-	struct reader *r = arg;
+	struct statusreq_daemon rd = {
+	    .pool = d->pool,
+	    .started_ms = d->started_ms,
+	    .nconn = d->nconn,
+	    .nrequests = d->nrequests,
+	};
 
-	(void)loop;
-	log_debug("ipc: no whole request within %d ms: closed", REQ_WAIT_MS);
-	reader_free(r, 0);
+	statusreq_answer(d->reports, &rd, client, req);
+}
+
+static void handle_stop(struct tunneld *d, int client)
+{
+	struct ipc_msg m;
+
+	/* The pid lets the client wait until we are gone. */
+	ipc_init(&m, "OK");
+	ipc_addf(&m, "pid", "%d", (int)getpid());
+	ipc_send(client, &m, -1);
+	close(client);
+	log_info("stopping on request");
+	loop_stop(d->loop);
 }
 
 /* The request on client: answered now, or handed to what answers it
  * later (client owned from here). */
-static void dispatch(struct tunneld *d, int client, const struct ipc_msg *req)
+static void dispatch(int client, const struct ipc_msg *req, void *arg)
 {
-	struct ipc_msg m;
+	struct tunneld *d = arg;
 	char word[32];
 
 	if (ipc_word(req, word, sizeof(word)) < 0) {
@@ -872,125 +915,45 @@ static void dispatch(struct tunneld *d, int client, const struct ipc_msg *req)
 		return;
 	}
 	d->nrequests++;
-	if (!strcmp(word, "PING")) {
-		ipc_init(&m, "OK");
-		ipc_add(&m, "version", "1");
-		ipc_add(&m, "revision", "2");
-		ipc_addf(&m, "pid", "%d", (int)getpid());
-		ipc_send(client, &m, -1);
-		close(client);
-	} else if (!strcmp(word, "CONNECT")) {
+	if (!strcmp(word, "PING"))
+		handle_ping(client);
+	else if (!strcmp(word, "CONNECT"))
 		handle_connect(d, client, req);
-	} else if (!strcmp(word, "DATA")) {
+	else if (!strcmp(word, "DATA"))
 		handle_data(d, client, req);
-	} else if (!strcmp(word, "PEER")) {
+	else if (!strcmp(word, "PEER"))
 		handle_peer(d, client, req);
-	} else if (!strcmp(word, "HOLD")) {
+	else if (!strcmp(word, "HOLD"))
 		held_hold(d->held, client, req);
-	} else if (!strcmp(word, "RELEASE")) {
+	else if (!strcmp(word, "RELEASE"))
 		held_release(d->held, client, req);
-	} else if (!strcmp(word, "STATUS")) {
-		struct statusreq_daemon rd = {
-		    .pool = d->pool,
-		    .started_ms = d->started_ms,
-		    .nconn = d->nconn,
-		    .nrequests = d->nrequests,
-		};
-
-		statusreq_answer(d->reports, &rd, client, req);
-	} else if (!strcmp(word, "STOP")) {
-		/* The pid lets the client wait until we are gone. */
-		ipc_init(&m, "OK");
-		ipc_addf(&m, "pid", "%d", (int)getpid());
-		ipc_send(client, &m, -1);
-		close(client);
-		log_info("stopping on request");
-		loop_stop(d->loop);
-	} else {
+	else if (!strcmp(word, "STATUS"))
+		handle_status(d, client, req);
+	else if (!strcmp(word, "STOP"))
+		handle_stop(d, client);
+	else {
 		reply_err(client, EOPNOTSUPP, "unknown request");
 		close(client);
 	}
 }
 
-/* Reads what the client sent so far, without waiting; a whole request
- * is dispatched. */
-static void reader_cb(struct loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct reader *r = arg;
-	struct tunneld *d = r->d;
-	struct ipc_msg req;
-	int rc;
-
-	(void)loop;
-	(void)events;
-	rc = ipc_recv_step(fd, &r->rd, &req);
-	if (rc == 0)
-		return; /* the rest later */
-	reader_free(r, rc > 0);
-	if (rc > 0)
-		dispatch(d, fd, &req);
-}
-
-static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
+/* Any connection, even one refused, counts as activity. */
+static void accepted(void *arg)
 {
 	struct tunneld *d = arg;
 
-	(void)events;
-	for (;;) {
-		struct timeval tv = {.tv_sec = 2};
-		struct reader *r;
-		int uid, client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (client < 0) {
-			net_accept_failed(loop, lfd, "ipc");
-			return;
-		}
-		d->last_activity = loop_now_ms(loop);
-		/* Only our own user: another uid gets nothing, not even an
-		 * error message. */
-		if (!ipcsock_peer_is_us(client, &uid)) {
-			log_warn("ipc: refused a connection from uid %d", uid);
-			close(client);
-			continue;
-		}
-		if (d->nreaders >= REQ_MAX_READING) {
-			log_warn("ipc: %d connections have not sent their "
-				 "request yet: refusing another",
-				 d->nreaders);
-			close(client);
-			continue;
-		}
-		/* The request is read without blocking (reader_cb); the
-		 * replies are small and written at once, or, for STATUS,
-		 * without blocking either (statusreq.c); the timeouts bound a
-		 * peer that reads nothing. */
-		setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		r = calloc(1, sizeof(*r));
-		if (r)
-			r->deadline = loop_timer_new(loop, reader_late, r);
-		if (!r || !r->deadline ||
-		    loop_watch(loop, client, EPOLLIN, reader_cb, r) < 0) {
-			if (r)
-				loop_timer_free(r->deadline);
-			free(r);
-			log_warn("ipc: out of memory: a request is refused");
-			close(client);
-			continue;
-		}
-		r->d = d;
-		r->fd = client;
-		r->next = d->readers;
-		if (r->next)
-			r->next->prevp = &r->next;
-		r->prevp = &d->readers;
-		d->readers = r;
-		d->nreaders++;
-		loop_timer_arm(r->deadline, REQ_WAIT_MS);
-		/* The request usually came with the connection. */
-		reader_cb(loop, client, EPOLLIN, r);
-	}
+	d->last_activity = loop_now_ms(d->loop);
 }
+
+static const struct ipcserve_ops serve_ops = {.request = dispatch,
+					      .accepted = accepted};
+/* Requests are read without waiting (ipcserve.h); the replies are small
+ * and written at once, or, for STATUS, without blocking either
+ * (statusreq.c); the socket timeouts bound a peer that reads nothing. */
+static const struct ipcserve_limits serve_limits = {.what = "ipc",
+						    .max_conns = REQ_MAX_CONNS,
+						    .request_ms = REQ_WAIT_MS,
+						    .blocking_ms = REQ_WAIT_MS};
 
 static void tick_cb(struct loop *loop, void *arg)
 {
@@ -1020,11 +983,14 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	d->started_ms = d->last_activity;
 	d->tick = loop_timer_new(loop, tick_cb, d);
 	d->held = held_new(loop);
-	d->reports = d->held ? statusreq_set_new(loop, d->held) : NULL;
+	d->srv = ipcserve_new(loop, listen_fd, &serve_ops, &serve_limits, d);
+	d->reports =
+	    d->held && d->srv ? statusreq_set_new(loop, d->held, d->srv) : NULL;
 	d->q = taskq_new(loop);
 	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
-	if (!d->tick || !d->held || !d->reports || !d->q || !d->pool ||
-	    loop_watch(loop, listen_fd, EPOLLIN, accept_cb, d) < 0) {
+	if (!d->tick || !d->held || !d->srv || !d->reports || !d->q ||
+	    !d->pool) {
+		ipcserve_free(d->srv);
 		loop_timer_free(d->tick);
 		statusreq_set_free(d->reports);
 		held_free(d->held);
@@ -1054,10 +1020,8 @@ void tunneld_free(struct tunneld *d)
 {
 	if (!d)
 		return;
-	loop_unwatch(d->loop, d->lfd);
+	ipcserve_free(d->srv); /* requests being read, replies written */
 	close(d->lfd);
-	while (d->readers)
-		reader_free(d->readers, 0);
 	connpool_free(d->pool); /* control_closing tells the FTP clients */
 	/* After the pool: no worker writes a STATUS part or answers a DATA
 	 * or PEER any more. */

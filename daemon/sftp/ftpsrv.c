@@ -513,20 +513,21 @@ out:
 	ftpsrv_leave(f);
 }
 
-static void cmd_feat(struct ftpsrv *f)
+static void cmd_feat(struct ftpsrv *f, struct ftpcmd *c)
 {
 	char buf[1024];
 	int n = feat_reply(f->facts, buf, sizeof(buf));
 
+	(void)c;
 	if (n < 0)
 		ftpsrv_reply(f, "211 End");
 	else
 		ftpsrv_raw(f, buf, (size_t)n);
 }
 
-static void cmd_opts(struct ftpsrv *f)
+static void cmd_opts(struct ftpsrv *f, struct ftpcmd *c)
 {
-	const char *a = f->cmd.arg;
+	const char *a = c->arg;
 
 	if (!strncasecmp(a, "UTF8", 4) &&
 	    (a[4] == '\0' || !strcasecmp(a + 4, " ON"))) {
@@ -544,10 +545,10 @@ static void cmd_opts(struct ftpsrv *f)
 	}
 }
 
-static void cmd_help(struct ftpsrv *f)
+static void cmd_help(struct ftpsrv *f, struct ftpcmd *c)
 {
 	char buf[2048];
-	int n = feat_help(f->cmd.arg, buf, sizeof(buf));
+	int n = feat_help(c->arg, buf, sizeof(buf));
 
 	if (n < 0)
 		ftpsrv_reply(f, "214 Help OK.");
@@ -562,7 +563,8 @@ static void drop_data(struct ftpsrv *f)
 	f->data = NULL;
 }
 
-static void cmd_pasv(struct ftpsrv *f, int extended)
+/* PASV and EPSV: a listener for the client's data connection. */
+static void passive(struct ftpsrv *f, int extended)
 {
 	struct sockaddr_storage bound;
 	char err[200], line[128];
@@ -632,7 +634,9 @@ static int is_unspecified(const struct sockaddr *a)
 		   &((const struct sockaddr_in6 *)a)->sin6_addr);
 }
 
-static void cmd_port(struct ftpsrv *f, int extended)
+/* PORT and EPRT: a connect to the client's listener, once a transfer
+ * command asks for it. */
+static void active(struct ftpsrv *f, int extended)
 {
 	struct sockaddr_storage to;
 	int rc;
@@ -675,7 +679,8 @@ static void cmd_port(struct ftpsrv *f, int extended)
 		     extended ? "EPRT" : "PORT");
 }
 
-static void cmd_stat(struct ftpsrv *f)
+/* STAT without a path. */
+static void status_reply(struct ftpsrv *f)
 {
 	ftpsrv_reply(f, "211-ftp-tunnel FTP to SFTP status:");
 	ftpsrv_reply(f, "     SSH server %s", ssh_sess_name(f->s));
@@ -763,299 +768,355 @@ static void ssh_login(struct ftpsrv *f, const char *pass)
 	}
 }
 
-/* Commands allowed before the login. */
-static int before_login(enum ftpcmd_verb v)
+static void cmd_user(struct ftpsrv *f, struct ftpcmd *c)
 {
-	switch (v) {
-	case FTPCMD_USER:
-	case FTPCMD_PASS:
-	case FTPCMD_QUIT:
-	case FTPCMD_NOOP:
-	case FTPCMD_SYST:
-	case FTPCMD_FEAT:
-	case FTPCMD_OPTS:
-	case FTPCMD_HELP:
-	case FTPCMD_ACCT:
-		return 1;
-	default:
-		return 0;
+	size_t n = strnlen(c->arg, sizeof(f->user) - 1);
+
+	/* SftpLogin=tunnel: the SSH login is ftp-tunnel's own; any FTP
+	 * login is accepted, so scripts keep their own. */
+	if (f->state == FS_READY) {
+		ftpsrv_reply(f, "230 Already logged in.");
+		return;
+	}
+	if (f->login_opts &&
+	    (!c->arg[0] || strlen(c->arg) >= sizeof(f->user))) {
+		ftpsrv_reply(f, "530 USER needs the SSH user's name.");
+		return;
+	}
+	memcpy(f->user, c->arg, n);
+	f->user[n] = '\0';
+	f->have_user = 1;
+	ftpsrv_reply(f, "331 Please specify the password.");
+}
+
+static void cmd_pass(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (f->state == FS_READY) {
+		ftpsrv_reply(f, "230 Already logged in.");
+	} else if (!f->have_user) {
+		ftpsrv_reply(f, "503 Login with USER first.");
+	} else if (f->login_opts) {
+		ssh_login(f, c->arg);
+		explicit_bzero(c->arg, sizeof(c->arg));
+	} else {
+		set_state(f, FS_READY);
+		ftpsrv_reply(f, "230 Login successful.");
 	}
 }
 
-/* The verbs that name a file or directory. */
-static int wants_arg(enum ftpcmd_verb v)
+static void cmd_acct(struct ftpsrv *f, struct ftpcmd *c)
 {
-	switch (v) {
-	case FTPCMD_CWD:
-	case FTPCMD_RETR:
-	case FTPCMD_STOR:
-	case FTPCMD_APPE:
-	case FTPCMD_SIZE:
-	case FTPCMD_MDTM:
-	case FTPCMD_MFMT:
-	case FTPCMD_DELE:
-	case FTPCMD_MKD:
-	case FTPCMD_RMD:
-	case FTPCMD_RNFR:
-	case FTPCMD_RNTO:
-	case FTPCMD_TYPE:
-	case FTPCMD_MODE:
-	case FTPCMD_STRU:
-	case FTPCMD_PORT:
-	case FTPCMD_EPRT:
-	case FTPCMD_REST:
-	case FTPCMD_SITE:
-		return 1;
+	(void)c;
+	ftpsrv_reply(f, "202 ACCT not needed.");
+}
+
+static void cmd_quit(struct ftpsrv *f, struct ftpcmd *c)
+{
+	(void)c;
+	ftpsrv_reply(f, "221 Goodbye.");
+	set_state(f, FS_CLOSING);
+}
+
+static void cmd_noop(struct ftpsrv *f, struct ftpcmd *c)
+{
+	(void)c;
+	ftpsrv_reply(f, "200 NOOP ok.");
+}
+
+static void cmd_syst(struct ftpsrv *f, struct ftpcmd *c)
+{
+	(void)c;
+	ftpsrv_raw(f, FEAT_SYST_REPLY, sizeof(FEAT_SYST_REPLY) - 1);
+}
+
+static void cmd_pwd(struct ftpsrv *f, struct ftpcmd *c)
+{
+	char q[FTPSRV_PATH * 2 + 3];
+
+	(void)c;
+	if (ftppath_quote(f->cwd, q, sizeof(q)) < 0)
+		snprintf(q, sizeof(q), "\"/\"");
+	ftpsrv_reply(f, "257 %s is the current directory", q);
+}
+
+/* CWD and CDUP: the directory is checked by a stat (op_done). */
+static void cmd_cwd(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (resolve(f, c->verb == FTPCMD_CDUP ? ".." : c->arg, f->path) == 0)
+		started(f, sftpc_stat(f->sc, f->path, op_done, f));
+}
+
+static void cmd_type(struct ftpsrv *f, struct ftpcmd *c)
+{
+	switch (ftpcmd_type(c->arg)) {
+	case 'A':
+		f->type_ascii = 1;
+		ftpsrv_reply(f, "200 Switching to ASCII mode.");
+		break;
+	case 'I':
+		f->type_ascii = 0;
+		ftpsrv_reply(f, "200 Switching to Binary mode.");
+		break;
 	default:
-		return 0;
+		ftpsrv_reply(f, "504 TYPE %s not implemented.", c->arg);
 	}
 }
 
-static void dispatch(struct ftpsrv *f)
+static void cmd_mode(struct ftpsrv *f, struct ftpcmd *c)
 {
-	struct ftpcmd *c = &f->cmd;
+	if (!strcasecmp(c->arg, "S"))
+		ftpsrv_reply(f, "200 Mode set to S.");
+	else
+		ftpsrv_reply(f, "504 Only MODE S is supported.");
+}
+
+static void cmd_stru(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (!strcasecmp(c->arg, "F"))
+		ftpsrv_reply(f, "200 Structure set to F.");
+	else
+		ftpsrv_reply(f, "504 Only STRU F is supported.");
+}
+
+static void cmd_allo(struct ftpsrv *f, struct ftpcmd *c)
+{
+	(void)c;
+	ftpsrv_reply(f, "202 ALLO not needed.");
+}
+
+static void cmd_pasv(struct ftpsrv *f, struct ftpcmd *c)
+{
+	passive(f, c->verb == FTPCMD_EPSV);
+}
+
+static void cmd_port(struct ftpsrv *f, struct ftpcmd *c)
+{
+	active(f, c->verb == FTPCMD_EPRT);
+}
+
+static void cmd_rest(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (ftpcmd_rest(c->arg, &f->rest) < 0) {
+		f->rest = 0;
+		ftpsrv_reply(f, "501 REST needs a decimal offset.");
+	} else {
+		ftpsrv_reply(f, "350 Restart position accepted (%llu).",
+			     (unsigned long long)f->rest);
+	}
+}
+
+/* RETR, STOR, APPE, STOU, LIST, NLST, MLSD: ftpsrv_xfer.c's, over the
+ * data connection PASV or PORT prepared. */
+static void cmd_transfer(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (!f->data) {
+		f->rest = 0;
+		ftpsrv_reply(f, "425 Use PORT or PASV first.");
+		return;
+	}
+	f->busy = 1;
+	if (c->verb == FTPCMD_RETR)
+		ftpsrv_xfer_retr(f, c->arg);
+	else if (c->verb == FTPCMD_STOR || c->verb == FTPCMD_APPE ||
+		 c->verb == FTPCMD_STOU)
+		ftpsrv_xfer_stor(f, c->arg, c->verb == FTPCMD_APPE,
+				 c->verb == FTPCMD_STOU);
+	else
+		ftpsrv_xfer_list(f,
+				 c->verb == FTPCMD_LIST	  ? XK_LIST
+				 : c->verb == FTPCMD_NLST ? XK_NLST
+							  : XK_MLSD,
+				 c->arg);
+	f->rest = 0;
+}
+
+static void cmd_abor(struct ftpsrv *f, struct ftpcmd *c)
+{
+	(void)c;
+	ftpsrv_reply(f, "225 No transfer to abort.");
+}
+
+static void cmd_stat(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (!c->arg[0]) {
+		status_reply(f);
+		return;
+	}
+	/* STAT path: its LIST over the control connection (RFC 959
+	 * §4.1.3), no data connection needed. */
+	f->busy = 1;
+	ftpsrv_xfer_list(f, XK_STAT, c->arg);
+}
+
+/* SIZE, MDTM, MLST and RNFR: a stat, answered by op_done. */
+static void cmd_stat_path(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (resolve(f, c->arg, f->path) == 0)
+		started(f, sftpc_stat(f->sc, f->path, op_done, f));
+}
+
+/* MFMT and SITE CHMOD: a setstat of what a LIBSSH2_SFTP_ATTRIBUTES
+ * carries, on path (relative to the working directory). */
+static void setstat_path(struct ftpsrv *f, const char *path,
+			 const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
+	if (resolve(f, path, f->path) == 0)
+		started(f, sftpc_setstat(f->sc, f->path, a, op_done, f));
+}
+
+static void cmd_mfmt(struct ftpsrv *f, struct ftpcmd *c)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	const char *p;
+
+	if (ftpcmd_mfmt(c->arg, &f->mfmt_time, &p) < 0) {
+		ftpsrv_reply(f, "501 MFMT needs YYYYMMDDHHMMSS path.");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.flags = LIBSSH2_SFTP_ATTR_ACMODTIME;
+	a.atime = a.mtime = (unsigned long)f->mfmt_time;
+	setstat_path(f, p, &a);
+}
+
+static void cmd_site(struct ftpsrv *f, struct ftpcmd *c)
+{
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	const char *p;
 	unsigned mode;
 
+	if (ftpcmd_site_chmod(c->arg, &mode, &p) < 0) {
+		ftpsrv_reply(f, "500 Only SITE CHMOD mode path is supported.");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
+	a.permissions = mode & 07777;
+	setstat_path(f, p, &a);
+}
+
+static void cmd_dele(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (resolve(f, c->arg, f->path) == 0)
+		started(f, sftpc_unlink(f->sc, f->path, op_done, f));
+}
+
+static void cmd_mkd(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (resolve(f, c->arg, f->path) == 0)
+		started(f, sftpc_mkdir(f->sc, f->path, 0755, op_done, f));
+}
+
+static void cmd_rmd(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (resolve(f, c->arg, f->path) == 0)
+		started(f, sftpc_rmdir(f->sc, f->path, op_done, f));
+}
+
+static void cmd_rnto(struct ftpsrv *f, struct ftpcmd *c)
+{
+	if (!f->have_rnfr) {
+		ftpsrv_reply(f, "503 RNFR first.");
+		return;
+	}
+	f->rnto_retry = 0;
+	if (resolve(f, c->arg, f->path) == 0)
+		started(f, sftpc_rename(f->sc, f->rnfr, f->path, op_done, f));
+}
+
+enum {
+	CMD_BEFORE_LOGIN = 1, /* served before the login */
+	CMD_WANTS_ARG = 2,    /* 501 without an argument */
+};
+
+/* Every verb served outside a transfer (during one:
+ * serve_during_transfer); a verb with no handler is 502. */
+static const struct {
+	void (*fn)(struct ftpsrv *f, struct ftpcmd *c);
+	unsigned flags;
+} commands[] = {
+    [FTPCMD_USER] = {cmd_user, CMD_BEFORE_LOGIN},
+    [FTPCMD_PASS] = {cmd_pass, CMD_BEFORE_LOGIN},
+    [FTPCMD_ACCT] = {cmd_acct, CMD_BEFORE_LOGIN},
+    [FTPCMD_QUIT] = {cmd_quit, CMD_BEFORE_LOGIN},
+    [FTPCMD_NOOP] = {cmd_noop, CMD_BEFORE_LOGIN},
+    [FTPCMD_SYST] = {cmd_syst, CMD_BEFORE_LOGIN},
+    [FTPCMD_FEAT] = {cmd_feat, CMD_BEFORE_LOGIN},
+    [FTPCMD_OPTS] = {cmd_opts, CMD_BEFORE_LOGIN},
+    [FTPCMD_HELP] = {cmd_help, CMD_BEFORE_LOGIN},
+    [FTPCMD_PWD] = {cmd_pwd, 0},
+    [FTPCMD_CWD] = {cmd_cwd, CMD_WANTS_ARG},
+    [FTPCMD_CDUP] = {cmd_cwd, 0},
+    [FTPCMD_TYPE] = {cmd_type, CMD_WANTS_ARG},
+    [FTPCMD_MODE] = {cmd_mode, CMD_WANTS_ARG},
+    [FTPCMD_STRU] = {cmd_stru, CMD_WANTS_ARG},
+    [FTPCMD_ALLO] = {cmd_allo, 0},
+    [FTPCMD_PASV] = {cmd_pasv, 0},
+    [FTPCMD_EPSV] = {cmd_pasv, 0},
+    [FTPCMD_PORT] = {cmd_port, CMD_WANTS_ARG},
+    [FTPCMD_EPRT] = {cmd_port, CMD_WANTS_ARG},
+    [FTPCMD_REST] = {cmd_rest, CMD_WANTS_ARG},
+    [FTPCMD_RETR] = {cmd_transfer, CMD_WANTS_ARG},
+    [FTPCMD_STOR] = {cmd_transfer, CMD_WANTS_ARG},
+    [FTPCMD_APPE] = {cmd_transfer, CMD_WANTS_ARG},
+    [FTPCMD_STOU] = {cmd_transfer, 0},
+    [FTPCMD_LIST] = {cmd_transfer, 0},
+    [FTPCMD_NLST] = {cmd_transfer, 0},
+    [FTPCMD_MLSD] = {cmd_transfer, 0},
+    [FTPCMD_ABOR] = {cmd_abor, 0},
+    [FTPCMD_STAT] = {cmd_stat, 0},
+    [FTPCMD_SIZE] = {cmd_stat_path, CMD_WANTS_ARG},
+    [FTPCMD_MDTM] = {cmd_stat_path, CMD_WANTS_ARG},
+    [FTPCMD_MLST] = {cmd_stat_path, 0},
+    [FTPCMD_MFMT] = {cmd_mfmt, CMD_WANTS_ARG},
+    [FTPCMD_SITE] = {cmd_site, CMD_WANTS_ARG},
+    [FTPCMD_DELE] = {cmd_dele, CMD_WANTS_ARG},
+    [FTPCMD_MKD] = {cmd_mkd, CMD_WANTS_ARG},
+    [FTPCMD_RMD] = {cmd_rmd, CMD_WANTS_ARG},
+    [FTPCMD_RNFR] = {cmd_stat_path, CMD_WANTS_ARG},
+    [FTPCMD_RNTO] = {cmd_rnto, CMD_WANTS_ARG},
+};
+
+static void log_command(const struct ftpsrv *f, const struct ftpcmd *c)
+{
 	if (c->verb == FTPCMD_PASS)
 		log_debug("%s: -> PASS ****", f->name);
 	else
 		log_debug("%s: -> %s%s%s", f->name, c->word,
 			  c->has_arg ? " " : "", c->arg);
-	if (f->state != FS_READY && !before_login(c->verb)) {
+}
+
+/* REST applies to the next command only (RFC 3659 §5.3), RNFR to an
+ * RNTO right after it. */
+static void forget_prefixes(struct ftpsrv *f, enum ftpcmd_verb v)
+{
+	if (v != FTPCMD_REST && v != FTPCMD_RETR && v != FTPCMD_STOR)
+		f->rest = 0;
+	if (v != FTPCMD_RNTO && v != FTPCMD_RNFR)
+		f->have_rnfr = 0;
+}
+
+static void dispatch(struct ftpsrv *f)
+{
+	struct ftpcmd *c = &f->cmd;
+	unsigned v = c->verb;
+	unsigned flags =
+	    v < sizeof(commands) / sizeof(commands[0]) ? commands[v].flags : 0;
+
+	log_command(f, c);
+	if (f->state != FS_READY && !(flags & CMD_BEFORE_LOGIN)) {
 		ftpsrv_reply(f, "530 Please login with USER and PASS.");
 		return;
 	}
-	if (wants_arg(c->verb) && !c->arg[0]) {
+	if ((flags & CMD_WANTS_ARG) && !c->arg[0]) {
 		ftpsrv_reply(f, "501 %s needs an argument.", c->word);
 		return;
 	}
-	/* REST applies to the next command only (RFC 3659 §5.3). */
-	if (c->verb != FTPCMD_REST && c->verb != FTPCMD_RETR &&
-	    c->verb != FTPCMD_STOR)
-		f->rest = 0;
-	if (c->verb != FTPCMD_RNTO && c->verb != FTPCMD_RNFR)
-		f->have_rnfr = 0;
-	switch (c->verb) {
-	case FTPCMD_USER:
-		/* SftpLogin=tunnel: the SSH login is ftp-tunnel's own; any
-		 * FTP login is accepted, so scripts keep their own. */
-		if (f->state == FS_READY) {
-			ftpsrv_reply(f, "230 Already logged in.");
-			break;
-		}
-		if (f->login_opts &&
-		    (!c->arg[0] || strlen(c->arg) >= sizeof(f->user))) {
-			ftpsrv_reply(f, "530 USER needs the SSH user's name.");
-			break;
-		}
-		memcpy(f->user, c->arg, strnlen(c->arg, sizeof(f->user) - 1));
-		f->user[strnlen(c->arg, sizeof(f->user) - 1)] = '\0';
-		f->have_user = 1;
-		ftpsrv_reply(f, "331 Please specify the password.");
-		break;
-	case FTPCMD_PASS:
-		if (f->state == FS_READY) {
-			ftpsrv_reply(f, "230 Already logged in.");
-		} else if (!f->have_user) {
-			ftpsrv_reply(f, "503 Login with USER first.");
-		} else if (f->login_opts) {
-			ssh_login(f, c->arg);
-			explicit_bzero(c->arg, sizeof(c->arg));
-		} else {
-			set_state(f, FS_READY);
-			ftpsrv_reply(f, "230 Login successful.");
-		}
-		break;
-	case FTPCMD_ACCT:
-		ftpsrv_reply(f, "202 ACCT not needed.");
-		break;
-	case FTPCMD_QUIT:
-		ftpsrv_reply(f, "221 Goodbye.");
-		set_state(f, FS_CLOSING);
-		break;
-	case FTPCMD_NOOP:
-		ftpsrv_reply(f, "200 NOOP ok.");
-		break;
-	case FTPCMD_SYST:
-		ftpsrv_raw(f, FEAT_SYST_REPLY, sizeof(FEAT_SYST_REPLY) - 1);
-		break;
-	case FTPCMD_FEAT:
-		cmd_feat(f);
-		break;
-	case FTPCMD_OPTS:
-		cmd_opts(f);
-		break;
-	case FTPCMD_HELP:
-		cmd_help(f);
-		break;
-	case FTPCMD_PWD: {
-		char q[FTPSRV_PATH * 2 + 3];
-
-		if (ftppath_quote(f->cwd, q, sizeof(q)) < 0)
-			snprintf(q, sizeof(q), "\"/\"");
-		ftpsrv_reply(f, "257 %s is the current directory", q);
-		break;
-	}
-	case FTPCMD_CWD:
-	case FTPCMD_CDUP:
-		if (resolve(f, c->verb == FTPCMD_CDUP ? ".." : c->arg,
-			    f->path) == 0)
-			started(f, sftpc_stat(f->sc, f->path, op_done, f));
-		break;
-	case FTPCMD_TYPE:
-		switch (ftpcmd_type(c->arg)) {
-		case 'A':
-			f->type_ascii = 1;
-			ftpsrv_reply(f, "200 Switching to ASCII mode.");
-			break;
-		case 'I':
-			f->type_ascii = 0;
-			ftpsrv_reply(f, "200 Switching to Binary mode.");
-			break;
-		default:
-			ftpsrv_reply(f, "504 TYPE %s not implemented.", c->arg);
-		}
-		break;
-	case FTPCMD_MODE:
-		if (!strcasecmp(c->arg, "S"))
-			ftpsrv_reply(f, "200 Mode set to S.");
-		else
-			ftpsrv_reply(f, "504 Only MODE S is supported.");
-		break;
-	case FTPCMD_STRU:
-		if (!strcasecmp(c->arg, "F"))
-			ftpsrv_reply(f, "200 Structure set to F.");
-		else
-			ftpsrv_reply(f, "504 Only STRU F is supported.");
-		break;
-	case FTPCMD_ALLO:
-		ftpsrv_reply(f, "202 ALLO not needed.");
-		break;
-	case FTPCMD_PASV:
-		cmd_pasv(f, 0);
-		break;
-	case FTPCMD_EPSV:
-		cmd_pasv(f, 1);
-		break;
-	case FTPCMD_PORT:
-		cmd_port(f, 0);
-		break;
-	case FTPCMD_EPRT:
-		cmd_port(f, 1);
-		break;
-	case FTPCMD_REST:
-		if (ftpcmd_rest(c->arg, &f->rest) < 0) {
-			f->rest = 0;
-			ftpsrv_reply(f, "501 REST needs a decimal offset.");
-		} else {
-			ftpsrv_reply(f, "350 Restart position accepted (%llu).",
-				     (unsigned long long)f->rest);
-		}
-		break;
-	case FTPCMD_RETR:
-	case FTPCMD_STOR:
-	case FTPCMD_APPE:
-	case FTPCMD_STOU:
-	case FTPCMD_LIST:
-	case FTPCMD_NLST:
-	case FTPCMD_MLSD:
-		if (!f->data) {
-			f->rest = 0;
-			ftpsrv_reply(f, "425 Use PORT or PASV first.");
-			break;
-		}
-		f->busy = 1;
-		if (c->verb == FTPCMD_RETR)
-			ftpsrv_xfer_retr(f, c->arg);
-		else if (c->verb == FTPCMD_STOR || c->verb == FTPCMD_APPE ||
-			 c->verb == FTPCMD_STOU)
-			ftpsrv_xfer_stor(f, c->arg, c->verb == FTPCMD_APPE,
-					 c->verb == FTPCMD_STOU);
-		else
-			ftpsrv_xfer_list(f,
-					 c->verb == FTPCMD_LIST	  ? XK_LIST
-					 : c->verb == FTPCMD_NLST ? XK_NLST
-								  : XK_MLSD,
-					 c->arg);
-		f->rest = 0;
-		break;
-	case FTPCMD_ABOR:
-		ftpsrv_reply(f, "225 No transfer to abort.");
-		break;
-	case FTPCMD_STAT:
-		if (!c->arg[0]) {
-			cmd_stat(f);
-			break;
-		}
-		/* STAT path: its LIST over the control connection (RFC 959
-		 * §4.1.3), no data connection needed. */
-		f->busy = 1;
-		ftpsrv_xfer_list(f, XK_STAT, c->arg);
-		break;
-	case FTPCMD_SIZE:
-	case FTPCMD_MDTM:
-	case FTPCMD_MLST:
-		if (resolve(f, c->arg, f->path) == 0)
-			started(f, sftpc_stat(f->sc, f->path, op_done, f));
-		break;
-	case FTPCMD_MFMT:
-		if (ftpcmd_mfmt(c->arg, &f->mfmt_time, &p) < 0) {
-			ftpsrv_reply(f, "501 MFMT needs YYYYMMDDHHMMSS path.");
-			break;
-		}
-		if (resolve(f, p, f->path) < 0)
-			break;
-		memset(&a, 0, sizeof(a));
-		a.flags = LIBSSH2_SFTP_ATTR_ACMODTIME;
-		a.atime = a.mtime = (unsigned long)f->mfmt_time;
-		started(f, sftpc_setstat(f->sc, f->path, &a, op_done, f));
-		break;
-	case FTPCMD_SITE:
-		if (ftpcmd_site_chmod(c->arg, &mode, &p) < 0) {
-			ftpsrv_reply(f, "500 Only SITE CHMOD mode path is "
-					"supported.");
-			break;
-		}
-		if (resolve(f, p, f->path) < 0)
-			break;
-		memset(&a, 0, sizeof(a));
-		a.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
-		a.permissions = mode & 07777;
-		started(f, sftpc_setstat(f->sc, f->path, &a, op_done, f));
-		break;
-	case FTPCMD_DELE:
-		if (resolve(f, c->arg, f->path) == 0)
-			started(f, sftpc_unlink(f->sc, f->path, op_done, f));
-		break;
-	case FTPCMD_MKD:
-		if (resolve(f, c->arg, f->path) == 0)
-			started(f,
-				sftpc_mkdir(f->sc, f->path, 0755, op_done, f));
-		break;
-	case FTPCMD_RMD:
-		if (resolve(f, c->arg, f->path) == 0)
-			started(f, sftpc_rmdir(f->sc, f->path, op_done, f));
-		break;
-	case FTPCMD_RNFR:
-		if (resolve(f, c->arg, f->path) == 0)
-			started(f, sftpc_stat(f->sc, f->path, op_done, f));
-		break;
-	case FTPCMD_RNTO:
-		if (!f->have_rnfr) {
-			ftpsrv_reply(f, "503 RNFR first.");
-			break;
-		}
-		f->rnto_retry = 0;
-		if (resolve(f, c->arg, f->path) == 0)
-			started(f, sftpc_rename(f->sc, f->rnfr, f->path,
-						op_done, f));
-		break;
-	default:
+	forget_prefixes(f, c->verb);
+	if (v < sizeof(commands) / sizeof(commands[0]) && commands[v].fn)
+		commands[v].fn(f, c);
+	else
 		ftpsrv_reply(f, "502 %s not implemented.", c->word);
-		break;
-	}
 }
 
 void ftpsrv_idle(struct ftpsrv *f)

@@ -1,7 +1,7 @@
 /* ftpsrv.h — one FTP server session of the SFTP bridge: the FTP client's
  * control connection, answered here, every file command served from the
  * SSH server's sftp subsystem (sftpc.h), data connections local
- * (ftpsrv_data.h). */
+ * (fsdata.h). */
 #ifndef SFTP_FTPSRV_H
 #define SFTP_FTPSRV_H
 

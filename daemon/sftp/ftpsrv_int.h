@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "ftpcmd.h"
 #include "ftpsrv.h"
-#include "ftpsrv_data.h"
+#include "fsdata.h"
 #include "sftpc.h"
 #include "textmode.h"
 

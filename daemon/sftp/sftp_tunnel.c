@@ -17,6 +17,8 @@
 struct sess_node {
 	struct ftpsrv *f;
 	struct sftp_tunnel *st;
+	void (*done)(void *arg);
+	void *arg;
 	struct sess_node *next, **prevp;
 };
 
@@ -52,7 +54,9 @@ int sftp_tunnel_check_bind(const char *bind, char *err, size_t errlen)
 	snprintf(err, errlen,
 		 "-L sftp/ listens on loopback only with SftpLogin=tunnel "
 		 "(the SSH login is ftp-tunnel's own, so any FTP login is "
-		 "accepted): drop the bind address '%s'",
+		 "accepted): drop the bind address '%s', or let each FTP "
+		 "login be its own SSH login (SftpLogin=ftp, the default "
+		 "without an SSH user)",
 		 bind);
 	return -1;
 }
@@ -85,8 +89,11 @@ static void node_free(struct sess_node *n)
 
 static void session_done(struct ftpsrv *f, void *arg)
 {
+	struct sess_node *n = arg;
+
 	(void)f;
-	node_free(arg);
+	n->done(n->arg);
+	node_free(n);
 }
 
 /* The uid of the socket at the other end of fd: a loopback peer's, else
@@ -176,8 +183,8 @@ int sftp_tunnel_serve(struct loop *loop, struct ssh_sess *s, int fd,
 	return 0;
 }
 
-void sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
-		       const char *name)
+int sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
+		      const char *name, void (*done)(void *arg), void *arg)
 {
 	struct ftpsrv_opts o = {.start_dir = st->start_dir,
 				.login_opts = st->login_opts};
@@ -187,14 +194,16 @@ void sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
 	n = calloc(1, sizeof(*n));
 	if (!n) {
 		close(fd);
-		return;
+		return -1;
 	}
 	n->st = st;
+	n->done = done;
+	n->arg = arg;
 	n->f = ftpsrv_new(st->loop, st->s, fd, &o, name, session_done, n);
 	if (!n->f) {
 		log_warn("%s: cannot start the FTP session", name);
 		free(n);
-		return;
+		return -1;
 	}
 	n->next = st->sessions;
 	if (n->next)
@@ -202,14 +211,7 @@ void sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
 	n->prevp = &st->sessions;
 	st->sessions = n;
 	st->nsessions++;
-}
-
-void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name)
-{
-	uid_t uid;
-
-	if (sftp_tunnel_admit(st, fd, name, &uid) == 0)
-		sftp_tunnel_adopt(st, fd, uid, name);
+	return 0;
 }
 
 const char *sftp_tunnel_start_dir(const struct sftp_tunnel *st)

@@ -27,17 +27,15 @@ struct sftp_tunnel *sftp_tunnel_new(struct loop *loop, struct ssh_sess *s,
 				    const char *start_dir,
 				    const struct ssh_opts *login_opts,
 				    const char *name);
-/* A connection accepted on the listener: takes fd. With SftpLogin=tunnel
- * only a socket of our own uid is served (sock_diag, as for data
- * listeners). */
-void sftp_tunnel_accept(struct sftp_tunnel *st, int fd, const char *name);
 /* The FTP session of a connection sftp_tunnel_admit let in, on the
- * tunnel's own session: takes fd. */
-void sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
-		       const char *name);
-/* Checks a connection accepted on the listener as sftp_tunnel_accept
- * does: 0 and *uid (the peer's, for its data connections), or -1 after
- * refusing and closing fd. */
+ * tunnel's own session: takes fd; done(arg) when the session ends (not
+ * when sftp_tunnel_free ends it). 0, or -1 (fd closed, no call). */
+int sftp_tunnel_adopt(struct sftp_tunnel *st, int fd, uid_t uid,
+		      const char *name, void (*done)(void *arg), void *arg);
+/* Checks a connection accepted on the listener: with SftpLogin=tunnel
+ * only a socket of our own uid is served (sock_diag, as for data
+ * listeners). 0 and *uid (the peer's, for its data connections), or -1
+ * after refusing and closing fd. */
 int sftp_tunnel_admit(struct sftp_tunnel *st, int fd, const char *name,
 		      uid_t *uid);
 /* An admitted connection's FTP session on another SSH connection (a

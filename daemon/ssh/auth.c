@@ -355,132 +355,169 @@ static int key_step(struct auth *a)
 	return 1;
 }
 
-int auth_step(struct auth *a)
+/* Each step below returns 1 to go on with the phase it set,
+ * LIBSSH2_ERROR_EAGAIN to be called again, or 0 (agent_step, key_step)
+ * once authenticated. */
+
+/* The methods the server offers: also whether "none" got us in. */
+static int list_step(struct auth *a)
 {
 	const char *user = a->o->user;
+	char *list =
+	    libssh2_userauth_list(a->raw, user, (unsigned)strlen(user));
+
+	if (!list) {
+		if (libssh2_userauth_authenticated(a->raw)) {
+			a->phase = AUTH_DONE;
+			return 1;
+		}
+		if (libssh2_session_last_errno(a->raw) == LIBSSH2_ERROR_EAGAIN)
+			return LIBSSH2_ERROR_EAGAIN;
+		fail(a);
+		return 1;
+	}
+	snprintf(a->offered, sizeof(a->offered), "%s", list);
+	log_debug("sess %s: server offers %s", a->label, list);
+	/* With the FTP login's password, that password alone: an agent or
+	 * a key of ours must never log somebody in who typed a wrong
+	 * one. */
+	a->phase = a->o->login_given ? AUTH_GIVEN_KBDINT : AUTH_AGENT_START;
+	return 1;
+}
+
+/* keyboard-interactive, cb answering the prompts: phase `refused` when
+ * the server says no. */
+static int kbdint_try(struct auth *a,
+		      LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC((*cb)),
+		      enum auth_phase refused)
+{
+	const char *user = a->o->user;
+	int rc = libssh2_userauth_keyboard_interactive_ex(
+	    a->raw, user, (unsigned)strlen(user), cb);
+
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return rc;
+	note_tried(a, "keyboard-interactive");
+	a->phase = rc == 0 ? AUTH_DONE : refused;
+	return 1;
+}
+
+/* password pw; when the server says no, refused() ends the login. */
+static int password_try(struct auth *a, const char *pw,
+			void (*refused)(struct auth *a))
+{
+	const char *user = a->o->user;
+	int rc =
+	    libssh2_userauth_password_ex(a->raw, user, (unsigned)strlen(user),
+					 pw, (unsigned)strlen(pw), NULL);
+
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return rc;
+	note_tried(a, "password");
+	if (rc == 0)
+		a->phase = AUTH_DONE;
+	else
+		refused(a);
+	return 1;
+}
+
+/* keyboard-interactive, its prompts answered on the terminal. */
+static int kbdint_step(struct auth *a)
+{
+	if (!offered(a, "keyboard-interactive") || !can_prompt(a)) {
+		a->phase = AUTH_PASSWORD_START;
+		return 1;
+	}
+	a->typed = 1; /* kbdint_cb asks on the terminal */
+	return kbdint_try(a, kbdint_cb, AUTH_PASSWORD_START);
+}
+
+/* The password, asked on the terminal once. */
+static int password_ask(struct auth *a)
+{
+	char prompt[512];
+
+	if (!offered(a, "password") || !can_prompt(a)) {
+		fail(a);
+		return 1;
+	}
+	snprintf(prompt, sizeof(prompt), "%s's password: ", a->label);
+	if (tty_ask(prompt, 0, a->password, sizeof(a->password)) < 0) {
+		fail(a);
+		return 1;
+	}
+	a->typed = 1;
+	a->phase = AUTH_PASSWORD_TRY;
+	return 1;
+}
+
+static int password_step(struct auth *a)
+{
+	int rc = password_try(a, a->password, fail);
+
+	if (rc != LIBSSH2_ERROR_EAGAIN)
+		explicit_bzero(a->password, sizeof(a->password));
+	return rc;
+}
+
+/* SftpLogin=ftp: keyboard-interactive answered with the FTP password. */
+static int given_kbdint_step(struct auth *a)
+{
+	if (!offered(a, "keyboard-interactive")) {
+		a->phase = AUTH_GIVEN_PASSWORD;
+		return 1;
+	}
+	return kbdint_try(a, kbdint_given_cb, AUTH_GIVEN_PASSWORD);
+}
+
+/* SftpLogin=ftp: the FTP password as the SSH password. */
+static int given_password_step(struct auth *a)
+{
+	if (!offered(a, "password")) {
+		fail_given(a);
+		return 1;
+	}
+	return password_try(a, a->o->login_password, fail_given);
+}
+
+int auth_step(struct auth *a)
+{
 	int rc;
 
 	for (;;) {
 		switch (a->phase) {
-		case AUTH_LIST: {
-			char *list = libssh2_userauth_list(
-			    a->raw, user, (unsigned)strlen(user));
-
-			if (!list) {
-				if (libssh2_userauth_authenticated(a->raw)) {
-					a->phase = AUTH_DONE;
-					continue;
-				}
-				if (libssh2_session_last_errno(a->raw) ==
-				    LIBSSH2_ERROR_EAGAIN)
-					return LIBSSH2_ERROR_EAGAIN;
-				fail(a);
-				continue;
-			}
-			snprintf(a->offered, sizeof(a->offered), "%s", list);
-			log_debug("sess %s: server offers %s", a->label, list);
-			/* With the FTP login's password, that password
-			 * alone: an agent or a key of ours must never log
-			 * somebody in who typed a wrong one. */
-			a->phase = a->o->login_given ? AUTH_GIVEN_KBDINT
-						     : AUTH_AGENT_START;
-			continue;
-		}
+		case AUTH_LIST:
+			rc = list_step(a);
+			break;
 		case AUTH_AGENT_START:
 		case AUTH_AGENT_TRY:
 			rc = agent_step(a);
-			if (rc <= 0)
-				return rc;
-			continue;
+			break;
 		case AUTH_KEY_START:
 		case AUTH_KEY_TRY:
 			rc = key_step(a);
-			if (rc <= 0)
-				return rc;
-			continue;
+			break;
 		case AUTH_KBDINT:
-			if (!offered(a, "keyboard-interactive") ||
-			    !can_prompt(a)) {
-				a->phase = AUTH_PASSWORD_START;
-				continue;
-			}
-			a->typed = 1; /* kbdint_cb asks on the terminal */
-			rc = libssh2_userauth_keyboard_interactive_ex(
-			    a->raw, user, (unsigned)strlen(user), kbdint_cb);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				return rc;
-			note_tried(a, "keyboard-interactive");
-			if (rc == 0) {
-				a->phase = AUTH_DONE;
-				continue;
-			}
-			a->phase = AUTH_PASSWORD_START;
-			continue;
-		case AUTH_PASSWORD_START: {
-			char prompt[512];
-
-			if (!offered(a, "password") || !can_prompt(a)) {
-				fail(a);
-				continue;
-			}
-			snprintf(prompt, sizeof(prompt),
-				 "%s's password: ", a->label);
-			if (tty_ask(prompt, 0, a->password,
-				    sizeof(a->password)) < 0) {
-				fail(a);
-				continue;
-			}
-			a->typed = 1;
-			a->phase = AUTH_PASSWORD_TRY;
-			continue;
-		}
+			rc = kbdint_step(a);
+			break;
+		case AUTH_PASSWORD_START:
+			rc = password_ask(a);
+			break;
 		case AUTH_PASSWORD_TRY:
-			rc = libssh2_userauth_password_ex(
-			    a->raw, user, (unsigned)strlen(user), a->password,
-			    (unsigned)strlen(a->password), NULL);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				return rc;
-			note_tried(a, "password");
-			explicit_bzero(a->password, sizeof(a->password));
-			if (rc == 0)
-				a->phase = AUTH_DONE;
-			else
-				fail(a);
-			continue;
+			rc = password_step(a);
+			break;
 		case AUTH_GIVEN_KBDINT:
-			if (!offered(a, "keyboard-interactive")) {
-				a->phase = AUTH_GIVEN_PASSWORD;
-				continue;
-			}
-			rc = libssh2_userauth_keyboard_interactive_ex(
-			    a->raw, user, (unsigned)strlen(user),
-			    kbdint_given_cb);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				return rc;
-			note_tried(a, "keyboard-interactive");
-			a->phase = rc == 0 ? AUTH_DONE : AUTH_GIVEN_PASSWORD;
-			continue;
+			rc = given_kbdint_step(a);
+			break;
 		case AUTH_GIVEN_PASSWORD:
-			if (!offered(a, "password")) {
-				fail_given(a);
-				continue;
-			}
-			rc = libssh2_userauth_password_ex(
-			    a->raw, user, (unsigned)strlen(user),
-			    a->o->login_password,
-			    (unsigned)strlen(a->o->login_password), NULL);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				return rc;
-			note_tried(a, "password");
-			if (rc == 0)
-				a->phase = AUTH_DONE;
-			else
-				fail_given(a);
-			continue;
+			rc = given_password_step(a);
+			break;
 		case AUTH_FAILED:
 			return -1;
 		case AUTH_DONE:
 			return 0;
 		}
+		if (rc <= 0)
+			return rc;
 	}
 }

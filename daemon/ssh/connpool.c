@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "taskq.h"
 
 #define POOL_TICK_MS 1000
 /* After an extra connection failed to log in, concurrent FTP sessions
@@ -35,6 +36,7 @@ struct pool_conn {
 			       * they read this record, so it stays */
 	/* The main thread's. */
 	uint64_t idle_since; /* 0 while busy */
+	int ended;	     /* its last task (conn_end) is posted */
 	struct pool_conn *next;
 	/* The worker's. */
 	struct ssh_sess *s;
@@ -184,7 +186,7 @@ static void conn_free(struct pool_conn *pc)
 /* A new connection with settings o on a thread of its own, or NULL. */
 static struct pool_conn *conn_new(struct connpool *p, const struct ssh_opts *o,
 				  const char *key, int extra, int reserved,
-				  void *data)
+				  void *data, connpool_setup_fn setup)
 {
 	struct pool_conn *pc = calloc(1, sizeof(*pc));
 	struct ssh_opts batch = *o; /* shallow: ssh_sess_new copies it */
@@ -203,8 +205,10 @@ static struct pool_conn *conn_new(struct connpool *p, const struct ssh_opts *o,
 		goto fail;
 	loop = worker_loop(pc->w);
 	/* Nobody is asked: a further connection logs in as the first did,
-	 * or fails and hands its jobs back. */
-	batch.batch_mode = 1;
+	 * or fails and hands its jobs back. An owner's own logs in as its
+	 * settings say. */
+	if (!reserved)
+		batch.batch_mode = 1;
 	/* Made here, before the thread runs: the worker's loop is ours
 	 * until worker_start. Name resolution blocks, as it always did. */
 	pc->tick = loop_timer_new(loop, conn_tick, pc);
@@ -214,6 +218,17 @@ static struct pool_conn *conn_new(struct connpool *p, const struct ssh_opts *o,
 	if (!pc->s)
 		goto fail;
 	atomic_store(&pc->dead, ssh_sess_dead(pc->s));
+	if (setup) {
+		int rc = setup(pc, data);
+
+		if (rc < 0) {
+			ssh_sess_free(pc->s);
+			loop_timer_free(pc->tick);
+			conn_free(pc);
+			errno = -rc;
+			return NULL;
+		}
+	}
 	loop_timer_arm(pc->tick, POOL_TICK_MS);
 	if (worker_start(pc->w) < 0)
 		goto fail;
@@ -246,7 +261,7 @@ struct pool_conn *connpool_pick(struct connpool *p, const struct ssh_opts *o,
 	errno = 0;
 	if (n && (best_load == 0 || n >= max || backed_off(p, key)))
 		return best;
-	pc = conn_new(p, o, key, n > 0, 0, NULL);
+	pc = conn_new(p, o, key, n > 0, 0, NULL, NULL);
 	if (!pc) {
 		if (n) {
 			errno = 0;
@@ -263,9 +278,12 @@ struct pool_conn *connpool_pick(struct connpool *p, const struct ssh_opts *o,
 }
 
 struct pool_conn *connpool_own(struct connpool *p, const struct ssh_opts *o,
-			       void *data)
+			       void *data, connpool_setup_fn setup)
 {
-	struct pool_conn *pc = conn_new(p, o, "", 0, 1, data);
+	struct pool_conn *pc;
+
+	errno = 0;
+	pc = conn_new(p, o, "", 0, 1, data, setup);
 
 	if (!pc && !errno)
 		errno = ENOMEM;
@@ -356,6 +374,7 @@ static void reap(struct connpool *p, int all)
 				pp = &pc->next; /* again on the next tick */
 				continue;
 			}
+			pc->ended = 1;
 			*pp = pc->next;
 			pc->next = p->ending;
 			p->ending = pc;
@@ -453,9 +472,22 @@ int connpool_ask(struct pool_conn *pc, worker_fn fn, void *arg)
 	return worker_post(pc->w, fn, arg);
 }
 
-void connpool_call(struct pool_conn *pc, worker_fn fn, void *arg)
+int connpool_call(struct pool_conn *pc, worker_fn fn, void *arg)
 {
+	if (pc->ended)
+		return -1; /* its loop has stopped, or will before fn runs */
 	worker_call(pc->w, fn, arg);
+	return 0;
+}
+
+int connpool_post_main(struct pool_conn *pc, worker_fn fn, void *arg)
+{
+	return taskq_post(pc->p->q, fn, arg);
+}
+
+int connpool_is_own(const struct pool_conn *pc)
+{
+	return pc->reserved;
 }
 
 unsigned long connpool_id(const struct pool_conn *pc)
@@ -503,6 +535,8 @@ static void conn_event(struct ssh_sess *s, enum ssh_event ev, const char *msg,
 	 * freeing the session here, inside its own callback, would pull
 	 * the floor away. */
 	atomic_store(&pc->dead, 1);
+	if (pc->reserved && pc->p->ops->event)
+		return; /* its owner says why */
 	if (ev != SSH_EV_FAILED || !pc->extra) {
 		log_warn("%s", msg);
 		return;

@@ -3,11 +3,11 @@
  * core on one connection's cipher work): which connection a new FTP
  * session goes to, handing its job back when an extra connection fails
  * before it logs in, the back-off after such a failure, and closing idle
- * and dead connections. ftp-tunneld pools all its connections (the ones
- * ftp-tunnel -f has it hold are its owner's alone: connpool_own);
- * ftp-tunnel -L keeps its first connection on the main thread and pools
- * only the extras. Functions run on the main thread (the loop the pool
- * was made on) unless marked "worker". */
+ * and dead connections. Every SSH connection runs here, on a worker of
+ * its own: ftp-tunneld's for the shim, the ones ftp-tunnel -f has it hold
+ * (its owner's alone: connpool_own), and ftp-tunnel -L's first connection
+ * (connpool_own) with its extras. Functions run on the main thread (the
+ * loop the pool was made on) unless marked "worker". */
 #ifndef CONNPOOL_H
 #define CONNPOOL_H
 
@@ -37,7 +37,9 @@ struct connpool_ops {
 	 * pool is being freed: stopping set); end what rides on it. */
 	void (*closing)(struct pool_conn *pc, int stopping, void *arg);
 	/* Worker, optional: pc's session became ready, failed or was
-	 * lost (ssh.h), before the pool itself acts on it. */
+	 * lost (ssh.h), before the pool itself acts on it. For a
+	 * connection of connpool_own the hook says why it failed or was
+	 * lost; the pool logs it for the others. */
 	void (*event)(struct pool_conn *pc, enum ssh_event ev, const char *msg,
 		      void *arg);
 };
@@ -64,13 +66,20 @@ int connpool_max(const struct ssh_opts *o);
 struct pool_conn *connpool_pick(struct connpool *p, const struct ssh_opts *o,
 				const char *key, int first_load);
 
+/* Main thread, before pc's worker starts: the owner may set up watches
+ * and timers on its session's loop (ssh_sess_loop(connpool_sess(pc)))
+ * and what rides on its session. 0, or -errno to give pc up. */
+typedef int (*connpool_setup_fn)(struct pool_conn *pc, void *data);
+
 /* A new connection with settings o for its owner alone: never picked
  * for a job, never closed for idleness, only when lost or told
  * (connpool_close). Its connpool_data starts as data, so that ops->event
- * finds it from the first event on. Logs in without asking anybody. NULL
- * with errno set. */
+ * finds it from the first event on; setup (optional) runs before its
+ * worker does. Logs in as o says: asking on the terminal unless
+ * o->batch_mode. NULL with errno set (setup's error, or 0 when setup
+ * failed with none). */
 struct pool_conn *connpool_own(struct connpool *p, const struct ssh_opts *o,
-			       void *data);
+			       void *data, connpool_setup_fn setup);
 /* Ends pc soon (on the pool's next tick), as a lost connection: closing
  * runs on its worker, then the session closes. Any thread. */
 void connpool_close(struct pool_conn *pc);
@@ -94,8 +103,15 @@ void connpool_each(struct connpool *p,
 /* Queues fn(loop, arg) for pc's worker, not counted as load, and returns
  * at once. 0, or -ENOMEM (fn will not run). */
 int connpool_ask(struct pool_conn *pc, worker_fn fn, void *arg);
-/* Runs fn(loop, arg) on pc's worker and waits until it returned. */
-void connpool_call(struct pool_conn *pc, worker_fn fn, void *arg);
+/* Runs fn(loop, arg) on pc's worker and waits until it returned: 0; or
+ * -1 at once when pc's worker is ending (fn does not run). */
+int connpool_call(struct pool_conn *pc, worker_fn fn, void *arg);
+/* Any thread: queues fn(loop, arg) for the pool's main thread, where
+ * connpool_pick may run. 0, or -ENOMEM (fn will not run; neither does
+ * it when the pool is freed first). */
+int connpool_post_main(struct pool_conn *pc, worker_fn fn, void *arg);
+/* Whether pc came from connpool_own. Any thread. */
+int connpool_is_own(const struct pool_conn *pc);
 
 /* Worker: pc's SSH session. */
 struct ssh_sess *connpool_sess(struct pool_conn *pc);

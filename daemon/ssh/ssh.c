@@ -118,7 +118,9 @@ const char *ssh_last_error(struct ssh_sess *s)
 
 /* libssh2 reads through this, so every read of the SSH socket re-arms
  * TCP_QUICKACK (Linux clears it) and counts liveness: without QUICKACK,
- * delayed ACKs cost tens of milliseconds per channel (TESTBED.md). */
+ * delayed ACKs cost tens of milliseconds per channel (TESTBED.md).
+ * Through a transport the socket is one end of a socket pair: no TCP,
+ * and the call would fail (once per 16 KiB read). */
 static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 			 void **abstract)
 {
@@ -132,7 +134,9 @@ static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		s->rx_bytes += (unsigned long long)n;
 		s->last_rx_ms = loop_now_ms(s->loop);
 		s->rx_pending_seen = 0;
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		if (!s->tr)
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+				   sizeof(one));
 	}
 	return n;
 }
@@ -146,6 +150,10 @@ static ssize_t sess_send(libssh2_socket_t fd, const void *buf, size_t len,
 	if (n < 0)
 		return -errno;
 	s->tx_bytes += (unsigned long long)n;
+	if (!s->poking) {
+		s->rx_at_send = s->rx_bytes;
+		s->pokes = 0;
+	}
 	return n;
 }
 
@@ -368,10 +376,8 @@ static int start_handshake(struct ssh_sess *s)
 
 static void on_connected(struct ssh_sess *s)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = net_connect_result(s->fd);
 
-	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err) {
 		loop_unwatch(s->loop, s->fd);
 		close(s->fd);
@@ -538,20 +544,27 @@ static void service_ready(struct ssh_sess *s)
 /* Through a jump host, sshd on the server sends its small packets with
  * Nagle's algorithm, and the jump host's kernel delays its ACK for each
  * (up to 40 ms), so the next small packet waits: tens of milliseconds per
- * FTP command or data channel. Whatever we send the server makes the jump
- * host write to it, and the ACK goes along. So after a service that read
- * a little and sent nothing, one byte more of receive window on a channel
- * (SSH's only no-op that libssh2 1.10 sends on request) goes out. A read
- * of more than a few packets is a bulk transfer: nothing then. */
-#define POKE_MAX_RX 2048
+ * FTP command or data channel, and for a small file's EOF after its data.
+ * Whatever we send the server makes the jump host write to it, and the
+ * ACK goes along. So after a service that read and sent nothing, one
+ * byte more of receive window on a channel (SSH's only no-op that
+ * libssh2 1.10 sends on request) goes out, up to POKE_MAX times and while
+ * less than POKE_MAX_RX came in since we last sent anything else: a reply,
+ * or a file's data and then its EOF after a RETR, are not held, while a
+ * bulk download pokes a few times at most per window adjust. */
+#define POKE_MAX 4
+#define POKE_MAX_RX (256 * 1024)
 static void poke_jump_host(struct ssh_sess *s, unsigned long long rx0,
 			   unsigned long long tx0)
 {
 	if (!s->tr || s->state != SESS_READY || s->owner || s->io_error ||
-	    s->rx_bytes == rx0 || s->rx_bytes - rx0 > POKE_MAX_RX ||
-	    s->tx_bytes != tx0)
+	    s->rx_bytes == rx0 || s->tx_bytes != tx0 || s->pokes >= POKE_MAX ||
+	    s->rx_bytes - s->rx_at_send > POKE_MAX_RX)
 		return;
+	s->pokes++;
+	s->poking = 1;
 	ssh_chan_poke(s);
+	s->poking = 0;
 }
 
 static void sess_service(struct ssh_sess *s)

@@ -100,6 +100,11 @@ struct ssh_sess {
 	uint64_t last_rx_ms;
 	int rx_pending_seen;
 	unsigned long long rx_bytes, tx_bytes;
+	/* Through a jump host (ssh.c, poke_jump_host): rx_bytes when we
+	 * last sent anything but a poke, the pokes since, and whether one
+	 * is being sent. */
+	unsigned long long rx_at_send;
+	int pokes, poking;
 	uint64_t started_ms;
 	/* The shortest round trip seen: a channel open's, from the request
 	 * to the server's answer (0: none yet). The receive windows size

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "pump.h"
 #include "spec.h"
+#include "taskq.h"
 #include "worker.h"
 
 extern char **environ;

@@ -27,7 +27,16 @@ void ftpopts_init(struct tunnel_opts *t)
 {
 	t->ftp_active_mode = FWD_ACTIVE_AUTO;
 	t->ftp_passive_reply = 0;
-	t->sftp_login_ftp = 0;
+	t->ftp_passive_ahead = 1;
+	t->sftp_login_ftp = -1;
+}
+
+void ftpopts_settle(struct tunnel_opts *t, const struct ssh_opts *o)
+{
+	/* The issue's rule (Tectia's username-from-app): without an SSH
+	 * user of its own, a login can only be the FTP client's. */
+	if (t->sftp_login_ftp < 0)
+		t->sftp_login_ftp = !(o->set & SSH_SET_USER);
 }
 
 int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err, size_t errlen)
@@ -65,6 +74,19 @@ int ftpopts_set(struct tunnel_opts *t, const char *kv, char *err, size_t errlen)
 			return -1;
 		}
 		t->ftp_passive_reply = reply;
+		return 0;
+	}
+	if ((v = value_of(kv, "FtpPassiveAhead"))) {
+		int on = sshkeys_yes_no(v);
+
+		if (on < 0) {
+			snprintf(err, errlen,
+				 "bad value for FtpPassiveAhead '%s' (yes or "
+				 "no)",
+				 v);
+			return -1;
+		}
+		t->ftp_passive_ahead = on;
 		return 0;
 	}
 	if ((v = value_of(kv, "SftpLogin"))) {

@@ -43,7 +43,8 @@ static void opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch, const char *err,
 	log_debug("%s: through %s (sess %lu)", h->name, ssh_sess_name(s),
 		  connpool_id(h->pc));
 	k = ftpfwd_control_new(s, ch, fd, &h->spec, h->active_mode,
-			       h->passive_reply, h->advertise, h->name);
+			       h->passive_reply, h->passive_ahead, h->advertise,
+			       h->name);
 	if (!k) {
 		log_warn("%s: cannot start FTP session", h->name);
 		connpool_job_done(h->pc);

@@ -51,6 +51,7 @@ struct handoff {
 	struct fwd_spec spec; /* host, hostport: the FTP server */
 	int active_mode;      /* as ftpfwd_control_new takes them */
 	int passive_reply;
+	int passive_ahead;
 	/* ftpfwd_control_new's advertise (NULL: none); borrowed from the
 	 * owner's job. */
 	const struct sockaddr *advertise;

@@ -16,50 +16,13 @@
 
 #include "addr.h"
 #include "ftpfwd.h"
-#include "handoff.h"
 #include "log.h"
 #include "net.h"
 #include "pump.h"
 #include "report.h"
 #include "sftp_tunnel.h"
-
-#define MAX_LISTENERS 4
-
-struct tunnel {
-	struct loop *loop;
-	struct ssh_sess *s;
-	struct fwd_spec spec;
-	struct tunnel_opts topts;
-	tunnel_ready_cb cb;
-	void *arg;
-	char name[600];
-	int lfds[MAX_LISTENERS];
-	int nlfds;
-	LIBSSH2_LISTENER *rlistener;
-	int bound_port;
-	long listen_req;
-	unsigned long nconn;
-	struct half_open *half_open; /* waiting for their other half */
-	struct sftp_tunnel *sftp;    /* sftp/: the FTP sessions served here */
-	int up;			     /* reported up */
-	struct fwd_ctl *ctls;	     /* its FTP sessions on its own session */
-};
-
-/* An FTP control connection a tunnel carries, as `ftp-tunnel status`
- * lists it. Listed in its tunnel (on the tunnel's own session, main
- * thread) or in its extra connection's connpool_data (that worker's). */
-struct fwd_ctl {
-	struct ftp_ctl *k;
-	unsigned long id;
-	char client[80];      /* the FTP client's address, "" when not ours */
-	char dst[300];	      /* what the FTP client connected to */
-	char ftp[300];	      /* the FTP server, as the SSH server reaches it */
-	const char *tunnel;   /* its tunnel's name, borrowed: the tunnel
-			       * outlives every report */
-	int *sessions;	      /* the FTP session counter, or NULL */
-	struct pool_conn *pc; /* on an extra connection: its job ends */
-	struct fwd_ctl *next, **prevp;
-};
+#include "spread.h"
+#include "tunnel_int.h"
 
 /* A connection waiting for its other half: a local client waiting for its
  * channel to open, or a forwarded channel waiting for its local connect. */
@@ -110,7 +73,7 @@ int tunnel_is_up(const struct tunnel *t)
 
 /* A control connection's number, unique in the process when the owner
  * gave a counter (main thread only). */
-static unsigned long next_ctl_id(struct tunnel *t)
+unsigned long tunnel_next_ctl_id(struct tunnel *t)
 {
 	return t->topts.ctl_ids ? ++*t->topts.ctl_ids : t->nconn;
 }
@@ -119,17 +82,17 @@ static unsigned long next_ctl_id(struct tunnel *t)
  * a local tunnel, our connection to the FTP server of a remote one),
  * before fd is handed over. NULL without memory: the session then goes
  * unlisted. */
-static struct fwd_ctl *fwd_ctl_new(const struct fwd_spec *spec, int fd,
-				   unsigned long id, const char *tunnel)
+struct tunnel_ctl *tunnel_ctl_new(const struct fwd_spec *spec, int fd,
+				  unsigned long id, const char *tunnel)
 {
-	struct fwd_ctl *e = calloc(1, sizeof(*e));
+	struct tunnel_ctl *e = calloc(1, sizeof(*e));
 	struct sockaddr_storage a;
 	socklen_t alen = sizeof(a);
 
 	if (!e)
 		return NULL;
 	e->id = id;
-	e->tunnel = tunnel;
+	snprintf(e->tunnel, sizeof(e->tunnel), "%s", tunnel);
 	snprintf(e->ftp, sizeof(e->ftp),
 		 strchr(spec->host, ':') ? "[%s]:%u" : "%s:%u", spec->host,
 		 spec->hostport);
@@ -148,7 +111,7 @@ static struct fwd_ctl *fwd_ctl_new(const struct fwd_spec *spec, int fd,
 	return e;
 }
 
-static void fwd_ctl_link(struct fwd_ctl *e, struct fwd_ctl **head)
+void tunnel_ctl_link(struct tunnel_ctl *e, struct tunnel_ctl **head)
 {
 	e->next = *head;
 	if (e->next)
@@ -157,7 +120,7 @@ static void fwd_ctl_link(struct fwd_ctl *e, struct fwd_ctl **head)
 	*head = e;
 }
 
-static void fwd_ctl_unlink(struct fwd_ctl *e)
+static void ctl_unlink(struct tunnel_ctl *e)
 {
 	*e->prevp = e->next;
 	if (e->next)
@@ -165,12 +128,12 @@ static void fwd_ctl_unlink(struct fwd_ctl *e)
 }
 
 /* The control connection ended: out of the list, out of the counts. */
-static void fwd_ctl_done(struct ftp_ctl *k, void *arg)
+void tunnel_ctl_done(struct ftp_ctl *k, void *arg)
 {
-	struct fwd_ctl *e = arg;
+	struct tunnel_ctl *e = arg;
 
 	(void)k;
-	fwd_ctl_unlink(e);
+	ctl_unlink(e);
 	if (e->sessions)
 		(*e->sessions)--;
 	if (e->pc)
@@ -178,13 +141,36 @@ static void fwd_ctl_done(struct ftp_ctl *k, void *arg)
 	free(e);
 }
 
-static void report_list(const struct fwd_ctl *e, struct statusrep *r,
-			struct report_totals *tot, unsigned long sess_id,
-			uint64_t now)
+/* An sftp/ session's entry: served from the SFTP of session s (NULL:
+ * each FTP login's own SSH login, to host). */
+void tunnel_ctl_sftp(struct tunnel_ctl *e, const struct ssh_sess *s,
+		     const char *host)
+{
+	if (s)
+		snprintf(e->ftp, sizeof(e->ftp), "sftp:%s", ssh_sess_name(s));
+	else
+		snprintf(e->ftp, sizeof(e->ftp), "sftp:(FTP user)@%s", host);
+}
+
+/* An sftp/ session ended: out of the list, out of its connection's
+ * load. */
+void tunnel_ctl_sftp_done(void *arg)
+{
+	struct tunnel_ctl *e = arg;
+
+	ctl_unlink(e);
+	if (e->pc)
+		connpool_job_done(e->pc);
+	free(e);
+}
+
+void tunnel_ctl_report(const struct tunnel_ctl *e, struct statusrep *r,
+		       struct report_totals *tot, unsigned long sess_id,
+		       uint64_t now)
 {
 	for (; e; e = e->next) {
 		struct report_ctl c = {.id = e->id,
-				       .session = sess_id,
+				       .session = e->own_login ? 0 : sess_id,
 				       .dst = e->dst,
 				       .ftp_server = e->ftp,
 				       .client = e->client,
@@ -197,7 +183,7 @@ static void report_list(const struct fwd_ctl *e, struct statusrep *r,
 void tunnel_report(const struct tunnel *t, struct statusrep *r,
 		   struct report_totals *tot, unsigned long sess_id)
 {
-	report_list(t->ctls, r, tot, sess_id, loop_now_ms(t->loop));
+	tunnel_ctl_report(t->ctls, r, tot, sess_id, loop_now_ms(t->loop));
 }
 
 int tunnel_bound_port(const struct tunnel *t)
@@ -229,11 +215,12 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 			   const char *name)
 {
 	if (t->spec.ftp) {
-		struct fwd_ctl *e =
-		    fwd_ctl_new(&t->spec, fd, next_ctl_id(t), t->name);
+		struct tunnel_ctl *e = tunnel_ctl_new(
+		    &t->spec, fd, tunnel_next_ctl_id(t), t->name);
 		struct ftp_ctl *k = ftpfwd_control_new(
 		    t->s, ch, fd, &t->spec, t->topts.ftp_active_mode,
-		    t->topts.ftp_passive_reply, NULL, name);
+		    t->topts.ftp_passive_reply, t->topts.ftp_passive_ahead,
+		    NULL, name);
 
 		if (!k) {
 			log_warn("%s: cannot start FTP session", name);
@@ -251,8 +238,8 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 		}
 		e->k = k;
 		e->sessions = t->topts.ftp_sessions;
-		fwd_ctl_link(e, &t->ctls);
-		ftpfwd_control_set_done(k, fwd_ctl_done, e);
+		tunnel_ctl_link(e, &t->ctls);
+		ftpfwd_control_set_done(k, tunnel_ctl_done, e);
 		return;
 	}
 	if (!pump_new(t->s, ch, fd, name, NULL, NULL))
@@ -262,7 +249,7 @@ static void connect_halves(struct tunnel *t, int fd, LIBSSH2_CHANNEL *ch,
 /* --- local tunnels ---------------------------------------------------- */
 
 /* Reset, as OpenSSH does when the far end can't be reached. */
-static void reset_close(int fd)
+void tunnel_reset_close(int fd)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
@@ -272,7 +259,7 @@ static void reset_close(int fd)
 
 /* Tells an FTP client why, in its own terms (RFC 959: 421 closes the
  * control connection), then closes fd. */
-static void refuse_full(int fd, int ftp, const char *name)
+void tunnel_refuse_full(int fd, int ftp, const char *name)
 {
 	static const char full[] =
 	    "421 ftp-tunnel: the SSH connection carries as many channels as "
@@ -292,7 +279,7 @@ static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 	(void)s;
 	if (!ch) {
 		log_warn("%s: %s", pd->name, err);
-		reset_close(pd->fd);
+		tunnel_reset_close(pd->fd);
 		if (pd->t->spec.ftp)
 			ftp_session_ends(NULL, pd->t->topts.ftp_sessions);
 	} else {
@@ -302,7 +289,7 @@ static void local_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *ch,
 }
 
 /* Opens fd's channel on the tunnel's own session. */
-static void open_local(struct tunnel *t, int fd, const char *peer_host,
+void tunnel_open_local(struct tunnel *t, int fd, const char *peer_host,
 		       int peer_port, const char *name)
 {
 	struct half_open *pd = half_open_new(t);
@@ -320,224 +307,53 @@ static void open_local(struct tunnel *t, int fd, const char *peer_host,
 	if (pd->req < 0) {
 		if (t->spec.ftp)
 			ftp_session_ends(NULL, t->topts.ftp_sessions);
-		refuse_full(fd, t->spec.ftp, name);
+		tunnel_refuse_full(fd, t->spec.ftp, name);
 		half_open_free(pd);
 	}
 }
 
-/* --- local FTP sessions on extra connections (connpool.h) ------------- */
-
-/* An FTP client's connection on its way to an extra connection. The
- * tunnel is the main thread's: the worker reads only the job's copies. */
-struct spread_job {
-	struct handoff h; /* first: the job the pool carries */
-	struct tunnel *t;
-	int fd;
-	unsigned long id;  /* its control connection's number */
-	struct fwd_ctl *e; /* its registry entry (worker) */
-};
-
-/* On the worker: the channel is open; the FTP client's socket goes to the
- * glue, listed for STATUS first (its addresses are read before). */
-static int spread_opened(struct handoff *h, struct ssh_sess *s)
+static void unlisted_done(void *arg)
 {
-	struct spread_job *j = (struct spread_job *)h;
-
-	(void)s;
-	j->e = fwd_ctl_new(&h->spec, j->fd, j->id, j->t->name);
-	return j->fd;
+	(void)arg;
 }
 
-/* Worker: the FTP sessions on pc, from its connpool_data slot. */
-static struct fwd_ctl **ctls_of(struct pool_conn *pc)
+/* On the tunnel's thread: an sftp/ FTP session on the tunnel's own
+ * session (SftpLogin=tunnel) or with its own SSH login (SftpLogin=ftp),
+ * listed in the tunnel. e: its entry, or NULL to make it here. */
+void tunnel_adopt_sftp(struct tunnel *t, int fd, uid_t uid, const char *name,
+		       struct tunnel_ctl *e)
 {
-	return (struct fwd_ctl **)connpool_data(pc);
-}
+	int own_login = sftp_tunnel_has_own_login(t->sftp);
 
-static void spread_started(struct handoff *h, struct ftp_ctl *k)
-{
-	struct spread_job *j = (struct spread_job *)h;
-
-	if (k && j->e) {
-		j->e->k = k;
-		j->e->pc = h->pc;
-		fwd_ctl_link(j->e, ctls_of(h->pc));
-		ftpfwd_control_set_done(k, fwd_ctl_done, j->e);
-	} else if (k) {
-		ftpfwd_control_set_done(k, handoff_ctl_done, h->pc);
-	} else {
-		free(j->e);
+	if (!e)
+		e = tunnel_ctl_new(&t->spec, fd, tunnel_next_ctl_id(t),
+				   t->name);
+	if (!e) {
+		sftp_tunnel_adopt(t->sftp, fd, uid, name, unlisted_done, NULL);
+		return;
 	}
-	free(j);
-}
-
-static void spread_failed(struct handoff *h, int opening, int err,
-			  const char *msg)
-{
-	struct spread_job *j = (struct spread_job *)h;
-
-	(void)err;
-	if (opening) {
-		refuse_full(j->fd, 1, h->name);
-	} else {
-		log_warn("%s: %s", h->name, msg);
-		reset_close(j->fd);
+	tunnel_ctl_sftp(e, own_login ? NULL : t->s,
+			t->topts.ssh_opts ? t->topts.ssh_opts->host : "?");
+	e->own_login = own_login;
+	tunnel_ctl_link(e, &t->ctls);
+	if (sftp_tunnel_adopt(t->sftp, fd, uid, name, tunnel_ctl_sftp_done, e) <
+	    0) {
+		ctl_unlink(e);
+		free(e);
 	}
-	free(j);
 }
 
-/* No extra connection took it: the tunnel's own session does. */
-static void spread_orphaned(struct handoff *h)
+/* An sftp/ connection the listener let in: an extra connection's when
+ * the pool picks one, else the tunnel's own session's. */
+static void serve_sftp(struct tunnel *t, int fd, const char *name)
 {
-	struct spread_job *j = (struct spread_job *)h;
-
-	open_local(j->t, j->fd, h->origin_host, h->origin_port, h->name);
-	free(j);
-}
-
-static const struct handoff_ops spread_ops = {
-    .opened = spread_opened,
-    .started = spread_started,
-    .failed = spread_failed,
-    .orphaned = spread_orphaned,
-};
-
-const struct connpool_ops tunnel_pool_ops = {.rehome = handoff_rehome};
-
-/* --- sftp/ sessions on extra connections ------------------------------- */
-
-struct sftp_job {
-	struct pool_conn *pc;
-	int fd;
 	uid_t uid;
-	char start_dir[1024];
-	char name[96];
-};
 
-static void sftp_job_done(void *arg)
-{
-	connpool_job_done(arg);
-}
-
-/* On the worker: the FTP session on its connection. A connection that
- * cannot log in answers the client 421 (extra connections log in without
- * asking anybody, as the first one did: see spread_sftp). */
-static void sftp_job_run(struct pool_conn *pc, void *job)
-{
-	struct sftp_job *j = job;
-	struct ssh_sess *s = connpool_sess(pc);
-
-	log_debug("%s: through %s", j->name, ssh_sess_name(s));
-	if (sftp_tunnel_serve(ssh_sess_loop(s), s, j->fd, j->start_dir, j->uid,
-			      j->name, sftp_job_done, pc) < 0) {
-		log_warn("%s: cannot start the FTP session", j->name);
-		connpool_job_done(pc);
-	}
-	free(j);
-}
-
-/* Gives an admitted sftp/ connection to an extra connection when the
- * pool picks one: concurrent FTP sessions then spread over SSH
- * connections, each a core's worth of libssh2. 1 when it took fd. */
-static int spread_sftp(struct tunnel *t, int fd, uid_t uid, const char *name)
-{
-	struct sftp_job *j;
-	struct pool_conn *pc;
-
-	if (!t->topts.pool || sftp_tunnel_has_own_login(t->sftp) ||
-	    ssh_sess_login_typed(t->s))
-		return 0;
-	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
-			   sftp_tunnel_sessions(t->sftp));
-	if (!pc)
-		return 0;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return 0;
-	j->fd = fd;
-	j->uid = uid;
-	snprintf(j->start_dir, sizeof(j->start_dir), "%s",
-		 sftp_tunnel_start_dir(t->sftp));
-	snprintf(j->name, sizeof(j->name), "%s", name);
-	if (connpool_post(pc, sftp_job_run, j) < 0) {
-		free(j);
-		return 0;
-	}
-	log_debug("%s: to sess %lu", name, connpool_id(pc));
-	return 1;
-}
-
-/* One extra connection's part of a report, written on its worker while
- * the main thread waits. */
-struct pool_report {
-	struct pool_conn *pc;
-	struct statusrep *r;
-	struct report_totals *tot;
-	unsigned long id_base;
-};
-
-static void pool_report_task(struct loop *loop, void *arg)
-{
-	struct pool_report *j = arg;
-	unsigned long id = connpool_id(j->pc) + j->id_base;
-
-	report_session(j->r, j->tot, id, connpool_sess(j->pc),
-		       loop_now_ms(loop));
-	report_list(*ctls_of(j->pc), j->r, j->tot, id, loop_now_ms(loop));
-}
-
-static void pool_report_of(struct pool_conn *pc, void *arg)
-{
-	struct pool_report *j = arg;
-
-	j->pc = pc;
-	connpool_call(pc, pool_report_task, j);
-}
-
-void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
-			struct report_totals *tot, unsigned long id_base)
-{
-	struct pool_report j = {.r = r, .tot = tot, .id_base = id_base};
-
-	if (pool)
-		connpool_each(pool, pool_report_of, &j);
-}
-
-/* Gives an FTP client's connection to an extra connection when the pool
- * picks one. 1 when it took fd, 0 when the tunnel's own session should
- * carry it: no pool, a login somebody typed for, or the pick. */
-static int spread(struct tunnel *t, int fd, const char *peer_host,
-		  int peer_port, const char *name)
-{
-	struct spread_job *j;
-	struct pool_conn *pc;
-
-	if (!t->topts.pool || !t->topts.ftp_sessions ||
-	    ssh_sess_login_typed(t->s))
-		return 0;
-	pc = connpool_pick(t->topts.pool, t->topts.ssh_opts, t->topts.pool_key,
-			   *t->topts.ftp_sessions);
-	if (!pc)
-		return 0;
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return 0;
-	j->t = t;
-	j->fd = fd;
-	j->h.ops = &spread_ops;
-	j->h.spec = t->spec;
-	j->h.active_mode = t->topts.ftp_active_mode;
-	j->h.passive_reply = t->topts.ftp_passive_reply;
-	snprintf(j->h.name, sizeof(j->h.name), "%s", name);
-	snprintf(j->h.origin_host, sizeof(j->h.origin_host), "%s", peer_host);
-	j->h.origin_port = peer_port;
-	j->id = next_ctl_id(t);
-	if (handoff_post(pc, &j->h) < 0) {
-		free(j);
-		return 0;
-	}
-	log_debug("%s: to sess %lu", name, connpool_id(pc));
-	return 1;
+	if (sftp_tunnel_admit(t->sftp, fd, name, &uid) < 0)
+		return;
+	if (spread_sftp(t, fd, uid, name))
+		return;
+	tunnel_adopt_sftp(t, fd, uid, name, NULL);
 }
 
 static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
@@ -565,27 +381,15 @@ static void local_accept_cb(struct loop *loop, int lfd, uint32_t events,
 				      sizeof(peername)),
 			  t->name);
 		if (t->sftp) {
-			uid_t uid;
-
 			snprintf(name, sizeof(name), "sftp #%lu", t->nconn);
-			if (t->topts.pool &&
-			    !sftp_tunnel_has_own_login(t->sftp)) {
-				if (sftp_tunnel_admit(t->sftp, fd, name, &uid) <
-				    0)
-					continue;
-				if (spread_sftp(t, fd, uid, name))
-					continue;
-				sftp_tunnel_adopt(t->sftp, fd, uid, name);
-				continue;
-			}
-			sftp_tunnel_accept(t->sftp, fd, name);
+			serve_sftp(t, fd, name);
 			continue;
 		}
 		addr_host((struct sockaddr *)&peer, host, sizeof(host));
 		port = addr_port((struct sockaddr *)&peer);
-		if (t->spec.ftp && spread(t, fd, host, port, name))
+		if (t->spec.ftp && spread_ftp(t, fd, host, port, name))
 			continue;
-		open_local(t, fd, host, port, name);
+		tunnel_open_local(t, fd, host, port, name);
 	}
 }
 
@@ -663,12 +467,10 @@ static void remote_connected(struct loop *loop, int fd, uint32_t events,
 			     void *arg)
 {
 	struct half_open *pd = arg;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
+	int soerr = net_connect_result(fd);
 
 	(void)events;
 	loop_unwatch(loop, fd);
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	if (soerr) {
 		log_warn("%s: cannot connect to %s port %u: %s", pd->name,
 			 pd->t->spec.host, pd->t->spec.hostport,
@@ -838,10 +640,12 @@ void tunnel_free(struct tunnel *t)
 	/* Its FTP sessions may end after it (with the session): they keep
 	 * only the count. */
 	while (t->ctls) {
-		struct fwd_ctl *e = t->ctls;
+		struct tunnel_ctl *e = t->ctls;
 
-		fwd_ctl_unlink(e);
-		ftpfwd_control_set_done(e->k, ftp_session_ends, e->sessions);
+		ctl_unlink(e);
+		if (e->k) /* sftp/ ones ended with t->sftp */
+			ftpfwd_control_set_done(e->k, ftp_session_ends,
+						e->sessions);
 		free(e);
 	}
 	/* Halves still waiting: a local client whose channel is being

@@ -22,10 +22,13 @@ struct tunnel_opts {
 	 * address it names (default 0: to the control connection's server,
 	 * at the reply's port). */
 	int ftp_passive_reply;
+	/* FtpPassiveAhead (default yes): after a passive transfer, ask the
+	 * FTP server for the next PASV before the client does (ftp.h). */
+	int ftp_passive_ahead;
 	/* Optional, borrowed, outliving the tunnel's session: counts the
 	 * FTP sessions on it. */
 	int *ftp_sessions;
-	/* Optional, borrowed (made with tunnel_pool_ops): FTP connections to a
+	/* Optional, borrowed (its rehome handoff_rehome): FTP connections to a
 	 * local tunnel that arrive while its session carries an FTP session
 	 * may go to extra connections with settings ssh_opts (whose
 	 * ssh_opts_key is pool_key), unless the session's login asked
@@ -33,13 +36,18 @@ struct tunnel_opts {
 	struct connpool *pool;
 	const struct ssh_opts *ssh_opts;
 	const char *pool_key;
+	/* With pool: the pool's connection whose session the tunnel runs
+	 * on (connpool_own; the tunnel lives on its worker). The pick is
+	 * made on the pool's thread; a session it leaves to the tunnel
+	 * comes back to this worker. */
+	struct pool_conn *own;
 	/* Optional, borrowed, main thread's: numbers the FTP control
 	 * connections of every tunnel that shares it (status reports them
 	 * by it); without it each tunnel counts its own. */
 	unsigned long *ctl_ids;
 	/* sftp/ tunnels with SftpLogin=ftp: each FTP login logs in to SSH
 	 * itself, with ssh_opts otherwise; the tunnel's session is unused
-	 * (may be NULL). */
+	 * (may be NULL). -1 until ftpopts_settle (ftpopts.h) decides. */
 	int sftp_login_ftp;
 };
 
@@ -54,23 +62,14 @@ struct tunnel *tunnel_new(struct loop *loop, struct ssh_sess *s,
  * once the session is ready. The callback reports the outcome. */
 void tunnel_start(struct tunnel *t);
 void tunnel_free(struct tunnel *t);
-/* The pool operations for tunnel_opts.pool: an FTP connection whose extra
- * connection could not log in goes to another one, or to the tunnel's
- * own session. */
-extern const struct connpool_ops tunnel_pool_ops;
 
 struct statusrep;
 struct report_totals;
 /* Adds a STATUS record (report.h) for each FTP control connection the
  * tunnel carries on its own session, numbered sess_id in the report.
- * Main thread. */
+ * On the tunnel's thread. */
 void tunnel_report(const struct tunnel *t, struct statusrep *r,
 		   struct report_totals *tot, unsigned long sess_id);
-/* Adds a session record, and its FTP control connections, for each extra
- * connection of pool (NULL: none), numbered connpool_id + id_base. Each
- * is written on its worker while the caller waits. Main thread. */
-void tunnel_pool_report(struct connpool *pool, struct statusrep *r,
-			struct report_totals *tot, unsigned long id_base);
 /* Whether the tunnel is up (listening here or on the server). */
 int tunnel_is_up(const struct tunnel *t);
 

@@ -3,7 +3,8 @@
  * one byte at a time.
  *
  * Input: byte 0 picks the configuration (bit 0 convert mode, bit 1 IPv6
- * server, bit 2 allow AUTH, bits 3-4 the client address). Then data bytes
+ * server, bit 2 allow AUTH, bits 3-4 the client address, bit 5 PASV sent
+ * ahead). Then data bytes
  * for the current side; 0x01 switches to the client, 0x02 to the server
  * (each starts a new segment), 0x03 cuts a feed call, 0x04 toggles slow
  * draining of the output. Bytes 0x01-0x04 are never fed; NUL is. Requests are
@@ -523,6 +524,7 @@ static void run(const uint8_t *data, size_t size, int bytewise, struct sess *s)
 	s->cfg.active_mode = c & 1 ? FTP_ACTIVE_CONVERT : FTP_ACTIVE_FORWARD;
 	s->cfg.server_family = c & 2 ? AF_INET6 : AF_INET;
 	s->cfg.allow_auth = (c & 4) != 0;
+	s->cfg.passive_ahead = (c & 32) != 0;
 	switch ((c >> 3) & 3) {
 	case 0:
 		set_addr(&s->cfg.client_addr, 0, 0, 0);

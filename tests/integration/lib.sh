@@ -220,7 +220,8 @@ _tt_signal_entry() { # SIG PID|-PGID
 	return 0
 }
 
-# tt_kill PID|-PGID: TERM, wait up to 3 s, then KILL; reap our children.
+# tt_kill PID|-PGID: TERM, wait up to 3 s, then KILL and wait up to 5 s
+# more; reap our children.
 tt_kill() {
 	local e=$1 i
 	_tt_signal_entry TERM "$e"
@@ -230,7 +231,13 @@ tt_kill() {
 	done
 	if _tt_entry_alive "$e"; then
 		_tt_signal_entry KILL "$e"
-		sleep 0.1
+		# A killed process is gone only once the kernel has torn it
+		# down (its memory, its sockets): on a loaded machine that
+		# can take longer than a tick.
+		for i in $(seq 50); do
+			_tt_entry_alive "$e" || break
+			sleep 0.1
+		done
 	fi
 	wait "${e#-}" 2>/dev/null
 	tt_untrack "${e#-}"

@@ -264,6 +264,30 @@ out=$(python3 "$TT_LIB_DIR/helpers/on_tty.py" 4 'x^' '' -- "$TT_FT_BIN" -i "$T/e
 	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest" 2>&1) || rc=$?
 tt_check "SIGTERM at the passphrase prompt ends ftp-tunnel (rc $rc, 124 wanted)" \
 	eval '[ "$rc" = 124 ] && echo "$out" | grep -q "Enter passphrase"'
+# While the prompt waits (on the SSH connection's thread), the process
+# still answers `ftp-tunnel status` (its tunnel starting) and `ftp-tunnel
+# stop PID` ends it, prompt and all.
+python3 "$TT_LIB_DIR/helpers/on_tty.py" 60 'x^' '' -- "$TT_FT_BIN" -i "$T/enc_key" \
+	-o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -L "$(fwd)" "$dest" >"$T/prompt.out" 2>&1 &
+otty=$!
+tt_track "$otty"
+tt_wait_until 150 grep -q "Enter passphrase" "$T/prompt.out"
+timeout 20 "$TT_FT_BIN" status --json >"$T/prompt.json" 2>"$T/prompt.err"
+fgpid=$(python3 -c '
+import json, sys
+fg = [f for f in json.load(open(sys.argv[1]))["foreground"]
+      if sys.argv[2] in f["process"]["command"]]
+print(fg[0]["process"]["pid"] if len(fg) == 1 and
+      [t["state"] for t in fg[0]["tunnels"]] == ["starting"] else "")' \
+	"$T/prompt.json" "$T/enc_key")
+tt_check "at the passphrase prompt: status lists it, its tunnel starting (pid $fgpid)" \
+	[ -n "$fgpid" ]
+start=$SECONDS
+[ -n "$fgpid" ] && timeout 20 "$TT_FT_BIN" stop "$fgpid" >"$T/prompt.stop" 2>&1
+wait "$otty"
+rc=$?
+tt_check "at the passphrase prompt: ftp-tunnel stop ends it (rc $rc, in $((SECONDS - start)) s)" \
+	eval '[ "$rc" != 124 ] && [ "$rc" != 137 ] && [ $((SECONDS - start)) -lt 30 ]'
 
 # --- bad input -----------------------------------------------------------
 ft_run_fail 2 "bad forward specification '80:host'" -L 80:host "$dest"

@@ -3,13 +3,15 @@
 # profile, a Route) and ProxyCommand (ssh -W, nc on the bastion). Three
 # namespaces in a row: cli (its firewall lets out only SSH to the
 # bastion, SRV_IP:22), srv (the bastion: sshd on SRV_IP:22, and a second
-# bastion's sshd on SRV_FAR_IP:22) and far (the inner SSH server on
-# FAR_IP:22, and vsftpd on far's own 127.0.0.1, which nothing outside far
-# reaches). Each sshd has its own host key and its own user key: every hop
-# is checked and logs in on its own, with its own ssh_config block.
+# bastion's sshd on SRV_FAR_IP:22; MTU 9000 towards far) and far (the
+# inner SSH server on FAR_IP:22, and vsftpd on far's own 127.0.0.1, which
+# nothing outside far reaches). Each sshd has its own host key and its
+# own user key: every hop is checked and logs in on its own, with its own
+# ssh_config block.
 #
 # - ftp-tunnel -J root@bastion: curl EPSV and PORT, lftp, inetutils-ftp,
-#   get and put, sha256-compared; the firewall dropped nothing;
+#   get and put, sha256-compared; the firewall dropped nothing; 20 small
+#   files with lftp, none of their EOFs held by the bastion's delayed ACK;
 # - the same through a ProxyJump alias, two jumps (bastion, bastion2),
 #   ProxyCommand ssh -W %h:%p, ProxyCommand ssh bastion nc %h %p;
 # - ftp-tunnel-wrap --via inner -J bastion curl, a Route whose profile
@@ -27,6 +29,11 @@ tt_init jump
 SIZE=${TT_JUMP_SIZE:-3M}
 
 tt_netns_topology far firewall || tt_die "namespaces"
+# Jumbo frames between the bastion and the inner server (as in a data
+# centre, or both on one host): a small file's data is then one segment
+# below the MSS, which Nagle and delayed ACKs act on (section 1).
+ip -n "$NS_SRV" link set v-srvfar mtu 9000 && ip -n "$NS_FAR" link set v-far mtu 9000 ||
+	tt_die "mtu 9000 between bastion and inner server"
 tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "bastion sshd"
 B_PID=$SSHD_PID B_KEY=$SSH_KEY B_KH=$SSH_KNOWN_HOSTS B_DIR=$SSHD_DIR B_LOG=$SSHD_LOG
 tt_sshd "$NS_SRV" "$SRV_FAR_IP" || tt_die "second bastion sshd"
@@ -39,6 +46,7 @@ tt_log_add inner-sshd "$I_LOG"
 tt_pass "topology: cli $CLI_IP -> bastion $SRV_IP:22 (-> bastion2 $SRV_FAR_IP:22) -> inner $FAR_IP:22, vsftpd on inner's 127.0.0.1:$VSFTPD_PORT"
 
 tt_mkfile "$VSFTPD_PUB/fbig" "$SIZE" jump-down
+for i in $(seq 10 29); do tt_mkfile "$VSFTPD_PUB/small/s$i" 4K "jump-small-$i"; done
 tt_mkfile "$T/up/ubig" "$SIZE" jump-up
 chmod -R a+rX "$VSFTPD_PUB"
 
@@ -144,6 +152,28 @@ if tunnel "-J" -J root@bastion inner; then
 	xfer "-J" "$P" inetutils pasv
 	tt_check "-J: the log names the path (jump host bastion)" \
 		grep -q "through jump host bastion" "$FT_LOG"
+	# Small files: the inner sshd sends a file's data, then its EOF, and
+	# Nagle holds the EOF until the bastion ACKs the data, which its
+	# kernel delays by 40 ms unless it has something to send the inner
+	# sshd along: ftp-tunnel's poke (ssh.c). lftp mget of 20 files of
+	# 4 KiB in one session, under strace -tt: the median wait from a
+	# file's data to its data connection's EOF (40 ms held, else ~1).
+	names=$(cd "$VSFTPD_PUB/small" && ls | tr '\n' ' ')
+	mkdir -p "$T/sink"
+	tt_in "$NS_CLI" timeout 60 strace -tt -e trace=read -o "$T/small.strace" lftp -c "
+		set cmd:fail-exit yes; set net:max-retries 1; set ftp:ssl-allow no;
+		set ftp:passive-mode on; set xfer:clobber on;
+		open -p $P 127.0.0.1; cd pub/small; lcd $T/sink; mget $names" >"$T/small.err" 2>&1
+	rc=$?
+	# Per fd: the time of its last read with data, then of its read of "".
+	eof_ms=$(awk '/ read\([0-9]+, / {
+			split($1, h, ":"); t = h[1] * 3600 + h[2] * 60 + h[3]
+			fd = $2; sub(/read\(/, "", fd); sub(/,.*/, "", fd)
+			if ($0 ~ /= [1-9][0-9]*$/) last[fd] = t
+			else if ($0 ~ /, "", [0-9]+\) += 0$/ && fd in last) { printf "%d\n", (t - last[fd]) * 1000; delete last[fd] }
+		}' "$T/small.strace" | sort -n | awk '{ v[NR] = $1 } END { print NR, v[int((NR + 1) / 2)] }')
+	tt_check "-J: lftp mget of 20 files of 4 KiB (exit $rc, $(ls "$T/sink" | wc -l) files): EOFs seen, median ms from data to EOF: ${eof_ms:-none} (< 20: no delayed ACK of the bastion's in it)" \
+		bash -c "[ $rc -eq 0 ] && [ \$(ls '$T/sink' | wc -l) -eq 20 ] && set -- $eof_ms && [ \$1 -ge 20 ] && [ \$2 -lt 20 ]"
 	tt_check "-J: cli's firewall dropped nothing ($(tt_netns_drops))" [ "$(tt_netns_drops)" -eq 0 ]
 	tt_kill "$J_PID"
 fi

@@ -5,6 +5,8 @@
 # user whose only way in is a key ftp-tunnel holds is still refused
 # (never an agent or a key of ours for somebody else's login); two logins
 # never share an SSH connection; the password never reaches the log.
+# The default: SftpLogin=ftp when no SSH user is given (host, a profile
+# without User), tunnel when one is (user@host, -l, a profile's User).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init sftp_login
@@ -87,6 +89,88 @@ PY
 timeout 60 "$TT_PYTHON" "$T/two.py" "$port" "$U1" "$PW1" "$U2" "$PW2" "$SSHD_PORT" >"$T/two.out" 2>&1
 tt_check "two concurrent logins: two SSH connections ($(tr '\n' ' ' <"$T/two.out"))" grep -qx "conns 2" "$T/two.out"
 tt_check "the passwords never reach the log" eval '! grep -q -e "$PW1" -e "$PW2" -e "$BAD" "$FT_LOG"'
+
+# ---- the default follows the SSH user -----------------------------------
+# No SSH user given anywhere (no user@, -l, User; no ssh_config here):
+# SftpLogin=ftp without being asked. The key ftp-tunnel holds logs in as
+# root, so with SftpLogin=tunnel a wrong FTP password would get in.
+# wrong_pw LABEL PORT: a wrong password is 530, the right one downloads.
+wrong_pw() {
+	local out
+	out=$(timeout 30 curl -sS "ftp://$U1:$BAD@127.0.0.1:$2/pub/f" -o /dev/null 2>&1)
+	tt_check "$1: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q "530"'
+	rm -f "$T/got"
+	TT_FTP_USER=$U1 TT_FTP_PASS=$PW1 tt_ftp curl epsv get 127.0.0.1 "$2" pub/f "$T/got"
+	tt_same "$R/pub/f" "$T/got" "$1: the right password downloads"
+}
+# any_pw LABEL PORT: any USER and PASS get in (ftp-tunnel's own login).
+any_pw() {
+	rm -f "$T/got"
+	TT_FTP_USER=nobody-$$ TT_FTP_PASS=$BAD tt_ftp curl epsv get 127.0.0.1 "$2" pub/f "$T/got"
+	tt_same "$R/pub/f" "$T/got" "$1: any USER/PASS is accepted"
+}
+stop_ft() {
+	kill "$FT_PID"
+	tt_wait_until 30 eval '! _tt_alive "$FT_PID"'
+}
+dport=$(tt_free_port)
+ft_tunnel -L "sftp/$dport:$R" "127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ without a user"
+wrong_pw "-L sftp/ host (no user, no SftpLogin)" "$dport"
+stop_ft
+# A relay bind (every address) is allowed so, and refused with a user
+# (the tunnel's own login must stay the local user's).
+dport=$(tt_free_port)
+if ft_tunnel -L "sftp/0.0.0.0:$dport:$R" "127.0.0.1:$SSHD_PORT"; then
+	wrong_pw "-L sftp/0.0.0.0: host (no user)" "$dport"
+	stop_ft
+else
+	tt_fail "-L sftp/0.0.0.0: without a user did not come up"
+fi
+FT_WHAT="-L sftp/0.0.0.0: with a user" ft_run_fail 1 "listens on loopback only with SftpLogin=tunnel" \
+	-i "$SSH_KEY" -o "UserKnownHostsFile=$SSH_KNOWN_HOSTS" -o BatchMode=yes \
+	-L "sftp/0.0.0.0:$(tt_free_port)" "root@127.0.0.1:$SSHD_PORT"
+dport=$(tt_free_port)
+ft_tunnel -L "sftp/$dport:$R" "root@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ root@"
+any_pw "-L sftp/ root@host" "$dport"
+stop_ft
+dport=$(tt_free_port)
+ft_tunnel -l root -L "sftp/$dport:$R" "127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ -l root"
+any_pw "-L sftp/ -l root host" "$dport"
+stop_ft
+dport=$(tt_free_port)
+ft_tunnel -o SftpLogin=tunnel -L "sftp/$dport:$R" "127.0.0.1:$SSHD_PORT" ||
+	tt_die "-L sftp/ -o SftpLogin=tunnel"
+any_pw "-L sftp/ -o SftpLogin=tunnel, no user" "$dport"
+stop_ft
+# ssh_config's User for the host counts as given; its other settings
+# alone do not.
+printf '%s\n' "Host sl-user" "    HostName 127.0.0.1" "    Port $SSHD_PORT" "    User root" \
+	"Host sl-nouser" "    HostName 127.0.0.1" "    Port $SSHD_PORT" >"$T/ssh_config"
+chmod 600 "$T/ssh_config"
+dport=$(tt_free_port)
+FTP_TUNNEL_SSH_CONFIG="$T/ssh_config" ft_tunnel -L "sftp/$dport:$R" sl-user || tt_die "-L sftp/ sl-user"
+any_pw "-L sftp/ to a host whose ssh_config sets User" "$dport"
+stop_ft
+dport=$(tt_free_port)
+FTP_TUNNEL_SSH_CONFIG="$T/ssh_config" ft_tunnel -L "sftp/$dport:$R" sl-nouser || tt_die "-L sftp/ sl-nouser"
+wrong_pw "-L sftp/ to a host whose ssh_config sets no User" "$dport"
+stop_ft
+# Profiles: a User in the profile counts as given.
+pa=$(tt_free_port) pb=$(tt_free_port)
+printf '%s\n' "Profile nouser" "    HostName 127.0.0.1" "    Port $SSHD_PORT" \
+	"    LocalForward sftp/$pa $R" "Profile withuser" "    HostName 127.0.0.1" \
+	"    Port $SSHD_PORT" "    User root" "    LocalForward sftp/$pb $R" >"$T/config"
+chmod 600 "$T/config"
+ft_tunnel -F "$T/config" nouser || tt_die "profile nouser"
+wrong_pw "profile without User" "$pa"
+stop_ft
+ft_tunnel -F "$T/config" withuser || tt_die "profile withuser"
+any_pw "profile with User" "$pb"
+stop_ft
+# -f cannot hold SftpLogin=ftp, the default without a user: said so
+# (before any daemon is asked: none could be started here).
+FTP_TUNNEL_SOCKET="$T/no-daemon.sock" FTP_TUNNELD=/nonexistent ft_run_fail 2 "sftp/ without an SSH user means SftpLogin=ftp.*user@host or -o SftpLogin=tunnel" \
+	-f -L "sftp/$(tt_free_port)" "127.0.0.1:$SSHD_PORT"
 
 ft_run_fail 2 "bad value for SftpLogin" -o SftpLogin=bogus -L "sftp/$(tt_free_port)" "127.0.0.1:$SSHD_PORT"
 tt_done

@@ -5,7 +5,10 @@
 # answers their control connections itself from the SSH server's SFTP,
 # and the shim brings their data connections to it. With --via, through
 # the given server; without, the host the program dialed is the SSH
-# server (port 22, in namespaces whose firewall lets only SSH out).
+# server (port 22, in namespaces whose firewall lets only SSH out), and a
+# Route with Sftp yes may leave out Via for the same (Tectia's
+# hostname-from-app, imported by import-tectia). Whose login: the
+# daemon's own when an SSH user is given, else each FTP login's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init sftp_wrap
@@ -76,7 +79,22 @@ cells() {
 
 # ---- --sftp --via: the program dials 127.0.0.7:21, where nothing listens
 TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp --via $U@127.0.0.1:$SSHD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+# A passive port waits 60 s for its data connection (fsdata.h), then takes
+# none, not even one the shim hands over (it used to, after the timeout:
+# the listener stayed open and DATA gave it the connection, which was
+# then never closed). Started now, it waits while the clients run.
+LATE="/usr/bin/python3 $TT_TOP/tests/integration/helpers/late_data.py 127.0.0.7 21 anonymous x"
+$TT_FTP_WRAP $LATE 0 >"$T/late0.out" 2>&1
+tt_spawn -o "$T/late.out" $TT_FTP_WRAP $LATE 62
+late_pid=$TT_PID
 cells via 127.0.0.7 "curl lftp tnftp inetutils ftplib wget ncftp" "pasv epsv port"
+tt_check "a passive port takes its data connection in time ($(tr '\t\n' ' ;' <"$T/late0.out"))" \
+	grep -qx "$(printf 'connect\tconnected')" "$T/late0.out"
+tt_wait_until 900 grep -q '^connect' "$T/late.out"
+tt_check "a passive port 62 s old takes no connection from the shim ($(tr '\t\n' ' ;' <"$T/late.out"))" \
+	grep -qx "$(printf 'connect\trefused (ECONNREFUSED)')" "$T/late.out"
+wait "$late_pid" 2>/dev/null
+tt_untrack "$late_pid"
 rm -f "$T/ls"
 if tt_ftp ftplib pasv ls 127.0.0.7 21 pub "$T/ls" && grep -q f1048589 "$T/ls"; then
 	tt_pass "via: ftplib ls"
@@ -109,18 +127,83 @@ TT_FTP_USER=$U TT_FTP_PASS=$PW cells login 127.0.0.7 "curl lftp" "epsv port"
 out=$($TT_FTP_WRAP curl -sS "ftp://$U:wrong@127.0.0.7/pub/f1" -o /dev/null 2>&1)
 tt_check "SftpLogin=ftp through the shim: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q 530'
 unset TT_FTP_WRAP
+
+# ---- the default without an SSH user is SftpLogin=ftp -------------------
+# --via without a user, with our key given: under SftpLogin=tunnel the
+# daemon's own login (root, by that key) would let any FTP password in.
+TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp --via 127.0.0.1:$SSHD_PORT -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+TT_FTP_USER=$U TT_FTP_PASS=$PW cells nouser 127.0.0.7 "curl" "epsv"
+out=$($TT_FTP_WRAP curl -sS "ftp://$U:wrong@127.0.0.7/pub/f1" -o /dev/null 2>&1)
+tt_check "--via host without a user: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q 530'
+unset TT_FTP_WRAP
+# A Route whose Via has no user, likewise.
+cat >"$T/route-nouser.conf" <<EOF
+Route 127.0.0.9:21
+    Via 127.0.0.1:$SSHD_PORT
+    Sftp yes
+    IdentityFile $SSH_KEY
+    UserKnownHostsFile $SSH_KNOWN_HOSTS
+EOF
+TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap -F $T/route-nouser.conf"
+TT_FTP_USER=$U TT_FTP_PASS=$PW cells route-nouser 127.0.0.9 "curl" "epsv"
+out=$(timeout 30 $TT_FTP_WRAP curl -sS "ftp://$U:wrong@127.0.0.9/pub/f1" -o /dev/null 2>&1)
+tt_check "a Route with Sftp yes, Via without a user: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q 530'
+unset TT_FTP_WRAP
 tt_check "the logins were password logins as $U" grep -q "Accepted password for $U" "$SSHD_LOG"
 tt_check "and never a key" eval '! grep -q "publickey for $U" "$SSHD_LOG"'
 "$TT_BUILD/ftp-tunnel" stop >/dev/null 2>&1
 
 # ---- --sftp without --via: the dialed host's port 22 ------------------
 tt_netns_topology firewall || tt_die "namespaces (with the firewall)"
-TT_SSHD_EXTRA="Subsystem sftp internal-sftp" tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "sshd in $NS_SRV"
+TT_SSHD_EXTRA="Subsystem sftp internal-sftp
+Match User $U
+    PasswordAuthentication yes" tt_sshd "$NS_SRV" "$SRV_IP" || tt_die "sshd in $NS_SRV"
 export FTP_TUNNEL_SOCKET="$T/run2/daemon.sock" FTP_TUNNEL_LOG="$T/daemon2.log"
 tt_log_add daemon2.log "$FTP_TUNNEL_LOG"
 tt_netns_drops_reset
 TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp -o User=$U -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
 cells dialed "$SRV_IP" "curl lftp ftplib" "pasv port" "$NS_CLI"
+unset TT_FTP_WRAP
+# No user at all: each FTP login is its own SSH login (our key, root's,
+# is given and never used).
+TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap --sftp -i $SSH_KEY -o UserKnownHostsFile=$SSH_KNOWN_HOSTS"
+TT_FTP_USER=$U TT_FTP_PASS=$PW cells dialed-nouser "$SRV_IP" "curl lftp" "pasv" "$NS_CLI"
+out=$(tt_in "$NS_CLI" timeout 30 $TT_FTP_WRAP curl -sS "ftp://$U:wrong@$SRV_IP/pub/f1" -o /dev/null 2>&1)
+tt_check "--sftp without --via or a user: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q 530'
+unset TT_FTP_WRAP
+
+# ---- a Route with Sftp yes and no Via: the host dialed ------------------
+# Written by hand, with a User (so the daemon's own login, by key: any
+# FTP login gets in) ...
+cat >"$T/route-dialed.conf" <<EOF
+Route $SRV_IP
+    Sftp yes
+    User $U
+    IdentityFile $SSH_KEY
+    UserKnownHostsFile $SSH_KNOWN_HOSTS
+EOF
+TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap -F $T/route-dialed.conf"
+cells route-dialed "$SRV_IP" "curl lftp" "pasv port" "$NS_CLI"
+unset TT_FTP_WRAP
+# ... and imported from a Tectia rule on any host (hostname-from-app and
+# username-from-app: each FTP login's own, by password).
+cat >"$T/rule.xml" <<EOF
+<secsh-broker>
+  <filter-engine>
+    <rule action="ftp-proxy" hostname-from-app="yes" username-from-app="yes" />
+  </filter-engine>
+</secsh-broker>
+EOF
+chmod 600 "$T/rule.xml"
+"$TT_BUILD/ftp-tunnel" import-tectia "$T/rule.xml" >"$T/route-tectia.conf" 2>"$T/import.err"
+tt_check "import-tectia: a hostname-from-app rule on any host is imported ($(head -c 300 "$T/import.err"))" \
+	eval '[ ! -s "$T/import.err" ] && ! grep -q "^ *Via" "$T/route-tectia.conf"'
+echo "    UserKnownHostsFile $SSH_KNOWN_HOSTS" >>"$T/route-tectia.conf"
+chmod 600 "$T/route-tectia.conf"
+TT_FTP_WRAP="$TT_BUILD/ftp-tunnel-wrap -F $T/route-tectia.conf"
+TT_FTP_USER=$U TT_FTP_PASS=$PW cells route-tectia "$SRV_IP" "curl lftp" "epsv port" "$NS_CLI"
+out=$(tt_in "$NS_CLI" timeout 30 $TT_FTP_WRAP curl -sS "ftp://$U:wrong@$SRV_IP/pub/f1" -o /dev/null 2>&1)
+tt_check "the imported Route: a wrong password is 530 ($out)" eval 'echo "$out" | grep -q 530'
 unset TT_FTP_WRAP
 tt_check "only SSH left $NS_CLI ($(tt_netns_drops) packets dropped)" \
 	[ "$(tt_netns_drops)" -eq 0 ]

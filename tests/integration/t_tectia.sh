@@ -153,8 +153,9 @@ install -m 644 -o 65534 -g 65534 "$x" "$T/foreign.xml"
 trust "another user's" "$T/foreign.xml"
 
 # ------------------------------------------------------------ FTP-SFTP rules
-# Two <filter-engine> ftp-proxy rules become Routes with Sftp yes; a
-# block rule is reported by line. The output is a native configuration:
+# Three <filter-engine> ftp-proxy rules become Routes with Sftp yes (one
+# on any host with hostname-from-app: a Route without Via, the SSH server
+# being the host dialed); a block rule is reported by line. The output is a native configuration:
 # ftp-tunnel-wrap's parser takes it.
 z=$T/rules.xml
 cat >"$z" <<'EOF'
@@ -168,6 +169,7 @@ cat >"$z" <<'EOF'
     </network>
     <rule ip-address="10.1.2.3" action="ftp-proxy" hostname-from-app="yes" username-from-app="yes" />
     <rule host="old.example.com" action="block" />
+    <rule action="ftp-proxy" ports="21" hostname-from-app="yes" />
   </filter-engine>
 </secsh-broker>
 EOF
@@ -194,6 +196,11 @@ Route 10.1.2.3
     Via 10.1.2.3
     Sftp yes
     SftpLogin ftp
+
+# <rule action="ftp-proxy"> at $z:11
+Route 0.0.0.0/0:21 [::/0]:21
+    Sftp yes
+    SftpLogin tunnel
 EOF
 "$FT" import-tectia "$z" >"$T/rules.out" 2>"$T/rules.err"
 rc=$?
@@ -201,9 +208,16 @@ tt_check "ftp-proxy rules: exit 0" test "$rc" -eq 0
 tt_check "ftp-proxy rules: the expected Routes" diff -u "$T/rules.want" "$T/rules.out"
 tt_check "ftp-proxy rules: the block rule warned by line" \
 	grep -q "^ftp-tunnel: warning: $z:10: <rule action=\"block\"> is not supported" "$T/rules.err"
+tt_check "ftp-proxy rules: no other warning (the any-host rule is imported)" \
+	[ "$(wc -l <"$T/rules.err")" -eq 1 ]
 chmod 600 "$T/rules.out"
+# ftp-tunnel-wrap starts a daemon for a file with routes: ours, on a
+# socket of the test's, stopped after (not the user's own).
+mkdir -p "$T/run" && chmod 700 "$T/run"
 tt_check "ftp-proxy rules: the output parses back (ftp-tunnel-wrap -F)" \
-	"$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.out" true
+	env FTP_TUNNELD="$TT_BUILD/ftp-tunneld" FTP_TUNNEL_SOCKET="$T/run/parse.sock" \
+	FTP_TUNNEL_LOG="$T/parse.log" "$TT_BUILD/ftp-tunnel-wrap" -F "$T/rules.out" true
+FTP_TUNNEL_SOCKET="$T/run/parse.sock" "$FT" stop >/dev/null 2>&1
 sed 's/SftpLogin ftp/SftpLogin bogus/' "$T/rules.out" >"$T/rules.bad"
 chmod 600 "$T/rules.bad"
 tt_check "ftp-proxy rules: ... and the parser does check it" \

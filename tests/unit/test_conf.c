@@ -403,8 +403,8 @@ static void test_ssh_keys_agree(void)
 	}
 }
 
-/* FtpActiveMode and FtpPassiveAddress: what -o takes (ftpopts_set) a
- * Profile takes. */
+/* FtpActiveMode, FtpPassiveAddress and FtpPassiveAhead: what -o takes
+ * (ftpopts_set) a Profile takes. */
 static void test_ftp_keys_agree(void)
 {
 	static const struct {
@@ -419,6 +419,9 @@ static void test_ftp_keys_agree(void)
 	    {"FtpPassiveAddress", "control", 1},
 	    {"FtpPassiveAddress", "Reply", 1},
 	    {"FtpPassiveAddress", "any", 0},
+	    {"FtpPassiveAhead", "yes", 1},
+	    {"FtpPassiveAhead", "No", 1},
+	    {"FtpPassiveAhead", "maybe", 0},
 	};
 	size_t i;
 
@@ -434,11 +437,63 @@ static void test_ftp_keys_agree(void)
 		CHECK(engine == ftp[i].good && prof == ftp[i].good,
 		      "%s: -o %d, Profile %d, want %d", kv, engine, prof,
 		      ftp[i].good);
+		if (strcmp(ftp[i].key, "FtpActiveMode"))
+			CHECK(conf_takes("Route 10.0.0.1\n Via h", ftp[i].key,
+					 ftp[i].value) == ftp[i].good,
+			      "%s in a Route", kv);
+	}
+	{
+		struct tunnel_opts t;
+
+		ftpopts_init(&t);
+		CHECK(t.ftp_passive_ahead == 1, "FtpPassiveAhead default yes");
+	}
+}
+
+/* SftpLogin's default follows the SSH user (ftpopts_settle): ftp without
+ * one, tunnel with one; a value given wins either way. */
+static void test_sftp_login_default(void)
+{
+	static const struct {
+		const char *given; /* -o SftpLogin=..., or NULL */
+		int user;	   /* an SSH user was given */
+		int want_ftp;
+	} cases[] = {
+	    {NULL, 0, 1},     {NULL, 1, 0},  {"tunnel", 0, 0},
+	    {"tunnel", 1, 0}, {"ftp", 0, 1}, {"FTP", 1, 1},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tunnel_opts t;
+		struct ssh_opts o;
+		char kv[64], err[200];
+
+		ftpopts_init(&t);
+		ssh_opts_init(&o);
+		CHECK(t.sftp_login_ftp < 0, "unsettled after init");
+		if (cases[i].given) {
+			snprintf(kv, sizeof(kv), "SftpLogin=%s",
+				 cases[i].given);
+			CHECK(ftpopts_set(&t, kv, err, sizeof(err)) == 0,
+			      "%s: %s", kv, err);
+		}
+		if (cases[i].user)
+			CHECK(ssh_opts_set_dest(&o, "alice@h") == 0, "alice@h");
+		else
+			CHECK(ssh_opts_set_dest(&o, "h:2222") == 0, "h:2222");
+		ftpopts_settle(&t, &o);
+		CHECK(t.sftp_login_ftp == cases[i].want_ftp,
+		      "SftpLogin %s, user %d: ftp %d, want %d",
+		      cases[i].given ? cases[i].given : "(none)", cases[i].user,
+		      t.sftp_login_ftp, cases[i].want_ftp);
+		ssh_opts_release(&o);
 	}
 }
 
 int main(void)
 {
+	test_sftp_login_default();
 	test_ftp_keys_agree();
 	test_ssh_time();
 	test_ssh_keys_agree();

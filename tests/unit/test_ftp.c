@@ -67,6 +67,7 @@ struct tcase {
 	int server_family; /* 0: AF_INET */
 	int allow_auth;
 	int fallback; /* active_fallback */
+	int ahead;    /* passive_ahead */
 	struct step steps[MAX_STEPS];
 	struct blob to_client;
 	struct blob to_server;
@@ -666,6 +667,143 @@ static const struct tcase cases[] = {
      .fatal = 1},
     {"NUL byte in a reply", .steps = {SV("220 a\0b\r\n")},
      .to_client = B(FATAL_421("NUL byte in a control line")), .fatal = 1},
+/* PASV sent ahead: one passive transfer (A_XFER1), after whose 226 the
+ * rewriter sends its own PASV; A_227B is the server's reply to it. */
+#define A_XFER1                                                                \
+	SV(VSFTPD_HI), CL("PASV\r\n"), SV(PASV_227),                           \
+	    REQ("PASSIVE 10.1.60.99:30001"), PREADY("127.0.0.1:40000"),        \
+	    CL("RETR a\r\n"), SV(A_150 A_226)
+#define A_150 "150 Opening BINARY mode data connection.\r\n"
+#define A_226 "226 Transfer complete.\r\n"
+#define A_227B "227 Entering Passive Mode (10,1,60,99,117,50).\r\n"
+#define A_OUT1 VSFTPD_HI OUT_227 A_150 A_226
+    {"PASV ahead: lftp's SIZE, MDTM, PASV, RETR", .ahead = 1,
+     .steps = {A_XFER1, CL("SIZE b\r\n"), SV(A_227B "213 4096\r\n"),
+	       CL("MDTM b\r\n"), SV("213 20261207000000\r\n"), CL("PASV\r\n"),
+	       REQ("PASSIVE 10.1.60.99:30002"), PREADY("127.0.0.1:40000"),
+	       CL("RETR b\r\n"), SV(A_150 A_226)},
+     .to_client =
+	 B(A_OUT1 "213 4096\r\n213 20261207000000\r\n" OUT_227 A_150 A_226),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nSIZE b\r\nMDTM b\r\nRETR "
+		    "b\r\n")},
+    {"PASV ahead off: the client's PASV goes to the server",
+     .steps = {A_XFER1, CL("SIZE b\r\n"), SV("213 4096\r\n"), CL("PASV\r\n"),
+	       SV(A_227B), REQ("PASSIVE 10.1.60.99:30002"),
+	       PREADY("127.0.0.1:40000")},
+     .to_client = B(A_OUT1 "213 4096\r\n" OUT_227),
+     .to_server = B("PASV\r\nRETR a\r\nSIZE b\r\nPASV\r\n")},
+    {"PASV ahead: not before a PASV at once", .ahead = 1,
+     .steps = {A_XFER1, CL("PASV\r\n"), SV(A_227B),
+	       REQ("PASSIVE 10.1.60.99:30002"), PREADY("127.0.0.1:40000")},
+     .to_client = B(A_OUT1 OUT_227),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\n")},
+    {"PASV ahead: a PASV before its reply waits for it", .ahead = 1,
+     .steps = {A_XFER1, CL("TYPE I\r\nPASV\r\nRETR b\r\n"),
+	       SV(A_227B "200 Switching to Binary mode.\r\n"),
+	       REQ("PASSIVE 10.1.60.99:30002"), PREADY("127.0.0.1:40000"),
+	       SV(A_150 A_226)},
+     .to_client =
+	 B(A_OUT1 "200 Switching to Binary mode.\r\n" OUT_227 A_150 A_226),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nTYPE I\r\nRETR b\r\n")},
+    {"PASV ahead: EPSV is answered from a 227", .ahead = 1,
+     .steps = {A_XFER1, CL("NOOP\r\n"), SV(A_227B "200 NOOP ok.\r\n"),
+	       CL("EPSV\r\n"), REQ("PASSIVE 10.1.60.99:30002"),
+	       PREADY("127.0.0.1:40000")},
+     .to_client = B(A_OUT1 "200 NOOP ok.\r\n" OUT_229),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nNOOP\r\n")},
+    {"PASV ahead refused: the client's PASV goes to the server", .ahead = 1,
+     .steps = {A_XFER1, CL("NOOP\r\nPASV\r\nRETR b\r\n"),
+	       SV("425 Not now.\r\n200 NOOP ok.\r\n"), SV(A_227B),
+	       REQ("PASSIVE 10.1.60.99:30002"), PREADY("127.0.0.1:40000")},
+     .to_client = B(A_OUT1 "200 NOOP ok.\r\n" OUT_227),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nNOOP\r\nPASV\r\nRETR b\r\n")},
+    {"PASV ahead refused, multi-line, unclaimed", .ahead = 1,
+     .steps = {A_XFER1, CL("NOOP\r\n"),
+	       SV("500-No.\r\n 227 not this\r\n500 No.\r\n200 NOOP ok.\r\n"),
+	       CL("PASV\r\n"), SV(A_227B), REQ("PASSIVE 10.1.60.99:30002"),
+	       PREADY("127.0.0.1:40000")},
+     .to_client = B(A_OUT1 "200 NOOP ok.\r\n" OUT_227),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nNOOP\r\nPASV\r\n")},
+    {"PASV ahead: PORT after it drops it, replies in order", .ahead = 1,
+     .steps = {A_XFER1, CL("NOOP\r\nPORT 127,0,0,1,195,80\r\n"),
+	       REQ("ACTIVE 127.0.0.1:50000"), AREADY("127.0.0.1:40001"),
+	       SV(A_227B "200 NOOP ok.\r\n200 PORT command successful.\r\n"),
+	       CL("RETR b\r\n"), SV(A_150 A_226)},
+     .to_client = B(
+	 A_OUT1 "200 NOOP ok.\r\n200 PORT command successful.\r\n" A_150 A_226),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nNOOP\r\nPORT "
+		    "127,0,0,1,156,65\r\nRETR b\r\n")},
+    {"PASV ahead: other commands and QUIT after it", .ahead = 1,
+     .steps = {A_XFER1, CL("TYPE A\r\nCWD x\r\nQUIT\r\n"),
+	       SV(A_227B "200 Switching to ASCII mode.\r\n"
+			 "250 Directory successfully changed.\r\n"
+			 "221 Goodbye.\r\n")},
+     .to_client = B(A_OUT1 "200 Switching to ASCII mode.\r\n"
+			   "250 Directory successfully changed.\r\n"
+			   "221 Goodbye.\r\n"),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nTYPE A\r\nCWD x\r\nQUIT\r\n")},
+    {"PASV ahead: not before QUIT", .ahead = 1,
+     .steps = {A_XFER1, CL("QUIT\r\n"), SV("221 Goodbye.\r\n")},
+     .to_client = B(A_OUT1 "221 Goodbye.\r\n"),
+     .to_server = B("PASV\r\nRETR a\r\nQUIT\r\n")},
+    {"PASV ahead: a transfer without PASV gets 425 here", .ahead = 1,
+     .steps = {A_XFER1, CL("SIZE b\r\nRETR b\r\n"), SV(A_227B "213 4096\r\n")},
+     .to_client = B(A_OUT1 "213 4096\r\n425 Use PORT or PASV first.\r\n"),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nSIZE b\r\n")},
+    {"PASV ahead: not when the client pipelined", .ahead = 1,
+     .steps = {SV(VSFTPD_HI), CL("PASV\r\n"), SV(PASV_227),
+	       REQ("PASSIVE 10.1.60.99:30001"), PREADY("127.0.0.1:40000"),
+	       CL("RETR a\r\nNOOP\r\n"), SV(A_150 A_226 "200 NOOP ok.\r\n"),
+	       CL("SIZE b\r\n"), SV("213 4096\r\n")},
+     .to_client = B(A_OUT1 "200 NOOP ok.\r\n213 4096\r\n"),
+     .to_server = B("PASV\r\nRETR a\r\nNOOP\r\nSIZE b\r\n")},
+    {"PASV ahead: not after a refused transfer", .ahead = 1,
+     .steps = {SV(VSFTPD_HI), CL("PASV\r\n"), SV(PASV_227),
+	       REQ("PASSIVE 10.1.60.99:30001"), PREADY("127.0.0.1:40000"),
+	       CL("RETR a\r\n"), SV("550 Failed to open file.\r\n"),
+	       CL("SIZE b\r\n"), SV("213 4096\r\n")},
+     .to_client =
+	 B(VSFTPD_HI OUT_227 "550 Failed to open file.\r\n213 4096\r\n"),
+     .to_server = B("PASV\r\nRETR a\r\nSIZE b\r\n")},
+    {"PASV ahead: EPSV session sends EPSV", .ahead = 1,
+     .steps = {SV(VSFTPD_HI), CL("EPSV\r\n"), SV(EPSV_229),
+	       REQ("PASSIVE *:30001"), PREADY("127.0.0.1:40000"),
+	       CL("LIST\r\n"), SV(A_150 A_226), CL("PWD\r\n"),
+	       SV("229 Entering Extended Passive Mode (|||30002|)\r\n"
+		  "257 \"/\"\r\n"),
+	       CL("EPSV\r\n"), REQ("PASSIVE *:30002"),
+	       PREADY("127.0.0.1:40000")},
+     .to_client = B(VSFTPD_HI OUT_229 A_150 A_226 "257 \"/\"\r\n" OUT_229),
+     .to_server = B("EPSV\r\nLIST\r\nEPSV\r\nPWD\r\n")},
+    {"PASV ahead: converted PORT answered from it", .ahead = 1,
+     .mode = FTP_ACTIVE_CONVERT,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\n"), SV(PASV_227),
+	       REQ("CONVERTED 10.1.60.99:30001 127.0.0.1:50000"), AREADY(NULL),
+	       CL("RETR a\r\n"), SV(A_150 A_226), CL("TYPE I\r\n"),
+	       SV(A_227B "200 Switching to Binary mode.\r\n"),
+	       CL("PORT 127,0,0,1,195,81\r\n"),
+	       REQ("CONVERTED 10.1.60.99:30002 127.0.0.1:50001"), AREADY(NULL),
+	       CL("RETR b\r\n"), SV(A_150 A_226)},
+     .to_client = B(VSFTPD_HI "200 PORT command successful.\r\n" A_150 A_226
+			      "200 Switching to Binary mode.\r\n"
+			      "200 PORT command successful.\r\n" A_150 A_226),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nTYPE I\r\nRETR b\r\n")},
+    {"PASV ahead refused: a converted EPRT sends its own", .ahead = 1,
+     .mode = FTP_ACTIVE_CONVERT,
+     .steps = {SV(VSFTPD_HI), CL("PORT 127,0,0,1,195,80\r\n"), SV(PASV_227),
+	       REQ("CONVERTED 10.1.60.99:30001 127.0.0.1:50000"), AREADY(NULL),
+	       CL("RETR a\r\n"), SV(A_150 A_226),
+	       CL("TYPE I\r\nEPRT |1|127.0.0.1|50001|\r\n"),
+	       SV("425 Busy.\r\n200 Switching to Binary mode.\r\n"), SV(A_227B),
+	       REQ("CONVERTED 10.1.60.99:30002 127.0.0.1:50001"), AREADY(NULL)},
+     .to_client = B(VSFTPD_HI "200 PORT command successful.\r\n" A_150 A_226
+			      "200 Switching to Binary mode.\r\n"
+			      "200 EPRT command successful.\r\n"),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nTYPE I\r\nPASV\r\n")},
+    {"PASV ahead: a 229 for the PASV sent ahead ends the session", .ahead = 1,
+     .steps = {A_XFER1, CL("NOOP\r\n"), SV(EPSV_229)},
+     .to_client = B(A_OUT1 FATAL_421("229 reply not answering EPSV")),
+     .to_server = B("PASV\r\nRETR a\r\nPASV\r\nNOOP\r\n"), .fatal = 1},
 };
 
 #define QMAX (64 * 1024)
@@ -865,6 +1003,7 @@ static void make_cfg(const struct tcase *tc, struct ftp_rw_config *cfg)
 	cfg->server_family = tc->server_family ? tc->server_family : AF_INET;
 	cfg->allow_auth = tc->allow_auth;
 	cfg->active_fallback = tc->fallback;
+	cfg->passive_ahead = tc->ahead;
 }
 
 /* Runs tc; step `split` (if >= 0) is fed in two parts cut at `at`;

@@ -441,6 +441,46 @@ static void test_via(void)
 	CHECK(conf_parse_via("u@", host, sizeof(host), &port) < 0, "u@");
 }
 
+/* Sftp yes: a Route may go without Via (the SSH server is the host the
+ * program dialed); without Sftp yes, or with FtpHost, it may not. */
+static void test_sftp_routes(void)
+{
+	struct conf c;
+	int rc;
+
+	rc = parse(&c, "Route 0.0.0.0/0 [::/0]:21\n Sftp yes\n User alice\n"
+		       "Route 10.9.9.9\n Via bob@gw\n Sftp yes\n"
+		       " SftpLogin ftp\n");
+	CHECK(rc == 0 && c.nroutes == 2, "Sftp yes without Via: rc %d %s", rc,
+	      c.err);
+	if (rc == 0 && c.nroutes == 2) {
+		CHECK(!c.routes[0].via[0] && c.routes[0].sftp &&
+			  !c.routes[0].via_host[0] &&
+			  !strcmp(c.routes[0].options, "User=alice\n"),
+		      "route 0: via '%s' sftp %d options '%s'", c.routes[0].via,
+		      c.routes[0].sftp, c.routes[0].options);
+		CHECK(match(&c, "192.0.2.7", 21, NULL, NULL) == 0 &&
+			  match(&c, "2001:db8::7", 21, NULL, NULL) == 0,
+		      "the via-less route takes any host");
+		CHECK(!strcmp(c.routes[1].via, "bob@gw") &&
+			  !strcmp(c.routes[1].options, "SftpLogin=ftp\n"),
+		      "route 1: via '%s' options '%s'", c.routes[1].via,
+		      c.routes[1].options);
+	}
+	conf_free(&c);
+	/* Sftp before or after the rest of the block. */
+	CHECK(parse(&c, "Route 10.0.0.1\n Port 2222\n Sftp yes\n") == 0 &&
+		  c.routes[0].via_port == 2222,
+	      "Sftp last: %s", c.err);
+	conf_free(&c);
+	bad("Route 10.0.0.1\n Sftp no\n", "f:1: Route has no Via");
+	bad("Route 10.0.0.1\n Sftp yes\n FtpHost 127.0.0.1\n",
+	    "f:1: Route with Sftp yes and no Via has FtpHost");
+	bad("Route 10.0.0.1\n Sftp maybe\n", "f:2: Sftp takes yes or no");
+	bad("Route 10.0.0.1\n Sftp yes\n SftpLogin both\n",
+	    "f:3: SftpLogin takes tunnel or ftp");
+}
+
 /* conffile_search's callback: records "path named" lines. */
 static void record(void *arg, const char *path, int named)
 {
@@ -513,6 +553,7 @@ int main(void)
 	test_match();
 	test_names();
 	test_via();
+	test_sftp_routes();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -658,6 +658,20 @@ static void test_filter_rules(void)
 	CHECK(rulev[0].hostname_from_app && rulev[0].username_from_app &&
 		  !rulev[0].via[0],
 	      "from-app: via '%s'", rulev[0].via);
+	CHECK(!warnings[0], "from-app: warned %s", warnings);
+
+	/* hostname-from-app with a profile-id: the profile is not the
+	 * server, and its settings are not carried: said so. */
+	CHECK(parse_rules(GW "<filter-engine>\n<rule action=\"ftp-proxy\" "
+			     "hostname-from-app=\"yes\" profile-id=\"p1\"/>\n"
+			     "</filter-engine>",
+			  &r) == 0,
+	      "%s", err);
+	CHECK(r.n == 1 && !rulev[0].via[0] && !rulev[0].host[0],
+	      "from-app with profile-id: via '%s'", rulev[0].via);
+	CHECK(strstr(warnings, "f:4: <rule> profile-id=\"p1\" is not used "
+			       "with hostname-from-app") != NULL,
+	      "%s", warnings);
 
 	/* A rule without host (or ".*", any) or ports. */
 	CHECK(parse_rules(GW "<filter-engine>\n<rule action=\"ftp-proxy\" "

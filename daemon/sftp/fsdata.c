@@ -1,9 +1,9 @@
-/* ftpsrv_data.c — local FTP data connections of the SFTP bridge: one
- * passive listener or one active connect, with the owner and address
- * checks of the engine's data listeners (ftpdata.c), and a timeout. */
-#include "ftpsrv_data.h"
+/* fsdata.c — local FTP data connections of the SFTP bridge: one
+ * passive listener (datalisten.h, shared with ftpdata.c) or one active
+ * connect, with the owner and address checks of ftpdata.c's data
+ * listeners, and a timeout. */
+#include "fsdata.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,6 @@
 
 #include "addr.h"
 #include "datalisten.h"
-#include "log.h"
 #include "net.h"
 #include "sockowner.h"
 
@@ -53,8 +52,24 @@ static void deliver(struct fsdata *d, const char *err)
 	cb(d, err ? -1 : fd, err, d->arg);
 }
 
+/* The listener is done: it took its connection, or none is expected any
+ * more. A connection that comes later is refused by the kernel, one the
+ * shim hands over by datalisten_may_adopt. */
+static void stop_listening(struct fsdata *d)
+{
+	if (d->lfd < 0)
+		return;
+	loop_unwatch(d->loop, d->lfd);
+	close(d->lfd);
+	d->lfd = -1;
+}
+
+/* No data connection: after a timeout or a failed connect, nothing more
+ * is taken, the passive listener included (as ftpdata.c's timeout
+ * releases its own). */
 static void fail(struct fsdata *d, const char *err)
 {
+	stop_listening(d);
 	if (d->fd >= 0) {
 		loop_unwatch(d->loop, d->fd);
 		close(d->fd);
@@ -82,9 +97,7 @@ static int peer_allowed(struct fsdata *d, const struct sockaddr *peer,
 static void take(struct fsdata *d, int fd)
 {
 	net_nodelay(fd);
-	loop_unwatch(d->loop, d->lfd);
-	close(d->lfd);
-	d->lfd = -1;
+	stop_listening(d);
 	d->fd = fd;
 	loop_timer_disarm(d->timer);
 	deliver(d, NULL);
@@ -102,7 +115,7 @@ static void accept_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 	int fd;
 
 	(void)events;
-	fd = datalisten_accept(loop, lfd, d->name, accept_check, NULL, d);
+	fd = datalisten_accept(loop, lfd, d->name, accept_check, d);
 	/* One connection: the listener's job is done. */
 	if (fd >= 0)
 		take(d, fd);
@@ -140,7 +153,6 @@ struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
 {
 	struct fsdata *d = fsdata_alloc(loop, name);
 	struct sockaddr_storage a;
-	socklen_t blen = sizeof(*bound);
 
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
@@ -150,15 +162,14 @@ struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
 	addr_set_port((struct sockaddr *)&a, 0);
 	memcpy(&d->peer, peer, addr_len(peer));
 	d->uid = uid;
-	d->lfd = socket(at->sa_family,
-			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->lfd < 0 ||
-	    bind(d->lfd, (struct sockaddr *)&a, addr_len(at)) < 0 ||
-	    listen(d->lfd, 4) < 0 ||
-	    getsockname(d->lfd, (struct sockaddr *)bound, &blen) < 0 ||
-	    loop_watch(loop, d->lfd, EPOLLIN, accept_cb, d) < 0) {
+	/* On loopback the check asks the peer's owner: hold its FIN. */
+	d->lfd =
+	    datalisten_open(loop, (struct sockaddr *)&a, addr_is_loopback(peer),
+			    accept_cb, d, bound, name);
+	if (d->lfd < 0) {
 		snprintf(err, errlen, "cannot listen for a data connection: %s",
-			 strerror(errno));
+			 strerror(-d->lfd));
+		d->lfd = -1;
 		fsdata_free(d);
 		return NULL;
 	}
@@ -179,24 +190,28 @@ struct fsdata *fsdata_connect(struct loop *loop, const struct sockaddr *to,
 	return d;
 }
 
+/* The active connect failed with errno err. */
+static void connect_failed(struct fsdata *d, int err)
+{
+	char msg[160], where[80];
+
+	snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
+		 addr_format((struct sockaddr *)&d->peer, where, sizeof(where)),
+		 strerror(err));
+	fail(d, msg);
+}
+
 static void connected_cb(struct loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct fsdata *d = arg;
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	char msg[160], where[80];
+	int soerr = net_connect_result(d->fd);
 
 	(void)loop;
 	(void)fd;
 	(void)events;
-	getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 	d->connecting = 0;
 	if (soerr) {
-		snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-			 addr_format((struct sockaddr *)&d->peer, where,
-				     sizeof(where)),
-			 strerror(soerr));
-		fail(d, msg);
+		connect_failed(d, soerr);
 		return;
 	}
 	deliver(d, NULL);
@@ -211,17 +226,12 @@ void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
 		return;
 	}
 	if (d->active && d->fd < 0 && !d->connecting) {
-		char msg[160], where[80];
 		int fd =
 		    net_connect_start((struct sockaddr *)&d->peer,
 				      addr_len((struct sockaddr *)&d->peer));
 
 		if (fd < 0) {
-			snprintf(msg, sizeof(msg), "cannot connect to %s: %s",
-				 addr_format((struct sockaddr *)&d->peer, where,
-					     sizeof(where)),
-				 strerror(-fd));
-			deliver(d, msg);
+			connect_failed(d, -fd);
 			return;
 		}
 		d->fd = fd;
@@ -246,9 +256,9 @@ void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg)
 
 int fsdata_adopt(struct fsdata *d, uint16_t port, int fd)
 {
-	if (d->active || d->lfd < 0 || d->bound_port != port)
+	if (d->active || datalisten_may_adopt(d->lfd, d->bound_port, d->fd >= 0,
+					      port, fd, d->name) < 0)
 		return -1;
-	log_debug("%s: data connection passed by the shim", d->name);
 	take(d, fd);
 	return 0;
 }
@@ -267,10 +277,7 @@ void fsdata_free(struct fsdata *d)
 {
 	if (!d)
 		return;
-	if (d->lfd >= 0) {
-		loop_unwatch(d->loop, d->lfd);
-		close(d->lfd);
-	}
+	stop_listening(d);
 	if (d->fd >= 0) {
 		loop_unwatch(d->loop, d->fd);
 		close(d->fd);

@@ -1,10 +1,11 @@
-/* ftpsrv_data.h — the SFTP bridge's FTP data connections, all of them
- * local between the FTP client and ftp-tunnel: a passive listener that
- * takes one connection from the client (by socket owner on loopback, by
- * address elsewhere), or an active connect to the client's own address.
+/* fsdata.h — the SFTP bridge's FTP data connections ("FTP server
+ * data": the data side of ftpsrv.h), all of them local between the FTP
+ * client and ftp-tunnel: a passive listener that takes one connection
+ * from the client (by socket owner on loopback, by address elsewhere), or
+ * an active connect to the client's own address.
  * No SSH here: file bytes reach the SSH server inside SFTP. */
-#ifndef SFTP_FTPSRV_DATA_H
-#define SFTP_FTPSRV_DATA_H
+#ifndef SFTP_FSDATA_H
+#define SFTP_FSDATA_H
 
 #include <stdint.h>
 #include <sys/socket.h>
@@ -24,7 +25,8 @@ typedef void (*fsdata_cb)(struct fsdata *d, int fd, const char *err, void *arg);
 /* Listens on at's address, any port (*bound gets it), for one connection
  * whose peer is `peer`'s host and, on loopback, a socket of uid (the
  * control connection's). Connections that fail the check are closed and
- * logged. NULL with err set. name is copied. */
+ * logged. After FSDATA_TIMEOUT_MS without one it listens no more. NULL
+ * with err set. name is copied. */
 struct fsdata *fsdata_listen(struct loop *loop, const struct sockaddr *at,
 			     const struct sockaddr *peer, uid_t uid,
 			     struct sockaddr_storage *bound, const char *name,
@@ -36,10 +38,11 @@ struct fsdata *fsdata_connect(struct loop *loop, const struct sockaddr *to,
 			      const char *name);
 /* Hands the connection to cb when there is one (maybe before returning). */
 void fsdata_wait(struct fsdata *d, fsdata_cb cb, void *arg);
-/* DATA (docs/IPC.txt): a passive listener on port takes fd (a socket of
- * a loopback pair the daemon made for the shim, whose IPC peer's uid is
- * checked already) as its connection. 0, or -1 when d is not that
- * listener (fd is then still the caller's). */
+/* DATA (docs/IPC.txt): a passive listener on port that still waits for
+ * its connection (not timed out, none taken) takes fd as its connection,
+ * with the checks of datalisten_may_adopt (no owner check: the IPC
+ * peer's uid is checked already). 0, or -1 when d is not that listener
+ * (fd is then still the caller's). */
 int fsdata_adopt(struct fsdata *d, uint16_t port, int fd);
 /* PEER: an active connection under way or made: 1 with our end in src
  * and the client's listener in dst, else 0. */
