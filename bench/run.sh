@@ -7,8 +7,8 @@
 #
 # Environment: BENCH_SIZE (bulk file, default 1G; K/M/G suffixes),
 # BENCH_RUNS (repetitions, interleaved, default 3), BENCH_ONLY (comma list
-# of sections: bulk,parallel,small,latency,shim,memory,scale,jump,sftp; cpu
-# comes with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
+# of sections: bulk,parallel,small,latency,wan,shim,memory,scale,jump,sftp,
+# sftpwan; cpu comes with bulk), BENCH_CHANNELS (tiny RETRs for latency, 200),
 # BENCH_PAR_SIZE (each parallel download, default BENCH_SIZE),
 # BENCH_MEM_SIZE / BENCH_SCALE_SIZE (per transfer in memory / scale, 32M /
 # 16M), BENCH_CONNECTS (100000), BENCH_SPAWNS (1000), BENCH_KEEP=1 keeps
@@ -43,7 +43,7 @@ SIZE_H=${BENCH_SIZE:-1G}
 SIZE=$(bytes "$SIZE_H")
 PAR_SIZE_H=${BENCH_PAR_SIZE:-$SIZE_H}
 PAR_SIZE=$(bytes "$PAR_SIZE_H")
-ONLY=${BENCH_ONLY:-bulk,parallel,small,latency,wan,shim,memory,scale,jump,sftp}
+ONLY=${BENCH_ONLY:-bulk,parallel,small,latency,wan,shim,memory,scale,jump,sftp,sftpwan}
 WAN_DELAY=${BENCH_WAN_DELAY:-20}
 WAN_SIZE_H=${BENCH_WAN_SIZE:-128M}
 WAN_SIZE=$(bytes "$WAN_SIZE_H")
@@ -153,7 +153,7 @@ pasv_max_port=$RAW_PASV" tt_vsftpd "" "$FTP_ADDR" RAW || tt_die "vsftpd raw"
 # fwd's): wfwd behind an ssh -L through the delay relay, wdir behind the
 # relay itself (plain FTP over the same delay, data connections too).
 WFWD_LO="" WFWD_HI="" WDIR_LO="" WDIR_HI=""
-if want wan || want hold; then
+if want wan || want sftpwan || want hold; then
 	for n in WFWD WDIR; do
 		read -r lo hi < <(tt_free_range 8) || tt_die "ports"
 		TT_VSFTPD_EXTRA="pasv_min_port=$lo
@@ -242,7 +242,7 @@ EOF
 # SSH path of the section logs in through it: ftp-tunnel -L, the shim's
 # daemon (a --via of the relay's port, so a connection of its own) and
 # ssh -L to wfwd.
-if want wan || want hold; then
+if want wan || want sftpwan || want hold; then
 	WAN_SSH=$(tt_free_port) || tt_die "ports"
 	relay_args=("127.0.0.1:$WAN_SSH:127.0.0.1:$SSHD_PORT" "127.0.0.1:$WDIR_PORT:$FTP_ADDR:$WDIR_PORT")
 	for ((p = WDIR_LO; p <= WDIR_HI; p++)); do relay_args+=("127.0.0.1:$p:$FTP_ADDR:$p"); done
@@ -882,15 +882,97 @@ section_sftp() {
 		c=$(med "sftp-curl-$dir")
 		row "SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
 			"OpenSSH sftp -b" "$(fmt "$o")" "$(fmt "$(calc "$v / $o")" 2)" "" ""
+		ratio=$(calc "$v / $c")
 		row "SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
-			"curl sftp://" "$(fmt "$c")" "$(fmt "$(calc "$v / $c")" 2)" "" ""
+			"curl sftp://" "$(fmt "$c")" "$(fmt "$ratio" 2)" "≥ 1.0" "$(verdict "$ratio" '>=' 1.0)"
 	done
 	row "CPU s/GiB (ftp-tunnel -L sftp/)" "$(fmt "$(med cpu-sftp)" 2)" "" "" "" "" ""
 	v=$(med many-small-sftp)
 	o=$(med many-small-openssh)
+	ratio=$(calc "$v / $o")
 	row "$NSMALL files of 4 KiB, s (-L sftp/ + lftp mget)" "$(fmt "$v" 3)" "OpenSSH sftp mget" \
-		"$(fmt "$o" 3)" "$(fmt "$(calc "$v / $o")" 2)" "" ""
+		"$(fmt "$o" 3)" "$(fmt "$ratio" 2)" "≤ 1.5" "$(verdict "$ratio" '<=' 1.5)"
 	kill "$SFTP_PID"
+}
+
+# sftpwan: the same conversion over the wan section's delay relay
+# (WAN_DELAY ms each way between the client side and sshd): a second
+# ftp-tunnel -L sftp/ logs in through the relay, curl as its FTP client,
+# against OpenSSH sftp -b (the target) and curl sftp:// (reported) through
+# the same relay; WAN_SIZE each way, every client interleaved in each run.
+SFTPOPTS_WAN=()
+
+# sftpw_x WHO down|up: one WAN transfer of WAN_SIZE bytes; MB/s into
+# samples/sftpw-WHO-DIR.
+sftpw_x() {
+	local who=$1 dir=$2 t0 t1 rc got up="$MAIN_UPLOAD_DIR/sw-$1"
+	rm -f "$up"
+	t0=$(date +%s.%N)
+	case $who:$dir in
+	tunnel:down) curl -sS --max-time 900 -o /dev/null "ftp://x:y@127.0.0.1:$SFTPW_LPORT/pub/wbulk" ;;
+	tunnel:up) curl -sS --max-time 900 -T "$T/wup.bin" "ftp://x:y@127.0.0.1:$SFTPW_LPORT/upload/sw-$who" ;;
+	curl:down) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
+		-o /dev/null "sftp://$SSH_USER@127.0.0.1:$WAN_SSH$MAIN_PUB/wbulk" ;;
+	curl:up) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
+		-T "$T/wup.bin" "sftp://$SSH_USER@127.0.0.1:$WAN_SSH$up" ;;
+	openssh:down) printf 'get %s /dev/null\n' "$MAIN_PUB/wbulk" |
+		sftp -q "${SFTPOPTS_WAN[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
+	openssh:up) printf 'put %s %s\n' "$T/wup.bin" "$up" |
+		sftp -q "${SFTPOPTS_WAN[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
+	esac
+	rc=$?
+	t1=$(date +%s.%N)
+	if [ "$dir" = up ]; then got=$(stat -c %s "$up" 2>/dev/null); else got=$WAN_SIZE; fi
+	rm -f "$up"
+	if [ "$rc" != 0 ] || [ "${got:-0}" != "$WAN_SIZE" ]; then
+		say "sftp over the relay: $who $dir failed (exit $rc, ${got:-0} of $WAN_SIZE bytes)"
+		rec "fail-sftpw-$who-$dir" 1
+		return 1
+	fi
+	rec "sftpw-$who-$dir" "$(calc "$WAN_SIZE / ($t1 - $t0) / 1e6")"
+}
+
+section_sftpwan() {
+	local r dir who o ft_pid=$FT_PID
+	# The relay's port in place of sshd's (-P is sftp's port option).
+	for o in "${SFTPOPTS[@]}"; do
+		[ "$o" = "$SSHD_PORT" ] && o=$WAN_SSH
+		SFTPOPTS_WAN+=("$o")
+	done
+	SFTPW_LPORT=$(tt_free_port) || tt_die "ports"
+	ft_tunnel -o Port="$WAN_SSH" -L "sftp/$SFTPW_LPORT:$(dirname "$MAIN_PUB")" \
+		"$SSH_USER@127.0.0.1" || tt_die "ftp-tunnel -L sftp/ over the relay"
+	SFTPW_PID=$FT_PID FT_PID=$ft_pid
+	say "sftpwan: $WAN_DELAY ms each way; $RUNS runs x {tunnel openssh curl} x down, {tunnel openssh} x up, of $WAN_SIZE_H"
+	for ((r = 1; r <= RUNS; r++)); do
+		for dir in down up; do
+			for who in tunnel openssh curl; do
+				# curl sftp:// uploads one packet per round trip
+				# (1.5 MB/s at 20 ms): its download only.
+				[ "$who:$dir" = curl:up ] && continue
+				sftpw_x "$who" "$dir"
+			done
+		done
+	done
+	local v c dname target met ratio
+	for dir in down up; do
+		if [ "$dir" = down ]; then
+			dname="RETR (download)" target="≥ 1.0"
+		else
+			dname="STOR (upload)" target=""
+		fi
+		v=$(med "sftpw-tunnel-$dir")
+		o=$(med "sftpw-openssh-$dir")
+		c=$(med "sftpw-curl-$dir")
+		ratio=$(calc "$v / $o")
+		met=""
+		[ -n "$target" ] && met=$(verdict "$ratio" '>=' 1.0)
+		row "WAN SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
+			"OpenSSH sftp -b, same delay" "$(fmt "$o")" "$(fmt "$ratio" 2)" "$target" "$met"
+		[ "$dir" = down ] && row "WAN SFTP $dname, MB/s (ftp-tunnel -L sftp/ + curl ftp://)" "$(fmt "$v")" \
+			"curl sftp://, same delay" "$(fmt "$c")" "$(fmt "$(calc "$v / $c")" 2)" "" ""
+	done
+	kill "$SFTPW_PID"
 }
 
 # hold: no figure; keeps the fixtures up for poking by hand (BENCH_ONLY=hold)
@@ -911,12 +993,12 @@ section_hold() {
 	echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r)"
 	echo "$(ssh -V 2>&1), libssh2 $(dpkg-query -W -f='${Version}' libssh2-1 2>/dev/null), curl $(curl -V | awk 'NR == 1 { print $2 }'), vsftpd on loopback"
 	echo "every SSH path: $CIPHER + $MAC (sshd offers nothing else; OpenSSH: ${kexline:-?})"
-	want wan && echo "wan: delay_relay, $WAN_DELAY ms each way (handshakes included), bulk $WAN_SIZE_H, $WAN_FILES small files"
+	{ want wan || want sftpwan; } && echo "wan: delay_relay, $WAN_DELAY ms each way (handshakes included), bulk $WAN_SIZE_H, $WAN_FILES small files"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); medians of $RUNS interleaved runs; bulk $SIZE_H, parallel $PAR_SIZE_H each; MB = 10^6 B"
 } >"$T/header"
 cat "$T/header" >&2
 
-for s in bulk parallel small latency wan shim memory scale jump sftp hold; do
+for s in bulk parallel small latency wan shim memory scale jump sftp sftpwan hold; do
 	want "$s" && "section_$s"
 done
 

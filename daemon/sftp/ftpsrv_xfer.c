@@ -23,8 +23,16 @@
 /* File bytes held per transfer and direction: libssh2 asks for four
  * times the room it is given ahead (8 MiB at most), so 1 MiB of room
  * keeps 4 MiB in flight, enough for a WAN link's bandwidth-delay
- * product; an upload has up to 1 MiB on the way unacknowledged. */
+ * product (libssh2 widens the channel's receive window itself to eight
+ * times the read-ahead, so the window never limits it). */
 #define XFER_BUF (1024 * 1024)
+/* An upload has its whole buffer on the way unacknowledged, so the
+ * buffer carries at most its size per round trip: it holds a round
+ * trip at WRITE_RATE bytes per ms (above the ~150 MB/s one libssh2
+ * stream moves), from XFER_BUF up to WRITE_AHEAD_MAX. OpenSSH's sshd
+ * gives the channel a 2 MiB window, which bounds it there anyway. */
+#define WRITE_RATE (200 * 1000)
+#define WRITE_AHEAD_MAX (4 * 1024 * 1024)
 /* A read is asked for only with this much room, so libssh2's read-ahead
  * never shrinks to a trickle while the client is slow. */
 #define READ_MIN (64 * 1024)
@@ -433,14 +441,29 @@ static void open_data(struct ftpsrv *f, const char *what)
 	fsdata_wait(f->data, data_ready, f);
 }
 
+/* The buffer a transfer of this kind gets (see WRITE_RATE). */
+static size_t xfer_buf_size(struct ftpsrv *f, enum xkind kind)
+{
+	size_t want;
+
+	if (kind != XK_STOR)
+		return XFER_BUF;
+	want = (size_t)sftpc_rtt_ms(f->sc) * WRITE_RATE;
+	if (want < XFER_BUF)
+		return XFER_BUF;
+	return want > WRITE_AHEAD_MAX ? WRITE_AHEAD_MAX : want;
+}
+
 static int x_begin(struct ftpsrv *f, enum xkind kind, const char *path)
 {
+	size_t size = xfer_buf_size(f, kind);
+
 	x_reset(f);
 	f->x.kind = kind;
 	f->x.ascii = f->type_ascii && (kind == XK_RETR || kind == XK_STOR);
 	f->x.offset = f->rest;
-	buf_init_deferred(&f->x.a, XFER_BUF);
-	buf_init_deferred(&f->x.b, XFER_BUF);
+	buf_init_deferred(&f->x.a, size);
+	buf_init_deferred(&f->x.b, size);
 	if (buf_alloc(&f->x.a) < 0 || (f->x.ascii && buf_alloc(&f->x.b) < 0)) {
 		x_end(f, 451, "Out of memory.");
 		return -1;

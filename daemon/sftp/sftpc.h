@@ -91,6 +91,9 @@ unsigned long sftpc_status(const struct sftpc *c);
 /* Text for the last error. Borrowed. */
 const char *sftpc_error(struct sftpc *c);
 int sftpc_busy(const struct sftpc *c);
+/* The shortest time an operation took from its start to its answer, in
+ * ms: the path's round trip as far as seen (0 before any). */
+unsigned sftpc_rtt_ms(const struct sftpc *c);
 
 /* Transfers, from the owner's own callbacks or its service hook, never
  * while an operation is in flight. Read: bytes, 0 at the end of the file,
