@@ -12,7 +12,6 @@ tt_vsftpd || tt_die "vsftpd"
 tt_mkfile "$VSFTPD_PUB/big" 32M
 FT="$TT_BUILD/ftp-tunnel"
 ft_daemon_env -o Connections=1 # one SSH connection: the checks below expect one
-URL="ftp://127.0.0.1:$VSFTPD_PORT/pub/big"
 
 # No daemon: both commands say so and fail.
 out=$("$FT" status 2>&1)
@@ -24,15 +23,17 @@ rc=$?
 tt_check "stop without a daemon: exit $rc, \"$out\"" \
 	eval '[ "$rc" = 1 ] && echo "$out" | grep -q "no daemon is running"'
 
-# Two downloads at 2 MB/s of 32 MiB (about 16 s; loopback socket buffers
-# take several MiB at once, so the file must be bigger than they are): one
-# passive, one active.
-"${WRAP[@]}" curl -q -sS --max-time 60 --limit-rate 2M -o "$T/g1" "$URL" \
-	2>"$T/c1.err" &
+# Two downloads of 32 MiB (loopback socket buffers take several MiB at
+# once, so the file must be bigger than they are), one passive, one
+# active, read slowly until the status checks are done (the gate): on a
+# loaded machine those can take longer than a rate-limited download.
+GATED="$TT_LIB_DIR/helpers/gated_retr.py"
+"${WRAP[@]}" python3 "$GATED" "$VSFTPD_PORT" pub/big "$T/g1" pasv \
+	"$T/gate" 2>"$T/c1.err" &
 c1=$!
 tt_track "$c1"
-"${WRAP[@]}" curl -q -sS --max-time 60 --limit-rate 2M --ftp-port - \
-	-o "$T/g2" "$URL" 2>"$T/c2.err" &
+"${WRAP[@]}" python3 "$GATED" "$VSFTPD_PORT" pub/big "$T/g2" port \
+	"$T/gate" 2>"$T/c2.err" &
 c2=$!
 tt_track "$c2"
 
@@ -126,6 +127,7 @@ tt_check "status: their data connections shown" \
 	[ "$(grep -Ec "data [0-9]+: (passive|active)" "$T/status.txt")" = 2 ]
 sed 's/^/      | /' "$T/status.txt"
 
+touch "$T/gate"
 wait "$c1"
 r1=$?
 wait "$c2"
@@ -157,8 +159,9 @@ tt_check "stop: no socket left" [ ! -e "$FTP_TUNNEL_SOCKET" ]
 # idle client is told why (421), as by a server shutting down.
 # FTP_TUNNEL_LOG_LEVEL raises the level.
 export FTP_TUNNEL_LOG="$T/daemon2.log" FTP_TUNNEL_LOG_LEVEL=debug
-"${WRAP[@]}" curl -q -sS -v --max-time 60 --limit-rate 2M -o "$T/g3" "$URL" \
-	2>"$T/c3.err" &
+# (This download's gate never opens: it is still running at the stop.)
+"${WRAP[@]}" python3 "$GATED" "$VSFTPD_PORT" pub/big "$T/g3" pasv \
+	"$T/gate3" 2>"$T/c3.err" &
 c3=$!
 tt_track "$c3"
 "${WRAP[@]}" python3 - "$VSFTPD_PORT" "$T/idle.ready" >"$T/idle.out" 2>&1 <<'EOF' &
