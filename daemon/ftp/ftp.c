@@ -353,6 +353,26 @@ static int ahead_claim(struct ftp_rw *rw, enum cmd_kind kind,
 	return 1;
 }
 
+/* The server's data address for the client's kind of command (PASV,
+ * EPSV, or a PORT/EPRT converted to passive, c's): the request for a
+ * data channel, and the reply held until the channel is there. */
+static void raise_passive(struct ftp_rw *rw, enum cmd_kind kind,
+			  const struct cmd *c,
+			  const struct sockaddr_storage *target)
+{
+	memset(&rw->req, 0, sizeof(rw->req));
+	rw->req.target = *target;
+	if (kind == CMD_CONV) {
+		rw->req.kind = FTP_REQ_CONVERTED;
+		rw->req.client_target = c->client_ep;
+		rw->held = HELD_CONV;
+		rw->held_eprt = c->eprt;
+	} else {
+		rw->req.kind = FTP_REQ_PASSIVE;
+		rw->held = kind == CMD_PASV ? HELD_PASV : HELD_EPSV;
+	}
+}
+
 /* The claim c is the oldest command and the address is here: raise the
  * request the server's reply would have raised. */
 static void ahead_use(struct ftp_rw *rw, const struct cmd *c)
@@ -361,17 +381,7 @@ static void ahead_use(struct ftp_rw *rw, const struct cmd *c)
 		fatal(rw, "internal error: PASV ahead not ready");
 		return;
 	}
-	memset(&rw->req, 0, sizeof(rw->req));
-	rw->req.target = rw->ahead_target;
-	if (c->claim == CMD_CONV) {
-		rw->req.kind = FTP_REQ_CONVERTED;
-		rw->req.client_target = c->client_ep;
-		rw->held = HELD_CONV;
-		rw->held_eprt = c->eprt;
-	} else {
-		rw->req.kind = FTP_REQ_PASSIVE;
-		rw->held = c->claim == CMD_PASV ? HELD_PASV : HELD_EPSV;
-	}
+	raise_passive(rw, c->claim, c, &rw->ahead_target);
 	rw->ahead = AHEAD_NONE;
 	rw->ahead_claimed = 0;
 	rw->ahead_used++;
@@ -709,17 +719,7 @@ static int address_reply(struct ftp_rw *rw, int code)
 	}
 	/* The server's side of the next transfer will be passive too. */
 	rw->ahead_verb = code == 229 ? VERB_EPSV : VERB_PASV;
-	memset(&rw->req, 0, sizeof(rw->req));
-	rw->req.target = target;
-	if (c->kind == CMD_CONV) {
-		rw->req.kind = FTP_REQ_CONVERTED;
-		rw->req.client_target = c->client_ep;
-		rw->held = HELD_CONV;
-		rw->held_eprt = c->eprt;
-	} else {
-		rw->req.kind = FTP_REQ_PASSIVE;
-		rw->held = c->kind == CMD_PASV ? HELD_PASV : HELD_EPSV;
-	}
+	raise_passive(rw, c->kind, c, &target);
 	fifo_pop(rw);
 	return 0;
 }

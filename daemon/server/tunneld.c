@@ -177,15 +177,14 @@ fail:
 	return rc ? rc : -EIO;
 }
 
-/* On the worker: the channel is open; the program gets its end of a
- * loopback connection, the FTP glue the other. */
-static int connect_opened(struct handoff *h, struct ssh_sess *s)
+/* Answers p's CONNECT with one end of a new loopback connection; the
+ * other end, for the FTP session here, or -1 (the program has its
+ * error, or its socket is gone). */
+static int give_loopback_pair(struct connect_req *p)
 {
-	struct connect_req *p = (struct connect_req *)h;
 	struct ipc_msg m;
 	int give = -1, keep = -1, rc;
 
-	(void)s;
 	rc = loopback_pair(p->dst.ss_family, &give, &keep);
 	if (rc < 0) {
 		reply_err(p->client, -rc, "cannot make a loopback connection");
@@ -202,6 +201,18 @@ static int connect_opened(struct handoff *h, struct ssh_sess *s)
 		close(keep);
 		return -1;
 	}
+	return keep;
+}
+
+/* On the worker: the channel is open; the program gets its end of a
+ * loopback connection, the FTP glue the other. */
+static int connect_opened(struct handoff *h, struct ssh_sess *s)
+{
+	struct connect_req *p = (struct connect_req *)h;
+	int keep = give_loopback_pair(p);
+
+	if (keep < 0)
+		return -1;
 	log_info("%s: FTP control connection to %s through %s", h->name,
 		 p->dst_name, ssh_sess_name(s));
 	return keep;
@@ -245,30 +256,6 @@ static void connect_orphaned(struct handoff *h)
 }
 
 /* --- CONNECT with sftp=1: answered here from SFTP ---------------------- */
-
-/* Answers p's CONNECT with one end of a new loopback connection; the
- * other end, for the FTP session here, or -1 (the program has its
- * error, or its socket is gone). */
-static int give_loopback_pair(struct connect_req *p)
-{
-	struct ipc_msg m;
-	int give = -1, keep = -1, rc;
-
-	rc = loopback_pair(p->dst.ss_family, &give, &keep);
-	if (rc < 0) {
-		reply_err(p->client, -rc, "cannot make a loopback connection");
-		return -1;
-	}
-	ipc_init(&m, "OK");
-	ipc_addf(&m, "id", "%lu", p->id);
-	rc = ipc_send(p->client, &m, give);
-	close(give);
-	if (rc < 0) {
-		close(keep);
-		return -1;
-	}
-	return keep;
-}
 
 /* On the worker: a CONNECT with sftp=1. The program gets one end of a
  * loopback connection; the other is an FTP server session here whose

@@ -190,6 +190,39 @@ static void x_close_handle(struct ftpsrv *f)
 	}
 }
 
+/* An open's answer: on success the transfer holds the handle, and goes
+ * on unless it is ending (then the handle is closed). 0 to go on, -1
+ * when the transfer is over or closing. */
+static int x_take_handle(struct ftpsrv *f, struct sftpc *c, int rc,
+			 enum ftpreply_op op)
+{
+	if (rc < 0) {
+		x_end_sftp(f, rc, op);
+		return -1;
+	}
+	f->x.h = sftpc_handle(c);
+	if (f->x.ending) {
+		x_close_handle(f);
+		return -1;
+	}
+	return 0;
+}
+
+/* An operation's answer on an open transfer: 0 to go on, -1 when the
+ * transfer is ending (its handle closing) or the answer ended it. */
+static int x_answered(struct ftpsrv *f, int rc, enum ftpreply_op op)
+{
+	if (f->x.ending) {
+		x_close_handle(f);
+		return -1;
+	}
+	if (rc < 0) {
+		x_end_sftp(f, rc, op);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- the data connection ---------------------------------------------- */
 
 static int is_upload(const struct ftpsrv *f)
@@ -493,14 +526,8 @@ static void retr_statted_in(struct sftpc *c, int rc, void *arg)
 	const LIBSSH2_SFTP_ATTRIBUTES *a = sftpc_attrs(c);
 	char what[FTPSRV_PATH + 128];
 
-	if (f->x.ending) {
-		x_close_handle(f);
+	if (x_answered(f, rc, FTPREPLY_RETR) < 0)
 		return;
-	}
-	if (rc < 0) {
-		x_end_sftp(f, rc, FTPREPLY_RETR);
-		return;
-	}
 	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
 	    !LIBSSH2_SFTP_S_ISREG(a->permissions)) {
 		x_end(f, 550, "%s: Not a plain file.", f->x.name);
@@ -531,15 +558,8 @@ static void retr_opened_in(struct sftpc *c, int rc, void *arg)
 {
 	struct ftpsrv *f = arg;
 
-	if (rc < 0) {
-		x_end_sftp(f, rc, FTPREPLY_RETR);
+	if (x_take_handle(f, c, rc, FTPREPLY_RETR) < 0)
 		return;
-	}
-	f->x.h = sftpc_handle(c);
-	if (f->x.ending) {
-		x_close_handle(f);
-		return;
-	}
 	rc = sftpc_fstat(c, f->x.h, retr_statted, f);
 	if (rc < 0)
 		x_start_failed(f, rc, FTPREPLY_RETR);
@@ -599,15 +619,8 @@ static void stor_opened_in(struct sftpc *c, int rc, void *arg)
 	struct ftpsrv *f = arg;
 	char what[FTPSRV_PATH + 64];
 
-	if (rc < 0) {
-		x_end_sftp(f, rc, FTPREPLY_STOR);
+	if (x_take_handle(f, c, rc, FTPREPLY_STOR) < 0)
 		return;
-	}
-	f->x.h = sftpc_handle(c);
-	if (f->x.ending) {
-		x_close_handle(f);
-		return;
-	}
 	if (f->x.offset)
 		libssh2_sftp_seek64(f->x.h, f->x.offset);
 	if (f->cmd.verb == FTPCMD_STOU)
@@ -761,14 +774,8 @@ static void list_entry_in(struct sftpc *c, int rc, void *arg)
 	const char *name = sftpc_name(c);
 
 	f->x.readdir_busy = 0;
-	if (f->x.ending) {
-		x_close_handle(f);
+	if (x_answered(f, rc, FTPREPLY_LIST) < 0)
 		return;
-	}
-	if (rc < 0) {
-		x_end_sftp(f, rc, FTPREPLY_LIST);
-		return;
-	}
 	if (rc == 0) {
 		f->x.src_eof = 1;
 		send_out(f);
@@ -828,14 +835,8 @@ static void list_statted_in(struct sftpc *c, int rc, void *arg)
 {
 	struct ftpsrv *f = arg;
 
-	if (f->x.ending) {
-		x_close_handle(f);
+	if (x_answered(f, rc, FTPREPLY_LIST) < 0)
 		return;
-	}
-	if (rc < 0) {
-		x_end_sftp(f, rc, FTPREPLY_LIST);
-		return;
-	}
 	if (LIBSSH2_SFTP_S_ISDIR(sftpc_attrs(c)->permissions)) {
 		x_end(f, 550, "%s: Cannot open the directory.", f->x.name);
 		return;
@@ -860,15 +861,8 @@ static void list_opened_in(struct sftpc *c, int rc, void *arg)
 			x_start_failed(f, rc, FTPREPLY_LIST);
 		return;
 	}
-	if (rc < 0) {
-		x_end_sftp(f, rc, FTPREPLY_LIST);
+	if (x_take_handle(f, c, rc, FTPREPLY_LIST) < 0)
 		return;
-	}
-	f->x.h = sftpc_handle(c);
-	if (f->x.ending) {
-		x_close_handle(f);
-		return;
-	}
 	open_data(f, "Here comes the directory listing.");
 }
 
