@@ -33,18 +33,27 @@ sys.exit(0 if sorted(per.values()) == sorted(map(int, sys.argv[2].split())) else
 EOF
 }
 
-# Three downloads at 2 MB/s (about 16 s each), started one after another.
-get() { # get NAME FILE [curl args]: a rate-limited download into $T/NAME
-	local name=$1 file=$2
-	shift 2
-	"${WRAP[@]}" curl -q -sS --max-time 90 --limit-rate 2M "$@" \
-		-o "$T/$name" "$URL/$file" 2>"$T/$name.err" &
+# The downloads whose sessions the checks count are read slowly until
+# the checks are done, then at full speed (helpers/gated_retr.py): a
+# rate-limited download could end first on a loaded machine.
+GATED="$TT_LIB_DIR/helpers/gated_retr.py"
+GATE_N=1
+open_gate() { # lets the downloads started so far run to their end
+	: >"$T/gate.$GATE_N"
+	GATE_N=$((GATE_N + 1))
+}
+# Three downloads, started one after another.
+get() { # get NAME FILE [--ftp-port]: a gated download into $T/NAME
+	local name=$1 file=$2 mode=pasv
+	[ "${3:-}" = --ftp-port ] && mode=port
+	"${WRAP[@]}" python3 "$GATED" "$VSFTPD_PORT" "pub/$file" "$T/$name" \
+		"$mode" "$T/gate.$GATE_N" 2>"$T/$name.err" &
 	tt_track $!
 	eval "pid_$name=\$!"
 }
 get g1 big
 tt_wait_until 100 sessions_are "1"
-get g2 big --ftp-port -
+get g2 big --ftp-port
 tt_wait_until 100 sessions_are "1 1"
 tt_check "two sessions at once: two SSH connections, one each" sessions_are "1 1"
 get g3 big
@@ -52,6 +61,7 @@ tt_wait_until 100 sessions_are "1 2"
 tt_check "a third joins one of the two (Connections=2)" sessions_are "1 2"
 sed 's/^/      | /' "$T/s.json" | head -60
 
+open_gate
 for n in g1 g2 g3; do
 	eval "p=\$pid_$n"
 	wait "$p"
@@ -115,7 +125,7 @@ WRAP=("$TT_BUILD/ftp-tunnel-wrap" --via "$SSH_USER@127.0.0.1:$AKC_PORT"
 : >"$FTP_TUNNEL_LOG"
 get d1 big
 tt_wait_until 100 sessions_are "1"
-get d2 big --ftp-port -
+get d2 big --ftp-port
 tt_wait_until 150 sessions_are "2"
 tt_check "a failed second login: both sessions on the first connection" sessions_are "2"
 tt_check "the daemon warns about it" \
@@ -127,6 +137,7 @@ tt_check "a third session: on the first connection too" sessions_are "3"
 n2=$(attempts)
 tt_check "and no further login attempt ($n1 then $n2 connections to sshd)" [ "$n1" = "$n2" ]
 tt_check "one warning" [ "$(grep -c "a further SSH connection" "$FTP_TUNNEL_LOG")" = 1 ]
+open_gate
 for n in d1 d2 d3; do
 	eval "p=\$pid_$n"
 	wait "$p"
@@ -141,14 +152,15 @@ stop_daemon "$T/s3.json"
 ssh_conns() {
 	ss -Htnp state established "( dport = :$2 )" | grep -c "pid=$1,"
 }
-lget() { # lget NAME PORT: a rate-limited download through the tunnel
-	curl -q -sS --max-time 90 --limit-rate 4M -o "$T/$1" \
-		"ftp://127.0.0.1:$2/pub/big" 2>"$T/$1.err" &
+lget() { # lget NAME PORT: a gated download through the tunnel
+	python3 "$GATED" "$2" pub/big "$T/$1" pasv "$T/gate.$GATE_N" \
+		2>"$T/$1.err" &
 	tt_track $!
 	eval "pid_$1=\$!"
 }
-all_whole() { # all_whole NAME...: wait for the downloads, compare them
+all_whole() { # all_whole NAME...: let the downloads end, compare them
 	local n p r
+	open_gate
 	for n in "$@"; do
 		eval "p=\$pid_$n"
 		wait "$p"
