@@ -86,9 +86,15 @@ static unsigned long window_target(struct ssh_chan *c, ssize_t n)
 			    (unsigned long)((uint64_t)c->rtt_bytes * rtt /
 					    (now - c->rtt_start_ms));
 			/* Half of the window in a round trip: the window,
-			 * not the reader, may be what limits it. */
+			 * not the reader, may be what limits it; three
+			 * quarters (near all a window topped up at three
+			 * quarters lets through): it surely does, and the
+			 * window grows fourfold, reaching 32 MiB in two
+			 * round trips instead of four. */
 			if (per_rtt >= c->win_target / 2) {
-				unsigned long want = 2 * c->win_target;
+				unsigned long want =
+				    (per_rtt >= c->win_target / 4 * 3 ? 4 : 2) *
+				    c->win_target;
 
 				c->win_target = want < cap ? want : cap;
 				log_debug(
