@@ -40,10 +40,7 @@
  * the time the receiver, short of CPU, took to decrypt those 4 MiB: 55-60
  * MB/s. The grown windows are therefore larger (up to 32 MiB, from a
  * budget of their own: the bytes of a grown window are mostly on the
- * path, not in memory) and topped up at three quarters, and what
- * libssh2 holds decrypted for the channel counts as used: the window
- * bounds what is queued here plus what is on the way, even when the
- * local reader is slower than the link. */
+ * path, not in memory) and topped up at three quarters. */
 #define WINDOW_MAX (2 * 1024 * 1024)
 #define WINDOW_MIN (128 * 1024)
 #define WINDOW_BUDGET (16 * 1024 * 1024)
@@ -136,13 +133,15 @@ static int adjust_again(struct ssh_chan *c)
 }
 
 /* Tops the channel's receive window up to its share once a quarter of
- * it is used (what libssh2 holds decrypted for us counts as used), or
- * repeats an adjust libssh2 holds half sent. 0, EAGAIN, or a libssh2
- * error. Only when no other call holds a partly sent packet: libssh2
- * sends the adjust at once. */
+ * it is used, or repeats an adjust libssh2 holds half sent. libssh2 1.10
+ * takes from its window what the reader took, not what arrived: the
+ * window left covers what is on the way and what libssh2 holds decrypted
+ * for us, so the share bounds both. 0, EAGAIN, or a libssh2 error. Only
+ * when no other call holds a partly sent packet: libssh2 sends the
+ * adjust at once. */
 static int widen_window(struct ssh_chan *c, ssize_t n)
 {
-	unsigned long win, queued, share;
+	unsigned long win, share;
 
 	if (c->adjust_pending)
 		return ssh_chan_ungate(c, SSH_OP_ADJUST, adjust_again(c));
@@ -152,11 +151,7 @@ static int widen_window(struct ssh_chan *c, ssize_t n)
 	win = libssh2_channel_window_read_ex(c->raw, NULL, NULL);
 	if (win >= share - share / 4)
 		return 0;
-	/* Walks libssh2's packet queue: only when an adjust is due. */
-	libssh2_channel_window_read_ex(c->raw, &queued, NULL);
-	if (win + queued >= share - share / 4)
-		return 0;
-	c->adjust_len = (uint32_t)(share - win - queued);
+	c->adjust_len = (uint32_t)(share - win);
 	return ssh_chan_ungate(c, SSH_OP_ADJUST, adjust_again(c));
 }
 
@@ -202,6 +197,7 @@ ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
 	 * len (the caller's room only grows meanwhile). */
 	if (c->read_retry_len && len > c->read_retry_len)
 		len = c->read_retry_len;
+	c->s->rx_burst = 0; /* a turn to read (ssh.c, sess_recv) */
 	n = ssh_chan_ungate(c, SSH_OP_READ,
 			    (int)libssh2_channel_read(c->raw, buf, len));
 	c->read_retry_len = n == LIBSSH2_ERROR_EAGAIN ? len : 0;
