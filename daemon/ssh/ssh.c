@@ -118,32 +118,17 @@ const char *ssh_last_error(struct ssh_sess *s)
 
 /* libssh2 reads through this, so every read of the SSH socket re-arms
  * TCP_QUICKACK (Linux clears it) and counts liveness: without QUICKACK,
- * delayed ACKs cost tens of milliseconds per channel (TESTBED.md).
- *
- * libssh2 1.10 decrypts every packet the socket holds before a channel
- * read returns: with a grown window (ssh_chan.c) and a sender as fast as
- * our decryption, one read took 26 MiB in one go over the bench's relay,
- * hundreds of milliseconds without a byte to the client or a window
- * adjust to the server. So a turn reads at most SSH_RX_BURST: then recv
- * says EAGAIN, the caller gets what was decrypted, and the socket, still
- * readable, brings the loop back. Each pass of the service and each
- * channel read starts a new turn. (Not in blocking mode: libssh2 would
- * wait for a readable socket and call again at once, until its timeout.) */
+ * delayed ACKs cost tens of milliseconds per channel (TESTBED.md). */
 static ssize_t sess_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 			 void **abstract)
 {
 	struct ssh_sess *s = *abstract;
-	ssize_t n;
+	ssize_t n = recv(fd, buf, len, flags);
 	int one = 1;
 
-	if (s->rx_burst >= SSH_RX_BURST &&
-	    !libssh2_session_get_blocking(s->raw))
-		return -EAGAIN;
-	n = recv(fd, buf, len, flags);
 	if (n < 0)
 		return -errno;
 	if (n > 0) {
-		s->rx_burst += (size_t)n;
 		s->rx_bytes += (unsigned long long)n;
 		s->last_rx_ms = loop_now_ms(s->loop);
 		s->rx_pending_seen = 0;
@@ -520,7 +505,6 @@ static void service_ready(struct ssh_sess *s)
 		unsigned long long rx_before = s->rx_bytes;
 
 		progress = 0;
-		s->rx_burst = 0;
 		if (s->owner == &s->alive_timer) {
 			int secs;
 

@@ -213,7 +213,6 @@ ssize_t ssh_chan_read(struct ssh_chan *c, char *buf, size_t len)
 	 * len (the caller's room only grows meanwhile). */
 	if (c->read_retry_len && len > c->read_retry_len)
 		len = c->read_retry_len;
-	c->s->rx_burst = 0; /* a turn to read (ssh.c, sess_recv) */
 	n = ssh_chan_ungate(c, SSH_OP_READ,
 			    (int)libssh2_channel_read(c->raw, buf, len));
 	c->read_retry_len = n == LIBSSH2_ERROR_EAGAIN ? len : 0;

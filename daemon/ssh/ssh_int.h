@@ -100,8 +100,6 @@ struct ssh_sess {
 	uint64_t last_rx_ms;
 	int rx_pending_seen;
 	unsigned long long rx_bytes, tx_bytes;
-	/* Read from the socket since the last reader's turn (sess_recv). */
-	size_t rx_burst;
 	uint64_t started_ms;
 	/* The shortest round trip seen: a channel open's, from the request
 	 * to the server's answer (0: none yet). The receive windows size
@@ -117,9 +115,6 @@ struct ssh_sess {
 /* The receive window a channel opens with: small, so that libssh2's own
  * top-ups stay small too; ssh_chan.c's window budget says why. */
 #define WINDOW_OPEN (64 * 1024)
-
-/* The most one turn reads from the SSH socket (ssh.c, sess_recv). */
-#define SSH_RX_BURST (1024 * 1024)
 
 /* ssh.c: recomputes the session socket's epoll interest. */
 void ssh_sess_update_events(struct ssh_sess *s);
