@@ -2,12 +2,15 @@
  * netem): relays TCP connections and holds every byte a fixed time in each
  * direction, passing back-pressure and half-close on. For bench/run.sh.
  *
- *   delay_relay [-d MS] [-q BYTES] [-n] LADDR:LPORT:HOST:PORT ...
+ *   delay_relay [-d MS] [-q BYTES] [-n] [-t FILE] LADDR:LPORT:HOST:PORT ...
  *
  * -d: one-way delay in milliseconds (20). -q: the most bytes held in one
  * direction of one connection (64 MiB; above it the relay stops reading,
  * so the sender's TCP window closes: the link's capacity is q / delay).
  * -n: connect to the target at once instead of modelling the handshake.
+ * -t FILE: a line per chunk ("us conn dir op len held": c/s for client to
+ * server or back, r when read and queued, w when written; held is what the
+ * direction holds after the read), to see how much is in flight when.
  * Prints "READY" on stdout once every listener is up; runs until killed.
  *
  * Each direction of a connection is a reader thread, which stamps each
@@ -46,6 +49,8 @@
 static long delay_ns = 20L * 1000 * 1000;
 static size_t queue_max = 64u * 1024 * 1024;
 static int model_handshake = 1;
+static FILE *trace;
+static atomic_int conn_seq;
 
 struct chunk {
 	struct chunk *next;
@@ -62,11 +67,13 @@ struct dir {
 	size_t held;
 	int dead; /* the connection ends: both threads stop */
 	int from, to;
+	char name; /* 'c' client to server, 's' server to client */
 	struct conn *conn;
 };
 
 struct conn {
 	struct dir c2s, s2c;
+	int id; /* for the trace */
 	int cfd, sfd;
 	int64_t accepted;
 	const struct sockaddr_storage *target;
@@ -96,8 +103,17 @@ static void sleep_until(int64_t t)
 		;
 }
 
-static void dir_init(struct dir *d, struct conn *c)
+static void trace_chunk(struct dir *d, char op, size_t len, size_t held)
 {
+	if (trace)
+		fprintf(trace, "%lld %d %c %c %zu %zu\n",
+			(long long)(now_ns() / 1000), d->conn->id, d->name, op,
+			len, held);
+}
+
+static void dir_init(struct dir *d, struct conn *c, char name)
+{
+	d->name = name;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	d->head = d->tail = NULL;
@@ -166,6 +182,7 @@ static int dir_push(struct dir *d, struct chunk *k)
 		d->head = k;
 	d->tail = k;
 	d->held += k->len;
+	trace_chunk(d, 'r', k->len, d->held);
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
@@ -249,6 +266,7 @@ static void *writer(void *arg)
 			break;
 		}
 		int rc = write_all(d->to, k->data, k->len);
+		trace_chunk(d, 'w', k->len, 0);
 		free(k);
 		if (rc < 0) {
 			conn_kill(d->conn);
@@ -344,8 +362,9 @@ static void *acceptor(void *arg)
 		c->accepted = now_ns();
 		c->target = &l->target;
 		c->target_len = l->target_len;
-		dir_init(&c->c2s, c);
-		dir_init(&c->s2c, c);
+		c->id = atomic_fetch_add(&conn_seq, 1);
+		dir_init(&c->c2s, c, 'c');
+		dir_init(&c->s2c, c, 's');
 		c->c2s.from = fd;
 		atomic_init(&c->threads, 4);
 		if (spawn(reader, &c->c2s) != 0 || spawn(c2s_writer, c) != 0) {
@@ -395,7 +414,7 @@ static int setup(const char *spec, struct listener *l)
 int main(int argc, char **argv)
 {
 	int opt;
-	while ((opt = getopt(argc, argv, "d:q:n")) != -1) {
+	while ((opt = getopt(argc, argv, "d:q:nt:")) != -1) {
 		switch (opt) {
 		case 'd':
 			delay_ns = strtol(optarg, NULL, 10) * 1000000L;
@@ -405,6 +424,14 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			model_handshake = 0;
+			break;
+		case 't':
+			trace = fopen(optarg, "w");
+			if (!trace) {
+				perror("delay_relay: trace");
+				return 1;
+			}
+			setvbuf(trace, NULL, _IOLBF, 0);
 			break;
 		default:
 			goto usage;
@@ -435,7 +462,7 @@ int main(int argc, char **argv)
 	acceptor(&ls[0]);
 	return 0;
 usage:
-	fprintf(stderr, "usage: delay_relay [-d MS] [-q BYTES] [-n] "
+	fprintf(stderr, "usage: delay_relay [-d MS] [-q BYTES] [-n] [-t FILE] "
 			"LADDR:LPORT:HOST:PORT ...\n");
 	return 2;
 }
