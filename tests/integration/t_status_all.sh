@@ -29,12 +29,18 @@ FGLOG=$FT_LOG
 tt_check "foreground ftp-tunnel made $RUN/cli-$FG.sock" test -S "$RUN/cli-$FG.sock"
 tt_check "its socket has mode 0600: $(stat -c %a "$RUN/cli-$FG.sock" 2>&1)" \
 	[ "$(stat -c %a "$RUN/cli-$FG.sock" 2>/dev/null)" = 600 ]
-curl -q -sS --max-time 60 -o "$T/fg.out" "ftp://127.0.0.1:$LP/pub/big" 2>"$T/fg.err" &
+# The downloads read slowly (8 KiB every 50 ms) until their gate opens:
+# the foreground's must still run when SIGTERM cuts it, however long the
+# checks before take on a loaded machine; the daemon's is let go to its
+# end before it is compared.
+GATED="$TT_LIB_DIR/helpers/gated_retr.py"
+python3 "$GATED" "$LP" pub/big "$T/fg.out" pasv "$T/gate.fg" 8192 \
+	2>"$T/fg.err" &
 cf=$!
 tt_track "$cf"
 # The daemon, and a download through the shim.
-"${WRAP[@]}" curl -q -sS --max-time 60 -o "$T/d.out" \
-	"ftp://127.0.0.1:$VSFTPD_PORT/pub/big" 2>"$T/d.err" &
+"${WRAP[@]}" python3 "$GATED" "$VSFTPD_PORT" pub/big "$T/d.out" pasv \
+	"$T/gate.d" 8192 2>"$T/d.err" &
 cd_=$!
 tt_track "$cd_"
 
@@ -246,7 +252,8 @@ ft_tunnel -o Connections=2 -L "ftp/$LP2:127.0.0.1:$VSFTPD_PORT" "$DEST" || tt_di
 FG2=$FT_PID
 tt_wait_until 50 test -S "$RUN/cli-$FG2.sock"
 for i in 1 2; do
-	curl -q -sS --max-time 60 -o "$T/x$i.out" "ftp://127.0.0.1:$LP2/pub/big" 2>"$T/x$i.err" &
+	python3 "$GATED" "$LP2" pub/big "$T/x$i.out" pasv "$T/gate.x" 8192 \
+		2>"$T/x$i.err" &
 	tt_track "$!"
 	sleep 0.5
 done
@@ -306,6 +313,7 @@ rc=$?
 tt_check "stop of no such process: exit $rc, \"$out\"" eval '[ "$rc" = 1 ] && echo "$out" | grep -q "no foreground ftp-tunnel"'
 tt_check "the daemon was left alone" _tt_alive "$dp"
 
+: >"$T/gate.d"
 wait "$cd_"
 r=$?
 tt_check "the download through the daemon completed (exit $r)" tt_cmp "$VSFTPD_PUB/big" "$T/d.out"
