@@ -261,7 +261,7 @@ _tt_ftp_run() {
 	timeout -k 5 "$TT_FTP_TIMEOUT" "${pre[@]}" env HOME="$T/home" "${wrap[@]}" "$@" \
 		<"$in" >>"$TT_FTP_LOG" 2>&1 &
 	pid=$!
-	TT_KILL+=("-$pid")
+	tt_track -g "$pid"
 	wait "$pid"
 	rc=$?
 	tt_untrack "$pid"

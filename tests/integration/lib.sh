@@ -35,6 +35,10 @@ TT_NPASS=0
 TT_NFAIL=0
 TT_NSKIP=0
 TT_KILL=()   # "PID" or "-PGID", in start order
+# PID -> its start time (/proc/PID/stat field 22) when it was tracked:
+# pid_max is 32768 here, and with other test runs on the machine a PID
+# of ours that ended can come back as somebody else's within seconds.
+declare -A TT_START=()
 TT_NETNS=()  # namespaces to delete
 TT_LOGS=()   # "label|path" printed when the test fails
 T=""
@@ -142,9 +146,29 @@ _tt_signal() {
 tt_track() {
 	if [ "$1" = -g ]; then
 		TT_KILL+=("-$2")
+		_tt_remember "$2"
 	else
 		TT_KILL+=("$1")
+		_tt_remember "$1"
 	fi
+}
+
+# _tt_starttime PID: its start time in clock ticks since boot, or nothing.
+_tt_starttime() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	# Field 2 is "(comm)", which may hold spaces: count after its ")".
+	st=${st##*) }
+	set -- $st
+	echo "${20}"
+}
+_tt_remember() { TT_START[$1]=$(_tt_starttime "$1"); }
+# _tt_reused PID: PID is now another process than the one we tracked.
+_tt_reused() {
+	local then=${TT_START[$1]:-} now
+	[ -n "$then" ] || return 1
+	now=$(_tt_starttime "$1")
+	[ -n "$now" ] && [ "$now" != "$then" ]
 }
 
 # tt_untrack PID: forget PID (it was waited for).
@@ -185,10 +209,12 @@ tt_spawn() {
 		"${pre[@]}" setsid "$@" </dev/null >>"$log" 2>&1 &
 		TT_PID=$!
 		TT_KILL+=("-$TT_PID")
+		_tt_remember "$TT_PID"
 	else
 		"${pre[@]}" "$@" </dev/null >>"$log" 2>&1 &
 		TT_PID=$!
 		TT_KILL+=("$TT_PID")
+		_tt_remember "$TT_PID"
 	fi
 	TT_SPAWN_LOG=$log
 	tt_log_add "$(basename "$1")[$TT_PID]" "$log"
@@ -198,7 +224,7 @@ tt_spawn() {
 _tt_alive() {
 	local st
 	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ] && ! _tt_reused "$1"
 }
 # _tt_group_alive PGID: true while a live process is in that group.
 _tt_group_alive() {
@@ -209,6 +235,9 @@ _tt_group_alive() {
 # leader may not have made its group yet (setsid, timeout's setpgid).
 _tt_entry_alive() {
 	if [ "${1#-}" != "$1" ]; then
+		# A leader's PID that came back as another process may lead a
+		# group of that number of its own: not ours.
+		_tt_reused "${1#-}" && return 1
 		_tt_group_alive "${1#-}" || _tt_alive "${1#-}"
 	else
 		_tt_alive "$1"
