@@ -204,6 +204,16 @@ static void preload(const char *shim)
 	free(val);
 }
 
+/* Becomes the program cmd[0] with the shim preloaded; never returns. */
+static void run_wrapped(const char *shim, char **cmd) __attribute__((noreturn));
+static void run_wrapped(const char *shim, char **cmd)
+{
+	preload(shim);
+	execvp(cmd[0], cmd);
+	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s", cmd[0],
+	    strerror(errno));
+}
+
 /* On a terminal, settle what only the user can before the command
  * starts: `ftp-tunnel --check` asks about an unknown host key (recording
  * it) and proves that the daemon, which has no terminal, can log in.
@@ -428,10 +438,7 @@ int main(int argc, char **argv)
 		    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||
 		    (ports && setenv("FTP_TUNNEL_PORTS", ports, 1) < 0))
 			die(EXIT_FAIL, "setenv: %s", strerror(errno));
-		preload(shim);
-		execvp(argv[optind], argv + optind);
-		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
-		    argv[optind], strerror(errno));
+		run_wrapped(shim, argv + optind);
 	}
 	if (!via || !*via) {
 		/* The configuration's routes decide, server by server:
@@ -447,10 +454,7 @@ int main(int argc, char **argv)
 			    "set FTP_TUNNEL_VIA), or Route blocks in %s",
 			    config ? "the -F file" : CONFFILE_SEARCH_TEXT);
 		ensure_daemon();
-		preload(shim);
-		execvp(argv[optind], argv + optind);
-		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
-		    argv[optind], strerror(errno));
+		run_wrapped(shim, argv + optind);
 	}
 	if (strchr(via, '\n') ||
 	    conf_parse_via(via, host, sizeof(host), &port) < 0)
@@ -467,8 +471,5 @@ int main(int argc, char **argv)
 	    (*opts && setenv("FTP_TUNNEL_OPTIONS", opts, 1) < 0) ||
 	    (ports && setenv("FTP_TUNNEL_PORTS", ports, 1) < 0))
 		die(EXIT_FAIL, "setenv: %s", strerror(errno));
-	preload(shim);
-	execvp(argv[optind], argv + optind);
-	die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CANNOT, "%s: %s",
-	    argv[optind], strerror(errno));
+	run_wrapped(shim, argv + optind);
 }

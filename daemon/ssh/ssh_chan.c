@@ -306,18 +306,25 @@ struct ssh_chan *ssh_chan_attach(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
 	return c;
 }
 
-void ssh_chan_close(struct ssh_chan *c)
+/* Takes c off its session's list of channels (and the process's count). */
+static void unlink_chan(struct ssh_chan *c)
 {
-	struct ssh_sess *s = c->s;
 	struct ssh_chan **pp;
 
-	for (pp = &s->chans; *pp; pp = &(*pp)->next) {
+	for (pp = &c->s->chans; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			atomic_fetch_sub(&process_chans, 1);
-			break;
+			return;
 		}
 	}
+}
+
+void ssh_chan_close(struct ssh_chan *c)
+{
+	struct ssh_sess *s = c->s;
+
+	unlink_chan(c);
 	c->closing = 1;
 	c->ops = NULL;
 	if (s->state != SESS_READY) {
@@ -332,15 +339,8 @@ void ssh_chan_close(struct ssh_chan *c)
 void ssh_chan_detach(struct ssh_chan *c)
 {
 	struct ssh_sess *s = c->s;
-	struct ssh_chan **pp;
 
-	for (pp = &s->chans; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			atomic_fetch_sub(&process_chans, 1);
-			break;
-		}
-	}
+	unlink_chan(c);
 	if (s->owner == c)
 		s->owner = NULL;
 	free(c);
