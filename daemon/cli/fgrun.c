@@ -17,6 +17,7 @@
 #include "spread.h"
 #include "tty.h"
 #include "version.h"
+#include "worker.h"
 
 /* Extra connections for concurrent FTP sessions close this long after
  * their last one ends: the next burst pays a login, an idle tunnel holds
@@ -56,23 +57,19 @@ static void ending_task(struct loop *loop, void *arg)
  * quietly), as fatal() does on the main thread. */
 static void end_with(struct cli *c, int code, const char *msg)
 {
-	struct ending *e;
+	struct ending *e = calloc(1, sizeof(*e));
+	int rc = -1;
 
-	if (!c->own) {
-		if (msg)
-			fatal(c, code, msg);
-		else
-			loop_stop(c->loop);
-		return;
-	}
-	e = calloc(1, sizeof(*e));
 	if (e) {
 		e->c = c;
 		e->code = code;
 		e->quiet = !msg;
 		snprintf(e->msg, sizeof(e->msg), "%s", msg ? msg : "");
 	}
-	if (!e || connpool_post_main(c->own, ending_task, e) < 0) {
+	if (e)
+		rc = c->own ? connpool_post_main(c->own, ending_task, e)
+			    : taskq_post(c->mainq, ending_task, e);
+	if (rc < 0) {
 		log_err("out of memory: %s", msg ? msg : "stopping");
 		free(e);
 	}
@@ -125,6 +122,25 @@ static void start_tunnels(struct cli *c)
 	c->pending = c->ntunnels;
 	for (i = 0; i < c->ntunnels; i++)
 		tunnel_start(c->tunnels[i]);
+}
+
+static void start_tunnels_task(struct loop *loop, void *arg)
+{
+	(void)loop;
+	start_tunnels(arg);
+}
+
+/* On the tunnels' thread, its last task. */
+static void free_tunnels_task(struct loop *loop, void *arg)
+{
+	struct cli *c = arg;
+	int i;
+
+	(void)loop;
+	for (i = 0; i < c->ntunnels; i++) {
+		tunnel_free(c->tunnels[i]);
+		c->tunnels[i] = NULL;
+	}
 }
 
 /* The pool's event hook, on own's worker: the tunnels start once own is
@@ -294,9 +310,9 @@ static void cli_report(struct statusrep *r, void *arg)
 	struct cli *c = j.c;
 
 	j.now = loop_now_ms(c->loop);
-	if (!c->own) {
-		report_own(c->loop, &j);
-	} else if (!own_answers(c) ||
+	if (c->alone) {
+		worker_call(c->alone, report_own, &j);
+	} else if (!c->own || !own_answers(c) ||
 		   connpool_call(c->own, report_own, &j) < 0) {
 		/* What the main thread knows: no session, no controls. */
 		report_process(&j, -1);
@@ -409,6 +425,35 @@ static int start_own(struct cli *c)
 	return -1;
 }
 
+/* SftpLogin=ftp alone: no SSH connection of our own (each FTP login
+ * makes its own). The tunnels run on a worker all the same, so that the
+ * main thread keeps only the signals and the status socket and never
+ * waits for a login's name lookup or key exchange. -1 to go on (to run,
+ * or with c->exit_code set to clean up), or the status to exit with. */
+static int start_alone(struct cli *c)
+{
+	int rc;
+
+	c->mainq = taskq_new(c->loop);
+	c->alone = worker_new();
+	if (!c->mainq || !c->alone) {
+		log_err("out of memory");
+		return 1;
+	}
+	if (make_tunnels(c, worker_loop(c->alone), NULL) < 0)
+		return -1;
+	rc = worker_start(c->alone);
+	if (rc < 0) {
+		log_err("cannot start a thread: %s", strerror(-rc));
+		return 1;
+	}
+	if (worker_post(c->alone, start_tunnels_task, c) < 0) {
+		log_err("out of memory");
+		c->exit_code = 1;
+	}
+	return -1;
+}
+
 /* Makes the event loop, its signal watch (*sfd), the SSH connection with
  * the tunnels (or the tunnels alone, SftpLogin=ftp), the status socket.
  * Returns -1 to go on (to run, or with c->exit_code set to clean up), or
@@ -436,18 +481,14 @@ static int start(struct cli *c, int *sfd)
 	/* Local listeners first: a port in use is an error before we
 	 * connect anywhere. Every tunnel an sftp/ one whose FTP logins log
 	 * in themselves (SftpLogin=ftp): no SSH connection of our own. */
-	if (!c->check && c->topts.sftp_login_ftp && only_sftp(c)) {
-		if (make_tunnels(c, c->loop, NULL) < 0)
-			return -1;
-	} else {
+	if (!c->check && c->topts.sftp_login_ftp && only_sftp(c))
+		rc = start_alone(c);
+	else
 		rc = start_own(c);
-		if (rc >= 0 || c->exit_code)
-			return rc;
-	}
+	if (rc >= 0 || c->exit_code)
+		return rc;
 	if (!c->check)
 		c->status = fgsock_new(c->loop, c->name, &cli_status_ops, c);
-	if (!c->own)
-		start_tunnels(c); /* no SSH session to wait for */
 	return -1;
 }
 
@@ -455,8 +496,6 @@ static int start(struct cli *c, int *sfd)
  * start() made. Returns the status to exit with. */
 static int run(struct cli *c, int sfd)
 {
-	int i;
-
 	if (c->exit_code == 0)
 		loop_run(c->loop);
 	fgsock_free(c->status); /* first: status stops listing us */
@@ -470,9 +509,8 @@ static int run(struct cli *c, int sfd)
 	/* Every connection ends on its worker: own's takes the tunnels
 	 * with it (own_closing); extras' hand-backs name them. */
 	connpool_free(c->pool);
-	if (!c->own)
-		for (i = 0; i < c->ntunnels; i++)
-			tunnel_free(c->tunnels[i]);
+	worker_end(c->alone, free_tunnels_task, c);
+	taskq_free(c->mainq);
 	loop_unwatch(c->loop, sfd);
 	close(sfd);
 	loop_free(c->loop);

@@ -31,7 +31,7 @@ struct cli {
 	struct loop *loop;
 	struct ssh_opts opts;
 	struct fwd_spec specs[MAX_TUNNELS];
-	struct tunnel *tunnels[MAX_TUNNELS]; /* own's worker's, or main's */
+	struct tunnel *tunnels[MAX_TUNNELS]; /* own's worker's, or alone's */
 	char tnames[MAX_TUNNELS][600];	     /* their names, for status */
 	atomic_int up[MAX_TUNNELS];	     /* reported up */
 	int ntunnels;
@@ -47,9 +47,13 @@ struct cli {
 	int ftp_sessions;      /* on own */
 	struct connpool *pool; /* own and, for -L ftp/ tunnels, extras */
 	struct pool_conn *own; /* the tunnels' session, or NULL */
-	int may_prompt;	       /* own's login may ask on the terminal */
-	atomic_int logged_in;  /* own is ready: it asks nothing more */
-	atomic_int own_down;   /* own failed or was lost */
+	/* SftpLogin=ftp alone (no own): the tunnels' thread, and its way
+	 * back to the main thread. */
+	struct worker *alone;
+	struct taskq *mainq;
+	int may_prompt;	      /* own's login may ask on the terminal */
+	atomic_int logged_in; /* own is ready: it asks nothing more */
+	atomic_int own_down;  /* own failed or was lost */
 	char pool_key[CONNPOOL_KEY_MAX];
 	/* -o, -p, -l, -i, -J as "Key=Value", applied after a profile's. */
 	struct {

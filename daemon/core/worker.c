@@ -15,6 +15,9 @@ struct worker {
 	pthread_t thread;
 	int started;
 	atomic_int exited;
+	worker_fn last; /* worker_end's */
+	void *last_arg;
+	struct loop_timer *stop;
 };
 
 struct worker *worker_new(void)
@@ -86,4 +89,42 @@ void worker_free(struct worker *w)
 	taskq_free(w->q);
 	loop_free(w->loop);
 	free(w);
+}
+
+/* On the worker, after the timers that were due when last ran. */
+static void stop_cb(struct loop *loop, void *arg)
+{
+	struct worker *w = arg;
+
+	loop_timer_free(w->stop);
+	w->stop = NULL;
+	loop_stop(loop);
+}
+
+static void end_task(struct loop *loop, void *arg)
+{
+	struct worker *w = arg;
+
+	w->last(loop, w->last_arg);
+	/* Timers of one deadline run in the order armed: those last armed
+	 * for now run before this one. */
+	w->stop = loop_timer_new(loop, stop_cb, w);
+	if (!w->stop) {
+		loop_stop(loop); /* out of memory: theirs are left */
+		return;
+	}
+	loop_timer_arm(w->stop, 0);
+}
+
+void worker_end(struct worker *w, worker_fn last, void *arg)
+{
+	if (!w)
+		return;
+	w->last = last;
+	w->last_arg = arg;
+	if (w->started)
+		worker_call(w, end_task, w);
+	else
+		last(w->loop, arg); /* nobody else runs the loop */
+	worker_free(w);
 }

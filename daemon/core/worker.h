@@ -32,5 +32,11 @@ int worker_exited(struct worker *w);
 /* Waits for the thread to end, then frees the worker and its loop, on
  * which nothing may be left. Accepts NULL and a worker never started. */
 void worker_free(struct worker *w);
+/* The end of a worker whose loop runs until told: last(arg) runs on its
+ * thread and frees what lives there; the timers that leaves due now run
+ * (an SSH session is freed from a 0 ms timer of its own when its owner
+ * may be inside its callback); then the loop stops and the worker is
+ * freed as by worker_free. Accepts NULL and a worker never started. */
+void worker_end(struct worker *w, worker_fn last, void *arg);
 
 #endif

@@ -40,6 +40,7 @@
 #include "ipc.h"
 #include "ipcserve.h"
 #include "log.h"
+#include "logins.h"
 #include "mem.h"
 #include "net.h"
 #include "spec.h"
@@ -84,8 +85,7 @@ struct tunneld {
 	struct loop_timer *tick;
 	unsigned long nconn;
 	unsigned long nrequests;
-	int nlogins; /* SftpLogin=ftp sessions (each its own SSH login) */
-	struct login_sess *logins; /* ... listed for DATA and PEER */
+	struct login_set *logins; /* SftpLogin=ftp sessions */
 	uint64_t started_ms;
 };
 
@@ -312,78 +312,20 @@ static void connect_rehome(void *job, struct pool_conn *to, void *arg)
 	connect_orphaned(&p->h);
 }
 
-/* SftpLogin=ftp through the shim: the settings each FTP login's SSH
- * connection is made with (the user and password are the login's). */
-struct login_sess {
-	struct tunneld *d;
-	struct ssh_opts o;
-	struct ftpsrv *f;
-	struct sockaddr_storage dst; /* what the program dialed */
-	struct login_sess *next, **prevp;
-};
-
-static void login_done(struct ftpsrv *f, void *arg)
-{
-	struct login_sess *ls = arg;
-
-	(void)f;
-	ls->d->nlogins--;
-	*ls->prevp = ls->next;
-	if (ls->next)
-		ls->next->prevp = ls->prevp;
-	ssh_opts_release(&ls->o);
-	free(ls);
-}
-
-/* On the main thread: an FTP session whose USER and PASS log in to SSH
- * themselves (ftpsrv.h), never on a connection another login made.
- * Takes o's strings (o is left empty) and p. */
+/* SftpLogin=ftp through the shim: the program gets its end of a
+ * loopback connection; the other is a login session's (logins.h), never
+ * on a connection another login made. Takes o's strings (o is left
+ * empty) and p. */
 static void sftp_login_start(struct tunneld *d, struct connect_req *p,
 			     struct ssh_opts *o)
 {
-	struct login_sess *ls = calloc(1, sizeof(*ls));
-	struct ftpsrv_opts fo = {.start_dir = "",
-				 .peer_uid = getuid(),
-				 .pasv_addr = (struct sockaddr *)&p->dst};
-	char name[64], dst[80];
-	int keep;
+	char name[64];
+	int keep = give_loopback_pair(p);
 
-	addr_format((struct sockaddr *)&p->dst, dst, sizeof(dst));
-	if (!ls) {
-		reply_err(p->client, ENOMEM,
-			  "cannot make a loopback connection");
-		goto fail;
-	}
-	keep = give_loopback_pair(p);
-	if (keep < 0)
-		goto fail;
-	ls->d = d;
-	ls->o = *o;
-	ssh_opts_init(o); /* its strings are ls's now */
-	ls->dst = p->dst;
-	fo.login_opts = &ls->o;
 	snprintf(name, sizeof(name), "sftp %lu", p->id);
-	log_info("%s: FTP to %s answered from SFTP, the FTP login's own SSH "
-		 "login to %s",
-		 name, dst, ls->o.host);
-	ls->f = ftpsrv_new(d->loop, NULL, keep, &fo, name, login_done, ls);
-	if (!ls->f) {
-		ssh_opts_release(&ls->o);
-		free(ls);
-		ls = NULL;
-	} else {
-		d->nlogins++;
-		ls->next = d->logins;
-		if (ls->next)
-			ls->next->prevp = &ls->next;
-		ls->prevp = &d->logins;
-		d->logins = ls;
-	}
-	close(p->client);
-	free(p);
-	return;
-fail:
-	free(ls);
+	if (keep >= 0)
+		logins_start(d->logins, keep, o, (struct sockaddr *)&p->dst,
+			     name);
 	ssh_opts_release(o);
 	close(p->client);
 	free(p);
@@ -587,6 +529,7 @@ struct data_job {
 	struct sockaddr_storage local, peer; /* PEER: the accepted socket */
 	struct pool_conn *pc;		     /* the one being asked */
 	unsigned long below;		     /* ask those numbered below */
+	int logins_asked;		     /* the SftpLogin=ftp sessions */
 	int found;
 	struct sockaddr_storage server; /* PEER: its control's dst */
 	struct data_job *next, **prevp; /* in flight, for tunneld_free */
@@ -640,26 +583,6 @@ static void peer_task(struct loop *loop, void *arg)
 	}
 }
 
-/* On the main thread: DATA or PEER for the SftpLogin=ftp sessions, which
- * live here, outside the pool. */
-static void data_job_logins(struct tunneld *d, struct data_job *j)
-{
-	struct login_sess *ls;
-
-	for (ls = d->logins; ls && !j->found; ls = ls->next) {
-		if (j->fd >= 0) {
-			j->found =
-			    addr_same_host((struct sockaddr *)&ls->dst,
-					   (struct sockaddr *)&j->dst) &&
-			    ftpsrv_data_adopt(ls->f, j->port, j->fd) == 0;
-		} else if (ftpsrv_data_made(ls->f, (struct sockaddr *)&j->peer,
-					    (struct sockaddr *)&j->local)) {
-			j->found = 1;
-			j->server = ls->dst;
-		}
-	}
-}
-
 static void data_back(struct loop *loop, void *arg);
 
 /* On the worker: asks its controls, then tells the main thread. */
@@ -677,6 +600,25 @@ static void data_ask_task(struct loop *loop, void *arg)
 		log_err("ipc: DATA/PEER: out of memory");
 }
 
+/* On the SftpLogin=ftp sessions' thread: asks them, then tells the main
+ * thread. */
+static void logins_ask_task(struct loop *loop, void *arg)
+{
+	struct data_job *j = arg;
+	struct login_set *set = j->d->logins;
+
+	(void)loop;
+	if (j->fd >= 0)
+		j->found = logins_data_adopt(set, (struct sockaddr *)&j->dst,
+					     j->port, j->fd) == 0;
+	else
+		j->found =
+		    logins_data_made(set, (struct sockaddr *)&j->peer,
+				     (struct sockaddr *)&j->local, &j->server);
+	if (taskq_post(j->d->q, data_back, j) < 0)
+		log_err("ipc: DATA/PEER: out of memory");
+}
+
 /* The live connection numbered highest below j->below. */
 static void newest_below(struct pool_conn *pc, void *arg)
 {
@@ -689,16 +631,14 @@ static void newest_below(struct pool_conn *pc, void *arg)
 
 static void data_answer(struct data_job *j);
 
-/* Asks the next connection, or answers when none is left. The main
- * thread's own SftpLogin=ftp sessions are asked first. */
+/* Asks the next connection, or answers when none is left. The
+ * SftpLogin=ftp sessions are asked first. */
 static void data_next(struct data_job *j)
 {
-	if (j->below == ~0UL) {
-		data_job_logins(j->d, j);
-		if (j->found) {
-			data_answer(j);
+	if (!j->logins_asked) {
+		j->logins_asked = 1;
+		if (logins_ask(j->d->logins, logins_ask_task, j) == 0)
 			return;
-		}
 	}
 	for (;;) {
 		j->pc = NULL;
@@ -947,7 +887,7 @@ static void tick_cb(struct loop *loop, void *arg)
 	struct tunneld *d = arg;
 
 	if (d->idle_exit_s > 0 && !connpool_count(d->pool) &&
-	    !held_count(d->held) && !d->nlogins &&
+	    !held_count(d->held) && !logins_count(d->logins) &&
 	    loop_now_ms(loop) - d->last_activity >=
 		(uint64_t)d->idle_exit_s * 1000) {
 		log_info("idle for %d s: exiting", d->idle_exit_s);
@@ -975,8 +915,10 @@ struct tunneld *tunneld_new(struct loop *loop, int listen_fd, int idle_exit_s)
 	    d->held && d->srv ? statusreq_set_new(loop, d->held, d->srv) : NULL;
 	d->q = taskq_new(loop);
 	d->pool = connpool_new(loop, &connect_pool_ops, d, SESSION_IDLE_MS);
+	d->logins = logins_new();
 	if (!d->tick || !d->held || !d->srv || !d->reports || !d->q ||
-	    !d->pool) {
+	    !d->pool || !d->logins) {
+		logins_free(d->logins);
 		ipcserve_free(d->srv);
 		loop_timer_free(d->tick);
 		statusreq_set_free(d->reports);
@@ -1010,8 +952,9 @@ void tunneld_free(struct tunneld *d)
 	ipcserve_free(d->srv); /* requests being read, replies written */
 	close(d->lfd);
 	connpool_free(d->pool); /* control_closing tells the FTP clients */
-	/* After the pool: no worker writes a STATUS part or answers a DATA
-	 * or PEER any more. */
+	logins_free(d->logins);
+	/* After the pool and the logins: no worker writes a STATUS part or
+	 * answers a DATA or PEER any more. */
 	statusreq_set_free(d->reports);
 	taskq_free(d->q);
 	while (d->data_jobs)
