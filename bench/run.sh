@@ -807,37 +807,50 @@ SFTPOPTS=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes
 	-o IdentitiesOnly=yes -i "$SSH_KEY" -P "$SSHD_PORT" -c "$CIPHER" -o "MACs=$MAC"
 	-o Compression=no)
 
-# sftp_x WHO down|up: one bulk transfer of SIZE bytes; MB/s into
-# samples/sftp-WHO-DIR.
+# sftp_x KIND WHO down|up: one transfer through the bridge (WHO tunnel,
+# curl as its FTP client) or a peer (curl sftp://, OpenSSH sftp -b); MB/s
+# into samples/KIND-WHO-DIR. KIND sftp: on loopback, SIZE bytes, and the
+# bridge's CPU per GiB into samples/cpu-sftp; sftpw: over the delay
+# relay, WAN_SIZE bytes.
 sftp_x() {
-	local who=$1 dir=$2 t0 t1 rc got up="$MAIN_UPLOAD_DIR/s-$1" t0c t1c
-	rm -f "$up" "$T/sftp.got"
-	[ "$who" = tunnel ] && t0c=$(cpu_ticks "$SFTP_PID")
+	local kind=$1 who=$2 dir=$3 t0 t1 rc got t0c t1c
+	local lport port file size upsrc up opts=() cpu_pid=""
+	if [ "$kind" = sftp ]; then
+		lport=$SFTP_LPORT port=$SSHD_PORT file=bulk size=$SIZE upsrc=$T/up.bin
+		opts=("${SFTPOPTS[@]}") cpu_pid=$SFTP_PID
+	else
+		lport=$SFTPW_LPORT port=$WAN_SSH file=wbulk size=$WAN_SIZE upsrc=$T/wup.bin
+		opts=("${SFTPOPTS_WAN[@]}")
+	fi
+	[ "$who" = tunnel ] || cpu_pid=""
+	up="$MAIN_UPLOAD_DIR/$kind-$who"
+	rm -f "$up"
+	[ -n "$cpu_pid" ] && t0c=$(cpu_ticks "$cpu_pid")
 	t0=$(date +%s.%N)
 	case $who:$dir in
-	tunnel:down) curl -sS --max-time 900 -o /dev/null "ftp://x:y@127.0.0.1:$SFTP_LPORT/pub/bulk" ;;
-	tunnel:up) curl -sS --max-time 900 -T "$T/up.bin" "ftp://x:y@127.0.0.1:$SFTP_LPORT/upload/s-$who" ;;
+	tunnel:down) curl -sS --max-time 900 -o /dev/null "ftp://x:y@127.0.0.1:$lport/pub/$file" ;;
+	tunnel:up) curl -sS --max-time 900 -T "$upsrc" "ftp://x:y@127.0.0.1:$lport/upload/$kind-$who" ;;
 	curl:down) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
-		-o /dev/null "sftp://$SSH_USER@127.0.0.1:$SSHD_PORT$MAIN_PUB/bulk" ;;
+		-o /dev/null "sftp://$SSH_USER@127.0.0.1:$port$MAIN_PUB/$file" ;;
 	curl:up) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
-		-T "$T/up.bin" "sftp://$SSH_USER@127.0.0.1:$SSHD_PORT$up" ;;
-	openssh:down) printf 'get %s /dev/null\n' "$MAIN_PUB/bulk" |
-		sftp -q "${SFTPOPTS[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
-	openssh:up) printf 'put %s %s\n' "$T/up.bin" "$up" |
-		sftp -q "${SFTPOPTS[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
+		-T "$upsrc" "sftp://$SSH_USER@127.0.0.1:$port$up" ;;
+	openssh:down) printf 'get %s /dev/null\n' "$MAIN_PUB/$file" |
+		sftp -q "${opts[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
+	openssh:up) printf 'put %s %s\n' "$upsrc" "$up" |
+		sftp -q "${opts[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
 	esac
 	rc=$?
 	t1=$(date +%s.%N)
-	[ "$who" = tunnel ] && t1c=$(cpu_ticks "$SFTP_PID")
-	if [ "$dir" = up ]; then got=$(stat -c %s "$up" 2>/dev/null); else got=$SIZE; fi
+	[ -n "$cpu_pid" ] && t1c=$(cpu_ticks "$cpu_pid")
+	if [ "$dir" = up ]; then got=$(stat -c %s "$up" 2>/dev/null); else got=$size; fi
 	rm -f "$up"
-	if [ "$rc" != 0 ] || [ "${got:-0}" != "$SIZE" ]; then
-		say "sftp $who $dir failed (exit $rc, ${got:-0} of $SIZE bytes)"
-		rec "fail-sftp-$who-$dir" 1
+	if [ "$rc" != 0 ] || [ "${got:-0}" != "$size" ]; then
+		say "$kind $who $dir failed (exit $rc, ${got:-0} of $size bytes)"
+		rec "fail-$kind-$who-$dir" 1
 		return 1
 	fi
-	rec "sftp-$who-$dir" "$(calc "$SIZE / ($t1 - $t0) / 1e6")"
-	[ "$who" = tunnel ] && rec "cpu-sftp" "$(calc "($t1c - $t0c) / $HZ / ($SIZE / 1073741824)")"
+	rec "$kind-$who-$dir" "$(calc "$size / ($t1 - $t0) / 1e6")"
+	[ -n "$cpu_pid" ] && rec "cpu-sftp" "$(calc "($t1c - $t0c) / $HZ / ($size / 1073741824)")"
 	return 0
 }
 
@@ -868,7 +881,7 @@ section_sftp() {
 	for ((r = 1; r <= RUNS; r++)); do
 		for dir in down up; do
 			for who in tunnel curl openssh; do
-				sftp_x "$who" "$dir"
+				sftp_x sftp "$who" "$dir"
 			done
 		done
 		many sftp small "$NSMALL"
@@ -902,36 +915,6 @@ section_sftp() {
 # the same relay; WAN_SIZE each way, every client interleaved in each run.
 SFTPOPTS_WAN=()
 
-# sftpw_x WHO down|up: one WAN transfer of WAN_SIZE bytes; MB/s into
-# samples/sftpw-WHO-DIR.
-sftpw_x() {
-	local who=$1 dir=$2 t0 t1 rc got up="$MAIN_UPLOAD_DIR/sw-$1"
-	rm -f "$up"
-	t0=$(date +%s.%N)
-	case $who:$dir in
-	tunnel:down) curl -sS --max-time 900 -o /dev/null "ftp://x:y@127.0.0.1:$SFTPW_LPORT/pub/wbulk" ;;
-	tunnel:up) curl -sS --max-time 900 -T "$T/wup.bin" "ftp://x:y@127.0.0.1:$SFTPW_LPORT/upload/sw-$who" ;;
-	curl:down) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
-		-o /dev/null "sftp://$SSH_USER@127.0.0.1:$WAN_SSH$MAIN_PUB/wbulk" ;;
-	curl:up) curl -sS -k --max-time 900 --key "$SSH_KEY" --pubkey "$SSH_KEY_PUB" \
-		-T "$T/wup.bin" "sftp://$SSH_USER@127.0.0.1:$WAN_SSH$up" ;;
-	openssh:down) printf 'get %s /dev/null\n' "$MAIN_PUB/wbulk" |
-		sftp -q "${SFTPOPTS_WAN[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
-	openssh:up) printf 'put %s %s\n' "$T/wup.bin" "$up" |
-		sftp -q "${SFTPOPTS_WAN[@]}" -b - "$SSH_USER@127.0.0.1" >/dev/null ;;
-	esac
-	rc=$?
-	t1=$(date +%s.%N)
-	if [ "$dir" = up ]; then got=$(stat -c %s "$up" 2>/dev/null); else got=$WAN_SIZE; fi
-	rm -f "$up"
-	if [ "$rc" != 0 ] || [ "${got:-0}" != "$WAN_SIZE" ]; then
-		say "sftp over the relay: $who $dir failed (exit $rc, ${got:-0} of $WAN_SIZE bytes)"
-		rec "fail-sftpw-$who-$dir" 1
-		return 1
-	fi
-	rec "sftpw-$who-$dir" "$(calc "$WAN_SIZE / ($t1 - $t0) / 1e6")"
-}
-
 section_sftpwan() {
 	local r dir who o ft_pid=$FT_PID
 	# The relay's port in place of sshd's (-P is sftp's port option).
@@ -950,7 +933,7 @@ section_sftpwan() {
 				# curl sftp:// uploads one packet per round trip
 				# (1.5 MB/s at 20 ms): its download only.
 				[ "$who:$dir" = curl:up ] && continue
-				sftpw_x "$who" "$dir"
+				sftp_x sftpw "$who" "$dir"
 			done
 		done
 	done
