@@ -6,8 +6,11 @@
 deb:
 	@BUILD=$(BUILD) sh scripts/deb.sh
 
+# The package is installed system-wide: two checkouts testing it at once
+# on one machine would remove each other's files, so one at a time.
 check-deb:
 	@sh scripts/deps.sh test
-	@BUILD=$(BUILD) bash tests/package/t_deb.sh
+	@BUILD=$(BUILD) flock /run/lock/ftp-tunnel-check-deb.lock \
+		bash tests/package/t_deb.sh
 
 .PHONY: deb check-deb
