@@ -84,7 +84,7 @@ python3 "$TT_LIB_DIR/helpers/open_with_cmd.py" \
 	127.0.0.1 "$LP" "$VSFTPD_PUB" "$FT_LOG" "$VSFTPD_PORT" >"$OUT" 2>&1
 rc=$?
 sed 's/^/# /' "$OUT" >&2
-tt_check "RETR before the data connection, and the data connection 0.5 s before RETR: replies in order, files equal" [ "$rc" = 0 ]
+tt_check "RETR before the data connection, and the data connection 1 s before RETR: replies in order, files equal" [ "$rc" = 0 ]
 tt_check "ss sees the SSH server's control connection to vsftpd ($(grep '^control' "$OUT"))" \
 	grep -q "^control connections seen: [1-9]" "$OUT"
 tt_check "after PASV, no channel to the server's data port until the client's next command ($(grep '^connected' "$OUT"))" \

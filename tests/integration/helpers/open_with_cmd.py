@@ -5,7 +5,7 @@ looks (ss) whether the SSH server has connected to the FTP server's data
 port yet, which the tunnel's debug log names ("data listener on ... ->
 HOST:PORT"; that ss sees the SSH server's connection to the control port
 SERVER_PORT shows that it can see one); then RETR, and only then the data connection. A second file
-the other way round: the data connection first, RETR 0.5 s later (the
+the other way round: the data connection first, RETR 1 s later (the
 channel then opens after a short wait, without a command). Prints one
 line per finding; exit status 1 when a file differs or a reply is
 wrong."""
@@ -44,12 +44,11 @@ def established_to(p):
 
 def fetch(c, name, lport, connect_first):
     global bad
-    d = None
     if connect_first:
         d = socket.create_connection((host, lport), timeout=20)
-        time.sleep(0.5)
-    r = c.cmd("RETR pub/" + name) if d else None
-    if not d:
+        time.sleep(1)
+        r = c.cmd("RETR pub/" + name)
+    else:
         c.sock.sendall(("RETR pub/" + name + "\r\n").encode())
         d = socket.create_connection((host, lport), timeout=20)
         r = c.reply()
@@ -81,9 +80,8 @@ print("server data port known: %s" % ("yes" if sp else "no"))
 print("control connections seen: %d" % established_to(ctl_port))
 print("connected before RETR: %d" % (established_to(sp) if sp else -1))
 fetch(c, "f1", lport, connect_first=False)
-r = c.cmd("PASV")
-lport = int(re.search(r",(\d+),(\d+)\)", r).group(1)) * 256 + \
-    int(re.search(r",(\d+),(\d+)\)", r).group(2))
+m = re.search(r",(\d+),(\d+)\)", c.cmd("PASV"))
+lport = int(m.group(1)) * 256 + int(m.group(2))
 fetch(c, "f2", lport, connect_first=True)
 c.cmd("QUIT")
 sys.exit(bad)
