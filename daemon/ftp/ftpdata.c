@@ -32,8 +32,12 @@ struct ftp_data {
 	int lfd;
 	enum ftpdata_check check;
 	struct sockaddr_storage expected_peer;
-	struct sockaddr_storage listen_addr;
-	uint16_t bound_port; /* the listener's port */
+	struct sockaddr_storage bound_addr; /* the listener's address */
+	uint16_t bound_port;		    /* and its port */
+	/* The channel opens with the client's next command (open_later,
+	 * ftpdata_command_passed), or open_timer after the connection. */
+	int open_later;
+	struct loop_timer *open_timer;
 	/* the channel side */
 	char chan_host[256];
 	int chan_port;
@@ -54,6 +58,7 @@ struct ftp_data {
 static void release(struct ftp_data *d)
 {
 	loop_timer_free(d->timer);
+	loop_timer_free(d->open_timer);
 	if (d->lfd >= 0) {
 		loop_unwatch(d->loop, d->lfd);
 		close(d->lfd);
@@ -290,24 +295,48 @@ static void refuse_cb(struct loop *loop, int lfd, uint32_t events, void *arg)
 	net_refuse_waiting(loop, lfd, d->name);
 }
 
-/* Opens the listener's channel before its connection comes: the port is
- * the one the FTP server (or, -R active, the client) just named, and it
- * will be used, so its round trip overlaps the client's connect and next
- * command instead of following them. The originator is our listener (the
- * peer is not known yet); a listener nobody uses discards its channel
- * (release). */
-static int open_early(struct ftp_data *d, const struct sockaddr *bound)
+/* Opens the listener's channel before its connection needs it: the port
+ * is the one the FTP server (or, -R active, the client) just named, and
+ * it will be used, so its round trip overlaps the client's command (-L
+ * passive: sent with it, ftpdata_command_passed) or connect (-R active:
+ * at once). The originator is our listener (the peer is not known yet);
+ * a listener nobody uses discards its channel (release). */
+static int open_early(struct ftp_data *d)
 {
 	char here[80];
 	long id;
 
-	addr_host(bound, here, sizeof(here));
+	d->open_later = 0;
+	loop_timer_disarm(d->open_timer);
+	addr_host((struct sockaddr *)&d->bound_addr, here, sizeof(here));
 	id = ssh_open_direct(d->s, d->chan_host, d->chan_port, here,
-			     addr_port(bound), chan_opened, d);
+			     d->bound_port, chan_opened, d);
 	if (id < 0)
 		return (int)id;
 	d->req = id;
 	return 0;
+}
+
+/* A deferred open (ftpdata_command_passed, open_timer_cb) goes now. */
+static void open_deferred(struct ftp_data *d, const char *why)
+{
+	if (!d->open_later)
+		return;
+	log_debug("%s: opening its channel %s", d->name, why);
+	if (open_early(d) < 0)
+		finish(d, "cannot open a channel (the SSH session is down or "
+			  "at MaxChannels)");
+}
+
+void ftpdata_command_passed(struct ftp_data *d)
+{
+	open_deferred(d, "with the client's command");
+}
+
+static void open_timer_cb(struct loop *loop, void *arg)
+{
+	(void)loop;
+	open_deferred(arg, "after its connection (no command came)");
 }
 
 /* The listener's one connection is fd; the pump starts as soon as the
@@ -327,6 +356,8 @@ static void take(struct ftp_data *d, int fd)
 	net_nodelay(fd);
 	d->fd = fd;
 	d->fd_connected = 1;
+	if (d->open_later)
+		loop_timer_arm(d->open_timer, FTPDATA_OPEN_WAIT_MS);
 	maybe_both(d);
 }
 
@@ -348,11 +379,13 @@ static void here_accept_cb(struct loop *loop, int lfd, uint32_t events,
 		take(d, fd);
 }
 
-struct ftp_data *ftpdata_listen_here(
-    struct ssh_sess *s, const struct sockaddr *listen_at,
-    enum ftpdata_check check, const struct sockaddr *expected_peer,
-    const char *chan_host, int chan_port, struct sockaddr_storage *bound,
-    const char *name, ftpdata_done_cb done, void *arg, char *err, size_t errlen)
+struct ftp_data *
+ftpdata_listen_here(struct ssh_sess *s, const struct sockaddr *listen_at,
+		    enum ftpdata_check check,
+		    const struct sockaddr *expected_peer, const char *chan_host,
+		    int chan_port, enum ftpdata_open when,
+		    struct sockaddr_storage *bound, const char *name,
+		    ftpdata_done_cb done, void *arg, char *err, size_t errlen)
 {
 	struct ftp_data *d = data_new(s, KIND_LISTEN_HERE, name, done, arg);
 	char where[80];
@@ -365,7 +398,6 @@ struct ftp_data *ftpdata_listen_here(
 	memcpy(&d->expected_peer, expected_peer, addr_len(expected_peer));
 	snprintf(d->chan_host, sizeof(d->chan_host), "%s", chan_host);
 	d->chan_port = chan_port;
-	memcpy(&d->listen_addr, listen_at, addr_len(listen_at));
 	d->lfd = datalisten_open(d->loop, listen_at, check == FTPDATA_CHECK_UID,
 				 here_accept_cb, d, bound, name);
 	if (d->lfd < 0) {
@@ -376,8 +408,15 @@ struct ftp_data *ftpdata_listen_here(
 		release(d);
 		return NULL;
 	}
+	memcpy(&d->bound_addr, bound, addr_len((struct sockaddr *)bound));
 	d->bound_port = addr_port((struct sockaddr *)bound);
-	if (open_early(d, (struct sockaddr *)bound) < 0) {
+	if (when == FTPDATA_OPEN_WITH_COMMAND) {
+		/* Room is checked now, so the PASV gets the refusal. */
+		d->open_timer = loop_timer_new(d->loop, open_timer_cb, d);
+		d->open_later =
+		    d->open_timer && ssh_sess_room(s) > 0 && !ssh_sess_dead(s);
+	}
+	if (!d->open_later && open_early(d) < 0) {
 		snprintf(err, errlen,
 			 "cannot open a channel (the SSH session is down or "
 			 "at MaxChannels): try again later");

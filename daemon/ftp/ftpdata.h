@@ -1,8 +1,9 @@
 /* ftpdata.h — setting up one FTP data connection through the SSH session.
  * Three shapes cover passive and active, local and remote tunnels:
  *   - a one-shot listener here, whose connection is carried by a
- *     direct-tcpip channel opened with the listener (-L passive, -R active
- *     forward), so its round trip overlaps the client's connect;
+ *     direct-tcpip channel opened before the connection comes (-L
+ *     passive, -R active forward), so its round trip overlaps the
+ *     client's connect;
  *   - a one-shot tcpip-forward on the SSH server, whose channel is
  *     connected to an address reached from here (-L active forward,
  *     -R passive);
@@ -35,18 +36,33 @@ enum ftpdata_check {
 /* How long a data listener waits for its connection. */
 #define FTPDATA_TIMEOUT_MS 60000
 
+/* When a listener's channel is opened. */
+enum ftpdata_open {
+	FTPDATA_OPEN_NOW,
+	/* With the client's next command to the server
+	 * (ftpdata_command_passed), or FTPDATA_OPEN_WAIT_MS after the
+	 * connection came if no command came by then. */
+	FTPDATA_OPEN_WITH_COMMAND,
+};
+#define FTPDATA_OPEN_WAIT_MS 10
+
 /* Listens at listen_at (port 0: any), opens a channel to
- * chan_host:chan_port at once and accepts the one connection that passes
- * the check; the pump starts when both are there. *bound gets the
- * listening address. NULL with err set. */
-struct ftp_data *ftpdata_listen_here(struct ssh_sess *s,
-				     const struct sockaddr *listen_at,
-				     enum ftpdata_check check,
-				     const struct sockaddr *expected_peer,
-				     const char *chan_host, int chan_port,
-				     struct sockaddr_storage *bound,
-				     const char *name, ftpdata_done_cb done,
-				     void *arg, char *err, size_t errlen);
+ * chan_host:chan_port (when: see enum ftpdata_open) and accepts the one
+ * connection that passes the check; the pump starts when both are there.
+ * *bound gets the listening address. NULL with err set (also when no
+ * channel could be opened now). */
+struct ftp_data *
+ftpdata_listen_here(struct ssh_sess *s, const struct sockaddr *listen_at,
+		    enum ftpdata_check check,
+		    const struct sockaddr *expected_peer, const char *chan_host,
+		    int chan_port, enum ftpdata_open when,
+		    struct sockaddr_storage *bound, const char *name,
+		    ftpdata_done_cb done, void *arg, char *err, size_t errlen);
+
+/* The client's next command is being passed to the server: a listener of
+ * FTPDATA_OPEN_WITH_COMMAND opens its channel now, if it has not yet
+ * (on failure its done callback runs and d is gone). */
+void ftpdata_command_passed(struct ftp_data *d);
 
 /* Asks the SSH server to listen on listen_host, port chosen by it; bound
  * reports the port; the first channel is connected to local_target. */

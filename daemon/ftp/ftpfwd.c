@@ -167,6 +167,28 @@ static void note_downloads(struct ftp_ctl *k)
 	}
 }
 
+/* The passive listener's channel is opened with the client's next
+ * command (RETR, ...), not as the 227 passes: the open and the command
+ * then reach the SSH server together, and it mostly answers the open, the
+ * 150 and a small file's data and EOF in one write. Opened as the 227
+ * passed, its lone open confirmation went first when the command came a
+ * few ms later (the shim's connect handoff), and OpenSSH, which sets no
+ * TCP_NODELAY without a pty, held the data behind it until our ACK came:
+ * a round trip per file. Client bytes read from the socket: the open is
+ * queued here and the command written in the session's next service,
+ * right after it; read in a service: the command is written now and the
+ * open in the service's next pass. */
+static void open_with_command(struct ftp_ctl *k)
+{
+	size_t len;
+
+	if (k->remote || !k->passive)
+		return;
+	ftp_rw_output(k->rw, FTP_SERVER, &len);
+	if (len)
+		ftpdata_command_passed(k->passive);
+}
+
 static void untrack(struct ftp_ctl *k, struct ftp_data *d)
 {
 	int i;
@@ -352,8 +374,9 @@ static void handle_request(struct ftp_ctl *k)
 			d = ftpdata_listen_here(
 			    k->s, (struct sockaddr *)&listen_at,
 			    loopback ? FTPDATA_CHECK_UID : FTPDATA_CHECK_ADDR,
-			    (struct sockaddr *)&k->fd_peer, host, port, &bound,
-			    name, data_done, k, err, sizeof(err));
+			    (struct sockaddr *)&k->fd_peer, host, port,
+			    FTPDATA_OPEN_WITH_COMMAND, &bound, name, data_done,
+			    k, err, sizeof(err));
 			if (d && track(k, d, 0, 0) == 0) {
 				k->passive = d;
 				if (k->advertise.ss_family) {
@@ -410,7 +433,8 @@ static void handle_request(struct ftp_ctl *k)
 			    k->s, (struct sockaddr *)&listen_at,
 			    FTPDATA_CHECK_ADDR, (struct sockaddr *)&k->fd_peer,
 			    host, addr_port((struct sockaddr *)&req->target),
-			    &bound, name, data_done, k, err, sizeof(err));
+			    FTPDATA_OPEN_NOW, &bound, name, data_done, k, err,
+			    sizeof(err));
 			if (d && track(k, d, 1, 0) == 0) {
 				ftp_rw_active_ready(k->rw,
 						    (struct sockaddr *)&bound);
@@ -607,8 +631,10 @@ static int ctl_run(struct ftp_ctl *k, int in_service)
 			if (side == FTP_CLIENT)
 				note_downloads(k);
 		}
-		if (!k->closing)
+		if (!k->closing) {
 			handle_request(k);
+			open_with_command(k);
+		}
 		for (side = 0; side < 2; side++) {
 			int rc = write_side(k, (enum ftp_side)side, in_service);
 

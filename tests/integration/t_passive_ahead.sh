@@ -11,6 +11,8 @@
 # command log (vsftpd, proftpd) shows PASV where the client sent EPSV or
 # PORT, and ftp-tunnel counts the PASVs it answered ahead; with
 # FtpPassiveAhead=no the server sees what the client sent.
+# And when a passive data connection's channel opens: with the client's
+# next command, not as the 227 passes (helpers/open_with_cmd.py).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tunnel.sh"
 tt_init passive_ahead
@@ -69,4 +71,27 @@ run PROFTPD auto yes 4 "PASV x6"
 run PROFTPD forward yes 2 "PASV x6, PORT x1"
 run PUREFTPD auto yes 4 ""
 run PUREFTPD forward yes 2 ""
+
+# The channel opens with the command: sent ahead of it, sshd (Nagle, no
+# TCP_NODELAY) sent its lone open confirmation first and held the data
+# for a round trip. Before the change the SSH server had connected to
+# vsftpd's data port 1 s before the RETR ("connected before RETR: 1").
+LP=$(tt_free_port)
+ft_tunnel -vv -L "ftp/$LP:127.0.0.1:$VSFTPD_PORT" "$SSH_USER@127.0.0.1:$SSHD_PORT" ||
+	tt_die "ftp-tunnel for the channel open"
+OUT="$T/logs/open_with_cmd.out"
+python3 "$TT_LIB_DIR/helpers/open_with_cmd.py" \
+	127.0.0.1 "$LP" "$VSFTPD_PUB" "$FT_LOG" "$VSFTPD_PORT" >"$OUT" 2>&1
+rc=$?
+sed 's/^/# /' "$OUT" >&2
+tt_check "RETR before the data connection, and the data connection 1 s before RETR: replies in order, files equal" [ "$rc" = 0 ]
+tt_check "ss sees the SSH server's control connection to vsftpd ($(grep '^control' "$OUT"))" \
+	grep -q "^control connections seen: [1-9]" "$OUT"
+tt_check "after PASV, no channel to the server's data port until the client's next command ($(grep '^connected' "$OUT"))" \
+	grep -q "^connected before RETR: 0$" "$OUT"
+tt_check "the log says the channel opened with the client's command" \
+	grep -q "data 1: opening its channel with the client's command" "$FT_LOG"
+tt_check "and, the connection first and no command, after a short wait" \
+	grep -q "data 2: opening its channel after its connection (no command came)" "$FT_LOG"
+tt_kill "$FT_PID"
 tt_done
