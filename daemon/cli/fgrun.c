@@ -57,18 +57,27 @@ static void ending_task(struct loop *loop, void *arg)
  * quietly), as fatal() does on the main thread. */
 static void end_with(struct cli *c, int code, const char *msg)
 {
-	struct ending *e = calloc(1, sizeof(*e));
+	struct ending *e;
 	int rc = -1;
 
+	if (!c->own && !c->alone) {
+		/* Still on the main thread: connpool_own reports a login
+		 * that fails at once before it returns. */
+		if (msg)
+			fatal(c, code, msg);
+		else
+			loop_stop(c->loop);
+		return;
+	}
+	e = calloc(1, sizeof(*e));
 	if (e) {
 		e->c = c;
 		e->code = code;
 		e->quiet = !msg;
 		snprintf(e->msg, sizeof(e->msg), "%s", msg ? msg : "");
-	}
-	if (e)
 		rc = c->own ? connpool_post_main(c->own, ending_task, e)
 			    : taskq_post(c->mainq, ending_task, e);
+	}
 	if (rc < 0) {
 		log_err("out of memory: %s", msg ? msg : "stopping");
 		free(e);
