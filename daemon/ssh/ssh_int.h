@@ -99,6 +99,7 @@ struct ssh_sess {
 	/* Liveness (ServerAliveInterval): when bytes last came in. */
 	uint64_t last_rx_ms;
 	int rx_pending_seen;
+	int quickack_owed; /* full reads since TCP_QUICKACK was re-armed */
 	unsigned long long rx_bytes, tx_bytes;
 	/* Through a jump host (ssh.c, poke_jump_host): rx_bytes when we
 	 * last sent anything but a poke, the pokes since, and whether one
