@@ -367,6 +367,23 @@ tt_wait_until() {
 	return 1
 }
 
+# tt_cpu PID: "MAIN ALL", the CPU clock ticks PID's main thread and the
+# whole process have used so far.
+tt_cpu() {
+	echo "$(awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat" 2>/dev/null)" \
+		"$(awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null)"
+}
+# tt_check_off_main LABEL PID "MAIN ALL": the work since that tt_cpu ran
+# off PID's main thread: the process used 10 ticks or more, the main
+# thread under a fifth of them.
+tt_check_off_main() {
+	local m0 a0 m1 a1
+	read -r m0 a0 <<<"$3"
+	read -r m1 a1 <<<"$(tt_cpu "$2")"
+	tt_check "$1 (main $((m1 - m0)) of $((a1 - a0)) ticks)" \
+		eval '[ -n "$m0" ] && [ -n "$m1" ] && [ $((a1 - a0)) -ge 10 ] && [ $(((m1 - m0) * 5)) -lt $((a1 - a0)) ]'
+}
+
 # tt_listening PORT [NETNS]: true when some TCP socket listens on PORT.
 tt_listening() {
 	[ -n "$(tt_in "${2:-}" ss -Hltn "sport = :$1" 2>/dev/null)" ]
