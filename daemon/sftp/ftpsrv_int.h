@@ -41,7 +41,11 @@ struct fsxfer {
 	char end_text[FTPSRV_PATH + 128];
 	int aborted; /* by ABOR: 426 then 226 */
 	uint64_t bytes;
-	uint64_t offset;	/* REST */
+	uint64_t offset; /* REST */
+	/* RETR: the file's size when it was opened, if the server said,
+	 * and the bytes read from it so far. */
+	uint64_t size, read;
+	int size_known;
 	char name[FTPSRV_PATH]; /* the file, for the 150 reply */
 	/* Listings: NLST/LIST of a file, a glob filter, the prefix. */
 	int single;

@@ -262,10 +262,31 @@ ft_run_fail 2 "SftpLogin=ftp is for ftp-tunnel in the foreground" -f -o SftpLogi
 	-L "sftp/$(tt_free_port)" "$SSH_DEST"
 
 # ---- OpenSSH's sftp-server binary as the subsystem ------------------------
-TT_SSHD_EXTRA="Subsystem sftp /usr/lib/openssh/sftp-server" tt_sshd || tt_die "sshd (sftp-server)"
+# It logs each request (-e -l DEBUG1: to its stderr, which sshd runs it
+# with through the shell), for the read-ahead check below.
+TT_SSHD_EXTRA="Subsystem sftp /usr/lib/openssh/sftp-server -e -l DEBUG1 2>>$T/sftp-server.log" \
+	tt_sshd || tt_die "sshd (sftp-server)"
 port2=$(tt_free_port)
 ft_tunnel -L "sftp/$port2:$R" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ to sftp-server"
 TT_FTP_CLIENTS="curl lftp ftplib tnftp" TT_FTP_MODES="pasv port" matrix 127.0.0.1 "$port2" "$R" "sftp-server"
+
+# A small file costs the SFTP server a READ or two, not libssh2's whole
+# read-ahead: 140 for 4 KiB (139 past its end) before RETR bounded its
+# reads by the file's size.
+tt_mkfile "$R/pub/s4096" 4096
+tt_mkfile "$R/pub/s100000" 100000
+retr_reads() { # FILE: one RETR of pub/FILE; the READs it cost
+	local n0
+	n0=$(grep -c "read \"[^\"]*/pub/$1\"" "$T/sftp-server.log")
+	timeout 30 curl -sS -o "$T/$1" "ftp://x:y@127.0.0.1:$port2/pub/$1" 2>>"$T/curl.err"
+	echo $(($(grep -c "read \"[^\"]*/pub/$1\"" "$T/sftp-server.log") - n0))
+}
+n=$(retr_reads s4096)
+tt_same "$R/pub/s4096" "$T/s4096" "sftp-server: RETR of 4 KiB"
+tt_check "sftp-server: READs for 4 KiB: $n (1 to 3)" [ "$n" -ge 1 -a "$n" -le 3 ]
+n=$(retr_reads s100000)
+tt_same "$R/pub/s100000" "$T/s100000" "sftp-server: RETR of 100 kB"
+tt_check "sftp-server: READs for 100 kB: $n (4 to 20)" [ "$n" -ge 4 -a "$n" -le 20 ]
 
 # ---- a user chrooted by sshd (ChrootDirectory, internal-sftp) --------------
 useradd -M -U -s /usr/sbin/nologin "$JAIL" || tt_die "useradd $JAIL"
