@@ -587,8 +587,9 @@ void ftpsrv_xfer_retr(struct ftpsrv *f, const char *path)
  * requests, 139 of them answered "end of file" by the server. So a read
  * asks for what the file has left by its size at the open, and one byte
  * more: the request past the end brings the end-of-file status with the
- * data, in the same round trip. READ_SMALLEST makes that two requests
- * for a small file (libssh2 asks for no less than the buffer in one).
+ * data, in the same round trip: libssh2 makes each request at least
+ * the buffer's length and at most 30 000 bytes, so a buffer of
+ * READ_SMALLEST is two requests for a small file, its data and its end.
  * A file that grew is still read to its end: the size bounds the
  * read-ahead, never what is read. */
 #define READ_SMALLEST 7501
@@ -600,9 +601,9 @@ static size_t retr_read_len(const struct ftpsrv *f, size_t room)
 	if (!f->x.size_known)
 		return room;
 	left = f->x.size > done ? f->x.size - done : 0;
-	if (left + 1 < READ_SMALLEST)
+	if (left < READ_SMALLEST - 1)
 		left = READ_SMALLEST - 1;
-	return left + 1 < room ? (size_t)left + 1 : room;
+	return left < room ? (size_t)left + 1 : room;
 }
 
 /* RETR's share of the service: read while there is room. */
