@@ -591,14 +591,16 @@ void ftpsrv_xfer_retr(struct ftpsrv *f, const char *path)
  * the buffer's length and at most 30 000 bytes, so a buffer of
  * READ_SMALLEST is two requests for a small file, its data and its end.
  * A file that grew is still read to its end: the size bounds the
- * read-ahead, never what is read. */
+ * read-ahead, never what is read, and once a read went past it the
+ * rest is read ahead in full. */
 #define READ_SMALLEST 7501
 
 static size_t retr_read_len(const struct ftpsrv *f, size_t room)
 {
 	uint64_t done = f->x.offset + f->x.read, left;
 
-	if (!f->x.size_known)
+	/* Read past its size: it is growing, so read ahead as before. */
+	if (!f->x.size_known || (f->x.read && done > f->x.size))
 		return room;
 	left = f->x.size > done ? f->x.size - done : 0;
 	if (left < READ_SMALLEST - 1)

@@ -288,6 +288,39 @@ n=$(retr_reads s100000)
 tt_same "$R/pub/s100000" "$T/s100000" "sftp-server: RETR of 100 kB"
 tt_check "sftp-server: READs for 100 kB: $n (4 to 20)" [ "$n" -ge 4 -a "$n" -le 20 ]
 
+# A file that grows during its RETR is sent to its new end: its size at
+# the open bounds the read-ahead, not what is read. The client reads 1 MB,
+# then the file gets 5 MiB more while ftp-tunnel has read at most its
+# buffers' worth of the 64 MiB.
+tt_mkfile "$R/pub/grows" 64M
+cat >"$T/grows.py" <<'PY'
+import ftplib, hashlib, sys
+port, path = int(sys.argv[1]), sys.argv[2]
+f = ftplib.FTP()
+f.connect("127.0.0.1", port, timeout=60)
+f.login("x", "y")
+f.voidcmd("TYPE I")
+conn = f.transfercmd("RETR pub/grows")
+h, got = hashlib.sha256(), 0
+while got < 1000000:
+    b = conn.recv(65536)
+    h.update(b)
+    got += len(b)
+with open(path, "ab") as out:
+    out.write(b"g" * (5 * 1024 * 1024))
+while True:
+    b = conn.recv(1 << 20)
+    if not b:
+        break
+    h.update(b)
+    got += len(b)
+conn.close()
+print(got, h.hexdigest(), f.voidresp()[:3])
+PY
+out=$(timeout 90 "$TT_PYTHON" "$T/grows.py" "$port2" "$R/pub/grows" 2>&1) || true
+want="$((69 * 1048576)) $(sha256sum <"$R/pub/grows" | cut -d' ' -f1) 226"
+tt_check "sftp-server: a file that grew during RETR arrives whole ($out)" [ "$out" = "$want" ]
+
 # ---- a user chrooted by sshd (ChrootDirectory, internal-sftp) --------------
 useradd -M -U -s /usr/sbin/nologin "$JAIL" || tt_die "useradd $JAIL"
 # Not locked ("!" would make sshd refuse it without PAM), no password.
