@@ -33,7 +33,6 @@ struct ftp_data {
 	enum ftpdata_check check;
 	struct sockaddr_storage expected_peer;
 	struct sockaddr_storage bound_addr; /* the listener's address */
-	uint16_t bound_port;		    /* and its port */
 	/* The channel opens with the client's next command (open_later,
 	 * ftpdata_command_passed), or open_timer after the connection. */
 	int open_later;
@@ -310,7 +309,8 @@ static int open_early(struct ftp_data *d)
 	loop_timer_disarm(d->open_timer);
 	addr_host((struct sockaddr *)&d->bound_addr, here, sizeof(here));
 	id = ssh_open_direct(d->s, d->chan_host, d->chan_port, here,
-			     d->bound_port, chan_opened, d);
+			     addr_port((struct sockaddr *)&d->bound_addr),
+			     chan_opened, d);
 	if (id < 0)
 		return (int)id;
 	d->req = id;
@@ -409,7 +409,6 @@ ftpdata_listen_here(struct ssh_sess *s, const struct sockaddr *listen_at,
 		return NULL;
 	}
 	memcpy(&d->bound_addr, bound, addr_len((struct sockaddr *)bound));
-	d->bound_port = addr_port((struct sockaddr *)bound);
 	if (when == FTPDATA_OPEN_WITH_COMMAND) {
 		/* Room is checked now, so the PASV gets the refusal. */
 		d->open_timer = loop_timer_new(d->loop, open_timer_cb, d);
@@ -432,8 +431,9 @@ ftpdata_listen_here(struct ssh_sess *s, const struct sockaddr *listen_at,
 int ftpdata_adopt(struct ftp_data *d, uint16_t port, int fd)
 {
 	if (d->kind != KIND_LISTEN_HERE ||
-	    datalisten_may_adopt(d->lfd, d->bound_port, d->connecting, port, fd,
-				 d->name) < 0)
+	    datalisten_may_adopt(d->lfd,
+				 addr_port((struct sockaddr *)&d->bound_addr),
+				 d->connecting, port, fd, d->name) < 0)
 		return -1;
 	take(d, fd);
 	return 0;
