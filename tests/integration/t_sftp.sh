@@ -104,16 +104,17 @@ done
 # most seen at once, polled rather than after a fixed sleep, which a
 # loaded machine can outlast before the sessions have even started.
 ssh_conns() { ss -Htnp state established "dport = :$SSHD_PORT" | grep -c "pid=$FT_PID,"; }
-nconn=0
-for ((i = 0; i < 100; i++)); do
+# nconn: the most so far; done at 2, or once the four have ended.
+conns_seen() {
+	local n p
 	n=$(ssh_conns)
 	[ "$n" -gt "$nconn" ] && nconn=$n
-	[ "$nconn" -ge 2 ] && break
-	alive=0
-	for p in "${pids[@]}"; do _tt_alive "$p" && alive=1; done
-	[ "$alive" = 1 ] || break
-	sleep 0.1
-done
+	[ "$nconn" -ge 2 ] && return 0
+	for p in "${pids[@]}"; do _tt_alive "$p" && return 1; done
+	return 0
+}
+nconn=0
+tt_wait_until 100 conns_seen
 for p in "${pids[@]}"; do wait "$p"; done
 ok=0
 for i in 1 2 3 4; do tt_cmp "$R/pub/big" "$T/par$i" && ok=$((ok + 1)); done
@@ -275,11 +276,12 @@ TT_FTP_CLIENTS="curl lftp ftplib tnftp" TT_FTP_MODES="pasv port" matrix 127.0.0.
 # reads by the file's size.
 tt_mkfile "$R/pub/s4096" 4096
 tt_mkfile "$R/pub/s100000" 100000
+reads_of() { grep -c "read \"[^\"]*/pub/$1\"" "$T/sftp-server.log"; }
 retr_reads() { # FILE: one RETR of pub/FILE; the READs it cost
 	local n0
-	n0=$(grep -c "read \"[^\"]*/pub/$1\"" "$T/sftp-server.log")
+	n0=$(reads_of "$1")
 	timeout 30 curl -sS -o "$T/$1" "ftp://x:y@127.0.0.1:$port2/pub/$1" 2>>"$T/curl.err"
-	echo $(($(grep -c "read \"[^\"]*/pub/$1\"" "$T/sftp-server.log") - n0))
+	echo $(($(reads_of "$1") - n0))
 }
 n=$(retr_reads s4096)
 tt_same "$R/pub/s4096" "$T/s4096" "sftp-server: RETR of 4 KiB"
