@@ -12,6 +12,8 @@ import select
 import socket
 import sys
 
+from ftpctl import read_all
+
 host, port = sys.argv[1], int(sys.argv[2])
 first, last, src = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 ctl = socket.create_connection((host, port), timeout=60)
@@ -72,11 +74,7 @@ for i in range(first, last + 1):
     data = b""
     if conn:
         conn.settimeout(60)
-        while True:
-            b = conn.recv(65536)
-            if not b:
-                break
-            data += b
+        data = read_all(conn)
         conn.close()
         while not replies or replies[-1][0] == "1":
             replies.append(reply())

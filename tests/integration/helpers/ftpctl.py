@@ -1,7 +1,7 @@
 """ftpctl.py: the FTP control connection the test helpers share (plain
 sockets, so that every byte and every data connection is the helper's
 own): replies, commands, an anonymous login in binary mode and a passive
-data port."""
+data port; and a data connection read to its end."""
 import re
 import socket
 
@@ -33,3 +33,13 @@ class Control:
             m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", r)
             return r, int(m.group(5)) * 256 + int(m.group(6))
         return r, int(re.search(r"\(\|\|\|(\d+)\|\)", r).group(1))
+
+
+def read_all(sock):
+    """Every byte sock sends until it closes."""
+    got = b""
+    while True:
+        b = sock.recv(65536)
+        if not b:
+            return got
+        got += b

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from ftpctl import Control
+from ftpctl import Control, read_all
 
 host, port, pub, log = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 ctl_port = int(sys.argv[5])
@@ -55,12 +55,7 @@ def fetch(c, name, lport, connect_first):
     if not r.startswith("150"):
         print("%s: RETR got %r" % (name, r))
         bad = 1
-    got = b""
-    while True:
-        b = d.recv(65536)
-        if not b:
-            break
-        got += b
+    got = read_all(d)
     d.close()
     r = c.reply()
     if not r.startswith("226"):
