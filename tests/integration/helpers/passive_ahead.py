@@ -19,6 +19,8 @@ import socket
 import sys
 import time
 
+from ftpctl import read_all
+
 HOST, PORT, DIR, PREFIX = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 ctl = socket.create_connection((HOST, PORT), timeout=20)
 rfile = ctl.makefile("rb")
@@ -61,15 +63,6 @@ def data_addr(code, text):
         n = [int(x) for x in re.search(r"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", text).groups()]
         return ".".join(map(str, n[:4])), n[4] * 256 + n[5]
     return HOST, int(re.search(r"\|\|\|(\d+)\|", text).group(1))
-
-
-def read_all(sock):
-    out = b""
-    while True:
-        b = sock.recv(65536)
-        if not b:
-            return out
-        out += b
 
 
 def same(name, got):
