@@ -152,6 +152,8 @@ static void reap_session(struct loop *loop, struct ssh_sess *s)
 /* Drops the FTP session's own SSH session (SftpLogin=ftp). */
 static void drop_own_session(struct ftpsrv *f)
 {
+	sftpbulk_free(f->bulk);
+	f->bulk = NULL;
 	sftpc_free(f->sc);
 	f->sc = NULL;
 	if (f->own_sess && f->s)

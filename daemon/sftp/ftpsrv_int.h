@@ -10,6 +10,7 @@
 #include "ftpcmd.h"
 #include "ftpsrv.h"
 #include "fsdata.h"
+#include "sftpbulk.h"
 #include "sftpc.h"
 #include "textmode.h"
 
@@ -47,6 +48,10 @@ struct fsxfer {
 	uint64_t size, read;
 	int size_known;
 	char name[FTPSRV_PATH]; /* the file, for the 150 reply */
+	/* RETR through the bulk channel (sftpbulk.h): opening there, the
+	 * 150 reply waiting for it; reading there. */
+	int bulk_opening, bulk;
+	char what[FTPSRV_PATH + 128];
 	/* Listings: NLST/LIST of a file, a glob filter, the prefix. */
 	int single;
 	char glob[256];
@@ -65,6 +70,7 @@ struct ftpsrv {
 	struct loop *loop;
 	struct ssh_sess *s;
 	struct sftpc *sc;
+	struct sftpbulk *bulk; /* big downloads; made on the first */
 	int fd;
 	char name[96];
 	ftpsrv_done_cb done;

@@ -64,8 +64,17 @@ static void x_reset(struct ftpsrv *f)
 	f->x.dfd = -1;
 }
 
+/* The bulk channel's read, if the transfer has one, goes. */
+static void bulk_release(struct ftpsrv *f)
+{
+	if (f->x.bulk || f->x.bulk_opening)
+		sftpbulk_release(f->bulk);
+	f->x.bulk = f->x.bulk_opening = 0;
+}
+
 void ftpsrv_xfer_release(struct ftpsrv *f)
 {
+	bulk_release(f);
 	if (f->x.dfd >= 0) {
 		loop_unwatch(f->loop, f->x.dfd);
 		close(f->x.dfd);
@@ -112,6 +121,7 @@ static void x_end(struct ftpsrv *f, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->x.end_text, sizeof(f->x.end_text), fmt, ap);
 	va_end(ap);
+	bulk_release(f);
 	close_data(f);
 	sftpc_set_wants(f->sc, 0);
 	x_close_handle(f);
@@ -247,7 +257,8 @@ static void x_wants(struct ftpsrv *f)
 	if (f->x.ending || f->x.dfd < 0 || f->x.to_ctl)
 		w = 0;
 	else if (f->x.kind == XK_RETR)
-		w = !f->x.src_eof && (room >= READ_MIN || !buf_len(&f->x.a));
+		w = !f->x.bulk && !f->x.src_eof &&
+		    (room >= READ_MIN || !buf_len(&f->x.a));
 	else if (f->x.kind == XK_STOR)
 		w = buf_len(outbuf(f)) > 0;
 	sftpc_set_wants(f->sc, w);
@@ -325,6 +336,50 @@ static int data_io_failed(struct ftpsrv *f)
 	return 1;
 }
 
+/* RETR through the bulk channel: its bytes to the client as they come,
+ * straight from its ring; the end once it says so. */
+static void bulk_send(struct ftpsrv *f)
+{
+	const char *text;
+	unsigned long st;
+	size_t len = 0;
+
+	for (;;) {
+		const uint8_t *p = sftpbulk_peek(f->bulk, &len);
+		ssize_t n;
+
+		if (!len)
+			break;
+		n = send(f->x.dfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (data_io_failed(f))
+				return;
+			break;
+		}
+		sftpbulk_consume(f->bulk, (size_t)n);
+		f->x.bytes += (uint64_t)n;
+	}
+	switch (sftpbulk_result(f->bulk)) {
+	case SFTPBULK_END:
+		x_end(f, 226, "Transfer complete.");
+		return;
+	case SFTPBULK_FAILED:
+		st = sftpbulk_status(f->bulk);
+		if (st)
+			x_end(f, ftpreply_for_status(st, FTPREPLY_RETR, &text),
+			      "%s: %s", f->x.name, text);
+		else
+			x_end(f, 426,
+			      "Connection closed; transfer aborted (the SFTP "
+			      "download channel failed).");
+		return;
+	case SFTPBULK_READING:
+		break;
+	}
+	/* Bytes left over wait for room; otherwise more() comes. */
+	loop_set_events(f->loop, f->x.dfd, len ? EPOLLOUT : 0);
+}
+
 /* RETR and listings: buffered bytes to the client; the end once all is
  * read and sent. */
 static void send_out(struct ftpsrv *f)
@@ -337,6 +392,10 @@ static void send_out(struct ftpsrv *f)
 	}
 	if (f->x.ending || f->x.dfd < 0)
 		return;
+	if (f->x.bulk) {
+		bulk_send(f);
+		return;
+	}
 	for (;;) {
 		size_t len;
 		const uint8_t *p;
@@ -520,6 +579,82 @@ static void x_start_failed(struct ftpsrv *f, int rc, enum ftpreply_op op)
 
 /* --- RETR ------------------------------------------------------------- */
 
+/* A binary RETR of at least BULK_MIN bytes goes through the bulk channel
+ * (sftpbulk.h): its own OPEN there costs a round trip, and the first
+ * one the channel's start, which a small file would not win back. Its
+ * ring holds a round trip at BULK_RATE bytes per ms (more than one
+ * stream reaches), from BULK_RING_MIN to BULK_RING_MAX. */
+#define BULK_MIN (1024 * 1024)
+#define BULK_RATE (400 * 1000)
+#define BULK_RING_MIN (4 * 1024 * 1024)
+#define BULK_RING_MAX (16 * 1024 * 1024)
+
+static void bulk_opened_in(struct sftpbulk *b, int status, void *arg)
+{
+	struct ftpsrv *f = arg;
+	const char *text;
+
+	(void)b;
+	if (f->x.kind != XK_RETR || !f->x.bulk_opening)
+		return;
+	f->x.bulk_opening = 0;
+	if (status > 0) {
+		x_end(f,
+		      ftpreply_for_status((unsigned long)status, FTPREPLY_RETR,
+					  &text),
+		      "%s: %s", f->x.name, text);
+		return;
+	}
+	/* status < 0: the channel cannot serve; libssh2's reads will. */
+	f->x.bulk = status == 0;
+	open_data(f, f->x.what);
+}
+
+static void bulk_opened(struct sftpbulk *b, int status, void *arg)
+{
+	ftpsrv_enter(arg);
+	bulk_opened_in(b, status, arg);
+	ftpsrv_leave(arg);
+}
+
+static void bulk_more(struct sftpbulk *b, void *arg)
+{
+	struct ftpsrv *f = arg;
+
+	(void)b;
+	ftpsrv_enter(f);
+	if (f->x.bulk)
+		send_out(f);
+	ftpsrv_leave(f);
+}
+
+static const struct sftpbulk_owner bulk_owner = {.opened = bulk_opened,
+						 .more = bulk_more};
+
+/* Starts the read on the bulk channel when the file is worth it: 0, or
+ * -1 to read it through libssh2. */
+static int retr_bulk_open(struct ftpsrv *f, const char *what)
+{
+	size_t ring = (size_t)sftpc_rtt_ms(f->sc) * BULK_RATE;
+
+	if (f->x.ascii || !f->x.size_known || f->x.size < f->x.offset ||
+	    f->x.size - f->x.offset < BULK_MIN)
+		return -1;
+	if (!f->bulk)
+		f->bulk = sftpbulk_new(f->s, f->name, &bulk_owner, f);
+	if (!f->bulk || !sftpbulk_usable(f->bulk))
+		return -1;
+	if (ring < BULK_RING_MIN)
+		ring = BULK_RING_MIN;
+	if (ring > BULK_RING_MAX)
+		ring = BULK_RING_MAX;
+	if (sftpbulk_open(f->bulk, f->x.name, f->x.offset, f->x.size, ring) < 0)
+		return -1;
+	snprintf(f->x.what, sizeof(f->x.what), "%s", what);
+	f->x.bulk_opening = 1;
+	return 0;
+}
+
 static void retr_statted_in(struct sftpc *c, int rc, void *arg)
 {
 	struct ftpsrv *f = arg;
@@ -551,6 +686,8 @@ static void retr_statted_in(struct sftpc *c, int rc, void *arg)
 			 "Opening %s mode data connection for %s.",
 			 f->x.ascii ? "ASCII" : "BINARY",
 			 ftppath_base(f->x.name));
+	if (retr_bulk_open(f, what) == 0)
+		return; /* bulk_opened goes on */
 	open_data(f, what);
 }
 
@@ -969,6 +1106,7 @@ void ftpsrv_xfer_abort(struct ftpsrv *f, int by_abor)
 
 void ftpsrv_xfer_lost(struct ftpsrv *f)
 {
+	bulk_release(f);
 	/* No SFTP any more: the handle went with the connection. */
 	f->x.h = NULL;
 	close_data(f);

@@ -208,6 +208,12 @@ typedef void (*ssh_sftp_cb)(struct ssh_sess *s, LIBSSH2_SFTP *sftp,
  * §6.5, and libssh2_sftp_init), in turn with channel opens. Returns an id
  * for ssh_open_cancel (>0), or -errno. */
 long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg);
+/* Queues a "session" channel running the named subsystem (RFC 4254
+ * §6.5) for an owner that speaks its protocol itself over the channel
+ * (ssh_chan_read and ssh_chan_write); cb gets the channel or an error.
+ * Returns an id for ssh_open_cancel (>0), or -errno (-EMFILE). */
+long ssh_open_subsystem(struct ssh_sess *s, const char *name, ssh_open_cb cb,
+			void *arg);
 /* Forgets a queued request; a channel it still yields is closed. */
 void ssh_open_cancel(struct ssh_sess *s, long id);
 

@@ -18,7 +18,7 @@ enum sess_state {
 	SESS_DEAD,
 };
 
-enum req_kind { REQ_DIRECT, REQ_LISTEN, REQ_SFTP };
+enum req_kind { REQ_DIRECT, REQ_LISTEN, REQ_SFTP, REQ_SUBSYS };
 
 struct ssh_req {
 	long id;
@@ -41,6 +41,9 @@ struct ssh_req {
 	 * a request not started yet can leave the queue early. */
 	int started;
 	uint64_t started_ms; /* when the open was first sent */
+	/* REQ_SUBSYS: the session channel, once open, while the subsystem
+	 * request (host names it) is under way. */
+	LIBSSH2_CHANNEL *subsys_ch;
 	struct ssh_req *next;
 };
 

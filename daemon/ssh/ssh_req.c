@@ -43,7 +43,7 @@ int ssh_sess_room(const struct ssh_sess *s)
 	for (c = s->closing; c; c = c->next)
 		n++;
 	for (r = s->reqs; r; r = r->next)
-		n += r->kind == REQ_DIRECT || r->kind == REQ_SFTP;
+		n += r->kind != REQ_LISTEN;
 	return n < s->opts.max_channels ? s->opts.max_channels - n : 0;
 }
 
@@ -137,6 +137,23 @@ long ssh_open_sftp(struct ssh_sess *s, ssh_sftp_cb cb, void *arg)
 	return r->id;
 }
 
+long ssh_open_subsystem(struct ssh_sess *s, const char *name, ssh_open_cb cb,
+			void *arg)
+{
+	struct ssh_req *r;
+
+	if (s->state == SESS_DEAD)
+		return -ENOTCONN;
+	if (ssh_sess_room(s) == 0)
+		return -EMFILE;
+	r = new_req(s, REQ_SUBSYS, name, 0, arg);
+	if (!r)
+		return -ENOMEM;
+	r->open_cb = cb;
+	ssh_sess_kick(s);
+	return r->id;
+}
+
 /* A request libssh2 has not seen yet leaves the queue at once, so a
  * client that asks for data connections faster than their opens finish
  * (each PASV opens one, ftpdata.c) does not fill MaxChannels with opens
@@ -187,6 +204,55 @@ void ssh_req_pop(struct ssh_sess *s)
 	free(r);
 }
 
+/* A subsystem channel: the session channel's open, then the subsystem
+ * request, each resumed by libssh2 after EAGAIN (the open's state in
+ * the session, the request's in the channel). EAGAIN, or 0 once the
+ * owner has its answer. */
+static int subsys_step(struct ssh_sess *s, struct ssh_req *r)
+{
+	char msg[1400];
+	int rc;
+
+	if (!r->subsys_ch) {
+		r->subsys_ch = libssh2_channel_open_ex(
+		    s->raw, "session", sizeof("session") - 1, WINDOW_OPEN,
+		    LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0);
+		rc = r->subsys_ch ? 0 : libssh2_session_last_errno(s->raw);
+		if (ssh_ungate(s, r, rc) == LIBSSH2_ERROR_EAGAIN)
+			return rc;
+		if (r->subsys_ch)
+			rtt_sample(s, r);
+		if (r->subsys_ch && !ssh_gate(s, r))
+			return LIBSSH2_ERROR_EAGAIN;
+	}
+	if (r->subsys_ch) {
+		rc = libssh2_channel_process_startup(
+		    r->subsys_ch, "subsystem", sizeof("subsystem") - 1, r->host,
+		    (unsigned)strlen(r->host));
+		if (ssh_ungate(s, r, rc) == LIBSSH2_ERROR_EAGAIN)
+			return rc;
+	} else {
+		rc = -1;
+	}
+	if (rc == 0 && r->cancelled) {
+		ssh_chan_discard(s, r->subsys_ch);
+		return 0;
+	}
+	if (rc != 0 && r->subsys_ch) {
+		snprintf(msg, sizeof(msg), "%s refused the %s subsystem: %s",
+			 s->name, r->host, ssh_last_error(s));
+		ssh_chan_discard(s, r->subsys_ch);
+	} else if (rc != 0) {
+		snprintf(msg, sizeof(msg),
+			 "%s refused to open a session channel: %s", s->name,
+			 ssh_last_error(s));
+	}
+	if (!r->cancelled)
+		r->open_cb(s, rc == 0 ? r->subsys_ch : NULL,
+			   rc == 0 ? NULL : msg, r->arg);
+	return 0;
+}
+
 int ssh_req_service(struct ssh_sess *s)
 {
 	int progress = 0;
@@ -222,6 +288,10 @@ int ssh_req_service(struct ssh_sess *s)
 						 s->name, ssh_last_error(s));
 				r->sftp_cb(s, sftp, sftp ? NULL : msg, r->arg);
 			}
+		} else if (r->kind == REQ_SUBSYS) {
+			if (subsys_step(s, r) == LIBSSH2_ERROR_EAGAIN)
+				break;
+			progress = 1;
 		} else if (r->kind == REQ_DIRECT) {
 			LIBSSH2_CHANNEL *ch = libssh2_channel_open_ex(
 			    s->raw, "direct-tcpip", sizeof("direct-tcpip") - 1,
@@ -352,7 +422,7 @@ void ssh_req_fail_all(struct ssh_sess *s, const char *why)
 
 		s->reqs = r->next;
 		if (!r->cancelled) {
-			if (r->kind == REQ_DIRECT)
+			if (r->kind == REQ_DIRECT || r->kind == REQ_SUBSYS)
 				r->open_cb(s, NULL, why, r->arg);
 			else if (r->kind == REQ_SFTP)
 				r->sftp_cb(s, NULL, why, r->arg);
