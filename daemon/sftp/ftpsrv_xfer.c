@@ -1085,7 +1085,7 @@ int ftpsrv_xfer_service(struct ftpsrv *f)
 	if (f->x.ending || (f->x.dfd < 0 && !f->x.to_ctl))
 		return 0;
 	if (f->x.kind == XK_RETR)
-		return retr_service(f);
+		return f->x.bulk ? 0 : retr_service(f);
 	if (f->x.kind == XK_STOR)
 		return stor_service(f);
 	list_next(f);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "loop.h"
 
 enum {
 	FXP_INIT = 1,
@@ -40,6 +41,11 @@ enum {
 #define PATH_MAX_LEN 4096
 /* Requests not yet taken by the channel: a few dozen READs. */
 #define OUT_MAX (16 * 1024)
+/* An idle channel is closed after this long: back-to-back downloads keep
+ * it, but it does not hold one of the server's sessions (OpenSSH's
+ * MaxSessions, 10 by default, counts every login's sftp channel) while
+ * nothing is read. */
+#define IDLE_CLOSE_MS 5000
 /* Replies read per service pass, so the session's other channels and
  * the data connection get their turn. */
 #define REPLIES_PER_PASS 64
@@ -85,6 +91,7 @@ struct sftpbulk {
 	const struct sftpbulk_owner *owner; /* NULL once freed */
 	void *arg;
 	int in_service, dying;
+	struct loop_timer *idle;
 	enum chan_state cst;
 	uint32_t chunk; /* the READ size */
 	uint32_t next_id, ctl_id;
@@ -262,6 +269,27 @@ static void read_done(struct sftpbulk *b)
 	b->slots = NULL;
 	b->nslots = b->head = b->used = b->inflight = b->shorts = 0;
 	b->rst = RD_NONE;
+	if (b->ch && b->idle && !b->open_waiting)
+		loop_timer_arm(b->idle, IDLE_CLOSE_MS);
+}
+
+/* Nothing was read for a while: the channel goes; the next open starts
+ * another. */
+static void idle_expired(struct loop *loop, void *arg)
+{
+	struct sftpbulk *b = arg;
+
+	(void)loop;
+	if (!b->ch || b->rst != RD_NONE || b->open_waiting ||
+	    b->cst != CH_READY)
+		return;
+	log_debug("%s: the SFTP download channel is idle: closed", b->name);
+	ssh_chan_close(b->ch);
+	b->ch = NULL;
+	b->cst = CH_NONE;
+	b->out_len = b->out_sent = 0;
+	b->rx = RX_HEAD;
+	b->head_got = 0;
 }
 
 static void send_open(struct sftpbulk *b)
@@ -804,6 +832,7 @@ static void update_wants(struct sftpbulk *b)
 
 static void free_now(struct sftpbulk *b)
 {
+	loop_timer_free(b->idle);
 	if (b->open_req > 0)
 		ssh_open_cancel(b->s, b->open_req);
 	if (b->ch)
@@ -925,6 +954,11 @@ struct sftpbulk *sftpbulk_new(struct ssh_sess *s, const char *name,
 	b->owner = owner;
 	b->arg = arg;
 	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->idle = loop_timer_new(ssh_sess_loop(s), idle_expired, b);
+	if (!b->idle) {
+		free(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -954,6 +988,7 @@ int sftpbulk_open(struct sftpbulk *b, const char *path, uint64_t offset,
 		return -EBUSY;
 	if (strlen(path) >= sizeof(b->path))
 		return -ENAMETOOLONG;
+	loop_timer_disarm(b->idle);
 	if (b->cst == CH_NONE) {
 		long id = ssh_open_subsystem(b->s, "sftp", chan_opened, b);
 

@@ -57,6 +57,12 @@ f.login("anyone", "anything")
 got = bytearray()
 f.retrbinary("RETR pub/f1m", got.extend, rest=1000)
 say("rest-retr", got == f1m[1000:])
+# ... and before a big one, read through the bulk channel.
+h = hashlib.sha256()
+f.retrbinary("RETR pub/big", h.update, rest=5000001)
+with open(os.path.join(root, "pub/big"), "rb") as big:
+    big.seek(5000001)
+    say("rest-retr-big", h.hexdigest() == hashlib.sha256(big.read()).hexdigest())
 # REST before STOR: resume an upload.
 f.storbinary("STOR up/r", io.BytesIO(data[:500000]))
 f.storbinary("STOR up/r", io.BytesIO(data[500000:]), rest=500000)
@@ -155,6 +161,7 @@ else
 fi
 expect() { tt_check "$1" grep -qxF "$1" "$T/cmds.out"; }
 expect "rest-retr True"
+expect "rest-retr-big True"
 expect "rest-stor True"
 expect "appe True"
 expect "stou True"
