@@ -336,6 +336,17 @@ static int data_io_failed(struct ftpsrv *f)
 	return 1;
 }
 
+/* Sends what the data connection takes of p: the bytes sent, 0 when it
+ * has to wait, -1 when it failed (the transfer is ending). */
+static ssize_t data_send(struct ftpsrv *f, const uint8_t *p, size_t len)
+{
+	ssize_t n = send(f->x.dfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n > 0)
+		return n;
+	return n < 0 && data_io_failed(f) ? -1 : 0;
+}
+
 /* RETR through the bulk channel: its bytes to the client as they come,
  * straight from its ring; the end once it says so. */
 static void bulk_send(struct ftpsrv *f)
@@ -350,12 +361,11 @@ static void bulk_send(struct ftpsrv *f)
 
 		if (!len)
 			break;
-		n = send(f->x.dfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (data_io_failed(f))
-				return;
+		n = data_send(f, p, len);
+		if (n < 0)
+			return;
+		if (n == 0)
 			break;
-		}
 		sftpbulk_consume(f->bulk, (size_t)n);
 		f->x.bytes += (uint64_t)n;
 	}
@@ -406,12 +416,11 @@ static void send_out(struct ftpsrv *f)
 		p = buf_peek(ob, &len);
 		if (!len)
 			break;
-		n = send(f->x.dfd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (data_io_failed(f))
-				return;
+		n = data_send(f, p, len);
+		if (n < 0)
+			return;
+		if (n == 0)
 			break;
-		}
 		buf_consume(ob, (size_t)n);
 		if (f->x.kind == XK_RETR)
 			f->x.bytes += (uint64_t)n;

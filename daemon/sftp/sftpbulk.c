@@ -864,7 +864,7 @@ static int chan_service(struct ssh_chan *ch, void *arg)
 
 	(void)ch;
 	b->in_service = 1;
-	for (rounds = 0; rounds < 16 && !b->dying; rounds++) {
+	for (rounds = 0; rounds < 4 && !b->dying; rounds++) {
 		int moved = 0;
 
 		next_step(b);

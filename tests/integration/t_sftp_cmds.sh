@@ -343,4 +343,21 @@ timeout 60 "$PY" "$T/kill.py" "$kport" "$SSHD_PID" >"$T/kill.out" 2>&1
 tt_check "SSH killed mid-RETR: 150, then 426 and 421 ($(tr '\n' ' ' <"$T/kill.out"))" \
 	grep -qx "then 426 421" "$T/kill.out"
 
+# ---- a server that allows one session channel per connection ----------
+# (MaxSessions 1): the bulk channel a big RETR asks for is refused, and
+# the file comes through the login's own sftp channel instead; the next
+# big RETR does not ask again.
+TT_SSHD_EXTRA=$'Subsystem sftp internal-sftp\nMatch User root\n\tMaxSessions 1' \
+	tt_sshd || tt_die "sshd (MaxSessions 1)"
+mport=$(tt_free_port)
+ft_tunnel -v -L "sftp/$mport:$R" "$SSH_USER@127.0.0.1:$SSHD_PORT" || tt_die "-L sftp/ (MaxSessions 1)"
+mlog=$FT_LOG
+rm -f "$T/one" "$T/two"
+timeout 60 curl -sS -o "$T/one" "ftp://x:y@127.0.0.1:$mport/pub/f1m" "ftp://x:y@127.0.0.1:$mport/pub/big" \
+	-o "$T/two" 2>"$T/curl-ms.err"
+tt_same "$R/pub/f1m" "$T/one" "MaxSessions 1: a big RETR without the bulk channel"
+tt_same "$R/pub/big" "$T/two" "MaxSessions 1: the next one too"
+tt_check "MaxSessions 1: the bulk channel was refused, once ($(grep -c 'SFTP download channel' "$mlog"))" \
+	[ "$(grep -c 'SFTP download channel.*refused' "$mlog")" = 1 ]
+
 tt_done
