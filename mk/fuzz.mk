@@ -25,6 +25,7 @@ FUZZ_SRC_knownhosts = daemon/ssh/knownhosts.c
 FUZZ_SRC_ftpcmd = daemon/sftp/ftpcmd.c daemon/sftp/ftppath.c \
 	daemon/sftp/listing.c daemon/sftp/textmode.c daemon/sftp/ftpreply.c \
 	daemon/sftp/feat.c
+FUZZ_SRC_sftpbulk = daemon/sftp/sftpbulk.c
 # Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
 FUZZ_LIBS_tectia = -lexpat
 FUZZ_LIBS_knownhosts = -lcrypto
