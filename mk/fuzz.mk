@@ -26,6 +26,8 @@ FUZZ_SRC_ftpcmd = daemon/sftp/ftpcmd.c daemon/sftp/ftppath.c \
 	daemon/sftp/listing.c daemon/sftp/textmode.c daemon/sftp/ftpreply.c \
 	daemon/sftp/feat.c
 FUZZ_SRC_sftpbulk = daemon/sftp/sftpbulk.c
+# Defines a target's sources need (FUZZ_DEFS_<t>).
+FUZZ_DEFS_sftpbulk = -DSFTPBULK_SELFCHECK
 # Libraries a target needs beyond libc (FUZZ_LIBS_<t>).
 FUZZ_LIBS_tectia = -lexpat
 FUZZ_LIBS_knownhosts = -lcrypto
@@ -43,13 +45,13 @@ FUZZ_CFLAGS = $(FUZZ_WARN) -g -O1 -fno-strict-aliasing -D_GNU_SOURCE $(ENGINE_DI
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c \
 		$$(FUZZ_SRC_$$*) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
-	$(REPLAY_CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined \
+	$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) -fsanitize=address,undefined \
 		-o $@ tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(FUZZ_SRC_$*) \
 		$(FUZZ_LIBS_$*)
 

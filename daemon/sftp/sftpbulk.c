@@ -461,10 +461,14 @@ static void advance(struct sftpbulk *b)
 
 /* --- replies ----------------------------------------------------------- */
 
+/* The slot whose READ in flight has this id. Ids start at 1: 0 is what
+ * a slot with nothing in flight holds, and must match none. */
 static struct slot *slot_by_id(struct sftpbulk *b, uint32_t id)
 {
 	unsigned i;
 
+	if (!id)
+		return NULL;
 	for (i = 0; i < b->used; i++) {
 		struct slot *sl = slot_at(b, i);
 
@@ -593,16 +597,13 @@ static void status_in(struct sftpbulk *b, uint32_t id, struct cursor *c)
 		broken(b, "a status for no request");
 		return;
 	}
-	if (code == FX_EOF) {
+	/* FX_OK, no data and no error: taken as the end too. */
+	if (code == FX_EOF || code == FX_OK) {
 		read_answered(b, sl, 0, 1);
 		return;
 	}
 	sl->req_id = 0;
 	b->inflight--;
-	if (code == FX_OK) { /* no data and no error: as a short read */
-		read_answered(b, sl, 0, 0);
-		return;
-	}
 	if (b->result == SFTPBULK_READING && !b->released) {
 		b->result = SFTPBULK_FAILED;
 		b->status = code;
@@ -694,7 +695,8 @@ static int datalen_in(struct sftpbulk *b)
 	uint32_t dlen = get_u32(b->head_buf + 9);
 	struct slot *sl = b->rst >= RD_READING ? slot_by_id(b, b->rx_id) : NULL;
 
-	if (!sl || dlen != b->body_left - 4 || dlen > sl->req_len) {
+	if (!sl || dlen != b->body_left - 4 || dlen > sl->req_len ||
+	    dlen > sl->len - sl->got) {
 		broken(b, "a DATA reply that fits no request");
 		return -1;
 	}
@@ -1063,3 +1065,25 @@ void sftpbulk_release(struct sftpbulk *b)
 		ssh_sess_kick(b->s);
 	}
 }
+
+#ifdef SFTPBULK_SELFCHECK
+int sftpbulk_selfcheck(const struct sftpbulk *b)
+{
+	unsigned i, flying = 0;
+
+	if (b->used > b->nslots || (b->nslots && !b->slots))
+		return -1;
+	for (i = 0; i < b->used; i++) {
+		const struct slot *sl = &b->slots[(b->head + i) % b->nslots];
+
+		if (sl->got > sl->len || sl->len > b->chunk)
+			return -1;
+		flying += sl->req_id != 0;
+	}
+	if (flying != b->inflight)
+		return -1;
+	if (b->used && b->consumed > b->slots[b->head].got)
+		return -1;
+	return 0;
+}
+#endif

@@ -70,4 +70,10 @@ unsigned long sftpbulk_status(const struct sftpbulk *b);
  * that. No callbacks for this read after it. */
 void sftpbulk_release(struct sftpbulk *b);
 
+#ifdef SFTPBULK_SELFCHECK
+/* For the fuzz target: -1 when the read's counts disagree with its
+ * slots (requests in flight, bytes in and taken). */
+int sftpbulk_selfcheck(const struct sftpbulk *b);
+#endif
+
 #endif

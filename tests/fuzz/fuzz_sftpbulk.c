@@ -11,7 +11,8 @@
  * byte 1 the most one read gives (1 to 256, times 64 with bit 7 of byte
  * 0); the rest is the server's bytes. The owner takes
  * every byte at once, releases each read once it ends or its open fails,
- * and with bit 4 opens another, up to four. */
+ * and with bit 4 opens another, up to four. Built with SFTPBULK_SELFCHECK
+ * (mk/fuzz.mk), which checks the read's counts after each step. */
 #include "sftpbulk.h"
 
 #include <stdarg.h>
@@ -302,7 +303,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned long sent = sent_packets;
 
 		ops->service(the_chan, ops_arg);
+		if (sftpbulk_selfcheck(b) < 0)
+			die("the read's counts disagree with its slots");
 		drain(b);
+		if (sftpbulk_selfcheck(b) < 0)
+			die("the read's counts disagree after taking");
 		if (opened_calls > opens)
 			die("opened() twice for one open");
 		answered = opened_calls == opens;
