@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "wire.h"
 
 enum {
 	FXP_INIT = 1,
@@ -135,34 +136,6 @@ struct sftpbulk {
 
 /* --- packets ---------------------------------------------------------- */
 
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-	return p + 4;
-}
-
-static unsigned char *put_u64(unsigned char *p, uint64_t v)
-{
-	p = put_u32(p, (uint32_t)(v >> 32));
-	return put_u32(p, (uint32_t)v);
-}
-
-static unsigned char *put_bytes(unsigned char *p, const void *b, uint32_t n)
-{
-	p = put_u32(p, n);
-	memcpy(p, b, n);
-	return p + n;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A reply's fields, bounds-checked: each get fails (returns -1) once the
  * body is used up, and stays failed. */
 struct cursor {
@@ -174,7 +147,7 @@ static int cur_u32(struct cursor *c, uint32_t *v)
 {
 	if (c->left < 4)
 		return -1;
-	*v = get_u32(c->p);
+	*v = wire_get_u32(c->p);
 	c->p += 4;
 	c->left -= 4;
 	return 0;
@@ -217,7 +190,7 @@ static void out_end(struct sftpbulk *b, unsigned char *end)
 {
 	unsigned char *start = b->out + b->out_len;
 
-	put_u32(start, (uint32_t)(end - start - 4));
+	wire_put_u32(start, (uint32_t)(end - start - 4));
 	b->out_len = (size_t)(end - b->out);
 }
 
@@ -324,10 +297,10 @@ static void send_open(struct sftpbulk *b)
 	}
 	*p++ = FXP_OPEN;
 	b->ctl_id = new_id(b);
-	p = put_u32(p, b->ctl_id);
-	p = put_bytes(p, b->path, (uint32_t)plen);
-	p = put_u32(p, FXF_READ);
-	p = put_u32(p, 0); /* no attributes */
+	p = wire_put_u32(p, b->ctl_id);
+	p = wire_put_bytes(p, b->path, (uint32_t)plen);
+	p = wire_put_u32(p, FXF_READ);
+	p = wire_put_u32(p, 0); /* no attributes */
 	out_end(b, p);
 	b->rst = RD_OPENING;
 	log_debug("%s: bulk read of %s from %llu: %u requests of %u bytes",
@@ -343,8 +316,8 @@ static void send_close(struct sftpbulk *b)
 		return;
 	*p++ = FXP_CLOSE;
 	b->ctl_id = new_id(b);
-	p = put_u32(p, b->ctl_id);
-	p = put_bytes(p, b->handle, b->hlen);
+	p = wire_put_u32(p, b->ctl_id);
+	p = wire_put_bytes(p, b->handle, b->hlen);
 	out_end(b, p);
 	b->rst = RD_CLOSING;
 }
@@ -358,10 +331,10 @@ static int send_read(struct sftpbulk *b, struct slot *sl)
 	*p++ = FXP_READ;
 	sl->req_id = new_id(b);
 	sl->req_len = sl->len - sl->got;
-	p = put_u32(p, sl->req_id);
-	p = put_bytes(p, b->handle, b->hlen);
-	p = put_u64(p, sl->off + sl->got);
-	p = put_u32(p, sl->req_len);
+	p = wire_put_u32(p, sl->req_id);
+	p = wire_put_bytes(p, b->handle, b->hlen);
+	p = wire_put_u64(p, sl->off + sl->got);
+	p = wire_put_u32(p, sl->req_len);
 	out_end(b, p);
 	b->inflight++;
 	return 0;
@@ -527,8 +500,8 @@ static void version_in(struct sftpbulk *b, uint32_t version, struct cursor *c)
 	}
 	*p++ = FXP_EXTENDED;
 	b->ctl_id = new_id(b);
-	p = put_u32(p, b->ctl_id);
-	p = put_bytes(p, "limits@openssh.com", 18);
+	p = wire_put_u32(p, b->ctl_id);
+	p = wire_put_bytes(p, "limits@openssh.com", 18);
 	out_end(b, p);
 	b->cst = CH_LIMITS;
 }
@@ -667,10 +640,10 @@ static ssize_t chan_in(struct sftpbulk *b, void *p, size_t len)
 /* The head of a reply is in: where its body goes. */
 static int head_in(struct sftpbulk *b)
 {
-	uint32_t len = get_u32(b->head_buf);
+	uint32_t len = wire_get_u32(b->head_buf);
 
 	b->rx_type = b->head_buf[4];
-	b->rx_id = get_u32(b->head_buf + 5);
+	b->rx_id = wire_get_u32(b->head_buf + 5);
 	if (len < 5) {
 		broken(b, "a malformed reply");
 		return -1;
@@ -692,7 +665,7 @@ static int head_in(struct sftpbulk *b)
 /* DATA's length is in: its bytes go into their slot. */
 static int datalen_in(struct sftpbulk *b)
 {
-	uint32_t dlen = get_u32(b->head_buf + 9);
+	uint32_t dlen = wire_get_u32(b->head_buf + 9);
 	struct slot *sl = b->rst >= RD_READING ? slot_by_id(b, b->rx_id) : NULL;
 
 	if (!sl || dlen != b->body_left - 4 || dlen > sl->req_len ||
@@ -750,8 +723,8 @@ static int read_replies(struct sftpbulk *b)
 				b->rx = RX_HEAD;
 				b->head_got = 0;
 				replies++;
-				read_answered(b, sl, get_u32(b->head_buf + 9),
-					      0);
+				read_answered(b, sl,
+					      wire_get_u32(b->head_buf + 9), 0);
 			}
 			break;
 		}
@@ -936,7 +909,7 @@ static void chan_opened(struct ssh_sess *s, LIBSSH2_CHANNEL *raw,
 	}
 	p = out_begin(b, 1 + 4);
 	*p++ = FXP_INIT;
-	p = put_u32(p, 3);
+	p = wire_put_u32(p, 3);
 	out_end(b, p);
 	b->cst = CH_INIT;
 	update_wants(b);

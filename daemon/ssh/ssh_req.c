@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "wire.h"
 
 /* --- requests: channel opens and remote forwards, one at a time -------- */
 
@@ -47,24 +48,6 @@ int ssh_sess_room(const struct ssh_sess *s)
 	return n < s->opts.max_channels ? s->opts.max_channels - n : 0;
 }
 
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-	return p + 4;
-}
-
-static unsigned char *put_str(unsigned char *p, const char *str)
-{
-	size_t n = strlen(str);
-
-	p = put_u32(p, (uint32_t)n);
-	memcpy(p, str, n);
-	return p + n;
-}
-
 /* Fills r->msg: host and port to connect to, originator address and port
  * (RFC 4254 §7.2). Returns its length. host and orig_host are bounded by
  * their arrays, so it fits. */
@@ -72,10 +55,10 @@ static unsigned int direct_msg(struct ssh_req *r)
 {
 	unsigned char *p = r->msg;
 
-	p = put_str(p, r->host);
-	p = put_u32(p, (uint32_t)r->port);
-	p = put_str(p, r->orig_host);
-	p = put_u32(p, (uint32_t)r->orig_port);
+	p = wire_put_bytes(p, r->host, (uint32_t)strlen(r->host));
+	p = wire_put_u32(p, (uint32_t)r->port);
+	p = wire_put_bytes(p, r->orig_host, (uint32_t)strlen(r->orig_host));
+	p = wire_put_u32(p, (uint32_t)r->orig_port);
 	return (unsigned int)(p - r->msg);
 }
 
