@@ -543,16 +543,23 @@ static void open_data(struct ftpsrv *f, const char *what)
 }
 
 /* The buffer a transfer of this kind gets (see WRITE_RATE). */
+/* Bytes for a round trip of the SFTP path at rate bytes per ms, from lo
+ * to hi: what a transfer keeps in flight. */
+static size_t round_trip_bytes(struct ftpsrv *f, size_t rate, size_t lo,
+			       size_t hi)
+{
+	size_t want = (size_t)sftpc_rtt_ms(f->sc) * rate;
+
+	if (want < lo)
+		return lo;
+	return want > hi ? hi : want;
+}
+
 static size_t xfer_buf_size(struct ftpsrv *f, enum xkind kind)
 {
-	size_t want;
-
 	if (kind != XK_STOR)
 		return XFER_BUF;
-	want = (size_t)sftpc_rtt_ms(f->sc) * WRITE_RATE;
-	if (want < XFER_BUF)
-		return XFER_BUF;
-	return want > WRITE_AHEAD_MAX ? WRITE_AHEAD_MAX : want;
+	return round_trip_bytes(f, WRITE_RATE, XFER_BUF, WRITE_AHEAD_MAX);
 }
 
 static int x_begin(struct ftpsrv *f, enum xkind kind, const char *path)
@@ -644,8 +651,6 @@ static const struct sftpbulk_owner bulk_owner = {.opened = bulk_opened,
  * -1 to read it through libssh2. */
 static int retr_bulk_open(struct ftpsrv *f, const char *what)
 {
-	size_t ring = (size_t)sftpc_rtt_ms(f->sc) * BULK_RATE;
-
 	if (f->x.ascii || !f->x.size_known || f->x.size < f->x.offset ||
 	    f->x.size - f->x.offset < BULK_MIN)
 		return -1;
@@ -653,11 +658,9 @@ static int retr_bulk_open(struct ftpsrv *f, const char *what)
 		f->bulk = sftpbulk_new(f->s, f->name, &bulk_owner, f);
 	if (!f->bulk || !sftpbulk_usable(f->bulk))
 		return -1;
-	if (ring < BULK_RING_MIN)
-		ring = BULK_RING_MIN;
-	if (ring > BULK_RING_MAX)
-		ring = BULK_RING_MAX;
-	if (sftpbulk_open(f->bulk, f->x.name, f->x.offset, f->x.size, ring) < 0)
+	if (sftpbulk_open(f->bulk, f->x.name, f->x.offset, f->x.size,
+			  round_trip_bytes(f, BULK_RATE, BULK_RING_MIN,
+					   BULK_RING_MAX)) < 0)
 		return -1;
 	snprintf(f->x.what, sizeof(f->x.what), "%s", what);
 	f->x.bulk_opening = 1;

@@ -105,7 +105,7 @@ struct sftpbulk {
 	int open_status;
 	int tell_more; /* more() is due */
 	char path[PATH_MAX_LEN];
-	uint64_t start, bound, next_off;
+	uint64_t bound, next_off;
 	int probe_sent;			 /* the request past the bound is out */
 	uint64_t want_offset, want_size; /* the open waiting */
 	size_t ring_want;
@@ -275,7 +275,7 @@ static void send_open(struct sftpbulk *b)
 		return; /* after the requests ahead of it */
 	b->open_waiting = 0;
 	b->released = 0;
-	b->start = b->next_off = b->want_offset;
+	b->next_off = b->want_offset;
 	b->bound = b->want_size;
 	b->probe_sent = b->eof_seen = 0;
 	b->consumed = 0;
@@ -304,8 +304,8 @@ static void send_open(struct sftpbulk *b)
 	out_end(b, p);
 	b->rst = RD_OPENING;
 	log_debug("%s: bulk read of %s from %llu: %u requests of %u bytes",
-		  b->name, b->path, (unsigned long long)b->start, b->nslots,
-		  b->chunk);
+		  b->name, b->path, (unsigned long long)b->want_offset,
+		  b->nslots, b->chunk);
 }
 
 static void send_close(struct sftpbulk *b)
