@@ -623,6 +623,8 @@ static void bulk_opened_in(struct sftpbulk *b, int status, void *arg)
 	}
 	/* status < 0: the channel cannot serve; libssh2's reads will. */
 	f->x.bulk = status == 0;
+	if (f->x.bulk)
+		buf_release(&f->x.a); /* the bytes stay in the bulk ring */
 	open_data(f, f->x.what);
 }
 
